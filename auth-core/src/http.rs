@@ -1,0 +1,540 @@
+//! HTTP authentication header values, pure: parse `Authorization` and `Cookie`, build
+//! `Set-Cookie` and `WWW-Authenticate`.
+//!
+//! Adapters hand over the header *strings*; everything about their syntax is decided here.
+
+use core::fmt::{self, Write};
+
+use crate::error::HeaderError;
+
+/// Extracts the token from an `Authorization: Bearer <token>` value (RFC 6750 §2.1).
+///
+/// The scheme is case-insensitive; one or more spaces separate it from the token; surrounding
+/// blanks are ignored. The token must be a `b64token` (letters, digits, `-._~+/`, then `=`s).
+///
+/// ```
+/// use auth_core::http::bearer_token;
+/// assert_eq!(bearer_token("Bearer abc.def.ghi"), Ok("abc.def.ghi"));
+/// assert_eq!(bearer_token("bearer  abc"), Ok("abc"));
+/// assert!(bearer_token("Basic dXNlcjpwYXNz").is_err());
+/// ```
+///
+/// # Errors
+/// [`HeaderError::NotBearer`] for another scheme; [`HeaderError::Malformed`] for a missing
+/// or invalid token.
+pub fn bearer_token(value: &str) -> Result<&str, HeaderError> {
+    let value = value.trim_matches([' ', '\t']);
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return if scheme.is_empty() || !scheme.bytes().all(is_tchar) {
+            Err(HeaderError::Malformed)
+        } else {
+            Err(HeaderError::NotBearer)
+        };
+    }
+    let token = rest.trim_start_matches(' ');
+    let body = token.trim_end_matches('=');
+    let ok_char =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+    if body.is_empty() || !body.bytes().all(ok_char) {
+        return Err(HeaderError::Malformed);
+    }
+    Ok(token)
+}
+
+/// Finds the cookie `name` in one or more `Cookie` header values (RFC 6265 §5.4; HTTP/2 may
+/// split cookies over several header fields).
+///
+/// Returns `Ok(None)` when absent. Pairs without `=` are skipped, as browsers do. A value in
+/// double quotes is returned without them.
+///
+/// ```
+/// use auth_core::http::find_cookie;
+/// assert_eq!(find_cookie(["a=1; __Host-id=xyz; b=2"], "__Host-id"), Ok(Some("xyz")));
+/// assert_eq!(find_cookie(["a=1", "b=2"], "c"), Ok(None));
+/// ```
+///
+/// # Errors
+/// [`HeaderError::DuplicateCookie`] when the name appears more than once: the cookies may come
+/// from different origins (cookie tossing) and neither can be trusted to be the right one.
+pub fn find_cookie<'a, I>(values: I, name: &str) -> Result<Option<&'a str>, HeaderError>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let mut found = None;
+    for value in values {
+        for pair in value.split(';') {
+            let Some((k, v)) = pair.split_once('=') else {
+                continue;
+            };
+            if k.trim_matches([' ', '\t']) != name {
+                continue;
+            }
+            if found.is_some() {
+                return Err(HeaderError::DuplicateCookie);
+            }
+            let v = v.trim_matches([' ', '\t']);
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
+            found = Some(v);
+        }
+    }
+    Ok(found)
+}
+
+/// The `SameSite` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    /// Sent on same-site requests and top-level navigations (the default here).
+    Lax,
+    /// Sent on same-site requests only.
+    Strict,
+    /// Sent on cross-site requests too; requires `Secure`.
+    None,
+}
+
+/// A `Set-Cookie` header value, checked when built.
+///
+/// Defaults: `Path=/; Secure; HttpOnly; SameSite=Lax`, no `Domain`, a session cookie (no
+/// `Max-Age`) until [`max_age`](Self::max_age) is set. Names starting with `__Host-` must
+/// keep `Secure`, `Path=/` and no `Domain`, and are refused otherwise when written.
+///
+/// `Debug` redacts the value (it is usually a session id).
+///
+/// ```
+/// use auth_core::http::SetCookie;
+/// let c = SetCookie::new("__Host-id", "abc").max_age(1800);
+/// assert_eq!(c.to_string()?, "__Host-id=abc; Max-Age=1800; Path=/; Secure; HttpOnly; SameSite=Lax");
+/// let gone = SetCookie::removal("__Host-id");
+/// assert_eq!(gone.to_string()?, "__Host-id=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax");
+/// # Ok::<(), auth_core::error::HeaderError>(())
+/// ```
+#[derive(Clone)]
+pub struct SetCookie<'a> {
+    name: &'a str,
+    value: &'a str,
+    max_age: Option<u64>,
+    path: &'a str,
+    domain: Option<&'a str>,
+    secure: bool,
+    http_only: bool,
+    same_site: SameSite,
+}
+
+impl<'a> SetCookie<'a> {
+    /// A cookie with the secure defaults.
+    #[must_use]
+    pub const fn new(name: &'a str, value: &'a str) -> Self {
+        Self {
+            name,
+            value,
+            max_age: None,
+            path: "/",
+            domain: None,
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+        }
+    }
+
+    /// A cookie that makes the browser delete `name`: empty value, `Max-Age=0`, same defaults
+    /// (a removal must carry the same `Path`, `Domain` and prefix rules as the cookie it ends).
+    #[must_use]
+    pub const fn removal(name: &'a str) -> Self {
+        Self::new(name, "").max_age(0)
+    }
+
+    /// Lifetime in seconds.
+    #[must_use]
+    pub const fn max_age(mut self, secs: u64) -> Self {
+        self.max_age = Some(secs);
+        self
+    }
+
+    /// The `Path` attribute (default `/`).
+    #[must_use]
+    pub const fn path(mut self, path: &'a str) -> Self {
+        self.path = path;
+        self
+    }
+
+    /// The `Domain` attribute (default none: host-only, which is safer).
+    #[must_use]
+    pub const fn domain(mut self, domain: &'a str) -> Self {
+        self.domain = Some(domain);
+        self
+    }
+
+    /// The `SameSite` attribute (default `Lax`).
+    #[must_use]
+    pub const fn same_site(mut self, same_site: SameSite) -> Self {
+        self.same_site = same_site;
+        self
+    }
+
+    /// Lets scripts read the cookie (default: `HttpOnly`, they cannot).
+    #[must_use]
+    pub const fn insecure_readable_by_scripts(mut self) -> Self {
+        self.http_only = false;
+        self
+    }
+
+    /// **Development only**: drops `Secure`, so the cookie is also sent over plain HTTP.
+    /// Not allowed with a `__Host-` name or `SameSite=None`.
+    #[must_use]
+    pub const fn insecure_dev_only_without_secure(mut self) -> Self {
+        self.secure = false;
+        self
+    }
+
+    /// Writes the header value.
+    ///
+    /// # Errors
+    /// [`HeaderError::Malformed`] if the name is not a token, the value, path or domain holds
+    /// characters a cookie cannot carry, or the `__Host-`/`__Secure-`/`SameSite=None` rules are
+    /// broken. A formatter error is reported the same way.
+    pub fn write_to(&self, out: &mut impl Write) -> Result<(), HeaderError> {
+        self.check()?;
+        self.write_unchecked(out)
+            .map_err(|_| HeaderError::Malformed)
+    }
+
+    /// The header value as a string.
+    ///
+    /// # Errors
+    /// As [`write_to`](Self::write_to).
+    #[cfg(feature = "alloc")]
+    pub fn to_string(&self) -> Result<alloc::string::String, HeaderError> {
+        let mut s = alloc::string::String::new();
+        self.write_to(&mut s)?;
+        Ok(s)
+    }
+
+    fn check(&self) -> Result<(), HeaderError> {
+        let value_ok = self
+            .value
+            .bytes()
+            .all(|b| matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E));
+        let attr_ok =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';');
+        let host = self.name.starts_with("__Host-");
+        let ok = !self.name.is_empty()
+            && self.name.bytes().all(is_tchar)
+            && value_ok
+            && attr_ok(self.path)
+            && self.domain.is_none_or(attr_ok)
+            && (!host || (self.secure && self.path == "/" && self.domain.is_none()))
+            && (!self.name.starts_with("__Secure-") || self.secure)
+            && (self.same_site != SameSite::None || self.secure);
+        if ok {
+            Ok(())
+        } else {
+            Err(HeaderError::Malformed)
+        }
+    }
+
+    fn write_unchecked(&self, out: &mut impl Write) -> fmt::Result {
+        write!(out, "{}={}", self.name, self.value)?;
+        if let Some(age) = self.max_age {
+            write!(out, "; Max-Age={age}")?;
+        }
+        if let Some(domain) = self.domain {
+            write!(out, "; Domain={domain}")?;
+        }
+        write!(out, "; Path={}", self.path)?;
+        if self.secure {
+            out.write_str("; Secure")?;
+        }
+        if self.http_only {
+            out.write_str("; HttpOnly")?;
+        }
+        out.write_str(match self.same_site {
+            SameSite::Lax => "; SameSite=Lax",
+            SameSite::Strict => "; SameSite=Strict",
+            SameSite::None => "; SameSite=None",
+        })
+    }
+}
+
+impl fmt::Debug for SetCookie<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetCookie")
+            .field("name", &self.name)
+            .field("value", &"<redacted>")
+            .field("max_age", &self.max_age)
+            .field("path", &self.path)
+            .field("domain", &self.domain)
+            .field("secure", &self.secure)
+            .field("http_only", &self.http_only)
+            .field("same_site", &self.same_site)
+            .finish()
+    }
+}
+
+/// The `error` code of a bearer-token challenge (RFC 6750 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerError {
+    /// The request is malformed (HTTP 400).
+    InvalidRequest,
+    /// The token is expired, revoked, malformed or invalid (HTTP 401).
+    InvalidToken,
+    /// The token lacks a required scope (HTTP 403).
+    InsufficientScope,
+}
+
+impl BearerError {
+    /// The code as written in the header.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
+        }
+    }
+
+    /// The HTTP status RFC 6750 §3.1 assigns to it.
+    #[must_use]
+    pub const fn status(self) -> u16 {
+        match self {
+            Self::InvalidRequest => 400,
+            Self::InvalidToken => 401,
+            Self::InsufficientScope => 403,
+        }
+    }
+}
+
+/// A `WWW-Authenticate: Bearer` challenge value (RFC 6750 §3).
+///
+/// Without an error it is the plain challenge for a request that sent no token (no `error`,
+/// as §3.1 asks). Quoted values are escaped; characters that cannot be quoted are refused.
+///
+/// ```
+/// use auth_core::http::{BearerChallenge, BearerError};
+/// let c = BearerChallenge::new("api").error(BearerError::InvalidToken, "token has expired");
+/// assert_eq!(c.to_string()?, r#"Bearer realm="api", error="invalid_token", error_description="token has expired""#);
+/// assert_eq!(BearerChallenge::new("api").to_string()?, r#"Bearer realm="api""#);
+/// # Ok::<(), auth_core::error::HeaderError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct BearerChallenge<'a> {
+    realm: &'a str,
+    error: Option<(BearerError, &'a str)>,
+    scope: Option<&'a str>,
+}
+
+impl<'a> BearerChallenge<'a> {
+    /// A challenge for `realm`.
+    #[must_use]
+    pub const fn new(realm: &'a str) -> Self {
+        Self {
+            realm,
+            error: None,
+            scope: None,
+        }
+    }
+
+    /// Adds `error` and `error_description` (use fixed text, e.g. an error's `Display`).
+    #[must_use]
+    pub const fn error(mut self, error: BearerError, description: &'a str) -> Self {
+        self.error = Some((error, description));
+        self
+    }
+
+    /// Adds the `scope` the resource needs (with [`BearerError::InsufficientScope`]).
+    #[must_use]
+    pub const fn scope(mut self, scope: &'a str) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+
+    /// The HTTP status to send with it: 401 without an error, else the error's status.
+    #[must_use]
+    pub const fn status(&self) -> u16 {
+        match self.error {
+            Some((e, _)) => e.status(),
+            None => 401,
+        }
+    }
+
+    /// Writes the header value.
+    ///
+    /// # Errors
+    /// [`HeaderError::Malformed`] if a value holds control characters or non-ASCII text.
+    pub fn write_to(&self, out: &mut impl Write) -> Result<(), HeaderError> {
+        let quotable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+        let all_ok = quotable(self.realm)
+            && self.error.is_none_or(|(_, d)| quotable(d))
+            && self.scope.is_none_or(quotable);
+        if !all_ok {
+            return Err(HeaderError::Malformed);
+        }
+        let w = |out: &mut dyn Write| -> fmt::Result {
+            out.write_str("Bearer realm=")?;
+            quoted(out, self.realm)?;
+            if let Some((error, description)) = self.error {
+                write!(out, ", error=\"{}\", error_description=", error.code())?;
+                quoted(out, description)?;
+            }
+            if let Some(scope) = self.scope {
+                out.write_str(", scope=")?;
+                quoted(out, scope)?;
+            }
+            Ok(())
+        };
+        w(out).map_err(|_| HeaderError::Malformed)
+    }
+
+    /// The header value as a string.
+    ///
+    /// # Errors
+    /// As [`write_to`](Self::write_to).
+    #[cfg(feature = "alloc")]
+    pub fn to_string(&self) -> Result<alloc::string::String, HeaderError> {
+        let mut s = alloc::string::String::new();
+        self.write_to(&mut s)?;
+        Ok(s)
+    }
+}
+
+fn quoted(out: &mut dyn Write, s: &str) -> fmt::Result {
+    out.write_char('"')?;
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.write_char('\\')?;
+        }
+        out.write_char(c)?;
+    }
+    out.write_char('"')
+}
+
+/// RFC 9110 `tchar`.
+const fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_token_syntax_strict() {
+        assert_eq!(bearer_token("BEARER a.b.c"), Ok("a.b.c"));
+        assert_eq!(bearer_token("  Bearer a+b/c==  "), Ok("a+b/c=="));
+        assert_eq!(bearer_token("Bearer"), Err(HeaderError::Malformed));
+        assert_eq!(bearer_token("Bearer "), Err(HeaderError::Malformed));
+        assert_eq!(bearer_token("Bearer a b"), Err(HeaderError::Malformed));
+        assert_eq!(bearer_token("Bearer a,b"), Err(HeaderError::Malformed));
+        assert_eq!(bearer_token("Bearer ="), Err(HeaderError::Malformed));
+        assert_eq!(bearer_token("Bearer a=b"), Err(HeaderError::Malformed));
+        assert_eq!(bearer_token("Bearer\ta"), Err(HeaderError::Malformed));
+        assert_eq!(bearer_token("Basic abc"), Err(HeaderError::NotBearer));
+        assert_eq!(bearer_token(""), Err(HeaderError::Malformed));
+        assert_eq!(bearer_token("Bearér x"), Err(HeaderError::Malformed));
+    }
+
+    #[test]
+    fn cookies_are_found_by_exact_name_and_duplicates_refused() {
+        let h = "a=1;b=2; __Host-id=\"v\"; c";
+        assert_eq!(find_cookie([h], "b"), Ok(Some("2")));
+        assert_eq!(find_cookie([h], "__Host-id"), Ok(Some("v")));
+        assert_eq!(find_cookie([h], "A"), Ok(None));
+        assert_eq!(find_cookie([h], "c"), Ok(None));
+        assert_eq!(
+            find_cookie(["id=1", "x=2; id=3"], "id"),
+            Err(HeaderError::DuplicateCookie)
+        );
+        assert_eq!(find_cookie(["", ";;;"], "id"), Ok(None));
+    }
+
+    #[test]
+    fn set_cookie_enforces_prefix_rules_and_value_syntax() {
+        let host = SetCookie::new("__Host-id", "v");
+        assert!(host.clone().path("/app").to_string().is_err());
+        assert!(host.clone().domain("example.com").to_string().is_err());
+        assert!(
+            host.clone()
+                .insecure_dev_only_without_secure()
+                .to_string()
+                .is_err()
+        );
+        assert!(
+            SetCookie::new("__Secure-id", "v")
+                .insecure_dev_only_without_secure()
+                .to_string()
+                .is_err()
+        );
+        assert!(
+            SetCookie::new("id", "v")
+                .same_site(SameSite::None)
+                .insecure_dev_only_without_secure()
+                .to_string()
+                .is_err()
+        );
+        for bad in ["a;b", "a b", "a\"b", "a,b", "a\\b", "é"] {
+            assert!(SetCookie::new("id", bad).to_string().is_err(), "{bad:?}");
+        }
+        assert!(SetCookie::new("i d", "v").to_string().is_err());
+        assert!(SetCookie::new("id", "v").path("/;x").to_string().is_err());
+        assert_eq!(
+            SetCookie::new("id", "v")
+                .insecure_dev_only_without_secure()
+                .same_site(SameSite::Strict)
+                .domain("example.com")
+                .to_string()
+                .unwrap(),
+            "id=v; Domain=example.com; Path=/; HttpOnly; SameSite=Strict"
+        );
+        assert!(!std::format!("{host:?}").contains("\"v\""));
+    }
+
+    #[test]
+    fn challenges_escape_quotes_and_refuse_controls() {
+        let c = BearerChallenge::new("a\"b\\c");
+        assert_eq!(c.to_string().unwrap(), r#"Bearer realm="a\"b\\c""#);
+        assert!(BearerChallenge::new("a\r\nb").to_string().is_err());
+        let s = BearerChallenge::new("api")
+            .error(BearerError::InsufficientScope, "scope missing")
+            .scope("admin");
+        assert_eq!(s.status(), 403);
+        assert_eq!(
+            s.to_string().unwrap(),
+            r#"Bearer realm="api", error="insufficient_scope", error_description="scope missing", scope="admin""#
+        );
+        assert_eq!(BearerChallenge::new("x").status(), 401);
+        assert_eq!(
+            BearerChallenge::new("x")
+                .error(BearerError::InvalidRequest, "")
+                .status(),
+            400
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn header_parsers_never_panic(s in "\\PC{0,200}") {
+            let _ = bearer_token(&s);
+            let _ = find_cookie([s.as_str()], "id");
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Compact JWS / JWT with HS256, HS384 and HS512 (RFC 7515, 7518, 7519, 8725).
+//!
+//! ```
+//! use auth_core::jwt::{self, Hs256, Key, Validation};
+//! use auth_core::UnixTime;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Debug, Serialize, Deserialize)]
+//! struct Claims { sub: String, exp: u64, role: String }
+//!
+//! let key = Key::<Hs256>::new(&[0x42; 32])?;
+//! let token = key.sign(&Claims { sub: "ada".into(), exp: 1_700_000_600, role: "admin".into() })?;
+//!
+//! let now = UnixTime(1_700_000_000);
+//! let verified = jwt::verify::<Claims, _>(&token, &key, &Validation::new(), now)?;
+//! assert_eq!(verified.claims().role, "admin");
+//!
+//! // One second past `exp` plus the default 60 s leeway, the same token is refused.
+//! let later = UnixTime(1_700_000_660);
+//! let err = jwt::verify::<Claims, _>(&token, &key, &Validation::new(), later).unwrap_err();
+//! assert_eq!(err.code(), "expired");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! What this module never does: take the algorithm from the token, accept `alg: none`, fetch
+//! or use a key named by the token (`jku`, `jwk`, `x5u`), or show any claim before the MAC has
+//! been checked.
+
+mod alg;
+#[cfg(feature = "alloc")]
+mod claims;
+mod token;
+mod validation;
+
+pub use alg::{Alg, Algorithm, AnyKey, Hs256, Hs384, Hs512, Key, KeySource, MAX_KID_LEN};
+#[cfg(feature = "alloc")]
+pub use claims::{Registered, Verified};
+#[cfg(feature = "alloc")]
+pub use token::danger_decode_unverified;
+pub use token::{DEFAULT_MAX_TOKEN_LEN, Header, MAX_HEADER_LEN, MacVerified, UntrustedToken};
+pub use validation::{DEFAULT_LEEWAY, Validation};
+
+use crate::error::TokenError;
+#[cfg(feature = "alloc")]
+use crate::time::UnixTime;
+
+/// Verifies a token completely: form, MAC, then claims; returns the typed claims.
+///
+/// # Errors
+/// The first check that fails, as a [`TokenError`].
+#[cfg(feature = "alloc")]
+pub fn verify<C, K>(
+    token: &str,
+    keys: &K,
+    rules: &Validation<'_>,
+    now: UnixTime,
+) -> Result<Verified<C>, TokenError>
+where
+    C: serde::de::DeserializeOwned,
+    K: KeySource + ?Sized,
+{
+    verify_with_revocation(token, keys, rules, now, |_| false)
+}
+
+/// Like [`verify`], then asks `is_revoked` about the token; it runs only after the MAC and
+/// every claim have passed, and sees only validated registered claims (`jti`, `sub`, …).
+///
+/// # Errors
+/// The first check that fails; [`TokenError::Revoked`] if `is_revoked` returns `true`.
+#[cfg(feature = "alloc")]
+pub fn verify_with_revocation<C, K>(
+    token: &str,
+    keys: &K,
+    rules: &Validation<'_>,
+    now: UnixTime,
+    is_revoked: impl FnOnce(&Registered) -> bool,
+) -> Result<Verified<C>, TokenError>
+where
+    C: serde::de::DeserializeOwned,
+    K: KeySource + ?Sized,
+{
+    let verified = UntrustedToken::parse(token, rules.max_len())?.verify_mac(keys)?;
+    let verified = verified.validate::<C>(rules, now)?;
+    if is_revoked(verified.registered()) {
+        return Err(TokenError::Revoked);
+    }
+    Ok(verified)
+}
+
+/// Checks a token's form and MAC without allocating; the building block for `no_std` users.
+///
+/// # Errors
+/// Form, key-selection and MAC errors, as [`TokenError`].
+pub fn verify_mac<'a, K: KeySource + ?Sized>(
+    token: &'a str,
+    keys: &K,
+    max_len: usize,
+) -> Result<MacVerified<'a>, TokenError> {
+    UntrustedToken::parse(token, max_len)?.verify_mac(keys)
+}

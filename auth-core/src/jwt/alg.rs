@@ -1,0 +1,511 @@
+//! Algorithms and keys.
+//!
+//! An HMAC key is bound to exactly one algorithm when it is made; the algorithm of a token is
+//! the key's, never the header's (RFC 8725 §3.1). Keys shorter than the hash output are refused
+//! (RFC 7518 §3.2). The HMAC key schedule (the inner and outer padded hash states) is computed
+//! once, when the key is made, and cloned per token; it is wiped on drop.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Sha256, Sha384, Sha512};
+
+use crate::error::{KeyError, TokenError};
+
+/// Longest accepted key id, in bytes.
+pub const MAX_KID_LEN: usize = 64;
+/// Longest MAC of the supported algorithms (HS512), in bytes.
+pub(crate) const MAX_MAC_LEN: usize = 64;
+/// Longest base64url MAC (HS512), in characters.
+pub(crate) const MAX_MAC_B64_LEN: usize = 86;
+
+/// The algorithms this crate implements, as runtime values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Alg {
+    /// HMAC with SHA-256.
+    Hs256,
+    /// HMAC with SHA-384.
+    Hs384,
+    /// HMAC with SHA-512.
+    Hs512,
+}
+
+impl Alg {
+    /// The JOSE name, e.g. `"HS256"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Hs384 => "HS384",
+            Self::Hs512 => "HS512",
+        }
+    }
+
+    /// The MAC length in bytes, which is also the minimum key length (RFC 7518 §3.2).
+    #[must_use]
+    pub const fn mac_len(self) -> usize {
+        match self {
+            Self::Hs256 => 32,
+            Self::Hs384 => 48,
+            Self::Hs512 => 64,
+        }
+    }
+
+    /// The length of the base64url-encoded MAC.
+    pub(crate) const fn mac_b64_len(self) -> usize {
+        match self {
+            Self::Hs256 => 43,
+            Self::Hs384 => 64,
+            Self::Hs512 => 86,
+        }
+    }
+
+    /// Parses a JOSE name, exactly (case-sensitive, RFC 8725 §3.1).
+    ///
+    /// # Errors
+    /// [`KeyError::UnknownAlgorithm`] for anything but `HS256`, `HS384`, `HS512`.
+    pub fn from_name(name: &str) -> Result<Self, KeyError> {
+        match name {
+            "HS256" => Ok(Self::Hs256),
+            "HS384" => Ok(Self::Hs384),
+            "HS512" => Ok(Self::Hs512),
+            _ => Err(KeyError::UnknownAlgorithm),
+        }
+    }
+}
+
+impl core::str::FromStr for Alg {
+    type Err = KeyError;
+
+    fn from_str(s: &str) -> Result<Self, KeyError> {
+        Self::from_name(s)
+    }
+}
+
+impl fmt::Display for Alg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An algorithm as a type, for keys whose algorithm is fixed at compile time.
+pub trait Algorithm: sealed::Sealed + fmt::Debug + 'static {
+    /// The runtime value.
+    const ALG: Alg;
+}
+
+/// HS256: HMAC with SHA-256, 32-byte MAC, keys of at least 32 bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Hs256;
+/// HS384: HMAC with SHA-384, 48-byte MAC, keys of at least 48 bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Hs384;
+/// HS512: HMAC with SHA-512, 64-byte MAC, keys of at least 64 bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Hs512;
+
+impl Algorithm for Hs256 {
+    const ALG: Alg = Alg::Hs256;
+}
+impl Algorithm for Hs384 {
+    const ALG: Alg = Alg::Hs384;
+}
+impl Algorithm for Hs512 {
+    const ALG: Alg = Alg::Hs512;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Hs256 {}
+    impl Sealed for super::Hs384 {}
+    impl Sealed for super::Hs512 {}
+    impl Sealed for super::AnyKey {}
+    impl<A: super::Algorithm> Sealed for super::Key<A> {}
+    impl Sealed for [super::AnyKey] {}
+    #[cfg(feature = "alloc")]
+    impl Sealed for alloc::vec::Vec<super::AnyKey> {}
+}
+
+/// An HMAC key whose algorithm is chosen at run time; see [`Key`] for the typed form.
+///
+/// `Debug` shows the algorithm and key id, never key bytes. There is no `Display`, no
+/// `PartialEq` and no way to read the key back.
+#[derive(Clone)]
+pub struct AnyKey {
+    alg: Alg,
+    state: MacState,
+    kid: Kid,
+}
+
+/// An HMAC key for the algorithm `A`.
+///
+/// ```
+/// use auth_core::jwt::{Hs256, Key};
+/// let key = Key::<Hs256>::new(&[7u8; 32])?.with_kid("2026-11")?;
+/// assert!(Key::<Hs256>::new(&[7u8; 16]).is_err()); // shorter than 32 bytes
+/// # Ok::<(), auth_core::error::KeyError>(())
+/// ```
+#[derive(Clone)]
+pub struct Key<A: Algorithm> {
+    inner: AnyKey,
+    _alg: PhantomData<A>,
+}
+
+impl<A: Algorithm> Key<A> {
+    /// Makes a key from raw bytes. Copies nothing but the derived HMAC state; the caller
+    /// remains responsible for wiping `bytes`.
+    ///
+    /// # Errors
+    /// [`KeyError::TooShort`] if `bytes` is shorter than the hash output.
+    pub fn new(bytes: &[u8]) -> Result<Self, KeyError> {
+        Ok(Self {
+            inner: AnyKey::new(A::ALG, bytes)?,
+            _alg: PhantomData,
+        })
+    }
+
+    /// Makes a key from canonical unpadded base64url text.
+    ///
+    /// # Errors
+    /// [`KeyError::InvalidEncoding`] or [`KeyError::TooShort`].
+    pub fn from_base64url(text: &str) -> Result<Self, KeyError> {
+        Ok(Self {
+            inner: AnyKey::from_base64url(A::ALG, text)?,
+            _alg: PhantomData,
+        })
+    }
+
+    /// Attaches a key id, written as `kid` into the tokens it signs.
+    ///
+    /// # Errors
+    /// [`KeyError::InvalidKeyId`] unless `kid` is 1 to 64 printable ASCII characters other
+    /// than `"` and `\`.
+    pub fn with_kid(self, kid: &str) -> Result<Self, KeyError> {
+        Ok(Self {
+            inner: self.inner.with_kid(kid)?,
+            _alg: PhantomData,
+        })
+    }
+
+    /// The untyped form, e.g. to put several keys into one key set.
+    #[must_use]
+    pub fn into_any(self) -> AnyKey {
+        self.inner
+    }
+
+    /// The untyped form, borrowed.
+    #[must_use]
+    pub fn as_any(&self) -> &AnyKey {
+        &self.inner
+    }
+}
+
+impl<A: Algorithm> From<Key<A>> for AnyKey {
+    fn from(key: Key<A>) -> Self {
+        key.inner
+    }
+}
+
+impl<A: Algorithm> fmt::Debug for Key<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl AnyKey {
+    /// Makes a key for `alg` from raw bytes.
+    ///
+    /// # Errors
+    /// [`KeyError::TooShort`] if `bytes` is shorter than `alg.mac_len()`.
+    pub fn new(alg: Alg, bytes: &[u8]) -> Result<Self, KeyError> {
+        if bytes.len() < alg.mac_len() {
+            return Err(KeyError::TooShort { min: alg.mac_len() });
+        }
+        // `new_from_slice` accepts any length for HMAC; the error arm is unreachable.
+        let state = match alg {
+            Alg::Hs256 => MacState::S256(
+                Hmac::<Sha256>::new_from_slice(bytes).map_err(|_| KeyError::InvalidEncoding)?,
+            ),
+            Alg::Hs384 => MacState::S384(
+                Hmac::<Sha384>::new_from_slice(bytes).map_err(|_| KeyError::InvalidEncoding)?,
+            ),
+            Alg::Hs512 => MacState::S512(
+                Hmac::<Sha512>::new_from_slice(bytes).map_err(|_| KeyError::InvalidEncoding)?,
+            ),
+        };
+        Ok(Self {
+            alg,
+            state,
+            kid: Kid::NONE,
+        })
+    }
+
+    /// Makes a key for `alg` from canonical unpadded base64url text (decoded in constant time;
+    /// the decoded bytes are wiped before returning).
+    ///
+    /// # Errors
+    /// [`KeyError::InvalidEncoding`] or [`KeyError::TooShort`].
+    pub fn from_base64url(alg: Alg, text: &str) -> Result<Self, KeyError> {
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        let mut buf = zeroize::Zeroizing::new([0u8; 256]);
+        let bytes =
+            Base64UrlUnpadded::decode(text, &mut buf[..]).map_err(|_| KeyError::InvalidEncoding)?;
+        Self::new(alg, bytes)
+    }
+
+    /// Attaches a key id, written as `kid` into the tokens it signs.
+    ///
+    /// # Errors
+    /// [`KeyError::InvalidKeyId`] unless `kid` is 1 to 64 printable ASCII characters other
+    /// than `"` and `\`.
+    pub fn with_kid(mut self, kid: &str) -> Result<Self, KeyError> {
+        self.kid = Kid::new(kid)?;
+        Ok(self)
+    }
+
+    /// The key's algorithm.
+    #[must_use]
+    pub fn alg(&self) -> Alg {
+        self.alg
+    }
+
+    /// The key id, if any.
+    #[must_use]
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_str()
+    }
+
+    /// Computes the MAC of `input` into `out`, returning its length.
+    pub(crate) fn mac(&self, input: &[u8], out: &mut [u8; MAX_MAC_LEN]) -> usize {
+        fn run<M: Mac + Clone>(m: &M, input: &[u8], out: &mut [u8]) -> usize {
+            let mut m = m.clone();
+            m.update(input);
+            let tag = m.finalize().into_bytes();
+            let n = tag.len().min(out.len());
+            if let (Some(dst), Some(src)) = (out.get_mut(..n), tag.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            n
+        }
+        match &self.state {
+            MacState::S256(m) => run(m, input, out),
+            MacState::S384(m) => run(m, input, out),
+            MacState::S512(m) => run(m, input, out),
+        }
+    }
+
+    /// Computes the base64url MAC of `input` (encoded in constant time) into `out`.
+    pub(crate) fn mac_b64<'o>(&self, input: &[u8], out: &'o mut [u8; MAX_MAC_B64_LEN]) -> &'o [u8] {
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        let mut raw = zeroize::Zeroizing::new([0u8; MAX_MAC_LEN]);
+        let n = self.mac(input, &mut raw);
+        match raw
+            .get(..n)
+            .map(|mac| Base64UrlUnpadded::encode(mac, &mut out[..]))
+        {
+            Some(Ok(s)) => s.as_bytes(),
+            _ => &[],
+        }
+    }
+}
+
+impl fmt::Debug for AnyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Key")
+            .field("alg", &format_args!("{}", self.alg))
+            .field("kid", &self.kid.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a verifier finds the key for a token: one key, or a key set for rotation.
+///
+/// Implemented for [`Key`], [`AnyKey`], and slices (and, with `alloc`, vectors) of
+/// [`AnyKey`]. Sealed: key selection is part of the security boundary.
+///
+/// - One key: the token's `alg` must be the key's; `kid` is ignored (RFC 8725 §3.10).
+/// - A key set: the token's `kid` picks the key ([`TokenError::UnknownKeyId`] if none has it,
+///   the first one if several have it); without `kid`, a set of exactly one key is used and a
+///   larger set refuses the token ([`TokenError::MissingKeyId`]). The picked key's algorithm
+///   must then be the token's `alg`.
+pub trait KeySource: sealed::Sealed {
+    /// Picks the key for a token whose header says `alg` and `kid`.
+    ///
+    /// # Errors
+    /// [`TokenError::AlgorithmMismatch`], [`TokenError::UnknownKeyId`] or
+    /// [`TokenError::MissingKeyId`].
+    fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&AnyKey, TokenError>;
+}
+
+impl KeySource for AnyKey {
+    fn select(&self, alg: Alg, _kid: Option<&str>) -> Result<&AnyKey, TokenError> {
+        if alg == self.alg {
+            Ok(self)
+        } else {
+            Err(TokenError::AlgorithmMismatch)
+        }
+    }
+}
+
+impl<A: Algorithm> KeySource for Key<A> {
+    fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&AnyKey, TokenError> {
+        self.inner.select(alg, kid)
+    }
+}
+
+impl KeySource for [AnyKey] {
+    fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&AnyKey, TokenError> {
+        let key = match (kid, self) {
+            (Some(kid), keys) => keys
+                .iter()
+                .find(|k| k.kid.as_str() == Some(kid))
+                .ok_or(TokenError::UnknownKeyId)?,
+            (None, [only]) => only,
+            (None, _) => return Err(TokenError::MissingKeyId),
+        };
+        key.select(alg, None)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl KeySource for alloc::vec::Vec<AnyKey> {
+    fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&AnyKey, TokenError> {
+        self.as_slice().select(alg, kid)
+    }
+}
+
+#[derive(Clone)]
+enum MacState {
+    S256(Hmac<Sha256>),
+    S384(Hmac<Sha384>),
+    S512(Hmac<Sha512>),
+}
+
+/// A key id stored inline, so that keys need no allocator.
+#[derive(Clone, Copy)]
+struct Kid {
+    len: u8,
+    bytes: [u8; MAX_KID_LEN],
+}
+
+impl Kid {
+    const NONE: Self = Self {
+        len: 0,
+        bytes: [0; MAX_KID_LEN],
+    };
+
+    fn new(kid: &str) -> Result<Self, KeyError> {
+        let ok = !kid.is_empty()
+            && kid.len() <= MAX_KID_LEN
+            && kid
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+        let mut out = Self::NONE;
+        match out.bytes.get_mut(..kid.len()) {
+            Some(dst) if ok => dst.copy_from_slice(kid.as_bytes()),
+            _ => return Err(KeyError::InvalidKeyId),
+        }
+        out.len = u8::try_from(kid.len()).map_err(|_| KeyError::InvalidKeyId)?;
+        Ok(out)
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self.len {
+            0 => None,
+            n => core::str::from_utf8(self.bytes.get(..usize::from(n))?).ok(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_keys_shorter_than_the_hash_output() {
+        assert_eq!(
+            Key::<Hs256>::new(&[1; 31]).unwrap_err(),
+            KeyError::TooShort { min: 32 }
+        );
+        assert_eq!(
+            Key::<Hs384>::new(&[1; 47]).unwrap_err(),
+            KeyError::TooShort { min: 48 }
+        );
+        assert_eq!(
+            Key::<Hs512>::new(&[1; 63]).unwrap_err(),
+            KeyError::TooShort { min: 64 }
+        );
+        assert!(Key::<Hs256>::new(&[1; 32]).is_ok());
+        assert!(Key::<Hs512>::new(&[1; 200]).is_ok());
+    }
+
+    #[test]
+    fn debug_never_shows_key_bytes() {
+        let key = Key::<Hs256>::new(&[0xAB; 32])
+            .unwrap()
+            .with_kid("k1")
+            .unwrap();
+        let text = std::format!("{key:?}");
+        assert!(text.contains("HS256") && text.contains("k1"), "{text}");
+        assert!(
+            !text.to_lowercase().contains("ab, ") && !text.contains("171"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn validates_key_ids() {
+        let key = || AnyKey::new(Alg::Hs256, &[1; 32]).unwrap();
+        for bad in ["", "a\"b", "a\\b", "a b", "é", &"x".repeat(65)] {
+            assert_eq!(
+                key().with_kid(bad).unwrap_err(),
+                KeyError::InvalidKeyId,
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            key().with_kid(&"x".repeat(64)).unwrap().kid().map(str::len),
+            Some(64)
+        );
+    }
+
+    #[test]
+    fn algorithm_names_are_exact() {
+        assert_eq!(Alg::from_name("HS256"), Ok(Alg::Hs256));
+        for bad in ["hs256", "HS256 ", "HS256\0", "none", "RS256", ""] {
+            assert_eq!(
+                Alg::from_name(bad),
+                Err(KeyError::UnknownAlgorithm),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_sets_select_by_kid_and_check_the_algorithm() {
+        let a = AnyKey::new(Alg::Hs256, &[1; 32])
+            .unwrap()
+            .with_kid("a")
+            .unwrap();
+        let b = AnyKey::new(Alg::Hs512, &[2; 64])
+            .unwrap()
+            .with_kid("b")
+            .unwrap();
+        let set = [a, b];
+        assert_eq!(set.select(Alg::Hs512, Some("b")).unwrap().kid(), Some("b"));
+        assert_eq!(
+            set.select(Alg::Hs256, Some("b")).unwrap_err(),
+            TokenError::AlgorithmMismatch
+        );
+        assert_eq!(
+            set.select(Alg::Hs256, Some("c")).unwrap_err(),
+            TokenError::UnknownKeyId
+        );
+        assert_eq!(
+            set.select(Alg::Hs256, None).unwrap_err(),
+            TokenError::MissingKeyId
+        );
+        assert_eq!(set[..1].select(Alg::Hs256, None).unwrap().kid(), Some("a"));
+    }
+}

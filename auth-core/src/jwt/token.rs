@@ -1,0 +1,471 @@
+//! Compact JWS: parsing (untrusted), MAC verification, and signing.
+//!
+//! A token moves through three types: [`UntrustedToken`] (split, header decoded and checked,
+//! nothing of the payload looked at), [`MacVerified`] (the MAC matched, so the payload is the
+//! signer's), and [`Verified`](super::Verified) (the claims passed validation).
+
+use core::fmt;
+
+use super::alg::{Alg, Algorithm, AnyKey, Key, KeySource, MAX_KID_LEN, MAX_MAC_B64_LEN};
+use crate::b64;
+use crate::ct;
+use crate::error::TokenError;
+use crate::json::{self, JsonStr, Value};
+
+/// The default maximum token length, in bytes, checked before any other work.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+/// The longest decoded header accepted, in bytes.
+pub const MAX_HEADER_LEN: usize = 1024;
+/// The longest `typ` value kept from a header; longer ones match no required type.
+const MAX_TYP_LEN: usize = 64;
+
+/// The checked JOSE header of a token. Only what verification uses is kept.
+#[derive(Clone)]
+pub struct Header {
+    alg: Alg,
+    kid: Option<Inline<MAX_KID_LEN>>,
+    typ: Option<Inline<MAX_TYP_LEN>>,
+}
+
+impl Header {
+    /// The algorithm the header names (one of those this crate implements).
+    #[must_use]
+    pub fn alg(&self) -> Alg {
+        self.alg
+    }
+
+    /// The `kid`, if present. A `kid` longer than 64 bytes reads as `""`, which names no key.
+    #[must_use]
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_ref().map(Inline::as_str)
+    }
+
+    /// The `typ`, if present. A `typ` longer than 64 bytes reads as `""`, which matches no
+    /// required type.
+    #[must_use]
+    pub fn typ(&self) -> Option<&str> {
+        self.typ.as_ref().map(Inline::as_str)
+    }
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Header")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid())
+            .field("typ", &self.typ())
+            .finish()
+    }
+}
+
+/// A token split into its segments with a checked header; its MAC is not verified yet.
+///
+/// ```
+/// use auth_core::jwt::{Hs256, Key, UntrustedToken, DEFAULT_MAX_TOKEN_LEN};
+/// let key = Key::<Hs256>::new(&[42; 32])?;
+/// let mut buf = [0u8; 256];
+/// let token = key.sign_raw_into(br#"{"sub":"ada","exp":2000000000}"#, None, &mut buf)?;
+///
+/// let verified = UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_LEN)?.verify_mac(&key)?;
+/// let mut payload = [0u8; 128];
+/// assert_eq!(verified.decode_payload_into(&mut payload)?, br#"{"sub":"ada","exp":2000000000}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct UntrustedToken<'a> {
+    signing_input: &'a str,
+    payload_b64: &'a str,
+    signature_b64: &'a str,
+    header: Header,
+}
+
+impl<'a> UntrustedToken<'a> {
+    /// Splits and checks a compact JWS: length (first, before any other work), exactly three
+    /// segments of canonical unpadded base64url, a header that is a JSON object without
+    /// duplicate members, an `alg` this crate implements, no `crit`, no `b64: false`, and a
+    /// signature of the algorithm's length.
+    ///
+    /// # Errors
+    /// A [`TokenError`] of [`Phase::Malformed`](crate::error::Phase::Malformed).
+    pub fn parse(token: &'a str, max_len: usize) -> Result<Self, TokenError> {
+        if token.len() > max_len {
+            return Err(TokenError::TooLong);
+        }
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed);
+        };
+        let mut buf = [0u8; MAX_HEADER_LEN];
+        let header_json = match b64::decode(header_b64.as_bytes(), &mut buf) {
+            Ok(json) => json,
+            Err(_) if b64::validate(header_b64.as_bytes()).is_ok() => {
+                return Err(TokenError::InvalidHeader);
+            }
+            Err(_) => return Err(TokenError::Malformed),
+        };
+        b64::validate(payload_b64.as_bytes()).map_err(|_| TokenError::Malformed)?;
+        b64::validate(signature_b64.as_bytes()).map_err(|_| TokenError::Malformed)?;
+        let header = parse_header(header_json)?;
+        if signature_b64.len() != header.alg.mac_b64_len() {
+            return Err(TokenError::Malformed);
+        }
+        let signing_len = header_b64
+            .len()
+            .saturating_add(1)
+            .saturating_add(payload_b64.len());
+        let signing_input = token.get(..signing_len).ok_or(TokenError::Malformed)?;
+        Ok(Self {
+            signing_input,
+            payload_b64,
+            signature_b64,
+            header,
+        })
+    }
+
+    /// The checked header.
+    #[must_use]
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Picks the key from `keys` and checks the MAC over the received `header.payload` text,
+    /// in constant time. The expected MAC is base64url-encoded (in constant time) and compared
+    /// with the received signature segment, so a non-canonical signature never matches.
+    ///
+    /// # Errors
+    /// Key selection errors (see [`KeySource`]) and [`TokenError::BadSignature`].
+    pub fn verify_mac<K: KeySource + ?Sized>(
+        self,
+        keys: &K,
+    ) -> Result<MacVerified<'a>, TokenError> {
+        let key = keys.select(self.header.alg, self.header.kid())?;
+        let mut expected = [0u8; MAX_MAC_B64_LEN];
+        let expected = key.mac_b64(self.signing_input.as_bytes(), &mut expected);
+        if ct::eq(expected, self.signature_b64.as_bytes()) {
+            Ok(MacVerified { token: self })
+        } else {
+            Err(TokenError::BadSignature)
+        }
+    }
+}
+
+impl fmt::Debug for UntrustedToken<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UntrustedToken")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A token whose MAC matched: its header and payload are the key holder's. Its claims are not
+/// validated yet.
+#[derive(Clone)]
+pub struct MacVerified<'a> {
+    token: UntrustedToken<'a>,
+}
+
+impl<'a> MacVerified<'a> {
+    /// The header.
+    #[must_use]
+    pub fn header(&self) -> &Header {
+        &self.token.header
+    }
+
+    /// The payload segment, still base64url-encoded.
+    #[must_use]
+    pub fn payload_b64(&self) -> &'a str {
+        self.token.payload_b64
+    }
+
+    /// Decodes the payload (the claims JSON) into `buf`, without allocating.
+    ///
+    /// # Errors
+    /// [`TokenError::BufferTooSmall`] if `buf` is shorter than the payload.
+    pub fn decode_payload_into<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8], TokenError> {
+        match b64::decode(self.token.payload_b64.as_bytes(), buf) {
+            Ok(p) => Ok(p),
+            Err(_) => Err(TokenError::BufferTooSmall),
+        }
+    }
+
+    /// Decodes the payload (the claims JSON).
+    #[cfg(feature = "alloc")]
+    #[must_use]
+    pub fn decode_payload(&self) -> alloc::vec::Vec<u8> {
+        // `parse` checked the segment is canonical base64url, so decoding cannot fail.
+        b64::decode_vec(self.token.payload_b64.as_bytes()).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for MacVerified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MacVerified")
+            .field("header", &self.token.header)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes a token's header and payload **without verifying anything**, for display.
+///
+/// Never use the result to make a decision. Only the segment structure and base64url are
+/// checked.
+///
+/// # Errors
+/// [`TokenError::TooLong`] or [`TokenError::Malformed`].
+#[cfg(feature = "alloc")]
+pub fn danger_decode_unverified(
+    token: &str,
+    max_len: usize,
+) -> Result<(alloc::vec::Vec<u8>, alloc::vec::Vec<u8>), TokenError> {
+    if token.len() > max_len {
+        return Err(TokenError::TooLong);
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Malformed);
+    };
+    let h = b64::decode_vec(h.as_bytes()).map_err(|_| TokenError::Malformed)?;
+    let p = b64::decode_vec(p.as_bytes()).map_err(|_| TokenError::Malformed)?;
+    Ok((h, p))
+}
+
+impl AnyKey {
+    /// Signs a payload that is already JSON into `buf`, without allocating; returns the token.
+    ///
+    /// The header is `{"alg":…,"kid":…,"typ":…}` with the key's algorithm and id; `typ` is
+    /// `JWT` unless given. `payload_json` must be a JSON object (the caller's responsibility;
+    /// only its first and last non-blank characters are checked).
+    ///
+    /// # Errors
+    /// [`TokenError::Serialize`] if the payload is not `{…}` or `typ` is longer than 64 bytes;
+    /// [`TokenError::BufferTooSmall`] if the token does not fit into `buf`.
+    pub fn sign_raw_into<'b>(
+        &self,
+        payload_json: &[u8],
+        typ: Option<&str>,
+        buf: &'b mut [u8],
+    ) -> Result<&'b str, TokenError> {
+        if !looks_like_object(payload_json) {
+            return Err(TokenError::Serialize);
+        }
+        let mut header = [0u8; 256];
+        let header = self.header_json(typ, &mut header)?;
+        let mut w = Writer { buf, len: 0 };
+        w.push_b64(header)?;
+        w.push(b".")?;
+        w.push_b64(payload_json)?;
+        let signing_len = w.len;
+        let mut mac = [0u8; MAX_MAC_B64_LEN];
+        let mac = self.mac_b64(w.buf.get(..signing_len).unwrap_or_default(), &mut mac);
+        w.push(b".")?;
+        w.push(mac)?;
+        let Writer { buf, len } = w;
+        core::str::from_utf8(buf.get(..len).unwrap_or_default()).map_err(|_| TokenError::Serialize)
+    }
+
+    /// Signs `claims` (any `serde::Serialize` that serializes to a JSON object), with
+    /// `typ: "JWT"`.
+    ///
+    /// ```
+    /// use auth_core::jwt::{Hs256, Key};
+    /// let key = Key::<Hs256>::new(&[42; 32])?;
+    /// let token = key.sign(&serde_json::json!({"sub": "ada", "exp": 2_000_000_000}))?;
+    /// assert_eq!(token.split('.').count(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`TokenError::Serialize`] if the claims do not serialize to a JSON object.
+    #[cfg(feature = "alloc")]
+    pub fn sign<C: serde::Serialize + ?Sized>(
+        &self,
+        claims: &C,
+    ) -> Result<alloc::string::String, TokenError> {
+        self.sign_with_typ(claims, None)
+    }
+
+    /// Signs `claims` with an explicit `typ` header, e.g. `at+jwt` (RFC 9068); `None` writes
+    /// `JWT`.
+    ///
+    /// # Errors
+    /// [`TokenError::Serialize`] if the claims do not serialize to a JSON object, or `typ` is
+    /// longer than 64 bytes.
+    #[cfg(feature = "alloc")]
+    pub fn sign_with_typ<C: serde::Serialize + ?Sized>(
+        &self,
+        claims: &C,
+        typ: Option<&str>,
+    ) -> Result<alloc::string::String, TokenError> {
+        let payload = serde_json::to_vec(claims).map_err(|_| TokenError::Serialize)?;
+        if payload.first() != Some(&b'{') {
+            return Err(TokenError::Serialize);
+        }
+        let mut header = [0u8; 256];
+        let header = self.header_json(typ, &mut header)?;
+        let len = b64::encoded_len(header.len())
+            .zip(b64::encoded_len(payload.len()))
+            .and_then(|(h, p)| h.checked_add(p)?.checked_add(2 + MAX_MAC_B64_LEN))
+            .ok_or(TokenError::Serialize)?;
+        let mut out = alloc::string::String::with_capacity(len);
+        b64::encode_into_string(header, &mut out);
+        out.push('.');
+        b64::encode_into_string(&payload, &mut out);
+        let mut mac = [0u8; MAX_MAC_B64_LEN];
+        let mac = self.mac_b64(out.as_bytes(), &mut mac);
+        let mac = core::str::from_utf8(mac).map_err(|_| TokenError::Serialize)?;
+        out.push('.');
+        out.push_str(mac);
+        Ok(out)
+    }
+
+    fn header_json<'b>(
+        &self,
+        typ: Option<&str>,
+        buf: &'b mut [u8],
+    ) -> Result<&'b [u8], TokenError> {
+        let typ = typ.unwrap_or("JWT");
+        if typ.len() > MAX_TYP_LEN {
+            return Err(TokenError::Serialize);
+        }
+        let mut w = Writer { buf, len: 0 };
+        let mut ok = true;
+        let mut put = |s: &str| ok &= w.push(s.as_bytes()).is_ok();
+        put("{\"alg\":\"");
+        put(self.alg().name());
+        put("\"");
+        if let Some(kid) = self.kid() {
+            // Key ids are printable ASCII without `"` or `\` (checked when set): no escaping.
+            put(",\"kid\":\"");
+            put(kid);
+            put("\"");
+        }
+        put(",\"typ\":");
+        json::write_str(typ, &mut put);
+        put("}");
+        if !ok {
+            return Err(TokenError::Serialize);
+        }
+        let Writer { buf, len } = w;
+        buf.get(..len).ok_or(TokenError::Serialize)
+    }
+}
+
+impl<A: Algorithm> core::ops::Deref for Key<A> {
+    type Target = AnyKey;
+
+    fn deref(&self) -> &AnyKey {
+        self.as_any()
+    }
+}
+
+fn looks_like_object(json: &[u8]) -> bool {
+    let trimmed = json.trim_ascii();
+    trimmed.first() == Some(&b'{') && trimmed.last() == Some(&b'}')
+}
+
+fn parse_header(json: &[u8]) -> Result<Header, TokenError> {
+    let mut alg = None;
+    let mut kid = None;
+    let mut typ = None;
+    let result = json::for_each_member(json, |name: JsonStr<'_>, value| {
+        if name.eq_str("alg") {
+            let Value::Str(s) = value else {
+                return Err(TokenError::InvalidHeader);
+            };
+            alg = Some(
+                [Alg::Hs256, Alg::Hs384, Alg::Hs512]
+                    .into_iter()
+                    .find(|a| s.eq_str(a.name()))
+                    .ok_or(TokenError::UnsupportedAlgorithm)?,
+            );
+        } else if name.eq_str("crit") {
+            return Err(TokenError::UnsupportedCritical);
+        } else if name.eq_str("b64") {
+            match value {
+                Value::Bool(true) => {}
+                Value::Bool(false) => return Err(TokenError::UnencodedPayload),
+                _ => return Err(TokenError::InvalidHeader),
+            }
+        } else if name.eq_str("kid") {
+            let Value::Str(s) = value else {
+                return Err(TokenError::InvalidHeader);
+            };
+            kid = Some(Inline::from_json(s));
+        } else if name.eq_str("typ") {
+            let Value::Str(s) = value else {
+                return Err(TokenError::InvalidHeader);
+            };
+            typ = Some(Inline::from_json(s));
+        }
+        // Every other member (`jku`, `jwk`, `x5u`, `cty`, …) is ignored, never used.
+        Ok(())
+    });
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e),
+        Err(_) => return Err(TokenError::InvalidHeader),
+    }
+    Ok(Header {
+        alg: alg.ok_or(TokenError::InvalidHeader)?,
+        kid,
+        typ,
+    })
+}
+
+/// A short string held inline; content that does not fit reads as `""`.
+#[derive(Clone, Copy)]
+struct Inline<const N: usize> {
+    len: usize,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> Inline<N> {
+    fn from_json(s: JsonStr<'_>) -> Self {
+        let mut bytes = [0u8; N];
+        let len = s.unescape_into(&mut bytes).map_or(0, str::len);
+        Self { len, bytes }
+    }
+
+    fn as_str(&self) -> &str {
+        self.bytes
+            .get(..self.len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+}
+
+struct Writer<'b> {
+    buf: &'b mut [u8],
+    len: usize,
+}
+
+impl Writer<'_> {
+    fn push(&mut self, bytes: &[u8]) -> Result<(), TokenError> {
+        let end = self
+            .len
+            .checked_add(bytes.len())
+            .ok_or(TokenError::BufferTooSmall)?;
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(TokenError::BufferTooSmall)?
+            .copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+
+    fn push_b64(&mut self, bytes: &[u8]) -> Result<(), TokenError> {
+        let rest = self
+            .buf
+            .get_mut(self.len..)
+            .ok_or(TokenError::BufferTooSmall)?;
+        let n = b64::encode(bytes, rest)
+            .map_err(|_| TokenError::BufferTooSmall)?
+            .len();
+        self.len = self.len.checked_add(n).ok_or(TokenError::BufferTooSmall)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,446 @@
+//! Session ids: 256 random bits, their cookie form, their storage key, and signed cookie values.
+//!
+//! - [`SessionId`]: 32 bytes from a caller-supplied CSPRNG, written in a cookie as 43
+//!   characters of unpadded base64url. Parsing is strict (exact length, alphabet, canonical
+//!   trailing bits) and constant-time in the id's content.
+//! - [`StorageKey`]: SHA-256 of the id. Stores index sessions by it and never see the id
+//!   itself, so a leaked store does not hand out live sessions.
+//! - [`CookieSigner`]: optional `id.tag` cookie values (tag = HMAC-SHA-256 under a server key),
+//!   so that forged or mangled cookies are refused before any store lookup.
+//!
+//! `Debug` of every type here that holds an id is redacted; none implements `Display`.
+
+use core::fmt;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use hmac::{Hmac, KeyInit, Mac};
+use rand_core::{CryptoRng, TryCryptoRng};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
+
+use crate::ct;
+use crate::error::{KeyError, SessionIdError};
+
+/// Length of a session id in bytes.
+pub const SESSION_ID_LEN: usize = 32;
+/// Length of a session id in its cookie form (unpadded base64url).
+pub const ENCODED_LEN: usize = 43;
+/// Length of a signed cookie value `id.tag`.
+pub const SIGNED_LEN: usize = ENCODED_LEN * 2 + 1;
+
+/// A session id: 256 bits from a CSPRNG.
+///
+/// Equality is constant-time; bytes are wiped on drop; `Debug` is redacted.
+///
+/// ```
+/// use auth_core::session_id::SessionId;
+/// # let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+/// let id = SessionId::generate(&mut rng);
+/// let cookie = id.encode();
+/// assert_eq!(cookie.expose().len(), 43);
+/// assert_eq!(SessionId::parse(cookie.expose())?, id);
+/// # Ok::<(), auth_core::error::SessionIdError>(())
+/// ```
+#[derive(Clone)]
+pub struct SessionId([u8; SESSION_ID_LEN]);
+
+impl SessionId {
+    /// Draws a fresh id from `rng`.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut bytes = [0u8; SESSION_ID_LEN];
+        rng.fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    /// Draws a fresh id from a fallible CSPRNG.
+    ///
+    /// # Errors
+    /// The generator's error.
+    pub fn try_generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, R::Error> {
+        let mut bytes = [0u8; SESSION_ID_LEN];
+        rng.try_fill_bytes(&mut bytes)?;
+        Ok(Self(bytes))
+    }
+
+    /// Draws a fresh id from the operating system's RNG.
+    ///
+    /// # Errors
+    /// The OS RNG failed.
+    #[cfg(feature = "getrandom")]
+    pub fn from_os_rng() -> Result<Self, getrandom::Error> {
+        Self::try_generate(&mut getrandom::SysRng)
+    }
+
+    /// Parses the cookie form: exactly 43 characters of canonical unpadded base64url.
+    ///
+    /// # Errors
+    /// [`SessionIdError::Malformed`].
+    pub fn parse(text: &str) -> Result<Self, SessionIdError> {
+        if text.len() != ENCODED_LEN {
+            return Err(SessionIdError::Malformed);
+        }
+        let mut bytes = [0u8; SESSION_ID_LEN];
+        match Base64UrlUnpadded::decode(text, &mut bytes) {
+            Ok(b) if b.len() == SESSION_ID_LEN => Ok(Self(bytes)),
+            _ => {
+                bytes.zeroize();
+                Err(SessionIdError::Malformed)
+            }
+        }
+    }
+
+    /// The cookie form (43 characters), encoded in constant time.
+    #[must_use]
+    pub fn encode(&self) -> EncodedId {
+        let mut out = [0u8; ENCODED_LEN];
+        // 32 bytes always encode to exactly 43 characters.
+        let _ = Base64UrlUnpadded::encode(&self.0, &mut out);
+        EncodedId(out)
+    }
+
+    /// The key a store files this session under: SHA-256 of the id.
+    #[must_use]
+    pub fn storage_key(&self) -> StorageKey {
+        StorageKey(Sha256::digest(self.0).into())
+    }
+
+    /// The raw id bytes, for callers that need them (e.g. to derive other values).
+    #[must_use]
+    pub fn expose_bytes(&self) -> &[u8; SESSION_ID_LEN] {
+        &self.0
+    }
+}
+
+impl PartialEq for SessionId {
+    fn eq(&self, other: &Self) -> bool {
+        ct::eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SessionId {}
+
+impl Drop for SessionId {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionId(<redacted>)")
+    }
+}
+
+/// A session id in its cookie form. Wiped on drop; `Debug` is redacted.
+#[derive(Clone)]
+pub struct EncodedId([u8; ENCODED_LEN]);
+
+impl EncodedId {
+    /// The 43 characters, to put into a `Set-Cookie` value.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        // Only base64url characters are ever stored.
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl Drop for EncodedId {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for EncodedId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EncodedId(<redacted>)")
+    }
+}
+
+/// The SHA-256 of a session id: what a store may keep and index by.
+///
+/// Not a secret in the way the id is (it cannot be turned back into a cookie), so it can be
+/// logged; it still compares in constant time.
+#[derive(Clone, Copy)]
+pub struct StorageKey([u8; 32]);
+
+impl StorageKey {
+    /// The 32 bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Rebuilds a storage key from bytes a store kept.
+    #[must_use]
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// Lower-case hex, 64 characters (e.g. for Redis key names).
+    #[must_use]
+    pub fn to_hex(&self) -> [u8; 64] {
+        let hex = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (pair, b) in out.chunks_exact_mut(2).zip(self.0) {
+            pair.copy_from_slice(&[
+                *hex.get(usize::from(b >> 4)).unwrap_or(&b'0'),
+                *hex.get(usize::from(b & 0xf)).unwrap_or(&b'0'),
+            ]);
+        }
+        out
+    }
+}
+
+impl PartialEq for StorageKey {
+    fn eq(&self, other: &Self) -> bool {
+        ct::eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for StorageKey {}
+
+impl core::hash::Hash for StorageKey {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl fmt::Debug for StorageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hex = self.to_hex();
+        let short = core::str::from_utf8(hex.get(..12).unwrap_or_default()).unwrap_or_default();
+        write!(f, "StorageKey({short}…)")
+    }
+}
+
+/// Signs and checks session cookie values of the form `id.tag`, where
+/// `tag = base64url(HMAC-SHA-256(key, "auth-session-id." || id))`.
+///
+/// The key is at least 32 bytes; its HMAC state is computed once and wiped on drop.
+///
+/// ```
+/// use auth_core::session_id::{CookieSigner, SessionId};
+/// # let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+/// let signer = CookieSigner::new(&[9u8; 32])?;
+/// let id = SessionId::generate(&mut rng);
+/// let value = signer.sign(&id);
+/// assert_eq!(signer.verify(value.expose())?, id);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct CookieSigner(Hmac<Sha256>);
+
+impl CookieSigner {
+    /// Makes a signer from a key of at least 32 bytes.
+    ///
+    /// # Errors
+    /// [`KeyError::TooShort`].
+    pub fn new(key: &[u8]) -> Result<Self, KeyError> {
+        if key.len() < 32 {
+            return Err(KeyError::TooShort { min: 32 });
+        }
+        Hmac::<Sha256>::new_from_slice(key)
+            .map(Self)
+            .map_err(|_| KeyError::TooShort { min: 32 })
+    }
+
+    /// The signed cookie value for `id`.
+    #[must_use]
+    pub fn sign(&self, id: &SessionId) -> SignedValue {
+        let encoded = id.encode();
+        let mut out = [0u8; SIGNED_LEN];
+        let (head, rest) = out.split_at_mut(ENCODED_LEN);
+        head.copy_from_slice(&encoded.0);
+        if let Some((dot, tag)) = rest.split_first_mut() {
+            *dot = b'.';
+            self.tag(&encoded.0, tag);
+        }
+        SignedValue(out)
+    }
+
+    /// Checks a signed cookie value and returns its id. The shape is checked first, then the
+    /// tag in constant time; nothing else is looked at before the tag matches.
+    ///
+    /// # Errors
+    /// [`SessionIdError::Malformed`] or [`SessionIdError::BadTag`].
+    pub fn verify(&self, value: &str) -> Result<SessionId, SessionIdError> {
+        let bytes = value.as_bytes();
+        if bytes.len() != SIGNED_LEN {
+            return Err(SessionIdError::Malformed);
+        }
+        let (id_text, rest) = bytes.split_at(ENCODED_LEN);
+        let Some((b'.', tag)) = rest.split_first() else {
+            return Err(SessionIdError::Malformed);
+        };
+        let id = SessionId::parse(
+            core::str::from_utf8(id_text).map_err(|_| SessionIdError::Malformed)?,
+        )?;
+        let mut expected = [0u8; ENCODED_LEN];
+        self.tag(id_text, &mut expected);
+        if ct::eq(&expected, tag) {
+            Ok(id)
+        } else {
+            Err(SessionIdError::BadTag)
+        }
+    }
+
+    fn tag(&self, id_text: &[u8], out: &mut [u8]) {
+        let mut mac = self.0.clone();
+        mac.update(b"auth-session-id.");
+        mac.update(id_text);
+        let tag = mac.finalize().into_bytes();
+        let _ = Base64UrlUnpadded::encode(&tag, out);
+    }
+}
+
+impl fmt::Debug for CookieSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CookieSigner(<redacted>)")
+    }
+}
+
+/// A signed cookie value `id.tag`. Wiped on drop; `Debug` is redacted.
+#[derive(Clone)]
+pub struct SignedValue([u8; SIGNED_LEN]);
+
+impl SignedValue {
+    /// The 87 characters, to put into a `Set-Cookie` value.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl Drop for SignedValue {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for SignedValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SignedValue(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::format;
+
+    struct Counter(u8);
+    impl rand_core::TryRng for Counter {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            Ok(0)
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            Ok(0)
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            for b in dst {
+                self.0 = self.0.wrapping_add(1);
+                *b = self.0;
+            }
+            Ok(())
+        }
+    }
+    impl rand_core::TryCryptoRng for Counter {}
+
+    #[test]
+    fn ids_are_32_bytes_in_43_characters() {
+        let id = SessionId::generate(&mut Counter(0));
+        assert_eq!(id.expose_bytes()[0], 1);
+        assert_eq!(id.expose_bytes()[31], 32);
+        let enc = id.encode();
+        assert_eq!(enc.expose(), "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA");
+        assert_eq!(SessionId::parse(enc.expose()).unwrap(), id);
+    }
+
+    #[test]
+    fn parsing_is_strict() {
+        let good = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA";
+        assert!(SessionId::parse(good).is_ok());
+        for bad in [
+            "",
+            &good[..42],
+            &format!("{good}A"),
+            &format!("{good}="),
+            "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyB", // non-zero trailing bits
+            "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eH+A", // standard alphabet
+            "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eH A",
+            "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHéA",
+        ] {
+            assert_eq!(
+                SessionId::parse(bad),
+                Err(SessionIdError::Malformed),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn storage_key_is_sha256_of_the_id() {
+        let id = SessionId::generate(&mut Counter(0));
+        let expected: [u8; 32] = Sha256::digest(id.expose_bytes()).into();
+        assert_eq!(id.storage_key().as_bytes(), &expected);
+        let hex = id.storage_key().to_hex();
+        assert!(
+            hex.iter()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let id = SessionId::generate(&mut Counter(0));
+        let enc = id.encode();
+        for text in [format!("{id:?}"), format!("{enc:?}")] {
+            assert!(!text.contains(enc.expose()), "{text}");
+            assert!(text.contains("redacted"));
+        }
+        let signer = CookieSigner::new(&[1; 32]).unwrap();
+        assert!(!format!("{:?}", signer.sign(&id)).contains(enc.expose()));
+    }
+
+    #[test]
+    fn signed_values_round_trip_and_reject_tampering() {
+        let signer = CookieSigner::new(&[7; 32]).unwrap();
+        let other = CookieSigner::new(&[8; 32]).unwrap();
+        let id = SessionId::generate(&mut Counter(0));
+        let value = signer.sign(&id);
+        assert_eq!(value.expose().len(), SIGNED_LEN);
+        assert_eq!(signer.verify(value.expose()).unwrap(), id);
+        assert_eq!(other.verify(value.expose()), Err(SessionIdError::BadTag));
+        assert_eq!(
+            signer.verify(&value.expose()[..86]),
+            Err(SessionIdError::Malformed)
+        );
+        assert_eq!(
+            signer.verify(id.encode().expose()),
+            Err(SessionIdError::Malformed)
+        );
+        assert!(CookieSigner::new(&[7; 31]).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn every_single_byte_change_to_a_signed_value_is_rejected(pos in 0..SIGNED_LEN, byte in any::<u8>()) {
+            let signer = CookieSigner::new(&[7; 32]).unwrap();
+            let value = signer.sign(&SessionId::generate(&mut Counter(3)));
+            let mut bytes = value.expose().as_bytes().to_vec();
+            prop_assume!(bytes[pos] != byte);
+            bytes[pos] = byte;
+            if let Ok(text) = core::str::from_utf8(&bytes) {
+                prop_assert!(signer.verify(text).is_err());
+            }
+        }
+
+        #[test]
+        fn parse_never_panics(text in "\\PC{0,64}") {
+            let _ = SessionId::parse(&text);
+            let _ = CookieSigner::new(&[1; 32]).unwrap().verify(&text);
+        }
+    }
+}
