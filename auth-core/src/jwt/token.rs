@@ -97,6 +97,9 @@ impl<'a> UntrustedToken<'a> {
         else {
             return Err(TokenError::Malformed);
         };
+        if header_b64.is_empty() {
+            return Err(TokenError::Malformed);
+        }
         let mut buf = [0u8; MAX_HEADER_LEN];
         let header_json = match b64::decode(header_b64.as_bytes(), &mut buf) {
             Ok(json) => json,
