@@ -1,0 +1,361 @@
+//! The CLI as a user runs it: the built binary, its stdout, stderr and exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const KEY: &str =
+    "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
+const RFC_TOKEN: &str = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auth-cli"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn verifies_the_rfc_7515_example_with_an_injected_clock() {
+    let o = run(
+        &[
+            "verify",
+            "--alg",
+            "HS256",
+            "--key-b64",
+            KEY,
+            "--now",
+            "1300819379",
+            "--iss",
+            "joe",
+            RFC_TOKEN,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let claims: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(claims["iss"], "joe");
+    assert_eq!(claims["http://example.com/is_root"], true);
+}
+
+#[test]
+fn rejections_exit_1_with_one_line_and_the_code() {
+    let o = run(
+        &["verify", "--alg", "HS256", "--key-b64", KEY, RFC_TOKEN],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    assert_eq!(stderr(&o), "rejected: token has expired (expired)\n");
+
+    let o = run(
+        &[
+            "verify",
+            "--alg",
+            "HS512",
+            "--key-b64",
+            KEY,
+            "--now",
+            "1300819379",
+            RFC_TOKEN,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("(alg_mismatch)"), "{}", stderr(&o));
+
+    let o = run(
+        &[
+            "verify",
+            "--alg",
+            "HS256",
+            "--key-b64",
+            KEY,
+            "--now",
+            "1300819379",
+            "--aud",
+            "api",
+            RFC_TOKEN,
+        ],
+        None,
+    );
+    assert!(
+        stderr(&o).contains("(missing_claim)") && stderr(&o).contains("`aud`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["verify", "--alg", "HS256", RFC_TOKEN][..],
+        &["verify", "--alg", "none", "--key-b64", KEY, RFC_TOKEN],
+        &[
+            "verify",
+            "--alg",
+            "HS256",
+            "--key-b64",
+            "c2hvcnQ",
+            RFC_TOKEN,
+        ],
+        &[
+            "verify",
+            "--alg",
+            "HS256",
+            "--key-b64",
+            "not base64!",
+            RFC_TOKEN,
+        ],
+        &[
+            "sign",
+            "--alg",
+            "HS256",
+            "--key-b64",
+            KEY,
+            "--claims",
+            "[1,2]",
+        ],
+        &["frobnicate"],
+    ] {
+        let o = run(args, None);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty());
+    }
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in ["keygen", "sign", "verify", "inspect", "session-id"] {
+        let o = run(&[sub, "--help"], None);
+        assert_eq!(o.status.code(), Some(0), "{sub}");
+        assert!(stdout(&o).contains("Usage: auth-cli"), "{sub}");
+    }
+}
+
+#[test]
+fn keygen_prints_a_key_of_the_hash_length() {
+    for (alg, chars) in [("HS256", 43), ("HS384", 64), ("HS512", 86)] {
+        let o = run(&["keygen", "--alg", alg], None);
+        assert_eq!(o.status.code(), Some(0));
+        let key = stdout(&o).trim().to_string();
+        assert_eq!(key.len(), chars, "{alg}");
+        let again = stdout(&run(&["keygen", "--alg", alg], None))
+            .trim()
+            .to_string();
+        assert_ne!(key, again);
+    }
+}
+
+#[test]
+fn sign_then_verify_round_trips_with_stdin_and_kid() {
+    let key = stdout(&run(&["keygen", "--alg", "HS384"], None))
+        .trim()
+        .to_string();
+    let o = run(
+        &[
+            "sign",
+            "--alg",
+            "HS384",
+            "--key-b64",
+            &key,
+            "--kid",
+            "2026-11",
+            "--exp-in",
+            "300",
+            "--now",
+            "1700000000",
+            "--typ",
+            "at+jwt",
+        ],
+        Some(r#"{"sub":"ada","role":"admin"}"#),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let token = stdout(&o).trim().to_string();
+    // Exactly one trailing newline is dropped from a token read on stdin.
+    let o = run(
+        &[
+            "verify",
+            "--alg",
+            "HS384",
+            "--key-b64",
+            &key,
+            "--now",
+            "1700000100",
+            "--typ",
+            "at+jwt",
+            "--require",
+            "sub,role",
+            "-",
+        ],
+        Some(&format!("{token}\n")),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let claims: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(claims["exp"], 1_700_000_300);
+    assert_eq!(claims["iat"], 1_700_000_000);
+    assert_eq!(claims["role"], "admin");
+    // ... but only one.
+    let o = run(
+        &[
+            "verify",
+            "--alg",
+            "HS384",
+            "--key-b64",
+            &key,
+            "--now",
+            "1700000100",
+            "-",
+        ],
+        Some(&format!("{token}\n\n")),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    // And the clock matters.
+    let o = run(
+        &[
+            "verify",
+            "--alg",
+            "HS384",
+            "--key-b64",
+            &key,
+            "--now",
+            "1700000400",
+            &token,
+        ],
+        None,
+    );
+    assert!(stderr(&o).contains("(expired)"));
+}
+
+#[test]
+fn no_exp_lifts_only_the_requirement() {
+    let o = run(
+        &[
+            "sign",
+            "--alg",
+            "HS256",
+            "--key-b64",
+            KEY,
+            "--claims",
+            r#"{"sub":"x"}"#,
+        ],
+        None,
+    );
+    let token = stdout(&o).trim().to_string();
+    let o = run(
+        &["verify", "--alg", "HS256", "--key-b64", KEY, &token],
+        None,
+    );
+    assert!(stderr(&o).contains("`exp`"), "{}", stderr(&o));
+    let o = run(
+        &[
+            "verify",
+            "--alg",
+            "HS256",
+            "--key-b64",
+            KEY,
+            "--no-exp",
+            &token,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let o = run(
+        &[
+            "verify",
+            "--alg",
+            "HS256",
+            "--key-b64",
+            KEY,
+            "--no-exp",
+            RFC_TOKEN,
+        ],
+        None,
+    );
+    assert!(
+        stderr(&o).contains("(expired)"),
+        "exp is still checked when present"
+    );
+}
+
+#[test]
+fn key_file_works_and_conflicts_with_key_b64() {
+    let dir = std::env::temp_dir().join(format!("auth-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("key");
+    std::fs::write(&path, format!("{KEY}\n")).unwrap();
+    let path = path.to_str().unwrap();
+    let o = run(
+        &[
+            "verify",
+            "--alg",
+            "HS256",
+            "--key-file",
+            path,
+            "--now",
+            "1300819379",
+            RFC_TOKEN,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        &[
+            "verify",
+            "--alg",
+            "HS256",
+            "--key-file",
+            path,
+            "--key-b64",
+            KEY,
+            RFC_TOKEN,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn inspect_marks_output_as_not_verified() {
+    let o = run(&["inspect", RFC_TOKEN], None);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.starts_with("NOT VERIFIED"), "{out}");
+    assert!(
+        out.contains("\"alg\": \"HS256\"") && out.contains("\"iss\": \"joe\""),
+        "{out}"
+    );
+    let o = run(&["inspect", "-"], Some("not-a-token\n"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("(malformed)"));
+}
+
+#[test]
+fn session_id_prints_43_base64url_characters() {
+    let a = stdout(&run(&["session-id"], None)).trim().to_string();
+    let b = stdout(&run(&["session-id"], None)).trim().to_string();
+    assert_eq!(a.len(), 43);
+    assert!(
+        a.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    );
+    assert_ne!(a, b);
+}
