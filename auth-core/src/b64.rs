@@ -37,59 +37,51 @@ pub(crate) const fn encoded_len(n: usize) -> Option<usize> {
 /// Checks that `input` is canonical unpadded base64url without decoding it.
 pub(crate) fn validate(input: &[u8]) -> Result<(), Invalid> {
     decoded_len(input.len()).ok_or(Invalid)?;
-    let mut last = 0;
-    for &c in input {
-        last = sextet(c)?;
+    // Branch-free over the input: OR all table entries; an invalid byte sets the high bit.
+    let acc = input.iter().fold(0u8, |acc, &c| acc | lookup(c));
+    if acc & INVALID != 0 {
+        return Err(Invalid);
     }
-    // The unused low bits of the last character must be zero.
-    let unused_mask = match input.len() % 4 {
-        2 => 0x0f,
-        3 => 0x03,
-        _ => 0,
-    };
-    if last & unused_mask == 0 {
-        Ok(())
-    } else {
-        Err(Invalid)
-    }
+    check_trailing_bits(input)
 }
 
 /// Decodes `input` into the front of `out`, returning the written part.
 pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Invalid> {
     let len = decoded_len(input.len()).ok_or(Invalid)?;
     let out = out.get_mut(..len).ok_or(Invalid)?;
+    let mut bad = 0u8;
     let mut quads = input.chunks_exact(4);
-    let mut triples = out.chunks_mut(3);
+    let mut triples = out.chunks_exact_mut(3);
     for (quad, triple) in (&mut quads).zip(&mut triples) {
         let &[a, b, c, d] = quad else {
             return Err(Invalid);
         };
-        let n = (sextet(a)? << 18) | (sextet(b)? << 12) | (sextet(c)? << 6) | sextet(d)?;
+        let (a, b, c, d) = (lookup(a), lookup(b), lookup(c), lookup(d));
+        bad |= a | b | c | d;
+        let n = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
         let [_, x, y, z] = n.to_be_bytes();
         triple.copy_from_slice(&[x, y, z]);
     }
-    match (quads.remainder(), triples.next()) {
-        (&[], None) => Ok(out),
-        (&[a, b], Some(tail)) => {
-            let n = (sextet(a)? << 18) | (sextet(b)? << 12);
-            let [_, x, y, _] = n.to_be_bytes();
-            if y != 0 {
-                return Err(Invalid);
-            }
-            tail.copy_from_slice(&[x]);
-            Ok(out)
-        }
-        (&[a, b, c], Some(tail)) => {
-            let n = (sextet(a)? << 18) | (sextet(b)? << 12) | (sextet(c)? << 6);
-            let [_, x, y, z] = n.to_be_bytes();
-            if z != 0 {
-                return Err(Invalid);
-            }
-            tail.copy_from_slice(&[x, y]);
-            Ok(out)
-        }
-        _ => Err(Invalid),
+    let tail = triples.into_remainder();
+    let rest = quads.remainder();
+    let mut n = 0u32;
+    for (i, &c) in rest.iter().enumerate() {
+        let v = lookup(c);
+        bad |= v;
+        n |= u32::from(v) << (18u32.saturating_sub(6u32.saturating_mul(i as u32)));
     }
+    if bad & INVALID != 0 {
+        return Err(Invalid);
+    }
+    let [_, x, y, _] = n.to_be_bytes();
+    match (rest.len(), tail) {
+        (0, []) => {}
+        (2, [t]) => *t = x,
+        (3, [t, u]) => (*t, *u) = (x, y),
+        _ => return Err(Invalid),
+    }
+    check_trailing_bits(input)?;
+    Ok(out)
 }
 
 /// Decodes `input` into a new vector.
@@ -105,7 +97,7 @@ pub(crate) fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o str, Inv
     let len = encoded_len(input.len()).ok_or(Invalid)?;
     let out = out.get_mut(..len).ok_or(Invalid)?;
     let mut triples = input.chunks_exact(3);
-    let mut quads = out.chunks_mut(4);
+    let mut quads = out.chunks_exact_mut(4);
     for (triple, quad) in (&mut triples).zip(&mut quads) {
         let &[x, y, z] = triple else {
             return Err(Invalid);
@@ -118,15 +110,16 @@ pub(crate) fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o str, Inv
             char_of(n),
         ]);
     }
-    match (triples.remainder(), quads.next()) {
-        (&[], None) => {}
-        (&[x], Some(tail)) => {
+    let tail = quads.into_remainder();
+    match (triples.remainder(), tail) {
+        (&[], []) => {}
+        (&[x], [a, b]) => {
             let n = u32::from_be_bytes([0, x, 0, 0]);
-            tail.copy_from_slice(&[char_of(n >> 18), char_of(n >> 12)]);
+            (*a, *b) = (char_of(n >> 18), char_of(n >> 12));
         }
-        (&[x, y], Some(tail)) => {
+        (&[x, y], [a, b, c]) => {
             let n = u32::from_be_bytes([0, x, y, 0]);
-            tail.copy_from_slice(&[char_of(n >> 18), char_of(n >> 12), char_of(n >> 6)]);
+            (*a, *b, *c) = (char_of(n >> 18), char_of(n >> 12), char_of(n >> 6));
         }
         _ => return Err(Invalid),
     }
@@ -146,27 +139,45 @@ pub(crate) fn encode_into_string(input: &[u8], out: &mut alloc::string::String) 
     }
 }
 
-fn sextet(c: u8) -> Result<u32, Invalid> {
-    let v = match c {
-        b'A'..=b'Z' => c.wrapping_sub(b'A'),
-        b'a'..=b'z' => c.wrapping_sub(b'a').wrapping_add(26),
-        b'0'..=b'9' => c.wrapping_sub(b'0').wrapping_add(52),
-        b'-' => 62,
-        b'_' => 63,
-        _ => return Err(Invalid),
-    };
-    Ok(u32::from(v))
+/// Set in [`DECODE`] for bytes outside the alphabet.
+const INVALID: u8 = 0x80;
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Sextet of each byte, or [`INVALID`]. Table lookups keep the loops free of
+/// data-dependent branches (this is public data, but branch mispredictions are slow).
+// Evaluated at compile time: an out-of-range index would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
+const DECODE: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+fn lookup(c: u8) -> u8 {
+    // A u8 always indexes a 256-entry table.
+    DECODE.get(usize::from(c)).copied().unwrap_or(INVALID)
 }
 
 fn char_of(n: u32) -> u8 {
     // Masked to six bits, so the index is always in range.
-    let i = (n & 0x3f) as u8;
-    match i {
-        0..=25 => b'A'.wrapping_add(i),
-        26..=51 => b'a'.wrapping_add(i.wrapping_sub(26)),
-        52..=61 => b'0'.wrapping_add(i.wrapping_sub(52)),
-        62 => b'-',
-        _ => b'_',
+    ALPHABET.get((n & 0x3f) as usize).copied().unwrap_or(b'A')
+}
+
+/// The unused low bits of the last character must be zero (RFC 4648 §3.5, canonical form).
+fn check_trailing_bits(input: &[u8]) -> Result<(), Invalid> {
+    let unused_mask = match input.len() % 4 {
+        2 => 0x0f,
+        3 => 0x03,
+        _ => return Ok(()),
+    };
+    match input.last() {
+        Some(&c) if lookup(c) & unused_mask == 0 => Ok(()),
+        _ => Err(Invalid),
     }
 }
 

@@ -79,8 +79,10 @@ where
     C: serde::de::DeserializeOwned,
     K: KeySource + ?Sized,
 {
-    let verified = UntrustedToken::parse(token, rules.max_len())?.verify_mac(keys)?;
-    let verified = verified.validate::<C>(rules, now)?;
+    let (untrusted, payload) = UntrustedToken::parse_decoding_payload(token, rules.max_len())?;
+    let verified = untrusted
+        .verify_mac(keys)?
+        .validate_decoded::<C>(payload, rules, now)?;
     if is_revoked(verified.registered()) {
         return Err(TokenError::Revoked);
     }

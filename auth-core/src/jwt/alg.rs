@@ -283,18 +283,35 @@ impl AnyKey {
         }
     }
 
-    /// Computes the base64url MAC of `input` (encoded in constant time) into `out`.
+    /// Computes the base64url MAC of `input` into `out`, for signing (the result is published
+    /// in the token, so it is encoded with the fast encoder).
     pub(crate) fn mac_b64<'o>(&self, input: &[u8], out: &'o mut [u8; MAX_MAC_B64_LEN]) -> &'o [u8] {
-        use base64ct::{Base64UrlUnpadded, Encoding};
         let mut raw = zeroize::Zeroizing::new([0u8; MAX_MAC_LEN]);
         let n = self.mac(input, &mut raw);
         match raw
             .get(..n)
-            .map(|mac| Base64UrlUnpadded::encode(mac, &mut out[..]))
+            .map(|mac| crate::b64::encode(mac, &mut out[..]))
         {
             Some(Ok(s)) => s.as_bytes(),
             _ => &[],
         }
+    }
+
+    /// Checks a received base64url signature against the MAC of `input`.
+    ///
+    /// The received signature is public (the sender chose it), so it is decoded with the
+    /// strict, canonical-only decoder; the computed MAC is secret until it matches and is only
+    /// ever touched by the constant-time comparison.
+    pub(crate) fn verify_b64(&self, input: &[u8], signature_b64: &[u8]) -> bool {
+        let mut received = [0u8; MAX_MAC_LEN];
+        let Ok(received) = crate::b64::decode(signature_b64, &mut received) else {
+            return false;
+        };
+        let mut expected = zeroize::Zeroizing::new([0u8; MAX_MAC_LEN]);
+        let n = self.mac(input, &mut expected);
+        expected
+            .get(..n)
+            .is_some_and(|expected| crate::ct::eq(expected, received))
     }
 }
 

@@ -7,6 +7,7 @@
 //! value on to the caller's type. Claims the caller's type does not mention are still checked.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
 
@@ -54,13 +55,22 @@ impl<C: fmt::Debug> fmt::Debug for Verified<C> {
 }
 
 /// The registered claims of a verified token (RFC 7519 §4.1), for revocation checks and logs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Registered {
     exp: Option<UnixTime>,
     nbf: Option<UnixTime>,
     iat: Option<UnixTime>,
-    sub: Option<Box<str>>,
-    jti: Option<Box<str>>,
+    sub: Option<Text>,
+    jti: Option<Text>,
+    /// The decoded payload, which `sub` and `jti` usually point into (no copy).
+    payload: Vec<u8>,
+}
+
+/// A string claim: a span of the payload when it had no escapes, else its unescaped copy.
+#[derive(Clone)]
+enum Text {
+    Span(usize, usize),
+    Owned(Box<str>),
 }
 
 impl Registered {
@@ -85,13 +95,32 @@ impl Registered {
     /// `sub`.
     #[must_use]
     pub fn sub(&self) -> Option<&str> {
-        self.sub.as_deref()
+        self.text(self.sub.as_ref()?)
     }
 
     /// `jti`.
     #[must_use]
     pub fn jti(&self) -> Option<&str> {
-        self.jti.as_deref()
+        self.text(self.jti.as_ref()?)
+    }
+
+    fn text<'s>(&'s self, t: &'s Text) -> Option<&'s str> {
+        match t {
+            Text::Span(start, end) => core::str::from_utf8(self.payload.get(*start..*end)?).ok(),
+            Text::Owned(s) => Some(s),
+        }
+    }
+}
+
+impl fmt::Debug for Registered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registered")
+            .field("exp", &self.exp)
+            .field("nbf", &self.nbf)
+            .field("iat", &self.iat)
+            .field("sub", &self.sub())
+            .field("jti", &self.jti())
+            .finish()
     }
 }
 
@@ -108,11 +137,21 @@ impl MacVerified<'_> {
         rules: &Validation<'_>,
         now: UnixTime,
     ) -> Result<Verified<C>, TokenError> {
-        let payload = self.decode_payload();
-        let mut tap = Tap::new(rules);
+        self.validate_decoded(self.decode_payload(), rules, now)
+    }
+
+    /// [`validate`](Self::validate) with the payload already decoded.
+    pub(crate) fn validate_decoded<C: DeserializeOwned>(
+        &self,
+        payload: Vec<u8>,
+        rules: &Validation<'_>,
+        now: UnixTime,
+    ) -> Result<Verified<C>, TokenError> {
+        let mut tap = Tap::new(rules, &payload);
         let claims = parse(&payload, &mut tap)?;
         rules.check_typ(self.header())?;
-        let registered = tap.finish(rules, now)?;
+        let mut registered = tap.finish(rules, now)?;
+        registered.payload = payload;
         Ok(Verified { claims, registered })
     }
 }
@@ -157,6 +196,10 @@ impl Reg {
     }
 
     fn classify(key: &str) -> Option<Self> {
+        // Every registered name has three bytes; most custom names do not.
+        if key.len() != 3 {
+            return None;
+        }
         Self::ALL.into_iter().find(|r| r.name() == key)
     }
 
@@ -168,6 +211,9 @@ impl Reg {
 /// What the layer saw while the payload went by.
 struct Tap<'r> {
     rules: &'r Validation<'r>,
+    /// Where the payload starts in memory, to turn borrowed strings into spans.
+    base: usize,
+    len: usize,
     seen: u8,
     required_seen: u64,
     iss_ok: bool,
@@ -177,9 +223,11 @@ struct Tap<'r> {
 }
 
 impl<'r> Tap<'r> {
-    fn new(rules: &'r Validation<'r>) -> Self {
+    fn new(rules: &'r Validation<'r>, payload: &[u8]) -> Self {
         Self {
             rules,
+            base: payload.as_ptr() as usize,
+            len: payload.len(),
             seen: 0,
             required_seen: 0,
             iss_ok: false,
@@ -223,12 +271,20 @@ impl<'r> Tap<'r> {
         Ok(())
     }
 
-    fn string<E: de::Error>(&mut self, reg: Reg, s: &str) -> Result<(), E> {
+    /// A string value; `borrowed` when it is a slice of the payload itself.
+    fn string<E: de::Error>(&mut self, reg: Reg, s: &str, borrowed: bool) -> Result<(), E> {
+        let text = || {
+            let start = (s.as_ptr() as usize).wrapping_sub(self.base);
+            match start.checked_add(s.len()) {
+                Some(end) if borrowed && end <= self.len => Text::Span(start, end),
+                _ => Text::Owned(s.into()),
+            }
+        };
         match reg {
             Reg::Iss => self.iss_ok = self.rules.issuer == Some(s),
             Reg::Aud => self.aud_ok |= self.rules.audience == Some(s),
-            Reg::Sub => self.registered.sub = Some(s.into()),
-            Reg::Jti => self.registered.jti = Some(s.into()),
+            Reg::Sub => self.registered.sub = Some(text()),
+            Reg::Jti => self.registered.jti = Some(text()),
             _ => return Err(self.fail(TokenError::InvalidClaim(reg.name()))),
         }
         Ok(())
@@ -499,7 +555,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for ValueSeed<'_, '_, S> {
         if self.reg.is_time() {
             return self.wrong();
         }
-        self.tap.string(self.reg, v)?;
+        self.tap.string(self.reg, v, false)?;
         self.seed.deserialize(Captured::<E>::Str(v, PhantomData))
     }
 
@@ -507,7 +563,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for ValueSeed<'_, '_, S> {
         if self.reg.is_time() {
             return self.wrong();
         }
-        self.tap.string(self.reg, v)?;
+        self.tap.string(self.reg, v, true)?;
         self.seed
             .deserialize(de::value::BorrowedStrDeserializer::new(v))
     }

@@ -8,7 +8,6 @@ use core::fmt;
 
 use super::alg::{Alg, Algorithm, AnyKey, Key, KeySource, MAX_KID_LEN, MAX_MAC_B64_LEN};
 use crate::b64;
-use crate::ct;
 use crate::error::TokenError;
 use crate::json::{self, JsonStr, Value};
 
@@ -88,6 +87,26 @@ impl<'a> UntrustedToken<'a> {
     /// # Errors
     /// A [`TokenError`] of [`Phase::Malformed`](crate::error::Phase::Malformed).
     pub fn parse(token: &'a str, max_len: usize) -> Result<Self, TokenError> {
+        let parsed = Self::parse_deferring_payload(token, max_len)?;
+        b64::validate(parsed.payload_b64.as_bytes()).map_err(|_| TokenError::Malformed)?;
+        Ok(parsed)
+    }
+
+    /// Decodes the payload as part of the malformed phase (before any MAC is computed), for
+    /// callers that need it decoded anyway: one pass instead of a check and a decode.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn parse_decoding_payload(
+        token: &'a str,
+        max_len: usize,
+    ) -> Result<(Self, alloc::vec::Vec<u8>), TokenError> {
+        let parsed = Self::parse_deferring_payload(token, max_len)?;
+        let payload =
+            b64::decode_vec(parsed.payload_b64.as_bytes()).map_err(|_| TokenError::Malformed)?;
+        Ok((parsed, payload))
+    }
+
+    /// Everything [`parse`](Self::parse) checks except the payload's base64url.
+    fn parse_deferring_payload(token: &'a str, max_len: usize) -> Result<Self, TokenError> {
         if token.len() > max_len {
             return Err(TokenError::TooLong);
         }
@@ -100,17 +119,14 @@ impl<'a> UntrustedToken<'a> {
         if header_b64.is_empty() {
             return Err(TokenError::Malformed);
         }
-        let mut buf = [0u8; MAX_HEADER_LEN];
-        let header_json = match b64::decode(header_b64.as_bytes(), &mut buf) {
-            Ok(json) => json,
-            Err(_) if b64::validate(header_b64.as_bytes()).is_ok() => {
-                return Err(TokenError::InvalidHeader);
+        let header = match common_header(header_b64) {
+            Some(header) => header,
+            None => {
+                let mut buf = [0u8; MAX_HEADER_LEN];
+                parse_header(decode_header(header_b64, &mut buf)?)?
             }
-            Err(_) => return Err(TokenError::Malformed),
         };
-        b64::validate(payload_b64.as_bytes()).map_err(|_| TokenError::Malformed)?;
         b64::validate(signature_b64.as_bytes()).map_err(|_| TokenError::Malformed)?;
-        let header = parse_header(header_json)?;
         if signature_b64.len() != header.alg.mac_b64_len() {
             return Err(TokenError::Malformed);
         }
@@ -133,9 +149,9 @@ impl<'a> UntrustedToken<'a> {
         &self.header
     }
 
-    /// Picks the key from `keys` and checks the MAC over the received `header.payload` text,
-    /// in constant time. The expected MAC is base64url-encoded (in constant time) and compared
-    /// with the received signature segment, so a non-canonical signature never matches.
+    /// Picks the key from `keys` and checks the MAC over the received `header.payload` text.
+    /// The received signature (already checked to be canonical base64url of the algorithm's
+    /// length) is decoded and compared with the computed MAC in constant time.
     ///
     /// # Errors
     /// Key selection errors (see [`KeySource`]) and [`TokenError::BadSignature`].
@@ -144,9 +160,7 @@ impl<'a> UntrustedToken<'a> {
         keys: &K,
     ) -> Result<MacVerified<'a>, TokenError> {
         let key = keys.select(self.header.alg, self.header.kid())?;
-        let mut expected = [0u8; MAX_MAC_B64_LEN];
-        let expected = key.mac_b64(self.signing_input.as_bytes(), &mut expected);
-        if ct::eq(expected, self.signature_b64.as_bytes()) {
+        if key.verify_b64(self.signing_input.as_bytes(), self.signature_b64.as_bytes()) {
             Ok(MacVerified { token: self })
         } else {
             Err(TokenError::BadSignature)
@@ -365,6 +379,45 @@ impl<A: Algorithm> core::ops::Deref for Key<A> {
     }
 }
 
+/// The headers nearly every token carries, as base64url text: `{"alg":…,"typ":"JWT"}` in the
+/// order this crate writes and `{"typ":"JWT","alg":…}` in the order `jsonwebtoken` writes. A
+/// header segment that is exactly one of these skips decoding and parsing; a unit test proves
+/// the parser gives the same [`Header`] for each.
+const COMMON_HEADERS: [(&str, Alg); 6] = [
+    ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", Alg::Hs256),
+    ("eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9", Alg::Hs384),
+    ("eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9", Alg::Hs512),
+    ("eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9", Alg::Hs256),
+    ("eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzM4NCJ9", Alg::Hs384),
+    ("eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9", Alg::Hs512),
+];
+
+fn common_header(header_b64: &str) -> Option<Header> {
+    let &(_, alg) = COMMON_HEADERS.iter().find(|(b64, _)| *b64 == header_b64)?;
+    let mut typ = Inline {
+        len: 3,
+        bytes: [0; MAX_TYP_LEN],
+    };
+    typ.bytes.get_mut(..3)?.copy_from_slice(b"JWT");
+    Some(Header {
+        alg,
+        kid: None,
+        typ: Some(typ),
+    })
+}
+
+fn decode_header<'b>(
+    header_b64: &str,
+    buf: &'b mut [u8; MAX_HEADER_LEN],
+) -> Result<&'b [u8], TokenError> {
+    match b64::decode(header_b64.as_bytes(), buf) {
+        Ok(json) => Ok(json),
+        // Canonical base64url that does not fit: a header too large to consider.
+        Err(_) if b64::validate(header_b64.as_bytes()).is_ok() => Err(TokenError::InvalidHeader),
+        Err(_) => Err(TokenError::Malformed),
+    }
+}
+
 fn looks_like_object(json: &[u8]) -> bool {
     let trimmed = json.trim_ascii();
     trimmed.first() == Some(&b'{') && trimmed.last() == Some(&b'}')
@@ -470,5 +523,26 @@ impl Writer<'_> {
             .len();
         self.len = self.len.checked_add(n).ok_or(TokenError::BufferTooSmall)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_common_header_fast_path_agrees_with_the_parser() {
+        for (encoded, alg) in COMMON_HEADERS {
+            let fast = common_header(encoded).unwrap();
+            let mut buf = [0u8; MAX_HEADER_LEN];
+            let parsed = parse_header(decode_header(encoded, &mut buf).unwrap()).unwrap();
+            assert_eq!(fast.alg(), alg);
+            assert_eq!(
+                (fast.alg(), fast.kid(), fast.typ()),
+                (parsed.alg(), parsed.kid(), parsed.typ())
+            );
+            assert_eq!(fast.typ(), Some("JWT"));
+        }
+        assert!(common_header("eyJhbGciOiJub25lIn0").is_none());
     }
 }
