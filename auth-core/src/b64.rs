@@ -48,9 +48,24 @@ pub(crate) fn validate(input: &[u8]) -> Result<(), Invalid> {
 /// Decodes `input` into the front of `out`, returning the written part.
 pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Invalid> {
     let len = decoded_len(input.len()).ok_or(Invalid)?;
-    let out = out.get_mut(..len).ok_or(Invalid)?;
+    let whole_out = out.get_mut(..len).ok_or(Invalid)?;
+    let out = &mut *whole_out;
     let mut bad = 0u8;
-    let mut quads = input.chunks_exact(4);
+    // Eight characters to six bytes at a time, then four to three, then the tail.
+    let whole = input.len() / 8;
+    let (in8, input_rest) = input.split_at(whole.saturating_mul(8));
+    let (out6, out) = out.split_at_mut(whole.saturating_mul(6));
+    for (oct, six) in in8.chunks_exact(8).zip(out6.chunks_exact_mut(6)) {
+        let mut n = 0u64;
+        for &c in oct {
+            let v = lookup(c);
+            bad |= v;
+            n = (n << 6) | u64::from(v);
+        }
+        let [_, _, a, b, c, d, e, f] = n.to_be_bytes();
+        six.copy_from_slice(&[a, b, c, d, e, f]);
+    }
+    let mut quads = input_rest.chunks_exact(4);
     let mut triples = out.chunks_exact_mut(3);
     for (quad, triple) in (&mut quads).zip(&mut triples) {
         let &[a, b, c, d] = quad else {
@@ -81,7 +96,7 @@ pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8]
         _ => return Err(Invalid),
     }
     check_trailing_bits(input)?;
-    Ok(out)
+    Ok(whole_out)
 }
 
 /// Decodes `input` into a new vector.
@@ -148,7 +163,7 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// data-dependent branches (this is public data, but branch mispredictions are slow).
 // Evaluated at compile time: an out-of-range index would fail the build, not panic.
 #[allow(clippy::indexing_slicing)]
-const DECODE: [u8; 256] = {
+static DECODE: [u8; 256] = {
     let mut t = [INVALID; 256];
     let mut i = 0;
     while i < 64 {

@@ -169,16 +169,6 @@ enum Reg {
 }
 
 impl Reg {
-    const ALL: [Self; 7] = [
-        Self::Iss,
-        Self::Sub,
-        Self::Aud,
-        Self::Exp,
-        Self::Nbf,
-        Self::Iat,
-        Self::Jti,
-    ];
-
     const fn name(self) -> &'static str {
         match self {
             Self::Iss => "iss",
@@ -196,11 +186,16 @@ impl Reg {
     }
 
     fn classify(key: &str) -> Option<Self> {
-        // Every registered name has three bytes; most custom names do not.
-        if key.len() != 3 {
-            return None;
-        }
-        Self::ALL.into_iter().find(|r| r.name() == key)
+        Some(match key.as_bytes() {
+            b"iss" => Self::Iss,
+            b"sub" => Self::Sub,
+            b"aud" => Self::Aud,
+            b"exp" => Self::Exp,
+            b"nbf" => Self::Nbf,
+            b"iat" => Self::Iat,
+            b"jti" => Self::Jti,
+            _ => return None,
+        })
     }
 
     const fn is_time(self) -> bool {
@@ -245,9 +240,11 @@ impl<'r> Tap<'r> {
     }
 
     fn key<E: de::Error>(&mut self, key: &str) -> Result<Option<Reg>, E> {
-        for (i, name) in self.rules.required.iter().enumerate().take(64) {
-            if *name == key {
-                self.required_seen |= 1 << i;
+        if !self.rules.required.is_empty() {
+            for (i, name) in self.rules.required.iter().enumerate().take(64) {
+                if *name == key {
+                    self.required_seen |= 1 << i;
+                }
             }
         }
         let Some(reg) = Reg::classify(key) else {
