@@ -110,13 +110,20 @@ impl<'a> UntrustedToken<'a> {
         if token.len() > max_len {
             return Err(TokenError::TooLong);
         }
-        let mut parts = token.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        // The first and the last dot delimit the segments; a dot anywhere else sits in the
+        // payload, which must be base64url (checked before the MAC), so four or more
+        // segments are refused as malformed without scanning the payload twice.
+        let (Some(first), Some(last)) = (token.find('.'), token.rfind('.')) else {
             return Err(TokenError::Malformed);
         };
-        if header_b64.is_empty() {
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64)) = (
+            token.get(..first),
+            token.get(first.saturating_add(1)..last),
+            token.get(last.saturating_add(1)..),
+        ) else {
+            return Err(TokenError::Malformed);
+        };
+        if first == last || header_b64.is_empty() {
             return Err(TokenError::Malformed);
         }
         let header = match common_header(header_b64) {
