@@ -94,8 +94,8 @@ pub(crate) fn decode_vec(input: &[u8]) -> Result<alloc::vec::Vec<u8>, Invalid> {
     Ok(out)
 }
 
-/// Encodes `input` into the front of `out`, returning the written part as text.
-pub(crate) fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o str, Invalid> {
+/// Encodes `input` into the front of `out`, returning the number of bytes written.
+pub(crate) fn encode_into(input: &[u8], out: &mut [u8]) -> Result<usize, Invalid> {
     let len = encoded_len(input.len()).ok_or(Invalid)?;
     let out = out.get_mut(..len).ok_or(Invalid)?;
     let mut triples = input.chunks_exact(3);
@@ -105,12 +105,8 @@ pub(crate) fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o str, Inv
             return Err(Invalid);
         };
         let n = u32::from_be_bytes([0, x, y, z]);
-        quad.copy_from_slice(&[
-            char_of(n >> 18),
-            char_of(n >> 12),
-            char_of(n >> 6),
-            char_of(n),
-        ]);
+        let ([a, b], [c, d]) = (pair_of(n >> 12), pair_of(n));
+        quad.copy_from_slice(&[a, b, c, d]);
     }
     let tail = quads.into_remainder();
     match (triples.remainder(), tail) {
@@ -125,20 +121,15 @@ pub(crate) fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o str, Inv
         }
         _ => return Err(Invalid),
     }
-    // Every byte written is from the base64url alphabet, which is ASCII.
-    core::str::from_utf8(out).map_err(|_| Invalid)
+    Ok(len)
 }
 
-/// Appends the encoding of `input` to `out`.
-#[cfg(feature = "alloc")]
-pub(crate) fn encode_into_string(input: &[u8], out: &mut alloc::string::String) {
-    let mut buf = [0u8; 256];
-    // 192 input bytes encode to exactly 256 characters with no partial group.
-    for chunk in input.chunks(192) {
-        if let Ok(s) = encode(chunk, &mut buf) {
-            out.push_str(s);
-        }
-    }
+/// Encodes `input` into the front of `out`, returning the written part as text.
+#[cfg(test)]
+pub(crate) fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o str, Invalid> {
+    let len = encode_into(input, out)?;
+    // Every byte written is from the base64url alphabet, which is ASCII.
+    core::str::from_utf8(out.get(..len).ok_or(Invalid)?).map_err(|_| Invalid)
 }
 
 /// Set in [`DECODE`] for bytes outside the alphabet.
@@ -195,6 +186,37 @@ fn shifted(table: &[u32; 256], c: u8) -> u32 {
 fn lookup(c: u8) -> u8 {
     // A u8 always indexes a 256-entry table.
     DECODE.get(usize::from(c)).copied().unwrap_or(INVALID)
+}
+
+/// Two characters for the low twelve bits of `n`. On 64-bit targets from an 8 KiB table (one
+/// load per two characters); on small targets from the 64-byte alphabet, to save flash.
+#[cfg(target_pointer_width = "64")]
+fn pair_of(n: u32) -> [u8; 2] {
+    PAIRS
+        .get((n & 0xfff) as usize)
+        .copied()
+        .unwrap_or([b'A'; 2])
+}
+
+#[cfg(not(target_pointer_width = "64"))]
+fn pair_of(n: u32) -> [u8; 2] {
+    [char_of(n >> 6), char_of(n)]
+}
+
+#[cfg(target_pointer_width = "64")]
+static PAIRS: [[u8; 2]; 4096] = pairs();
+
+/// Only evaluated at compile time.
+#[cfg(target_pointer_width = "64")]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn pairs() -> [[u8; 2]; 4096] {
+    let mut t = [[0u8; 2]; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        t[i] = [ALPHABET[i >> 6], ALPHABET[i & 0x3f]];
+        i += 1;
+    }
+    t
 }
 
 fn char_of(n: u32) -> u8 {

@@ -45,18 +45,36 @@ fn main() {
     });
     time("now", n, UnixTime::now);
     let (a, b) = ([7u8; 32], [7u8; 32]);
-    time("ct::eq 32", n, || auth_core::ct::eq(black_box(&a), black_box(&b)));
+    time("ct::eq 32", n, || {
+        auth_core::ct::eq(black_box(&a), black_box(&b))
+    });
     let hdr = auth_core::jwt::UntrustedToken::parse(&token, 8192).unwrap();
     use hmac::{Hmac, KeyInit, Mac};
     let mac = Hmac::<sha2::Sha256>::new_from_slice(&auth_bench::KEY).unwrap();
     let input = token.rsplit_once('.').unwrap().0;
-    time("raw hmac", n, || mac.clone().chain_update(black_box(input.as_bytes())).finalize());
+    time("raw hmac", n, || {
+        mac.clone()
+            .chain_update(black_box(input.as_bytes()))
+            .finalize()
+    });
     time("clone only", n, || black_box(mac.clone()));
-    time("verify_mac nc", n, || auth_core::jwt::verify_mac(black_box(&token), &key, 8192).map(|_| ()).unwrap());
-    time("select", n, || auth_core::jwt::KeySource::select(&key, black_box(hdr.header().alg()), None).map(|_| ()));
+    time("verify_mac nc", n, || {
+        auth_core::jwt::verify_mac(black_box(&token), &key, 8192)
+            .map(|_| ())
+            .unwrap()
+    });
+    time("select", n, || {
+        auth_core::jwt::KeySource::select(&key, black_box(hdr.header().alg()), None).map(|_| ())
+    });
     use base64::Engine;
     let payload_b64 = verified.payload_b64();
-    time("b64 crate", n, || base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(black_box(payload_b64)).unwrap());
-    time("full verify", n, || auth_core::jwt::verify::<Claims, _>(black_box(&token), &key, &rules, now).unwrap());
+    time("b64 crate", n, || {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(black_box(payload_b64))
+            .unwrap()
+    });
+    time("full verify", n, || {
+        auth_core::jwt::verify::<Claims, _>(black_box(&token), &key, &rules, now).unwrap()
+    });
     println!("token length {}", token.len());
 }

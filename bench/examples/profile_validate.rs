@@ -13,14 +13,21 @@ fn main() {
     let key = our_key();
     let now = UnixTime::now();
     let rules = Validation::new().issuer(ISS).audience(AUD);
-    let verified = UntrustedToken::parse(&token, 8192).unwrap().verify_mac(&key).unwrap();
+    let verified = UntrustedToken::parse(&token, 8192)
+        .unwrap()
+        .verify_mac(&key)
+        .unwrap();
     let payload = verified.decode_payload();
     for _ in 0..20_000 {
         match mode.as_str() {
             "validate" => drop(black_box(verified.validate::<Claims>(&rules, now).unwrap())),
-            "serde" => drop(black_box(serde_json::from_slice::<Claims>(black_box(&payload)).unwrap())),
+            "serde" => drop(black_box(
+                serde_json::from_slice::<Claims>(black_box(&payload)).unwrap(),
+            )),
             "decode" => drop(black_box(verified.decode_payload())),
-            _ => drop(black_box(UntrustedToken::parse(black_box(&token), 8192).unwrap())),
+            _ => drop(black_box(
+                UntrustedToken::parse(black_box(&token), 8192).unwrap(),
+            )),
         }
     }
 }

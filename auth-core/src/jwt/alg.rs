@@ -290,9 +290,9 @@ impl AnyKey {
         let n = self.mac(input, &mut raw);
         match raw
             .get(..n)
-            .map(|mac| crate::b64::encode(mac, &mut out[..]))
+            .map(|mac| crate::b64::encode_into(mac, &mut out[..]))
         {
-            Some(Ok(s)) => s.as_bytes(),
+            Some(Ok(len)) => out.get(..len).unwrap_or_default(),
             _ => &[],
         }
     }

@@ -282,11 +282,7 @@ impl AnyKey {
         w.push_b64(header)?;
         w.push(b".")?;
         w.push_b64(payload_json)?;
-        let signing_len = w.len;
-        let mut mac = [0u8; MAX_MAC_B64_LEN];
-        let mac = self.mac_b64(w.buf.get(..signing_len).unwrap_or_default(), &mut mac);
-        w.push(b".")?;
-        w.push(mac)?;
+        w.sign(self)?;
         let Writer { buf, len } = w;
         core::str::from_utf8(buf.get(..len).unwrap_or_default()).map_err(|_| TokenError::Serialize)
     }
@@ -324,7 +320,11 @@ impl AnyKey {
         claims: &C,
         typ: Option<&str>,
     ) -> Result<alloc::string::String, TokenError> {
-        let payload = serde_json::to_vec(claims).map_err(|_| TokenError::Serialize)?;
+        // Sized for typical claims, so that serialization rarely reallocates.
+        let mut payload = alloc::vec::Vec::with_capacity(384);
+        claims
+            .serialize(&mut serde_json::Serializer::new(&mut payload))
+            .map_err(|_| TokenError::Serialize)?;
         if payload.first() != Some(&b'{') {
             return Err(TokenError::Serialize);
         }
@@ -332,18 +332,22 @@ impl AnyKey {
         let header = self.header_json(typ, &mut header)?;
         let len = b64::encoded_len(header.len())
             .zip(b64::encoded_len(payload.len()))
-            .and_then(|(h, p)| h.checked_add(p)?.checked_add(2 + MAX_MAC_B64_LEN))
+            .and_then(|(h, p)| {
+                h.checked_add(p)?
+                    .checked_add(self.alg().mac_b64_len().saturating_add(2))
+            })
             .ok_or(TokenError::Serialize)?;
-        let mut out = alloc::string::String::with_capacity(len);
-        b64::encode_into_string(header, &mut out);
-        out.push('.');
-        b64::encode_into_string(&payload, &mut out);
-        let mut mac = [0u8; MAX_MAC_B64_LEN];
-        let mac = self.mac_b64(out.as_bytes(), &mut mac);
-        let mac = core::str::from_utf8(mac).map_err(|_| TokenError::Serialize)?;
-        out.push('.');
-        out.push_str(mac);
-        Ok(out)
+        let mut out = alloc::vec![0u8; len];
+        let mut w = Writer {
+            buf: &mut out,
+            len: 0,
+        };
+        w.push_b64(header)?;
+        w.push(b".")?;
+        w.push_b64(&payload)?;
+        w.sign(self)?;
+        // One validation of the whole token: every byte written is base64url or a dot.
+        alloc::string::String::from_utf8(out).map_err(|_| TokenError::Serialize)
     }
 
     fn header_json<'b>(
@@ -520,14 +524,20 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Appends `.` and the base64url MAC of everything written so far.
+    fn sign(&mut self, key: &AnyKey) -> Result<(), TokenError> {
+        let mut mac = [0u8; MAX_MAC_B64_LEN];
+        let mac = key.mac_b64(self.buf.get(..self.len).unwrap_or_default(), &mut mac);
+        self.push(b".")?;
+        self.push(mac)
+    }
+
     fn push_b64(&mut self, bytes: &[u8]) -> Result<(), TokenError> {
         let rest = self
             .buf
             .get_mut(self.len..)
             .ok_or(TokenError::BufferTooSmall)?;
-        let n = b64::encode(bytes, rest)
-            .map_err(|_| TokenError::BufferTooSmall)?
-            .len();
+        let n = b64::encode_into(bytes, rest).map_err(|_| TokenError::BufferTooSmall)?;
         self.len = self.len.checked_add(n).ok_or(TokenError::BufferTooSmall)?;
         Ok(())
     }
