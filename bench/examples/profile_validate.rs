@@ -25,6 +25,9 @@ fn main() {
                 serde_json::from_slice::<Claims>(black_box(&payload)).unwrap(),
             )),
             "decode" => drop(black_box(verified.decode_payload())),
+            "mac" => drop(black_box(
+                auth_core::jwt::verify_mac(black_box(&token), &key, 8192).unwrap(),
+            )),
             _ => drop(black_box(
                 UntrustedToken::parse(black_box(&token), 8192).unwrap(),
             )),

@@ -297,21 +297,23 @@ impl AnyKey {
         }
     }
 
-    /// Checks a received base64url signature against the MAC of `input`.
-    ///
-    /// The received signature is public (the sender chose it), so it is decoded with the
-    /// strict, canonical-only decoder; the computed MAC is secret until it matches and is only
-    /// ever touched by the constant-time comparison.
-    pub(crate) fn verify_b64(&self, input: &[u8], signature_b64: &[u8]) -> bool {
-        let mut received = [0u8; MAX_MAC_LEN];
-        let Ok(received) = crate::b64::decode(signature_b64, &mut received) else {
-            return false;
-        };
-        let mut expected = zeroize::Zeroizing::new([0u8; MAX_MAC_LEN]);
-        let n = self.mac(input, &mut expected);
-        expected
-            .get(..n)
-            .is_some_and(|expected| crate::ct::eq(expected, received))
+    /// Checks a received (decoded) signature against the MAC of `input`, in constant time.
+    /// The computed MAC is secret until it matches: it is only ever touched by the
+    /// constant-time comparison, then wiped.
+    pub(crate) fn verify_raw(&self, input: &[u8], received: &[u8]) -> bool {
+        fn run<M: Mac + Clone>(m: &M, input: &[u8], received: &[u8]) -> bool {
+            let mut m = m.clone();
+            m.update(input);
+            let mut tag = m.finalize().into_bytes();
+            let ok = crate::ct::eq(&tag, received);
+            zeroize::Zeroize::zeroize(tag.as_mut_slice());
+            ok
+        }
+        match &self.state {
+            MacState::S256(m) => run(m, input, received),
+            MacState::S384(m) => run(m, input, received),
+            MacState::S512(m) => run(m, input, received),
+        }
     }
 }
 

@@ -232,6 +232,8 @@ impl<'r> Tap<'r> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn fail<E: de::Error>(&mut self, e: TokenError) -> E {
         if self.error.is_none() {
             self.error = Some(e);
@@ -495,6 +497,8 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for ValueSeed<'_, '_, S>
 }
 
 impl<'de, S: DeserializeSeed<'de>> ValueSeed<'_, '_, S> {
+    #[cold]
+    #[inline(never)]
     fn wrong<E: de::Error>(self) -> Result<S::Value, E> {
         Err(self.tap.fail(TokenError::InvalidClaim(self.reg.name())))
     }

@@ -6,7 +6,9 @@
 
 use core::fmt;
 
-use super::alg::{Alg, Algorithm, AnyKey, Key, KeySource, MAX_KID_LEN, MAX_MAC_B64_LEN};
+use super::alg::{
+    Alg, Algorithm, AnyKey, Key, KeySource, MAX_KID_LEN, MAX_MAC_B64_LEN, MAX_MAC_LEN,
+};
 use crate::b64;
 use crate::error::TokenError;
 use crate::json::{self, JsonStr, Value};
@@ -74,8 +76,15 @@ impl fmt::Debug for Header {
 pub struct UntrustedToken<'a> {
     signing_input: &'a str,
     payload_b64: &'a str,
-    signature_b64: &'a str,
+    signature: Signature,
     header: Header,
+}
+
+/// A decoded signature segment.
+#[derive(Clone, Copy)]
+struct Signature {
+    len: usize,
+    bytes: [u8; MAX_MAC_LEN],
 }
 
 impl<'a> UntrustedToken<'a> {
@@ -113,7 +122,11 @@ impl<'a> UntrustedToken<'a> {
         // The first and the last dot delimit the segments; a dot anywhere else sits in the
         // payload, which must be base64url (checked before the MAC), so four or more
         // segments are refused as malformed without scanning the payload twice.
-        let (Some(first), Some(last)) = (token.find('.'), token.rfind('.')) else {
+        let bytes = token.as_bytes();
+        let (Some(first), Some(last)) = (
+            bytes.iter().position(|&b| b == b'.'),
+            bytes.iter().rposition(|&b| b == b'.'),
+        ) else {
             return Err(TokenError::Malformed);
         };
         let (Some(header_b64), Some(payload_b64), Some(signature_b64)) = (
@@ -133,10 +146,18 @@ impl<'a> UntrustedToken<'a> {
                 parse_header(decode_header(header_b64, &mut buf)?)?
             }
         };
-        b64::validate(signature_b64.as_bytes()).map_err(|_| TokenError::Malformed)?;
+        // The signature is public (the sender chose it): decoded with the strict decoder, which
+        // accepts only the canonical encoding, and it must have exactly the MAC's length.
+        let mut signature = Signature {
+            len: 0,
+            bytes: [0; MAX_MAC_LEN],
+        };
         if signature_b64.len() != header.alg.mac_b64_len() {
             return Err(TokenError::Malformed);
         }
+        signature.len = b64::decode(signature_b64.as_bytes(), &mut signature.bytes)
+            .map_err(|_| TokenError::Malformed)?
+            .len();
         let signing_len = header_b64
             .len()
             .saturating_add(1)
@@ -145,7 +166,7 @@ impl<'a> UntrustedToken<'a> {
         Ok(Self {
             signing_input,
             payload_b64,
-            signature_b64,
+            signature,
             header,
         })
     }
@@ -167,7 +188,12 @@ impl<'a> UntrustedToken<'a> {
         keys: &K,
     ) -> Result<MacVerified<'a>, TokenError> {
         let key = keys.select(self.header.alg, self.header.kid())?;
-        if key.verify_b64(self.signing_input.as_bytes(), self.signature_b64.as_bytes()) {
+        let received = self
+            .signature
+            .bytes
+            .get(..self.signature.len)
+            .unwrap_or_default();
+        if key.verify_raw(self.signing_input.as_bytes(), received) {
             Ok(MacVerified { token: self })
         } else {
             Err(TokenError::BadSignature)
