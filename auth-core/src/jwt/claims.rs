@@ -186,14 +186,22 @@ impl Reg {
     }
 
     fn classify(key: &str) -> Option<Self> {
-        Some(match key.as_bytes() {
-            b"iss" => Self::Iss,
-            b"sub" => Self::Sub,
-            b"aud" => Self::Aud,
-            b"exp" => Self::Exp,
-            b"nbf" => Self::Nbf,
-            b"iat" => Self::Iat,
-            b"jti" => Self::Jti,
+        // Every registered name has three bytes: one length test rejects most other names,
+        // and one integer match picks among the seven.
+        let &[a, b, c] = key.as_bytes() else {
+            return None;
+        };
+        const fn id(name: &[u8; 3]) -> u32 {
+            u32::from_le_bytes([name[0], name[1], name[2], 0])
+        }
+        Some(match u32::from_le_bytes([a, b, c, 0]) {
+            x if x == id(b"iss") => Self::Iss,
+            x if x == id(b"sub") => Self::Sub,
+            x if x == id(b"aud") => Self::Aud,
+            x if x == id(b"exp") => Self::Exp,
+            x if x == id(b"nbf") => Self::Nbf,
+            x if x == id(b"iat") => Self::Iat,
+            x if x == id(b"jti") => Self::Jti,
             _ => return None,
         })
     }
