@@ -4,9 +4,9 @@
 
 use std::hint::black_box;
 
-use auth_bench::{AUD, Claims, ISS, KEY, claims, our_key, token};
+use auth_bench::{Claims, KEY, claims, jsonwebtoken_rules, our_key, rules, token};
 use auth_core::UnixTime;
-use auth_core::jwt::{self, Validation};
+use auth_core::jwt;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn verify(c: &mut Criterion) {
@@ -19,15 +19,11 @@ fn verify(c: &mut Criterion) {
     let key = our_key();
     g.bench_function("auth_core_aws_run", |b| {
         b.iter(|| {
-            let rules = Validation::new().issuer(ISS).audience(AUD);
-            jwt::verify::<Claims, _>(black_box(&token), &key, &rules, UnixTime::now()).unwrap()
+            jwt::verify::<Claims, _>(black_box(&token), &key, &rules(), UnixTime::now()).unwrap()
         })
     });
     let jwt_key = jsonwebtoken::DecodingKey::from_secret(&KEY);
-    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    v.set_issuer(&[ISS]);
-    v.set_audience(&[AUD]);
-    v.validate_nbf = true;
+    let v = jsonwebtoken_rules();
     g.bench_function("jsonwebtoken_aws_lc_rs", |b| {
         b.iter(|| jsonwebtoken::decode::<Claims>(black_box(&token), &jwt_key, &v).unwrap())
     });

@@ -1,48 +1,30 @@
-//! Shared fixtures for the benchmarks: the claims of issue #2 and a key.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+//! Shared pieces of the comparison benchmarks: the fixture auth-core's own bench uses (the
+//! claims of issue #2, a key, the token), the equivalent jsonwebtoken rules, and a rough timer
+//! for the profiling examples.
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
-use serde::{Deserialize, Serialize};
+include!("../../auth-core/benches/support/fixture.rs");
 
-pub const KEY: [u8; 32] = *b"0123456789abcdef0123456789abcdef";
-pub const ISS: &str = "https://auth.example.com";
-pub const AUD: &str = "api.example.com";
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Claims {
-    pub sub: String,
-    pub iss: String,
-    pub aud: String,
-    pub exp: u64,
-    pub nbf: u64,
-    pub iat: u64,
-    pub jti: String,
-    pub role: String,
+/// jsonwebtoken's rules equivalent to [`rules`]: HS256, exp and nbf, iss, aud.
+#[must_use]
+pub fn jsonwebtoken_rules() -> jsonwebtoken::Validation {
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    v.set_issuer(&[ISS]);
+    v.set_audience(&[AUD]);
+    v.validate_nbf = true;
+    v
 }
 
-pub fn now() -> u64 {
-    auth_core::UnixTime::now().as_secs()
-}
-
-/// Valid for a day around now.
-pub fn claims() -> Claims {
-    let now = now();
-    Claims {
-        sub: "user-1234567890".into(),
-        iss: ISS.into(),
-        aud: AUD.into(),
-        exp: now + 86_400,
-        nbf: now - 60,
-        iat: now - 60,
-        jti: "4f1c2b7e-7d1a-4a53-9a0e-2f5e0a8c1d2b".into(),
-        role: "admin".into(),
+/// Runs `f` `n` times (after a tenth as warm-up) and prints the mean time per call. For the
+/// profiling examples only; figures of record come from `cargo bench`.
+pub fn time<T>(name: &str, n: u32, mut f: impl FnMut() -> T) {
+    for _ in 0..n / 10 {
+        std::hint::black_box(f());
     }
-}
-
-pub fn our_key() -> auth_core::jwt::Key<auth_core::jwt::Hs256> {
-    auth_core::jwt::Key::new(&KEY).unwrap()
-}
-
-/// The token every verifier checks: `{"alg":"HS256","typ":"JWT"}` and [`claims`].
-pub fn token() -> String {
-    our_key().sign(&claims()).unwrap()
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(f());
+    }
+    let ns = t.elapsed().as_secs_f64() * 1e9 / f64::from(n);
+    println!("{name:>16}: {ns:>7.1} ns");
 }

@@ -134,7 +134,9 @@ impl<'a> UntrustedToken<'a> {
             None => token.find('.'),
         };
         let expected_last = common.and_then(|(_, alg)| {
-            let pos = token.len().checked_sub(alg.mac_b64_len().saturating_add(1))?;
+            let pos = token
+                .len()
+                .checked_sub(alg.mac_b64_len().saturating_add(1))?;
             (bytes.get(pos) == Some(&b'.') && Some(pos) > first).then_some(pos)
         });
         let (Some(first), Some(last)) = (first, expected_last.or_else(|| token.rfind('.'))) else {
@@ -442,11 +444,18 @@ const COMMON_HEADERS: [(&str, Alg); 6] = [
 
 /// The header every entry of [`COMMON_HEADERS`] decodes to.
 fn common_header(alg: Alg) -> Header {
-    let mut typ = Inline { len: 3, bytes: [0; MAX_TYP_LEN] };
+    let mut typ = Inline {
+        len: 3,
+        bytes: [0; MAX_TYP_LEN],
+    };
     if let Some(dst) = typ.bytes.get_mut(..3) {
         dst.copy_from_slice(b"JWT");
     }
-    Header { alg, kid: None, typ: Some(typ) }
+    Header {
+        alg,
+        kid: None,
+        typ: Some(typ),
+    }
 }
 
 fn decode_header<'b>(
@@ -606,7 +615,11 @@ mod tests {
             format!("{h}.{sig}"),
             format!("{h}.e30.{sig}."),
         ] {
-            assert_eq!(UntrustedToken::parse(&token, 8192).unwrap_err(), TokenError::Malformed, "{token}");
+            assert_eq!(
+                UntrustedToken::parse(&token, 8192).unwrap_err(),
+                TokenError::Malformed,
+                "{token}"
+            );
         }
     }
 }
