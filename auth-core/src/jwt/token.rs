@@ -359,11 +359,7 @@ impl AnyKey {
         claims: &C,
         typ: Option<&str>,
     ) -> Result<alloc::string::String, TokenError> {
-        // Sized for typical claims, so that serialization rarely reallocates.
-        let mut payload = alloc::vec::Vec::with_capacity(384);
-        claims
-            .serialize(&mut serde_json::Serializer::new(&mut payload))
-            .map_err(|_| TokenError::Serialize)?;
+        let payload = serialize(claims)?;
         if payload.first() != Some(&b'{') {
             return Err(TokenError::Serialize);
         }
@@ -468,6 +464,20 @@ fn decode_header<'b>(
         Err(_) if b64::validate(header_b64.as_bytes()).is_ok() => Err(TokenError::InvalidHeader),
         Err(_) => Err(TokenError::Malformed),
     }
+}
+
+/// Claims to JSON. With `std`, into a buffer sized for typical claims so that serialization
+/// rarely reallocates (`serde_json`'s writer API needs `std`); the bytes are the same either way.
+#[cfg(feature = "alloc")]
+fn serialize<C: serde::Serialize + ?Sized>(claims: &C) -> Result<alloc::vec::Vec<u8>, TokenError> {
+    #[cfg(feature = "std")]
+    let result = {
+        let mut payload = alloc::vec::Vec::with_capacity(384);
+        serde_json::to_writer(&mut payload, claims).map(|()| payload)
+    };
+    #[cfg(not(feature = "std"))]
+    let result = serde_json::to_vec(claims);
+    result.map_err(|_| TokenError::Serialize)
 }
 
 fn looks_like_object(json: &[u8]) -> bool {
