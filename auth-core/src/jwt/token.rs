@@ -191,8 +191,8 @@ impl<'a> UntrustedToken<'a> {
     }
 
     /// Picks the key from `keys` and checks the MAC over the received `header.payload` text.
-    /// The received signature (already checked to be canonical base64url of the algorithm's
-    /// length) is decoded and compared with the computed MAC in constant time.
+    /// The received signature (decoded by [`parse`](Self::parse), which accepts only canonical
+    /// base64url of the algorithm's length) is compared with the computed MAC in constant time.
     ///
     /// # Errors
     /// Key selection errors (see [`KeySource`]) and [`TokenError::BadSignature`].
