@@ -31,6 +31,7 @@ pub mod error;
 pub mod http;
 mod json;
 pub mod jwt;
+pub mod session;
 pub mod session_id;
 mod time;
 

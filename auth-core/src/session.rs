@@ -1,0 +1,372 @@
+//! Session policy, pure: when a session expires, when it is renewed, how long a store keeps it.
+//!
+//! Nothing here reads a clock or touches a store. A store keeps a [`SessionTimes`] beside each
+//! record; on every load the caller asks [`SessionPolicy::check`] what to do at `now`:
+//!
+//! - [`Decision::Expired`]: the idle or absolute deadline has passed, or the user's credential
+//!   epoch has moved past the session's (password changed). Delete the record.
+//! - [`Decision::Renew`]: valid, and enough of the idle window has passed that the idle
+//!   deadline should slide forward. A store applies it as a cheap expiry-only update.
+//! - [`Decision::Valid`]: valid, nothing to write.
+//!
+//! Deadlines only ever move forward, and the idle deadline never passes the absolute one.
+//!
+//! ```
+//! use auth_core::session::{Decision, SessionPolicy};
+//! use auth_core::UnixTime;
+//!
+//! let policy = SessionPolicy::new(); // idle 30 min, absolute 12 h, renew after half the window
+//! let login = UnixTime(1_700_000_000);
+//! let times = policy.start(login, 0);
+//! assert_eq!(policy.check(&times, login.saturating_add(60), 0), Decision::Valid);
+//! let Decision::Renew(renewed) = policy.check(&times, login.saturating_add(1000), 0) else {
+//!     panic!("half the idle window has passed");
+//! };
+//! assert_eq!(renewed.idle_deadline(), login.saturating_add(1000 + 1800));
+//! assert!(matches!(policy.check(&times, login.saturating_add(1800), 0), Decision::Expired(_)));
+//! ```
+
+use crate::time::UnixTime;
+
+/// Default idle timeout: 30 minutes.
+pub const DEFAULT_IDLE_TIMEOUT: u64 = 30 * 60;
+/// Default absolute timeout: 12 hours.
+pub const DEFAULT_ABSOLUTE_TIMEOUT: u64 = 12 * 60 * 60;
+/// Default share of the idle window that must pass before renewal, in percent.
+pub const DEFAULT_RENEW_AFTER_PERCENT: u8 = 50;
+
+/// How long sessions live and when they are renewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    idle_timeout: u64,
+    absolute_timeout: u64,
+    renew_after_percent: u8,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SessionPolicy {
+    /// Idle timeout 30 min, absolute timeout 12 h, renewal once half the idle window passed.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            absolute_timeout: DEFAULT_ABSOLUTE_TIMEOUT,
+            renew_after_percent: DEFAULT_RENEW_AFTER_PERCENT,
+        }
+    }
+
+    /// Seconds without activity after which a session ends (at least 1).
+    #[must_use]
+    pub const fn idle_timeout(mut self, secs: u64) -> Self {
+        self.idle_timeout = if secs == 0 { 1 } else { secs };
+        self
+    }
+
+    /// Seconds after login after which a session ends whatever its activity (at least 1).
+    #[must_use]
+    pub const fn absolute_timeout(mut self, secs: u64) -> Self {
+        self.absolute_timeout = if secs == 0 { 1 } else { secs };
+        self
+    }
+
+    /// Share of the idle window, in percent (0 to 100), that must have passed since the last
+    /// renewal before the idle deadline slides again. 0 renews on every request; 100 only in
+    /// the last second.
+    #[must_use]
+    pub const fn renew_after_percent(mut self, percent: u8) -> Self {
+        self.renew_after_percent = if percent > 100 { 100 } else { percent };
+        self
+    }
+
+    /// The times of a session that starts at `now`, for a user whose credential epoch is
+    /// `epoch`.
+    #[must_use]
+    pub fn start(&self, now: UnixTime, epoch: u64) -> SessionTimes {
+        let absolute_deadline = now.saturating_add(self.absolute_timeout);
+        SessionTimes {
+            created: now,
+            last_renewed: now,
+            idle_deadline: now.saturating_add(self.idle_timeout).min(absolute_deadline),
+            absolute_deadline,
+            epoch,
+        }
+    }
+
+    /// What to do with a session at `now`, for a user whose current credential epoch is
+    /// `current_epoch`.
+    #[must_use]
+    pub fn check(&self, times: &SessionTimes, now: UnixTime, current_epoch: u64) -> Decision {
+        if times.epoch < current_epoch {
+            return Decision::Expired(ExpiredBy::Epoch);
+        }
+        if now >= times.absolute_deadline {
+            return Decision::Expired(ExpiredBy::Absolute);
+        }
+        if now >= times.idle_deadline {
+            return Decision::Expired(ExpiredBy::Idle);
+        }
+        let since_renewal = now.as_secs().saturating_sub(times.last_renewed.as_secs());
+        let threshold = percent_of(self.idle_timeout, self.renew_after_percent);
+        let idle_deadline = now
+            .saturating_add(self.idle_timeout)
+            .min(times.absolute_deadline);
+        if since_renewal >= threshold && idle_deadline > times.idle_deadline {
+            Decision::Renew(SessionTimes {
+                last_renewed: now,
+                idle_deadline,
+                ..*times
+            })
+        } else {
+            Decision::Valid
+        }
+    }
+}
+
+/// The times a store keeps beside a session record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionTimes {
+    created: UnixTime,
+    last_renewed: UnixTime,
+    idle_deadline: UnixTime,
+    absolute_deadline: UnixTime,
+    epoch: u64,
+}
+
+impl SessionTimes {
+    /// When the session started (login).
+    #[must_use]
+    pub const fn created(&self) -> UnixTime {
+        self.created
+    }
+
+    /// When the idle deadline last slid forward (activity is recorded at this resolution).
+    #[must_use]
+    pub const fn last_renewed(&self) -> UnixTime {
+        self.last_renewed
+    }
+
+    /// When the session ends without further activity.
+    #[must_use]
+    pub const fn idle_deadline(&self) -> UnixTime {
+        self.idle_deadline
+    }
+
+    /// When the session ends whatever its activity.
+    #[must_use]
+    pub const fn absolute_deadline(&self) -> UnixTime {
+        self.absolute_deadline
+    }
+
+    /// The user's credential epoch when the session started.
+    #[must_use]
+    pub const fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// The earlier deadline: when a store may forget the record.
+    #[must_use]
+    pub fn expires_at(&self) -> UnixTime {
+        self.idle_deadline.min(self.absolute_deadline)
+    }
+
+    /// Seconds from `now` until [`expires_at`](Self::expires_at), at least 1 so that a store
+    /// TTL of zero (which some stores read as "never expires") cannot arise.
+    #[must_use]
+    pub fn ttl(&self, now: UnixTime) -> u64 {
+        self.expires_at()
+            .as_secs()
+            .saturating_sub(now.as_secs())
+            .max(1)
+    }
+
+    /// Rebuilds times a store kept. Inconsistent values (a deadline before creation, an idle
+    /// deadline after the absolute one) are clamped so that nothing lives longer than its
+    /// absolute deadline.
+    #[must_use]
+    pub fn from_parts(
+        created: UnixTime,
+        last_renewed: UnixTime,
+        idle_deadline: UnixTime,
+        absolute_deadline: UnixTime,
+        epoch: u64,
+    ) -> Self {
+        Self {
+            created,
+            last_renewed: last_renewed.max(created).min(absolute_deadline),
+            idle_deadline: idle_deadline.min(absolute_deadline),
+            absolute_deadline,
+            epoch,
+        }
+    }
+}
+
+/// What [`SessionPolicy::check`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Valid; nothing to write.
+    Valid,
+    /// Valid; store these times (only the idle deadline and `last_renewed` changed).
+    Renew(SessionTimes),
+    /// Ended; delete the record.
+    Expired(ExpiredBy),
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExpiredBy {
+    /// No activity within the idle timeout.
+    Idle,
+    /// The absolute timeout since login passed.
+    Absolute,
+    /// The user's credentials changed after the session started.
+    Epoch,
+}
+
+impl ExpiredBy {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Idle => "session_idle_timeout",
+            Self::Absolute => "session_absolute_timeout",
+            Self::Epoch => "session_credentials_changed",
+        }
+    }
+}
+
+fn percent_of(secs: u64, percent: u8) -> u64 {
+    // secs * percent / 100 without overflow: split into whole hundreds and the rest.
+    let p = u64::from(percent);
+    (secs / 100)
+        .saturating_mul(p)
+        .saturating_add((secs % 100).saturating_mul(p) / 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const T0: UnixTime = UnixTime(1_700_000_000);
+
+    fn at(secs: u64) -> UnixTime {
+        T0.saturating_add(secs)
+    }
+
+    #[test]
+    fn idle_timeout_ends_an_inactive_session() {
+        let p = SessionPolicy::new();
+        let s = p.start(T0, 0);
+        assert!(matches!(p.check(&s, at(1799), 0), Decision::Renew(_)));
+        assert_eq!(p.check(&s, at(1800), 0), Decision::Expired(ExpiredBy::Idle));
+    }
+
+    #[test]
+    fn absolute_timeout_ends_even_an_active_session() {
+        let p = SessionPolicy::new();
+        let mut s = p.start(T0, 0);
+        let mut t = 0;
+        // Active every 10 minutes: renewed again and again, until the absolute deadline.
+        loop {
+            t += 600;
+            match p.check(&s, at(t), 0) {
+                Decision::Renew(next) => s = next,
+                Decision::Valid => {}
+                Decision::Expired(why) => {
+                    assert_eq!(why, ExpiredBy::Absolute);
+                    assert_eq!(t, DEFAULT_ABSOLUTE_TIMEOUT);
+                    break;
+                }
+            }
+            assert!(t <= DEFAULT_ABSOLUTE_TIMEOUT, "never expired");
+        }
+        assert_eq!(
+            s.idle_deadline(),
+            s.absolute_deadline(),
+            "idle deadline capped by absolute"
+        );
+    }
+
+    #[test]
+    fn renewal_waits_for_the_configured_share_of_the_window() {
+        let p = SessionPolicy::new()
+            .idle_timeout(1000)
+            .renew_after_percent(25);
+        let s = p.start(T0, 0);
+        assert_eq!(p.check(&s, at(249), 0), Decision::Valid);
+        let Decision::Renew(r) = p.check(&s, at(250), 0) else {
+            panic!()
+        };
+        assert_eq!((r.last_renewed(), r.idle_deadline()), (at(250), at(1250)));
+        assert_eq!(
+            (r.created(), r.absolute_deadline(), r.epoch()),
+            (s.created(), s.absolute_deadline(), 0)
+        );
+        let every = SessionPolicy::new().renew_after_percent(0);
+        assert!(matches!(
+            every.check(&every.start(T0, 0), at(1), 0),
+            Decision::Renew(_)
+        ));
+    }
+
+    #[test]
+    fn a_newer_credential_epoch_ends_older_sessions() {
+        let p = SessionPolicy::new();
+        let s = p.start(T0, 3);
+        assert_eq!(p.check(&s, at(1), 3), Decision::Valid);
+        assert_eq!(p.check(&s, at(1), 4), Decision::Expired(ExpiredBy::Epoch));
+        assert_eq!(p.check(&s, at(1), 2), Decision::Valid);
+    }
+
+    #[test]
+    fn ttl_is_the_earlier_deadline_and_never_zero() {
+        let p = SessionPolicy::new().idle_timeout(100).absolute_timeout(50);
+        let s = p.start(T0, 0);
+        assert_eq!(s.expires_at(), at(50));
+        assert_eq!(s.ttl(T0), 50);
+        assert_eq!(s.ttl(at(500)), 1);
+    }
+
+    #[test]
+    fn stored_times_are_clamped_to_the_absolute_deadline() {
+        let s = SessionTimes::from_parts(at(10), at(0), at(999), at(100), 1);
+        assert_eq!((s.last_renewed(), s.idle_deadline()), (at(10), at(100)));
+    }
+
+    proptest! {
+        #[test]
+        fn deadlines_never_move_backwards_and_nothing_outlives_its_deadlines(
+            idle in 0u64..100_000, absolute in 0u64..1_000_000, percent in 0u8..=120,
+            steps in proptest::collection::vec(0u64..50_000, 1..40), start in 0u64..u64::MAX / 2,
+        ) {
+            let p = SessionPolicy::new().idle_timeout(idle).absolute_timeout(absolute).renew_after_percent(percent);
+            let mut s = p.start(UnixTime(start), 0);
+            let mut now = UnixTime(start);
+            for step in steps {
+                now = now.saturating_add(step);
+                match p.check(&s, now, 0) {
+                    Decision::Valid => {
+                        prop_assert!(now < s.idle_deadline() && now < s.absolute_deadline());
+                    }
+                    Decision::Renew(next) => {
+                        prop_assert!(now < s.idle_deadline() && now < s.absolute_deadline());
+                        prop_assert!(next.idle_deadline() > s.idle_deadline());
+                        prop_assert!(next.idle_deadline() <= next.absolute_deadline());
+                        prop_assert_eq!(next.absolute_deadline(), s.absolute_deadline());
+                        s = next;
+                    }
+                    Decision::Expired(_) => {
+                        prop_assert!(now >= s.expires_at());
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
