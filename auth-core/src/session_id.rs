@@ -258,8 +258,8 @@ impl CookieSigner {
         SignedValue(out)
     }
 
-    /// Checks a signed cookie value and returns its id. The shape is checked first, then the
-    /// tag in constant time; nothing else is looked at before the tag matches.
+    /// Checks a signed cookie value and returns its id. The shape is checked first (length,
+    /// the dot, canonical base64url of both halves), then the tag in constant time.
     ///
     /// # Errors
     /// [`SessionIdError::Malformed`] or [`SessionIdError::BadTag`].
@@ -272,12 +272,19 @@ impl CookieSigner {
         let Some((b'.', tag)) = rest.split_first() else {
             return Err(SessionIdError::Malformed);
         };
+        // The tag is public (the client sent it): decoded with the strict decoder, which
+        // accepts only canonical base64url of exactly 32 bytes. The id is secret: decoded in
+        // constant time. The computed tag only meets the received one in `ct::eq`.
+        let mut received = [0u8; 32];
+        let received =
+            crate::b64::decode(tag, &mut received).map_err(|_| SessionIdError::Malformed)?;
         let id = SessionId::parse(
             core::str::from_utf8(id_text).map_err(|_| SessionIdError::Malformed)?,
         )?;
-        let mut expected = [0u8; ENCODED_LEN];
-        self.tag(id_text, &mut expected);
-        if ct::eq(&expected, tag) {
+        let mut expected = self.raw_tag(id_text);
+        let ok = ct::eq(&expected, received);
+        expected.zeroize();
+        if ok {
             Ok(id)
         } else {
             Err(SessionIdError::BadTag)
@@ -285,11 +292,15 @@ impl CookieSigner {
     }
 
     fn tag(&self, id_text: &[u8], out: &mut [u8]) {
+        let tag = self.raw_tag(id_text);
+        let _ = Base64UrlUnpadded::encode(&tag, out);
+    }
+
+    fn raw_tag(&self, id_text: &[u8]) -> [u8; 32] {
         let mut mac = self.0.clone();
         mac.update(b"auth-session-id.");
         mac.update(id_text);
-        let tag = mac.finalize().into_bytes();
-        let _ = Base64UrlUnpadded::encode(&tag, out);
+        mac.finalize().into_bytes().into()
     }
 }
 
