@@ -75,6 +75,20 @@ proptest! {
     fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
         for key in &keys() {
             let _ = jwt::verify::<Value, _>(&text, key, &Validation::new(), UnixTime(NOW));
+            // The allocation-free path too.
+            if let Ok(verified) = jwt::verify_mac(&text, key, 8192) {
+                let mut buf = [0u8; 512];
+                let _ = verified.decode_payload_into(&mut buf);
+            }
+        }
+    }
+
+    #[test]
+    fn token_shaped_text_never_panics(h in prop_oneof![Just("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9".to_string()), "[A-Za-z0-9_=+/.-]{0,60}"], p in "[A-Za-z0-9_=+/.-]{0,60}", s in "[A-Za-z0-9_=+/.-]{0,90}") {
+        let text = format!("{h}.{p}.{s}");
+        for key in &keys() {
+            let _ = jwt::UntrustedToken::parse(&text, 8192).map(|t| t.verify_mac(key));
+            let _ = jwt::verify::<Value, _>(&text, key, &Validation::new(), UnixTime(NOW));
         }
     }
 

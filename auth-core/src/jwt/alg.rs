@@ -230,10 +230,11 @@ impl AnyKey {
     }
 
     /// Makes a key for `alg` from canonical unpadded base64url text (decoded in constant time;
-    /// the decoded bytes are wiped before returning).
+    /// the decoded bytes are wiped before returning). Keys of up to 256 bytes are accepted
+    /// (HMAC hashes anything longer than its block, 64 or 128 bytes, so more adds nothing).
     ///
     /// # Errors
-    /// [`KeyError::InvalidEncoding`] or [`KeyError::TooShort`].
+    /// [`KeyError::InvalidEncoding`] (also for more than 256 bytes) or [`KeyError::TooShort`].
     pub fn from_base64url(alg: Alg, text: &str) -> Result<Self, KeyError> {
         use base64ct::{Base64UrlUnpadded, Encoding};
         let mut buf = zeroize::Zeroizing::new([0u8; 256]);
