@@ -319,6 +319,88 @@ impl fmt::Display for HeaderError {
 
 impl core::error::Error for HeaderError {}
 
+/// Why a store operation failed. "Not found" is not an error (`Ok(None)` / `Ok(false)`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Another writer came first (a stale version, or a key already taken).
+    Conflict,
+    /// The record no longer exists (logged out or expired); it was not re-created.
+    Gone,
+    /// The user already has the maximum number of sessions.
+    LimitReached,
+    /// The store is full (its capacity protects memory against a flood of logins).
+    Full,
+    /// The backend could not be reached or refused the operation.
+    Unavailable(BoxError),
+    /// The backend did not answer within the configured time.
+    Timeout,
+    /// A stored record could not be read.
+    Corrupt(BoxError),
+}
+
+/// The source of a backend error, kept for `source()` chains.
+#[cfg(feature = "alloc")]
+pub type BoxError = alloc::boxed::Box<dyn core::error::Error + Send + Sync + 'static>;
+/// Without `alloc`, backend errors carry no source.
+#[cfg(not(feature = "alloc"))]
+pub type BoxError = NoSource;
+
+/// The source of a backend error when there is no allocator: none.
+#[cfg(not(feature = "alloc"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoSource;
+
+impl StoreError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Conflict => "store_conflict",
+            Self::Gone => "store_gone",
+            Self::LimitReached => "session_limit_reached",
+            Self::Full => "store_full",
+            Self::Unavailable(_) => "store_unavailable",
+            Self::Timeout => "store_timeout",
+            Self::Corrupt(_) => "store_corrupt_record",
+        }
+    }
+
+    /// Whether the request should be answered "try again later" (HTTP 503): the backend is
+    /// down, slow or full, through no fault of the client.
+    #[must_use]
+    pub const fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Timeout | Self::Full)
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Conflict => "store write conflicts with a newer one",
+            Self::Gone => "session no longer exists",
+            Self::LimitReached => "user has too many sessions",
+            Self::Full => "store is full",
+            Self::Unavailable(_) => "store is unavailable",
+            Self::Timeout => "store did not answer in time",
+            Self::Corrupt(_) => "stored record is corrupt",
+        })
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl core::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Unavailable(e) | Self::Corrupt(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(not(feature = "alloc"))]
+impl core::error::Error for StoreError {}
+
 /// Any error of this crate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -31,8 +31,12 @@ pub mod error;
 pub mod http;
 mod json;
 pub mod jwt;
+#[cfg(feature = "std")]
+pub mod memory;
 pub mod session;
 pub mod session_id;
+#[cfg(feature = "alloc")]
+pub mod store;
 mod time;
 
 pub use error::Error;

@@ -1,0 +1,357 @@
+//! `MemoryStore`: sessions in this process's memory, for a service that runs as one process.
+//!
+//! Concurrent (one mutex around plain maps; every operation is short and never awaits while
+//! holding it), bounded (a capacity refuses new sessions with [`StoreError::Full`] instead of
+//! exhausting memory), and self-cleaning: entries are indexed by expiry time, and each
+//! operation first drops those whose time has come, so no request ever scans the whole store.
+//!
+//! Time comes from a clock the caller chooses ([`MemoryStore::with_clock`]), so that tests can
+//! move it; [`MemoryStore::new`] uses the system clock.
+
+use alloc::collections::BTreeSet;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::future::{Future, ready};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::error::StoreError;
+use crate::session::SessionTimes;
+use crate::session_id::StorageKey;
+use crate::store::{Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore};
+use crate::time::UnixTime;
+
+/// Default capacity: sessions kept at most.
+pub const DEFAULT_CAPACITY: usize = 100_000;
+
+type Clock = Arc<dyn Fn() -> UnixTime + Send + Sync>;
+
+/// An in-process [`SessionStore`]. Cheap to clone: clones share the same sessions.
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+    clock: Clock,
+    capacity: usize,
+}
+
+impl core::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("sessions", &self.lock().sessions.len())
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    sessions: HashMap<StorageKey, SessionRecord>,
+    users: HashMap<String, User>,
+    /// (expires_at, key): the next entries to drop come first.
+    expiry: BTreeSet<(UnixTime, [u8; 32])>,
+}
+
+#[derive(Default)]
+struct User {
+    keys: Vec<StorageKey>,
+    epoch: u64,
+}
+
+impl MemoryStore {
+    /// A store on the system clock with the default capacity.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_clock(UnixTime::now)
+    }
+
+    /// A store whose notion of "now" is `clock`.
+    pub fn with_clock(clock: impl Fn() -> UnixTime + Send + Sync + 'static) -> Self {
+        Self {
+            inner: Arc::default(),
+            clock: Arc::new(clock),
+            capacity: DEFAULT_CAPACITY,
+        }
+    }
+
+    /// At most `capacity` sessions are kept; creating more gives [`StoreError::Full`].
+    #[must_use]
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity;
+        self
+    }
+
+    /// Sessions currently held (expired ones are dropped first).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        let now = (self.clock)();
+        let mut inner = self.lock();
+        inner.purge(now);
+        inner.sessions.len()
+    }
+
+    /// Whether no session is held.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every byte the store holds about sessions (keys, users, data), for tests that prove no
+    /// session id is ever stored.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn dump_for_tests(&self) -> Vec<u8> {
+        let inner = self.lock();
+        let mut out = Vec::new();
+        for (key, record) in &inner.sessions {
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(record.user.as_bytes());
+            out.extend_from_slice(&record.data);
+        }
+        out
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Nothing panics while holding the lock (the crate denies panics), so a poisoned lock
+        // still holds consistent maps.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Inner, UnixTime) -> T) -> T {
+        let now = (self.clock)();
+        let mut inner = self.lock();
+        inner.purge(now);
+        f(&mut inner, now)
+    }
+}
+
+impl Inner {
+    /// Drops every session whose earlier deadline has come.
+    fn purge(&mut self, now: UnixTime) {
+        while let Some(&(at, key)) = self.expiry.first() {
+            if at > now {
+                break;
+            }
+            self.expiry.pop_first();
+            self.remove(&StorageKey::from_bytes(key));
+        }
+    }
+
+    fn remove(&mut self, key: &StorageKey) -> Option<SessionRecord> {
+        let record = self.sessions.remove(key)?;
+        self.expiry
+            .remove(&(record.times.expires_at(), *key.as_bytes()));
+        if let Some(user) = self.users.get_mut(&record.user) {
+            user.keys.retain(|k| k != key);
+            if user.keys.is_empty() && user.epoch == 0 {
+                self.users.remove(&record.user);
+            }
+        }
+        Some(record)
+    }
+
+    fn insert(&mut self, key: StorageKey, record: SessionRecord) {
+        self.expiry
+            .insert((record.times.expires_at(), *key.as_bytes()));
+        self.users
+            .entry(record.user.clone())
+            .or_default()
+            .keys
+            .push(key);
+        self.sessions.insert(key, record);
+    }
+
+    fn create(
+        &mut self,
+        key: &StorageKey,
+        record: &SessionRecord,
+        limit: SessionLimit,
+        capacity: usize,
+    ) -> Result<(), StoreError> {
+        if self.sessions.contains_key(key) {
+            return Err(StoreError::Conflict);
+        }
+        let held = self.users.get(&record.user).map_or(0, |u| u.keys.len());
+        let max = match limit {
+            SessionLimit::Unlimited => None,
+            SessionLimit::Refuse(max) if held >= max as usize => {
+                return Err(StoreError::LimitReached);
+            }
+            SessionLimit::Refuse(_) => None,
+            SessionLimit::EvictOldest(max) => Some(max as usize),
+        };
+        if let Some(max) = max {
+            while self.users.get(&record.user).map_or(0, |u| u.keys.len()) >= max.max(1) {
+                let Some(oldest) = self.oldest_of(&record.user) else {
+                    break;
+                };
+                self.remove(&oldest);
+            }
+        }
+        if self.sessions.len() >= capacity {
+            return Err(StoreError::Full);
+        }
+        self.insert(*key, record.clone());
+        Ok(())
+    }
+
+    fn oldest_of(&self, user: &str) -> Option<StorageKey> {
+        let keys = &self.users.get(user)?.keys;
+        keys.iter()
+            .filter_map(|k| Some((self.sessions.get(k)?.times.created(), *k)))
+            .min_by_key(|(created, _)| *created)
+            .map(|(_, k)| k)
+    }
+
+    fn epoch_of(&self, user: &str) -> u64 {
+        self.users.get(user).map_or(0, |u| u.epoch)
+    }
+}
+
+impl SessionStore for MemoryStore {
+    fn create(
+        &self,
+        key: &StorageKey,
+        record: &SessionRecord,
+        limit: SessionLimit,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        ready(self.with(|inner, _| inner.create(key, record, limit, self.capacity)))
+    }
+
+    fn load(
+        &self,
+        key: &StorageKey,
+    ) -> impl Future<Output = Result<Option<Loaded>, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| {
+            let record = inner.sessions.get(key)?.clone();
+            let user_epoch = inner.epoch_of(&record.user);
+            Some(Loaded { record, user_epoch })
+        })))
+    }
+
+    fn renew(
+        &self,
+        key: &StorageKey,
+        times: &SessionTimes,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        ready(self.with(|inner, _| {
+            let mut record = inner.remove(key).ok_or(StoreError::Gone)?;
+            // Only the renewal fields move; creation, absolute deadline and epoch stay.
+            let old = record.times;
+            record.times = SessionTimes::from_parts(
+                old.created(),
+                times.last_renewed().max(old.last_renewed()),
+                times.idle_deadline().max(old.idle_deadline()),
+                old.absolute_deadline(),
+                old.epoch(),
+            );
+            inner.insert(*key, record);
+            Ok(())
+        }))
+    }
+
+    fn save(
+        &self,
+        key: &StorageKey,
+        record: &SessionRecord,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        ready(self.with(|inner, _| {
+            let stored = inner.sessions.get_mut(key).ok_or(StoreError::Gone)?;
+            if stored.version != record.version || stored.user != record.user {
+                return Err(StoreError::Conflict);
+            }
+            stored.data.clone_from(&record.data);
+            stored.version = stored.version.wrapping_add(1);
+            Ok(stored.version)
+        }))
+    }
+
+    fn rotate(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        ready(self.with(|inner, _| {
+            if !inner.sessions.contains_key(old) {
+                return Err(StoreError::Gone);
+            }
+            if inner.sessions.contains_key(new) {
+                return Err(StoreError::Conflict);
+            }
+            let record = inner.remove(old).ok_or(StoreError::Gone)?;
+            inner.insert(*new, record);
+            Ok(())
+        }))
+    }
+
+    fn delete(&self, key: &StorageKey) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| inner.remove(key).is_some())))
+    }
+
+    fn delete_user(&self, user: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| {
+            let keys = inner
+                .users
+                .get(user)
+                .map(|u| u.keys.clone())
+                .unwrap_or_default();
+            keys.iter().filter(|k| inner.remove(k).is_some()).count()
+        })))
+    }
+
+    fn list_user(
+        &self,
+        user: &str,
+    ) -> impl Future<Output = Result<Vec<SessionInfo>, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| {
+            let keys = inner
+                .users
+                .get(user)
+                .map(|u| u.keys.as_slice())
+                .unwrap_or_default();
+            let mut list: Vec<SessionInfo> = keys
+                .iter()
+                .filter_map(|k| {
+                    let times = inner.sessions.get(k)?.times;
+                    Some(SessionInfo {
+                        handle: SessionHandle::of(k),
+                        created: times.created(),
+                        last_active: times.last_renewed(),
+                    })
+                })
+                .collect();
+            list.sort_by_key(|s| (s.created, s.handle));
+            list
+        })))
+    }
+
+    fn delete_handle(
+        &self,
+        user: &str,
+        handle: &SessionHandle,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| {
+            let found = inner.users.get(user).and_then(|u| {
+                u.keys
+                    .iter()
+                    .find(|k| SessionHandle::of(k) == *handle)
+                    .copied()
+            });
+            found.is_some_and(|k| inner.remove(&k).is_some())
+        })))
+    }
+
+    fn bump_epoch(&self, user: &str) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| {
+            let entry = inner.users.entry(String::from(user)).or_default();
+            entry.epoch = entry.epoch.saturating_add(1);
+            entry.epoch
+        })))
+    }
+}

@@ -1,0 +1,195 @@
+//! Store traits: what a session store must do, not how. Implementations: `memory`
+//! (this crate, `std` feature) and `auth-redis`.
+//!
+//! A store never sees a session id, only its [`StorageKey`] (SHA-256 of the id). Every method
+//! is async and returns a `Send` future, so that one trait serves a single-threaded embedded
+//! executor and a multi-threaded server alike; nothing here needs `std`.
+//!
+//! The rules every implementation keeps, and the conformance suite checks:
+//! - **No lost updates.** [`SessionStore::save`] is compare-and-set on the record's version:
+//!   a stale version gets [`StoreError::Conflict`], never a silent overwrite.
+//! - **No resurrection.** A save, renewal or rotation of a record that is gone (logged out,
+//!   expired) fails with [`StoreError::Gone`] or does nothing; it never re-creates it.
+//! - **Expiry by the earlier deadline.** A record is kept at most until
+//!   [`SessionTimes::expires_at`]; what a store returns after that is never treated as valid
+//!   because the caller checks [`SessionPolicy::check`](crate::session::SessionPolicy::check).
+//! - **Typed failure.** A backend that is down or slow gives [`StoreError::Unavailable`] or
+//!   [`StoreError::Timeout`] within a bounded time: callers refuse the request (fail closed).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::future::Future;
+
+use crate::error::StoreError;
+use crate::session::SessionTimes;
+use crate::session_id::StorageKey;
+
+/// A session as a store keeps it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The user the session belongs to (the application's user id).
+    pub user: String,
+    /// Application data, serialized by the caller (e.g. JSON).
+    pub data: Vec<u8>,
+    /// Bumped by the store on every successful [`SessionStore::save`].
+    pub version: u64,
+    /// Creation, last renewal, deadlines, credential epoch.
+    pub times: SessionTimes,
+}
+
+impl core::fmt::Debug for SessionRecord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Application data may be sensitive: only its size is shown.
+        f.debug_struct("SessionRecord")
+            .field("user", &self.user)
+            .field("data_len", &self.data.len())
+            .field("version", &self.version)
+            .field("times", &self.times)
+            .finish()
+    }
+}
+
+/// A loaded session and its user's current credential epoch, read together so that one
+/// round trip answers a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// The record.
+    pub record: SessionRecord,
+    /// The user's current credential epoch (see [`SessionStore::bump_epoch`]).
+    pub user_epoch: u64,
+}
+
+/// An opaque handle for one of a user's sessions, for listing and ending them one by one.
+/// Derived from the storage key; never the session id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionHandle(pub [u8; 16]);
+
+impl SessionHandle {
+    /// The handle of the session filed under `key`: its first 16 bytes.
+    #[must_use]
+    pub fn of(key: &StorageKey) -> Self {
+        let mut out = [0u8; 16];
+        if let Some(head) = key.as_bytes().get(..16) {
+            out.copy_from_slice(head);
+        }
+        Self(out)
+    }
+}
+
+/// One of a user's sessions, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// Ends this session with [`SessionStore::delete_handle`].
+    pub handle: SessionHandle,
+    /// When the session started.
+    pub created: crate::UnixTime,
+    /// When it was last active (at renewal resolution).
+    pub last_active: crate::UnixTime,
+}
+
+/// What [`SessionStore::create`] does when the user already has `max` sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionLimit {
+    /// No limit.
+    Unlimited,
+    /// Refuse the new session ([`StoreError::LimitReached`]).
+    Refuse(u32),
+    /// End the user's oldest sessions to make room.
+    EvictOldest(u32),
+}
+
+/// A store of server-side sessions with a per-user index.
+pub trait SessionStore: Send + Sync {
+    /// Files a new session under `key` and in its user's index, applying `limit`.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if `key` is taken, [`StoreError::LimitReached`], or a backend
+    /// error.
+    fn create(
+        &self,
+        key: &StorageKey,
+        record: &SessionRecord,
+        limit: SessionLimit,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The session filed under `key` and its user's current epoch; `None` if there is none.
+    ///
+    /// # Errors
+    /// A backend error, or [`StoreError::Corrupt`] for a record that cannot be read.
+    fn load(
+        &self,
+        key: &StorageKey,
+    ) -> impl Future<Output = Result<Option<Loaded>, StoreError>> + Send;
+
+    /// Stores new times for the session (a renewal: expiry-only, the record is not rewritten).
+    ///
+    /// # Errors
+    /// [`StoreError::Gone`] if the session no longer exists, or a backend error.
+    fn renew(
+        &self,
+        key: &StorageKey,
+        times: &SessionTimes,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces the session's data if its version is still `record.version`; returns the new
+    /// version.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if another save came first, [`StoreError::Gone`] if the session
+    /// was deleted meanwhile (it is not re-created), or a backend error.
+    fn save(
+        &self,
+        key: &StorageKey,
+        record: &SessionRecord,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Moves the session from `old` to `new` in one step (a new id on login or privilege
+    /// change): afterwards `old` finds nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::Gone`] if `old` no longer exists, [`StoreError::Conflict`] if `new` is
+    /// taken, or a backend error.
+    fn rotate(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes the session (logout); `false` if there was none.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn delete(&self, key: &StorageKey) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes every session of `user` (log out everywhere); returns how many.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn delete_user(&self, user: &str) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// The sessions of `user`, oldest first.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn list_user(
+        &self,
+        user: &str,
+    ) -> impl Future<Output = Result<Vec<SessionInfo>, StoreError>> + Send;
+
+    /// Deletes the session of `user` with this handle; `false` if there was none.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn delete_handle(
+        &self,
+        user: &str,
+        handle: &SessionHandle,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Increments the user's credential epoch (on password change) and returns it: every
+    /// session started before is refused from now on, even if the index were ever to drift.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn bump_epoch(&self, user: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}

@@ -1,0 +1,156 @@
+//! `MemoryStore` against the store conformance suite, on a clock the test moves, plus what
+//! only an in-process store must show (capacity, concurrency from many threads).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod store_suite;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use auth_core::UnixTime;
+use auth_core::error::StoreError;
+use auth_core::memory::MemoryStore;
+use auth_core::session::SessionPolicy;
+use auth_core::session_id::SessionId;
+use auth_core::store::{SessionLimit, SessionRecord, SessionStore};
+
+struct Memory {
+    store: MemoryStore,
+    clock: Arc<AtomicU64>,
+}
+
+impl Memory {
+    fn new() -> Self {
+        let clock = Arc::new(AtomicU64::new(1_700_000_000));
+        let c = Arc::clone(&clock);
+        Self {
+            store: MemoryStore::with_clock(move || UnixTime(c.load(Ordering::SeqCst))),
+            clock,
+        }
+    }
+}
+
+impl store_suite::Harness for Memory {
+    type Store = MemoryStore;
+    fn store(&self) -> &MemoryStore {
+        &self.store
+    }
+    fn now(&self) -> UnixTime {
+        UnixTime(self.clock.load(Ordering::SeqCst))
+    }
+    async fn advance(&self, secs: u64) {
+        self.clock.fetch_add(secs, Ordering::SeqCst);
+    }
+    async fn dump(&self) -> Vec<u8> {
+        self.store.dump_for_tests()
+    }
+}
+
+#[test]
+fn memory_store_passes_the_conformance_suite() {
+    pollster::block_on(store_suite::run_all(&Memory::new()));
+}
+
+fn session(user: &str, now: u64) -> SessionRecord {
+    SessionRecord {
+        user: user.into(),
+        data: Vec::new(),
+        version: 0,
+        times: SessionPolicy::new().start(UnixTime(now), 0),
+    }
+}
+
+#[test]
+fn capacity_refuses_a_flood_of_logins() {
+    let store = MemoryStore::with_clock(|| UnixTime(1_700_000_000)).capacity(3);
+    let mut rng = rand::rng();
+    for i in 0..3 {
+        let key = SessionId::generate(&mut rng).storage_key();
+        pollster::block_on(store.create(
+            &key,
+            &session(&format!("u{i}"), 1_700_000_000),
+            SessionLimit::Unlimited,
+        ))
+        .unwrap();
+    }
+    let key = SessionId::generate(&mut rng).storage_key();
+    let err = pollster::block_on(store.create(
+        &key,
+        &session("u9", 1_700_000_000),
+        SessionLimit::Unlimited,
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Full) && err.is_unavailable(),
+        "{err:?}"
+    );
+    assert_eq!(store.len(), 3);
+}
+
+#[test]
+fn expired_sessions_free_capacity_without_a_scan() {
+    let clock = Arc::new(AtomicU64::new(1_700_000_000));
+    let c = Arc::clone(&clock);
+    let store = MemoryStore::with_clock(move || UnixTime(c.load(Ordering::SeqCst))).capacity(2);
+    let mut rng = rand::rng();
+    for i in 0..2 {
+        let key = SessionId::generate(&mut rng).storage_key();
+        pollster::block_on(store.create(
+            &key,
+            &session(&format!("u{i}"), 1_700_000_000),
+            SessionLimit::Unlimited,
+        ))
+        .unwrap();
+    }
+    clock.fetch_add(30 * 60, Ordering::SeqCst); // the default idle timeout
+    assert_eq!(store.len(), 0);
+    let key = SessionId::generate(&mut rng).storage_key();
+    pollster::block_on(store.create(&key, &session("u3", 1_700_001_800), SessionLimit::Unlimited))
+        .unwrap();
+}
+
+#[test]
+fn many_threads_on_one_session_lose_nothing() {
+    let store = MemoryStore::new();
+    let key = SessionId::generate(&mut rand::rng()).storage_key();
+    let mut start = session("ada", UnixTime::now().as_secs());
+    start.data = b"0".to_vec();
+    pollster::block_on(store.create(&key, &start, SessionLimit::Unlimited)).unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    // Load, increment, save; on a conflict, reload and retry.
+                    loop {
+                        let mut r = pollster::block_on(store.load(&key))
+                            .unwrap()
+                            .unwrap()
+                            .record;
+                        let n: u64 = std::str::from_utf8(&r.data).unwrap().parse().unwrap();
+                        r.data = (n + 1).to_string().into_bytes();
+                        match pollster::block_on(store.save(&key, &r)) {
+                            Ok(_) => break,
+                            Err(StoreError::Conflict) => continue,
+                            Err(e) => panic!("{e:?}"),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let r = pollster::block_on(store.load(&key))
+        .unwrap()
+        .unwrap()
+        .record;
+    assert_eq!(r.data, b"1600", "every increment survived");
+    assert_eq!(r.version, 1600);
+}

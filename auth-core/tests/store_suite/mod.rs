@@ -1,0 +1,369 @@
+//! The store conformance suite: one set of checks every `SessionStore` must pass. Each store's
+//! test file provides a `Harness` (the store, its clock, a way to move time, a dump of what it
+//! holds) and calls `run_all`.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use auth_core::UnixTime;
+use auth_core::error::StoreError;
+use auth_core::session::{Decision, ExpiredBy, SessionPolicy};
+use auth_core::session_id::{SessionId, StorageKey};
+use auth_core::store::{SessionHandle, SessionLimit, SessionRecord, SessionStore};
+
+/// What a store's test file provides.
+pub trait Harness {
+    type Store: SessionStore;
+    fn store(&self) -> &Self::Store;
+    /// The store's current time.
+    fn now(&self) -> UnixTime;
+    /// Moves the store's time forward (a controllable clock, or a real wait for real TTLs).
+    async fn advance(&self, secs: u64);
+    /// Every byte the store holds, to scan for raw ids.
+    async fn dump(&self) -> Vec<u8>;
+}
+
+struct Ids(u8);
+
+impl Ids {
+    /// A fresh id; deterministic so that failures reproduce.
+    fn next(&mut self) -> (SessionId, StorageKey) {
+        self.0 = self.0.wrapping_add(1);
+        let id = SessionId::parse(&format!("{:A<42}A", format!("{:02}", self.0))).unwrap();
+        let key = id.storage_key();
+        (id, key)
+    }
+}
+
+fn record<H: Harness>(h: &H, user: &str, data: &str) -> SessionRecord {
+    SessionRecord {
+        user: user.into(),
+        data: data.as_bytes().to_vec(),
+        version: 0,
+        times: SessionPolicy::new()
+            .idle_timeout(60)
+            .absolute_timeout(300)
+            .start(h.now(), 0),
+    }
+}
+
+pub async fn run_all<H: Harness>(h: &H) {
+    create_then_load_round_trips(h).await;
+    a_taken_key_is_a_conflict(h).await;
+    renewal_moves_only_the_idle_deadline_and_never_resurrects(h).await;
+    saves_are_compare_and_set(h).await;
+    a_save_after_logout_leaves_no_record(h).await;
+    rotation_moves_the_session_in_one_step(h).await;
+    logout_everywhere_spares_other_users(h).await;
+    sessions_are_listed_and_ended_one_by_one(h).await;
+    the_per_user_limit_refuses_or_evicts(h).await;
+    a_bumped_epoch_ends_older_sessions(h).await;
+    records_vanish_after_their_deadline(h).await;
+    no_raw_id_is_ever_stored(h).await;
+}
+
+async fn create_then_load_round_trips<H: Harness>(h: &H) {
+    let (_, key) = Ids(10).next();
+    let r = record(h, "ada", "{\"cart\":1}");
+    h.store()
+        .create(&key, &r, SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    let loaded = h
+        .store()
+        .load(&key)
+        .await
+        .unwrap()
+        .expect("created session loads");
+    assert_eq!(loaded.record, r);
+    assert_eq!(loaded.user_epoch, 0);
+    let (_, missing) = Ids(11).next();
+    assert!(h.store().load(&missing).await.unwrap().is_none());
+    assert!(h.store().delete(&key).await.unwrap());
+}
+
+async fn a_taken_key_is_a_conflict<H: Harness>(h: &H) {
+    let (_, key) = Ids(20).next();
+    h.store()
+        .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    let err = h
+        .store()
+        .create(&key, &record(h, "eve", "b"), SessionLimit::Unlimited)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+    assert_eq!(
+        h.store().load(&key).await.unwrap().unwrap().record.user,
+        "ada"
+    );
+    h.store().delete(&key).await.unwrap();
+}
+
+async fn renewal_moves_only_the_idle_deadline_and_never_resurrects<H: Harness>(h: &H) {
+    let (_, key) = Ids(30).next();
+    let policy = SessionPolicy::new().idle_timeout(60).absolute_timeout(300);
+    let r = record(h, "ada", "a");
+    h.store()
+        .create(&key, &r, SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    h.advance(40).await;
+    let Decision::Renew(times) = policy.check(&r.times, h.now(), 0) else {
+        panic!("renewal due")
+    };
+    h.store().renew(&key, &times).await.unwrap();
+    let loaded = h.store().load(&key).await.unwrap().unwrap();
+    assert_eq!(loaded.record.times.idle_deadline(), times.idle_deadline());
+    assert_eq!(
+        loaded.record.times.absolute_deadline(),
+        r.times.absolute_deadline()
+    );
+    assert_eq!(
+        (loaded.record.data, loaded.record.version),
+        (r.data.clone(), r.version)
+    );
+    h.store().delete(&key).await.unwrap();
+    let err = h.store().renew(&key, &times).await.unwrap_err();
+    assert!(matches!(err, StoreError::Gone), "{err:?}");
+    assert!(
+        h.store().load(&key).await.unwrap().is_none(),
+        "a renewal never re-creates"
+    );
+}
+
+async fn saves_are_compare_and_set<H: Harness>(h: &H) {
+    let (_, key) = Ids(40).next();
+    h.store()
+        .create(&key, &record(h, "ada", "v0"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    // Two handles load the same version and save different changes.
+    let mut first = h.store().load(&key).await.unwrap().unwrap().record;
+    let mut second = first.clone();
+    first.data = b"first".to_vec();
+    second.data = b"second".to_vec();
+    let v1 = h.store().save(&key, &first).await.unwrap();
+    assert_eq!(v1, first.version + 1);
+    let err = h.store().save(&key, &second).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+    // The loser reloads and retries: both changes survive, in order.
+    let mut retry = h.store().load(&key).await.unwrap().unwrap().record;
+    assert_eq!(retry.data, b"first");
+    retry.data.extend_from_slice(b"+second");
+    h.store().save(&key, &retry).await.unwrap();
+    assert_eq!(
+        h.store().load(&key).await.unwrap().unwrap().record.data,
+        b"first+second"
+    );
+    h.store().delete(&key).await.unwrap();
+}
+
+async fn a_save_after_logout_leaves_no_record<H: Harness>(h: &H) {
+    let (_, key) = Ids(50).next();
+    h.store()
+        .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    let mut stale = h.store().load(&key).await.unwrap().unwrap().record;
+    assert!(h.store().delete(&key).await.unwrap(), "logout");
+    stale.data = b"written by a request that raced the logout".to_vec();
+    let err = h.store().save(&key, &stale).await.unwrap_err();
+    assert!(matches!(err, StoreError::Gone), "{err:?}");
+    assert!(h.store().load(&key).await.unwrap().is_none());
+}
+
+async fn rotation_moves_the_session_in_one_step<H: Harness>(h: &H) {
+    let mut ids = Ids(60);
+    let (_, old) = ids.next();
+    let (_, new) = ids.next();
+    let (_, taken) = ids.next();
+    h.store()
+        .create(&old, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    h.store()
+        .create(&taken, &record(h, "bob", "b"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    let err = h.store().rotate(&old, &taken).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+    h.store().rotate(&old, &new).await.unwrap();
+    assert!(
+        h.store().load(&old).await.unwrap().is_none(),
+        "the old id is gone"
+    );
+    assert_eq!(
+        h.store().load(&new).await.unwrap().unwrap().record.data,
+        b"a"
+    );
+    let err = h.store().rotate(&old, &new).await.unwrap_err();
+    assert!(matches!(err, StoreError::Gone), "{err:?}");
+    assert_eq!(
+        h.store().list_user("ada").await.unwrap().len(),
+        1,
+        "the index follows"
+    );
+    h.store().delete_user("ada").await.unwrap();
+    h.store().delete_user("bob").await.unwrap();
+}
+
+async fn logout_everywhere_spares_other_users<H: Harness>(h: &H) {
+    let mut ids = Ids(70);
+    let mine: Vec<_> = (0..3).map(|_| ids.next().1).collect();
+    let (_, theirs) = ids.next();
+    for key in &mine {
+        h.store()
+            .create(key, &record(h, "ada", "a"), SessionLimit::Unlimited)
+            .await
+            .unwrap();
+    }
+    h.store()
+        .create(&theirs, &record(h, "bob", "b"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    assert_eq!(h.store().delete_user("ada").await.unwrap(), 3);
+    for key in &mine {
+        assert!(h.store().load(key).await.unwrap().is_none());
+    }
+    assert!(
+        h.store().load(&theirs).await.unwrap().is_some(),
+        "another user's session survives"
+    );
+    assert!(h.store().list_user("ada").await.unwrap().is_empty());
+    h.store().delete(&theirs).await.unwrap();
+}
+
+async fn sessions_are_listed_and_ended_one_by_one<H: Harness>(h: &H) {
+    let mut ids = Ids(80);
+    let (_, a) = ids.next();
+    h.store()
+        .create(&a, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    h.advance(1).await;
+    let (_, b) = ids.next();
+    h.store()
+        .create(&b, &record(h, "ada", "b"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    let list = h.store().list_user("ada").await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list[0].created < list[1].created, "oldest first");
+    assert_eq!(list[0].handle, SessionHandle::of(&a));
+    assert!(
+        !h.store()
+            .delete_handle("bob", &list[0].handle)
+            .await
+            .unwrap(),
+        "only one's own"
+    );
+    assert!(
+        h.store()
+            .delete_handle("ada", &list[0].handle)
+            .await
+            .unwrap()
+    );
+    assert!(h.store().load(&a).await.unwrap().is_none());
+    assert!(h.store().load(&b).await.unwrap().is_some());
+    h.store().delete_user("ada").await.unwrap();
+}
+
+async fn the_per_user_limit_refuses_or_evicts<H: Harness>(h: &H) {
+    let mut ids = Ids(90);
+    let (_, a) = ids.next();
+    let (_, b) = ids.next();
+    let (_, c) = ids.next();
+    h.store()
+        .create(&a, &record(h, "ada", "a"), SessionLimit::Refuse(2))
+        .await
+        .unwrap();
+    h.advance(1).await;
+    h.store()
+        .create(&b, &record(h, "ada", "b"), SessionLimit::Refuse(2))
+        .await
+        .unwrap();
+    let err = h
+        .store()
+        .create(&c, &record(h, "ada", "c"), SessionLimit::Refuse(2))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::LimitReached), "{err:?}");
+    h.store()
+        .create(&c, &record(h, "ada", "c"), SessionLimit::EvictOldest(2))
+        .await
+        .unwrap();
+    assert!(
+        h.store().load(&a).await.unwrap().is_none(),
+        "the oldest made room"
+    );
+    assert!(
+        h.store().load(&b).await.unwrap().is_some() && h.store().load(&c).await.unwrap().is_some()
+    );
+    h.store().delete_user("ada").await.unwrap();
+}
+
+async fn a_bumped_epoch_ends_older_sessions<H: Harness>(h: &H) {
+    let (_, key) = Ids(100).next();
+    let r = record(h, "ada", "a");
+    h.store()
+        .create(&key, &r, SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    let epoch = h.store().bump_epoch("ada").await.unwrap();
+    let loaded = h.store().load(&key).await.unwrap().unwrap();
+    assert_eq!(loaded.user_epoch, epoch);
+    let decision = SessionPolicy::new().check(&loaded.record.times, h.now(), loaded.user_epoch);
+    assert_eq!(decision, Decision::Expired(ExpiredBy::Epoch));
+    h.store().delete_user("ada").await.unwrap();
+}
+
+async fn records_vanish_after_their_deadline<H: Harness>(h: &H) {
+    let (_, key) = Ids(110).next();
+    h.store()
+        .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    h.advance(61).await; // past the 60 s idle deadline
+    assert!(
+        h.store().load(&key).await.unwrap().is_none(),
+        "expired by the store's own TTL"
+    );
+    assert!(h.store().list_user("ada").await.unwrap().is_empty());
+}
+
+async fn no_raw_id_is_ever_stored<H: Harness>(h: &H) {
+    let mut ids = Ids(120);
+    let mut raw = Vec::new();
+    for i in 0..4 {
+        let (id, key) = ids.next();
+        h.store()
+            .create(
+                &key,
+                &record(h, &format!("user{i}"), "x"),
+                SessionLimit::Unlimited,
+            )
+            .await
+            .unwrap();
+        raw.push(id);
+    }
+    let dump = h.dump().await;
+    assert!(!dump.is_empty());
+    for id in &raw {
+        let bytes = id.expose_bytes();
+        let text = id.encode();
+        assert!(!dump.windows(32).any(|w| w == bytes), "raw id bytes stored");
+        assert!(
+            !dump.windows(43).any(|w| w == text.expose().as_bytes()),
+            "encoded id stored"
+        );
+    }
+    for i in 0..4 {
+        h.store().delete_user(&format!("user{i}")).await.unwrap();
+    }
+}
