@@ -1,5 +1,6 @@
 //! `MemoryStore` against the store conformance suite, on a clock the test moves, plus what
 //! only an in-process store must show (capacity, concurrency from many threads).
+#![cfg(feature = "std")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
