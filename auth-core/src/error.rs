@@ -283,6 +283,34 @@ impl fmt::Display for SessionIdError {
 
 impl core::error::Error for SessionIdError {}
 
+/// Why a refresh token was refused before any store lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefreshTokenError {
+    /// Not exactly 43 canonical base64url characters.
+    Malformed,
+}
+
+impl RefreshTokenError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed_refresh_token",
+        }
+    }
+}
+
+impl fmt::Display for RefreshTokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed => f.write_str("refresh token is malformed"),
+        }
+    }
+}
+
+impl core::error::Error for RefreshTokenError {}
+
 /// Why an HTTP header value was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

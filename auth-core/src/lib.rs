@@ -33,6 +33,8 @@ mod json;
 pub mod jwt;
 #[cfg(feature = "std")]
 pub mod memory;
+#[cfg(feature = "alloc")]
+pub mod refresh;
 pub mod session;
 pub mod session_id;
 #[cfg(feature = "alloc")]

@@ -1,4 +1,5 @@
-//! `MemoryStore`: sessions in this process's memory, for a service that runs as one process.
+//! `MemoryStore`: sessions, refresh-token families and revoked `jti`s in this process's memory,
+//! for a service that runs as one process.
 //!
 //! Concurrent (one mutex around plain maps; every operation is short and never awaits while
 //! holding it), bounded (a capacity refuses new sessions with [`StoreError::Full`] instead of
@@ -17,12 +18,13 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::error::StoreError;
+use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
 use crate::session::SessionTimes;
 use crate::session_id::StorageKey;
 use crate::store::{Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore};
 use crate::time::UnixTime;
 
-/// Default capacity: sessions kept at most.
+/// Default capacity: entries (sessions, refresh families, revoked `jti`s) kept at most.
 pub const DEFAULT_CAPACITY: usize = 100_000;
 
 type Clock = Arc<dyn Fn() -> UnixTime + Send + Sync>;
@@ -54,14 +56,41 @@ impl Default for MemoryStore {
 struct Inner {
     sessions: HashMap<StorageKey, SessionRecord>,
     users: HashMap<String, User>,
-    /// (expires_at, key): the next entries to drop come first.
-    expiry: BTreeSet<(UnixTime, [u8; 32])>,
+    tokens: HashMap<StorageKey, Token>,
+    families: HashMap<FamilyId, Family>,
+    revoked: HashMap<String, UnixTime>,
+    /// Every entry by the time it ends: the next ones to drop come first.
+    expiry: BTreeSet<(UnixTime, Expiring)>,
+}
+
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Expiring {
+    Session([u8; 32]),
+    Family([u8; 16]),
+    Jti(String),
 }
 
 #[derive(Default)]
 struct User {
     keys: Vec<StorageKey>,
+    families: Vec<FamilyId>,
     epoch: u64,
+}
+
+impl User {
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.families.is_empty() && self.epoch == 0
+    }
+}
+
+struct Token {
+    family: FamilyId,
+    spent: bool,
+}
+
+struct Family {
+    info: RefreshFamily,
+    tokens: Vec<StorageKey>,
 }
 
 impl MemoryStore {
@@ -80,23 +109,21 @@ impl MemoryStore {
         }
     }
 
-    /// At most `capacity` sessions are kept; creating more gives [`StoreError::Full`].
+    /// At most `capacity` entries are kept; creating more gives [`StoreError::Full`].
     #[must_use]
     pub fn capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity;
         self
     }
 
-    /// Sessions currently held (expired ones are dropped first).
+    /// Entries currently held (sessions, refresh families, revoked `jti`s); expired ones are
+    /// dropped first.
     #[must_use]
     pub fn len(&self) -> usize {
-        let now = (self.clock)();
-        let mut inner = self.lock();
-        inner.purge(now);
-        inner.sessions.len()
+        self.with(|inner, _| inner.entries())
     }
 
-    /// Whether no session is held.
+    /// Whether nothing is held.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -113,6 +140,12 @@ impl MemoryStore {
             out.extend_from_slice(key.as_bytes());
             out.extend_from_slice(record.user.as_bytes());
             out.extend_from_slice(&record.data);
+        }
+        for key in inner.tokens.keys() {
+            out.extend_from_slice(key.as_bytes());
+        }
+        for jti in inner.revoked.keys() {
+            out.extend_from_slice(jti.as_bytes());
         }
         out
     }
@@ -132,33 +165,69 @@ impl MemoryStore {
 }
 
 impl Inner {
-    /// Drops every session whose earlier deadline has come.
+    /// Drops every entry whose time has come.
     fn purge(&mut self, now: UnixTime) {
-        while let Some(&(at, key)) = self.expiry.first() {
-            if at > now {
+        while let Some((at, _)) = self.expiry.first() {
+            if *at > now {
                 break;
             }
-            self.expiry.pop_first();
-            self.remove(&StorageKey::from_bytes(key));
+            match self.expiry.pop_first() {
+                Some((_, Expiring::Session(key))) => {
+                    self.remove(&StorageKey::from_bytes(key));
+                }
+                Some((_, Expiring::Family(family))) => {
+                    self.remove_family(&FamilyId(family));
+                }
+                Some((_, Expiring::Jti(jti))) => {
+                    self.revoked.remove(&jti);
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn entries(&self) -> usize {
+        self.sessions
+            .len()
+            .saturating_add(self.families.len())
+            .saturating_add(self.revoked.len())
+    }
+
+    fn forget_user_if_empty(&mut self, user: &str) {
+        if self.users.get(user).is_some_and(User::is_empty) {
+            self.users.remove(user);
         }
     }
 
     fn remove(&mut self, key: &StorageKey) -> Option<SessionRecord> {
         let record = self.sessions.remove(key)?;
+        let at = record.times.expires_at();
         self.expiry
-            .remove(&(record.times.expires_at(), *key.as_bytes()));
+            .remove(&(at, Expiring::Session(*key.as_bytes())));
         if let Some(user) = self.users.get_mut(&record.user) {
             user.keys.retain(|k| k != key);
-            if user.keys.is_empty() && user.epoch == 0 {
-                self.users.remove(&record.user);
-            }
         }
+        self.forget_user_if_empty(&record.user);
         Some(record)
     }
 
-    fn insert(&mut self, key: StorageKey, record: SessionRecord) {
+    fn remove_family(&mut self, family: &FamilyId) -> Option<RefreshFamily> {
+        let entry = self.families.remove(family)?;
+        for token in &entry.tokens {
+            self.tokens.remove(token);
+        }
         self.expiry
-            .insert((record.times.expires_at(), *key.as_bytes()));
+            .remove(&(entry.info.expires_at, Expiring::Family(family.0)));
+        if let Some(user) = self.users.get_mut(&entry.info.user) {
+            user.families.retain(|f| f != family);
+        }
+        self.forget_user_if_empty(&entry.info.user);
+        Some(entry.info)
+    }
+
+    fn insert(&mut self, key: StorageKey, record: SessionRecord) {
+        let at = record.times.expires_at();
+        self.expiry.insert((at, Expiring::Session(*key.as_bytes())));
         self.users
             .entry(record.user.clone())
             .or_default()
@@ -194,7 +263,7 @@ impl Inner {
                 self.remove(&oldest);
             }
         }
-        if self.sessions.len() >= capacity {
+        if self.entries() >= capacity {
             return Err(StoreError::Full);
         }
         self.insert(*key, record.clone());
@@ -353,5 +422,138 @@ impl SessionStore for MemoryStore {
             entry.epoch = entry.epoch.saturating_add(1);
             entry.epoch
         })))
+    }
+}
+
+impl RefreshStore for MemoryStore {
+    fn issue(
+        &self,
+        key: &StorageKey,
+        family: &RefreshFamily,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        ready(self.with(|inner, _| {
+            if inner.tokens.contains_key(key) || inner.families.contains_key(&family.family) {
+                return Err(StoreError::Conflict);
+            }
+            if inner.entries() >= self.capacity {
+                return Err(StoreError::Full);
+            }
+            inner.tokens.insert(
+                *key,
+                Token {
+                    family: family.family,
+                    spent: false,
+                },
+            );
+            inner.families.insert(
+                family.family,
+                Family {
+                    info: family.clone(),
+                    tokens: alloc::vec![*key],
+                },
+            );
+            inner
+                .expiry
+                .insert((family.expires_at, Expiring::Family(family.family.0)));
+            inner
+                .users
+                .entry(family.user.clone())
+                .or_default()
+                .families
+                .push(family.family);
+            Ok(())
+        }))
+    }
+
+    fn refresh(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+    ) -> impl Future<Output = Result<Refreshed, StoreError>> + Send {
+        ready(self.with(|inner, _| {
+            let Some(token) = inner.tokens.get(old) else {
+                return Ok(Refreshed::Unknown);
+            };
+            let (family, spent) = (token.family, token.spent);
+            if spent {
+                return Ok(inner
+                    .remove_family(&family)
+                    .map_or(Refreshed::Unknown, Refreshed::ReuseDetected));
+            }
+            if inner.tokens.contains_key(new) {
+                return Err(StoreError::Conflict);
+            }
+            let Some(entry) = inner.families.get_mut(&family) else {
+                return Ok(Refreshed::Unknown);
+            };
+            entry.tokens.push(*new);
+            let info = entry.info.clone();
+            if let Some(token) = inner.tokens.get_mut(old) {
+                token.spent = true;
+            }
+            inner.tokens.insert(
+                *new,
+                Token {
+                    family,
+                    spent: false,
+                },
+            );
+            Ok(Refreshed::Rotated(info))
+        }))
+    }
+
+    fn revoke(&self, key: &StorageKey) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| {
+            let family = inner.tokens.get(key).map(|t| t.family);
+            family.is_some_and(|f| inner.remove_family(&f).is_some())
+        })))
+    }
+
+    fn revoke_user(&self, user: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| {
+            let families = inner
+                .users
+                .get(user)
+                .map(|u| u.families.clone())
+                .unwrap_or_default();
+            families
+                .iter()
+                .filter(|f| inner.remove_family(f).is_some())
+                .count()
+        })))
+    }
+}
+
+impl RevocationList for MemoryStore {
+    fn revoke_jti(
+        &self,
+        jti: &str,
+        exp: UnixTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        ready(self.with(|inner, now| {
+            if exp <= now {
+                return Ok(()); // already expired: refused by its `exp`, nothing to remember
+            }
+            let until = match inner.revoked.get(jti) {
+                Some(&old) if old >= exp => return Ok(()),
+                Some(&old) => {
+                    inner
+                        .expiry
+                        .remove(&(old, Expiring::Jti(String::from(jti))));
+                    exp
+                }
+                None if inner.entries() >= self.capacity => return Err(StoreError::Full),
+                None => exp,
+            };
+            inner.revoked.insert(String::from(jti), until);
+            inner
+                .expiry
+                .insert((until, Expiring::Jti(String::from(jti))));
+            Ok(())
+        }))
+    }
+
+    fn is_revoked(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| inner.revoked.contains_key(jti))))
     }
 }

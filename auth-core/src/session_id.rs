@@ -14,8 +14,7 @@ use core::fmt;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use hmac::{Hmac, KeyInit, Mac};
-use rand_core::{CryptoRng, TryCryptoRng};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use zeroize::Zeroize;
 
 use crate::ct;
@@ -28,112 +27,134 @@ pub const ENCODED_LEN: usize = 43;
 /// Length of a signed cookie value `id.tag`.
 pub const SIGNED_LEN: usize = ENCODED_LEN * 2 + 1;
 
-/// A session id: 256 bits from a CSPRNG.
-///
-/// Equality is constant-time; bytes are wiped on drop; `Debug` is redacted.
-///
-/// ```
-/// use auth_core::session_id::SessionId;
-/// # let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-/// let id = SessionId::generate(&mut rng);
-/// let cookie = id.encode();
-/// assert_eq!(cookie.expose().len(), 43);
-/// assert_eq!(SessionId::parse(cookie.expose())?, id);
-/// # Ok::<(), auth_core::error::SessionIdError>(())
-/// ```
-#[derive(Clone)]
-pub struct SessionId([u8; SESSION_ID_LEN]);
+/// Defines a 256-bit secret drawn from a CSPRNG and written as 43 characters of unpadded
+/// base64url: generation, strict constant-time parsing, encoding, its storage key, constant-time
+/// equality, wiping on drop and a redacted `Debug`. Used for session ids and refresh tokens.
+macro_rules! secret_256 {
+    ($(#[$doc:meta])* $name:ident, $error:path) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name([u8; $crate::session_id::SESSION_ID_LEN]);
 
-impl SessionId {
-    /// Draws a fresh id from `rng`.
-    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        let mut bytes = [0u8; SESSION_ID_LEN];
-        rng.fill_bytes(&mut bytes);
-        Self(bytes)
-    }
+        impl $name {
+            /// Draws a fresh value from `rng`.
+            pub fn generate<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
+                let mut bytes = [0u8; $crate::session_id::SESSION_ID_LEN];
+                rng.fill_bytes(&mut bytes);
+                Self(bytes)
+            }
 
-    /// Draws a fresh id from a fallible CSPRNG.
-    ///
-    /// # Errors
-    /// The generator's error.
-    pub fn try_generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, R::Error> {
-        let mut bytes = [0u8; SESSION_ID_LEN];
-        rng.try_fill_bytes(&mut bytes)?;
-        Ok(Self(bytes))
-    }
+            /// Draws a fresh value from a fallible CSPRNG.
+            ///
+            /// # Errors
+            /// The generator's error.
+            pub fn try_generate<R: rand_core::TryCryptoRng + ?Sized>(
+                rng: &mut R,
+            ) -> Result<Self, R::Error> {
+                let mut bytes = [0u8; $crate::session_id::SESSION_ID_LEN];
+                rng.try_fill_bytes(&mut bytes)?;
+                Ok(Self(bytes))
+            }
 
-    /// Draws a fresh id from the operating system's RNG.
-    ///
-    /// # Errors
-    /// The OS RNG failed.
-    #[cfg(feature = "getrandom")]
-    pub fn from_os_rng() -> Result<Self, getrandom::Error> {
-        Self::try_generate(&mut getrandom::SysRng)
-    }
+            /// Draws a fresh value from the operating system's RNG.
+            ///
+            /// # Errors
+            /// The OS RNG failed.
+            #[cfg(feature = "getrandom")]
+            pub fn from_os_rng() -> Result<Self, getrandom::Error> {
+                Self::try_generate(&mut getrandom::SysRng)
+            }
 
-    /// Parses the cookie form: exactly 43 characters of canonical unpadded base64url.
-    ///
-    /// # Errors
-    /// [`SessionIdError::Malformed`].
-    pub fn parse(text: &str) -> Result<Self, SessionIdError> {
-        if text.len() != ENCODED_LEN {
-            return Err(SessionIdError::Malformed);
-        }
-        let mut bytes = [0u8; SESSION_ID_LEN];
-        match Base64UrlUnpadded::decode(text, &mut bytes) {
-            Ok(b) if b.len() == SESSION_ID_LEN => Ok(Self(bytes)),
-            _ => {
-                bytes.zeroize();
-                Err(SessionIdError::Malformed)
+            /// Parses the text form: exactly 43 characters of canonical unpadded base64url,
+            /// decoded in constant time.
+            ///
+            /// # Errors
+            /// The malformed variant of the type's error.
+            pub fn parse(text: &str) -> Result<Self, $error> {
+                use base64ct::Encoding as _;
+                use zeroize::Zeroize as _;
+                if text.len() != $crate::session_id::ENCODED_LEN {
+                    return Err(<$error>::Malformed);
+                }
+                let mut bytes = [0u8; $crate::session_id::SESSION_ID_LEN];
+                match base64ct::Base64UrlUnpadded::decode(text, &mut bytes) {
+                    Ok(b) if b.len() == $crate::session_id::SESSION_ID_LEN => Ok(Self(bytes)),
+                    _ => {
+                        bytes.zeroize();
+                        Err(<$error>::Malformed)
+                    }
+                }
+            }
+
+            /// The text form (43 characters), encoded in constant time.
+            #[must_use]
+            pub fn encode(&self) -> $crate::session_id::EncodedId {
+                use base64ct::Encoding as _;
+                let mut out = [0u8; $crate::session_id::ENCODED_LEN];
+                // 32 bytes always encode to exactly 43 characters.
+                let _ = base64ct::Base64UrlUnpadded::encode(&self.0, &mut out);
+                $crate::session_id::EncodedId(out)
+            }
+
+            /// The key a store files this under: SHA-256 of the value.
+            #[must_use]
+            pub fn storage_key(&self) -> $crate::session_id::StorageKey {
+                use sha2::Digest as _;
+                $crate::session_id::StorageKey(sha2::Sha256::digest(self.0).into())
+            }
+
+            /// The raw bytes, for callers that need them (e.g. to derive other values).
+            #[must_use]
+            pub fn expose_bytes(&self) -> &[u8; $crate::session_id::SESSION_ID_LEN] {
+                &self.0
             }
         }
-    }
 
-    /// The cookie form (43 characters), encoded in constant time.
-    #[must_use]
-    pub fn encode(&self) -> EncodedId {
-        let mut out = [0u8; ENCODED_LEN];
-        // 32 bytes always encode to exactly 43 characters.
-        let _ = Base64UrlUnpadded::encode(&self.0, &mut out);
-        EncodedId(out)
-    }
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                $crate::ct::eq(&self.0, &other.0)
+            }
+        }
 
-    /// The key a store files this session under: SHA-256 of the id.
-    #[must_use]
-    pub fn storage_key(&self) -> StorageKey {
-        StorageKey(Sha256::digest(self.0).into())
-    }
+        impl Eq for $name {}
 
-    /// The raw id bytes, for callers that need them (e.g. to derive other values).
-    #[must_use]
-    pub fn expose_bytes(&self) -> &[u8; SESSION_ID_LEN] {
-        &self.0
-    }
+        impl Drop for $name {
+            fn drop(&mut self) {
+                zeroize::Zeroize::zeroize(&mut self.0);
+            }
+        }
+
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+    };
 }
+#[cfg(feature = "alloc")]
+pub(crate) use secret_256;
 
-impl PartialEq for SessionId {
-    fn eq(&self, other: &Self) -> bool {
-        ct::eq(&self.0, &other.0)
-    }
-}
+secret_256!(
+    /// A session id: 256 bits from a CSPRNG.
+    ///
+    /// Equality is constant-time; bytes are wiped on drop; `Debug` is redacted.
+    ///
+    /// ```
+    /// use auth_core::session_id::SessionId;
+    /// # let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    /// let id = SessionId::generate(&mut rng);
+    /// let cookie = id.encode();
+    /// assert_eq!(cookie.expose().len(), 43);
+    /// assert_eq!(SessionId::parse(cookie.expose())?, id);
+    /// # Ok::<(), auth_core::error::SessionIdError>(())
+    /// ```
+    SessionId,
+    SessionIdError
+);
 
-impl Eq for SessionId {}
-
-impl Drop for SessionId {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
-
-impl fmt::Debug for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SessionId(<redacted>)")
-    }
-}
-
-/// A session id in its cookie form. Wiped on drop; `Debug` is redacted.
+/// A session id or refresh token in its text form. Wiped on drop; `Debug` is redacted.
 #[derive(Clone)]
-pub struct EncodedId([u8; ENCODED_LEN]);
+pub struct EncodedId(pub(crate) [u8; ENCODED_LEN]);
 
 impl EncodedId {
     /// The 43 characters, to put into a `Set-Cookie` value.
@@ -161,7 +182,7 @@ impl fmt::Debug for EncodedId {
 /// Not a secret in the way the id is (it cannot be turned back into a cookie), so it can be
 /// logged; it still compares in constant time.
 #[derive(Clone, Copy)]
-pub struct StorageKey([u8; 32]);
+pub struct StorageKey(pub(crate) [u8; 32]);
 
 impl StorageKey {
     /// The 32 bytes.
@@ -394,7 +415,7 @@ mod tests {
     #[test]
     fn storage_key_is_sha256_of_the_id() {
         let id = SessionId::generate(&mut Counter(0));
-        let expected: [u8; 32] = Sha256::digest(id.expose_bytes()).into();
+        let expected: [u8; 32] = <Sha256 as sha2::Digest>::digest(id.expose_bytes()).into();
         assert_eq!(id.storage_key().as_bytes(), &expected);
         let hex = id.storage_key().to_hex();
         assert!(

@@ -57,6 +57,11 @@ fn memory_store_passes_the_conformance_suite() {
     pollster::block_on(store_suite::run_all(&Memory::new()));
 }
 
+#[test]
+fn memory_store_passes_the_refresh_and_revocation_suite() {
+    pollster::block_on(store_suite::run_refresh_and_revocation(&Memory::new()));
+}
+
 fn session(user: &str, now: u64) -> SessionRecord {
     SessionRecord {
         user: user.into(),

@@ -367,3 +367,171 @@ async fn no_raw_id_is_ever_stored<H: Harness>(h: &H) {
         h.store().delete_user(&format!("user{i}")).await.unwrap();
     }
 }
+
+use auth_core::refresh::{
+    FamilyId, RefreshFamily, RefreshStore, RefreshToken, Refreshed, RevocationList,
+};
+
+/// The refresh-token and revocation-list checks, for stores that implement those traits.
+pub async fn run_refresh_and_revocation<H: Harness>(h: &H)
+where
+    H::Store: RefreshStore + RevocationList,
+{
+    refresh_tokens_are_single_use_and_reuse_revokes_the_family(h).await;
+    unknown_tokens_and_explicit_revocation(h).await;
+    revoking_a_user_ends_all_their_families(h).await;
+    revoked_jtis_vanish_after_their_exp(h).await;
+    no_raw_refresh_token_is_ever_stored(h).await;
+}
+
+fn token(n: u8) -> RefreshToken {
+    RefreshToken::parse(&format!("{:B<42}A", format!("{n:03}"))).unwrap()
+}
+
+fn family<H: Harness>(h: &H, n: u8, user: &str) -> RefreshFamily {
+    RefreshFamily {
+        family: FamilyId([n; 16]),
+        user: user.into(),
+        expires_at: h.now().saturating_add(3600),
+    }
+}
+
+async fn refresh_tokens_are_single_use_and_reuse_revokes_the_family<H: Harness>(h: &H)
+where
+    H::Store: RefreshStore,
+{
+    let (t1, t2, t3) = (token(1), token(2), token(3));
+    let fam = family(h, 1, "ada");
+    h.store().issue(&t1.storage_key(), &fam).await.unwrap();
+    // t1 -> t2: rotated.
+    let r = h
+        .store()
+        .refresh(&t1.storage_key(), &t2.storage_key())
+        .await
+        .unwrap();
+    assert_eq!(r, Refreshed::Rotated(fam.clone()));
+    // t2 -> t3: rotated again.
+    let r = h
+        .store()
+        .refresh(&t2.storage_key(), &t3.storage_key())
+        .await
+        .unwrap();
+    assert_eq!(r, Refreshed::Rotated(fam.clone()));
+    // t1 again: a spent token. The whole family goes, including the current t3.
+    let r = h
+        .store()
+        .refresh(&t1.storage_key(), &token(4).storage_key())
+        .await
+        .unwrap();
+    assert_eq!(r, Refreshed::ReuseDetected(fam.clone()));
+    let r = h
+        .store()
+        .refresh(&t3.storage_key(), &token(5).storage_key())
+        .await
+        .unwrap();
+    assert_eq!(
+        r,
+        Refreshed::Unknown,
+        "the current token died with its family"
+    );
+}
+
+async fn unknown_tokens_and_explicit_revocation<H: Harness>(h: &H)
+where
+    H::Store: RefreshStore,
+{
+    let r = h
+        .store()
+        .refresh(&token(10).storage_key(), &token(11).storage_key())
+        .await
+        .unwrap();
+    assert_eq!(r, Refreshed::Unknown);
+    let fam = family(h, 12, "ada");
+    h.store()
+        .issue(&token(12).storage_key(), &fam)
+        .await
+        .unwrap();
+    assert!(h.store().revoke(&token(12).storage_key()).await.unwrap());
+    assert!(!h.store().revoke(&token(12).storage_key()).await.unwrap());
+    let r = h
+        .store()
+        .refresh(&token(12).storage_key(), &token(13).storage_key())
+        .await
+        .unwrap();
+    assert_eq!(r, Refreshed::Unknown);
+}
+
+async fn revoking_a_user_ends_all_their_families<H: Harness>(h: &H)
+where
+    H::Store: RefreshStore,
+{
+    h.store()
+        .issue(&token(20).storage_key(), &family(h, 20, "ada"))
+        .await
+        .unwrap();
+    h.store()
+        .issue(&token(21).storage_key(), &family(h, 21, "ada"))
+        .await
+        .unwrap();
+    h.store()
+        .issue(&token(22).storage_key(), &family(h, 22, "bob"))
+        .await
+        .unwrap();
+    assert_eq!(h.store().revoke_user("ada").await.unwrap(), 2);
+    let r = h
+        .store()
+        .refresh(&token(22).storage_key(), &token(23).storage_key())
+        .await
+        .unwrap();
+    assert!(
+        matches!(r, Refreshed::Rotated(_)),
+        "another user's family survives"
+    );
+    h.store().revoke_user("bob").await.unwrap();
+}
+
+async fn revoked_jtis_vanish_after_their_exp<H: Harness>(h: &H)
+where
+    H::Store: RevocationList,
+{
+    let exp = h.now().saturating_add(10);
+    h.store().revoke_jti("jti-1", exp).await.unwrap();
+    h.store().revoke_jti("jti-past", h.now()).await.unwrap();
+    assert!(h.store().is_revoked("jti-1").await.unwrap());
+    assert!(!h.store().is_revoked("jti-2").await.unwrap());
+    assert!(
+        !h.store().is_revoked("jti-past").await.unwrap(),
+        "an expired token needs no entry"
+    );
+    h.advance(11).await;
+    assert!(
+        !h.store().is_revoked("jti-1").await.unwrap(),
+        "the list cleans itself up"
+    );
+    assert!(!h.dump().await.windows(5).any(|w| w == b"jti-1"));
+}
+
+async fn no_raw_refresh_token_is_ever_stored<H: Harness>(h: &H)
+where
+    H::Store: RefreshStore,
+{
+    let (a, b) = (token(30), token(31));
+    h.store()
+        .issue(&a.storage_key(), &family(h, 30, "ada"))
+        .await
+        .unwrap();
+    h.store()
+        .refresh(&a.storage_key(), &b.storage_key())
+        .await
+        .unwrap();
+    let dump = h.dump().await;
+    for t in [&a, &b] {
+        assert!(!dump.windows(32).any(|w| w == t.expose_bytes()));
+        assert!(
+            !dump
+                .windows(43)
+                .any(|w| w == t.encode().expose().as_bytes())
+        );
+    }
+    h.store().revoke_user("ada").await.unwrap();
+}

@@ -1,0 +1,115 @@
+//! Refresh tokens for the token half (OAuth 2.0 Security BCP, RFC 9700 §4.14): opaque random
+//! tokens, stored only as storage keys, single use, rotated on every refresh. Each belongs to a
+//! family (one login); presenting a token that was already spent revokes the whole family,
+//! since either the legitimate client or an attacker holds a copy.
+//!
+//! Access tokens stay short-lived JWTs; a refresh token is what a client trades for the next
+//! pair.
+
+use alloc::string::String;
+use core::future::Future;
+
+use crate::error::{RefreshTokenError, StoreError};
+use crate::session_id::{StorageKey, secret_256};
+use crate::time::UnixTime;
+
+secret_256!(
+    /// A refresh token: 256 bits from a CSPRNG, handed to the client as 43 base64url characters.
+    ///
+    /// Equality is constant-time; bytes are wiped on drop; `Debug` is redacted.
+    RefreshToken,
+    RefreshTokenError
+);
+
+/// The family of refresh tokens one login produced. Random, not secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FamilyId(pub [u8; 16]);
+
+impl FamilyId {
+    /// Draws a fresh family id from `rng`.
+    pub fn generate<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut bytes = [0u8; 16];
+        rng.fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+}
+
+/// What a store keeps about a family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshFamily {
+    /// The family.
+    pub family: FamilyId,
+    /// The user it belongs to.
+    pub user: String,
+    /// When the whole family ends, however often it is refreshed (the login's absolute
+    /// lifetime).
+    pub expires_at: UnixTime,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refreshed {
+    /// The token was current: it is now spent and the new one is current.
+    Rotated(RefreshFamily),
+    /// The token had already been spent: the whole family is revoked.
+    ReuseDetected(RefreshFamily),
+    /// The token is unknown, expired, or its family was revoked.
+    Unknown,
+}
+
+/// A store of refresh-token families.
+pub trait RefreshStore: Send + Sync {
+    /// Starts a family whose current token is filed under `key`.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if `key` is taken, or a backend error.
+    fn issue(
+        &self,
+        key: &StorageKey,
+        family: &RefreshFamily,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Presents the token filed under `old` and, if it is current, replaces it with `new` in
+    /// one step. A spent token revokes its family.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if `new` is taken, or a backend error.
+    fn refresh(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+    ) -> impl Future<Output = Result<Refreshed, StoreError>> + Send;
+
+    /// Revokes the family of the token filed under `key` (logout of the token half); `false`
+    /// if the token is unknown.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn revoke(&self, key: &StorageKey) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Revokes every family of `user`; returns how many.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn revoke_user(&self, user: &str) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// A list of revoked access tokens by `jti`, each entry kept only until the token's own `exp`,
+/// so that the list cleans itself up.
+pub trait RevocationList: Send + Sync {
+    /// Revokes the token with this `jti` until `exp`.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn revoke_jti(
+        &self,
+        jti: &str,
+        exp: UnixTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Whether the token with this `jti` is revoked.
+    ///
+    /// # Errors
+    /// A backend error: callers refuse the token (fail closed).
+    fn is_revoked(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
