@@ -129,8 +129,8 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// Every byte the store holds about sessions (keys, users, data), for tests that prove no
-    /// session id is ever stored.
+    /// Every byte the store holds (storage keys, users, session data, refresh-token keys,
+    /// revoked `jti`s), for tests that prove no session id or refresh token is ever stored.
     #[doc(hidden)]
     #[must_use]
     pub fn dump_for_tests(&self) -> Vec<u8> {
@@ -247,24 +247,24 @@ impl Inner {
             return Err(StoreError::Conflict);
         }
         let held = self.users.get(&record.user).map_or(0, |u| u.keys.len());
-        let max = match limit {
-            SessionLimit::Unlimited => None,
+        // How many of the user's oldest sessions must go to make room under the limit.
+        let evict = match limit {
+            SessionLimit::Unlimited => 0,
             SessionLimit::Refuse(max) if held >= max as usize => {
                 return Err(StoreError::LimitReached);
             }
-            SessionLimit::Refuse(_) => None,
-            SessionLimit::EvictOldest(max) => Some(max as usize),
+            SessionLimit::Refuse(_) => 0,
+            SessionLimit::EvictOldest(max) => held.saturating_sub((max as usize).saturating_sub(1)),
         };
-        if let Some(max) = max {
-            while self.users.get(&record.user).map_or(0, |u| u.keys.len()) >= max.max(1) {
-                let Some(oldest) = self.oldest_of(&record.user) else {
-                    break;
-                };
-                self.remove(&oldest);
-            }
-        }
-        if self.entries() >= capacity {
+        // Decide on capacity before evicting, so that a refused login ends no session.
+        if self.entries().saturating_sub(evict) >= capacity {
             return Err(StoreError::Full);
+        }
+        for _ in 0..evict {
+            let Some(oldest) = self.oldest_of(&record.user) else {
+                break;
+            };
+            self.remove(&oldest);
         }
         self.insert(*key, record.clone());
         Ok(())
@@ -416,6 +416,8 @@ impl SessionStore for MemoryStore {
         })))
     }
 
+    /// The user's entry is kept from then on (it holds the epoch), one small entry per user
+    /// who ever changed credentials.
     fn bump_epoch(&self, user: &str) -> impl Future<Output = Result<u64, StoreError>> + Send {
         ready(Ok(self.with(|inner, _| {
             let entry = inner.users.entry(String::from(user)).or_default();

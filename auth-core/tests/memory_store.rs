@@ -160,3 +160,26 @@ fn many_threads_on_one_session_lose_nothing() {
     assert_eq!(r.data, b"1600", "every increment survived");
     assert_eq!(r.version, 1600);
 }
+
+#[test]
+fn a_full_store_evicts_only_when_that_makes_room() {
+    let store = MemoryStore::with_clock(|| UnixTime(1_700_000_000)).capacity(2);
+    let mut rng = rand::rng();
+    let keys: Vec<_> = (0..3)
+        .map(|_| SessionId::generate(&mut rng).storage_key())
+        .collect();
+    let create = |key, user: &str, limit| {
+        pollster::block_on(store.create(key, &session(user, 1_700_000_000), limit))
+    };
+    create(&keys[0], "ada", SessionLimit::Unlimited).unwrap();
+    create(&keys[1], "bob", SessionLimit::Unlimited).unwrap();
+    // Full, and evicting within ada's limit of 5 would free nothing: refused, nothing ended.
+    let err = create(&keys[2], "ada", SessionLimit::EvictOldest(5)).unwrap_err();
+    assert!(matches!(err, StoreError::Full), "{err:?}");
+    assert_eq!(store.len(), 2);
+    // With a limit of 1, ada's old session makes room for her new one.
+    create(&keys[2], "ada", SessionLimit::EvictOldest(1)).unwrap();
+    assert!(pollster::block_on(store.load(&keys[0])).unwrap().is_none());
+    assert!(pollster::block_on(store.load(&keys[1])).unwrap().is_some());
+    assert!(pollster::block_on(store.load(&keys[2])).unwrap().is_some());
+}
