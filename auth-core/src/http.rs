@@ -532,6 +532,20 @@ mod tests {
 
     proptest! {
         #[test]
+        fn a_cookie_we_set_is_found_again(
+            name in "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}",
+            value in "[A-Za-z0-9!#$%&'()*+./:<=>?@\\[\\]^_`{|}~-]{0,60}",
+            other in "[a-z]{1,8}",
+        ) {
+            prop_assume!(name != other && name != std::format!("z{other}"));
+            let set = SetCookie::new(&name, &value).max_age(60).to_string().unwrap();
+            // A browser sends back only `name=value`, the part before the first `;`.
+            let pair = set.split(';').next().unwrap();
+            let header = std::format!("{other}=1; {pair}; z{other}=2");
+            prop_assert_eq!(find_cookie([header.as_str()], &name), Ok(Some(value.as_str())));
+        }
+
+        #[test]
         fn header_parsers_never_panic(s in "\\PC{0,200}") {
             let _ = bearer_token(&s);
             let _ = find_cookie([s.as_str()], "id");
