@@ -13,7 +13,9 @@ use serde_json::Value;
 const KEY: [u8; 32] = [0x11; 32];
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let key = Key::<Hs256>::new(&KEY).unwrap();
     let now = UnixTime(1_700_000_000);
     let rules = Validation::new().insecure_allow_missing_exp().leeway(0);
@@ -24,12 +26,17 @@ fuzz_target!(|data: &[u8]| {
         let _ = verified.decode_payload_into(&mut buf);
     }
 
-    let Ok(verified) = jwt::verify::<Value, _>(text, &key, &rules, now) else { return };
+    let Ok(verified) = jwt::verify::<Value, _>(text, &key, &rules, now) else {
+        return;
+    };
     let (input, sig) = text.rsplit_once('.').unwrap();
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&KEY).unwrap();
     mac.update(input.as_bytes());
     let expected = Base64UrlUnpadded::encode_string(&mac.finalize().into_bytes());
-    assert_eq!(expected, sig, "accepted a token whose MAC a plain HMAC does not confirm");
+    assert_eq!(
+        expected, sig,
+        "accepted a token whose MAC a plain HMAC does not confirm"
+    );
     let claims = verified.into_claims();
     assert!(claims.is_object());
     let again = key.sign(&claims).unwrap();

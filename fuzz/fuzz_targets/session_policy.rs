@@ -8,8 +8,17 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: ([u64; 7], u8)| {
     let ([idle, absolute, created, renewed, idle_dl, abs_dl, now], percent) = input;
-    let policy = SessionPolicy::new().idle_timeout(idle).absolute_timeout(absolute).renew_after_percent(percent);
-    let times = SessionTimes::from_parts(UnixTime(created), UnixTime(renewed), UnixTime(idle_dl), UnixTime(abs_dl), 3);
+    let policy = SessionPolicy::new()
+        .idle_timeout(idle)
+        .absolute_timeout(absolute)
+        .renew_after_percent(percent);
+    let times = SessionTimes::from_parts(
+        UnixTime(created),
+        UnixTime(renewed),
+        UnixTime(idle_dl),
+        UnixTime(abs_dl),
+        3,
+    );
     let now = UnixTime(now);
     let _ = times.ttl(now);
     match policy.check(&times, now, 3) {
