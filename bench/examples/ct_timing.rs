@@ -3,8 +3,9 @@
 //! only in their last byte; right class: in their first byte. |t| above 5 would indicate a leak.
 //! A deliberately leaky comparison (`==` on slices) is included as a control: it must be caught.
 //!
-//! `cargo bench -p auth-bench --bench ct_timing` (not a CI gate: timing on a shared machine is
-//! noisy; the figures are reported in SECURITY.md).
+//! `cargo run --release -p auth-bench --example ct_timing` (an example rather than a cargo bench
+//! because dudect has its own command line; not a CI gate: timing on a shared machine is noisy;
+//! the figures are reported in SECURITY.md).
 #![allow(
     missing_docs,
     clippy::unwrap_used,
