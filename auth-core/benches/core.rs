@@ -65,5 +65,99 @@ fn session_ids(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, jwt_hs256, session_ids);
+/// What hostile inputs cost: each is refused (or, for the cookie header, scanned) quickly.
+fn hostile_inputs(c: &mut Criterion) {
+    use auth_core::http::find_cookie;
+    use auth_core::jwt::Validation;
+    let mut g = c.benchmark_group("hostile_input");
+    let key = our_key();
+    // Signed with the right key, so that only the size and shape checks can refuse them.
+    let signed = |payload: &str| {
+        let mut buf = vec![0u8; payload.len() * 2 + 200];
+        key.sign_raw_into(payload.as_bytes(), None, &mut buf)
+            .unwrap()
+            .to_string()
+    };
+    let now = UnixTime::now();
+    let raised = Validation::new().max_token_len(1 << 21);
+    let one_mb = format!(
+        "{}.{}.{}",
+        "A".repeat(500_000),
+        "B".repeat(500_000),
+        "C".repeat(43)
+    );
+    g.bench_function("token_1mb_default_limit", |b| {
+        b.iter(|| {
+            jwt::verify::<serde_json::Value, _>(black_box(&one_mb), &key, &Validation::new(), now)
+                .unwrap_err()
+        })
+    });
+    let deep_header = format!(
+        r#"{{"alg":"HS256","x":{}{}}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let deep = {
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        let header = Base64UrlUnpadded::encode_string(deep_header.as_bytes());
+        format!("{header}.e30.{}", "A".repeat(43))
+    };
+    g.bench_function("header_10000_nested_arrays_raised_limit", |b| {
+        b.iter(|| {
+            jwt::verify::<serde_json::Value, _>(black_box(&deep), &key, &raised, now).unwrap_err()
+        })
+    });
+    let huge_number = signed(&format!(r#"{{"exp":{}}}"#, "9".repeat(100_000)));
+    g.bench_function("number_100000_digits_default_limit", |b| {
+        b.iter(|| {
+            jwt::verify::<serde_json::Value, _>(
+                black_box(&huge_number),
+                &key,
+                &Validation::new(),
+                now,
+            )
+            .unwrap_err()
+        })
+    });
+    g.bench_function("number_100000_digits_raised_limit", |b| {
+        b.iter(|| {
+            jwt::verify::<serde_json::Value, _>(black_box(&huge_number), &key, &raised, now)
+                .unwrap_err()
+        })
+    });
+    let mut many = String::from(r#"{"exp":4000000000"#);
+    for i in 0..20_000 {
+        many.push_str(&format!(r#","c{i}":{i}"#));
+    }
+    many.push('}');
+    let many_claims = signed(&many);
+    g.bench_function("claims_20000_default_limit", |b| {
+        b.iter(|| {
+            jwt::verify::<serde_json::Value, _>(
+                black_box(&many_claims),
+                &key,
+                &Validation::new(),
+                now,
+            )
+            .unwrap_err()
+        })
+    });
+    g.bench_function("claims_20000_raised_limit_accepted", |b| {
+        b.iter(|| {
+            jwt::verify::<serde_json::Value, _>(black_box(&many_claims), &key, &raised, now)
+                .unwrap()
+        })
+    });
+    let mut cookie = String::new();
+    for i in 0..10_000 {
+        cookie.push_str(&format!("cookie{i}=value; "));
+    }
+    cookie.push_str("__Host-id=found");
+    g.bench_function("cookie_header_100kb", |b| {
+        b.iter(|| find_cookie([black_box(cookie.as_str())], "__Host-id").unwrap_err())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, jwt_hs256, session_ids, hostile_inputs);
 criterion_main!(benches);

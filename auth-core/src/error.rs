@@ -321,6 +321,8 @@ pub enum HeaderError {
     Malformed,
     /// The same cookie name appears more than once.
     DuplicateCookie,
+    /// The value is longer than this crate reads.
+    TooLong,
 }
 
 impl HeaderError {
@@ -331,6 +333,7 @@ impl HeaderError {
             Self::NotBearer => "not_bearer",
             Self::Malformed => "malformed_header",
             Self::DuplicateCookie => "duplicate_cookie",
+            Self::TooLong => "header_too_long",
         }
     }
 }
@@ -341,6 +344,7 @@ impl fmt::Display for HeaderError {
             Self::NotBearer => f.write_str("authorization scheme is not bearer"),
             Self::Malformed => f.write_str("header value is malformed"),
             Self::DuplicateCookie => f.write_str("cookie appears more than once"),
+            Self::TooLong => f.write_str("header value is too long"),
         }
     }
 }

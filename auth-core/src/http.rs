@@ -42,6 +42,10 @@ pub fn bearer_token(value: &str) -> Result<&str, HeaderError> {
     Ok(token)
 }
 
+/// The most `Cookie` header bytes [`find_cookie`] reads: 16 KiB, twice what common servers accept
+/// in all headers together.
+pub const MAX_COOKIE_HEADER_LEN: usize = 16 * 1024;
+
 /// Finds the cookie `name` in one or more `Cookie` header values (RFC 6265 §5.4; HTTP/2 may
 /// split cookies over several header fields).
 ///
@@ -57,12 +61,19 @@ pub fn bearer_token(value: &str) -> Result<&str, HeaderError> {
 /// # Errors
 /// [`HeaderError::DuplicateCookie`] when the name appears more than once: the cookies may come
 /// from different origins (cookie tossing) and neither can be trusted to be the right one.
+/// [`HeaderError::TooLong`] when the values add up to more than [`MAX_COOKIE_HEADER_LEN`]
+/// bytes, checked before each value is parsed.
 pub fn find_cookie<'a, I>(values: I, name: &str) -> Result<Option<&'a str>, HeaderError>
 where
     I: IntoIterator<Item = &'a str>,
 {
     let mut found = None;
+    let mut total = 0usize;
     for value in values {
+        total = total.saturating_add(value.len());
+        if total > MAX_COOKIE_HEADER_LEN {
+            return Err(HeaderError::TooLong);
+        }
         for pair in value.split(';') {
             let Some((k, v)) = pair.split_once('=') else {
                 continue;

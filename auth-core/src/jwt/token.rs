@@ -458,11 +458,14 @@ fn decode_header<'b>(
     header_b64: &str,
     buf: &'b mut [u8; MAX_HEADER_LEN],
 ) -> Result<&'b [u8], TokenError> {
-    match b64::decode(header_b64.as_bytes(), buf) {
-        Ok(json) => Ok(json),
-        // Canonical base64url that does not fit: a header too large to consider.
-        Err(_) if b64::validate(header_b64.as_bytes()).is_ok() => Err(TokenError::InvalidHeader),
-        Err(_) => Err(TokenError::Malformed),
+    // Size first: a header that cannot fit is refused without decoding a byte of it.
+    match b64::decoded_len(header_b64.len()) {
+        None => Err(TokenError::Malformed),
+        Some(n) if n > MAX_HEADER_LEN => Err(TokenError::InvalidHeader),
+        Some(_) => match b64::decode(header_b64.as_bytes(), buf) {
+            Ok(json) => Ok(json),
+            Err(_) => Err(TokenError::Malformed),
+        },
     }
 }
 
