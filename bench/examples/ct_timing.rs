@@ -26,38 +26,54 @@ fn id_of(bytes: [u8; 32]) -> SessionId {
     SessionId::parse(&Base64UrlUnpadded::encode_string(&bytes)).unwrap()
 }
 
-/// Two 32-byte values per sample: equal except in the last byte (left) or the first (right).
-fn pairs(rng: &mut BenchRng) -> Vec<(Class, [u8; 32], [u8; 32])> {
+/// A fair coin between the two classes, and the position it stands for in a value whose
+/// first and last interesting positions are `first` and `last`: left flips the last position
+/// (everything before it matches), right flips the first.
+fn draw(rng: &mut BenchRng, first: usize, last: usize) -> (Class, usize) {
+    if rng.random::<bool>() {
+        (Class::Left, last)
+    } else {
+        (Class::Right, first)
+    }
+}
+
+/// Random `len`-byte values and a copy that differs at the drawn position.
+fn pairs(rng: &mut BenchRng, len: usize) -> Vec<(Class, Vec<u8>, Vec<u8>)> {
     (0..SAMPLES)
         .map(|_| {
-            let mut a = [0u8; 32];
+            let mut a = vec![0u8; len];
             rng.fill_bytes(&mut a);
-            let mut b = a;
-            let class = if rng.random::<bool>() {
-                Class::Left
-            } else {
-                Class::Right
-            };
-            let at = match class {
-                Class::Left => 31,
-                Class::Right => 0,
-            };
+            let mut b = a.clone();
+            let (class, at) = draw(rng, 0, len - 1);
             b[at] ^= 0x01;
             (class, a, b)
         })
         .collect()
 }
 
+/// `text` with the character at `at` replaced by another that keeps base64url canonical.
+fn flip_char(text: &str, at: usize) -> String {
+    let mut b = text.as_bytes().to_vec();
+    b[at] = if b[at] == b'A' { b'Q' } else { b'A' };
+    String::from_utf8(b).unwrap()
+}
+
 fn ct_eq_32_bytes(runner: &mut CtRunner, rng: &mut BenchRng) {
-    for (class, a, b) in pairs(rng) {
+    for (class, a, b) in pairs(rng, 32) {
         runner.run_one(class, || ct::eq(&a, &b));
     }
 }
 
 fn session_id_equality(runner: &mut CtRunner, rng: &mut BenchRng) {
-    let ids: Vec<_> = pairs(rng)
+    let ids: Vec<_> = pairs(rng, 32)
         .into_iter()
-        .map(|(class, a, b)| (class, id_of(a), id_of(b)))
+        .map(|(class, a, b)| {
+            (
+                class,
+                id_of(a.try_into().unwrap()),
+                id_of(b.try_into().unwrap()),
+            )
+        })
         .collect();
     for (class, a, b) in &ids {
         runner.run_one(*class, || a == b);
@@ -72,25 +88,12 @@ fn jwt_mac_comparison(runner: &mut CtRunner, rng: &mut BenchRng) {
         .unwrap()
         .to_string();
     let (input, sig) = token.rsplit_once('.').unwrap();
-    // A wrong signature differing from the right one in the first or the last character that
-    // still decodes canonically (the last character of 43 carries 4 bits: flip the top one).
-    let flip = |s: &str, at: usize| {
-        let mut b = s.as_bytes().to_vec();
-        b[at] = if b[at] == b'A' { b'Q' } else { b'A' };
-        String::from_utf8(b).unwrap()
-    };
+    // A wrong signature differing from the right one in its first or last character, still
+    // canonical base64url (the last of 43 characters carries 4 bits; 'A' and 'Q' differ in one).
     let tokens: Vec<_> = (0..SAMPLES)
         .map(|_| {
-            let class = if rng.random::<bool>() {
-                Class::Left
-            } else {
-                Class::Right
-            };
-            let at = match class {
-                Class::Left => sig.len() - 1,
-                Class::Right => 0,
-            };
-            (class, format!("{input}.{}", flip(sig, at)))
+            let (class, at) = draw(rng, 0, sig.len() - 1);
+            (class, format!("{input}.{}", flip_char(sig, at)))
         })
         .collect();
     for (class, t) in &tokens {
@@ -103,20 +106,11 @@ fn signed_cookie_tag(runner: &mut CtRunner, rng: &mut BenchRng) {
     let mut seed = [0u8; 32];
     rng.fill_bytes(&mut seed);
     let value = signer.sign(&id_of(seed)).expose().to_string();
+    // The tag starts after the 43-character id and the dot.
     let values: Vec<_> = (0..SAMPLES)
         .map(|_| {
-            let class = if rng.random::<bool>() {
-                Class::Left
-            } else {
-                Class::Right
-            };
-            let at = match class {
-                Class::Left => value.len() - 1,
-                Class::Right => 44,
-            };
-            let mut b = value.clone().into_bytes();
-            b[at] = if b[at] == b'A' { b'Q' } else { b'A' };
-            (class, String::from_utf8(b).unwrap())
+            let (class, at) = draw(rng, 44, value.len() - 1);
+            (class, flip_char(&value, at))
         })
         .collect();
     for (class, v) in &values {
@@ -126,24 +120,7 @@ fn signed_cookie_tag(runner: &mut CtRunner, rng: &mut BenchRng) {
 
 /// Control: a comparison that stops at the first difference. dudect must flag it.
 fn control_leaky_slice_eq(runner: &mut CtRunner, rng: &mut BenchRng) {
-    let pairs: Vec<_> = (0..SAMPLES)
-        .map(|_| {
-            let mut a = vec![0u8; 4096];
-            rng.fill_bytes(&mut a);
-            let mut b = a.clone();
-            let class = if rng.random::<bool>() {
-                Class::Left
-            } else {
-                Class::Right
-            };
-            let at = match class {
-                Class::Left => 4095,
-                Class::Right => 0,
-            };
-            b[at] ^= 1;
-            (class, a, b)
-        })
-        .collect();
+    let pairs = pairs(rng, 4096);
     for (class, a, b) in &pairs {
         runner.run_one(*class, || a == b);
     }
