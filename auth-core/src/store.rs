@@ -193,3 +193,70 @@ pub trait SessionStore: Send + Sync {
     /// A backend error.
     fn bump_epoch(&self, user: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
+
+/// A session found valid by [`check_session`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveSession {
+    /// The storage key it is filed under (for saves, rotation, logout).
+    pub key: StorageKey,
+    /// The record, with its times as they now stand.
+    pub record: SessionRecord,
+    /// Whether this check slid the idle deadline (the cookie's `Max-Age` should follow).
+    pub renewed: bool,
+}
+
+/// The whole per-request session check, the same for every adapter: parse the cookie value
+/// (and verify its tag when a signer is given), derive the storage key, load, decide with the
+/// policy, and apply the decision (renew, or delete an expired record).
+///
+/// `Ok(None)` means "no valid session" (malformed, forged, unknown or expired cookie): answer as
+/// for an anonymous request. An `Err` is a store failure: refuse the request (fail closed).
+///
+/// # Errors
+/// The store's error.
+pub async fn check_session<S: SessionStore + ?Sized>(
+    store: &S,
+    policy: &crate::session::SessionPolicy,
+    cookie_value: &str,
+    signer: Option<&crate::session_id::CookieSigner>,
+    now: crate::UnixTime,
+) -> Result<Option<ActiveSession>, StoreError> {
+    use crate::session::Decision;
+    let id = match signer {
+        Some(signer) => signer.verify(cookie_value),
+        None => crate::session_id::SessionId::parse(cookie_value),
+    };
+    let Ok(id) = id else { return Ok(None) };
+    let key = id.storage_key();
+    let Some(Loaded {
+        mut record,
+        user_epoch,
+    }) = store.load(&key).await?
+    else {
+        return Ok(None);
+    };
+    match policy.check(&record.times, now, user_epoch) {
+        Decision::Valid => Ok(Some(ActiveSession {
+            key,
+            record,
+            renewed: false,
+        })),
+        Decision::Renew(times) => match store.renew(&key, &times).await {
+            Ok(()) => {
+                record.times = times;
+                Ok(Some(ActiveSession {
+                    key,
+                    record,
+                    renewed: true,
+                }))
+            }
+            // Deleted between the load and the renewal (a concurrent logout): no session.
+            Err(StoreError::Gone) => Ok(None),
+            Err(e) => Err(e),
+        },
+        Decision::Expired(_) => {
+            store.delete(&key).await?;
+            Ok(None)
+        }
+    }
+}

@@ -183,3 +183,127 @@ fn a_full_store_evicts_only_when_that_makes_room() {
     assert!(pollster::block_on(store.load(&keys[1])).unwrap().is_some());
     assert!(pollster::block_on(store.load(&keys[2])).unwrap().is_some());
 }
+
+mod check_session {
+    use super::*;
+    use auth_core::session::SessionPolicy;
+    use auth_core::session_id::CookieSigner;
+    use auth_core::store::check_session;
+
+    fn setup() -> (MemoryStore, Arc<AtomicU64>, SessionId, SessionPolicy) {
+        let clock = Arc::new(AtomicU64::new(1_700_000_000));
+        let c = Arc::clone(&clock);
+        let store = MemoryStore::with_clock(move || UnixTime(c.load(Ordering::SeqCst)));
+        let policy = SessionPolicy::new()
+            .idle_timeout(100)
+            .absolute_timeout(1000);
+        let id = SessionId::generate(&mut rand::rng());
+        let record = SessionRecord {
+            user: "ada".into(),
+            data: b"d".to_vec(),
+            version: 0,
+            times: policy.start(UnixTime(1_700_000_000), 0),
+        };
+        pollster::block_on(store.create(&id.storage_key(), &record, SessionLimit::Unlimited))
+            .unwrap();
+        (store, clock, id, policy)
+    }
+
+    fn now(clock: &AtomicU64) -> UnixTime {
+        UnixTime(clock.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn a_valid_cookie_finds_its_session_and_renews_it_when_due() {
+        let (store, clock, id, policy) = setup();
+        let cookie = id.encode();
+        let s = pollster::block_on(check_session(
+            &store,
+            &policy,
+            cookie.expose(),
+            None,
+            now(&clock),
+        ))
+        .unwrap()
+        .unwrap();
+        assert!(!s.renewed);
+        assert_eq!(s.record.user, "ada");
+        clock.fetch_add(60, Ordering::SeqCst);
+        let s = pollster::block_on(check_session(
+            &store,
+            &policy,
+            cookie.expose(),
+            None,
+            now(&clock),
+        ))
+        .unwrap()
+        .unwrap();
+        assert!(s.renewed);
+        assert_eq!(
+            s.record.times.idle_deadline(),
+            now(&clock).saturating_add(100)
+        );
+        let stored = pollster::block_on(store.load(&id.storage_key()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.record.times, s.record.times,
+            "the renewal was written"
+        );
+    }
+
+    #[test]
+    fn malformed_forged_unknown_and_expired_cookies_find_nothing() {
+        let (store, clock, id, policy) = setup();
+        let check = |value: &str, signer: Option<&CookieSigner>| {
+            pollster::block_on(check_session(&store, &policy, value, signer, now(&clock))).unwrap()
+        };
+        assert!(check("garbage", None).is_none());
+        assert!(
+            check(
+                SessionId::generate(&mut rand::rng()).encode().expose(),
+                None
+            )
+            .is_none()
+        );
+        let signer = CookieSigner::new(&[9; 32]).unwrap();
+        let other = CookieSigner::new(&[8; 32]).unwrap();
+        assert!(
+            check(other.sign(&id).expose(), Some(&signer)).is_none(),
+            "forged tag"
+        );
+        assert!(
+            check(id.encode().expose(), Some(&signer)).is_none(),
+            "unsigned when signing is on"
+        );
+        assert!(check(signer.sign(&id).expose(), Some(&signer)).is_some());
+        clock.fetch_add(99, Ordering::SeqCst);
+        assert!(check(id.encode().expose(), None).is_some());
+        clock.fetch_add(1000, Ordering::SeqCst);
+        assert!(
+            check(id.encode().expose(), None).is_none(),
+            "past the absolute deadline"
+        );
+    }
+
+    #[test]
+    fn a_bumped_epoch_ends_the_session_at_its_next_check_and_deletes_it() {
+        let (store, clock, id, policy) = setup();
+        pollster::block_on(store.bump_epoch("ada")).unwrap();
+        let r = pollster::block_on(check_session(
+            &store,
+            &policy,
+            id.encode().expose(),
+            None,
+            now(&clock),
+        ))
+        .unwrap();
+        assert!(r.is_none());
+        assert!(
+            pollster::block_on(store.load(&id.storage_key()))
+                .unwrap()
+                .is_none(),
+            "deleted"
+        );
+    }
+}
