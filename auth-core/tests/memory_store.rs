@@ -20,6 +20,16 @@ use auth_core::session::SessionPolicy;
 use auth_core::session_id::SessionId;
 use auth_core::store::{SessionLimit, SessionRecord, SessionStore};
 
+/// A store on a clock the test moves, starting at 1,700,000,000.
+fn clocked_store() -> (MemoryStore, Arc<AtomicU64>) {
+    let clock = Arc::new(AtomicU64::new(1_700_000_000));
+    let c = Arc::clone(&clock);
+    (
+        MemoryStore::with_clock(move || UnixTime(c.load(Ordering::SeqCst))),
+        clock,
+    )
+}
+
 struct Memory {
     store: MemoryStore,
     clock: Arc<AtomicU64>,
@@ -27,12 +37,8 @@ struct Memory {
 
 impl Memory {
     fn new() -> Self {
-        let clock = Arc::new(AtomicU64::new(1_700_000_000));
-        let c = Arc::clone(&clock);
-        Self {
-            store: MemoryStore::with_clock(move || UnixTime(c.load(Ordering::SeqCst))),
-            clock,
-        }
+        let (store, clock) = clocked_store();
+        Self { store, clock }
     }
 }
 
@@ -100,9 +106,8 @@ fn capacity_refuses_a_flood_of_logins() {
 
 #[test]
 fn expired_sessions_free_capacity_without_a_scan() {
-    let clock = Arc::new(AtomicU64::new(1_700_000_000));
-    let c = Arc::clone(&clock);
-    let store = MemoryStore::with_clock(move || UnixTime(c.load(Ordering::SeqCst))).capacity(2);
+    let (store, clock) = clocked_store();
+    let store = store.capacity(2);
     let mut rng = rand::rng();
     for i in 0..2 {
         let key = SessionId::generate(&mut rng).storage_key();
@@ -191,9 +196,7 @@ mod check_session {
     use auth_core::store::check_session;
 
     fn setup() -> (MemoryStore, Arc<AtomicU64>, SessionId, SessionPolicy) {
-        let clock = Arc::new(AtomicU64::new(1_700_000_000));
-        let c = Arc::clone(&clock);
-        let store = MemoryStore::with_clock(move || UnixTime(c.load(Ordering::SeqCst)));
+        let (store, clock) = clocked_store();
         let policy = SessionPolicy::new()
             .idle_timeout(100)
             .absolute_timeout(1000);
