@@ -266,7 +266,9 @@ impl Inner {
             };
             self.remove(&oldest);
         }
-        self.insert(*key, record.clone());
+        let mut record = record.clone();
+        record.times = record.times.at_least_epoch(self.epoch_of(&record.user));
+        self.insert(*key, record);
         Ok(())
     }
 

@@ -184,6 +184,17 @@ impl SessionTimes {
             .max(1)
     }
 
+    /// The same times filed under credential epoch `epoch` if that is later than the one they
+    /// carry (a store files a new session under the user's current epoch, so that a login
+    /// right after a password change is not born expired).
+    #[must_use]
+    pub fn at_least_epoch(self, epoch: u64) -> Self {
+        Self {
+            epoch: self.epoch.max(epoch),
+            ..self
+        }
+    }
+
     /// Rebuilds times a store kept. Inconsistent values (a deadline before creation, an idle
     /// deadline after the absolute one) are clamped so that nothing lives longer than its
     /// absolute deadline.

@@ -100,7 +100,9 @@ pub enum SessionLimit {
 
 /// A store of server-side sessions with a per-user index.
 pub trait SessionStore: Send + Sync {
-    /// Files a new session under `key` and in its user's index, applying `limit`.
+    /// Files a new session under `key` and in its user's index, applying `limit`. The record's
+    /// credential epoch is raised to the user's current one in the same step, so that a login
+    /// that races a password change is filed under the epoch it will be checked against.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] if `key` is taken, [`StoreError::LimitReached`], or a backend

@@ -44,6 +44,7 @@ impl Memory {
 
 impl store_suite::Harness for Memory {
     type Store = MemoryStore;
+    const TICK: u64 = 10;
     fn store(&self) -> &MemoryStore {
         &self.store
     }

@@ -18,6 +18,10 @@ use auth_core::store::{SessionHandle, SessionLimit, SessionRecord, SessionStore}
 /// What a store's test file provides.
 pub trait Harness {
     type Store: SessionStore;
+    /// Seconds per tick of the suite's clock: every duration in the suite is a number of ticks,
+    /// so that a store on real time (Redis TTLs) runs it with 1 s ticks and a store on a moved
+    /// clock with longer ones.
+    const TICK: u64;
     fn store(&self) -> &Self::Store;
     /// The store's current time.
     fn now(&self) -> UnixTime;
@@ -44,11 +48,15 @@ fn record<H: Harness>(h: &H, user: &str, data: &str) -> SessionRecord {
         user: user.into(),
         data: data.as_bytes().to_vec(),
         version: 0,
-        times: SessionPolicy::new()
-            .idle_timeout(60)
-            .absolute_timeout(300)
-            .start(h.now(), 0),
+        times: policy::<H>().start(h.now(), 0),
     }
+}
+
+/// Idle timeout 6 ticks, absolute timeout 30 ticks, renewal after half the idle window.
+fn policy<H: Harness>() -> SessionPolicy {
+    SessionPolicy::new()
+        .idle_timeout(6 * H::TICK)
+        .absolute_timeout(30 * H::TICK)
 }
 
 pub async fn run_all<H: Harness>(h: &H) {
@@ -107,14 +115,13 @@ async fn a_taken_key_is_a_conflict<H: Harness>(h: &H) {
 
 async fn renewal_moves_only_the_idle_deadline_and_never_resurrects<H: Harness>(h: &H) {
     let (_, key) = Ids(30).next();
-    let policy = SessionPolicy::new().idle_timeout(60).absolute_timeout(300);
     let r = record(h, "ada", "a");
     h.store()
         .create(&key, &r, SessionLimit::Unlimited)
         .await
         .unwrap();
-    h.advance(40).await;
-    let Decision::Renew(times) = policy.check(&r.times, h.now(), 0) else {
+    h.advance(4 * H::TICK).await;
+    let Decision::Renew(times) = policy::<H>().check(&r.times, h.now(), 0) else {
         panic!("renewal due")
     };
     h.store().renew(&key, &times).await.unwrap();
@@ -246,7 +253,7 @@ async fn sessions_are_listed_and_ended_one_by_one<H: Harness>(h: &H) {
         .create(&a, &record(h, "ada", "a"), SessionLimit::Unlimited)
         .await
         .unwrap();
-    h.advance(1).await;
+    h.advance(H::TICK).await;
     let (_, b) = ids.next();
     h.store()
         .create(&b, &record(h, "ada", "b"), SessionLimit::Unlimited)
@@ -283,7 +290,7 @@ async fn the_per_user_limit_refuses_or_evicts<H: Harness>(h: &H) {
         .create(&a, &record(h, "ada", "a"), SessionLimit::Refuse(2))
         .await
         .unwrap();
-    h.advance(1).await;
+    h.advance(H::TICK).await;
     h.store()
         .create(&b, &record(h, "ada", "b"), SessionLimit::Refuse(2))
         .await
@@ -320,6 +327,17 @@ async fn a_bumped_epoch_ends_older_sessions<H: Harness>(h: &H) {
     assert_eq!(loaded.user_epoch, epoch);
     let decision = SessionPolicy::new().check(&loaded.record.times, h.now(), loaded.user_epoch);
     assert_eq!(decision, Decision::Expired(ExpiredBy::Epoch));
+    // A login after the password change, from times computed with the old epoch, is filed
+    // under the new one: it is not born expired.
+    let (_, fresh) = Ids(101).next();
+    h.store()
+        .create(&fresh, &record(h, "ada", "b"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    let loaded = h.store().load(&fresh).await.unwrap().unwrap();
+    assert_eq!(loaded.record.times.epoch(), epoch);
+    let decision = SessionPolicy::new().check(&loaded.record.times, h.now(), loaded.user_epoch);
+    assert_eq!(decision, Decision::Valid);
     h.store().delete_user("ada").await.unwrap();
 }
 
@@ -329,7 +347,7 @@ async fn records_vanish_after_their_deadline<H: Harness>(h: &H) {
         .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
         .await
         .unwrap();
-    h.advance(61).await; // past the 60 s idle deadline
+    h.advance(7 * H::TICK).await; // past the 6-tick idle deadline
     assert!(
         h.store().load(&key).await.unwrap().is_none(),
         "expired by the store's own TTL"
@@ -494,7 +512,7 @@ async fn revoked_jtis_vanish_after_their_exp<H: Harness>(h: &H)
 where
     H::Store: RevocationList,
 {
-    let exp = h.now().saturating_add(10);
+    let exp = h.now().saturating_add(2 * H::TICK);
     h.store().revoke_jti("jti-1", exp).await.unwrap();
     h.store().revoke_jti("jti-past", h.now()).await.unwrap();
     assert!(h.store().is_revoked("jti-1").await.unwrap());
@@ -503,7 +521,7 @@ where
         !h.store().is_revoked("jti-past").await.unwrap(),
         "an expired token needs no entry"
     );
-    h.advance(11).await;
+    h.advance(3 * H::TICK).await;
     assert!(
         !h.store().is_revoked("jti-1").await.unwrap(),
         "the list cleans itself up"
