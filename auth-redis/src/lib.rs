@@ -1,0 +1,7 @@
+#![doc = include_str!("../README.md")]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod keys;
+mod store;
+
+pub use store::{DEFAULT_TIMEOUT, InvalidPrefix, RedisConfig, RedisStore};

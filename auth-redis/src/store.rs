@@ -1,0 +1,594 @@
+//! `RedisStore`: the store traits of `auth-core` on Redis.
+
+use core::fmt;
+use core::time::Duration;
+use std::sync::Arc;
+
+use auth_core::UnixTime;
+use auth_core::error::StoreError;
+use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
+use auth_core::session::SessionTimes;
+use auth_core::session_id::StorageKey;
+use auth_core::store::{
+    Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
+};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{RedisError, Script, Value};
+
+use crate::keys::{Keys, hex, unhex};
+
+/// Default bound on every store call: 1 s.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Times beyond this (year 33658) are clamped before they reach Redis, whose Lua reads numbers
+/// as doubles and whose expiry times are milliseconds in a signed 64-bit integer.
+const MAX_TIME: u64 = 1_000_000_000_000;
+
+/// How a [`RedisStore`] is set up.
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    prefix: String,
+    timeout: Duration,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RedisConfig {
+    /// Prefix `auth`, timeout [`DEFAULT_TIMEOUT`].
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            prefix: "auth".into(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Puts every key under `prefix` (`<prefix>:…`), to share a Redis between services.
+    ///
+    /// # Errors
+    /// [`InvalidPrefix`] unless it is 1 to 64 printable ASCII characters without braces
+    /// (braces would change the hash slots on Redis Cluster), spaces or `:` at its end.
+    pub fn prefix(mut self, prefix: &str) -> Result<Self, InvalidPrefix> {
+        let ok = (1..=64).contains(&prefix.len())
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'{' && b != b'}')
+            && !prefix.ends_with(':');
+        if !ok {
+            return Err(InvalidPrefix);
+        }
+        prefix.clone_into(&mut self.prefix);
+        Ok(self)
+    }
+
+    /// Bounds every store call (connect, send, answer) to `timeout`; a call that takes longer
+    /// fails with [`StoreError::Timeout`] and the request is refused.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+/// A key prefix that [`RedisConfig::prefix`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidPrefix;
+
+impl fmt::Display for InvalidPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("key prefix must be 1 to 64 printable ascii characters without braces")
+    }
+}
+
+impl core::error::Error for InvalidPrefix {}
+
+/// Sessions, refresh-token families and revoked `jti`s in Redis: implements
+/// [`SessionStore`], [`RefreshStore`] and [`RevocationList`].
+///
+/// Cheap to clone (clones share one connection manager, which reconnects by itself). Every
+/// change is one Lua script, so that records, the per-user index, versions and families stay
+/// consistent under any concurrency; records expire by Redis TTLs at their own deadlines.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    keys: Keys,
+    timeout: Duration,
+    scripts: Arc<Scripts>,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.keys.prefix())
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Scripts {
+    create: Script,
+    load: Script,
+    renew: Script,
+    save: Script,
+    rotate: Script,
+    delete: Script,
+    delete_user: Script,
+    list_user: Script,
+    delete_handle: Script,
+    issue: Script,
+    refresh: Script,
+    revoke: Script,
+    revoke_user: Script,
+    revoke_jti: Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        Self {
+            create: Script::new(include_str!("lua/create.lua")),
+            load: Script::new(include_str!("lua/load.lua")),
+            renew: Script::new(include_str!("lua/renew.lua")),
+            save: Script::new(include_str!("lua/save.lua")),
+            rotate: Script::new(include_str!("lua/rotate.lua")),
+            delete: Script::new(include_str!("lua/delete.lua")),
+            delete_user: Script::new(include_str!("lua/delete_user.lua")),
+            list_user: Script::new(include_str!("lua/list_user.lua")),
+            delete_handle: Script::new(include_str!("lua/delete_handle.lua")),
+            issue: Script::new(include_str!("lua/issue.lua")),
+            refresh: Script::new(include_str!("lua/refresh.lua")),
+            revoke: Script::new(include_str!("lua/revoke.lua")),
+            revoke_user: Script::new(include_str!("lua/revoke_user.lua")),
+            revoke_jti: Script::new(include_str!("lua/revoke_jti.lua")),
+        }
+    }
+}
+
+impl RedisStore {
+    /// A store on the Redis at `url` (`redis://host:port/db`, `rediss://` needs a TLS feature
+    /// of the `redis` crate). The connection is made on first use and remade after a failure,
+    /// so a Redis that is down at start-up makes requests fail (closed), not the service.
+    /// Must be called inside a Tokio runtime.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] for a URL the client cannot use.
+    pub fn open(url: &str, config: RedisConfig) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        let manager = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(config.timeout))
+            .set_response_timeout(Some(config.timeout))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_lazy_with_config(client, manager).map_err(unavailable)?;
+        Ok(Self {
+            conn,
+            keys: Keys::new(&config.prefix),
+            timeout: config.timeout,
+            scripts: Arc::new(Scripts::new()),
+        })
+    }
+
+    /// Runs one call under the store's timeout.
+    async fn call<T>(
+        &self,
+        f: impl AsyncFnOnce(ConnectionManager) -> Result<T, RedisError>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, f(self.conn.clone())).await {
+            Err(_) => Err(StoreError::Timeout),
+            Ok(Err(e)) if e.is_timeout() => Err(StoreError::Timeout),
+            Ok(Err(e)) => Err(unavailable(e)),
+            Ok(Ok(v)) => Ok(v),
+        }
+    }
+
+    /// Runs one script under the store's timeout.
+    async fn script<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        keys: &[&str],
+        args: &[&[u8]],
+    ) -> Result<T, StoreError> {
+        self.call(async move |mut conn| {
+            let mut invocation = script.prepare_invoke();
+            for key in keys {
+                invocation.key(*key);
+            }
+            for arg in args {
+                invocation.arg(*arg);
+            }
+            invocation.invoke_async(&mut conn).await
+        })
+        .await
+    }
+}
+
+impl SessionStore for RedisStore {
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &SessionRecord,
+        limit: SessionLimit,
+    ) -> Result<(), StoreError> {
+        let hex_key = hex(key.as_bytes());
+        let base = self.keys.user_base(&record.user);
+        let t = &record.times;
+        let (kind, max) = match limit {
+            SessionLimit::Unlimited => (0, 0),
+            SessionLimit::Refuse(max) => (1, max),
+            SessionLimit::EvictOldest(max) => (2, max),
+        };
+        let (rec, idx, ep) = (
+            format!("{base}s:{hex_key}"),
+            format!("{base}idx"),
+            format!("{base}ep"),
+        );
+        let loc = self.keys.locator(key);
+        let code: i64 = self
+            .script(
+                &self.scripts.create,
+                &[&rec, &idx, &ep, &loc],
+                &[
+                    hex_key.as_bytes(),
+                    record.user.as_bytes(),
+                    &record.data,
+                    record.version.to_string().as_bytes(),
+                    time(t.created()).as_bytes(),
+                    time(t.last_renewed()).as_bytes(),
+                    time(t.idle_deadline()).as_bytes(),
+                    time(t.absolute_deadline()).as_bytes(),
+                    t.epoch().to_string().as_bytes(),
+                    time(t.expires_at()).as_bytes(),
+                    kind.to_string().as_bytes(),
+                    max.to_string().as_bytes(),
+                    Keys::tag(&record.user).as_bytes(),
+                    base.as_bytes(),
+                    self.keys.locator_base().as_bytes(),
+                ],
+            )
+            .await?;
+        match code {
+            1 => Ok(()),
+            -1 => Err(StoreError::Conflict),
+            -2 => Err(StoreError::LimitReached),
+            _ => Err(corrupt("unexpected answer to create")),
+        }
+    }
+
+    async fn load(&self, key: &StorageKey) -> Result<Option<Loaded>, StoreError> {
+        let fields: Option<Vec<Option<Vec<u8>>>> = self
+            .script(
+                &self.scripts.load,
+                &[&self.keys.locator(key)],
+                &[
+                    self.keys.prefix().as_bytes(),
+                    hex(key.as_bytes()).as_bytes(),
+                ],
+            )
+            .await?;
+        fields.map(parse_loaded).transpose()
+    }
+
+    async fn renew(&self, key: &StorageKey, times: &SessionTimes) -> Result<(), StoreError> {
+        let code: i64 = self
+            .script(
+                &self.scripts.renew,
+                &[&self.keys.locator(key)],
+                &[
+                    self.keys.prefix().as_bytes(),
+                    hex(key.as_bytes()).as_bytes(),
+                    time(times.last_renewed()).as_bytes(),
+                    time(times.idle_deadline()).as_bytes(),
+                ],
+            )
+            .await?;
+        match code {
+            1 => Ok(()),
+            _ => Err(StoreError::Gone),
+        }
+    }
+
+    async fn save(&self, key: &StorageKey, record: &SessionRecord) -> Result<u64, StoreError> {
+        let code: i64 = self
+            .script(
+                &self.scripts.save,
+                &[&self.keys.locator(key)],
+                &[
+                    self.keys.prefix().as_bytes(),
+                    hex(key.as_bytes()).as_bytes(),
+                    record.version.to_string().as_bytes(),
+                    record.user.as_bytes(),
+                    &record.data,
+                ],
+            )
+            .await?;
+        match code {
+            -1 => Err(StoreError::Gone),
+            -2 => Err(StoreError::Conflict),
+            v => u64::try_from(v).map_err(|_| corrupt("negative version")),
+        }
+    }
+
+    async fn rotate(&self, old: &StorageKey, new: &StorageKey) -> Result<(), StoreError> {
+        let code: i64 = self
+            .script(
+                &self.scripts.rotate,
+                &[&self.keys.locator(old), &self.keys.locator(new)],
+                &[
+                    self.keys.prefix().as_bytes(),
+                    hex(old.as_bytes()).as_bytes(),
+                    hex(new.as_bytes()).as_bytes(),
+                ],
+            )
+            .await?;
+        match code {
+            1 => Ok(()),
+            -2 => Err(StoreError::Conflict),
+            _ => Err(StoreError::Gone),
+        }
+    }
+
+    async fn delete(&self, key: &StorageKey) -> Result<bool, StoreError> {
+        let n: i64 = self
+            .script(
+                &self.scripts.delete,
+                &[&self.keys.locator(key)],
+                &[
+                    self.keys.prefix().as_bytes(),
+                    hex(key.as_bytes()).as_bytes(),
+                ],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn delete_user(&self, user: &str) -> Result<usize, StoreError> {
+        let base = self.keys.user_base(user);
+        let n: u64 = self
+            .script(
+                &self.scripts.delete_user,
+                &[&format!("{base}idx")],
+                &[base.as_bytes(), self.keys.locator_base().as_bytes()],
+            )
+            .await?;
+        usize::try_from(n).map_err(|_| corrupt("count out of range"))
+    }
+
+    async fn list_user(&self, user: &str) -> Result<Vec<SessionInfo>, StoreError> {
+        let base = self.keys.user_base(user);
+        let flat: Vec<Vec<u8>> = self
+            .script(
+                &self.scripts.list_user,
+                &[&format!("{base}idx")],
+                &[base.as_bytes()],
+            )
+            .await?;
+        let mut list = Vec::with_capacity(flat.len() / 3);
+        for entry in flat.chunks(3) {
+            let [key, created, renewed] = entry else {
+                return Err(corrupt("session list out of shape"));
+            };
+            let key = unhex::<32>(key).ok_or_else(|| corrupt("session index entry"))?;
+            list.push(SessionInfo {
+                handle: SessionHandle::of(&StorageKey::from_bytes(key)),
+                created: UnixTime(number(created)?),
+                last_active: UnixTime(number(renewed)?),
+            });
+        }
+        list.sort_by_key(|s| (s.created, s.handle));
+        Ok(list)
+    }
+
+    async fn delete_handle(&self, user: &str, handle: &SessionHandle) -> Result<bool, StoreError> {
+        let base = self.keys.user_base(user);
+        let n: i64 = self
+            .script(
+                &self.scripts.delete_handle,
+                &[&format!("{base}idx")],
+                &[
+                    base.as_bytes(),
+                    self.keys.locator_base().as_bytes(),
+                    hex(&handle.0).as_bytes(),
+                ],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// The epoch key never expires: one small key per user who ever changed credentials.
+    async fn bump_epoch(&self, user: &str) -> Result<u64, StoreError> {
+        let key = format!("{}ep", self.keys.user_base(user));
+        self.call(async move |mut conn| redis::cmd("INCR").arg(&key).query_async(&mut conn).await)
+            .await
+    }
+}
+
+impl RefreshStore for RedisStore {
+    async fn issue(&self, key: &StorageKey, family: &RefreshFamily) -> Result<(), StoreError> {
+        let base = self.keys.user_base(&family.user);
+        let fam = hex(&family.family.0);
+        let locator_value = format!("{}|{fam}", Keys::tag(&family.user));
+        let code: i64 = self
+            .script(
+                &self.scripts.issue,
+                &[
+                    &self.keys.refresh_locator(key),
+                    &format!("{base}f:{fam}"),
+                    &format!("{base}fams"),
+                ],
+                &[
+                    locator_value.as_bytes(),
+                    hex(key.as_bytes()).as_bytes(),
+                    family.user.as_bytes(),
+                    time(family.expires_at).as_bytes(),
+                    fam.as_bytes(),
+                ],
+            )
+            .await?;
+        match code {
+            1 => Ok(()),
+            _ => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn refresh(&self, old: &StorageKey, new: &StorageKey) -> Result<Refreshed, StoreError> {
+        let answer: Vec<Value> = self
+            .script(
+                &self.scripts.refresh,
+                &[
+                    &self.keys.refresh_locator(old),
+                    &self.keys.refresh_locator(new),
+                ],
+                &[
+                    self.keys.prefix().as_bytes(),
+                    hex(old.as_bytes()).as_bytes(),
+                    hex(new.as_bytes()).as_bytes(),
+                ],
+            )
+            .await?;
+        parse_refreshed(answer)
+    }
+
+    async fn revoke(&self, key: &StorageKey) -> Result<bool, StoreError> {
+        let n: i64 = self
+            .script(
+                &self.scripts.revoke,
+                &[&self.keys.refresh_locator(key)],
+                &[
+                    self.keys.prefix().as_bytes(),
+                    hex(key.as_bytes()).as_bytes(),
+                ],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn revoke_user(&self, user: &str) -> Result<usize, StoreError> {
+        let base = self.keys.user_base(user);
+        let n: u64 = self
+            .script(
+                &self.scripts.revoke_user,
+                &[&format!("{base}fams")],
+                &[base.as_bytes()],
+            )
+            .await?;
+        usize::try_from(n).map_err(|_| corrupt("count out of range"))
+    }
+}
+
+impl RevocationList for RedisStore {
+    /// An `exp` in the past stores nothing (Redis drops a key whose expiry time has passed).
+    async fn revoke_jti(&self, jti: &str, exp: UnixTime) -> Result<(), StoreError> {
+        let _: i64 = self
+            .script(
+                &self.scripts.revoke_jti,
+                &[&self.keys.revoked(jti)],
+                &[time(exp).as_bytes()],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        let key = self.keys.revoked(jti);
+        self.call(async move |mut conn| redis::cmd("EXISTS").arg(&key).query_async(&mut conn).await)
+            .await
+    }
+}
+
+/// A time as Redis gets it: decimal seconds, clamped to [`MAX_TIME`].
+fn time(t: UnixTime) -> String {
+    t.as_secs().min(MAX_TIME).to_string()
+}
+
+fn unavailable(e: RedisError) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
+}
+
+/// A stored value this crate did not write.
+#[derive(Debug)]
+struct CorruptRecord(&'static str);
+
+impl fmt::Display for CorruptRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unreadable redis record: {}", self.0)
+    }
+}
+
+impl core::error::Error for CorruptRecord {}
+
+fn corrupt(what: &'static str) -> StoreError {
+    StoreError::Corrupt(Box::new(CorruptRecord(what)))
+}
+
+fn number(bytes: &[u8]) -> Result<u64, StoreError> {
+    core::str::from_utf8(bytes)
+        .ok()
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| corrupt("number"))
+}
+
+fn parse_loaded(fields: Vec<Option<Vec<u8>>>) -> Result<Loaded, StoreError> {
+    let Ok(
+        [
+            user,
+            data,
+            version,
+            created,
+            renewed,
+            idle,
+            absolute,
+            epoch,
+            user_epoch,
+        ],
+    ) = <[Option<Vec<u8>>; 9]>::try_from(fields)
+    else {
+        return Err(corrupt("session record out of shape"));
+    };
+    let field = |f: Option<Vec<u8>>| f.ok_or_else(|| corrupt("session record field missing"));
+    let num = |f: Option<Vec<u8>>| field(f).and_then(|b| number(&b));
+    let user = String::from_utf8(field(user)?).map_err(|_| corrupt("user is not utf-8"))?;
+    let times = SessionTimes::from_parts(
+        UnixTime(num(created)?),
+        UnixTime(num(renewed)?),
+        UnixTime(num(idle)?),
+        UnixTime(num(absolute)?),
+        num(epoch)?,
+    );
+    Ok(Loaded {
+        record: SessionRecord {
+            user,
+            data: field(data)?,
+            version: num(version)?,
+            times,
+        },
+        user_epoch: num(user_epoch)?,
+    })
+}
+
+fn parse_refreshed(answer: Vec<Value>) -> Result<Refreshed, StoreError> {
+    let bytes = |v: &Value| match v {
+        Value::BulkString(b) => Ok(b.clone()),
+        _ => Err(corrupt("refresh answer out of shape")),
+    };
+    match answer.as_slice() {
+        [Value::Int(0)] => Ok(Refreshed::Unknown),
+        [Value::Int(-1)] => Err(StoreError::Conflict),
+        [Value::Int(code @ (1 | 2)), fam, user, expires] => {
+            let family = RefreshFamily {
+                family: FamilyId(unhex::<16>(&bytes(fam)?).ok_or_else(|| corrupt("family id"))?),
+                user: String::from_utf8(bytes(user)?).map_err(|_| corrupt("user is not utf-8"))?,
+                expires_at: UnixTime(number(&bytes(expires)?)?),
+            };
+            Ok(if *code == 1 {
+                Refreshed::Rotated(family)
+            } else {
+                Refreshed::ReuseDetected(family)
+            })
+        }
+        _ => Err(corrupt("refresh answer out of shape")),
+    }
+}
