@@ -513,6 +513,20 @@ impl RefreshStore for MemoryStore {
         })))
     }
 
+    fn revoke_family(
+        &self,
+        user: &str,
+        family: &FamilyId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| {
+            let owned = inner
+                .families
+                .get(family)
+                .is_some_and(|f| f.info.user == user);
+            owned && inner.remove_family(family).is_some()
+        })))
+    }
+
     fn revoke_user(&self, user: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
         ready(Ok(self.with(|inner, _| {
             let families = inner

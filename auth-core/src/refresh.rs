@@ -87,6 +87,18 @@ pub trait RefreshStore: Send + Sync {
     /// A backend error.
     fn revoke(&self, key: &StorageKey) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Revokes the family `family` of `user` (the access token's `fid` names it, so that
+    /// revoking an access token also ends the refresh tokens of its login); `false` if `user`
+    /// has no such live family.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn revoke_family(
+        &self,
+        user: &str,
+        family: &FamilyId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Revokes every family of `user`; returns how many.
     ///
     /// # Errors

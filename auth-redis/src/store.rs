@@ -122,6 +122,7 @@ struct Scripts {
     issue: Script,
     refresh: Script,
     revoke: Script,
+    revoke_family: Script,
     revoke_user: Script,
     revoke_jti: Script,
 }
@@ -141,6 +142,7 @@ impl Scripts {
             issue: Script::new(include_str!("lua/issue.lua")),
             refresh: Script::new(include_str!("lua/refresh.lua")),
             revoke: Script::new(include_str!("lua/revoke.lua")),
+            revoke_family: Script::new(include_str!("lua/revoke_family.lua")),
             revoke_user: Script::new(include_str!("lua/revoke_user.lua")),
             revoke_jti: Script::new(include_str!("lua/revoke_jti.lua")),
         }
@@ -460,6 +462,19 @@ impl RefreshStore for RedisStore {
                     self.keys.prefix().as_bytes(),
                     hex(key.as_bytes()).as_bytes(),
                 ],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn revoke_family(&self, user: &str, family: &FamilyId) -> Result<bool, StoreError> {
+        let base = self.keys.user_base(user);
+        let fam = hex(&family.0);
+        let n: i64 = self
+            .script(
+                &self.scripts.revoke_family,
+                &[&format!("{base}f:{fam}"), &format!("{base}fams")],
+                &[fam.as_bytes()],
             )
             .await?;
         Ok(n > 0)

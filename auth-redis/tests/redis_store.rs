@@ -209,7 +209,12 @@ async fn a_plain_session_check_is_one_round_trip() {
     let (total, evalsha) = commands(&server);
     assert_eq!(evalsha, 20, "one script call per check");
     // Inside the script: GET locator, HMGET record, GET epoch. Plus this INFO itself.
-    assert_eq!(total, 20 + 20 * 3 + 1, "nothing else reached Redis");
+    assert_eq!(
+        total,
+        20 + 20 * 3 + 1,
+        "nothing else reached Redis: {}",
+        server.cli(&["INFO", "commandstats"])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

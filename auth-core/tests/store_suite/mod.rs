@@ -398,6 +398,7 @@ where
     refresh_tokens_are_single_use_and_reuse_revokes_the_family(h).await;
     unknown_tokens_and_explicit_revocation(h).await;
     revoking_a_user_ends_all_their_families(h).await;
+    a_family_is_revoked_by_id_only_for_its_own_user(h).await;
     revoked_jtis_vanish_after_their_exp(h).await;
     no_raw_refresh_token_is_ever_stored(h).await;
 }
@@ -506,6 +507,29 @@ where
         "another user's family survives"
     );
     h.store().revoke_user("bob").await.unwrap();
+}
+
+async fn a_family_is_revoked_by_id_only_for_its_own_user<H: Harness>(h: &H)
+where
+    H::Store: RefreshStore,
+{
+    let fam = family(h, 40, "ada");
+    h.store()
+        .issue(&token(40).storage_key(), &fam)
+        .await
+        .unwrap();
+    assert!(
+        !h.store().revoke_family("eve", &fam.family).await.unwrap(),
+        "another user cannot name it"
+    );
+    assert!(h.store().revoke_family("ada", &fam.family).await.unwrap());
+    assert!(!h.store().revoke_family("ada", &fam.family).await.unwrap());
+    let r = h
+        .store()
+        .refresh(&token(40).storage_key(), &token(41).storage_key())
+        .await
+        .unwrap();
+    assert_eq!(r, Refreshed::Unknown, "its tokens died with it");
 }
 
 async fn revoked_jtis_vanish_after_their_exp<H: Harness>(h: &H)
