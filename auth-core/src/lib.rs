@@ -40,6 +40,8 @@ pub mod session_id;
 #[cfg(feature = "alloc")]
 pub mod store;
 mod time;
+#[cfg(feature = "alloc")]
+pub mod web;
 
 pub use error::Error;
 pub use time::UnixTime;

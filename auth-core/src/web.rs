@@ -1,0 +1,811 @@
+//! The request flows every web adapter shares, framework-free: authenticate a bearer token or a
+//! session cookie, log in (a new id every time), log out, log out everywhere, issue, refresh
+//! and revoke token pairs, refuse cross-site requests, and turn every refusal into a status,
+//! headers and a small JSON body.
+//!
+//! An adapter reads its framework's request into plain header bytes, reads the clock and the
+//! RNG, calls one of these methods and writes what comes back into its framework's response.
+//! Nothing here knows a framework; nothing in an adapter decides anything.
+//!
+//! ```
+//! use auth_core::memory::MemoryStore;
+//! use auth_core::web::{WebAuth, WebConfig};
+//! use auth_core::jwt::{AnyKey, Alg};
+//! use auth_core::UnixTime;
+//! # pollster::block_on(async {
+//! let key = AnyKey::new(Alg::Hs256, &[7; 32])?;
+//! let auth = WebAuth::new(MemoryStore::new(), key, WebConfig::new("demo"));
+//! let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+//! let now = UnixTime::now();
+//!
+//! // Log in: a fresh session id in a secure cookie.
+//! let login = auth.login("ada", Vec::new(), None, now, &mut rng).await?;
+//! assert!(login.set_cookie.starts_with("__Host-id="));
+//!
+//! // The browser sends it back.
+//! let cookie = format!("__Host-id={}", login.cookie_value());
+//! let session = auth.session([cookie.as_bytes()], now).await?.expect("signed in");
+//! assert_eq!(session.user(), "ada");
+//! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+//! ```
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{HeaderError, StoreError, TokenError};
+use crate::http::{BearerChallenge, BearerError, SetCookie, bearer_token, find_cookie};
+use crate::jwt::{self, AnyKey, Validation, Verified};
+use crate::refresh::{
+    FamilyId, RefreshFamily, RefreshStore, RefreshToken, Refreshed, RevocationList,
+};
+use crate::session::SessionPolicy;
+use crate::session_id::{CookieSigner, SessionId, StorageKey};
+use crate::store::{ActiveSession, SessionLimit, SessionRecord, SessionStore, check_session};
+use crate::time::UnixTime;
+
+/// Default lifetime of an access token: 5 minutes.
+pub const DEFAULT_ACCESS_TTL: u64 = 5 * 60;
+/// Default lifetime of a refresh-token family (one login of the token half): 14 days.
+pub const DEFAULT_REFRESH_TTL: u64 = 14 * 24 * 60 * 60;
+/// Default session cookie name. The `__Host-` prefix makes browsers insist on `Secure`,
+/// `Path=/` and no `Domain`, so that no sibling subdomain can set or shadow it.
+pub const DEFAULT_COOKIE_NAME: &str = "__Host-id";
+/// Seconds a client is asked to wait (`Retry-After`) when a store is unavailable.
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+/// What a service decides once: names, lifetimes, trusted origins.
+#[derive(Clone)]
+pub struct WebConfig {
+    issuer: String,
+    realm: String,
+    cookie_name: String,
+    secure_cookies: bool,
+    allowed_origins: Vec<String>,
+    policy: SessionPolicy,
+    session_limit: SessionLimit,
+    access_ttl: u64,
+    refresh_ttl: u64,
+    cookie_signer: Option<CookieSigner>,
+}
+
+impl fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("issuer", &self.issuer)
+            .field("realm", &self.realm)
+            .field("cookie_name", &self.cookie_name)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("policy", &self.policy)
+            .field("session_limit", &self.session_limit)
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .field("signed_cookies", &self.cookie_signer.is_some())
+            .finish()
+    }
+}
+
+impl WebConfig {
+    /// Defaults for a service called `issuer` (the `iss` of its tokens and the `realm` of its
+    /// challenges): cookie `__Host-id` (`Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/`), the
+    /// default [`SessionPolicy`], no session limit, access tokens for 5 minutes, refresh
+    /// families for 14 days, no other trusted origin than the request's own.
+    #[must_use]
+    pub fn new(issuer: &str) -> Self {
+        Self {
+            issuer: issuer.into(),
+            realm: issuer.into(),
+            cookie_name: DEFAULT_COOKIE_NAME.into(),
+            secure_cookies: true,
+            allowed_origins: Vec::new(),
+            policy: SessionPolicy::new(),
+            session_limit: SessionLimit::Unlimited,
+            access_ttl: DEFAULT_ACCESS_TTL,
+            refresh_ttl: DEFAULT_REFRESH_TTL,
+            cookie_signer: None,
+        }
+    }
+
+    /// The session policy (timeouts, renewal).
+    #[must_use]
+    pub fn policy(mut self, policy: SessionPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The per-user session limit applied at login.
+    #[must_use]
+    pub fn session_limit(mut self, limit: SessionLimit) -> Self {
+        self.session_limit = limit;
+        self
+    }
+
+    /// Lifetime of access tokens, in seconds (at least 1).
+    #[must_use]
+    pub fn access_ttl(mut self, secs: u64) -> Self {
+        self.access_ttl = secs.max(1);
+        self
+    }
+
+    /// Lifetime of a refresh-token family, in seconds (at least 1).
+    #[must_use]
+    pub fn refresh_ttl(mut self, secs: u64) -> Self {
+        self.refresh_ttl = secs.max(1);
+        self
+    }
+
+    /// An origin (`https://app.example.com`) that may send cookie-authenticated unsafe
+    /// requests besides the request's own.
+    #[must_use]
+    pub fn allow_origin(mut self, origin: &str) -> Self {
+        self.allowed_origins.push(origin.into());
+        self
+    }
+
+    /// Signs session cookies (`id.tag`), so that forged or mangled cookies are refused before
+    /// any store lookup.
+    #[must_use]
+    pub fn signed_cookies(mut self, signer: CookieSigner) -> Self {
+        self.cookie_signer = Some(signer);
+        self
+    }
+
+    /// **Development only, insecure**: session cookies without `Secure`, so that they travel
+    /// over plain HTTP, under the name `id` (a `__Host-` cookie must be `Secure`). Anyone on the
+    /// network path can then read and replay sessions. Browsers already send `Secure` cookies
+    /// to `http://localhost`, so local development rarely needs this.
+    #[must_use]
+    pub fn insecure_dev_only_http_cookies(mut self) -> Self {
+        self.secure_cookies = false;
+        self.cookie_name = "id".into();
+        self
+    }
+
+    /// The session cookie's name.
+    #[must_use]
+    pub fn cookie_name(&self) -> &str {
+        &self.cookie_name
+    }
+}
+
+/// The claims of the access tokens [`WebAuth`] issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// The user.
+    pub sub: String,
+    /// The issuer ([`WebConfig::new`]).
+    pub iss: String,
+    /// Issued at.
+    pub iat: u64,
+    /// Expires at.
+    pub exp: u64,
+    /// A random id, for the revocation list.
+    pub jti: String,
+    /// The refresh-token family of the login, so that revoking the access token ends it too.
+    pub fid: String,
+}
+
+/// An access token and a refresh token, as the token endpoint answers (RFC 6749 §5.1).
+#[derive(Clone, Serialize)]
+pub struct TokenPair {
+    /// A short-lived JWT.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// The single-use refresh token (43 base64url characters).
+    pub refresh_token: String,
+}
+
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session found valid for this request.
+#[derive(Debug, Clone)]
+pub struct Session {
+    active: ActiveSession,
+    /// `Set-Cookie` with the new `Max-Age`, when this request slid the idle deadline.
+    renewal: Option<String>,
+}
+
+impl Session {
+    /// The session's user.
+    #[must_use]
+    pub fn user(&self) -> &str {
+        &self.active.record.user
+    }
+
+    /// The session's storage key (to log out, or to replace the session at login).
+    #[must_use]
+    pub fn key(&self) -> &StorageKey {
+        &self.active.key
+    }
+
+    /// The stored session.
+    #[must_use]
+    pub fn record(&self) -> &SessionRecord {
+        &self.active.record
+    }
+
+    /// The `Set-Cookie` value the response must carry because the session was renewed.
+    #[must_use]
+    pub fn renewal_cookie(&self) -> Option<&str> {
+        self.renewal.as_deref()
+    }
+}
+
+/// A new session.
+#[derive(Clone)]
+pub struct Login {
+    /// The `Set-Cookie` value that hands the new id to the browser.
+    pub set_cookie: String,
+    cookie_value: String,
+}
+
+impl Login {
+    /// The cookie value (the session id, signed if configured). Secret.
+    #[must_use]
+    pub fn cookie_value(&self) -> &str {
+        &self.cookie_value
+    }
+}
+
+impl fmt::Debug for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Login { .. }")
+    }
+}
+
+/// Why a request was refused, ready to be written as a response: [`status`](Self::status),
+/// [`headers`](Self::headers) and a small JSON [`body`](Self::body) holding only the stable
+/// [`code`](Self::code). Details for logs are in [`kind`](Self::kind).
+#[derive(Debug)]
+pub struct Rejection {
+    kind: RejectionKind,
+    challenge: Option<String>,
+}
+
+/// What a [`Rejection`] is about.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RejectionKind {
+    /// No bearer token was sent (401 with a bare challenge, RFC 6750 §3.1).
+    MissingToken,
+    /// The bearer token is malformed, badly signed, expired, revoked … (401 `invalid_token`).
+    InvalidToken(TokenError),
+    /// The token lacks a scope the resource needs (403 `insufficient_scope`).
+    InsufficientScope,
+    /// The request is malformed (400): the code says how.
+    BadRequest(&'static str),
+    /// No valid session (401).
+    NoSession,
+    /// Wrong user name or password (401).
+    BadCredentials,
+    /// The refresh token is unknown, spent or expired (401).
+    InvalidRefreshToken,
+    /// A spent refresh token was presented again: its family is revoked (401).
+    RefreshTokenReused,
+    /// A cookie-authenticated unsafe request came from another site (403).
+    CrossSite,
+    /// The user already has the maximum number of sessions (403).
+    SessionLimit,
+    /// A store is down, slow or full: try again later (503 with `Retry-After`).
+    Unavailable(StoreError),
+}
+
+impl Rejection {
+    fn new(kind: RejectionKind) -> Self {
+        Self {
+            kind,
+            challenge: None,
+        }
+    }
+
+    /// What was refused, for logs (may hold a store error's source; never secrets).
+    #[must_use]
+    pub fn kind(&self) -> &RejectionKind {
+        &self.kind
+    }
+
+    /// The HTTP status.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match &self.kind {
+            RejectionKind::BadRequest(_) => 400,
+            RejectionKind::MissingToken
+            | RejectionKind::InvalidToken(_)
+            | RejectionKind::NoSession
+            | RejectionKind::BadCredentials
+            | RejectionKind::InvalidRefreshToken
+            | RejectionKind::RefreshTokenReused => 401,
+            RejectionKind::InsufficientScope
+            | RejectionKind::CrossSite
+            | RejectionKind::SessionLimit => 403,
+            RejectionKind::Unavailable(_) => 503,
+        }
+    }
+
+    /// A stable machine-readable code, the only content of the body.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match &self.kind {
+            RejectionKind::MissingToken => "missing_token",
+            RejectionKind::InvalidToken(e) => e.code(),
+            RejectionKind::InsufficientScope => "insufficient_scope",
+            RejectionKind::BadRequest(code) => code,
+            RejectionKind::NoSession => "no_session",
+            RejectionKind::BadCredentials => "bad_credentials",
+            RejectionKind::InvalidRefreshToken => "invalid_refresh_token",
+            RejectionKind::RefreshTokenReused => "refresh_token_reused",
+            RejectionKind::CrossSite => "cross_site_request",
+            RejectionKind::SessionLimit => "session_limit_reached",
+            RejectionKind::Unavailable(e) => e.code(),
+        }
+    }
+
+    /// Whether this is a store failure (log it as an operational problem, not a client's).
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self.kind, RejectionKind::Unavailable(_))
+    }
+
+    /// The response headers: `WWW-Authenticate` for bearer refusals, `Retry-After` for 503,
+    /// and `Cache-Control: no-store` always (RFC 6750 §5.3 asks it of token responses).
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let retry = self
+            .is_unavailable()
+            .then_some(("retry-after", RETRY_AFTER));
+        self.challenge
+            .as_deref()
+            .map(|c| ("www-authenticate", c))
+            .into_iter()
+            .chain(retry)
+            .chain([("cache-control", "no-store")])
+    }
+
+    /// The JSON body: `{"error":"<code>"}`.
+    #[must_use]
+    pub fn body(&self) -> String {
+        format!("{{\"error\":\"{}\"}}", self.code())
+    }
+}
+
+const RETRY_AFTER: &str = "1";
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "request refused ({}): {}", self.status(), self.code())
+    }
+}
+
+impl core::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match &self.kind {
+            RejectionKind::InvalidToken(e) => Some(e),
+            RejectionKind::Unavailable(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for Rejection {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::LimitReached => Self::new(RejectionKind::SessionLimit),
+            e => Self::new(RejectionKind::Unavailable(e)),
+        }
+    }
+}
+
+/// The flows, over one store that keeps sessions, refresh families and revoked `jti`s.
+#[derive(Debug)]
+pub struct WebAuth<S> {
+    store: S,
+    key: AnyKey,
+    config: WebConfig,
+}
+
+impl<S> WebAuth<S> {
+    /// Flows over `store`, signing access tokens with `key`.
+    pub fn new(store: S, key: AnyKey, config: WebConfig) -> Self {
+        Self { store, key, config }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WebConfig {
+        &self.config
+    }
+
+    /// The bearer challenge for a refusal of `kind`, or none when it is not about a token.
+    fn bearer_rejection(&self, kind: RejectionKind) -> Rejection {
+        let challenge = BearerChallenge::new(&self.config.realm);
+        let challenge = match &kind {
+            RejectionKind::MissingToken => Some(challenge),
+            RejectionKind::InvalidToken(_) => {
+                Some(challenge.error(BearerError::InvalidToken, "the access token is not valid"))
+            }
+            RejectionKind::BadRequest(_) => {
+                Some(challenge.error(BearerError::InvalidRequest, "the request is malformed"))
+            }
+            RejectionKind::InsufficientScope => Some(challenge.error(
+                BearerError::InsufficientScope,
+                "the access token lacks a required scope",
+            )),
+            _ => None,
+        };
+        Rejection {
+            kind,
+            // The realm is the service's own configuration; if it cannot be quoted the
+            // challenge is left out rather than written wrong.
+            challenge: challenge.and_then(|c| c.to_string().ok()),
+        }
+    }
+
+    /// The refusal for a token that lacks a scope the resource needs (403).
+    #[must_use]
+    pub fn insufficient_scope(&self) -> Rejection {
+        self.bearer_rejection(RejectionKind::InsufficientScope)
+    }
+
+    /// A `Set-Cookie` value that removes the session cookie.
+    #[must_use]
+    pub fn removal_cookie(&self) -> String {
+        self.cookie(SetCookie::removal(&self.config.cookie_name))
+    }
+
+    fn cookie(&self, cookie: SetCookie<'_>) -> String {
+        let cookie = if self.config.secure_cookies {
+            cookie
+        } else {
+            cookie.insecure_dev_only_without_secure()
+        };
+        // Name and value are ours (a fixed name, base64url ids): writing cannot fail; if it
+        // ever did, an empty header would set no cookie rather than a wrong one.
+        cookie.to_string().unwrap_or_default()
+    }
+
+    /// Refuses a cookie-authenticated unsafe request (`POST`, `PUT`, `PATCH`, `DELETE` and any
+    /// other non-safe method) from another site: when `Sec-Fetch-Site` says `cross-site`, or
+    /// when an `Origin` is present and is neither a configured origin nor the request's own
+    /// `Host` (compared case-insensitively; an `Origin` that is not text, or `null`, is
+    /// foreign). Requests without either header (non-browser clients) pass. Login forms go
+    /// through this too (login CSRF).
+    ///
+    /// # Errors
+    /// [`RejectionKind::CrossSite`].
+    pub fn check_same_site(
+        &self,
+        method: &str,
+        sec_fetch_site: Option<&[u8]>,
+        origin: Option<&[u8]>,
+        host: Option<&[u8]>,
+    ) -> Result<(), Rejection> {
+        if matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE") {
+            return Ok(());
+        }
+        let cross = || Err(Rejection::new(RejectionKind::CrossSite));
+        if sec_fetch_site.is_some_and(|v| v.eq_ignore_ascii_case(b"cross-site")) {
+            return cross();
+        }
+        let Some(origin) = origin else { return Ok(()) };
+        let Ok(origin) = core::str::from_utf8(origin) else {
+            return cross();
+        };
+        let origin = origin.trim_matches([' ', '\t']);
+        if self
+            .config
+            .allowed_origins
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(origin))
+        {
+            return Ok(());
+        }
+        let authority = ["https://", "http://"].into_iter().find_map(|scheme| {
+            let head = origin.get(..scheme.len())?;
+            head.eq_ignore_ascii_case(scheme)
+                .then(|| origin.get(scheme.len()..))
+                .flatten()
+        });
+        let own = match (authority, host) {
+            (Some(authority), Some(host)) => authority.as_bytes().eq_ignore_ascii_case(host),
+            _ => false,
+        };
+        if own { Ok(()) } else { cross() }
+    }
+}
+
+impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
+    /// The session named by the request's `Cookie` header values, renewed when due; `None`
+    /// when there is no valid one (no cookie, malformed, forged, unknown, expired).
+    ///
+    /// # Errors
+    /// 400 `duplicate_cookie` when the cookie is sent twice (cookie tossing: neither can be
+    /// trusted), 400 `malformed_cookie_header` for a header that is not text or too long, 503
+    /// when the store fails.
+    pub async fn session<'h>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'h [u8]>,
+        now: UnixTime,
+    ) -> Result<Option<Session>, Rejection> {
+        let mut texts = Vec::new();
+        for value in cookie_headers {
+            let text = core::str::from_utf8(value).map_err(|_| {
+                Rejection::new(RejectionKind::BadRequest("malformed_cookie_header"))
+            })?;
+            texts.push(text);
+        }
+        let value = match find_cookie(texts, &self.config.cookie_name) {
+            Ok(Some(value)) => value,
+            Ok(None) => return Ok(None),
+            Err(HeaderError::DuplicateCookie) => {
+                return Err(Rejection::new(RejectionKind::BadRequest(
+                    "duplicate_cookie",
+                )));
+            }
+            Err(_) => {
+                return Err(Rejection::new(RejectionKind::BadRequest(
+                    "malformed_cookie_header",
+                )));
+            }
+        };
+        let signer = self.config.cookie_signer.as_ref();
+        let Some(active) =
+            check_session(&self.store, &self.config.policy, value, signer, now).await?
+        else {
+            return Ok(None);
+        };
+        let renewal = active.renewed.then(|| {
+            let ttl = active.record.times.ttl(now);
+            self.cookie(SetCookie::new(&self.config.cookie_name, value).max_age(ttl))
+        });
+        Ok(Some(Session { active, renewal }))
+    }
+
+    /// Starts a session for `user` under a fresh id, and ends `previous` (the session the
+    /// request came with, if any) in the same step: a new id on every login, re-login and
+    /// privilege change, so that an id planted before login (session fixation) is worth
+    /// nothing.
+    ///
+    /// # Errors
+    /// 403 `session_limit_reached` under a refusing limit, 503 when the store fails.
+    pub async fn login<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        user: &str,
+        data: Vec<u8>,
+        previous: Option<&StorageKey>,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<Login, Rejection> {
+        let id = SessionId::generate(rng);
+        let times = self.config.policy.start(now, 0);
+        let record = SessionRecord {
+            user: user.into(),
+            data,
+            version: 0,
+            times,
+        };
+        self.store
+            .create(&id.storage_key(), &record, self.config.session_limit)
+            .await?;
+        if let Some(previous) = previous {
+            self.store.delete(previous).await?;
+        }
+        let cookie_value = match &self.config.cookie_signer {
+            Some(signer) => String::from(signer.sign(&id).expose()),
+            None => String::from(id.encode().expose()),
+        };
+        let set_cookie = self.cookie(
+            SetCookie::new(&self.config.cookie_name, &cookie_value).max_age(times.ttl(now)),
+        );
+        Ok(Login {
+            set_cookie,
+            cookie_value,
+        })
+    }
+
+    /// Ends the session (logout) and returns the `Set-Cookie` value that removes the cookie.
+    ///
+    /// # Errors
+    /// 503 when the store fails.
+    pub async fn logout(&self, session: &Session) -> Result<String, Rejection> {
+        self.store.delete(session.key()).await?;
+        Ok(self.removal_cookie())
+    }
+
+    /// Ends every session and every refresh-token family of the session's user (log out
+    /// everywhere) and returns the `Set-Cookie` value that removes this browser's cookie.
+    ///
+    /// # Errors
+    /// 503 when the store fails.
+    pub async fn logout_everywhere(&self, session: &Session) -> Result<String, Rejection> {
+        self.store.delete_user(session.user()).await?;
+        self.store.revoke_user(session.user()).await?;
+        Ok(self.removal_cookie())
+    }
+
+    /// Verifies the bearer token of the request's `Authorization` header values: form, MAC,
+    /// claims (`exp`, `iss`, `sub` and `jti` required), then the revocation list.
+    ///
+    /// # Errors
+    /// 401 without an error when no bearer token was sent (no header, or another scheme);
+    /// 400 `invalid_request` for several `Authorization` headers or a malformed one; 401
+    /// `invalid_token` for a token that fails any check; 503 when the revocation list cannot
+    /// be asked (fail closed).
+    pub async fn bearer<'h, C: serde::de::DeserializeOwned>(
+        &self,
+        authorization: impl IntoIterator<Item = &'h [u8]>,
+        now: UnixTime,
+    ) -> Result<Verified<C>, Rejection> {
+        let mut values = authorization.into_iter();
+        let value = match (values.next(), values.next()) {
+            (None, _) => return Err(self.bearer_rejection(RejectionKind::MissingToken)),
+            (Some(value), None) => value,
+            (Some(_), Some(_)) => {
+                return Err(self.bearer_rejection(RejectionKind::BadRequest("invalid_request")));
+            }
+        };
+        let token = match core::str::from_utf8(value).map(bearer_token) {
+            Ok(Ok(token)) => token,
+            // Another scheme (Basic, …): no bearer token was sent.
+            Ok(Err(HeaderError::NotBearer)) => {
+                return Err(self.bearer_rejection(RejectionKind::MissingToken));
+            }
+            _ => return Err(self.bearer_rejection(RejectionKind::BadRequest("invalid_request"))),
+        };
+        let required = ["sub", "jti"];
+        let rules = Validation::new()
+            .issuer(&self.config.issuer)
+            .require(&required);
+        let verified = jwt::verify::<C, _>(token, &self.key, &rules, now)
+            .map_err(|e| self.bearer_rejection(RejectionKind::InvalidToken(e)))?;
+        // Only after the MAC and every claim passed: the revocation list.
+        let jti = verified.registered().jti().unwrap_or_default();
+        if self.store.is_revoked(jti).await? {
+            return Err(self.bearer_rejection(RejectionKind::InvalidToken(TokenError::Revoked)));
+        }
+        Ok(verified)
+    }
+
+    /// Issues an access token and a refresh token for `user`, who has just proved who they are
+    /// (a new refresh-token family: one login of the token half).
+    ///
+    /// # Errors
+    /// 503 when the store fails.
+    pub async fn issue_tokens<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        user: &str,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<TokenPair, Rejection> {
+        let family = RefreshFamily {
+            family: FamilyId::generate(rng),
+            user: user.into(),
+            expires_at: now.saturating_add(self.config.refresh_ttl),
+        };
+        let refresh = RefreshToken::generate(rng);
+        self.store.issue(&refresh.storage_key(), &family).await?;
+        self.pair(&family, &refresh, now, rng)
+    }
+
+    /// Trades a refresh token for a new pair. The presented token is spent; presenting a spent
+    /// token again revokes its whole family (someone holds a copy).
+    ///
+    /// # Errors
+    /// 401 `invalid_refresh_token` for a malformed, unknown, expired or revoked token, 401
+    /// `refresh_token_reused` for a spent one, 503 when the store fails.
+    pub async fn refresh_tokens<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        refresh_token: &str,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<TokenPair, Rejection> {
+        let old = RefreshToken::parse(refresh_token)
+            .map_err(|_| Rejection::new(RejectionKind::InvalidRefreshToken))?;
+        let new = RefreshToken::generate(rng);
+        match self
+            .store
+            .refresh(&old.storage_key(), &new.storage_key())
+            .await?
+        {
+            Refreshed::Rotated(family) if family.expires_at > now => {
+                self.pair(&family, &new, now, rng)
+            }
+            Refreshed::ReuseDetected(_) => Err(Rejection::new(RejectionKind::RefreshTokenReused)),
+            _ => Err(Rejection::new(RejectionKind::InvalidRefreshToken)),
+        }
+    }
+
+    /// Revokes a verified access token until its own `exp`, and the refresh-token family of
+    /// its login.
+    ///
+    /// # Errors
+    /// 503 when the store fails.
+    pub async fn revoke(&self, token: &Verified<AccessClaims>) -> Result<(), Rejection> {
+        let claims = token.claims();
+        self.store
+            .revoke_jti(&claims.jti, UnixTime(claims.exp))
+            .await?;
+        if let Some(family) = unhex16(&claims.fid) {
+            self.store
+                .revoke_family(&claims.sub, &FamilyId(family))
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn pair<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        family: &RefreshFamily,
+        refresh: &RefreshToken,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<TokenPair, Rejection> {
+        // The access token never outlives its family.
+        let exp = now
+            .saturating_add(self.config.access_ttl)
+            .min(family.expires_at);
+        let mut jti = [0u8; 16];
+        rng.fill_bytes(&mut jti);
+        let claims = AccessClaims {
+            sub: family.user.clone(),
+            iss: self.config.issuer.clone(),
+            iat: now.as_secs(),
+            exp: exp.as_secs(),
+            jti: hex(&jti),
+            fid: hex(&family.family.0),
+        };
+        let access_token = self
+            .key
+            .sign(&claims)
+            .map_err(|e| self.bearer_rejection(RejectionKind::InvalidToken(e)))?;
+        Ok(TokenPair {
+            access_token,
+            token_type: "Bearer",
+            expires_in: exp.as_secs().saturating_sub(now.as_secs()),
+            refresh_token: String::from(refresh.encode().expose()),
+        })
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use core::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len().saturating_mul(2));
+    for b in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+fn unhex16(text: &str) -> Option<[u8; 16]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 32 {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c.wrapping_sub(b'0')),
+        b'a'..=b'f' => Some(c.wrapping_sub(b'a').wrapping_add(10)),
+        _ => None,
+    };
+    let mut out = [0u8; 16];
+    for (byte, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let [hi, lo] = pair else { return None };
+        *byte = (nibble(*hi)? << 4) | nibble(*lo)?;
+    }
+    Some(out)
+}

@@ -1,0 +1,297 @@
+//! The framework-free request flows (`auth_core::web`) on `MemoryStore` with a moved clock:
+//! what every adapter inherits.
+#![cfg(feature = "std")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use auth_core::UnixTime;
+use auth_core::jwt::{Alg, AnyKey};
+use auth_core::memory::MemoryStore;
+use auth_core::session::SessionPolicy;
+use auth_core::web::{AccessClaims, RejectionKind, WebAuth, WebConfig};
+use pollster::block_on;
+
+const T0: u64 = 1_700_000_000;
+
+fn auth() -> (WebAuth<MemoryStore>, Arc<AtomicU64>) {
+    let clock = Arc::new(AtomicU64::new(T0));
+    let c = Arc::clone(&clock);
+    let store = MemoryStore::with_clock(move || UnixTime(c.load(Ordering::SeqCst)));
+    let key = AnyKey::new(Alg::Hs256, &[7; 32]).unwrap();
+    let config = WebConfig::new("demo")
+        .policy(
+            SessionPolicy::new()
+                .idle_timeout(100)
+                .absolute_timeout(1000),
+        )
+        .allow_origin("https://app.example");
+    (WebAuth::new(store, key, config), clock)
+}
+
+fn rng() -> impl rand_core::CryptoRng {
+    rand_core::UnwrapErr(getrandom::SysRng)
+}
+
+fn cookie_header(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+#[test]
+fn login_sets_a_secure_host_cookie_that_finds_the_session() {
+    let (auth, _) = auth();
+    let login = block_on(auth.login("ada", vec![], None, UnixTime(T0), &mut rng())).unwrap();
+    let attrs: Vec<&str> = login.set_cookie.split("; ").skip(1).collect();
+    assert_eq!(
+        attrs,
+        [
+            "Max-Age=100",
+            "Path=/",
+            "Secure",
+            "HttpOnly",
+            "SameSite=Lax"
+        ]
+    );
+    assert!(login.set_cookie.starts_with("__Host-id="));
+    let header = cookie_header(&login.set_cookie);
+    let session = block_on(auth.session([header.as_bytes()], UnixTime(T0)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.user(), "ada");
+    assert!(session.renewal_cookie().is_none(), "nothing to renew yet");
+}
+
+#[test]
+fn a_renewed_session_gets_a_new_max_age_and_an_idle_one_ends() {
+    let (auth, clock) = auth();
+    let login = block_on(auth.login("ada", vec![], None, UnixTime(T0), &mut rng())).unwrap();
+    let header = cookie_header(&login.set_cookie);
+    clock.store(T0 + 60, Ordering::SeqCst);
+    let session = block_on(auth.session([header.as_bytes()], UnixTime(T0 + 60)))
+        .unwrap()
+        .unwrap();
+    let renewal = session
+        .renewal_cookie()
+        .expect("renewed after half the idle window");
+    assert!(renewal.contains("Max-Age=100"), "{renewal}");
+    assert_eq!(cookie_header(renewal), header, "same id");
+    clock.store(T0 + 161, Ordering::SeqCst);
+    assert!(
+        block_on(auth.session([header.as_bytes()], UnixTime(T0 + 161)))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn login_replaces_the_previous_session_and_logout_ends_it() {
+    let (auth, _) = auth();
+    let now = UnixTime(T0);
+    let first = block_on(auth.login("ada", vec![], None, now, &mut rng())).unwrap();
+    let first_header = cookie_header(&first.set_cookie);
+    let first_session = block_on(auth.session([first_header.as_bytes()], now))
+        .unwrap()
+        .unwrap();
+    let second =
+        block_on(auth.login("ada", vec![], Some(first_session.key()), now, &mut rng())).unwrap();
+    assert_ne!(first.cookie_value(), second.cookie_value(), "a new id");
+    assert!(
+        block_on(auth.session([first_header.as_bytes()], now))
+            .unwrap()
+            .is_none(),
+        "the old id is gone (fixation)"
+    );
+    let second_header = cookie_header(&second.set_cookie);
+    let session = block_on(auth.session([second_header.as_bytes()], now))
+        .unwrap()
+        .unwrap();
+    let removal = block_on(auth.logout(&session)).unwrap();
+    assert!(removal.starts_with("__Host-id=; Max-Age=0"), "{removal}");
+    assert!(
+        block_on(auth.session([second_header.as_bytes()], now))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn a_duplicated_or_non_text_cookie_is_a_bad_request_and_garbage_is_no_session() {
+    let (auth, _) = auth();
+    let now = UnixTime(T0);
+    let err = block_on(auth.session([b"__Host-id=a; __Host-id=b".as_slice()], now)).unwrap_err();
+    assert_eq!((err.status(), err.code()), (400, "duplicate_cookie"));
+    let err = block_on(auth.session([b"__Host-id=\xff".as_slice()], now)).unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert!(
+        block_on(auth.session([b"__Host-id=forged".as_slice()], now))
+            .unwrap()
+            .is_none()
+    );
+    assert!(block_on(auth.session([], now)).unwrap().is_none());
+}
+
+#[test]
+fn cross_site_unsafe_requests_are_refused() {
+    let (auth, _) = auth();
+    let host = Some(b"127.0.0.1:3000".as_slice());
+    let check = |method, site: Option<&str>, origin: Option<&[u8]>| {
+        auth.check_same_site(method, site.map(str::as_bytes), origin, host)
+            .map_err(|e| e.code())
+    };
+    assert_eq!(
+        check("GET", Some("cross-site"), Some(b"https://evil.example")),
+        Ok(())
+    );
+    assert_eq!(check("POST", None, None), Ok(()), "non-browser clients");
+    assert_eq!(
+        check("POST", Some("same-origin"), Some(b"http://127.0.0.1:3000")),
+        Ok(())
+    );
+    assert_eq!(check("POST", None, Some(b"HTTP://127.0.0.1:3000")), Ok(()));
+    assert_eq!(
+        check("POST", None, Some(b"https://app.example")),
+        Ok(()),
+        "configured"
+    );
+    let refused = Err("cross_site_request");
+    assert_eq!(check("POST", Some("cross-site"), None), refused);
+    assert_eq!(
+        check("DELETE", None, Some(b"https://evil.example")),
+        refused
+    );
+    assert_eq!(
+        check("POST", None, Some(b"http://127.0.0.1:3001")),
+        refused,
+        "other port"
+    );
+    assert_eq!(check("PUT", None, Some(b"null")), refused);
+    assert_eq!(check("PATCH", None, Some(b"\xff")), refused);
+    assert_eq!(
+        auth.check_same_site("POST", None, Some(b"http://127.0.0.1:3000"), None)
+            .map_err(|e| e.status()),
+        Err(403),
+        "no Host to compare with"
+    );
+}
+
+#[test]
+fn bearer_refusals_follow_rfc_6750() {
+    let (auth, _) = auth();
+    let now = UnixTime(T0);
+    let run = |headers: &[&[u8]]| {
+        block_on(auth.bearer::<AccessClaims>(headers.iter().copied(), now)).unwrap_err()
+    };
+    let challenge = |e: &auth_core::web::Rejection| {
+        e.headers()
+            .find(|(n, _)| *n == "www-authenticate")
+            .map(|(_, v)| v.to_owned())
+    };
+    let none = run(&[]);
+    assert_eq!(none.status(), 401);
+    assert_eq!(challenge(&none).unwrap(), r#"Bearer realm="demo""#);
+    let basic = run(&[b"Basic dXNlcjpwYXNz"]);
+    assert_eq!(challenge(&basic).unwrap(), r#"Bearer realm="demo""#);
+    let two = run(&[b"Bearer a.b.c", b"Bearer a.b.c"]);
+    assert_eq!((two.status(), two.code()), (400, "invalid_request"));
+    assert!(
+        challenge(&two)
+            .unwrap()
+            .contains(r#"error="invalid_request""#)
+    );
+    let malformed = run(&[b"Bearer "]);
+    assert_eq!(malformed.status(), 400);
+    let bad = run(&[b"Bearer a.b.c"]);
+    assert_eq!(bad.status(), 401);
+    assert!(
+        challenge(&bad)
+            .unwrap()
+            .contains(r#"error="invalid_token""#)
+    );
+    assert_eq!(bad.body(), r#"{"error":"malformed"}"#);
+}
+
+#[test]
+fn token_pairs_refresh_once_reuse_revokes_and_revocation_ends_both() {
+    let (auth, clock) = auth();
+    let now = UnixTime(T0);
+    let pair = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    assert_eq!((pair.token_type, pair.expires_in), ("Bearer", 300));
+    let header = format!("Bearer {}", pair.access_token);
+    let verified = block_on(auth.bearer::<AccessClaims>([header.as_bytes()], now)).unwrap();
+    assert_eq!(verified.claims().sub, "ada");
+
+    // Refresh once: a new pair; the old refresh token is spent.
+    let next = block_on(auth.refresh_tokens(&pair.refresh_token, now, &mut rng())).unwrap();
+    assert_ne!(next.refresh_token, pair.refresh_token);
+    // Reuse of the spent token: refused, and the family (with `next`) is revoked.
+    let err = block_on(auth.refresh_tokens(&pair.refresh_token, now, &mut rng())).unwrap_err();
+    assert_eq!((err.status(), err.code()), (401, "refresh_token_reused"));
+    let err = block_on(auth.refresh_tokens(&next.refresh_token, now, &mut rng())).unwrap_err();
+    assert_eq!(err.code(), "invalid_refresh_token");
+    let err = block_on(auth.refresh_tokens("not a token", now, &mut rng())).unwrap_err();
+    assert_eq!(err.code(), "invalid_refresh_token");
+
+    // Revoking an access token refuses it and ends its login's refresh tokens.
+    let pair = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    let header = format!("Bearer {}", pair.access_token);
+    let verified = block_on(auth.bearer::<AccessClaims>([header.as_bytes()], now)).unwrap();
+    block_on(auth.revoke(&verified)).unwrap();
+    let err = block_on(auth.bearer::<AccessClaims>([header.as_bytes()], now)).unwrap_err();
+    assert!(matches!(
+        err.kind(),
+        RejectionKind::InvalidToken(auth_core::error::TokenError::Revoked)
+    ));
+    let err = block_on(auth.refresh_tokens(&pair.refresh_token, now, &mut rng())).unwrap_err();
+    assert_eq!(err.code(), "invalid_refresh_token");
+
+    // An expired access token is refused.
+    let pair = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    let header = format!("Bearer {}", pair.access_token);
+    clock.store(T0 + 400, Ordering::SeqCst);
+    let err =
+        block_on(auth.bearer::<AccessClaims>([header.as_bytes()], UnixTime(T0 + 400))).unwrap_err();
+    assert_eq!(err.code(), "expired");
+}
+
+#[test]
+fn logout_everywhere_ends_every_session_and_refresh_family_of_the_user() {
+    let (auth, _) = auth();
+    let now = UnixTime(T0);
+    let a = block_on(auth.login("ada", vec![], None, now, &mut rng())).unwrap();
+    let b = block_on(auth.login("ada", vec![], None, now, &mut rng())).unwrap();
+    let other = block_on(auth.login("bob", vec![], None, now, &mut rng())).unwrap();
+    let pair = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    let (ha, hb, ho) = (
+        cookie_header(&a.set_cookie),
+        cookie_header(&b.set_cookie),
+        cookie_header(&other.set_cookie),
+    );
+    let session = block_on(auth.session([ha.as_bytes()], now))
+        .unwrap()
+        .unwrap();
+    block_on(auth.logout_everywhere(&session)).unwrap();
+    for h in [&ha, &hb] {
+        assert!(
+            block_on(auth.session([h.as_bytes()], now))
+                .unwrap()
+                .is_none()
+        );
+    }
+    assert!(
+        block_on(auth.session([ho.as_bytes()], now))
+            .unwrap()
+            .is_some()
+    );
+    assert!(block_on(auth.refresh_tokens(&pair.refresh_token, now, &mut rng())).is_err());
+}
+
+#[test]
+fn a_store_failure_is_a_503_with_retry_after() {
+    let rejection = auth_core::web::Rejection::from(auth_core::error::StoreError::Timeout);
+    assert_eq!(rejection.status(), 503);
+    let headers: Vec<_> = rejection.headers().collect();
+    assert!(headers.contains(&("retry-after", "1")));
+    assert!(headers.contains(&("cache-control", "no-store")));
+    assert_eq!(rejection.body(), r#"{"error":"store_timeout"}"#);
+}
