@@ -57,6 +57,15 @@ pub const DEFAULT_COOKIE_NAME: &str = "__Host-id";
 /// Seconds a client is asked to wait (`Retry-After`) when a store is unavailable.
 pub const RETRY_AFTER_SECS: u64 = 1;
 
+/// The operating system's CSPRNG, for callers that have one (`getrandom` feature): what the
+/// adapters hand to [`WebAuth::login`] and the token flows. `Send`, so the futures that hold
+/// it can move between threads.
+#[cfg(feature = "getrandom")]
+#[must_use]
+pub fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
+    rand_core::UnwrapErr(getrandom::SysRng)
+}
+
 /// What a service decides once: names, lifetimes, trusted origins.
 #[derive(Clone)]
 pub struct WebConfig {
@@ -200,6 +209,16 @@ pub struct TokenPair {
     pub expires_in: u64,
     /// The single-use refresh token (43 base64url characters).
     pub refresh_token: String,
+}
+
+impl TokenPair {
+    /// The JSON body of a token response. Send it with `Cache-Control: no-store`
+    /// (RFC 6749 §5.1).
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        // Strings of base64url and digits: serializing cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 impl fmt::Debug for TokenPair {
@@ -398,6 +417,13 @@ impl core::error::Error for Rejection {
     }
 }
 
+impl From<RejectionKind> for Rejection {
+    /// A refusal without a bearer challenge (use [`WebAuth::reject`] for token refusals).
+    fn from(kind: RejectionKind) -> Self {
+        Self::new(kind)
+    }
+}
+
 impl From<StoreError> for Rejection {
     fn from(e: StoreError) -> Self {
         match e {
@@ -431,8 +457,10 @@ impl<S> WebAuth<S> {
         &self.config
     }
 
-    /// The bearer challenge for a refusal of `kind`, or none when it is not about a token.
-    fn bearer_rejection(&self, kind: RejectionKind) -> Rejection {
+    /// A refusal of `kind`, with the `WWW-Authenticate: Bearer` challenge of this service's
+    /// realm when it is about a bearer token.
+    #[must_use]
+    pub fn reject(&self, kind: RejectionKind) -> Rejection {
         let challenge = BearerChallenge::new(&self.config.realm);
         let challenge = match &kind {
             RejectionKind::MissingToken => Some(challenge),
@@ -459,7 +487,7 @@ impl<S> WebAuth<S> {
     /// The refusal for a token that lacks a scope the resource needs (403).
     #[must_use]
     pub fn insufficient_scope(&self) -> Rejection {
-        self.bearer_rejection(RejectionKind::InsufficientScope)
+        self.reject(RejectionKind::InsufficientScope)
     }
 
     /// A `Set-Cookie` value that removes the session cookie.
@@ -653,30 +681,30 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
     ) -> Result<Verified<C>, Rejection> {
         let mut values = authorization.into_iter();
         let value = match (values.next(), values.next()) {
-            (None, _) => return Err(self.bearer_rejection(RejectionKind::MissingToken)),
+            (None, _) => return Err(self.reject(RejectionKind::MissingToken)),
             (Some(value), None) => value,
             (Some(_), Some(_)) => {
-                return Err(self.bearer_rejection(RejectionKind::BadRequest("invalid_request")));
+                return Err(self.reject(RejectionKind::BadRequest("invalid_request")));
             }
         };
         let token = match core::str::from_utf8(value).map(bearer_token) {
             Ok(Ok(token)) => token,
             // Another scheme (Basic, …): no bearer token was sent.
             Ok(Err(HeaderError::NotBearer)) => {
-                return Err(self.bearer_rejection(RejectionKind::MissingToken));
+                return Err(self.reject(RejectionKind::MissingToken));
             }
-            _ => return Err(self.bearer_rejection(RejectionKind::BadRequest("invalid_request"))),
+            _ => return Err(self.reject(RejectionKind::BadRequest("invalid_request"))),
         };
         let required = ["sub", "jti"];
         let rules = Validation::new()
             .issuer(&self.config.issuer)
             .require(&required);
         let verified = jwt::verify::<C, _>(token, &self.key, &rules, now)
-            .map_err(|e| self.bearer_rejection(RejectionKind::InvalidToken(e)))?;
+            .map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
         // Only after the MAC and every claim passed: the revocation list.
         let jti = verified.registered().jti().unwrap_or_default();
         if self.store.is_revoked(jti).await? {
-            return Err(self.bearer_rejection(RejectionKind::InvalidToken(TokenError::Revoked)));
+            return Err(self.reject(RejectionKind::InvalidToken(TokenError::Revoked)));
         }
         Ok(verified)
     }
@@ -772,7 +800,7 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
         let access_token = self
             .key
             .sign(&claims)
-            .map_err(|e| self.bearer_rejection(RejectionKind::InvalidToken(e)))?;
+            .map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
         Ok(TokenPair {
             access_token,
             token_type: "Bearer",
