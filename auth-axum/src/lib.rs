@@ -39,17 +39,45 @@ where
 /// A refusal, answered as the core says: status, `WWW-Authenticate`/`Retry-After`/
 /// `Cache-Control` headers and a `{"error":"<code>"}` body. Details go to `tracing` only.
 #[derive(Debug)]
-pub struct AuthRejection(pub Rejection);
+pub struct AuthRejection(Refusal);
+
+#[derive(Debug)]
+enum Refusal {
+    Core(Rejection),
+    /// A setup error: a session extractor on a route without [`session_cookies`].
+    SessionLayerMissing,
+}
+
+impl AuthRejection {
+    /// The core's refusal; `None` for the setup error of a missing [`session_cookies`] layer.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        match &self.0 {
+            Refusal::Core(r) => Some(r),
+            Refusal::SessionLayerMissing => None,
+        }
+    }
+}
 
 impl From<Rejection> for AuthRejection {
     fn from(r: Rejection) -> Self {
-        Self(r)
+        Self(Refusal::Core(r))
     }
 }
 
 impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
-        let r = self.0;
+        let r = match self.0 {
+            Refusal::Core(r) => r,
+            Refusal::SessionLayerMissing => {
+                tracing::error!("the session_cookies middleware is not installed on this route");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    [(CONTENT_TYPE, "application/json")],
+                    r#"{"error":"session_layer_missing"}"#,
+                )
+                    .into_response();
+            }
+        };
         if r.is_unavailable() {
             tracing::warn!(code = r.code(), error = ?r.kind(), "auth store unavailable");
         } else {
@@ -107,16 +135,12 @@ pub async fn session_cookies(mut request: Request, next: Next) -> Response {
     response
 }
 
-fn staged(parts: &Parts) -> Result<Staged, Response> {
-    parts.extensions.get::<Staged>().cloned().ok_or_else(|| {
-        tracing::error!("the session_cookies middleware is not installed on this route");
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            [(CONTENT_TYPE, "application/json")],
-            r#"{"error":"session_layer_missing"}"#,
-        )
-            .into_response()
-    })
+fn staged(parts: &Parts) -> Result<Staged, AuthRejection> {
+    parts
+        .extensions
+        .get::<Staged>()
+        .cloned()
+        .ok_or(AuthRejection(Refusal::SessionLayerMissing))
 }
 
 fn header<'a>(parts: &'a Parts, name: &HeaderName) -> Option<&'a [u8]> {
@@ -127,7 +151,7 @@ fn header<'a>(parts: &'a Parts, name: &HeaderName) -> Option<&'a [u8]> {
 async fn load<St: AuthState>(
     parts: &Parts,
     state: &St,
-) -> Result<(Option<web::Session>, Staged), Response> {
+) -> Result<(Option<web::Session>, Staged), AuthRejection> {
     let auth = state.web_auth();
     let staged = staged(parts)?;
     let sec_fetch_site = HeaderName::from_static("sec-fetch-site");
@@ -136,17 +160,13 @@ async fn load<St: AuthState>(
         header(parts, &sec_fetch_site),
         header(parts, &ORIGIN),
         header(parts, &HOST),
-    )
-    .map_err(|r| AuthRejection(r).into_response())?;
+    )?;
     let cookies = parts
         .headers
         .get_all(COOKIE)
         .iter()
         .map(HeaderValue::as_bytes);
-    let session = auth
-        .session(cookies, UnixTime::now())
-        .await
-        .map_err(|r| AuthRejection(r).into_response())?;
+    let session = auth.session(cookies, UnixTime::now()).await?;
     if let Some(cookie) = session.as_ref().and_then(web::Session::renewal_cookie) {
         staged.push(cookie.to_owned());
     }
@@ -166,22 +186,23 @@ impl std::ops::Deref for Session {
 }
 
 impl<St: AuthState> FromRequestParts<St> for Session {
-    type Rejection = Response;
+    type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
         match load(parts, state).await? {
             (Some(session), _) => Ok(Self(session)),
-            (None, _) => {
-                Err(AuthRejection(Rejection::from(RejectionKind::NoSession)).into_response())
-            }
+            (None, _) => Err(Rejection::from(RejectionKind::NoSession).into()),
         }
     }
 }
 
 impl<St: AuthState> OptionalFromRequestParts<St> for Session {
-    type Rejection = Response;
+    type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Option<Self>, Response> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &St,
+    ) -> Result<Option<Self>, AuthRejection> {
         Ok(load(parts, state).await?.0.map(Self))
     }
 }
@@ -260,9 +281,9 @@ impl<St: AuthState> Sessions<St> {
 }
 
 impl<St: AuthState> FromRequestParts<St> for Sessions<St> {
-    type Rejection = Response;
+    type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
         let (current, staged) = load(parts, state).await?;
         Ok(Self {
             state: state.clone(),
