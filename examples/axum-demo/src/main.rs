@@ -1,0 +1,152 @@
+//! The demo service on axum 0.8. Routes and behaviour are the same in every demo (see the
+//! workspace README); only the framework glue differs.
+#![allow(clippy::print_stderr)]
+
+use std::sync::Arc;
+
+use auth_axum::{AuthRejection, AuthState, Bearer, Session, Sessions, TokenResponse};
+use auth_core::web::{AccessClaims, WebAuth};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+use demo_common::{DemoStore, Settings, Users};
+
+#[derive(Clone)]
+struct App {
+    auth: Arc<WebAuth<DemoStore>>,
+    users: Arc<Users>,
+}
+
+impl AuthState for App {
+    type Store = DemoStore;
+    fn web_auth(&self) -> &WebAuth<DemoStore> {
+        &self.auth
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> Option<&[u8]> {
+    headers.get(CONTENT_TYPE).map(|v| v.as_bytes())
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [(CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn see_other() -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, "/")]).into_response()
+}
+
+async fn index(session: Option<Session>) -> Html<String> {
+    Html(demo_common::page(session.as_ref().map(|s| s.user()), None))
+}
+
+async fn login(
+    State(app): State<App>,
+    mut sessions: Sessions<App>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AuthRejection> {
+    let credentials = demo_common::login_form(content_type(&headers), &body)?;
+    let Some(user) = app.users.check_async(credentials).await else {
+        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED));
+        return Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response());
+    };
+    sessions.login(&user).await?;
+    Ok(see_other())
+}
+
+async fn logout(mut sessions: Sessions<App>) -> Result<Response, AuthRejection> {
+    sessions.logout().await?;
+    Ok(see_other())
+}
+
+async fn me(session: Session) -> Response {
+    json(
+        StatusCode::OK,
+        demo_common::me_json(session.user(), "session"),
+    )
+}
+
+async fn logout_all(mut sessions: Sessions<App>) -> Result<StatusCode, AuthRejection> {
+    sessions.logout_everywhere().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn token(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<TokenResponse, AuthRejection> {
+    let credentials = demo_common::token_request(content_type(&headers), &body)?;
+    let user = app
+        .users
+        .check_async(credentials)
+        .await
+        .ok_or_else(demo_common::bad_credentials)?;
+    auth_axum::issue_tokens(&app, &user).await
+}
+
+async fn refresh(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<TokenResponse, AuthRejection> {
+    let refresh_token = demo_common::refresh_request(content_type(&headers), &body)?;
+    auth_axum::refresh_tokens(&app, &refresh_token).await
+}
+
+async fn revoke(
+    State(app): State<App>,
+    Bearer(token): Bearer<AccessClaims>,
+) -> Result<StatusCode, AuthRejection> {
+    app.auth.revoke(&token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn token_me(Bearer(token): Bearer<AccessClaims>) -> Response {
+    json(
+        StatusCode::OK,
+        demo_common::me_json(&token.claims().sub, "jwt"),
+    )
+}
+
+async fn not_found() -> Response {
+    json(StatusCode::NOT_FOUND, r#"{"error":"not_found"}"#.to_owned())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let settings = Settings::from_env()?;
+    let app = App {
+        auth: Arc::new(settings.web_auth("axum-demo")?),
+        users: Arc::new(Users::demo()?),
+    };
+    let router = Router::new()
+        .route("/", get(index))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/api/me", get(me))
+        .route("/api/logout-all", post(logout_all))
+        .route("/api/token", post(token))
+        .route("/api/token/refresh", post(refresh))
+        .route("/api/token/revoke", post(revoke))
+        .route("/api/token/me", get(token_me))
+        .fallback(not_found)
+        .layer(middleware::from_fn(auth_axum::session_cookies))
+        .with_state(app);
+    let listener = tokio::net::TcpListener::bind(settings.addr).await?;
+    settings.print_banner("axum");
+    axum::serve(listener, router).await?;
+    Ok(())
+}

@@ -1,0 +1,444 @@
+//! What the three demo services share, so that they differ only in framework glue: settings
+//! (`--addr`/`PORT`, `REDIS_URL`, `AUTH_JWT_KEY`, `AUTH_IDLE_SECS`), the store (memory or
+//! Redis), the demo users and their Argon2id password check, the HTML page, and the request
+//! bodies of the login form and the token endpoints.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use argon2::Argon2;
+use auth_core::error::StoreError;
+use auth_core::jwt::{Alg, AnyKey};
+use auth_core::memory::MemoryStore;
+use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
+use auth_core::session::{SessionPolicy, SessionTimes};
+use auth_core::session_id::StorageKey;
+use auth_core::store::{
+    Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
+};
+use auth_core::web::{Rejection, RejectionKind, WebAuth, WebConfig, os_rng};
+use auth_core::{UnixTime, ct};
+use auth_redis::{RedisConfig, RedisStore};
+use serde::Deserialize;
+
+/// The demo users and their passwords, printed at start (they are demo credentials).
+pub const DEMO_USERS: [(&str, &str); 2] = [("ada", "lovelace-1815"), ("grace", "hopper-1906")];
+
+/// How a demo was started.
+#[derive(Debug)]
+pub struct Settings {
+    /// Where to listen (default `127.0.0.1:3000`).
+    pub addr: SocketAddr,
+    /// `REDIS_URL`, if set: sessions and tokens live in Redis.
+    pub redis_url: Option<String>,
+    /// The JWT signing key.
+    pub key: AnyKey,
+    /// Whether the key was generated at start (tokens die with the process).
+    pub generated_key: bool,
+    /// Idle timeout of sessions in seconds (`AUTH_IDLE_SECS`, default 30 minutes).
+    pub idle_secs: Option<u64>,
+}
+
+impl Settings {
+    /// Reads `--addr <ip:port>` (or `PORT`), `REDIS_URL`, `AUTH_JWT_KEY` (base64url, at least
+    /// 32 bytes; generated when absent) and `AUTH_IDLE_SECS`.
+    ///
+    /// # Errors
+    /// A message for a bad address, key or number.
+    pub fn from_env() -> Result<Self, String> {
+        let mut args = std::env::args().skip(1);
+        let mut addr = None;
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--addr" => addr = args.next(),
+                other => return Err(format!("unknown argument {other:?} (use --addr ip:port)")),
+            }
+        }
+        let addr: SocketAddr = match (addr, std::env::var("PORT").ok()) {
+            (Some(a), _) => a.parse().map_err(|_| format!("bad --addr {a:?}"))?,
+            (None, Some(p)) => {
+                let port: u16 = p.parse().map_err(|_| format!("bad PORT {p:?}"))?;
+                SocketAddr::from(([127, 0, 0, 1], port))
+            }
+            (None, None) => SocketAddr::from(([127, 0, 0, 1], 3000)),
+        };
+        let (key, generated_key) = match std::env::var("AUTH_JWT_KEY") {
+            Ok(text) => (
+                AnyKey::from_base64url(Alg::Hs256, text.trim())
+                    .map_err(|e| format!("bad AUTH_JWT_KEY: {e}"))?,
+                false,
+            ),
+            Err(_) => {
+                let mut bytes = [0u8; 32];
+                rand_fill(&mut bytes);
+                let key = AnyKey::new(Alg::Hs256, &bytes).map_err(|e| e.to_string())?;
+                (key, true)
+            }
+        };
+        let idle_secs = match std::env::var("AUTH_IDLE_SECS") {
+            Ok(v) => Some(v.parse().map_err(|_| format!("bad AUTH_IDLE_SECS {v:?}"))?),
+            Err(_) => None,
+        };
+        Ok(Self {
+            addr,
+            redis_url: std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()),
+            key,
+            generated_key,
+            idle_secs,
+        })
+    }
+
+    /// The flows over the chosen store. Must run inside a Tokio runtime (the Redis client).
+    ///
+    /// # Errors
+    /// A message when the Redis URL cannot be used.
+    pub fn web_auth(&self, issuer: &str) -> Result<WebAuth<DemoStore>, String> {
+        let store = match &self.redis_url {
+            Some(url) => DemoStore::Redis(
+                RedisStore::open(
+                    url,
+                    RedisConfig::new()
+                        .prefix(issuer)
+                        .map_err(|e| e.to_string())?,
+                )
+                .map_err(|e| format!("REDIS_URL: {e}"))?,
+            ),
+            None => DemoStore::Memory(MemoryStore::new()),
+        };
+        let mut policy = SessionPolicy::new();
+        if let Some(idle) = self.idle_secs {
+            policy = policy.idle_timeout(idle);
+        }
+        let config = WebConfig::new(issuer).policy(policy);
+        Ok(WebAuth::new(store, self.key.clone(), config))
+    }
+
+    /// Prints where the demo listens, its store, its users, and a warning for a generated key.
+    pub fn print_banner(&self, framework: &str) {
+        println!("{framework} demo listening on http://{}", self.addr);
+        match &self.redis_url {
+            Some(_) => println!("store: Redis (REDIS_URL)"),
+            None => println!("store: in memory (set REDIS_URL to use Redis)"),
+        }
+        for (user, password) in DEMO_USERS {
+            println!("demo user: {user} / {password}");
+        }
+        if self.generated_key {
+            eprintln!(
+                "warning: AUTH_JWT_KEY is not set; a random signing key was generated, so tokens \
+                 stop working when this process ends"
+            );
+        }
+    }
+}
+
+fn rand_fill(bytes: &mut [u8]) {
+    rand_core::Rng::fill_bytes(&mut os_rng(), bytes);
+}
+
+/// The demo users, with Argon2id hashes of their passwords made at start.
+pub struct Users {
+    argon2: Argon2<'static>,
+    users: Vec<(String, [u8; 16], [u8; 32])>,
+    /// Hashed for unknown users too, so that a name's existence does not show in the timing.
+    dummy: ([u8; 16], [u8; 32]),
+}
+
+impl std::fmt::Debug for Users {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Users")
+            .field("count", &self.users.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Longest user name and password accepted (bounds the hashing work a request can ask for).
+const MAX_NAME: usize = 64;
+const MAX_PASSWORD: usize = 1024;
+
+impl Users {
+    /// The [`DEMO_USERS`], hashed with Argon2id (RFC 9106 defaults of the `argon2` crate:
+    /// 19 MiB, 2 passes), each with its own random salt.
+    ///
+    /// # Errors
+    /// A message if hashing fails.
+    pub fn demo() -> Result<Self, String> {
+        let argon2 = Argon2::default();
+        let hash = |password: &str| -> Result<([u8; 16], [u8; 32]), String> {
+            let mut salt = [0u8; 16];
+            rand_fill(&mut salt);
+            let mut out = [0u8; 32];
+            argon2
+                .hash_password_into(password.as_bytes(), &salt, &mut out)
+                .map_err(|e| e.to_string())?;
+            Ok((salt, out))
+        };
+        let mut users = Vec::new();
+        for (name, password) in DEMO_USERS {
+            let (salt, out) = hash(password)?;
+            users.push((name.to_owned(), salt, out));
+        }
+        let dummy = hash("no such user")?;
+        Ok(Self {
+            argon2,
+            users,
+            dummy,
+        })
+    }
+
+    /// Whether `password` is `user`'s (constant-time comparison of the hashes).
+    #[must_use]
+    pub fn check(&self, user: &str, password: &str) -> bool {
+        let found = self.users.iter().find(|(name, _, _)| name == user);
+        let (salt, expected) = found.map_or(self.dummy, |(_, s, h)| (*s, *h));
+        let mut out = [0u8; 32];
+        let ok = self
+            .argon2
+            .hash_password_into(password.as_bytes(), &salt, &mut out)
+            .is_ok();
+        ok && ct::eq(&out, &expected) && found.is_some()
+    }
+
+    /// [`check`](Self::check) on Tokio's blocking pool (Argon2 takes tens of milliseconds of
+    /// CPU, which must not stall the async workers).
+    pub async fn check_async(self: &Arc<Self>, credentials: Credentials) -> Option<String> {
+        let users = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            users
+                .check(&credentials.username, &credentials.password)
+                .then_some(credentials.username)
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+}
+
+/// A user name and password from a login form or a token request.
+#[derive(Deserialize)]
+pub struct Credentials {
+    /// The user name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credentials {
+    fn bounded(self) -> Result<Self, Rejection> {
+        if self.username.len() > MAX_NAME || self.password.len() > MAX_PASSWORD {
+            return Err(bad("credentials_too_long"));
+        }
+        Ok(self)
+    }
+}
+
+fn bad(code: &'static str) -> Rejection {
+    Rejection::from(RejectionKind::BadRequest(code))
+}
+
+fn media_type(content_type: Option<&[u8]>) -> Option<String> {
+    let text = std::str::from_utf8(content_type?).ok()?;
+    Some(text.split(';').next()?.trim().to_ascii_lowercase())
+}
+
+/// The credentials of a login form (`application/x-www-form-urlencoded`).
+///
+/// # Errors
+/// 400 for another content type, missing fields, or over-long values.
+pub fn login_form(content_type: Option<&[u8]>, body: &[u8]) -> Result<Credentials, Rejection> {
+    if media_type(content_type).as_deref() != Some("application/x-www-form-urlencoded") {
+        return Err(bad("unsupported_content_type"));
+    }
+    let (mut username, mut password) = (None, None);
+    for (k, v) in form_urlencoded::parse(body) {
+        match &*k {
+            "username" if username.is_none() => username = Some(v.into_owned()),
+            "password" if password.is_none() => password = Some(v.into_owned()),
+            "username" | "password" => return Err(bad("invalid_body")),
+            _ => {}
+        }
+    }
+    match (username, password) {
+        (Some(username), Some(password)) => Credentials { username, password }.bounded(),
+        _ => Err(bad("invalid_body")),
+    }
+}
+
+fn json<T: serde::de::DeserializeOwned>(
+    content_type: Option<&[u8]>,
+    body: &[u8],
+) -> Result<T, Rejection> {
+    if media_type(content_type).as_deref() != Some("application/json") {
+        return Err(bad("unsupported_content_type"));
+    }
+    serde_json::from_slice(body).map_err(|_| bad("invalid_body"))
+}
+
+/// The credentials of `POST /api/token` (`{"username","password"}`).
+///
+/// # Errors
+/// 400 for another content type, malformed JSON, or over-long values.
+pub fn token_request(content_type: Option<&[u8]>, body: &[u8]) -> Result<Credentials, Rejection> {
+    json::<Credentials>(content_type, body)?.bounded()
+}
+
+/// The refresh token of `POST /api/token/refresh` (`{"refresh_token"}`).
+///
+/// # Errors
+/// 400 for another content type or malformed JSON.
+pub fn refresh_request(content_type: Option<&[u8]>, body: &[u8]) -> Result<String, Rejection> {
+    #[derive(Deserialize)]
+    struct Body {
+        refresh_token: String,
+    }
+    Ok(json::<Body>(content_type, body)?.refresh_token)
+}
+
+/// The refusal of bad credentials (401).
+#[must_use]
+pub fn bad_credentials() -> Rejection {
+    Rejection::from(RejectionKind::BadCredentials)
+}
+
+/// `{"user":…,"via":…}`.
+#[must_use]
+pub fn me_json(user: &str, via: &str) -> String {
+    serde_json::json!({ "user": user, "via": via }).to_string()
+}
+
+/// The one HTML page: a login form when anonymous, "signed in as NAME" and a logout button
+/// otherwise.
+#[must_use]
+pub fn page(user: Option<&str>, error: Option<&str>) -> String {
+    let body = match user {
+        Some(user) => format!(
+            "<p>signed in as <b id=\"user\">{}</b></p>\
+             <form method=\"post\" action=\"/logout\"><button id=\"logout\">log out</button></form>",
+            escape(user)
+        ),
+        None => {
+            let error = error.map_or(String::new(), |e| {
+                format!("<p id=\"error\" role=\"alert\">{}</p>", escape(e))
+            });
+            format!(
+                "{error}<form method=\"post\" action=\"/login\">\
+                 <label>user <input name=\"username\" id=\"username\" autocomplete=\"username\"></label> \
+                 <label>password <input name=\"password\" id=\"password\" type=\"password\" \
+                 autocomplete=\"current-password\"></label> \
+                 <button id=\"login\">log in</button></form>"
+            )
+        }
+    };
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>auth demo</title>\
+         </head><body><h1>auth demo</h1>{body}</body></html>"
+    )
+}
+
+/// The page's text after a failed login.
+pub const LOGIN_FAILED: &str = "wrong user name or password";
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// The demo's store: in memory, or Redis when `REDIS_URL` is set.
+#[derive(Debug, Clone)]
+pub enum DemoStore {
+    /// One process.
+    Memory(MemoryStore),
+    /// Shared by several processes.
+    Redis(RedisStore),
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            DemoStore::Memory($s) => $call.await,
+            DemoStore::Redis($s) => $call.await,
+        }
+    };
+}
+
+impl SessionStore for DemoStore {
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &SessionRecord,
+        limit: SessionLimit,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.create(key, record, limit))
+    }
+    async fn load(&self, key: &StorageKey) -> Result<Option<Loaded>, StoreError> {
+        delegate!(self, s => s.load(key))
+    }
+    async fn renew(&self, key: &StorageKey, times: &SessionTimes) -> Result<(), StoreError> {
+        delegate!(self, s => s.renew(key, times))
+    }
+    async fn save(&self, key: &StorageKey, record: &SessionRecord) -> Result<u64, StoreError> {
+        delegate!(self, s => s.save(key, record))
+    }
+    async fn rotate(&self, old: &StorageKey, new: &StorageKey) -> Result<(), StoreError> {
+        delegate!(self, s => s.rotate(old, new))
+    }
+    async fn delete(&self, key: &StorageKey) -> Result<bool, StoreError> {
+        delegate!(self, s => s.delete(key))
+    }
+    async fn delete_user(&self, user: &str) -> Result<usize, StoreError> {
+        delegate!(self, s => s.delete_user(user))
+    }
+    async fn list_user(&self, user: &str) -> Result<Vec<SessionInfo>, StoreError> {
+        delegate!(self, s => s.list_user(user))
+    }
+    async fn delete_handle(&self, user: &str, handle: &SessionHandle) -> Result<bool, StoreError> {
+        delegate!(self, s => s.delete_handle(user, handle))
+    }
+    async fn bump_epoch(&self, user: &str) -> Result<u64, StoreError> {
+        delegate!(self, s => s.bump_epoch(user))
+    }
+}
+
+impl RefreshStore for DemoStore {
+    async fn issue(&self, key: &StorageKey, family: &RefreshFamily) -> Result<(), StoreError> {
+        delegate!(self, s => s.issue(key, family))
+    }
+    async fn refresh(&self, old: &StorageKey, new: &StorageKey) -> Result<Refreshed, StoreError> {
+        delegate!(self, s => s.refresh(old, new))
+    }
+    async fn revoke(&self, key: &StorageKey) -> Result<bool, StoreError> {
+        delegate!(self, s => s.revoke(key))
+    }
+    async fn revoke_family(&self, user: &str, family: &FamilyId) -> Result<bool, StoreError> {
+        delegate!(self, s => s.revoke_family(user, family))
+    }
+    async fn revoke_user(&self, user: &str) -> Result<usize, StoreError> {
+        delegate!(self, s => s.revoke_user(user))
+    }
+}
+
+impl RevocationList for DemoStore {
+    async fn revoke_jti(&self, jti: &str, exp: UnixTime) -> Result<(), StoreError> {
+        delegate!(self, s => s.revoke_jti(jti, exp))
+    }
+    async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        delegate!(self, s => s.is_revoked(jti))
+    }
+}
