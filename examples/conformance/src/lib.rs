@@ -1,1 +1,701 @@
-//! placeholder
+//! The black-box conformance suite every demo service must pass: it starts the demo's binary
+//! on a free loopback port and talks raw HTTP/1.1 to it, so that it sees exactly what a client
+//! sees (status, every header, body) and can send what well-behaved clients never would.
+//!
+//! Each demo has `tests/conformance.rs` with one line: `conformance::demo_tests!(env!(...));`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::missing_panics_doc,
+    missing_docs
+)]
+
+#[path = "../../../auth-redis/tests/support/mod.rs"]
+pub mod redis_server;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+pub use redis_server::RedisServer;
+
+/// The idle timeout the suite starts demos with, in seconds.
+pub const IDLE_SECS: u64 = 4;
+/// A fixed signing key (base64url of 32 bytes), so that tokens survive nothing but are stable.
+const JWT_KEY: &str = "c3VpdGUta2V5LXN1aXRlLWtleS1zdWl0ZS1rZXktMzI";
+
+/// A running demo, killed when dropped.
+#[derive(Debug)]
+pub struct Demo {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Demo {
+    /// Starts the demo binary `bin` on a free port, with Redis at `redis_url` if given.
+    pub fn start(bin: &str, redis_url: Option<&str>) -> Self {
+        let port = redis_server::free_port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut cmd = Command::new(bin);
+        cmd.args(["--addr", &addr.to_string()])
+            .env("AUTH_JWT_KEY", JWT_KEY)
+            .env("AUTH_IDLE_SECS", IDLE_SECS.to_string())
+            .env("RUST_LOG", "warn")
+            .env_remove("REDIS_URL")
+            .env_remove("PORT")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(url) = redis_url {
+            cmd.env("REDIS_URL", url);
+        }
+        let child = cmd.spawn().expect("the demo starts");
+        let demo = Self { child, addr };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "{bin} did not listen within 30 s"
+            );
+            sleep(Duration::from_millis(50));
+        }
+        demo
+    }
+
+    /// Sends a request and reads the whole response.
+    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr).into_bytes();
+        for (name, value) in headers {
+            raw.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        }
+        raw.extend_from_slice(
+            format!(
+                "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        raw.extend_from_slice(body);
+        self.send_raw(&raw)
+    }
+
+    /// Sends raw bytes as a request and reads the whole response.
+    pub fn send_raw(&self, raw: &[u8]) -> Reply {
+        let mut stream = TcpStream::connect(self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        // A server may answer and close before reading a huge request: that is fine.
+        let _ = stream.write_all(raw);
+        let mut out = Vec::new();
+        let _ = stream.read_to_end(&mut out);
+        Reply::parse(&out)
+    }
+
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send("GET", path, headers, b"")
+    }
+
+    /// A same-origin form or JSON POST, as a browser page of the service would send it.
+    pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let origin = format!("http://{}", self.addr);
+        let mut all = vec![("Origin", origin.as_str())];
+        all.extend_from_slice(headers);
+        self.send("POST", path, &all, body)
+    }
+
+    /// Logs `user` in through the form and returns the `Cookie` header that carries the
+    /// session.
+    pub fn login(&self, user: &str, password: &str, cookie: Option<&str>) -> String {
+        let body = format!("username={user}&password={password}");
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        if let Some(c) = cookie {
+            headers.push(("Cookie", c));
+        }
+        let r = self.post("/login", &headers, body.as_bytes());
+        assert_eq!(r.status, 303, "login of {user}: {}", r.text());
+        r.session_cookie().expect("login sets the session cookie")
+    }
+
+    pub fn me(&self, cookie: &str) -> Reply {
+        self.get("/api/me", &[("Cookie", cookie)])
+    }
+
+    /// Gets a token pair for `user`.
+    pub fn tokens(&self, user: &str, password: &str) -> serde_json::Value {
+        let body = serde_json::json!({"username": user, "password": password}).to_string();
+        let r = self.post(
+            "/api/token",
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A parsed response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    fn parse(raw: &[u8]) -> Self {
+        let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+            // The server closed without an answer (e.g. refused an oversized request).
+            return Self {
+                status: 0,
+                headers: Vec::new(),
+                body: Vec::new(),
+            };
+        };
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let mut body = raw[split + 4..].to_vec();
+        let chunked = headers
+            .iter()
+            .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+        if chunked {
+            body = dechunk(&body);
+        }
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
+    }
+
+    /// The `error` code of a JSON error body.
+    pub fn code(&self) -> String {
+        self.json()["error"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The `Set-Cookie` of the session cookie, if any.
+    pub fn set_cookie(&self) -> Option<&str> {
+        self.all("set-cookie")
+            .into_iter()
+            .find(|c| c.starts_with("__Host-id="))
+    }
+
+    /// `__Host-id=<value>` from a `Set-Cookie` that sets (not removes) the session cookie.
+    pub fn session_cookie(&self) -> Option<String> {
+        let pair = self.set_cookie()?.split(';').next()?;
+        (pair.len() > "__Host-id=".len()).then(|| pair.to_owned())
+    }
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = body.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&body[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            return out;
+        }
+        let start = end + 2;
+        out.extend_from_slice(&body[start..start + size]);
+        body = &body[start + size + 2..];
+    }
+}
+
+/// Every check, against one demo.
+pub fn run_all(demo: &Demo) {
+    anonymous_page_shows_the_login_form(demo);
+    login_sets_a_secure_host_cookie_and_redirects(demo);
+    bad_credentials_get_401_and_the_page_with_an_error(demo);
+    every_login_issues_a_new_id_even_over_a_planted_cookie(demo);
+    logout_ends_the_session_and_removes_the_cookie(demo);
+    logout_everywhere_ends_every_session_of_that_user_only(demo);
+    token_pairs_refresh_once_and_reuse_revokes_the_family(demo);
+    revoking_an_access_token_ends_it_and_its_refresh_family(demo);
+    bearer_refusals_follow_rfc_6750(demo);
+    cross_site_unsafe_requests_are_refused(demo);
+    malformed_requests_get_4xx_never_5xx(demo);
+    sessions_renew_while_used_and_end_when_idle(demo);
+}
+
+fn assert_json_error(r: &Reply, status: u16, code: &str) {
+    assert_eq!(r.status, status, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.code(), code);
+}
+
+pub fn anonymous_page_shows_the_login_form(demo: &Demo) {
+    let r = demo.get("/", &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert!(r.text().contains("action=\"/login\""), "{}", r.text());
+    assert!(!r.text().contains("signed in as"));
+    assert_json_error(&demo.get("/api/me", &[]), 401, "no_session");
+    assert_json_error(&demo.get("/no/such/route", &[]), 404, "not_found");
+}
+
+pub fn login_sets_a_secure_host_cookie_and_redirects(demo: &Demo) {
+    let body = b"username=ada&password=lovelace-1815";
+    let r = demo.post(
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        body,
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let set = r.set_cookie().expect("a session cookie");
+    let mut attrs: Vec<&str> = set.split("; ").skip(1).collect();
+    attrs.sort_unstable();
+    let max_age = format!("Max-Age={}", IDLE_SECS);
+    let mut expected = vec![
+        "HttpOnly",
+        max_age.as_str(),
+        "Path=/",
+        "SameSite=Lax",
+        "Secure",
+    ];
+    expected.sort_unstable();
+    assert_eq!(attrs, expected, "{set}");
+    assert!(!set.to_ascii_lowercase().contains("domain"));
+    let value = set
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("__Host-id=");
+    assert_eq!(value.len(), 43, "256 bits in base64url");
+    let cookie = r.session_cookie().unwrap();
+    let page = demo.get("/", &[("Cookie", &cookie)]);
+    assert!(
+        page.text().contains("signed in as <b id=\"user\">ada</b>"),
+        "{}",
+        page.text()
+    );
+    let me = demo.me(&cookie);
+    assert_eq!(me.status, 200);
+    assert_eq!(
+        me.json(),
+        serde_json::json!({"user": "ada", "via": "session"})
+    );
+}
+
+pub fn bad_credentials_get_401_and_the_page_with_an_error(demo: &Demo) {
+    for body in [
+        &b"username=ada&password=wrong"[..],
+        b"username=nobody&password=lovelace-1815",
+    ] {
+        let r = demo.post(
+            "/login",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body,
+        );
+        assert_eq!(r.status, 401);
+        assert!(r.header("content-type").unwrap().starts_with("text/html"));
+        assert!(r.text().contains("id=\"error\""), "{}", r.text());
+        assert!(
+            r.session_cookie().is_none(),
+            "no session for bad credentials"
+        );
+    }
+    let r = demo.post(
+        "/api/token",
+        &[("Content-Type", "application/json")],
+        br#"{"username":"ada","password":"wrong"}"#,
+    );
+    assert_json_error(&r, 401, "bad_credentials");
+}
+
+pub fn every_login_issues_a_new_id_even_over_a_planted_cookie(demo: &Demo) {
+    let planted = format!("__Host-id={}A", "P".repeat(42));
+    let cookie = demo.login("ada", "lovelace-1815", Some(&planted));
+    assert_ne!(cookie, planted, "the planted id is never adopted");
+    assert_eq!(demo.me(&planted).status, 401);
+    let again = demo.login("ada", "lovelace-1815", Some(&cookie));
+    assert_ne!(again, cookie, "a re-login gets a new id");
+    assert_eq!(demo.me(&cookie).status, 401, "the old id is gone");
+    assert_eq!(demo.me(&again).status, 200);
+}
+
+pub fn logout_ends_the_session_and_removes_the_cookie(demo: &Demo) {
+    let cookie = demo.login("ada", "lovelace-1815", None);
+    let r = demo.post("/logout", &[("Cookie", &cookie)], b"");
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/"));
+    let removal = r.set_cookie().expect("a removal cookie");
+    assert!(removal.starts_with("__Host-id=;"), "{removal}");
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    assert_json_error(&demo.me(&cookie), 401, "no_session");
+}
+
+pub fn logout_everywhere_ends_every_session_of_that_user_only(demo: &Demo) {
+    let a = demo.login("ada", "lovelace-1815", None);
+    let b = demo.login("ada", "lovelace-1815", None);
+    let g = demo.login("grace", "hopper-1906", None);
+    let r = demo.post("/api/logout-all", &[("Cookie", &a)], b"");
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(demo.me(&a).status, 401);
+    assert_eq!(
+        demo.me(&b).status,
+        401,
+        "the other browser is logged out too"
+    );
+    assert_eq!(demo.me(&g).status, 200, "another user is not");
+    assert_json_error(&demo.post("/api/logout-all", &[], b""), 401, "no_session");
+}
+
+fn bearer(token: &serde_json::Value) -> String {
+    format!("Bearer {}", token["access_token"].as_str().unwrap())
+}
+
+fn refresh(demo: &Demo, refresh_token: &str) -> Reply {
+    let body = serde_json::json!({ "refresh_token": refresh_token }).to_string();
+    demo.post(
+        "/api/token/refresh",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
+}
+
+pub fn token_pairs_refresh_once_and_reuse_revokes_the_family(demo: &Demo) {
+    let body = br#"{"username":"grace","password":"hopper-1906"}"#;
+    let r = demo.post("/api/token", &[("Content-Type", "application/json")], body);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let pair = r.json();
+    assert_eq!(pair["token_type"], "Bearer");
+    assert!(pair["expires_in"].as_u64().unwrap() > 0);
+    assert_eq!(pair["refresh_token"].as_str().unwrap().len(), 43);
+    let me = demo.get("/api/token/me", &[("Authorization", &bearer(&pair))]);
+    assert_eq!(me.status, 200);
+    assert_eq!(
+        me.json(),
+        serde_json::json!({"user": "grace", "via": "jwt"})
+    );
+
+    let first = pair["refresh_token"].as_str().unwrap();
+    let r = refresh(demo, first);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let next = r.json();
+    assert_ne!(next["refresh_token"], pair["refresh_token"]);
+    let me = demo.get("/api/token/me", &[("Authorization", &bearer(&next))]);
+    assert_eq!(me.status, 200);
+    // The spent token again: refused, and the whole family (with `next`) is revoked.
+    assert_json_error(&refresh(demo, first), 401, "refresh_token_reused");
+    let r = refresh(demo, next["refresh_token"].as_str().unwrap());
+    assert_json_error(&r, 401, "invalid_refresh_token");
+    assert_json_error(&refresh(demo, "garbage"), 401, "invalid_refresh_token");
+}
+
+pub fn revoking_an_access_token_ends_it_and_its_refresh_family(demo: &Demo) {
+    let pair = demo.tokens("ada", "lovelace-1815");
+    let auth = bearer(&pair);
+    let r = demo.post("/api/token/revoke", &[("Authorization", &auth)], b"");
+    assert_eq!(r.status, 204, "{}", r.text());
+    let r = demo.get("/api/token/me", &[("Authorization", &auth)]);
+    assert_json_error(&r, 401, "revoked");
+    assert!(
+        r.header("www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+    let r = refresh(demo, pair["refresh_token"].as_str().unwrap());
+    assert_json_error(&r, 401, "invalid_refresh_token");
+    assert_eq!(demo.post("/api/token/revoke", &[], b"").status, 401);
+}
+
+pub fn bearer_refusals_follow_rfc_6750(demo: &Demo) {
+    let none = demo.get("/api/token/me", &[]);
+    assert_json_error(&none, 401, "missing_token");
+    let challenge = none.header("www-authenticate").unwrap();
+    assert!(challenge.starts_with("Bearer realm=\""), "{challenge}");
+    assert!(
+        !challenge.contains("error="),
+        "no error without a token (RFC 6750 §3.1)"
+    );
+
+    let basic = demo.get("/api/token/me", &[("Authorization", "Basic YWRhOng=")]);
+    assert_eq!(basic.status, 401);
+    assert!(!basic.header("www-authenticate").unwrap().contains("error="));
+
+    let forged = demo.get("/api/token/me", &[("Authorization", "Bearer a.b.c")]);
+    assert_eq!(forged.status, 401);
+    assert!(
+        forged
+            .header("www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+
+    let pair = demo.tokens("ada", "lovelace-1815");
+    let token = pair["access_token"].as_str().unwrap();
+    let mut tampered = token.to_owned();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'Q' } else { 'A' });
+    let r = demo.get(
+        "/api/token/me",
+        &[("Authorization", &format!("Bearer {tampered}"))],
+    );
+    assert_eq!(r.status, 401);
+
+    let malformed = demo.get("/api/token/me", &[("Authorization", "Bearer a b")]);
+    assert_json_error(&malformed, 400, "invalid_request");
+    assert!(
+        malformed
+            .header("www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_request\"")
+    );
+    let auth = format!("Bearer {token}");
+    let two = demo.get(
+        "/api/token/me",
+        &[("Authorization", &auth), ("Authorization", &auth)],
+    );
+    assert_json_error(&two, 400, "invalid_request");
+    // A session cookie is not a bearer token, and a bearer token is not a session.
+    let cookie = demo.login("ada", "lovelace-1815", None);
+    assert_eq!(
+        demo.get("/api/token/me", &[("Cookie", &cookie)]).status,
+        401
+    );
+    assert_eq!(demo.get("/api/me", &[("Authorization", &auth)]).status, 401);
+}
+
+pub fn cross_site_unsafe_requests_are_refused(demo: &Demo) {
+    let cookie = demo.login("ada", "lovelace-1815", None);
+    for (path, extra) in [
+        ("/logout", ("Origin", "https://evil.example")),
+        ("/api/logout-all", ("Origin", "https://evil.example")),
+        ("/logout", ("Sec-Fetch-Site", "cross-site")),
+        ("/logout", ("Origin", "null")),
+    ] {
+        let r = demo.send("POST", path, &[("Cookie", &cookie), extra], b"");
+        assert_json_error(&r, 403, "cross_site_request");
+    }
+    assert_eq!(demo.me(&cookie).status, 200, "still signed in");
+    // Login CSRF: a foreign page cannot log the browser into an account.
+    let r = demo.send(
+        "POST",
+        "/login",
+        &[
+            ("Origin", "https://evil.example"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        b"username=ada&password=lovelace-1815",
+    );
+    assert_json_error(&r, 403, "cross_site_request");
+    assert!(r.session_cookie().is_none());
+    // Same-origin requests and clients that send neither header pass.
+    let r = demo.send(
+        "POST",
+        "/logout",
+        &[("Cookie", &cookie), ("Sec-Fetch-Site", "same-origin")],
+        b"",
+    );
+    assert_eq!(r.status, 303);
+}
+
+pub fn malformed_requests_get_4xx_never_5xx(demo: &Demo) {
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let json = ("Content-Type", "application/json");
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a [u8]);
+    let cases: Vec<Case<'_>> = vec![
+        ("POST", "/login", vec![form], b""),
+        ("POST", "/login", vec![form], b"username=ada"),
+        (
+            "POST",
+            "/login",
+            vec![json],
+            br#"{"username":"ada","password":"x"}"#,
+        ),
+        ("POST", "/api/token", vec![json], b"{"),
+        ("POST", "/api/token", vec![json], b"[]"),
+        ("POST", "/api/token", vec![form], b"username=ada&password=x"),
+        ("POST", "/api/token", vec![], b""),
+        (
+            "POST",
+            "/api/token/refresh",
+            vec![json],
+            br#"{"refresh_token":5}"#,
+        ),
+        (
+            "GET",
+            "/api/me",
+            vec![("Cookie", "__Host-id=a; __Host-id=b")],
+            b"",
+        ),
+        ("GET", "/api/me", vec![("Cookie", "__Host-id=\"\"")], b""),
+        ("GET", "/api/me", vec![("Cookie", "=;;=;__Host-id")], b""),
+        (
+            "GET",
+            "/api/token/me",
+            vec![("Authorization", "Bearer")],
+            b"",
+        ),
+        (
+            "GET",
+            "/api/token/me",
+            vec![("Authorization", "Bearer ....")],
+            b"",
+        ),
+        (
+            "GET",
+            "/api/token/me",
+            vec![("Authorization", "Bearer e30.e30.")],
+            b"",
+        ),
+    ];
+    for (method, path, headers, body) in cases {
+        let r = demo.send(method, path, &headers, body);
+        assert!(
+            (400..500).contains(&r.status),
+            "{method} {path} {headers:?}: {} {}",
+            r.status,
+            r.text()
+        );
+    }
+    let user = format!("username={}&password=x", "a".repeat(10_000));
+    let r = demo.post("/login", &[form], user.as_bytes());
+    assert_eq!(r.status, 400, "over-long credentials are not hashed");
+    // Header bytes that are not text, and a 64 KB cookie header.
+    for raw in [
+        b"GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: __Host-id=\xff\xfe\r\nConnection: close\r\n\r\n".to_vec(),
+        b"GET /api/token/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\r\nConnection: close\r\n\r\n".to_vec(),
+        b"POST /logout HTTP/1.1\r\nHost: x\r\nOrigin: \xff\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+        format!("GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: a={}\r\nConnection: close\r\n\r\n", "b".repeat(64 * 1024)).into_bytes(),
+    ] {
+        let r = demo.send_raw(&raw);
+        assert!(r.status == 0 || (400..500).contains(&r.status), "{}: {}", r.status, r.text());
+    }
+}
+
+pub fn sessions_renew_while_used_and_end_when_idle(demo: &Demo) {
+    let cookie = demo.login("grace", "hopper-1906", None);
+    // Past half the idle window: the request renews the session and its cookie.
+    sleep(Duration::from_secs(IDLE_SECS - 1));
+    let r = demo.me(&cookie);
+    assert_eq!(r.status, 200);
+    let renewal = r.set_cookie().expect("a renewal cookie");
+    assert!(
+        renewal.contains(&format!("Max-Age={IDLE_SECS}")),
+        "{renewal}"
+    );
+    assert_eq!(
+        r.session_cookie().as_deref(),
+        Some(cookie.as_str()),
+        "same id"
+    );
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    // Past the first idle deadline, alive thanks to the renewal.
+    sleep(Duration::from_secs(2));
+    assert_eq!(demo.me(&cookie).status, 200);
+    // Idle for longer than the window: gone.
+    sleep(Duration::from_secs(IDLE_SECS + 1));
+    assert_json_error(&demo.me(&cookie), 401, "no_session");
+}
+
+/// With Redis killed, every route that needs the store answers 503 with `Retry-After`, never
+/// a session or a token; after a restart on the same port the demo recovers by itself.
+pub fn a_stopped_store_fails_closed_and_recovers(demo: &Demo, redis: &mut RedisServer) {
+    let cookie = demo.login("ada", "lovelace-1815", None);
+    let pair = demo.tokens("ada", "lovelace-1815");
+    let auth = bearer(&pair);
+    redis.kill();
+    let json = ("Content-Type", "application/json");
+    let credentials = br#"{"username":"ada","password":"lovelace-1815"}"#;
+    for r in [
+        demo.me(&cookie),
+        demo.get("/", &[("Cookie", &cookie)]),
+        demo.get("/api/token/me", &[("Authorization", &auth)]),
+        demo.post("/api/token", &[json], credentials),
+        refresh(demo, pair["refresh_token"].as_str().unwrap()),
+    ] {
+        assert_eq!(r.status, 503, "{}", r.text());
+        assert!(r.header("retry-after").is_some());
+        assert!(r.code().starts_with("store_"), "{}", r.text());
+    }
+    let _restarted = RedisServer::start_on(redis.port);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let r = demo.me(&cookie);
+        if r.status == 200 {
+            break;
+        }
+        assert_eq!(r.status, 503, "never anything but the session or 503");
+        assert!(Instant::now() < deadline, "no recovery within 15 s");
+        sleep(Duration::from_millis(200));
+    }
+}
+
+/// The conformance tests of one demo: memory store, Redis store, Redis stopped.
+#[macro_export]
+macro_rules! demo_tests {
+    ($bin:expr) => {
+        #[test]
+        fn passes_the_conformance_suite_with_the_memory_store() {
+            let demo = $crate::Demo::start($bin, None);
+            $crate::run_all(&demo);
+        }
+
+        #[test]
+        fn passes_the_conformance_suite_with_redis() {
+            let Some(redis) = $crate::RedisServer::start() else {
+                return;
+            };
+            let demo = $crate::Demo::start($bin, Some(&redis.url()));
+            $crate::run_all(&demo);
+        }
+
+        #[test]
+        fn fails_closed_when_redis_stops_and_recovers() {
+            let Some(mut redis) = $crate::RedisServer::start() else {
+                return;
+            };
+            let demo = $crate::Demo::start($bin, Some(&redis.url()));
+            $crate::a_stopped_store_fails_closed_and_recovers(&demo, &mut redis);
+        }
+    };
+}
