@@ -604,7 +604,9 @@ pub fn malformed_requests_get_4xx_never_5xx(demo: &Demo) {
     for raw in [
         b"GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: __Host-id=\xff\xfe\r\nConnection: close\r\n\r\n".to_vec(),
         b"GET /api/token/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\r\nConnection: close\r\n\r\n".to_vec(),
-        b"POST /logout HTTP/1.1\r\nHost: x\r\nOrigin: \xff\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+        // Rocket drops header values that are not UTF-8 before any guard runs, so this is a
+        // 401 there (no session) and a 403 (foreign origin) elsewhere: 4xx in every demo.
+        b"POST /api/logout-all HTTP/1.1\r\nHost: x\r\nOrigin: \xff\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
         format!("GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: a={}\r\nConnection: close\r\n\r\n", "b".repeat(64 * 1024)).into_bytes(),
     ] {
         let r = demo.send_raw(&raw);

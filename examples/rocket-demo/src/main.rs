@@ -1,0 +1,152 @@
+//! The demo service on Rocket 0.5. Routes and behaviour are the same in every demo (see the
+//! workspace README); only the framework glue differs.
+#![allow(clippy::print_stderr, missing_docs)]
+
+use std::sync::Arc;
+
+use auth_core::web::{AccessClaims, WebAuth};
+use auth_rocket::{AuthRejection, SessionCookies, TokenResponse};
+use demo_common::{DemoStore, Settings, Users};
+use rocket::data::{Limits, ToByteUnit};
+use rocket::http::{ContentType, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::Redirect;
+use rocket::response::content::RawHtml;
+use rocket::{State, get, post, routes};
+
+type Session = auth_rocket::Session<DemoStore>;
+type MaybeSession = auth_rocket::MaybeSession<DemoStore>;
+type Sessions<'r> = auth_rocket::Sessions<'r, DemoStore>;
+type Bearer = auth_rocket::Bearer<AccessClaims, DemoStore>;
+type Auth = WebAuth<DemoStore>;
+
+/// The raw `Content-Type` header (the body parsers in `demo-common` decide about it).
+struct RawContentType(Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for RawContentType {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(Self(
+            req.headers().get_one("Content-Type").map(str::to_owned),
+        ))
+    }
+}
+
+impl RawContentType {
+    fn bytes(&self) -> Option<&[u8]> {
+        self.0.as_deref().map(str::as_bytes)
+    }
+}
+
+fn json(body: String) -> (ContentType, String) {
+    (ContentType::JSON, body)
+}
+
+#[get("/")]
+fn index(session: MaybeSession) -> RawHtml<String> {
+    RawHtml(demo_common::page(
+        session.0.as_ref().map(|s| s.user()),
+        None,
+    ))
+}
+
+#[post("/login", data = "<body>")]
+async fn login(
+    users: &State<Arc<Users>>,
+    mut sessions: Sessions<'_>,
+    content_type: RawContentType,
+    body: Vec<u8>,
+) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AuthRejection> {
+    let credentials = demo_common::login_form(content_type.bytes(), &body)?;
+    let Some(user) = users.check_async(credentials).await else {
+        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED));
+        return Ok(Err((Status::Unauthorized, RawHtml(page))));
+    };
+    sessions.login(&user).await?;
+    Ok(Ok(Redirect::to("/")))
+}
+
+#[post("/logout")]
+async fn logout(mut sessions: Sessions<'_>) -> Result<Redirect, AuthRejection> {
+    sessions.logout().await?;
+    Ok(Redirect::to("/"))
+}
+
+#[get("/api/me")]
+fn me(session: Session) -> (ContentType, String) {
+    json(demo_common::me_json(session.user(), "session"))
+}
+
+#[post("/api/logout-all")]
+async fn logout_all(mut sessions: Sessions<'_>) -> Result<Status, AuthRejection> {
+    sessions.logout_everywhere().await?;
+    Ok(Status::NoContent)
+}
+
+#[post("/api/token", data = "<body>")]
+async fn token(
+    auth: &State<Auth>,
+    users: &State<Arc<Users>>,
+    content_type: RawContentType,
+    body: Vec<u8>,
+) -> Result<TokenResponse, AuthRejection> {
+    let credentials = demo_common::token_request(content_type.bytes(), &body)?;
+    let user = users
+        .check_async(credentials)
+        .await
+        .ok_or_else(demo_common::bad_credentials)?;
+    auth_rocket::issue_tokens(auth, &user).await
+}
+
+#[post("/api/token/refresh", data = "<body>")]
+async fn refresh(
+    auth: &State<Auth>,
+    content_type: RawContentType,
+    body: Vec<u8>,
+) -> Result<TokenResponse, AuthRejection> {
+    let refresh_token = demo_common::refresh_request(content_type.bytes(), &body)?;
+    auth_rocket::refresh_tokens(auth, &refresh_token).await
+}
+
+#[post("/api/token/revoke")]
+async fn revoke(auth: &State<Auth>, token: Bearer) -> Result<Status, AuthRejection> {
+    auth.revoke(&token.0).await?;
+    Ok(Status::NoContent)
+}
+
+#[get("/api/token/me")]
+fn token_me(token: Bearer) -> (ContentType, String) {
+    json(demo_common::me_json(&token.0.claims().sub, "jwt"))
+}
+
+#[rocket::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::from_env()?;
+    let config = rocket::Config {
+        address: settings.addr.ip(),
+        port: settings.addr.port(),
+        log_level: rocket::config::LogLevel::Critical,
+        cli_colors: false,
+        // The same body limit as the other demos, so that an over-long login is a 400 from
+        // the form parser everywhere.
+        limits: Limits::default().limit("bytes", 64.kibibytes()),
+        ..rocket::Config::default()
+    };
+    let rocket = rocket::custom(config)
+        .manage(settings.web_auth("rocket-demo")?)
+        .manage(Arc::new(Users::demo()?))
+        .attach(SessionCookies)
+        .register("/", auth_rocket::catchers())
+        .mount(
+            "/",
+            routes![
+                index, login, logout, me, logout_all, token, refresh, revoke, token_me
+            ],
+        )
+        .ignite()
+        .await?;
+    settings.print_banner("Rocket");
+    rocket.launch().await?;
+    Ok(())
+}
