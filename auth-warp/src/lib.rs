@@ -1,0 +1,310 @@
+#![doc = include_str!("../README.md")]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use auth_core::UnixTime;
+use auth_core::jwt::Verified;
+use auth_core::refresh::{RefreshStore, RevocationList};
+use auth_core::store::SessionStore;
+use auth_core::web::{self, Rejection, RejectionKind, TokenPair, WebAuth, os_rng};
+use warp::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, ORIGIN, SET_COOKIE,
+};
+use warp::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use warp::reply::{Reply, Response};
+use warp::{Filter, reject};
+
+/// What a store must do for the filters: sessions, refresh families, revoked `jti`s.
+pub trait Store: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static {}
+impl<S: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static> Store for S {}
+
+/// A refusal, as a warp rejection; [`recover`] answers it as the core says.
+#[derive(Debug)]
+pub struct AuthRejection(pub Rejection);
+
+impl reject::Reject for AuthRejection {}
+
+impl From<Rejection> for AuthRejection {
+    fn from(r: Rejection) -> Self {
+        Self(r)
+    }
+}
+
+impl Reply for AuthRejection {
+    fn into_response(self) -> Response {
+        rejection_response(&self.0)
+    }
+}
+
+fn rejection_response(r: &Rejection) -> Response {
+    if r.is_unavailable() {
+        tracing::warn!(code = r.code(), error = ?r.kind(), "auth store unavailable");
+    } else {
+        tracing::debug!(code = r.code(), error = ?r.kind(), "request refused");
+    }
+    let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+    let mut response = warp::reply::with_status(r.body(), status).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for (name, value) in r.headers() {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    response
+}
+
+/// The recover handler (`routes.recover(auth_warp::recover)`): a refusal of these filters is
+/// answered with its status, `WWW-Authenticate`/`Retry-After`/`Cache-Control` headers and
+/// `{"error":"<code>"}`; warp's own rejections become 404, 405, 411, 413, 415 or 400 with a
+/// JSON body. Never a 500 for bad input.
+///
+/// # Errors
+/// None: every rejection becomes a response.
+pub async fn recover(err: warp::Rejection) -> Result<Response, Infallible> {
+    if let Some(AuthRejection(r)) = err.find::<AuthRejection>() {
+        return Ok(rejection_response(r));
+    }
+    let (status, code) = if err.is_not_found() {
+        (StatusCode::NOT_FOUND, "not_found")
+    } else if err.find::<reject::MethodNotAllowed>().is_some() {
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    } else if err.find::<reject::LengthRequired>().is_some() {
+        (StatusCode::LENGTH_REQUIRED, "length_required")
+    } else if err.find::<reject::PayloadTooLarge>().is_some() {
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    } else if err.find::<reject::UnsupportedMediaType>().is_some() {
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_content_type",
+        )
+    } else {
+        (StatusCode::BAD_REQUEST, "bad_request")
+    };
+    let body = format!("{{\"error\":\"{code}\"}}");
+    let reply = warp::reply::with_status(body, status);
+    Ok(warp::reply::with_header(reply, CONTENT_TYPE, "application/json").into_response())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a [u8]> {
+    headers.get(name).map(HeaderValue::as_bytes)
+}
+
+/// A request's session state and the cookies it will send: what [`sessions`] and
+/// [`session`] extract. Handlers end with [`Sessions::reply`], which writes the staged
+/// `Set-Cookie`s (login, logout, renewal) and `Cache-Control: no-store`: warp filters cannot
+/// touch responses, so a reply that skips it loses a renewal.
+pub struct Sessions<S> {
+    auth: Arc<WebAuth<S>>,
+    current: Option<web::Session>,
+    staged: Vec<String>,
+}
+
+impl<S> std::fmt::Debug for Sessions<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("current", &self.current)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> Sessions<S> {
+    /// The request's valid session, if any.
+    pub fn current(&self) -> Option<&web::Session> {
+        self.current.as_ref()
+    }
+
+    /// The user of the request's valid session, if any.
+    pub fn user(&self) -> Option<&str> {
+        self.current.as_ref().map(web::Session::user)
+    }
+
+    /// Logs `user` in under a fresh session id; the request's previous session, if any, ends
+    /// in the same step (session fixation).
+    ///
+    /// # Errors
+    /// 403 at a refusing session limit, 503 when the store fails.
+    pub async fn login(&mut self, user: &str) -> Result<(), AuthRejection> {
+        let previous = self.current.take();
+        let login = self
+            .auth
+            .login(
+                user,
+                Vec::new(),
+                previous.as_ref().map(web::Session::key),
+                UnixTime::now(),
+                &mut os_rng(),
+            )
+            .await?;
+        self.staged.push(login.set_cookie);
+        Ok(())
+    }
+
+    /// Ends the request's session, if any, and removes the cookie.
+    ///
+    /// # Errors
+    /// 503 when the store fails.
+    pub async fn logout(&mut self) -> Result<(), AuthRejection> {
+        let removal = match self.current.take() {
+            Some(session) => self.auth.logout(&session).await?,
+            None => self.auth.removal_cookie(),
+        };
+        self.staged.push(removal);
+        Ok(())
+    }
+
+    /// Ends every session and refresh-token family of the request's user.
+    ///
+    /// # Errors
+    /// 401 without a valid session, 503 when the store fails.
+    pub async fn logout_everywhere(&mut self) -> Result<(), AuthRejection> {
+        let session = self
+            .current
+            .take()
+            .ok_or_else(|| Rejection::from(RejectionKind::NoSession))?;
+        let removal = self.auth.logout_everywhere(&session).await?;
+        self.staged.push(removal);
+        Ok(())
+    }
+
+    /// `reply` with the staged cookies.
+    pub fn reply(self, reply: impl Reply) -> Response {
+        let mut response = reply.into_response();
+        if !self.staged.is_empty() {
+            let headers = response.headers_mut();
+            for cookie in self.staged {
+                if let Ok(value) = HeaderValue::from_str(&cookie) {
+                    headers.append(SET_COOKIE, value);
+                }
+            }
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        response
+    }
+}
+
+async fn load<S: Store>(
+    auth: Arc<WebAuth<S>>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Sessions<S>, warp::Rejection> {
+    let refuse = |r: Rejection| reject::custom(AuthRejection(r));
+    let sec_fetch_site = HeaderName::from_static("sec-fetch-site");
+    auth.check_same_site(
+        method.as_str(),
+        header(&headers, &sec_fetch_site),
+        header(&headers, &ORIGIN),
+        header(&headers, &HOST),
+    )
+    .map_err(refuse)?;
+    let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
+    let current = auth
+        .session(cookies, UnixTime::now())
+        .await
+        .map_err(refuse)?;
+    let staged = current
+        .as_ref()
+        .and_then(web::Session::renewal_cookie)
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    Ok(Sessions {
+        auth,
+        current,
+        staged,
+    })
+}
+
+/// The request's session state, valid session or not (log in, log out, anonymous pages).
+/// Unsafe methods from another site are refused with 403, login forms included.
+pub fn sessions<S: Store>(
+    auth: Arc<WebAuth<S>>,
+) -> impl Filter<Extract = (Sessions<S>,), Error = warp::Rejection> + Clone {
+    warp::method()
+        .and(warp::header::headers_cloned())
+        .and_then(move |method, headers| load(Arc::clone(&auth), method, headers))
+}
+
+/// Like [`sessions`], but refuses a request without a valid session (401).
+pub fn session<S: Store>(
+    auth: Arc<WebAuth<S>>,
+) -> impl Filter<Extract = (Sessions<S>,), Error = warp::Rejection> + Clone {
+    sessions(auth).and_then(|s: Sessions<S>| async move {
+        if s.current.is_some() {
+            Ok(s)
+        } else {
+            Err(reject::custom(AuthRejection(
+                RejectionKind::NoSession.into(),
+            )))
+        }
+    })
+}
+
+/// The verified claims of the request's bearer token (RFC 6750): form, MAC, claims, then the
+/// revocation list.
+pub fn bearer<C, S>(
+    auth: Arc<WebAuth<S>>,
+) -> impl Filter<Extract = (Verified<C>,), Error = warp::Rejection> + Clone
+where
+    C: serde::de::DeserializeOwned + Send + 'static,
+    S: Store,
+{
+    warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
+        let auth = Arc::clone(&auth);
+        async move {
+            let values = headers
+                .get_all(AUTHORIZATION)
+                .iter()
+                .map(HeaderValue::as_bytes);
+            auth.bearer(values, UnixTime::now())
+                .await
+                .map_err(|r| reject::custom(AuthRejection(r)))
+        }
+    })
+}
+
+/// A token response (RFC 6749 §5.1): the pair as JSON with `Cache-Control: no-store`.
+#[derive(Debug)]
+pub struct TokenResponse(pub TokenPair);
+
+impl Reply for TokenResponse {
+    fn into_response(self) -> Response {
+        let mut response = self.0.to_json().into_response();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// Issues a token pair for `user` (who has just proved who they are), on the system clock
+/// and the OS RNG.
+///
+/// # Errors
+/// 503 when the store fails.
+pub async fn issue_tokens<S: Store>(
+    auth: &WebAuth<S>,
+    user: &str,
+) -> Result<TokenResponse, AuthRejection> {
+    let pair = auth
+        .issue_tokens(user, UnixTime::now(), &mut os_rng())
+        .await?;
+    Ok(TokenResponse(pair))
+}
+
+/// Trades a refresh token for a new pair (the old one is spent; a reused one revokes its
+/// family).
+///
+/// # Errors
+/// 401 for an unknown, spent or expired refresh token, 503 when the store fails.
+pub async fn refresh_tokens<S: Store>(
+    auth: &WebAuth<S>,
+    refresh_token: &str,
+) -> Result<TokenResponse, AuthRejection> {
+    let pair = auth
+        .refresh_tokens(refresh_token, UnixTime::now(), &mut os_rng())
+        .await?;
+    Ok(TokenResponse(pair))
+}

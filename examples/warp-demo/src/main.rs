@@ -1,0 +1,174 @@
+//! The demo service on warp 0.4. Routes and behaviour are the same in every demo (see the
+//! workspace README); only the framework glue differs.
+#![allow(clippy::print_stderr)]
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use auth_core::jwt::Verified;
+use auth_core::web::{AccessClaims, WebAuth};
+use auth_warp::AuthRejection;
+use demo_common::{DemoStore, Settings, Users};
+use warp::Filter;
+use warp::http::header::{CONTENT_TYPE, LOCATION};
+use warp::http::{HeaderMap, StatusCode};
+use warp::hyper::body::Bytes;
+use warp::reply::{Reply, Response};
+
+type Auth = Arc<WebAuth<DemoStore>>;
+type Sessions = auth_warp::Sessions<DemoStore>;
+
+/// Bodies up to 64 KiB, as in the other demos.
+const BODY_LIMIT: u64 = 64 * 1024;
+
+fn content_type(headers: &HeaderMap) -> Option<&[u8]> {
+    headers.get(CONTENT_TYPE).map(|v| v.as_bytes())
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    let reply = warp::reply::with_status(body, status);
+    warp::reply::with_header(reply, CONTENT_TYPE, "application/json").into_response()
+}
+
+fn see_other() -> impl Reply {
+    warp::reply::with_header(
+        warp::reply::with_status("", StatusCode::SEE_OTHER),
+        LOCATION,
+        "/",
+    )
+}
+
+/// A handler's answer: its reply, or the refusal as the core words it.
+fn answer(result: Result<Response, AuthRejection>) -> Result<Response, Infallible> {
+    Ok(result.unwrap_or_else(Reply::into_response))
+}
+
+async fn login(
+    users: Arc<Users>,
+    mut sessions: Sessions,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AuthRejection> {
+    let credentials = demo_common::login_form(content_type(&headers), &body)?;
+    let Some(user) = users.check_async(credentials).await else {
+        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED));
+        let reply = warp::reply::with_status(warp::reply::html(page), StatusCode::UNAUTHORIZED);
+        return Ok(reply.into_response());
+    };
+    sessions.login(&user).await?;
+    Ok(sessions.reply(see_other()))
+}
+
+async fn logout(mut sessions: Sessions) -> Result<Response, AuthRejection> {
+    sessions.logout().await?;
+    Ok(sessions.reply(see_other()))
+}
+
+async fn logout_all(mut sessions: Sessions) -> Result<Response, AuthRejection> {
+    sessions.logout_everywhere().await?;
+    Ok(sessions.reply(StatusCode::NO_CONTENT))
+}
+
+async fn token(
+    auth: Auth,
+    users: Arc<Users>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AuthRejection> {
+    let credentials = demo_common::token_request(content_type(&headers), &body)?;
+    let user = users
+        .check_async(credentials)
+        .await
+        .ok_or_else(demo_common::bad_credentials)?;
+    Ok(auth_warp::issue_tokens(&auth, &user).await?.into_response())
+}
+
+async fn refresh(auth: Auth, headers: HeaderMap, body: Bytes) -> Result<Response, AuthRejection> {
+    let refresh_token = demo_common::refresh_request(content_type(&headers), &body)?;
+    Ok(auth_warp::refresh_tokens(&auth, &refresh_token)
+        .await?
+        .into_response())
+}
+
+async fn revoke(auth: Auth, token: Verified<AccessClaims>) -> Result<Response, AuthRejection> {
+    auth.revoke(&token).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::from_env()?;
+    let auth: Auth = Arc::new(settings.web_auth("warp-demo")?);
+    let users = Arc::new(Users::demo()?);
+    let with = |v: Auth| warp::any().map(move || Arc::clone(&v));
+    let with_users = warp::any().map(move || Arc::clone(&users));
+    let body = warp::header::headers_cloned()
+        .and(warp::body::content_length_limit(BODY_LIMIT))
+        .and(warp::body::bytes());
+
+    let index = warp::path::end()
+        .and(warp::get())
+        .and(auth_warp::sessions(Arc::clone(&auth)))
+        .map(|s: Sessions| {
+            let page = demo_common::page(s.user(), None);
+            s.reply(warp::reply::html(page))
+        });
+    let login = warp::path!("login")
+        .and(warp::post())
+        .and(with_users.clone())
+        .and(auth_warp::sessions(Arc::clone(&auth)))
+        .and(body.clone())
+        .and_then(|u, s, h, b| async move { answer(login(u, s, h, b).await) });
+    let logout = warp::path!("logout")
+        .and(warp::post())
+        .and(auth_warp::sessions(Arc::clone(&auth)))
+        .and_then(|s| async move { answer(logout(s).await) });
+    let me = warp::path!("api" / "me")
+        .and(warp::get())
+        .and(auth_warp::session(Arc::clone(&auth)))
+        .map(|s: Sessions| {
+            let body = demo_common::me_json(s.user().unwrap_or_default(), "session");
+            s.reply(json(StatusCode::OK, body))
+        });
+    let logout_all = warp::path!("api" / "logout-all")
+        .and(warp::post())
+        .and(auth_warp::session(Arc::clone(&auth)))
+        .and_then(|s| async move { answer(logout_all(s).await) });
+    let token = warp::path!("api" / "token")
+        .and(warp::post())
+        .and(with(Arc::clone(&auth)))
+        .and(with_users)
+        .and(body.clone())
+        .and_then(|a, u, h, b| async move { answer(token(a, u, h, b).await) });
+    let refresh = warp::path!("api" / "token" / "refresh")
+        .and(warp::post())
+        .and(with(Arc::clone(&auth)))
+        .and(body)
+        .and_then(|a, h, b| async move { answer(refresh(a, h, b).await) });
+    let revoke = warp::path!("api" / "token" / "revoke")
+        .and(warp::post())
+        .and(with(Arc::clone(&auth)))
+        .and(auth_warp::bearer::<AccessClaims, _>(Arc::clone(&auth)))
+        .and_then(|a, t| async move { answer(revoke(a, t).await) });
+    let token_me = warp::path!("api" / "token" / "me")
+        .and(warp::get())
+        .and(auth_warp::bearer::<AccessClaims, _>(Arc::clone(&auth)))
+        .map(|t: Verified<AccessClaims>| {
+            json(StatusCode::OK, demo_common::me_json(&t.claims().sub, "jwt"))
+        });
+
+    let routes = index
+        .or(login)
+        .or(logout)
+        .or(me)
+        .or(logout_all)
+        .or(token)
+        .or(refresh)
+        .or(revoke)
+        .or(token_me)
+        .recover(auth_warp::recover);
+    let listener = tokio::net::TcpListener::bind(settings.addr).await?;
+    settings.print_banner("warp");
+    warp::serve(routes).incoming(listener).run().await;
+    Ok(())
+}
