@@ -117,7 +117,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and(warp::post())
         .and(with_users.clone())
         .and(auth_warp::sessions(Arc::clone(&auth)))
-        .and(body.clone())
+        .and(body)
         .and_then(|u, s, h, b| async move { answer(login(u, s, h, b).await) });
     let logout = warp::path!("logout")
         .and(warp::post())
@@ -138,7 +138,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and(warp::post())
         .and(with(Arc::clone(&auth)))
         .and(with_users)
-        .and(body.clone())
+        .and(body)
         .and_then(|a, u, h, b| async move { answer(token(a, u, h, b).await) });
     let refresh = warp::path!("api" / "token" / "refresh")
         .and(warp::post())
