@@ -7,7 +7,9 @@ use auth_core::UnixTime;
 use auth_core::jwt::Verified;
 use auth_core::refresh::{RefreshStore, RevocationList};
 use auth_core::store::SessionStore;
-use auth_core::web::{self, Rejection, RejectionKind, TokenPair, WebAuth, os_rng};
+use auth_core::web::{
+    self, Provenance, Rejection, RejectionKind, RequestSessions, TokenPair, WebAuth,
+};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, ORIGIN, SET_COOKIE,
@@ -21,9 +23,9 @@ use axum::response::{IntoResponse, Response};
 /// Implemented for `Arc<WebAuth<S>>`; a larger state implements it by returning its field.
 pub trait AuthState: Clone + Send + Sync + 'static {
     /// The store of sessions, refresh families and revoked `jti`s.
-    type Store: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static;
+    type Store: AuthStore;
     /// The flows.
-    fn web_auth(&self) -> &WebAuth<Self::Store>;
+    fn web_auth(&self) -> &Arc<WebAuth<Self::Store>>;
 }
 
 impl<S> AuthState for Arc<WebAuth<S>>
@@ -31,7 +33,7 @@ where
     S: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static,
 {
     type Store = S;
-    fn web_auth(&self) -> &WebAuth<S> {
+    fn web_auth(&self) -> &Arc<WebAuth<S>> {
         self
     }
 }
@@ -101,12 +103,19 @@ impl IntoResponse for AuthRejection {
 #[derive(Clone, Default)]
 struct Staged(Arc<Mutex<Vec<String>>>);
 
+impl std::fmt::Debug for Staged {
+    // The values are session ids: never formatted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Staged { .. }")
+    }
+}
+
 impl Staged {
-    fn push(&self, cookie: String) {
+    fn extend(&self, cookies: Vec<String>) {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(cookie);
+            .extend(cookies);
     }
 
     fn take(&self) -> Vec<String> {
@@ -143,34 +152,23 @@ fn staged(parts: &Parts) -> Result<Staged, AuthRejection> {
         .ok_or(AuthRejection(Refusal::SessionLayerMissing))
 }
 
-fn header<'a>(parts: &'a Parts, name: &HeaderName) -> Option<&'a [u8]> {
-    parts.headers.get(name).map(HeaderValue::as_bytes)
-}
-
 /// The cross-site check for unsafe methods, then the session of the request's cookie.
 async fn load<St: AuthState>(
     parts: &Parts,
     state: &St,
-) -> Result<(Option<web::Session>, Staged), AuthRejection> {
-    let auth = state.web_auth();
+) -> Result<(RequestSessions<Arc<WebAuth<St::Store>>>, Staged), AuthRejection> {
     let staged = staged(parts)?;
-    let sec_fetch_site = HeaderName::from_static("sec-fetch-site");
-    auth.check_same_site(
-        parts.method.as_str(),
-        header(parts, &sec_fetch_site),
-        header(parts, &ORIGIN),
-        header(parts, &HOST),
-    )?;
-    let cookies = parts
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .map(HeaderValue::as_bytes);
-    let session = auth.session(cookies, UnixTime::now()).await?;
-    if let Some(cookie) = session.as_ref().and_then(web::Session::renewal_cookie) {
-        staged.push(cookie.to_owned());
-    }
-    Ok((session, staged))
+    let h = &parts.headers;
+    let from = Provenance {
+        method: parts.method.as_str(),
+        sec_fetch_site: h.get("sec-fetch-site").map(HeaderValue::as_bytes),
+        origin: h.get(ORIGIN).map(HeaderValue::as_bytes),
+        host: h.get(HOST).map(HeaderValue::as_bytes),
+    };
+    let cookies = h.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
+    let sessions =
+        RequestSessions::load(Arc::clone(state.web_auth()), from, cookies, UnixTime::now()).await?;
+    Ok((sessions, staged))
 }
 
 /// The request's valid session (renewed when due), or 401. Unsafe methods from another site
@@ -185,14 +183,22 @@ impl std::ops::Deref for Session {
     }
 }
 
+async fn load_session<St: AuthState>(
+    parts: &Parts,
+    state: &St,
+) -> Result<Option<Session>, AuthRejection> {
+    let (mut sessions, staged) = load(parts, state).await?;
+    staged.extend(sessions.take_cookies());
+    Ok(sessions.current().cloned().map(Session))
+}
+
 impl<St: AuthState> FromRequestParts<St> for Session {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
-        match load(parts, state).await? {
-            (Some(session), _) => Ok(Self(session)),
-            (None, _) => Err(Rejection::from(RejectionKind::NoSession).into()),
-        }
+        load_session(parts, state)
+            .await?
+            .ok_or_else(|| Rejection::from(RejectionKind::NoSession).into())
     }
 }
 
@@ -203,93 +209,49 @@ impl<St: AuthState> OptionalFromRequestParts<St> for Session {
         parts: &mut Parts,
         state: &St,
     ) -> Result<Option<Self>, AuthRejection> {
-        Ok(load(parts, state).await?.0.map(Self))
+        load_session(parts, state).await
     }
 }
 
-/// Session changes for this request: log in (always under a new id), log out, log out
-/// everywhere. The cookies go out through [`session_cookies`]. Unsafe methods from another
-/// site are refused with 403, login forms included (login CSRF).
+/// Session changes for this request, through the core's [`RequestSessions`] (deref): log in
+/// (`login_now`, always under a new id), log out, log out everywhere. Unsafe methods from
+/// another site are refused with 403, login forms included (login CSRF). The cookies it
+/// stages go out through [`session_cookies`] when the handler is done with it.
 #[derive(Debug)]
-pub struct Sessions<St> {
-    state: St,
-    current: Option<web::Session>,
+pub struct Sessions<S: AuthStore> {
+    inner: RequestSessions<Arc<WebAuth<S>>>,
     staged: Staged,
 }
 
-impl std::fmt::Debug for Staged {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Staged { .. }")
+/// What a store must do for the extractors: sessions, refresh families, revoked `jti`s.
+pub trait AuthStore: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static {}
+impl<S: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static> AuthStore for S {}
+
+impl<S: AuthStore> std::ops::Deref for Sessions<S> {
+    type Target = RequestSessions<Arc<WebAuth<S>>>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
     }
 }
 
-impl<St: AuthState> Sessions<St> {
-    /// The request's valid session, if any.
-    pub fn current(&self) -> Option<&web::Session> {
-        self.current.as_ref()
-    }
-
-    /// Logs `user` in under a fresh session id; the request's previous session, if any, ends
-    /// in the same step (session fixation).
-    ///
-    /// # Errors
-    /// 403 at a refusing session limit, 503 when the store fails.
-    pub async fn login(&mut self, user: &str) -> Result<(), AuthRejection> {
-        let previous = self.current.take();
-        let login = self
-            .state
-            .web_auth()
-            .login(
-                user,
-                Vec::new(),
-                previous.as_ref().map(web::Session::key),
-                UnixTime::now(),
-                &mut os_rng(),
-            )
-            .await?;
-        self.staged.push(login.set_cookie);
-        Ok(())
-    }
-
-    /// Ends the request's session, if any, and removes the cookie.
-    ///
-    /// # Errors
-    /// 503 when the store fails.
-    pub async fn logout(&mut self) -> Result<(), AuthRejection> {
-        let auth = self.state.web_auth();
-        let removal = match self.current.take() {
-            Some(session) => auth.logout(&session).await?,
-            None => auth.removal_cookie(),
-        };
-        self.staged.push(removal);
-        Ok(())
-    }
-
-    /// Ends every session and refresh-token family of the request's user.
-    ///
-    /// # Errors
-    /// 401 without a valid session, 503 when the store fails.
-    pub async fn logout_everywhere(&mut self) -> Result<(), AuthRejection> {
-        let session = self
-            .current
-            .take()
-            .ok_or_else(|| Rejection::from(RejectionKind::NoSession))?;
-        let removal = self.state.web_auth().logout_everywhere(&session).await?;
-        self.staged.push(removal);
-        Ok(())
+impl<S: AuthStore> std::ops::DerefMut for Sessions<S> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
     }
 }
 
-impl<St: AuthState> FromRequestParts<St> for Sessions<St> {
+impl<S: AuthStore> Drop for Sessions<S> {
+    fn drop(&mut self) {
+        self.staged.extend(self.inner.take_cookies());
+    }
+}
+
+impl<St: AuthState> FromRequestParts<St> for Sessions<St::Store> {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
-        let (current, staged) = load(parts, state).await?;
-        Ok(Self {
-            state: state.clone(),
-            current,
-            staged,
-        })
+        let (inner, staged) = load(parts, state).await?;
+        Ok(Self { inner, staged })
     }
 }
 
@@ -347,36 +309,4 @@ impl IntoResponse for TokenResponse {
         )
             .into_response()
     }
-}
-
-/// Issues a token pair for `user` (who has just proved who they are), on the system clock
-/// and the OS RNG.
-///
-/// # Errors
-/// 503 when the store fails.
-pub async fn issue_tokens<St: AuthState>(
-    state: &St,
-    user: &str,
-) -> Result<TokenResponse, AuthRejection> {
-    let pair = state
-        .web_auth()
-        .issue_tokens(user, UnixTime::now(), &mut os_rng())
-        .await?;
-    Ok(TokenResponse(pair))
-}
-
-/// Trades a refresh token for a new pair (the old one is spent; a reused one revokes its
-/// family).
-///
-/// # Errors
-/// 401 for an unknown, spent or expired refresh token, 503 when the store fails.
-pub async fn refresh_tokens<St: AuthState>(
-    state: &St,
-    refresh_token: &str,
-) -> Result<TokenResponse, AuthRejection> {
-    let pair = state
-        .web_auth()
-        .refresh_tokens(refresh_token, UnixTime::now(), &mut os_rng())
-        .await?;
-    Ok(TokenResponse(pair))
 }

@@ -730,6 +730,26 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
         self.pair(&family, &refresh, now, rng)
     }
 
+    /// [`issue_tokens`](Self::issue_tokens) on the system clock and the OS RNG.
+    ///
+    /// # Errors
+    /// As [`issue_tokens`](Self::issue_tokens).
+    #[cfg(all(feature = "std", feature = "getrandom"))]
+    pub async fn issue_tokens_now(&self, user: &str) -> Result<TokenPair, Rejection> {
+        self.issue_tokens(user, UnixTime::now(), &mut os_rng())
+            .await
+    }
+
+    /// [`refresh_tokens`](Self::refresh_tokens) on the system clock and the OS RNG.
+    ///
+    /// # Errors
+    /// As [`refresh_tokens`](Self::refresh_tokens).
+    #[cfg(all(feature = "std", feature = "getrandom"))]
+    pub async fn refresh_tokens_now(&self, refresh_token: &str) -> Result<TokenPair, Rejection> {
+        self.refresh_tokens(refresh_token, UnixTime::now(), &mut os_rng())
+            .await
+    }
+
     /// Trades a refresh token for a new pair. The presented token is spent; presenting a spent
     /// token again revokes its whole family (someone holds a copy).
     ///
@@ -807,6 +827,166 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
             expires_in: exp.as_secs().saturating_sub(now.as_secs()),
             refresh_token: String::from(refresh.encode().expose()),
         })
+    }
+}
+
+/// What a request says about where it comes from, for [`WebAuth::check_same_site`]: its
+/// method and its `Sec-Fetch-Site`, `Origin` and `Host` header bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Provenance<'h> {
+    /// The method (`GET`, `POST`, …).
+    pub method: &'h str,
+    /// The `Sec-Fetch-Site` header.
+    pub sec_fetch_site: Option<&'h [u8]>,
+    /// The `Origin` header.
+    pub origin: Option<&'h [u8]>,
+    /// The `Host` header (or HTTP/2 `:authority`).
+    pub host: Option<&'h [u8]>,
+}
+
+/// The session side of one request, for handlers that log in, log out or log out everywhere:
+/// the valid session the request came with, and the `Set-Cookie` values its response must
+/// carry (a renewal, a new session, a removal). `A` is how the adapter holds the flows
+/// (`Arc<WebAuth<S>>`, `&WebAuth<S>`).
+///
+/// Every response that carries these cookies must also carry `Cache-Control: no-store`.
+pub struct RequestSessions<A> {
+    auth: A,
+    current: Option<Session>,
+    staged: Vec<String>,
+}
+
+impl<A> fmt::Debug for RequestSessions<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestSessions")
+            .field("current", &self.current)
+            .field("staged_cookies", &self.staged.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A, S> RequestSessions<A>
+where
+    A: core::ops::Deref<Target = WebAuth<S>>,
+    S: SessionStore + RefreshStore + RevocationList,
+{
+    /// Refuses a cross-site unsafe request ([`WebAuth::check_same_site`]), then finds the
+    /// request's session ([`WebAuth::session`]), staging its renewal cookie when due.
+    ///
+    /// # Errors
+    /// 403 for a cross-site unsafe request, 400 for a malformed `Cookie` header, 503 when the
+    /// store fails.
+    pub async fn load<'h>(
+        auth: A,
+        from: Provenance<'_>,
+        cookie_headers: impl IntoIterator<Item = &'h [u8]>,
+        now: UnixTime,
+    ) -> Result<Self, Rejection> {
+        auth.check_same_site(from.method, from.sec_fetch_site, from.origin, from.host)?;
+        let current = auth.session(cookie_headers, now).await?;
+        let staged = current
+            .as_ref()
+            .and_then(Session::renewal_cookie)
+            .map(String::from)
+            .into_iter()
+            .collect();
+        Ok(Self {
+            auth,
+            current,
+            staged,
+        })
+    }
+
+    /// The request's valid session, if any.
+    pub fn current(&self) -> Option<&Session> {
+        self.current.as_ref()
+    }
+
+    /// The user of the request's valid session, if any.
+    pub fn user(&self) -> Option<&str> {
+        self.current.as_ref().map(Session::user)
+    }
+
+    /// The valid session, or 401 `no_session`.
+    ///
+    /// # Errors
+    /// [`RejectionKind::NoSession`].
+    pub fn require(&self) -> Result<&Session, Rejection> {
+        self.current
+            .as_ref()
+            .ok_or_else(|| Rejection::new(RejectionKind::NoSession))
+    }
+
+    /// Logs `user` in under a fresh session id ([`WebAuth::login`]); the request's previous
+    /// session, if any, ends in the same step (session fixation).
+    ///
+    /// # Errors
+    /// 403 at a refusing session limit, 503 when the store fails.
+    pub async fn login<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        user: &str,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<(), Rejection> {
+        let previous = self.current.take();
+        let login = self
+            .auth
+            .login(
+                user,
+                Vec::new(),
+                previous.as_ref().map(Session::key),
+                now,
+                rng,
+            )
+            .await?;
+        // A renewal of the session that just ended must not follow the new cookie out.
+        self.staged.clear();
+        self.staged.push(login.set_cookie);
+        Ok(())
+    }
+
+    /// [`login`](Self::login) on the system clock and the OS RNG.
+    ///
+    /// # Errors
+    /// As [`login`](Self::login).
+    #[cfg(all(feature = "std", feature = "getrandom"))]
+    pub async fn login_now(&mut self, user: &str) -> Result<(), Rejection> {
+        self.login(user, UnixTime::now(), &mut os_rng()).await
+    }
+
+    /// Ends the request's session, if any, and stages the removal of the cookie.
+    ///
+    /// # Errors
+    /// 503 when the store fails.
+    pub async fn logout(&mut self) -> Result<(), Rejection> {
+        let removal = match self.current.take() {
+            Some(session) => self.auth.logout(&session).await?,
+            None => self.auth.removal_cookie(),
+        };
+        self.staged.clear();
+        self.staged.push(removal);
+        Ok(())
+    }
+
+    /// Ends every session and refresh-token family of the request's user
+    /// ([`WebAuth::logout_everywhere`]).
+    ///
+    /// # Errors
+    /// 401 without a valid session, 503 when the store fails.
+    pub async fn logout_everywhere(&mut self) -> Result<(), Rejection> {
+        let session = self
+            .current
+            .take()
+            .ok_or_else(|| Rejection::new(RejectionKind::NoSession))?;
+        let removal = self.auth.logout_everywhere(&session).await?;
+        self.staged.clear();
+        self.staged.push(removal);
+        Ok(())
+    }
+
+    /// Takes the `Set-Cookie` values staged so far, for the response.
+    pub fn take_cookies(&mut self) -> Vec<String> {
+        core::mem::take(&mut self.staged)
     }
 }
 

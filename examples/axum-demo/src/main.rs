@@ -23,7 +23,7 @@ struct App {
 
 impl AuthState for App {
     type Store = DemoStore;
-    fn web_auth(&self) -> &WebAuth<DemoStore> {
+    fn web_auth(&self) -> &Arc<WebAuth<DemoStore>> {
         &self.auth
     }
 }
@@ -46,7 +46,7 @@ async fn index(session: Option<Session>) -> Html<String> {
 
 async fn login(
     State(app): State<App>,
-    mut sessions: Sessions<App>,
+    mut sessions: Sessions<DemoStore>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AuthRejection> {
@@ -55,11 +55,11 @@ async fn login(
         let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED));
         return Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response());
     };
-    sessions.login(&user).await?;
+    sessions.login_now(&user).await?;
     Ok(see_other())
 }
 
-async fn logout(mut sessions: Sessions<App>) -> Result<Response, AuthRejection> {
+async fn logout(mut sessions: Sessions<DemoStore>) -> Result<Response, AuthRejection> {
     sessions.logout().await?;
     Ok(see_other())
 }
@@ -71,7 +71,7 @@ async fn me(session: Session) -> Response {
     )
 }
 
-async fn logout_all(mut sessions: Sessions<App>) -> Result<StatusCode, AuthRejection> {
+async fn logout_all(mut sessions: Sessions<DemoStore>) -> Result<StatusCode, AuthRejection> {
     sessions.logout_everywhere().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -87,7 +87,7 @@ async fn token(
         .check_async(credentials)
         .await
         .ok_or_else(demo_common::bad_credentials)?;
-    auth_axum::issue_tokens(&app, &user).await
+    Ok(TokenResponse(app.auth.issue_tokens_now(&user).await?))
 }
 
 async fn refresh(
@@ -96,7 +96,9 @@ async fn refresh(
     body: Bytes,
 ) -> Result<TokenResponse, AuthRejection> {
     let refresh_token = demo_common::refresh_request(content_type(&headers), &body)?;
-    auth_axum::refresh_tokens(&app, &refresh_token).await
+    Ok(TokenResponse(
+        app.auth.refresh_tokens_now(&refresh_token).await?,
+    ))
 }
 
 async fn revoke(
