@@ -229,12 +229,22 @@ impl fmt::Debug for TokenPair {
     }
 }
 
-/// A session found valid for this request.
-#[derive(Debug, Clone)]
+/// A session found valid for this request. `Debug` leaves out the renewal cookie (it holds
+/// the session id).
+#[derive(Clone)]
 pub struct Session {
     active: ActiveSession,
     /// `Set-Cookie` with the new `Max-Age`, when this request slid the idle deadline.
     renewal: Option<String>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("active", &self.active)
+            .field("renewed", &self.renewal.is_some())
+            .finish()
+    }
 }
 
 impl Session {

@@ -1,13 +1,16 @@
 #![doc = include_str!("../README.md")]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::marker::PhantomData;
 use std::sync::{Mutex, PoisonError};
 
 use auth_core::UnixTime;
 use auth_core::jwt::Verified;
 use auth_core::refresh::{RefreshStore, RevocationList};
 use auth_core::store::SessionStore;
-use auth_core::web::{self, Rejection, RejectionKind, TokenPair, WebAuth, os_rng};
+use auth_core::web::{
+    self, Provenance, Rejection, RejectionKind, RequestSessions, TokenPair, WebAuth,
+};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
@@ -31,11 +34,11 @@ fn staged<'r>(req: &'r Request<'_>) -> &'r Staged {
 }
 
 impl Staged {
-    fn push(&self, cookie: String) {
+    fn extend(&self, cookies: Vec<String>) {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(cookie);
+            .extend(cookies);
     }
 }
 
@@ -63,32 +66,36 @@ fn missing_state<T>() -> Outcome<T, &'static str> {
     Outcome::Error((Status::InternalServerError, "auth_state_missing"))
 }
 
-/// The cross-site check for unsafe methods, then the session of the request's cookie
-/// (staging a renewal cookie when due).
-async fn load<S: Store>(
+/// The cross-site check for unsafe methods, then the session of the request's cookie.
+async fn load<'r, S: Store>(
+    req: &'r Request<'_>,
+    auth: &'r WebAuth<S>,
+) -> Result<RequestSessions<&'r WebAuth<S>>, Rejection> {
+    let h = req.headers();
+    let from = Provenance {
+        method: req.method().as_str(),
+        sec_fetch_site: h.get_one("Sec-Fetch-Site").map(str::as_bytes),
+        origin: h.get_one("Origin").map(str::as_bytes),
+        host: h.get_one("Host").map(str::as_bytes),
+    };
+    let cookies = h.get("Cookie").map(str::as_bytes);
+    RequestSessions::load(auth, from, cookies, UnixTime::now()).await
+}
+
+/// The session of the request, its renewal cookie staged for [`SessionCookies`].
+async fn load_session<S: Store>(
     req: &Request<'_>,
     auth: &WebAuth<S>,
 ) -> Result<Option<web::Session>, Rejection> {
-    let h = req.headers();
-    auth.check_same_site(
-        req.method().as_str(),
-        h.get_one("Sec-Fetch-Site").map(str::as_bytes),
-        h.get_one("Origin").map(str::as_bytes),
-        h.get_one("Host").map(str::as_bytes),
-    )?;
-    let session = auth
-        .session(h.get("Cookie").map(str::as_bytes), UnixTime::now())
-        .await?;
-    if let Some(cookie) = session.as_ref().and_then(web::Session::renewal_cookie) {
-        staged(req).push(cookie.to_owned());
-    }
-    Ok(session)
+    let mut sessions = load(req, auth).await?;
+    staged(req).extend(sessions.take_cookies());
+    Ok(sessions.current().cloned())
 }
 
 /// The request's valid session (renewed when due); 401 without one. Unsafe methods from
 /// another site are refused with 403.
 #[derive(Debug)]
-pub struct Session<S>(pub web::Session, std::marker::PhantomData<fn() -> S>);
+pub struct Session<S>(pub web::Session, PhantomData<fn() -> S>);
 
 impl<S> std::ops::Deref for Session<S> {
     type Target = web::Session;
@@ -105,8 +112,8 @@ impl<'r, S: Store> FromRequest<'r> for Session<S> {
         let Some(auth) = auth::<S>(req) else {
             return missing_state();
         };
-        match load(req, auth).await {
-            Ok(Some(session)) => Outcome::Success(Self(session, std::marker::PhantomData)),
+        match load_session(req, auth).await {
+            Ok(Some(session)) => Outcome::Success(Self(session, PhantomData)),
             Ok(None) => fail(req, RejectionKind::NoSession.into()),
             Err(rejection) => fail(req, rejection),
         }
@@ -116,10 +123,7 @@ impl<'r, S: Store> FromRequest<'r> for Session<S> {
 /// The request's session if it has a valid one. Unlike `Option<Session<S>>` (which Rocket
 /// makes `None` on any failure), a store failure or a cross-site request is still refused.
 #[derive(Debug)]
-pub struct MaybeSession<S>(
-    pub Option<web::Session>,
-    std::marker::PhantomData<fn() -> S>,
-);
+pub struct MaybeSession<S>(pub Option<web::Session>, PhantomData<fn() -> S>);
 
 #[async_trait]
 impl<'r, S: Store> FromRequest<'r> for MaybeSession<S> {
@@ -129,27 +133,44 @@ impl<'r, S: Store> FromRequest<'r> for MaybeSession<S> {
         let Some(auth) = auth::<S>(req) else {
             return missing_state();
         };
-        match load(req, auth).await {
-            Ok(session) => Outcome::Success(Self(session, std::marker::PhantomData)),
+        match load_session(req, auth).await {
+            Ok(session) => Outcome::Success(Self(session, PhantomData)),
             Err(rejection) => fail(req, rejection),
         }
     }
 }
 
-/// Session changes for this request: log in (always under a new id), log out, log out
-/// everywhere. Unsafe methods from another site are refused with 403, login forms included.
-/// The cookies go out through [`SessionCookies`].
+/// Session changes for this request, through the core's [`RequestSessions`] (deref): log in
+/// (`login_now`, always under a new id), log out, log out everywhere. Unsafe methods from
+/// another site are refused with 403, login forms included. The cookies it stages go out
+/// through [`SessionCookies`] when the handler is done with it.
 pub struct Sessions<'r, S: Store> {
-    auth: &'r WebAuth<S>,
+    inner: RequestSessions<&'r WebAuth<S>>,
     staged: &'r Staged,
-    current: Option<web::Session>,
 }
 
 impl<S: Store> std::fmt::Debug for Sessions<'_, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sessions")
-            .field("current", &self.current)
-            .finish_non_exhaustive()
+        f.debug_tuple("Sessions").field(&self.inner).finish()
+    }
+}
+
+impl<'r, S: Store> std::ops::Deref for Sessions<'r, S> {
+    type Target = RequestSessions<&'r WebAuth<S>>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl<S: Store> std::ops::DerefMut for Sessions<'_, S> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
+
+impl<S: Store> Drop for Sessions<'_, S> {
+    fn drop(&mut self) {
+        self.staged.extend(self.inner.take_cookies());
     }
 }
 
@@ -162,75 +183,19 @@ impl<'r, S: Store> FromRequest<'r> for Sessions<'r, S> {
             return missing_state();
         };
         match load(req, auth).await {
-            Ok(current) => Outcome::Success(Self {
-                auth,
+            Ok(inner) => Outcome::Success(Self {
+                inner,
                 staged: staged(req),
-                current,
             }),
             Err(rejection) => fail(req, rejection),
         }
     }
 }
 
-impl<S: Store> Sessions<'_, S> {
-    /// The request's valid session, if any.
-    pub fn current(&self) -> Option<&web::Session> {
-        self.current.as_ref()
-    }
-
-    /// Logs `user` in under a fresh session id; the request's previous session, if any, ends
-    /// in the same step (session fixation).
-    ///
-    /// # Errors
-    /// 403 at a refusing session limit, 503 when the store fails.
-    pub async fn login(&mut self, user: &str) -> Result<(), AuthRejection> {
-        let previous = self.current.take();
-        let login = self
-            .auth
-            .login(
-                user,
-                Vec::new(),
-                previous.as_ref().map(web::Session::key),
-                UnixTime::now(),
-                &mut os_rng(),
-            )
-            .await?;
-        self.staged.push(login.set_cookie);
-        Ok(())
-    }
-
-    /// Ends the request's session, if any, and removes the cookie.
-    ///
-    /// # Errors
-    /// 503 when the store fails.
-    pub async fn logout(&mut self) -> Result<(), AuthRejection> {
-        let removal = match self.current.take() {
-            Some(session) => self.auth.logout(&session).await?,
-            None => self.auth.removal_cookie(),
-        };
-        self.staged.push(removal);
-        Ok(())
-    }
-
-    /// Ends every session and refresh-token family of the request's user.
-    ///
-    /// # Errors
-    /// 401 without a valid session, 503 when the store fails.
-    pub async fn logout_everywhere(&mut self) -> Result<(), AuthRejection> {
-        let session = self
-            .current
-            .take()
-            .ok_or_else(|| Rejection::from(RejectionKind::NoSession))?;
-        let removal = self.auth.logout_everywhere(&session).await?;
-        self.staged.push(removal);
-        Ok(())
-    }
-}
-
 /// The verified claims of the request's bearer token (RFC 6750): form, MAC, claims, then the
 /// revocation list.
 #[derive(Debug)]
-pub struct Bearer<C, S>(pub Verified<C>, std::marker::PhantomData<fn() -> S>);
+pub struct Bearer<C, S>(pub Verified<C>, PhantomData<fn() -> S>);
 
 #[async_trait]
 impl<'r, C, S> FromRequest<'r> for Bearer<C, S>
@@ -246,7 +211,7 @@ where
         };
         let values = req.headers().get("Authorization").map(str::as_bytes);
         match auth.bearer(values, UnixTime::now()).await {
-            Ok(verified) => Outcome::Success(Self(verified, std::marker::PhantomData)),
+            Ok(verified) => Outcome::Success(Self(verified, PhantomData)),
             Err(rejection) => fail(req, rejection),
         }
     }
@@ -360,34 +325,4 @@ impl<'r> Responder<'r, 'static> for TokenResponse {
             .sized_body(body.len(), std::io::Cursor::new(body))
             .ok()
     }
-}
-
-/// Issues a token pair for `user` (who has just proved who they are), on the system clock
-/// and the OS RNG.
-///
-/// # Errors
-/// 503 when the store fails.
-pub async fn issue_tokens<S: Store>(
-    auth: &WebAuth<S>,
-    user: &str,
-) -> Result<TokenResponse, AuthRejection> {
-    let pair = auth
-        .issue_tokens(user, UnixTime::now(), &mut os_rng())
-        .await?;
-    Ok(TokenResponse(pair))
-}
-
-/// Trades a refresh token for a new pair (the old one is spent; a reused one revokes its
-/// family).
-///
-/// # Errors
-/// 401 for an unknown, spent or expired refresh token, 503 when the store fails.
-pub async fn refresh_tokens<S: Store>(
-    auth: &WebAuth<S>,
-    refresh_token: &str,
-) -> Result<TokenResponse, AuthRejection> {
-    let pair = auth
-        .refresh_tokens(refresh_token, UnixTime::now(), &mut os_rng())
-        .await?;
-    Ok(TokenResponse(pair))
 }

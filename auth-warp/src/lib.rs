@@ -8,7 +8,7 @@ use auth_core::UnixTime;
 use auth_core::jwt::Verified;
 use auth_core::refresh::{RefreshStore, RevocationList};
 use auth_core::store::SessionStore;
-use auth_core::web::{self, Rejection, RejectionKind, TokenPair, WebAuth, os_rng};
+use auth_core::web::{Provenance, Rejection, RequestSessions, TokenPair, WebAuth};
 use warp::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, ORIGIN, SET_COOKIE,
 };
@@ -88,93 +88,35 @@ pub async fn recover(err: warp::Rejection) -> Result<Response, Infallible> {
     Ok(warp::reply::with_header(reply, CONTENT_TYPE, "application/json").into_response())
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a [u8]> {
-    headers.get(name).map(HeaderValue::as_bytes)
-}
-
 /// A request's session state and the cookies it will send: what [`sessions`] and
-/// [`session`] extract. Handlers end with [`Sessions::reply`], which writes the staged
+/// [`session`] extract, the core's [`RequestSessions`] (deref: `login_now`, `logout`,
+/// `logout_everywhere`). Handlers end with [`Sessions::reply`], which writes the staged
 /// `Set-Cookie`s (login, logout, renewal) and `Cache-Control: no-store`: warp filters cannot
 /// touch responses, so a reply that skips it loses a renewal.
-pub struct Sessions<S> {
-    auth: Arc<WebAuth<S>>,
-    current: Option<web::Session>,
-    staged: Vec<String>,
+#[derive(Debug)]
+pub struct Sessions<S>(RequestSessions<Arc<WebAuth<S>>>);
+
+impl<S> std::ops::Deref for Sessions<S> {
+    type Target = RequestSessions<Arc<WebAuth<S>>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-impl<S> std::fmt::Debug for Sessions<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sessions")
-            .field("current", &self.current)
-            .finish_non_exhaustive()
+impl<S> std::ops::DerefMut for Sessions<S> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
     }
 }
 
 impl<S: Store> Sessions<S> {
-    /// The request's valid session, if any.
-    pub fn current(&self) -> Option<&web::Session> {
-        self.current.as_ref()
-    }
-
-    /// The user of the request's valid session, if any.
-    pub fn user(&self) -> Option<&str> {
-        self.current.as_ref().map(web::Session::user)
-    }
-
-    /// Logs `user` in under a fresh session id; the request's previous session, if any, ends
-    /// in the same step (session fixation).
-    ///
-    /// # Errors
-    /// 403 at a refusing session limit, 503 when the store fails.
-    pub async fn login(&mut self, user: &str) -> Result<(), AuthRejection> {
-        let previous = self.current.take();
-        let login = self
-            .auth
-            .login(
-                user,
-                Vec::new(),
-                previous.as_ref().map(web::Session::key),
-                UnixTime::now(),
-                &mut os_rng(),
-            )
-            .await?;
-        self.staged.push(login.set_cookie);
-        Ok(())
-    }
-
-    /// Ends the request's session, if any, and removes the cookie.
-    ///
-    /// # Errors
-    /// 503 when the store fails.
-    pub async fn logout(&mut self) -> Result<(), AuthRejection> {
-        let removal = match self.current.take() {
-            Some(session) => self.auth.logout(&session).await?,
-            None => self.auth.removal_cookie(),
-        };
-        self.staged.push(removal);
-        Ok(())
-    }
-
-    /// Ends every session and refresh-token family of the request's user.
-    ///
-    /// # Errors
-    /// 401 without a valid session, 503 when the store fails.
-    pub async fn logout_everywhere(&mut self) -> Result<(), AuthRejection> {
-        let session = self
-            .current
-            .take()
-            .ok_or_else(|| Rejection::from(RejectionKind::NoSession))?;
-        let removal = self.auth.logout_everywhere(&session).await?;
-        self.staged.push(removal);
-        Ok(())
-    }
-
     /// `reply` with the staged cookies.
-    pub fn reply(self, reply: impl Reply) -> Response {
+    pub fn reply(mut self, reply: impl Reply) -> Response {
         let mut response = reply.into_response();
-        if !self.staged.is_empty() {
+        let cookies = self.0.take_cookies();
+        if !cookies.is_empty() {
             let headers = response.headers_mut();
-            for cookie in self.staged {
+            for cookie in cookies {
                 if let Ok(value) = HeaderValue::from_str(&cookie) {
                     headers.append(SET_COOKIE, value);
                 }
@@ -190,31 +132,17 @@ async fn load<S: Store>(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Sessions<S>, warp::Rejection> {
-    let refuse = |r: Rejection| reject::custom(AuthRejection(r));
-    let sec_fetch_site = HeaderName::from_static("sec-fetch-site");
-    auth.check_same_site(
-        method.as_str(),
-        header(&headers, &sec_fetch_site),
-        header(&headers, &ORIGIN),
-        header(&headers, &HOST),
-    )
-    .map_err(refuse)?;
+    let from = Provenance {
+        method: method.as_str(),
+        sec_fetch_site: headers.get("sec-fetch-site").map(HeaderValue::as_bytes),
+        origin: headers.get(ORIGIN).map(HeaderValue::as_bytes),
+        host: headers.get(HOST).map(HeaderValue::as_bytes),
+    };
     let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
-    let current = auth
-        .session(cookies, UnixTime::now())
+    RequestSessions::load(auth, from, cookies, UnixTime::now())
         .await
-        .map_err(refuse)?;
-    let staged = current
-        .as_ref()
-        .and_then(web::Session::renewal_cookie)
-        .map(str::to_owned)
-        .into_iter()
-        .collect();
-    Ok(Sessions {
-        auth,
-        current,
-        staged,
-    })
+        .map(Sessions)
+        .map_err(|r| reject::custom(AuthRejection(r)))
 }
 
 /// The request's session state, valid session or not (log in, log out, anonymous pages).
@@ -232,12 +160,9 @@ pub fn session<S: Store>(
     auth: Arc<WebAuth<S>>,
 ) -> impl Filter<Extract = (Sessions<S>,), Error = warp::Rejection> + Clone {
     sessions(auth).and_then(|s: Sessions<S>| async move {
-        if s.current.is_some() {
-            Ok(s)
-        } else {
-            Err(reject::custom(AuthRejection(
-                RejectionKind::NoSession.into(),
-            )))
+        match s.require() {
+            Ok(_) => Ok(s),
+            Err(r) => Err(reject::custom(AuthRejection(r))),
         }
     })
 }
@@ -277,34 +202,4 @@ impl Reply for TokenResponse {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     }
-}
-
-/// Issues a token pair for `user` (who has just proved who they are), on the system clock
-/// and the OS RNG.
-///
-/// # Errors
-/// 503 when the store fails.
-pub async fn issue_tokens<S: Store>(
-    auth: &WebAuth<S>,
-    user: &str,
-) -> Result<TokenResponse, AuthRejection> {
-    let pair = auth
-        .issue_tokens(user, UnixTime::now(), &mut os_rng())
-        .await?;
-    Ok(TokenResponse(pair))
-}
-
-/// Trades a refresh token for a new pair (the old one is spent; a reused one revokes its
-/// family).
-///
-/// # Errors
-/// 401 for an unknown, spent or expired refresh token, 503 when the store fails.
-pub async fn refresh_tokens<S: Store>(
-    auth: &WebAuth<S>,
-    refresh_token: &str,
-) -> Result<TokenResponse, AuthRejection> {
-    let pair = auth
-        .refresh_tokens(refresh_token, UnixTime::now(), &mut os_rng())
-        .await?;
-    Ok(TokenResponse(pair))
 }

@@ -63,7 +63,7 @@ async fn login(
         let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED));
         return Ok(Err((Status::Unauthorized, RawHtml(page))));
     };
-    sessions.login(&user).await?;
+    sessions.login_now(&user).await?;
     Ok(Ok(Redirect::to("/")))
 }
 
@@ -96,7 +96,7 @@ async fn token(
         .check_async(credentials)
         .await
         .ok_or_else(demo_common::bad_credentials)?;
-    auth_rocket::issue_tokens(auth, &user).await
+    Ok(TokenResponse(auth.issue_tokens_now(&user).await?))
 }
 
 #[post("/api/token/refresh", data = "<body>")]
@@ -106,7 +106,9 @@ async fn refresh(
     body: Vec<u8>,
 ) -> Result<TokenResponse, AuthRejection> {
     let refresh_token = demo_common::refresh_request(content_type.bytes(), &body)?;
-    auth_rocket::refresh_tokens(auth, &refresh_token).await
+    Ok(TokenResponse(
+        auth.refresh_tokens_now(&refresh_token).await?,
+    ))
 }
 
 #[post("/api/token/revoke")]

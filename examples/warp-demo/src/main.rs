@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use auth_core::jwt::Verified;
 use auth_core::web::{AccessClaims, WebAuth};
-use auth_warp::AuthRejection;
+use auth_warp::{AuthRejection, TokenResponse};
 use demo_common::{DemoStore, Settings, Users};
 use warp::Filter;
 use warp::http::header::{CONTENT_TYPE, LOCATION};
@@ -55,7 +55,7 @@ async fn login(
         let reply = warp::reply::with_status(warp::reply::html(page), StatusCode::UNAUTHORIZED);
         return Ok(reply.into_response());
     };
-    sessions.login(&user).await?;
+    sessions.login_now(&user).await?;
     Ok(sessions.reply(see_other()))
 }
 
@@ -80,14 +80,12 @@ async fn token(
         .check_async(credentials)
         .await
         .ok_or_else(demo_common::bad_credentials)?;
-    Ok(auth_warp::issue_tokens(&auth, &user).await?.into_response())
+    Ok(TokenResponse(auth.issue_tokens_now(&user).await?).into_response())
 }
 
 async fn refresh(auth: Auth, headers: HeaderMap, body: Bytes) -> Result<Response, AuthRejection> {
     let refresh_token = demo_common::refresh_request(content_type(&headers), &body)?;
-    Ok(auth_warp::refresh_tokens(&auth, &refresh_token)
-        .await?
-        .into_response())
+    Ok(TokenResponse(auth.refresh_tokens_now(&refresh_token).await?).into_response())
 }
 
 async fn revoke(auth: Auth, token: Verified<AccessClaims>) -> Result<Response, AuthRejection> {
