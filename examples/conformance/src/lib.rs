@@ -12,6 +12,7 @@
     missing_docs
 )]
 
+pub mod browser;
 #[path = "../../../auth-redis/tests/support/mod.rs"]
 pub mod redis_server;
 
@@ -142,6 +143,36 @@ impl Drop for Demo {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sends a request to `addr` and reads the whole response (HTTP/1.1, `Connection: close`).
+pub fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n").into_bytes();
+    for (name, value) in headers {
+        raw.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    raw.extend_from_slice(
+        format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes(),
+    );
+    raw.extend_from_slice(body);
+    send_raw(addr, &raw)
+}
+
+/// Sends raw bytes to `addr` as a request and reads the whole response.
+pub fn send_raw(addr: SocketAddr, raw: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    // A server may answer and close before reading a huge request: that is fine.
+    let _ = stream.write_all(raw);
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    Reply::parse(&out)
 }
 
 /// A parsed response.
@@ -672,7 +703,8 @@ pub fn a_stopped_store_fails_closed_and_recovers(demo: &Demo, redis: &mut RedisS
     }
 }
 
-/// The conformance tests of one demo: memory store, Redis store, Redis stopped.
+/// The conformance tests of one demo: memory store, Redis store, Redis stopped, and the
+/// journey in a real browser.
 #[macro_export]
 macro_rules! demo_tests {
     ($bin:expr) => {
@@ -689,6 +721,12 @@ macro_rules! demo_tests {
             };
             let demo = $crate::Demo::start($bin, Some(&redis.url()));
             $crate::run_all(&demo);
+        }
+
+        #[test]
+        fn works_in_a_real_browser() {
+            let demo = $crate::Demo::start($bin, None);
+            $crate::browser::run(&demo);
         }
 
         #[test]

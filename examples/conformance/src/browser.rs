@@ -1,0 +1,271 @@
+//! The demo in a real browser: Debian's headless Chromium, driven through ChromeDriver's W3C
+//! WebDriver protocol (plain JSON over HTTP, spoken by this module). It proves what only a
+//! browser can: that the cookie is stored with its attributes and hidden from scripts, that a
+//! reload stays signed in, that a page on another origin cannot post to the demo, and that
+//! logout removes the cookie.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::{Demo, redis_server::free_port, send};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A ChromeDriver with one headless Chromium session, ended when dropped.
+#[derive(Debug)]
+pub struct Browser {
+    driver: Child,
+    addr: SocketAddr,
+    session: String,
+    profile: PathBuf,
+}
+
+impl Browser {
+    /// Starts ChromeDriver and a headless Chromium, or returns `None` (after saying so) when
+    /// they are not installed and services are not required.
+    pub fn start() -> Option<Self> {
+        if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+            assert!(
+                std::env::var("AUTH_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                "chromium/chromedriver not found and AUTH_REQUIRE_SERVICES=1"
+            );
+            eprintln!(
+                "\n!!! SKIPPED: browser test needs {CHROMIUM} and {CHROMEDRIVER} \
+                 (apt-get install chromium chromium-driver) !!!\n"
+            );
+            return None;
+        }
+        let port = free_port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = std::env::temp_dir().join(format!("auth-browser-{port}"));
+        let mut browser = Self {
+            driver,
+            addr,
+            session: String::new(),
+            profile,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while send(addr, "GET", "/status", &[], b"").status != 200 {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            sleep(Duration::from_millis(100));
+        }
+        let args = [
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            format!("--user-data-dir={}", browser.profile.display()),
+        ];
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
+        }}});
+        let created = browser.call("POST", "/session", &caps);
+        browser.session = created["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {created}"))
+            .to_owned();
+        Some(browser)
+    }
+
+    fn call(&self, method: &str, path: &str, body: &Value) -> Value {
+        let body = body.to_string();
+        let r = send(
+            self.addr,
+            method,
+            path,
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        );
+        let value: Value = serde_json::from_slice(&r.body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}: {}", r.text()));
+        assert_eq!(r.status, 200, "{method} {path}: {value}");
+        value["value"].clone()
+    }
+
+    fn session_call(&self, method: &str, path: &str, body: &Value) -> Value {
+        self.call(method, &format!("/session/{}{path}", self.session), body)
+    }
+
+    /// Opens `url` and waits for it to load.
+    pub fn goto(&self, url: &str) {
+        self.session_call("POST", "/url", &json!({ "url": url }));
+    }
+
+    /// The element matching `css`, waiting up to 10 s for it to appear.
+    pub fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let body = json!({"using": "css selector", "value": css}).to_string();
+            let path = format!("/session/{}/element", self.session);
+            let r = send(
+                self.addr,
+                "POST",
+                &path,
+                &[("Content-Type", "application/json")],
+                body.as_bytes(),
+            );
+            if r.status == 200 {
+                let v: Value = serde_json::from_slice(&r.body).unwrap();
+                return v["value"][ELEMENT].as_str().unwrap().to_owned();
+            }
+            assert!(Instant::now() < deadline, "no element {css}: {}", self.source());
+            sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css);
+        self.session_call("POST", &format!("/element/{el}/value"), &json!({ "text": text }));
+    }
+
+    pub fn click(&self, css: &str) {
+        let el = self.find(css);
+        self.session_call("POST", &format!("/element/{el}/click"), &json!({}));
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        let el = self.find(css);
+        let v = self.session_call("GET", &format!("/element/{el}/text"), &json!({}));
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    pub fn source(&self) -> String {
+        let v = self.session_call("GET", "/source", &json!({}));
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    pub fn refresh(&self) {
+        self.session_call("POST", "/refresh", &json!({}));
+    }
+
+    /// The browser's cookies for the current page, as WebDriver reports them.
+    pub fn cookies(&self) -> Vec<Value> {
+        let v = self.session_call("GET", "/cookie", &json!({}));
+        v.as_array().cloned().unwrap_or_default()
+    }
+
+    /// What scripts on the page see of the cookies.
+    pub fn document_cookie(&self) -> String {
+        let v = self.session_call(
+            "POST",
+            "/execute/sync",
+            &json!({"script": "return document.cookie", "args": []}),
+        );
+        v.as_str().unwrap_or_default().to_owned()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let path = format!("/session/{}", self.session);
+            let _ = send(self.addr, "DELETE", &path, &[], b"");
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// A page on another origin (same host, another port) that posts a form to `target` as soon
+/// as it loads: the classic cross-site request forgery. Served by a thread for 30 s.
+fn attacker_page(target: &str) -> SocketAddr {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let page = format!(
+        "<!doctype html><html><body><form id=\"f\" method=\"post\" action=\"{target}\">\
+         </form><script>document.getElementById('f').submit()</script></body></html>"
+    );
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let Ok((mut stream, _)) = listener.accept() else {
+                sleep(Duration::from_millis(20));
+                continue;
+            };
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{page}",
+                page.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    addr
+}
+
+/// The whole browser journey against one demo.
+pub fn run(demo: &Demo) {
+    let Some(browser) = Browser::start() else { return };
+    let base = format!("http://{}", demo.addr);
+
+    // Log in through the form.
+    browser.goto(&format!("{base}/"));
+    browser.type_into("#username", "ada");
+    browser.type_into("#password", "lovelace-1815");
+    browser.click("#login");
+    assert_eq!(browser.text("#user"), "ada", "signed in after the form");
+
+    // The cookie is stored with its attributes and hidden from scripts.
+    let cookies = browser.cookies();
+    let cookie = cookies
+        .iter()
+        .find(|c| c["name"] == "__Host-id")
+        .unwrap_or_else(|| panic!("no session cookie in {cookies:?}"));
+    assert_eq!(cookie["httpOnly"], true);
+    assert_eq!(cookie["secure"], true);
+    assert_eq!(cookie["sameSite"], "Lax");
+    assert_eq!(cookie["path"], "/");
+    assert!(!browser.document_cookie().contains("__Host-id"), "HttpOnly");
+
+    // A reload stays signed in.
+    browser.refresh();
+    assert_eq!(browser.text("#user"), "ada", "signed in after a reload");
+
+    // A page on another origin posts to /logout: refused, still signed in.
+    let attacker = attacker_page(&format!("{base}/logout"));
+    browser.goto(&format!("http://{attacker}/"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !browser.source().contains("cross_site_request") {
+        assert!(
+            Instant::now() < deadline,
+            "the forged post was not refused: {}",
+            browser.source()
+        );
+        sleep(Duration::from_millis(100));
+    }
+    browser.goto(&format!("{base}/"));
+    assert_eq!(browser.text("#user"), "ada", "the forged logout did nothing");
+
+    // Logout through the button removes the cookie.
+    browser.click("#logout");
+    browser.find("#login");
+    assert!(
+        !browser.cookies().iter().any(|c| c["name"] == "__Host-id"),
+        "the cookie is gone"
+    );
+}
