@@ -58,7 +58,9 @@ impl Browser {
             profile,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while send(addr, "GET", "/status", &[], b"").status != 200 {
+        while std::net::TcpStream::connect(addr).is_err()
+            || send(addr, "GET", "/status", &[], b"").status != 200
+        {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             sleep(Duration::from_millis(100));
         }
@@ -126,14 +128,22 @@ impl Browser {
                 let v: Value = serde_json::from_slice(&r.body).unwrap();
                 return v["value"][ELEMENT].as_str().unwrap().to_owned();
             }
-            assert!(Instant::now() < deadline, "no element {css}: {}", self.source());
+            assert!(
+                Instant::now() < deadline,
+                "no element {css}: {}",
+                self.source()
+            );
             sleep(Duration::from_millis(100));
         }
     }
 
     pub fn type_into(&self, css: &str, text: &str) {
         let el = self.find(css);
-        self.session_call("POST", &format!("/element/{el}/value"), &json!({ "text": text }));
+        self.session_call(
+            "POST",
+            &format!("/element/{el}/value"),
+            &json!({ "text": text }),
+        );
     }
 
     pub fn click(&self, css: &str) {
@@ -156,7 +166,8 @@ impl Browser {
         self.session_call("POST", "/refresh", &json!({}));
     }
 
-    /// The browser's cookies for the current page, as WebDriver reports them.
+    /// The browser's cookies for the current page, with their attributes (WebDriver lists
+    /// `HttpOnly` cookies too).
     pub fn cookies(&self) -> Vec<Value> {
         let v = self.session_call("GET", "/cookie", &json!({}));
         v.as_array().cloned().unwrap_or_default()
@@ -220,7 +231,9 @@ fn attacker_page(target: &str) -> SocketAddr {
 
 /// The whole browser journey against one demo.
 pub fn run(demo: &Demo) {
-    let Some(browser) = Browser::start() else { return };
+    let Some(browser) = Browser::start() else {
+        return;
+    };
     let base = format!("http://{}", demo.addr);
 
     // Log in through the form.
@@ -259,7 +272,11 @@ pub fn run(demo: &Demo) {
         sleep(Duration::from_millis(100));
     }
     browser.goto(&format!("{base}/"));
-    assert_eq!(browser.text("#user"), "ada", "the forged logout did nothing");
+    assert_eq!(
+        browser.text("#user"),
+        "ada",
+        "the forged logout did nothing"
+    );
 
     // Logout through the button removes the cookie.
     browser.click("#logout");

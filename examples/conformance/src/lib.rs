@@ -158,7 +158,11 @@ pub fn send(
         raw.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
     raw.extend_from_slice(
-        format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes(),
+        format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
     );
     raw.extend_from_slice(body);
     send_raw(addr, &raw)
@@ -167,12 +171,45 @@ pub fn send(
 /// Sends raw bytes to `addr` as a request and reads the whole response.
 pub fn send_raw(addr: SocketAddr, raw: &[u8]) -> Reply {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     // A server may answer and close before reading a huge request: that is fine.
     let _ = stream.write_all(raw);
+    // Read until the response is complete (by Content-Length or the last chunk) or the peer
+    // closes: some servers keep the connection open despite `Connection: close`.
     let mut out = Vec::new();
-    let _ = stream.read_to_end(&mut out);
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+        if response_complete(&out) {
+            break;
+        }
+    }
     Reply::parse(&out)
+}
+
+fn response_complete(raw: &[u8]) -> bool {
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = &raw[split + 4..];
+    if head.contains("transfer-encoding: chunked") {
+        return body.ends_with(b"0\r\n\r\n");
+    }
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    match length {
+        Some(n) => body.len() >= n,
+        // No length: the body ends when the peer closes (or there is none).
+        None => head.starts_with("http/1.1 204") || head.starts_with("http/1.1 304"),
+    }
 }
 
 /// A parsed response.
