@@ -40,6 +40,11 @@ impl Keys {
         format!("{}{{{}}}:", self.prefix, Self::tag(user))
     }
 
+    /// `<prefix>:{<tag>}:`, the base of every key of the user whose tag a locator holds.
+    pub(crate) fn tag_base(&self, tag: &str) -> String {
+        format!("{}{{{tag}}}:", self.prefix)
+    }
+
     /// `<prefix>:l:`, the base of session locators.
     pub(crate) fn locator_base(&self) -> String {
         format!("{}l:", self.prefix)

@@ -89,12 +89,15 @@ impl core::error::Error for InvalidPrefix {}
 /// Sessions, refresh-token families and revoked `jti`s in Redis: implements
 /// [`SessionStore`], [`RefreshStore`] and [`RevocationList`].
 ///
-/// Cheap to clone (clones share one connection manager, which reconnects by itself). Every
-/// change is one Lua script, so that records, the per-user index, versions and families stay
-/// consistent under any concurrency; records expire by Redis TTLs at their own deadlines.
+/// Cheap to clone (clones share one connection, which reconnects by itself). Every change to a
+/// user's records is one Lua script in that user's hash slot, so that records, the per-user
+/// index, versions and families stay consistent under any concurrency; records expire by
+/// Redis TTLs at their own deadlines. A locator key per session and refresh token names the
+/// user; it is a hint, written before the record and removed after it, and the record is the
+/// authority.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Conn,
     keys: Keys,
     timeout: Duration,
     scripts: Arc<Scripts>,
@@ -105,13 +108,60 @@ impl fmt::Debug for RedisStore {
         f.debug_struct("RedisStore")
             .field("prefix", &self.keys.prefix())
             .field("timeout", &self.timeout)
+            .field("cluster", &self.conn.is_cluster())
             .finish_non_exhaustive()
+    }
+}
+
+/// A single Redis (or a primary), or a Redis Cluster.
+#[derive(Clone)]
+enum Conn {
+    Standalone(ConnectionManager),
+    #[cfg(feature = "cluster")]
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl Conn {
+    fn is_cluster(&self) -> bool {
+        !matches!(self, Self::Standalone(_))
+    }
+}
+
+impl redis::aio::ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, Value> {
+        match self {
+            Self::Standalone(c) => c.req_packed_command(cmd),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Standalone(c) => c.req_packed_commands(cmd, offset, count),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Standalone(c) => c.get_db(),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => c.get_db(),
+        }
     }
 }
 
 struct Scripts {
     create: Script,
     load: Script,
+    load_tagged: Script,
     renew: Script,
     save: Script,
     rotate: Script,
@@ -132,6 +182,7 @@ impl Scripts {
         Self {
             create: Script::new(include_str!("lua/create.lua")),
             load: Script::new(include_str!("lua/load.lua")),
+            load_tagged: Script::new(include_str!("lua/load_tagged.lua")),
             renew: Script::new(include_str!("lua/renew.lua")),
             save: Script::new(include_str!("lua/save.lua")),
             rotate: Script::new(include_str!("lua/rotate.lua")),
@@ -149,6 +200,9 @@ impl Scripts {
     }
 }
 
+/// Seconds a new locator is reserved for before its real expiry is known (rotation, refresh).
+const RESERVATION_SECS: u64 = 60;
+
 impl RedisStore {
     /// A store on the Redis at `url` (`redis://host:port/db`, `rediss://` needs a TLS feature
     /// of the `redis` crate). The connection is made on first use and remade after a failure,
@@ -165,18 +219,42 @@ impl RedisStore {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client, manager).map_err(unavailable)?;
-        Ok(Self {
+        Ok(Self::with(Conn::Standalone(conn), &config))
+    }
+
+    /// A store on a Redis Cluster reached through any of `nodes`
+    /// (`redis://host:port`); the client learns the slot map and follows it. A session check
+    /// costs two round trips here (the locator, then the user's slot), one on a single Redis.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when no node answers within the timeout.
+    #[cfg(feature = "cluster")]
+    pub async fn open_cluster(nodes: &[&str], config: RedisConfig) -> Result<Self, StoreError> {
+        let client = redis::cluster::ClusterClient::builder(nodes.iter().copied())
+            .connection_timeout(config.timeout)
+            .response_timeout(config.timeout)
+            .build()
+            .map_err(unavailable)?;
+        let conn = tokio::time::timeout(config.timeout, client.get_async_connection())
+            .await
+            .map_err(|_| StoreError::Timeout)?
+            .map_err(unavailable)?;
+        Ok(Self::with(Conn::Cluster(conn), &config))
+    }
+
+    fn with(conn: Conn, config: &RedisConfig) -> Self {
+        Self {
             conn,
             keys: Keys::new(&config.prefix),
             timeout: config.timeout,
             scripts: Arc::new(Scripts::new()),
-        })
+        }
     }
 
     /// Runs one call under the store's timeout.
     async fn call<T>(
         &self,
-        f: impl AsyncFnOnce(ConnectionManager) -> Result<T, RedisError>,
+        f: impl AsyncFnOnce(Conn) -> Result<T, RedisError>,
     ) -> Result<T, StoreError> {
         match tokio::time::timeout(self.timeout, f(self.conn.clone())).await {
             Err(_) => Err(StoreError::Timeout),
@@ -184,6 +262,12 @@ impl RedisStore {
             Ok(Err(e)) => Err(unavailable(e)),
             Ok(Ok(v)) => Ok(v),
         }
+    }
+
+    /// Runs one command under the store's timeout.
+    async fn cmd<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, StoreError> {
+        self.call(async move |mut conn| cmd.query_async(&mut conn).await)
+            .await
     }
 
     /// Runs one script under the store's timeout.
@@ -205,6 +289,66 @@ impl RedisStore {
         })
         .await
     }
+
+    /// The value of a locator, if it exists.
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.cmd(redis::cmd("GET").arg(key).clone()).await
+    }
+
+    /// Sets a locator unless it exists; `false` if it did.
+    async fn reserve(&self, key: &str, value: &str, until: Expire) -> Result<bool, StoreError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(value).arg("NX");
+        match until {
+            Expire::At(t) => cmd.arg("EXAT").arg(time(t)),
+            Expire::In(secs) => cmd.arg("EX").arg(secs),
+        };
+        let answer: Option<String> = self.cmd(cmd).await?;
+        Ok(answer.is_some())
+    }
+
+    async fn expire_at(&self, key: &str, at: &[u8]) -> Result<(), StoreError> {
+        let _: i64 = self
+            .cmd(redis::cmd("EXPIREAT").arg(key).arg(at).clone())
+            .await?;
+        Ok(())
+    }
+
+    async fn del(&self, key: &str) -> Result<(), StoreError> {
+        let _: i64 = self.cmd(redis::cmd("DEL").arg(key).clone()).await?;
+        Ok(())
+    }
+
+    /// Deletes the locators of sessions that a script ended (one command each: on a Cluster
+    /// they live in different slots).
+    async fn forget_locators(&self, hex_keys: &[String]) -> Result<(), StoreError> {
+        for hex_key in hex_keys {
+            self.del(&format!("{}{hex_key}", self.keys.locator_base()))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The base of the keys of the user a session locator names, if the locator exists.
+    async fn locate(&self, key: &StorageKey) -> Result<Option<String>, StoreError> {
+        let tag = self.get(&self.keys.locator(key)).await?;
+        Ok(tag.map(|tag| self.keys.tag_base(&tag)))
+    }
+
+    /// The user's key base and the family a refresh-token locator names.
+    async fn locate_token(&self, key: &StorageKey) -> Result<Option<(String, String)>, StoreError> {
+        let Some(value) = self.get(&self.keys.refresh_locator(key)).await? else {
+            return Ok(None);
+        };
+        Ok(value
+            .split_once('|')
+            .map(|(tag, fam)| (self.keys.tag_base(tag), fam.to_owned())))
+    }
+}
+
+enum Expire {
+    At(UnixTime),
+    In(u64),
 }
 
 impl SessionStore for RedisStore {
@@ -222,16 +366,24 @@ impl SessionStore for RedisStore {
             SessionLimit::Refuse(max) => (1, max),
             SessionLimit::EvictOldest(max) => (2, max),
         };
+        // The locator first (it also claims the key): a record is never without one.
+        let loc = self.keys.locator(key);
+        let tag = Keys::tag(&record.user);
+        if !self
+            .reserve(&loc, &tag, Expire::At(t.absolute_deadline()))
+            .await?
+        {
+            return Err(StoreError::Conflict);
+        }
         let (rec, idx, ep) = (
             format!("{base}s:{hex_key}"),
             format!("{base}idx"),
             format!("{base}ep"),
         );
-        let loc = self.keys.locator(key);
-        let code: i64 = self
+        let answer: Vec<Value> = self
             .script(
                 &self.scripts.create,
-                &[&rec, &idx, &ep, &loc],
+                &[&rec, &idx, &ep],
                 &[
                     hex_key.as_bytes(),
                     record.user.as_bytes(),
@@ -245,42 +397,59 @@ impl SessionStore for RedisStore {
                     time(t.expires_at()).as_bytes(),
                     kind.to_string().as_bytes(),
                     max.to_string().as_bytes(),
-                    Keys::tag(&record.user).as_bytes(),
                     base.as_bytes(),
-                    self.keys.locator_base().as_bytes(),
                 ],
             )
             .await?;
-        match code {
-            1 => Ok(()),
-            -1 => Err(StoreError::Conflict),
-            -2 => Err(StoreError::LimitReached),
+        match answer.split_first() {
+            Some((Value::Int(1), evicted)) => {
+                let evicted = evicted.iter().map(text).collect::<Result<Vec<_>, _>>()?;
+                self.forget_locators(&evicted).await
+            }
+            Some((Value::Int(code), _)) => {
+                self.del(&loc).await?;
+                Err(if *code == -2 {
+                    StoreError::LimitReached
+                } else {
+                    StoreError::Conflict
+                })
+            }
             _ => Err(corrupt("unexpected answer to create")),
         }
     }
 
     async fn load(&self, key: &StorageKey) -> Result<Option<Loaded>, StoreError> {
-        let fields: Option<Vec<Option<Vec<u8>>>> = self
-            .script(
+        let hex_key = hex(key.as_bytes());
+        let fields: Option<Vec<Option<Vec<u8>>>> = if self.conn.is_cluster() {
+            // Two round trips: the locator's slot, then the user's.
+            let Some(base) = self.locate(key).await? else {
+                return Ok(None);
+            };
+            let (rec, ep) = (format!("{base}s:{hex_key}"), format!("{base}ep"));
+            self.script(&self.scripts.load_tagged, &[&rec, &ep], &[])
+                .await?
+        } else {
+            // One round trip: the script follows the locator itself.
+            self.script(
                 &self.scripts.load,
                 &[&self.keys.locator(key)],
-                &[
-                    self.keys.prefix().as_bytes(),
-                    hex(key.as_bytes()).as_bytes(),
-                ],
+                &[self.keys.prefix().as_bytes(), hex_key.as_bytes()],
             )
-            .await?;
+            .await?
+        };
         fields.map(parse_loaded).transpose()
     }
 
     async fn renew(&self, key: &StorageKey, times: &SessionTimes) -> Result<(), StoreError> {
+        let Some(base) = self.locate(key).await? else {
+            return Err(StoreError::Gone);
+        };
+        let rec = format!("{base}s:{}", hex(key.as_bytes()));
         let code: i64 = self
             .script(
                 &self.scripts.renew,
-                &[&self.keys.locator(key)],
+                &[&rec],
                 &[
-                    self.keys.prefix().as_bytes(),
-                    hex(key.as_bytes()).as_bytes(),
                     time(times.last_renewed()).as_bytes(),
                     time(times.idle_deadline()).as_bytes(),
                 ],
@@ -293,13 +462,15 @@ impl SessionStore for RedisStore {
     }
 
     async fn save(&self, key: &StorageKey, record: &SessionRecord) -> Result<u64, StoreError> {
+        let Some(base) = self.locate(key).await? else {
+            return Err(StoreError::Gone);
+        };
+        let rec = format!("{base}s:{}", hex(key.as_bytes()));
         let code: i64 = self
             .script(
                 &self.scripts.save,
-                &[&self.keys.locator(key)],
+                &[&rec],
                 &[
-                    self.keys.prefix().as_bytes(),
-                    hex(key.as_bytes()).as_bytes(),
                     record.version.to_string().as_bytes(),
                     record.user.as_bytes(),
                     &record.data,
@@ -314,48 +485,76 @@ impl SessionStore for RedisStore {
     }
 
     async fn rotate(&self, old: &StorageKey, new: &StorageKey) -> Result<(), StoreError> {
-        let code: i64 = self
+        let old_loc = self.keys.locator(old);
+        let Some(tag) = self.get(&old_loc).await? else {
+            return Err(StoreError::Gone);
+        };
+        let new_loc = self.keys.locator(new);
+        if !self
+            .reserve(&new_loc, &tag, Expire::In(RESERVATION_SECS))
+            .await?
+        {
+            return Err(StoreError::Conflict);
+        }
+        let base = self.keys.tag_base(&tag);
+        let (old_hex, new_hex) = (hex(old.as_bytes()), hex(new.as_bytes()));
+        let answer: Vec<Value> = self
             .script(
                 &self.scripts.rotate,
-                &[&self.keys.locator(old), &self.keys.locator(new)],
                 &[
-                    self.keys.prefix().as_bytes(),
-                    hex(old.as_bytes()).as_bytes(),
-                    hex(new.as_bytes()).as_bytes(),
+                    &format!("{base}s:{old_hex}"),
+                    &format!("{base}s:{new_hex}"),
+                    &format!("{base}idx"),
                 ],
+                &[old_hex.as_bytes(), new_hex.as_bytes()],
             )
             .await?;
-        match code {
-            1 => Ok(()),
-            -2 => Err(StoreError::Conflict),
-            _ => Err(StoreError::Gone),
+        match answer.as_slice() {
+            [Value::Int(1), absolute] => {
+                self.expire_at(&new_loc, text(absolute)?.as_bytes()).await?;
+                self.del(&old_loc).await
+            }
+            [Value::Int(code)] => {
+                self.del(&new_loc).await?;
+                Err(if *code == -2 {
+                    StoreError::Conflict
+                } else {
+                    StoreError::Gone
+                })
+            }
+            _ => Err(corrupt("unexpected answer to rotate")),
         }
     }
 
     async fn delete(&self, key: &StorageKey) -> Result<bool, StoreError> {
+        let loc = self.keys.locator(key);
+        let Some(tag) = self.get(&loc).await? else {
+            return Ok(false);
+        };
+        let base = self.keys.tag_base(&tag);
+        let hex_key = hex(key.as_bytes());
         let n: i64 = self
             .script(
                 &self.scripts.delete,
-                &[&self.keys.locator(key)],
-                &[
-                    self.keys.prefix().as_bytes(),
-                    hex(key.as_bytes()).as_bytes(),
-                ],
+                &[&format!("{base}s:{hex_key}"), &format!("{base}idx")],
+                &[hex_key.as_bytes()],
             )
             .await?;
+        self.del(&loc).await?;
         Ok(n > 0)
     }
 
     async fn delete_user(&self, user: &str) -> Result<usize, StoreError> {
         let base = self.keys.user_base(user);
-        let n: u64 = self
+        let deleted: Vec<String> = self
             .script(
                 &self.scripts.delete_user,
                 &[&format!("{base}idx")],
-                &[base.as_bytes(), self.keys.locator_base().as_bytes()],
+                &[base.as_bytes()],
             )
             .await?;
-        usize::try_from(n).map_err(|_| corrupt("count out of range"))
+        self.forget_locators(&deleted).await?;
+        Ok(deleted.len())
     }
 
     async fn list_user(&self, user: &str) -> Result<Vec<SessionInfo>, StoreError> {
@@ -385,25 +584,24 @@ impl SessionStore for RedisStore {
 
     async fn delete_handle(&self, user: &str, handle: &SessionHandle) -> Result<bool, StoreError> {
         let base = self.keys.user_base(user);
-        let n: i64 = self
+        let deleted: Option<String> = self
             .script(
                 &self.scripts.delete_handle,
                 &[&format!("{base}idx")],
-                &[
-                    base.as_bytes(),
-                    self.keys.locator_base().as_bytes(),
-                    hex(&handle.0).as_bytes(),
-                ],
+                &[base.as_bytes(), hex(&handle.0).as_bytes()],
             )
             .await?;
-        Ok(n > 0)
+        let Some(deleted) = deleted else {
+            return Ok(false);
+        };
+        self.forget_locators(&[deleted]).await?;
+        Ok(true)
     }
 
     /// The epoch key never expires: one small key per user who ever changed credentials.
     async fn bump_epoch(&self, user: &str) -> Result<u64, StoreError> {
         let key = format!("{}ep", self.keys.user_base(user));
-        self.call(async move |mut conn| redis::cmd("INCR").arg(&key).query_async(&mut conn).await)
-            .await
+        self.cmd(redis::cmd("INCR").arg(&key).clone()).await
     }
 }
 
@@ -411,17 +609,19 @@ impl RefreshStore for RedisStore {
     async fn issue(&self, key: &StorageKey, family: &RefreshFamily) -> Result<(), StoreError> {
         let base = self.keys.user_base(&family.user);
         let fam = hex(&family.family.0);
-        let locator_value = format!("{}|{fam}", Keys::tag(&family.user));
+        let loc = self.keys.refresh_locator(key);
+        let value = format!("{}|{fam}", Keys::tag(&family.user));
+        if !self
+            .reserve(&loc, &value, Expire::At(family.expires_at))
+            .await?
+        {
+            return Err(StoreError::Conflict);
+        }
         let code: i64 = self
             .script(
                 &self.scripts.issue,
+                &[&format!("{base}f:{fam}"), &format!("{base}fams")],
                 &[
-                    &self.keys.refresh_locator(key),
-                    &format!("{base}f:{fam}"),
-                    &format!("{base}fams"),
-                ],
-                &[
-                    locator_value.as_bytes(),
                     hex(key.as_bytes()).as_bytes(),
                     family.user.as_bytes(),
                     time(family.expires_at).as_bytes(),
@@ -429,39 +629,61 @@ impl RefreshStore for RedisStore {
                 ],
             )
             .await?;
-        match code {
-            1 => Ok(()),
-            _ => Err(StoreError::Conflict),
+        if code == 1 {
+            Ok(())
+        } else {
+            self.del(&loc).await?;
+            Err(StoreError::Conflict)
         }
     }
 
     async fn refresh(&self, old: &StorageKey, new: &StorageKey) -> Result<Refreshed, StoreError> {
+        let old_loc = self.keys.refresh_locator(old);
+        let Some(value) = self.get(&old_loc).await? else {
+            return Ok(Refreshed::Unknown);
+        };
+        let Some((tag, fam)) = value.split_once('|') else {
+            return Err(corrupt("refresh locator"));
+        };
+        let new_loc = self.keys.refresh_locator(new);
+        if !self
+            .reserve(&new_loc, &value, Expire::In(RESERVATION_SECS))
+            .await?
+        {
+            return Err(StoreError::Conflict);
+        }
+        let base = self.keys.tag_base(tag);
         let answer: Vec<Value> = self
             .script(
                 &self.scripts.refresh,
+                &[&format!("{base}f:{fam}"), &format!("{base}fams")],
                 &[
-                    &self.keys.refresh_locator(old),
-                    &self.keys.refresh_locator(new),
-                ],
-                &[
-                    self.keys.prefix().as_bytes(),
                     hex(old.as_bytes()).as_bytes(),
                     hex(new.as_bytes()).as_bytes(),
+                    fam.as_bytes(),
                 ],
             )
             .await?;
-        parse_refreshed(answer)
+        let outcome = parse_refreshed(fam, &answer)?;
+        match &outcome {
+            Refreshed::Rotated(family) => {
+                self.expire_at(&new_loc, time(family.expires_at).as_bytes())
+                    .await?;
+            }
+            _ => self.del(&new_loc).await?,
+        }
+        Ok(outcome)
     }
 
     async fn revoke(&self, key: &StorageKey) -> Result<bool, StoreError> {
+        let Some((base, fam)) = self.locate_token(key).await? else {
+            return Ok(false);
+        };
         let n: i64 = self
             .script(
                 &self.scripts.revoke,
-                &[&self.keys.refresh_locator(key)],
-                &[
-                    self.keys.prefix().as_bytes(),
-                    hex(key.as_bytes()).as_bytes(),
-                ],
+                &[&format!("{base}f:{fam}"), &format!("{base}fams")],
+                &[hex(key.as_bytes()).as_bytes(), fam.as_bytes()],
             )
             .await?;
         Ok(n > 0)
@@ -507,8 +729,7 @@ impl RevocationList for RedisStore {
     }
 
     async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        let key = self.keys.revoked(jti);
-        self.call(async move |mut conn| redis::cmd("EXISTS").arg(&key).query_async(&mut conn).await)
+        self.cmd(redis::cmd("EXISTS").arg(self.keys.revoked(jti)).clone())
             .await
     }
 }
@@ -584,19 +805,21 @@ fn parse_loaded(fields: Vec<Option<Vec<u8>>>) -> Result<Loaded, StoreError> {
     })
 }
 
-fn parse_refreshed(answer: Vec<Value>) -> Result<Refreshed, StoreError> {
-    let bytes = |v: &Value| match v {
-        Value::BulkString(b) => Ok(b.clone()),
-        _ => Err(corrupt("refresh answer out of shape")),
-    };
-    match answer.as_slice() {
+fn text(v: &Value) -> Result<String, StoreError> {
+    match v {
+        Value::BulkString(b) => String::from_utf8(b.clone()).map_err(|_| corrupt("not utf-8")),
+        _ => Err(corrupt("answer out of shape")),
+    }
+}
+
+fn parse_refreshed(fam: &str, answer: &[Value]) -> Result<Refreshed, StoreError> {
+    match answer {
         [Value::Int(0)] => Ok(Refreshed::Unknown),
-        [Value::Int(-1)] => Err(StoreError::Conflict),
-        [Value::Int(code @ (1 | 2)), fam, user, expires] => {
+        [Value::Int(code @ (1 | 2)), user, expires] => {
             let family = RefreshFamily {
-                family: FamilyId(unhex::<16>(&bytes(fam)?).ok_or_else(|| corrupt("family id"))?),
-                user: String::from_utf8(bytes(user)?).map_err(|_| corrupt("user is not utf-8"))?,
-                expires_at: UnixTime(number(&bytes(expires)?)?),
+                family: FamilyId(unhex::<16>(fam.as_bytes()).ok_or_else(|| corrupt("family id"))?),
+                user: text(user)?,
+                expires_at: UnixTime(number(text(expires)?.as_bytes())?),
             };
             Ok(if *code == 1 {
                 Refreshed::Rotated(family)

@@ -1,12 +1,11 @@
--- Files a new session. KEYS: record, user index, user epoch, locator.
+-- Files a new session in its user's slot. KEYS: record, user index, user epoch.
 -- ARGV: 1 key hex, 2 user, 3 data, 4 version, 5 created, 6 last renewed, 7 idle deadline,
 -- 8 absolute deadline, 9 epoch, 10 expires at, 11 limit kind (0 none, 1 refuse, 2 evict
--- oldest), 12 limit, 13 user tag, 14 the user's key base ("<prefix>:{<tag>}:"),
--- 15 locator base ("<prefix>:l:").
--- Returns 1 when filed, -1 when the key is taken, -2 when the user's limit is reached.
-local rec, idx, ep, loc = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-if redis.call('EXISTS', rec) == 1 or redis.call('EXISTS', loc) == 1 then return -1 end
-local base, locbase = ARGV[14], ARGV[15]
+-- oldest), 12 limit, 13 the user's key base ("<prefix>:{<tag>}:").
+-- Returns {1, evicted key hex...} when filed, {-1} when the key is taken, {-2} when the
+-- user's limit is reached.
+local rec, idx, ep, base = KEYS[1], KEYS[2], KEYS[3], ARGV[13]
+if redis.call('EXISTS', rec) == 1 then return {-1} end
 -- The user's live sessions, oldest first; index entries of expired records are dropped.
 local live = {}
 for _, m in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
@@ -17,11 +16,13 @@ for _, m in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
   end
 end
 local kind, max = tonumber(ARGV[11]), tonumber(ARGV[12])
-if kind == 1 and #live >= max then return -2 end
+if kind == 1 and #live >= max then return {-2} end
+local out = {1}
 if kind == 2 then
   for n = 1, #live - (max - 1) do
-    redis.call('DEL', base .. 's:' .. live[n], locbase .. live[n])
+    redis.call('DEL', base .. 's:' .. live[n])
     redis.call('ZREM', idx, live[n])
+    out[#out + 1] = live[n]
   end
 end
 -- The user's current credential epoch, so that a login after a password change is valid.
@@ -29,12 +30,11 @@ local epoch = math.max(tonumber(ARGV[9]), tonumber(redis.call('GET', ep) or '0')
 redis.call('HSET', rec, 'u', ARGV[2], 'd', ARGV[3], 'v', ARGV[4], 'c', ARGV[5], 'r', ARGV[6],
   'i', ARGV[7], 'a', ARGV[8], 'e', string.format('%d', epoch))
 redis.call('EXPIREAT', rec, ARGV[10])
-redis.call('SET', loc, ARGV[13], 'EXAT', ARGV[10])
 redis.call('ZADD', idx, ARGV[5], ARGV[1])
--- The index lives as long as the user's longest session.
+-- The index lives as long as the user's longest session can.
 if redis.call('TTL', idx) == -1 then
-  redis.call('EXPIREAT', idx, ARGV[10])
+  redis.call('EXPIREAT', idx, ARGV[8])
 else
-  redis.call('EXPIREAT', idx, ARGV[10], 'GT')
+  redis.call('EXPIREAT', idx, ARGV[8], 'GT')
 end
-return 1
+return out

@@ -1,11 +1,11 @@
 -- Deletes the user's session whose key starts with a handle. KEYS: user index.
--- ARGV: 1 the user's key base, 2 locator base, 3 handle hex.
--- Returns 1 when a session was deleted, 0 when the user has none with that handle.
+-- ARGV: 1 the user's key base, 2 handle hex.
+-- Returns the deleted session's key hex, or nil when the user has none with that handle.
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if string.sub(m, 1, #ARGV[3]) == ARGV[3] then
+  if string.sub(m, 1, #ARGV[2]) == ARGV[2] then
     redis.call('ZREM', KEYS[1], m)
-    redis.call('DEL', ARGV[2] .. m)
-    return redis.call('DEL', ARGV[1] .. 's:' .. m)
+    if redis.call('DEL', ARGV[1] .. 's:' .. m) == 1 then return m end
+    return false
   end
 end
-return 0
+return false

@@ -1,14 +1,13 @@
--- Starts a refresh-token family. KEYS: token locator, family, the user's family set.
--- ARGV: 1 locator value ("<tag>|<family hex>"), 2 token key hex, 3 user, 4 expires at,
--- 5 family hex. Returns 1, or -1 when the token or the family exists.
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-redis.call('HSET', KEYS[2], 'u', ARGV[3], 'x', ARGV[4], 't:' .. ARGV[2], 'c')
-redis.call('EXPIREAT', KEYS[2], ARGV[4])
-redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[5])
-if redis.call('TTL', KEYS[3]) == -1 then
-  redis.call('EXPIREAT', KEYS[3], ARGV[4])
+-- Starts a refresh-token family. KEYS: family, the user's family set.
+-- ARGV: 1 token key hex, 2 user, 3 expires at, 4 family hex.
+-- Returns 1, or -1 when the family exists.
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+redis.call('HSET', KEYS[1], 'u', ARGV[2], 'x', ARGV[3], 't:' .. ARGV[1], 'c')
+redis.call('EXPIREAT', KEYS[1], ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[4])
+if redis.call('TTL', KEYS[2]) == -1 then
+  redis.call('EXPIREAT', KEYS[2], ARGV[3])
 else
-  redis.call('EXPIREAT', KEYS[3], ARGV[4], 'GT')
+  redis.call('EXPIREAT', KEYS[2], ARGV[3], 'GT')
 end
 return 1

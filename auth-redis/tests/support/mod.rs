@@ -22,29 +22,39 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts a server, or returns `None` (after saying so) when `redis-server` is missing
-    /// and services are not required.
-    pub fn start() -> Option<Self> {
+    /// Whether `redis-server` can run here; says so loudly when not, and fails when
+    /// `AUTH_REQUIRE_SERVICES=1`.
+    pub fn available() -> bool {
         if Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
             .status()
-            .is_err()
+            .is_ok()
         {
-            assert!(
-                std::env::var("AUTH_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                "redis-server not found and AUTH_REQUIRE_SERVICES=1"
-            );
-            eprintln!("\n!!! SKIPPED: redis-server not found (apt-get install redis-server) !!!\n");
-            return None;
+            return true;
         }
-        let port = free_port();
-        Some(Self::start_on(port))
+        assert!(
+            std::env::var("AUTH_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "redis-server not found and AUTH_REQUIRE_SERVICES=1"
+        );
+        eprintln!("\n!!! SKIPPED: redis-server not found (apt-get install redis-server) !!!\n");
+        false
+    }
+
+    /// Starts a server, or returns `None` (after saying so) when `redis-server` is missing
+    /// and services are not required.
+    pub fn start() -> Option<Self> {
+        Self::available().then(|| Self::start_on(free_port()))
     }
 
     /// Starts a server on `port` (a restart keeps the port), with an append-only file so that a
     /// restart finds what was written.
     pub fn start_on(port: u16) -> Self {
+        Self::start_with(port, &[])
+    }
+
+    /// Starts a server on `port` with extra arguments (e.g. `--cluster-enabled yes`).
+    pub fn start_with(port: u16, extra: &[&str]) -> Self {
         let dir = std::env::temp_dir().join(format!("auth-redis-test-{port}"));
         std::fs::create_dir_all(&dir).unwrap();
         let child = Command::new("redis-server")
@@ -57,6 +67,7 @@ impl RedisServer {
                 "",
             ])
             .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .args(extra)
             .arg("--dir")
             .arg(&dir)
             .stdout(Stdio::null())

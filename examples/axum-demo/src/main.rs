@@ -116,6 +116,11 @@ async fn token_me(Bearer(token): Bearer<AccessClaims>) -> Response {
     )
 }
 
+/// A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
+async fn hello() -> &'static str {
+    "hello"
+}
+
 async fn not_found() -> Response {
     json(StatusCode::NOT_FOUND, r#"{"error":"not_found"}"#.to_owned())
 }
@@ -144,6 +149,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/api/token/refresh", post(refresh))
         .route("/api/token/revoke", post(revoke))
         .route("/api/token/me", get(token_me))
+        .route("/hello", get(hello))
         .fallback(not_found)
         .layer(middleware::from_fn(auth_axum::session_cookies))
         .with_state(app);

@@ -122,6 +122,12 @@ fn token_me(token: Bearer) -> (ContentType, String) {
     json(demo_common::me_json(&token.0.claims().sub, "jwt"))
 }
 
+/// A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
+#[get("/hello")]
+fn hello() -> &'static str {
+    "hello"
+}
+
 #[rocket::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::from_env()?;

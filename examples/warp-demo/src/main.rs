@@ -155,6 +155,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             json(StatusCode::OK, demo_common::me_json(&t.claims().sub, "jwt"))
         });
 
+    // A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
+    let hello = warp::path!("hello").and(warp::get()).map(|| "hello");
+
     let routes = index
         .or(login)
         .or(logout)
@@ -164,6 +167,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or(refresh)
         .or(revoke)
         .or(token_me)
+        .or(hello)
         .recover(auth_warp::recover);
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     settings.print_banner("warp");

@@ -1,0 +1,100 @@
+//! Memory per stored session: 100,000 sessions in `MemoryStore` (growth of this process's
+//! resident memory) and in Redis (growth of Redis's `used_memory`). Prints one line per store.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    dead_code
+)]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::Duration;
+
+use auth_core::UnixTime;
+use auth_core::memory::MemoryStore;
+use auth_core::session::SessionPolicy;
+use auth_core::session_id::SessionId;
+use auth_core::store::{SessionLimit, SessionRecord, SessionStore};
+use auth_redis::{RedisConfig, RedisStore};
+
+const SESSIONS: u64 = 100_000;
+
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split(' ').nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+fn record(i: u64, now: UnixTime) -> SessionRecord {
+    SessionRecord {
+        user: format!("user{i}"),
+        data: br#"{"cart":[1,2,3],"theme":"dark"}"#.to_vec(),
+        version: 0,
+        times: SessionPolicy::new().start(now, 0),
+    }
+}
+
+async fn fill<S: SessionStore>(store: &S) {
+    let mut rng = rand::rng();
+    let now = UnixTime::now();
+    for i in 0..SESSIONS {
+        let key = SessionId::generate(&mut rng).storage_key();
+        store
+            .create(&key, &record(i, now), SessionLimit::Unlimited)
+            .await
+            .unwrap();
+    }
+}
+
+fn used_memory(server: &support::RedisServer) -> u64 {
+    let info = server.cli(&["INFO", "memory"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run only for bench.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = MemoryStore::new().capacity(usize::MAX);
+    let before = resident_bytes();
+    rt.block_on(fill(&store));
+    let after = resident_bytes();
+    println!(
+        "memory_per_session MemoryStore: {} B per session ({SESSIONS} sessions, process RSS)",
+        (after - before) / SESSIONS
+    );
+    drop(store);
+
+    let Some(server) = support::RedisServer::start() else {
+        return;
+    };
+    let redis = {
+        let _guard = rt.enter();
+        RedisStore::open(
+            &server.url(),
+            RedisConfig::new().timeout(Duration::from_secs(5)),
+        )
+        .unwrap()
+    };
+    let before = used_memory(&server);
+    rt.block_on(fill(&redis));
+    let after = used_memory(&server);
+    println!(
+        "memory_per_session Redis: {} B per session ({SESSIONS} sessions, used_memory; record, \
+         locator and index entry)",
+        (after - before) / SESSIONS
+    );
+}

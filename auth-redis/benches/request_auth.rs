@@ -1,0 +1,169 @@
+//! The two ways a request is authenticated, side by side from one run: a session check (parse
+//! cookie, verify tag, storage key, load, decide) on the in-process store and on Redis over
+//! loopback, a JWT verify, and a JWT verify plus a Redis revocation lookup; with Redis's own
+//! round-trip floor (PING) beside them. Starts its own `redis-server` (skips Redis without it).
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    unreachable_pub,
+    dead_code
+)]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+mod fixture {
+    include!("../../auth-core/benches/support/fixture.rs");
+}
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use auth_core::UnixTime;
+use auth_core::jwt;
+use auth_core::memory::MemoryStore;
+use auth_core::refresh::RevocationList;
+use auth_core::session::SessionPolicy;
+use auth_core::session_id::{CookieSigner, SessionId};
+use auth_core::store::{SessionLimit, SessionRecord, SessionStore, check_session};
+use auth_redis::{RedisConfig, RedisStore};
+use criterion::{Criterion, criterion_group, criterion_main};
+use fixture::{Claims, our_key, rules, token};
+
+/// Files 10,000 sessions (a busy server) and returns the id of the last one.
+async fn fill<S: SessionStore>(store: &S, policy: &SessionPolicy) -> SessionId {
+    let mut rng = rand::rng();
+    let now = UnixTime::now();
+    let mut id = SessionId::generate(&mut rng);
+    for i in 0..10_000 {
+        id = SessionId::generate(&mut rng);
+        let record = SessionRecord {
+            user: format!("user{i}"),
+            data: br#"{"cart":[1,2,3],"theme":"dark"}"#.to_vec(),
+            version: 0,
+            times: policy.start(now, 0),
+        };
+        store
+            .create(&id.storage_key(), &record, SessionLimit::Unlimited)
+            .await
+            .unwrap();
+    }
+    id
+}
+
+fn request_auth(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("request_auth");
+    let policy = SessionPolicy::new();
+    let signer = CookieSigner::new(&[7; 32]).unwrap();
+
+    let key = our_key();
+    let token = token();
+    g.bench_function("jwt_hs256_verify", |b| {
+        b.iter(|| {
+            jwt::verify::<Claims, _>(black_box(&token), &key, &rules(), UnixTime::now()).unwrap()
+        })
+    });
+
+    let memory = MemoryStore::new();
+    let id = rt.block_on(fill(&memory, &policy));
+    let (cookie, signed) = (id.encode(), signer.sign(&id));
+    g.bench_function("session_memory_store", |b| {
+        b.iter(|| {
+            rt.block_on(check_session(
+                &memory,
+                &policy,
+                black_box(cookie.expose()),
+                None,
+                UnixTime::now(),
+            ))
+            .unwrap()
+            .unwrap()
+        })
+    });
+    g.bench_function("session_memory_store_signed_cookie", |b| {
+        b.iter(|| {
+            let value = black_box(signed.expose());
+            rt.block_on(check_session(
+                &memory,
+                &policy,
+                value,
+                Some(&signer),
+                UnixTime::now(),
+            ))
+            .unwrap()
+            .unwrap()
+        })
+    });
+
+    let Some(server) = support::RedisServer::start() else {
+        g.finish();
+        return;
+    };
+    let redis = {
+        let _guard = rt.enter();
+        RedisStore::open(
+            &server.url(),
+            RedisConfig::new().timeout(Duration::from_secs(5)),
+        )
+        .unwrap()
+    };
+    let mut ping = rt.block_on(async {
+        redis::Client::open(server.url().as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    });
+    g.bench_function("redis_ping_floor", |b| {
+        b.iter(|| {
+            rt.block_on(async { redis::cmd("PING").query_async::<String>(&mut ping).await })
+                .unwrap()
+        })
+    });
+    let id = rt.block_on(fill(&redis, &policy));
+    let (cookie, signed) = (id.encode(), signer.sign(&id));
+    g.bench_function("session_redis", |b| {
+        b.iter(|| {
+            rt.block_on(check_session(
+                &redis,
+                &policy,
+                black_box(cookie.expose()),
+                None,
+                UnixTime::now(),
+            ))
+            .unwrap()
+            .unwrap()
+        })
+    });
+    g.bench_function("session_redis_signed_cookie", |b| {
+        b.iter(|| {
+            let value = black_box(signed.expose());
+            rt.block_on(check_session(
+                &redis,
+                &policy,
+                value,
+                Some(&signer),
+                UnixTime::now(),
+            ))
+            .unwrap()
+            .unwrap()
+        })
+    });
+    g.bench_function("jwt_hs256_verify_plus_redis_revocation", |b| {
+        b.iter(|| {
+            let verified =
+                jwt::verify::<Claims, _>(black_box(&token), &key, &rules(), UnixTime::now())
+                    .unwrap();
+            let jti = verified.registered().jti().unwrap_or_default();
+            assert!(!rt.block_on(redis.is_revoked(jti)).unwrap());
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, request_auth);
+criterion_main!(benches);

@@ -1,0 +1,151 @@
+//! `RedisStore` on a real three-node Redis Cluster started by the test: the same store
+//! conformance suite, with a user's keys in one slot and users spread over the nodes.
+#![cfg(feature = "cluster")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "../../auth-core/tests/store_suite/mod.rs"]
+mod store_suite;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use auth_core::UnixTime;
+use auth_core::session::SessionPolicy;
+use auth_core::session_id::SessionId;
+use auth_core::store::{SessionLimit, SessionRecord, SessionStore};
+use auth_redis::{RedisConfig, RedisStore};
+use support::RedisServer;
+
+struct Cluster {
+    store: RedisStore,
+    nodes: Vec<RedisServer>,
+}
+
+/// Three masters, no replicas, on free loopback ports; `None` without `redis-server`.
+fn start_cluster() -> Option<Vec<RedisServer>> {
+    if !RedisServer::available() {
+        return None;
+    }
+    let nodes: Vec<RedisServer> = (0..3)
+        .map(|_| {
+            let port = support::free_port();
+            let conf = format!("nodes-{port}.conf");
+            RedisServer::start_with(
+                port,
+                &["--cluster-enabled", "yes", "--cluster-config-file", &conf],
+            )
+        })
+        .collect();
+    let addrs: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect();
+    let mut args = vec!["--cluster", "create"];
+    args.extend(addrs.iter().map(String::as_str));
+    args.extend(["--cluster-replicas", "0", "--cluster-yes"]);
+    let out = std::process::Command::new("redis-cli")
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !nodes
+        .iter()
+        .all(|n| n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok"))
+    {
+        assert!(Instant::now() < deadline, "the cluster did not form");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(nodes)
+}
+
+impl store_suite::Harness for Cluster {
+    type Store = RedisStore;
+    const TICK: u64 = 1;
+    fn store(&self) -> &RedisStore {
+        &self.store
+    }
+    fn now(&self) -> UnixTime {
+        UnixTime::now()
+    }
+    async fn advance(&self, secs: u64) {
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+    }
+    /// Every key name and value on every node.
+    async fn dump(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for node in &self.nodes {
+            for key in node.cli(&["--scan"]).lines() {
+                out.extend_from_slice(key.as_bytes());
+                let values = match node.cli(&["TYPE", key]).trim() {
+                    "string" => node.cli(&["GET", key]),
+                    "hash" => node.cli(&["HGETALL", key]),
+                    "set" => node.cli(&["SMEMBERS", key]),
+                    "zset" => node.cli(&["ZRANGE", key, "0", "-1"]),
+                    _ => String::new(),
+                };
+                out.extend_from_slice(values.as_bytes());
+            }
+        }
+        out
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_passes_the_conformance_suite_on_a_cluster() {
+    let Some(nodes) = start_cluster() else { return };
+    let urls: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("redis://127.0.0.1:{}", n.port))
+        .collect();
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let config = RedisConfig::new().timeout(Duration::from_secs(5));
+    let store = RedisStore::open_cluster(&urls, config).await.unwrap();
+    let h = Cluster { store, nodes };
+    store_suite::run_all(&h).await;
+    store_suite::run_refresh_and_revocation(&h).await;
+
+    // Users spread over the nodes, each user's keys on one node.
+    let now = UnixTime::now();
+    for i in 0..12 {
+        let key = SessionId::parse(&format!("{:Z<42}A", format!("{i:02}")))
+            .unwrap()
+            .storage_key();
+        let record = SessionRecord {
+            user: format!("spread{i}"),
+            data: Vec::new(),
+            version: 0,
+            times: SessionPolicy::new().start(now, 0),
+        };
+        h.store
+            .create(&key, &record, SessionLimit::Unlimited)
+            .await
+            .unwrap();
+        assert!(h.store.load(&key).await.unwrap().is_some());
+    }
+    // Which nodes hold keys of each user tag: exactly one per tag, and several in all.
+    let mut nodes_of: std::collections::HashMap<String, std::collections::HashSet<usize>> =
+        std::collections::HashMap::new();
+    for (n, node) in h.nodes.iter().enumerate() {
+        for key in node.cli(&["--scan", "--pattern", "auth:{u*"]).lines() {
+            let tag = key.split('}').next().unwrap().to_owned();
+            nodes_of.entry(tag).or_default().insert(n);
+        }
+    }
+    assert!(nodes_of.len() >= 12, "{nodes_of:?}");
+    assert!(
+        nodes_of.values().all(|n| n.len() == 1),
+        "a user's keys on one node: {nodes_of:?}"
+    );
+    let used: std::collections::HashSet<usize> = nodes_of.values().flatten().copied().collect();
+    assert!(used.len() >= 2, "users spread over {} node(s)", used.len());
+}
