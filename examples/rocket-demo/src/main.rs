@@ -149,7 +149,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .mount(
             "/",
             routes![
-                index, login, logout, me, logout_all, token, refresh, revoke, token_me
+                index, login, logout, me, logout_all, token, refresh, revoke, token_me, hello
             ],
         )
         .ignite()
