@@ -187,9 +187,12 @@ async fn load_session<St: AuthState>(
     parts: &Parts,
     state: &St,
 ) -> Result<Option<Session>, AuthRejection> {
-    let (mut sessions, staged) = load(parts, state).await?;
-    staged.extend(sessions.take_cookies());
-    Ok(sessions.current().cloned().map(Session))
+    let (sessions, staged) = load(parts, state).await?;
+    let (current, cookies) = sessions.into_parts();
+    if !cookies.is_empty() {
+        staged.extend(cookies);
+    }
+    Ok(current.map(Session))
 }
 
 impl<St: AuthState> FromRequestParts<St> for Session {

@@ -917,6 +917,12 @@ where
         self.current.as_ref().map(Session::user)
     }
 
+    /// Splits into the request's valid session, if any, and the staged `Set-Cookie` values
+    /// (for extractors that only read the session).
+    pub fn into_parts(self) -> (Option<Session>, Vec<String>) {
+        (self.current, self.staged)
+    }
+
     /// The valid session, or 401 `no_session`.
     ///
     /// # Errors

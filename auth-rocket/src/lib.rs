@@ -87,9 +87,11 @@ async fn load_session<S: Store>(
     req: &Request<'_>,
     auth: &WebAuth<S>,
 ) -> Result<Option<web::Session>, Rejection> {
-    let mut sessions = load(req, auth).await?;
-    staged(req).extend(sessions.take_cookies());
-    Ok(sessions.current().cloned())
+    let (current, cookies) = load(req, auth).await?.into_parts();
+    if !cookies.is_empty() {
+        staged(req).extend(cookies);
+    }
+    Ok(current)
 }
 
 /// The request's valid session (renewed when due); 401 without one. Unsafe methods from

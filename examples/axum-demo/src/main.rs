@@ -149,9 +149,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/api/token/refresh", post(refresh))
         .route("/api/token/revoke", post(revoke))
         .route("/api/token/me", get(token_me))
-        .route("/hello", get(hello))
         .fallback(not_found)
         .layer(middleware::from_fn(auth_axum::session_cookies))
+        // The benchmark's bare route, outside the session layer: what a route costs without
+        // any of this library.
+        .route("/hello", get(hello))
         .with_state(app);
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     settings.print_banner("axum");

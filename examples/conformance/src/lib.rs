@@ -24,8 +24,10 @@ use std::time::{Duration, Instant};
 
 pub use redis_server::RedisServer;
 
-/// The idle timeout the suite starts demos with, in seconds.
-pub const IDLE_SECS: u64 = 4;
+/// The idle timeout the suite starts demos with, in seconds. Deadlines are whole seconds, so
+/// the real idle window is between `IDLE_SECS - 1` and `IDLE_SECS`: the waits below keep a
+/// second of margin on each side.
+pub const IDLE_SECS: u64 = 6;
 /// A fixed signing key (base64url of 32 bytes), so that tokens survive nothing but are stable.
 const JWT_KEY: &str = "c3VpdGUta2V5LXN1aXRlLWtleS1zdWl0ZS1rZXktMzI";
 
@@ -685,7 +687,7 @@ pub fn malformed_requests_get_4xx_never_5xx(demo: &Demo) {
 pub fn sessions_renew_while_used_and_end_when_idle(demo: &Demo) {
     let cookie = demo.login("grace", "hopper-1906", None);
     // Past half the idle window: the request renews the session and its cookie.
-    sleep(Duration::from_secs(IDLE_SECS - 1));
+    sleep(Duration::from_secs(IDLE_SECS - 2));
     let r = demo.me(&cookie);
     assert_eq!(r.status, 200);
     let renewal = r.set_cookie().expect("a renewal cookie");
@@ -700,7 +702,7 @@ pub fn sessions_renew_while_used_and_end_when_idle(demo: &Demo) {
     );
     assert_eq!(r.header("cache-control"), Some("no-store"));
     // Past the first idle deadline, alive thanks to the renewal.
-    sleep(Duration::from_secs(2));
+    sleep(Duration::from_secs(3));
     assert_eq!(demo.me(&cookie).status, 200);
     // Idle for longer than the window: gone.
     sleep(Duration::from_secs(IDLE_SECS + 1));
