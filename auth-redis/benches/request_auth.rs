@@ -51,6 +51,35 @@ async fn fill<S: SessionStore>(store: &S, policy: &SessionPolicy) -> SessionId {
     id
 }
 
+/// The session check for the session `id` in `store`, with a plain and with a signed cookie.
+fn bench_sessions<S: SessionStore>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    rt: &tokio::runtime::Runtime,
+    name: &str,
+    store: &S,
+    id: &SessionId,
+    signer: &CookieSigner,
+) {
+    let policy = SessionPolicy::new();
+    let (cookie, signed) = (id.encode(), signer.sign(id));
+    for (label, value, signer) in [
+        (name.to_owned(), cookie.expose(), None),
+        (
+            format!("{name}_signed_cookie"),
+            signed.expose(),
+            Some(signer),
+        ),
+    ] {
+        g.bench_function(label, |b| {
+            b.iter(|| {
+                let check =
+                    check_session(store, &policy, black_box(value), signer, UnixTime::now());
+                rt.block_on(check).unwrap().unwrap()
+            })
+        });
+    }
+}
+
 fn request_auth(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -70,34 +99,7 @@ fn request_auth(c: &mut Criterion) {
 
     let memory = MemoryStore::new();
     let id = rt.block_on(fill(&memory, &policy));
-    let (cookie, signed) = (id.encode(), signer.sign(&id));
-    g.bench_function("session_memory_store", |b| {
-        b.iter(|| {
-            rt.block_on(check_session(
-                &memory,
-                &policy,
-                black_box(cookie.expose()),
-                None,
-                UnixTime::now(),
-            ))
-            .unwrap()
-            .unwrap()
-        })
-    });
-    g.bench_function("session_memory_store_signed_cookie", |b| {
-        b.iter(|| {
-            let value = black_box(signed.expose());
-            rt.block_on(check_session(
-                &memory,
-                &policy,
-                value,
-                Some(&signer),
-                UnixTime::now(),
-            ))
-            .unwrap()
-            .unwrap()
-        })
-    });
+    bench_sessions(&mut g, &rt, "session_memory_store", &memory, &id, &signer);
 
     let Some(server) = support::RedisServer::start() else {
         g.finish();
@@ -125,34 +127,7 @@ fn request_auth(c: &mut Criterion) {
         })
     });
     let id = rt.block_on(fill(&redis, &policy));
-    let (cookie, signed) = (id.encode(), signer.sign(&id));
-    g.bench_function("session_redis", |b| {
-        b.iter(|| {
-            rt.block_on(check_session(
-                &redis,
-                &policy,
-                black_box(cookie.expose()),
-                None,
-                UnixTime::now(),
-            ))
-            .unwrap()
-            .unwrap()
-        })
-    });
-    g.bench_function("session_redis_signed_cookie", |b| {
-        b.iter(|| {
-            let value = black_box(signed.expose());
-            rt.block_on(check_session(
-                &redis,
-                &policy,
-                value,
-                Some(&signer),
-                UnixTime::now(),
-            ))
-            .unwrap()
-            .unwrap()
-        })
-    });
+    bench_sessions(&mut g, &rt, "session_redis", &redis, &id, &signer);
     g.bench_function("jwt_hs256_verify_plus_redis_revocation", |b| {
         b.iter(|| {
             let verified =

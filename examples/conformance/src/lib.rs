@@ -70,32 +70,12 @@ impl Demo {
 
     /// Sends a request and reads the whole response.
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr).into_bytes();
-        for (name, value) in headers {
-            raw.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
-        }
-        raw.extend_from_slice(
-            format!(
-                "Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            )
-            .as_bytes(),
-        );
-        raw.extend_from_slice(body);
-        self.send_raw(&raw)
+        send(self.addr, method, path, headers, body)
     }
 
     /// Sends raw bytes as a request and reads the whole response.
     pub fn send_raw(&self, raw: &[u8]) -> Reply {
-        let mut stream = TcpStream::connect(self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        // A server may answer and close before reading a huge request: that is fine.
-        let _ = stream.write_all(raw);
-        let mut out = Vec::new();
-        let _ = stream.read_to_end(&mut out);
-        Reply::parse(&out)
+        send_raw(self.addr, raw)
     }
 
     pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
