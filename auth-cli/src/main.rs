@@ -99,11 +99,12 @@ struct KeyArgs {
     /// Algorithm: HS256, HS384 or HS512.
     #[arg(long, value_parser = parse_alg)]
     alg: Alg,
-    /// The key, base64url without padding. Visible to other local users in the process list:
-    /// prefer --key-file on shared machines.
+    /// The key, base64url without padding (it may start with `-`). Visible to other local
+    /// users in the process list: prefer --key-file on shared machines.
     #[arg(
         long,
         value_name = "K",
+        allow_hyphen_values = true,
         required_unless_present = "key_file",
         conflicts_with = "key_file"
     )]

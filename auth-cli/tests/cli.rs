@@ -174,8 +174,7 @@ fn sign_then_verify_round_trips_with_stdin_and_kid() {
             "sign",
             "--alg",
             "HS384",
-            "--key-b64",
-            &key,
+            &format!("--key-b64={key}"),
             "--kid",
             "2026-11",
             "--exp-in",
@@ -195,8 +194,7 @@ fn sign_then_verify_round_trips_with_stdin_and_kid() {
             "verify",
             "--alg",
             "HS384",
-            "--key-b64",
-            &key,
+            &format!("--key-b64={key}"),
             "--now",
             "1700000100",
             "--typ",
@@ -218,8 +216,7 @@ fn sign_then_verify_round_trips_with_stdin_and_kid() {
             "verify",
             "--alg",
             "HS384",
-            "--key-b64",
-            &key,
+            &format!("--key-b64={key}"),
             "--now",
             "1700000100",
             "-",
@@ -233,8 +230,7 @@ fn sign_then_verify_round_trips_with_stdin_and_kid() {
             "verify",
             "--alg",
             "HS384",
-            "--key-b64",
-            &key,
+            &format!("--key-b64={key}"),
             "--now",
             "1700000400",
             &token,
@@ -358,4 +354,23 @@ fn session_id_prints_43_base64url_characters() {
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
     );
     assert_ne!(a, b);
+}
+
+#[test]
+fn a_key_that_starts_with_a_hyphen_is_a_key_not_a_flag() {
+    // base64url keys start with `-` one time in 64 (`keygen` output is random).
+    let key = format!("-{}", &KEY[1..]);
+    let o = run(
+        &[
+            "sign",
+            "--alg",
+            "HS256",
+            "--key-b64",
+            &key,
+            "--exp-in",
+            "300",
+        ],
+        Some(r#"{"sub":"ada"}"#),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

@@ -136,12 +136,13 @@ fn tamper(token: &str) -> String {
 fn exchange(peer: &str, run_peer: &dyn Fn(&Value) -> Result<String, String>) {
     for alg in ALGS {
         let key = cli(&["keygen", "--alg", alg], "").unwrap();
+        // `--key-b64=<key>`: a random base64url key may start with `-`.
+        let key_arg = format!("--key-b64={key}");
         let verify_args = [
             "verify",
             "--alg",
             alg,
-            "--key-b64",
-            &key,
+            &key_arg,
             "--iss",
             "https://auth.example.com",
             "--aud",
@@ -170,8 +171,7 @@ fn exchange(peer: &str, run_peer: &dyn Fn(&Value) -> Result<String, String>) {
                 "verify",
                 "--alg",
                 other_alg,
-                "--key-b64",
-                &other_key,
+                &format!("--key-b64={other_key}"),
                 "--aud",
                 "api.example.com",
                 "-",
@@ -187,8 +187,7 @@ fn exchange(peer: &str, run_peer: &dyn Fn(&Value) -> Result<String, String>) {
                 "sign",
                 "--alg",
                 alg,
-                "--key-b64",
-                &key,
+                &format!("--key-b64={key}"),
                 "--kid",
                 "ours",
                 "--exp-in",
