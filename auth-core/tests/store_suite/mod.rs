@@ -71,6 +71,7 @@ pub async fn run_all<H: Harness>(h: &H) {
     the_per_user_limit_refuses_or_evicts(h).await;
     a_bumped_epoch_ends_older_sessions(h).await;
     records_vanish_after_their_deadline(h).await;
+    the_absolute_deadline_ends_even_a_renewed_session(h).await;
     no_raw_id_is_ever_stored(h).await;
 }
 
@@ -353,6 +354,34 @@ async fn records_vanish_after_their_deadline<H: Harness>(h: &H) {
         "expired by the store's own TTL"
     );
     assert!(h.store().list_user("ada").await.unwrap().is_empty());
+}
+
+async fn the_absolute_deadline_ends_even_a_renewed_session<H: Harness>(h: &H) {
+    let (_, key) = Ids(115).next();
+    // Idle 6 ticks, absolute 8: a renewal at 4 cannot carry the session past 8.
+    let policy = SessionPolicy::new()
+        .idle_timeout(6 * H::TICK)
+        .absolute_timeout(8 * H::TICK);
+    let r = SessionRecord {
+        times: policy.start(h.now(), 0),
+        ..record(h, "ada", "a")
+    };
+    h.store()
+        .create(&key, &r, SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    h.advance(4 * H::TICK).await;
+    let Decision::Renew(times) = policy.check(&r.times, h.now(), 0) else {
+        panic!("renewal due")
+    };
+    assert_eq!(times.idle_deadline(), r.times.absolute_deadline(), "capped");
+    h.store().renew(&key, &times).await.unwrap();
+    h.advance(5 * H::TICK).await; // past the absolute deadline, within the renewed idle window
+    assert!(
+        h.store().load(&key).await.unwrap().is_none(),
+        "gone at the absolute deadline"
+    );
+    h.store().delete_user("ada").await.unwrap();
 }
 
 async fn no_raw_id_is_ever_stored<H: Harness>(h: &H) {
