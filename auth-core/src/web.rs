@@ -192,9 +192,10 @@ pub struct AccessClaims {
     pub iat: u64,
     /// Expires at.
     pub exp: u64,
-    /// A random id, for the revocation list.
+    /// A random id (16 bytes, base64url), for the revocation list.
     pub jti: String,
-    /// The refresh-token family of the login, so that revoking the access token ends it too.
+    /// The refresh-token family of the login (base64url), so that revoking the access token
+    /// ends it too.
     pub fid: String,
 }
 
@@ -798,7 +799,7 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
         self.store
             .revoke_jti(&claims.jti, UnixTime(claims.exp))
             .await?;
-        if let Some(family) = unhex16(&claims.fid) {
+        if let Some(family) = decode16(&claims.fid) {
             self.store
                 .revoke_family(&claims.sub, &FamilyId(family))
                 .await?;
@@ -824,8 +825,8 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
             iss: self.config.issuer.clone(),
             iat: now.as_secs(),
             exp: exp.as_secs(),
-            jti: hex(&jti),
-            fid: hex(&family.family.0),
+            jti: encode16(&jti),
+            fid: encode16(&family.family.0),
         };
         let access_token = self
             .key
@@ -1006,30 +1007,18 @@ where
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use core::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len().saturating_mul(2));
-    for b in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+/// 16 random bytes (a `jti`, a family id) as 22 base64url characters.
+fn encode16(bytes: &[u8; 16]) -> String {
+    let mut buf = [0u8; 22];
+    // 16 bytes always fit in 22 characters.
+    crate::b64::encode(bytes, &mut buf)
+        .map(String::from)
+        .unwrap_or_default()
 }
 
-fn unhex16(text: &str) -> Option<[u8; 16]> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 32 {
-        return None;
-    }
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Some(c.wrapping_sub(b'0')),
-        b'a'..=b'f' => Some(c.wrapping_sub(b'a').wrapping_add(10)),
-        _ => None,
-    };
-    let mut out = [0u8; 16];
-    for (byte, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        let [hi, lo] = pair else { return None };
-        *byte = (nibble(*hi)? << 4) | nibble(*lo)?;
-    }
-    Some(out)
+/// The 16 bytes of [`encode16`]'s text (strict, canonical base64url), or `None`.
+fn decode16(text: &str) -> Option<[u8; 16]> {
+    let mut buf = [0u8; 16];
+    let decoded = crate::b64::decode(text.as_bytes(), &mut buf).ok()?;
+    <[u8; 16]>::try_from(&*decoded).ok()
 }
