@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod harness;
 #[path = "../../auth-core/tests/store_suite/mod.rs"]
 mod store_suite;
 mod support;
@@ -19,12 +20,8 @@ use auth_core::session::SessionPolicy;
 use auth_core::session_id::SessionId;
 use auth_core::store::{SessionLimit, SessionRecord, SessionStore};
 use auth_redis::{RedisConfig, RedisStore};
+use harness::RedisHarness;
 use support::RedisServer;
-
-struct Cluster {
-    store: RedisStore,
-    nodes: Vec<RedisServer>,
-}
 
 /// Three masters, no replicas, on free loopback ports; `None` without `redis-server`.
 fn start_cluster() -> Option<Vec<RedisServer>> {
@@ -68,38 +65,6 @@ fn start_cluster() -> Option<Vec<RedisServer>> {
     Some(nodes)
 }
 
-impl store_suite::Harness for Cluster {
-    type Store = RedisStore;
-    const TICK: u64 = 1;
-    fn store(&self) -> &RedisStore {
-        &self.store
-    }
-    fn now(&self) -> UnixTime {
-        UnixTime::now()
-    }
-    async fn advance(&self, secs: u64) {
-        tokio::time::sleep(Duration::from_secs(secs)).await;
-    }
-    /// Every key name and value on every node.
-    async fn dump(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for node in &self.nodes {
-            for key in node.cli(&["--scan"]).lines() {
-                out.extend_from_slice(key.as_bytes());
-                let values = match node.cli(&["TYPE", key]).trim() {
-                    "string" => node.cli(&["GET", key]),
-                    "hash" => node.cli(&["HGETALL", key]),
-                    "set" => node.cli(&["SMEMBERS", key]),
-                    "zset" => node.cli(&["ZRANGE", key, "0", "-1"]),
-                    _ => String::new(),
-                };
-                out.extend_from_slice(values.as_bytes());
-            }
-        }
-        out
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_store_passes_the_conformance_suite_on_a_cluster() {
     let Some(nodes) = start_cluster() else { return };
@@ -107,10 +72,10 @@ async fn redis_store_passes_the_conformance_suite_on_a_cluster() {
         .iter()
         .map(|n| format!("redis://127.0.0.1:{}", n.port))
         .collect();
-    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let seeds: Vec<&str> = urls.iter().map(String::as_str).collect();
     let config = RedisConfig::new().timeout(Duration::from_secs(5));
-    let store = RedisStore::open_cluster(&urls, config).await.unwrap();
-    let h = Cluster { store, nodes };
+    let store = RedisStore::open_cluster(&seeds, config).await.unwrap();
+    let h = RedisHarness { store, urls };
     store_suite::run_all(&h).await;
     store_suite::run_refresh_and_revocation(&h).await;
 
@@ -135,7 +100,7 @@ async fn redis_store_passes_the_conformance_suite_on_a_cluster() {
     // Which nodes hold keys of each user tag: exactly one per tag, and several in all.
     let mut nodes_of: std::collections::HashMap<String, std::collections::HashSet<usize>> =
         std::collections::HashMap::new();
-    for (n, node) in h.nodes.iter().enumerate() {
+    for (n, node) in nodes.iter().enumerate() {
         for key in node.cli(&["--scan", "--pattern", "auth:{u*"]).lines() {
             let tag = key.split('}').next().unwrap().to_owned();
             nodes_of.entry(tag).or_default().insert(n);

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod harness;
 #[path = "../../auth-core/tests/store_suite/mod.rs"]
 mod store_suite;
 mod support;
@@ -21,64 +22,8 @@ use auth_core::session::SessionPolicy;
 use auth_core::session_id::SessionId;
 use auth_core::store::{SessionLimit, SessionRecord, SessionStore, check_session};
 use auth_redis::{RedisConfig, RedisStore};
-use redis::AsyncCommands;
+use harness::RedisHarness;
 use support::RedisServer;
-
-struct Redis {
-    store: RedisStore,
-    url: String,
-}
-
-impl store_suite::Harness for Redis {
-    type Store = RedisStore;
-    const TICK: u64 = 1;
-    fn store(&self) -> &RedisStore {
-        &self.store
-    }
-    fn now(&self) -> UnixTime {
-        UnixTime::now()
-    }
-    async fn advance(&self, secs: u64) {
-        tokio::time::sleep(Duration::from_secs(secs)).await;
-    }
-    /// Every key name and every value Redis holds.
-    async fn dump(&self) -> Vec<u8> {
-        let mut conn = redis::Client::open(self.url.as_str())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap();
-        let mut out = Vec::new();
-        let keys: Vec<Vec<u8>> = {
-            let mut iter = conn.scan::<Vec<u8>>().await.unwrap();
-            let mut keys = Vec::new();
-            while let Some(k) = iter.next_item().await {
-                keys.push(k.unwrap());
-            }
-            keys
-        };
-        for key in keys {
-            out.extend_from_slice(&key);
-            let kind: String = redis::cmd("TYPE")
-                .arg(&key)
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            let values: Vec<Vec<u8>> = match kind.as_str() {
-                "string" => vec![conn.get(&key).await.unwrap()],
-                "hash" => conn.hgetall::<_, Vec<Vec<u8>>>(&key).await.unwrap(),
-                "set" => conn.smembers(&key).await.unwrap(),
-                "zset" => conn.zrange(&key, 0, -1).await.unwrap(),
-                "none" => vec![], // expired meanwhile
-                other => panic!("unexpected key type {other}"),
-            };
-            for v in values {
-                out.extend_from_slice(&v);
-            }
-        }
-        out
-    }
-}
 
 fn store(server: &RedisServer) -> RedisStore {
     RedisStore::open(
@@ -93,9 +38,9 @@ async fn redis_store_passes_the_conformance_suite() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let h = Redis {
+    let h = RedisHarness {
         store: store(&server),
-        url: server.url(),
+        urls: vec![server.url()],
     };
     store_suite::run_all(&h).await;
     store_suite::run_refresh_and_revocation(&h).await;
