@@ -172,32 +172,47 @@ impl core::error::Error for TokenError {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimName(ClaimNameRepr);
 
+/// Longest configured claim name kept whole in an error; longer names are cut (at a character
+/// boundary) to this many bytes.
+const MAX_CLAIM_NAME: usize = 48;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(not(feature = "alloc"), allow(dead_code))]
 enum ClaimNameRepr {
     Static(&'static str),
-    #[cfg(feature = "alloc")]
-    Owned(alloc::boxed::Box<str>),
+    /// A configured name, held inline so that errors need no allocator.
+    Inline { len: u8, bytes: [u8; MAX_CLAIM_NAME] },
 }
 
 impl ClaimName {
-    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
     pub(crate) const fn registered(name: &'static str) -> Self {
         Self(ClaimNameRepr::Static(name))
     }
 
-    #[cfg(feature = "alloc")]
     pub(crate) fn configured(name: &str) -> Self {
-        Self(ClaimNameRepr::Owned(name.into()))
+        let mut end = name.len().min(MAX_CLAIM_NAME);
+        while !name.is_char_boundary(end) {
+            end = end.saturating_sub(1);
+        }
+        let mut bytes = [0u8; MAX_CLAIM_NAME];
+        let kept = name.as_bytes().get(..end).unwrap_or_default();
+        if let Some(dst) = bytes.get_mut(..kept.len()) {
+            dst.copy_from_slice(kept);
+        }
+        Self(ClaimNameRepr::Inline {
+            len: u8::try_from(kept.len()).unwrap_or(0),
+            bytes,
+        })
     }
 
-    /// The claim's name.
+    /// The claim's name (a configured name longer than 48 bytes is cut to 48).
     #[must_use]
     pub fn as_str(&self) -> &str {
         match &self.0 {
             ClaimNameRepr::Static(s) => s,
-            #[cfg(feature = "alloc")]
-            ClaimNameRepr::Owned(s) => s,
+            ClaimNameRepr::Inline { len, bytes } => bytes
+                .get(..usize::from(*len))
+                .and_then(|b| core::str::from_utf8(b).ok())
+                .unwrap_or_default(),
         }
     }
 }
@@ -492,3 +507,17 @@ macro_rules! from_phase {
     )*};
 }
 from_phase!(TokenError => Token, KeyError => Key, SessionIdError => SessionId, HeaderError => Header);
+
+#[cfg(test)]
+mod tests {
+    use super::ClaimName;
+
+    #[test]
+    fn configured_claim_names_are_kept_inline_and_cut_at_a_char_boundary() {
+        assert_eq!(ClaimName::configured("role").as_str(), "role");
+        let long = "é".repeat(30); // 60 bytes
+        let cut = ClaimName::configured(&long);
+        assert_eq!(cut.as_str(), "é".repeat(24));
+        assert_eq!(ClaimName::configured("").as_str(), "");
+    }
+}

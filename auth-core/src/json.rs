@@ -1,14 +1,16 @@
-//! A strict, allocation-free reader for small JSON objects (the JOSE header), RFC 8259.
+//! A strict, allocation-free, non-recursive reader for JSON objects (the JOSE header and the
+//! claims), RFC 8259.
 //!
 //! It validates the whole document (grammar, UTF-8, escapes, no lone surrogates), bounds the
-//! nesting depth and the number of members, rejects duplicate member names (compared after
-//! unescaping), and hands each top-level member to the caller with its value classified.
-//! Member names and string values stay in their escaped form ([`JsonStr`]) and are compared
-//! by unescaping on the fly, so `"\u0061lg"` is the name `alg`, as JSON says it is.
+//! nesting depth (without recursion: the stack use does not grow with the input), and hands
+//! each top-level member to the caller with its value classified. For the header it also
+//! bounds the number of members and rejects duplicate member names (compared after
+//! unescaping). Member names and string values stay in their escaped form ([`JsonStr`]) and
+//! are compared by unescaping on the fly, so `"\u0061lg"` is the name `alg`, as JSON says it is.
 
-/// Deepest nesting accepted inside a member value.
-const MAX_DEPTH: u8 = 16;
-/// Most members accepted in the object.
+/// Deepest nesting accepted inside a member value (one bit per level in a `u64`).
+const MAX_DEPTH: u32 = 64;
+/// Most members accepted in a header.
 pub(crate) const MAX_MEMBERS: usize = 32;
 
 /// Why a document was refused.
@@ -24,26 +26,70 @@ pub(crate) enum JsonError {
 
 /// A string's content between its quotes, escapes not yet resolved; validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct JsonStr<'a>(&'a str);
+pub(crate) struct JsonStr<'a> {
+    text: &'a str,
+    /// Whether `text` contains a `\` escape (else it is already the string's value).
+    escaped: bool,
+}
 
 /// A member's value, classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Value<'a> {
     Str(JsonStr<'a>),
     Bool(bool),
-    /// A number, an array, an object or `null`.
+    /// A number, as written (validated against the JSON grammar).
+    Num(&'a str),
+    /// An array, as written from `[` to `]` (validated).
+    Arr(JsonArray<'a>),
+    /// An object or `null`.
     Other,
+}
+
+/// The text of a validated array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct JsonArray<'a>(&'a str);
+
+impl<'a> JsonArray<'a> {
+    /// The array's elements, classified like member values.
+    pub(crate) fn items(self) -> impl Iterator<Item = Value<'a>> {
+        let mut p = Parser { s: self.0, pos: 1 };
+        let mut done = false;
+        core::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            p.ws();
+            if p.peek() == Some(b']') {
+                done = true;
+                return None;
+            }
+            // The text was validated when the array was read, so this cannot fail; were it
+            // to, the iteration ends.
+            let v = p.value().ok();
+            p.ws();
+            done = v.is_none() || p.next() != Some(b',');
+            v
+        })
+    }
 }
 
 impl<'a> JsonStr<'a> {
     /// The unescaped characters.
     pub(crate) fn chars(self) -> Unescape<'a> {
-        Unescape(self.0.chars())
+        Unescape(self.text.chars())
     }
 
     /// Exact equality with `s` after unescaping.
     pub(crate) fn eq_str(self, s: &str) -> bool {
-        self.chars().eq(s.chars())
+        match self.unescaped() {
+            Some(plain) => plain == s,
+            None => self.chars().eq(s.chars()),
+        }
+    }
+
+    /// The text itself when it has no escapes (then it is the unescaped value).
+    pub(crate) fn unescaped(self) -> Option<&'a str> {
+        (!self.escaped).then_some(self.text)
     }
 
     /// Unescapes into `buf`; `None` if it does not fit.
@@ -96,14 +142,33 @@ impl Iterator for Unescape<'_> {
     }
 }
 
-/// Parses `doc` as one JSON object and calls `member` for each member, in order.
+/// Parses `doc` as one JSON object and calls `member` for each member, in order; at most
+/// [`MAX_MEMBERS`] members, names unique.
 pub(crate) fn for_each_member<'a, E>(
-    doc: &'a [u8],
+    doc: &'a str,
+    member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
+) -> Result<Result<(), E>, JsonError> {
+    let mut names: [Option<JsonStr<'a>>; MAX_MEMBERS] = [None; MAX_MEMBERS];
+    read_object(doc, Some(&mut names), member)
+}
+
+/// Parses `doc` as one JSON object and calls `member` for each member, in order; any number
+/// of members, and names are not compared (the caller checks the names it cares about).
+pub(crate) fn for_each_member_unbounded<'a, E>(
+    doc: &'a str,
+    member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
+) -> Result<Result<(), E>, JsonError> {
+    read_object(doc, None, member)
+}
+
+/// The object reader. The outer `Result` is the document's validity; the inner one is the
+/// first error `member` returned (after which the document is still read to its end).
+fn read_object<'a, E>(
+    text: &'a str,
+    mut names: Option<&mut [Option<JsonStr<'a>>]>,
     mut member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
 ) -> Result<Result<(), E>, JsonError> {
-    let text = core::str::from_utf8(doc).map_err(|_| JsonError::Syntax)?;
     let mut p = Parser { s: text, pos: 0 };
-    let mut names: [Option<JsonStr<'a>>; MAX_MEMBERS] = [None; MAX_MEMBERS];
     let mut count = 0usize;
     p.ws();
     p.expect(b'{')?;
@@ -115,15 +180,17 @@ pub(crate) fn for_each_member<'a, E>(
         loop {
             p.ws();
             let name = p.string()?;
-            if names.iter().flatten().any(|n| n.chars().eq(name.chars())) {
-                return Err(JsonError::DuplicateMember);
+            if let Some(names) = names.as_deref_mut() {
+                if names.iter().flatten().any(|n| n.chars().eq(name.chars())) {
+                    return Err(JsonError::DuplicateMember);
+                }
+                *names.get_mut(count).ok_or(JsonError::TooComplex)? = Some(name);
+                count = count.saturating_add(1);
             }
-            *names.get_mut(count).ok_or(JsonError::TooComplex)? = Some(name);
-            count = count.saturating_add(1);
             p.ws();
             p.expect(b':')?;
             p.ws();
-            let value = p.value(0)?;
+            let value = p.value()?;
             if result.is_ok() {
                 result = member(name, value);
             }
@@ -223,59 +290,101 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn value(&mut self, depth: u8) -> Result<Value<'a>, JsonError> {
-        if depth >= MAX_DEPTH {
-            return Err(JsonError::TooComplex);
+    /// One value, classified; containers are read without recursion.
+    fn value(&mut self) -> Result<Value<'a>, JsonError> {
+        let start = self.pos;
+        match self.peek() {
+            Some(b'[') => {
+                self.container()?;
+                let text = self.s.get(start..self.pos).ok_or(JsonError::Syntax)?;
+                Ok(Value::Arr(JsonArray(text)))
+            }
+            Some(b'{') => self.container().map(|()| Value::Other),
+            Some(b'-' | b'0'..=b'9') => {
+                self.number()?;
+                let text = self.s.get(start..self.pos).ok_or(JsonError::Syntax)?;
+                Ok(Value::Num(text))
+            }
+            _ => self.scalar(),
         }
-        let inner = depth.saturating_add(1);
+    }
+
+    /// A string, `true`, `false` or `null`.
+    fn scalar(&mut self) -> Result<Value<'a>, JsonError> {
         match self.peek() {
             Some(b'"') => self.string().map(Value::Str),
             Some(b't') => self.literal("true").map(|()| Value::Bool(true)),
             Some(b'f') => self.literal("false").map(|()| Value::Bool(false)),
             Some(b'n') => self.literal("null").map(|()| Value::Other),
             Some(b'-' | b'0'..=b'9') => self.number().map(|()| Value::Other),
-            Some(b'[') => {
-                self.bump();
-                self.ws();
-                if self.peek() == Some(b']') {
-                    self.bump();
-                    return Ok(Value::Other);
-                }
-                loop {
-                    self.ws();
-                    self.value(inner)?;
-                    self.ws();
-                    match self.next() {
-                        Some(b',') => {}
-                        Some(b']') => return Ok(Value::Other),
-                        _ => return Err(JsonError::Syntax),
-                    }
-                }
-            }
-            Some(b'{') => {
-                self.bump();
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.bump();
-                    return Ok(Value::Other);
-                }
-                loop {
-                    self.ws();
-                    self.string()?;
-                    self.ws();
-                    self.expect(b':')?;
-                    self.ws();
-                    self.value(inner)?;
-                    self.ws();
-                    match self.next() {
-                        Some(b',') => {}
-                        Some(b'}') => return Ok(Value::Other),
-                        _ => return Err(JsonError::Syntax),
-                    }
-                }
-            }
             _ => Err(JsonError::Syntax),
         }
+    }
+
+    /// An array or object and everything in it, up to [`MAX_DEPTH`] levels. The open
+    /// containers are a bit stack (1 = object), so the reader's own stack stays flat.
+    fn container(&mut self) -> Result<(), JsonError> {
+        let mut objects = 0u64;
+        let mut depth = 0u32;
+        loop {
+            // Here a value starts.
+            self.ws();
+            let close = match self.peek() {
+                Some(open @ (b'[' | b'{')) => {
+                    if depth >= MAX_DEPTH {
+                        return Err(JsonError::TooComplex);
+                    }
+                    let is_object = open == b'{';
+                    objects = (objects & !(1u64 << depth)) | (u64::from(is_object) << depth);
+                    depth = depth.saturating_add(1);
+                    self.bump();
+                    self.ws();
+                    if self.peek() == Some(if is_object { b'}' } else { b']' }) {
+                        self.bump();
+                        depth = depth.saturating_sub(1);
+                        true
+                    } else {
+                        if is_object {
+                            self.member_name()?;
+                        }
+                        false
+                    }
+                }
+                _ => {
+                    self.scalar()?;
+                    true
+                }
+            };
+            if !close {
+                continue;
+            }
+            // A value ended: close containers until one continues with a comma.
+            loop {
+                if depth == 0 {
+                    return Ok(());
+                }
+                self.ws();
+                let top = depth.saturating_sub(1);
+                let in_object = objects & (1u64 << top) != 0;
+                match (self.next(), in_object) {
+                    (Some(b','), false) => break,
+                    (Some(b','), true) => {
+                        self.ws();
+                        self.member_name()?;
+                        break;
+                    }
+                    (Some(b']'), false) | (Some(b'}'), true) => depth = top,
+                    _ => return Err(JsonError::Syntax),
+                }
+            }
+        }
+    }
+
+    /// `"name" :` inside a nested object.
+    fn member_name(&mut self) -> Result<(), JsonError> {
+        self.string()?;
+        self.ws();
+        self.expect(b':')
     }
 
     fn digits(&mut self) -> Result<(), JsonError> {
@@ -323,31 +432,73 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Result<JsonStr<'a>, JsonError> {
         self.expect(b'"')?;
         let start = self.pos;
+        let mut escaped = false;
         loop {
+            // Runs of plain characters are skipped in one tight loop; UTF-8 was checked for
+            // the whole document before.
+            let rest = self.s.as_bytes().get(self.pos..).unwrap_or_default();
+            self.pos = self.pos.saturating_add(plain_run(rest));
             match self.next().ok_or(JsonError::Syntax)? {
                 b'"' => break,
-                b'\\' => match self.next().ok_or(JsonError::Syntax)? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                    b'u' => {
-                        let v = self.hex4()?;
-                        if (0xD800..0xDC00).contains(&v) {
-                            self.literal("\\u")?;
-                            if !(0xDC00..0xE000).contains(&self.hex4()?) {
+                b'\\' => {
+                    escaped = true;
+                    match self.next().ok_or(JsonError::Syntax)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => {
+                            let v = self.hex4()?;
+                            if (0xD800..0xDC00).contains(&v) {
+                                self.literal("\\u")?;
+                                if !(0xDC00..0xE000).contains(&self.hex4()?) {
+                                    return Err(JsonError::Syntax);
+                                }
+                            } else if (0xDC00..0xE000).contains(&v) {
                                 return Err(JsonError::Syntax);
                             }
-                        } else if (0xDC00..0xE000).contains(&v) {
-                            return Err(JsonError::Syntax);
                         }
+                        _ => return Err(JsonError::Syntax),
                     }
-                    _ => return Err(JsonError::Syntax),
-                },
-                0x00..=0x1f => return Err(JsonError::Syntax),
-                _ => {}
+                }
+                _ => return Err(JsonError::Syntax), // a control character
             }
         }
         let end = self.pos.saturating_sub(1);
-        self.s.get(start..end).map(JsonStr).ok_or(JsonError::Syntax)
+        let text = self.s.get(start..end).ok_or(JsonError::Syntax)?;
+        Ok(JsonStr { text, escaped })
     }
+}
+
+/// How many bytes at the start of `s` are plain string content: not `"`, `\\` or a control
+/// character. Eight bytes at a time, with the usual word tricks (each flags the first
+/// matching byte exactly; flags above it may be spurious, and are ignored).
+fn plain_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = 0x2222_2222_2222_2222;
+    const BACKSLASHES: u64 = 0x5c5c_5c5c_5c5c_5c5c;
+    const SPACES: u64 = 0x2020_2020_2020_2020;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
+    let mut run = 0usize;
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let w = u64::from_le_bytes(bytes);
+        let special = (zero_byte(w ^ QUOTES)
+            | zero_byte(w ^ BACKSLASHES)
+            | (w.wrapping_sub(SPACES) & !w))
+            & HIGH;
+        if special != 0 {
+            return run.saturating_add((special.trailing_zeros() / 8) as usize);
+        }
+        run = run.saturating_add(8);
+    }
+    let tail = chunks.remainder();
+    let in_tail = tail
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(tail.len());
+    run.saturating_add(in_tail)
 }
 
 fn hex4(chars: &mut core::str::Chars<'_>) -> Option<u32> {
@@ -367,7 +518,7 @@ mod tests {
 
     fn members(doc: &str) -> Result<Vec<(String, Value<'_>)>, JsonError> {
         let mut out = Vec::new();
-        for_each_member::<()>(doc.as_bytes(), |k, v| {
+        for_each_member::<()>(doc, |k, v| {
             out.push((k.chars().collect(), v));
             Ok(())
         })?
@@ -383,7 +534,41 @@ mod tests {
         assert_eq!(names, ["alg", "b64", "n", "e"]);
         assert!(matches!(m[0].1, Value::Str(s) if s.eq_str("HS256")));
         assert_eq!(m[1].1, Value::Bool(false));
-        assert_eq!(m[2].1, Value::Other);
+        assert_eq!(m[2].1, Value::Arr(JsonArray(r#"[1,{"x":null}]"#)));
+        assert_eq!(m[3].1, Value::Num("-1.5e+3"));
+    }
+
+    #[test]
+    fn iterates_array_items() {
+        let m = members(r#"{"aud":[ "a" , 2,[3],{"b":[]},null ],"e":[],"s":[ ]}"#).unwrap();
+        let Value::Arr(a) = m[0].1 else { panic!() };
+        let items: Vec<Value<'_>> = a.items().collect();
+        assert_eq!(items.len(), 5);
+        assert!(matches!(items[0], Value::Str(s) if s.eq_str("a")));
+        assert_eq!(items[1], Value::Num("2"));
+        assert_eq!(items[2], Value::Arr(JsonArray("[3]")));
+        assert_eq!(items[3], Value::Other);
+        assert_eq!(items[4], Value::Other);
+        for empty in [&m[1].1, &m[2].1] {
+            let Value::Arr(a) = empty else { panic!() };
+            assert_eq!(a.items().count(), 0);
+        }
+    }
+
+    #[test]
+    fn nests_to_the_limit_without_recursion() {
+        let nest = |n: usize| {
+            format!(
+                "{{\"a\":{}1{}}}",
+                "[{\"k\":".repeat(n / 2) + &"[".repeat(n % 2),
+                "]".repeat(n % 2) + &"}]".repeat(n / 2)
+            )
+        };
+        assert!(members(&nest(64)).is_ok());
+        assert_eq!(members(&nest(65)), Err(JsonError::TooComplex));
+        for bad in ["{\"a\":[{\"k\":1]}]}", "{\"a\":[{\"k\"}]}", "{\"a\":{\"k\":1,}}", "{\"a\":[[]"] {
+            assert_eq!(members(bad), Err(JsonError::Syntax), "{bad:?}");
+        }
     }
 
     #[test]
@@ -434,12 +619,6 @@ mod tests {
         ] {
             assert_eq!(members(bad), Err(JsonError::Syntax), "{bad:?}");
         }
-        assert_eq!(members_bytes(b"{\"a\":\"\xff\"}"), Err(JsonError::Syntax));
-    }
-
-    fn members_bytes(doc: &[u8]) -> Result<(), JsonError> {
-        for_each_member::<()>(doc, |_, _| Ok(()))?.unwrap();
-        Ok(())
     }
 
     #[test]
@@ -451,6 +630,22 @@ mod tests {
             members(&format!("{{{}}}", many.join(","))),
             Err(JsonError::TooComplex)
         );
+    }
+
+    #[test]
+    fn plain_runs_stop_at_the_first_special_byte() {
+        let base = b"abcdefghijklmnopqrstuvwxyz\xc3\xa9\x7f ~".to_vec();
+        assert_eq!(plain_run(&base), base.len());
+        for at in 0..base.len() {
+            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                let mut s = base.clone();
+                s[at] = special;
+                if at + 1 < s.len() {
+                    s[at + 1] = b'"'; // a later special byte must not matter
+                }
+                assert_eq!(plain_run(&s), at, "{special:#x} at {at}");
+            }
+        }
     }
 
     #[test]

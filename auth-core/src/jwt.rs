@@ -38,10 +38,9 @@ pub use claims::{Registered, Verified};
 #[cfg(feature = "alloc")]
 pub use token::danger_decode_unverified;
 pub use token::{DEFAULT_MAX_TOKEN_LEN, Header, MAX_HEADER_LEN, MacVerified, UntrustedToken};
-pub use validation::{DEFAULT_LEEWAY, Validation};
+pub use validation::{ClaimStr, DEFAULT_LEEWAY, ValidClaims, Validation};
 
 use crate::error::TokenError;
-#[cfg(feature = "alloc")]
 use crate::time::UnixTime;
 
 /// Verifies a token completely: form, MAC, then claims; returns the typed claims.
@@ -99,4 +98,21 @@ pub fn verify_mac<'a, K: KeySource + ?Sized>(
     max_len: usize,
 ) -> Result<MacVerified<'a>, TokenError> {
     UntrustedToken::parse(token, max_len)?.verify_mac(keys)
+}
+
+/// Verifies a token completely without allocating: form, MAC, then every claim rule of
+/// [`verify`] (the same engine); the payload is decoded into `buf`, which must hold it (a
+/// payload is at most three quarters of the token's length).
+///
+/// # Errors
+/// The first check that fails, as a [`TokenError`]; [`TokenError::BufferTooSmall`] if the
+/// payload does not fit into `buf`.
+pub fn verify_in<'b, K: KeySource + ?Sized>(
+    token: &str,
+    keys: &K,
+    rules: &Validation<'_>,
+    now: UnixTime,
+    buf: &'b mut [u8],
+) -> Result<ValidClaims<'b>, TokenError> {
+    verify_mac(token, keys, rules.max_len())?.validate_in(buf, rules, now)
 }

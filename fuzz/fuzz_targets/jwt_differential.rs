@@ -2,6 +2,8 @@
 //! key, so that the verifier's claim and header logic is reached on every input. Whatever it
 //! accepts must carry a MAC a plain HMAC confirms, a header that `serde_json` reads as an object
 //! naming HS256 without `crit`, and exactly the claims an independent `serde_json` parse gives.
+//! And the two claim paths, `verify_in` (no allocator) and `verify` (typed, `serde_json`), give
+//! the same answer on every input.
 #![no_main]
 
 use auth_core::UnixTime;
@@ -27,8 +29,15 @@ fuzz_target!(|input: (Vec<u8>, Vec<u8>, u32)| {
 
     let key = Key::<Hs256>::new(&KEY).unwrap();
     let rules = Validation::new().insecure_allow_missing_exp();
-    let Ok(verified) = jwt::verify::<Value, _>(&token, &key, &rules, UnixTime(u64::from(now)))
-    else {
+    let at = UnixTime(u64::from(now));
+
+    let mut buf = vec![0u8; payload.len()];
+    let no_alloc = jwt::verify_in(&token, &key, &rules, at, &mut buf).map(|c| (c.exp(), c.nbf()));
+    let typed = jwt::verify::<serde::de::IgnoredAny, _>(&token, &key, &rules, at)
+        .map(|v| (v.registered().exp(), v.registered().nbf()));
+    assert_eq!(no_alloc, typed, "the no-alloc and typed claim paths disagree");
+
+    let Ok(verified) = jwt::verify::<Value, _>(&token, &key, &rules, at) else {
         return;
     };
     let header: Value = serde_json::from_slice(&header).expect("accepted header is JSON");

@@ -492,6 +492,7 @@ fn parse_header(json: &[u8]) -> Result<Header, TokenError> {
     let mut alg = None;
     let mut kid = None;
     let mut typ = None;
+    let json = core::str::from_utf8(json).map_err(|_| TokenError::InvalidHeader)?;
     let result = json::for_each_member(json, |name: JsonStr<'_>, value| {
         if name.eq_str("alg") {
             let Value::Str(s) = value else {

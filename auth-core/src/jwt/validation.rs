@@ -1,7 +1,21 @@
-//! Claim validation rules, with safe defaults.
+//! Claim validation: the configuration ([`Validation`]) and the one rules engine that applies
+//! it, with or without an allocator.
+//!
+//! The rules read the MAC-verified payload with the crate's strict JSON reader (no allocation,
+//! no recursion) in one pass: the payload must be one JSON object; the registered claims
+//! (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`) must have their JSON types and appear at
+//! most once (names compared after unescaping); `iss` and `aud` are compared with the
+//! configuration; the times are read exactly from their decimal text. Then the checks run in a
+//! fixed order. The typed-claims path ([`MacVerified::validate`]) runs this same engine before
+//! it deserializes the caller's type, so both paths accept and reject the same tokens for the
+//! same reasons.
 
-use super::token::{DEFAULT_MAX_TOKEN_LEN, Header};
-use crate::error::TokenError;
+use core::fmt;
+
+use super::token::{DEFAULT_MAX_TOKEN_LEN, Header, MacVerified};
+use crate::error::{ClaimName, TokenError};
+use crate::json::{self, JsonStr, Value};
+use crate::time::UnixTime;
 
 /// Default clock-skew allowance for `exp`, `nbf` and `iat`, in seconds.
 pub const DEFAULT_LEEWAY: u64 = 60;
@@ -122,7 +136,6 @@ impl<'a> Validation<'a> {
         self.max_token_len
     }
 
-    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
     pub(crate) fn check_typ(&self, header: &Header) -> Result<(), TokenError> {
         match self.typ {
             None => Ok(()),
@@ -134,7 +147,6 @@ impl<'a> Validation<'a> {
     }
 }
 
-#[cfg_attr(not(feature = "alloc"), allow(dead_code))]
 /// RFC 7515 §4.1.9: media types compare case-insensitively, and a value without `/` means
 /// `application/<value>`.
 fn typ_eq(a: &str, b: &str) -> bool {
@@ -148,9 +160,464 @@ fn typ_eq(a: &str, b: &str) -> bool {
     !sa.is_empty() && ta.eq_ignore_ascii_case(tb) && sa.eq_ignore_ascii_case(sb)
 }
 
+/// The claims of a token that passed validation, read without allocating: the registered
+/// claims, and the payload for anything else.
+///
+/// ```
+/// use auth_core::jwt::{self, Hs256, Key, Validation};
+/// use auth_core::UnixTime;
+///
+/// let key = Key::<Hs256>::new(&[42; 32])?;
+/// let mut buf = [0u8; 256];
+/// let payload = br#"{"sub":"ada","iss":"https://id.example","exp":2000000000,"role":"admin"}"#;
+/// let token = key.sign_raw_into(payload, None, &mut buf)?;
+///
+/// let rules = Validation::new().issuer("https://id.example");
+/// let mut scratch = [0u8; 256];
+/// let claims = jwt::verify_in(token, &key, &rules, UnixTime(1_900_000_000), &mut scratch)?;
+/// assert!(claims.sub().is_some_and(|s| s.eq_str("ada")));
+/// assert_eq!(claims.exp(), Some(UnixTime(2_000_000_000)));
+/// assert!(claims.string("role").is_some_and(|r| r.eq_str("admin")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct ValidClaims<'p> {
+    payload: &'p str,
+    exp: Option<UnixTime>,
+    nbf: Option<UnixTime>,
+    iat: Option<UnixTime>,
+    sub: Option<ClaimStr<'p>>,
+    jti: Option<ClaimStr<'p>>,
+}
+
+impl<'p> ValidClaims<'p> {
+    /// `exp`, rounded down to whole seconds.
+    #[must_use]
+    pub fn exp(&self) -> Option<UnixTime> {
+        self.exp
+    }
+
+    /// `nbf`, rounded up to whole seconds.
+    #[must_use]
+    pub fn nbf(&self) -> Option<UnixTime> {
+        self.nbf
+    }
+
+    /// `iat`, rounded up to whole seconds.
+    #[must_use]
+    pub fn iat(&self) -> Option<UnixTime> {
+        self.iat
+    }
+
+    /// `sub`.
+    #[must_use]
+    pub fn sub(&self) -> Option<ClaimStr<'p>> {
+        self.sub
+    }
+
+    /// `jti`.
+    #[must_use]
+    pub fn jti(&self) -> Option<ClaimStr<'p>> {
+        self.jti
+    }
+
+    /// The top-level claim `name` when it is a string (names compared after unescaping).
+    #[must_use]
+    pub fn string(&self, name: &str) -> Option<ClaimStr<'p>> {
+        let mut found = None;
+        // The payload was validated when these claims were made, so this cannot fail.
+        let _ = json::for_each_member_unbounded(self.payload, |key, value| {
+            if let (None, Value::Str(s)) = (found, value)
+                && key.eq_str(name)
+            {
+                found = Some(ClaimStr(s));
+            }
+            Ok::<(), ()>(())
+        });
+        found
+    }
+
+    /// The payload, the claims JSON as the signer wrote it.
+    #[must_use]
+    pub fn payload(&self) -> &'p str {
+        self.payload
+    }
+}
+
+impl fmt::Debug for ValidClaims<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidClaims")
+            .field("exp", &self.exp)
+            .field("nbf", &self.nbf)
+            .field("iat", &self.iat)
+            .field("sub", &self.sub)
+            .field("jti", &self.jti)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A string claim as the payload holds it: validated JSON string content, escapes not yet
+/// resolved. Compare it with [`eq_str`](Self::eq_str) or copy it out with
+/// [`unescape_into`](Self::unescape_into); neither allocates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ClaimStr<'p>(JsonStr<'p>);
+
+impl<'p> ClaimStr<'p> {
+    /// Exact equality with `s` after unescaping (not constant-time: claims are not secrets).
+    #[must_use]
+    pub fn eq_str(&self, s: &str) -> bool {
+        self.0.eq_str(s)
+    }
+
+    /// The string itself when it contains no escape sequence (the common case), borrowed
+    /// from the payload.
+    #[must_use]
+    pub fn as_plain_str(&self) -> Option<&'p str> {
+        self.0.unescaped()
+    }
+
+    /// Unescapes into `buf`; `None` if it does not fit.
+    pub fn unescape_into<'b>(&self, buf: &'b mut [u8]) -> Option<&'b str> {
+        self.0.unescape_into(buf)
+    }
+
+    /// The unescaped characters.
+    pub fn chars(&self) -> impl Iterator<Item = char> + 'p {
+        self.0.chars()
+    }
+}
+
+impl fmt::Debug for ClaimStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            for e in c.escape_debug() {
+                f.write_char(e)?;
+            }
+        }
+        f.write_char('"')
+    }
+}
+
+impl<'a> MacVerified<'a> {
+    /// Validates the claims against `rules` at time `now` without allocating: decodes the
+    /// payload into `buf` and applies every rule of [`validate`](Self::validate) (the same
+    /// engine, in the same order); returns the registered claims and the payload.
+    ///
+    /// # Errors
+    /// [`TokenError::BufferTooSmall`] if the payload does not fit into `buf`; otherwise a
+    /// [`TokenError`] of [`Phase::Claims`](crate::error::Phase::Claims).
+    pub fn validate_in<'b>(
+        &self,
+        buf: &'b mut [u8],
+        rules: &Validation<'_>,
+        now: UnixTime,
+    ) -> Result<ValidClaims<'b>, TokenError> {
+        let payload = self.decode_payload_into(buf)?;
+        check(payload, self.header(), rules, now)
+    }
+}
+
+/// The rules engine: the payload's shape and registered claims, then `typ`, `exp`, `nbf`,
+/// `iat`, maximum lifetime, `iss`, `aud` and the required claims, in that order.
+pub(crate) fn check<'p>(
+    payload: &'p [u8],
+    header: &Header,
+    rules: &Validation<'_>,
+    now: UnixTime,
+) -> Result<ValidClaims<'p>, TokenError> {
+    let Ok(text) = core::str::from_utf8(payload) else {
+        return Err(TokenError::InvalidClaims);
+    };
+    let mut seen = Seen::default();
+    let mut claims = ValidClaims {
+        payload: text,
+        exp: None,
+        nbf: None,
+        iat: None,
+        sub: None,
+        jti: None,
+    };
+    json::for_each_member_unbounded(text, |name, value| {
+        seen.member(name, value, rules, &mut claims)
+    })
+    .map_err(|_| TokenError::InvalidClaims)??;
+    rules.check_typ(header)?;
+    seen.finish(&claims, rules, now)?;
+    Ok(claims)
+}
+
+/// The registered claims this engine understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reg {
+    Iss,
+    Sub,
+    Aud,
+    Exp,
+    Nbf,
+    Iat,
+    Jti,
+}
+
+impl Reg {
+    const ALL: [Self; 7] = [
+        Self::Iss,
+        Self::Sub,
+        Self::Aud,
+        Self::Exp,
+        Self::Nbf,
+        Self::Iat,
+        Self::Jti,
+    ];
+
+    const fn name(self) -> &'static str {
+        match self {
+            Self::Iss => "iss",
+            Self::Sub => "sub",
+            Self::Aud => "aud",
+            Self::Exp => "exp",
+            Self::Nbf => "nbf",
+            Self::Iat => "iat",
+            Self::Jti => "jti",
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    /// The registered claim a member name denotes, after unescaping.
+    fn classify(name: JsonStr<'_>) -> Option<Self> {
+        let mut buf = [0u8; 3];
+        let plain = match name.unescaped() {
+            Some(plain) => plain,
+            None => name.unescape_into(&mut buf)?,
+        };
+        Self::from_str(plain)
+    }
+
+    fn from_str(name: &str) -> Option<Self> {
+        // Every registered name has three bytes: one length test rejects most other names.
+        if name.len() != 3 {
+            return None;
+        }
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// What the engine saw on its way through the payload.
+#[derive(Default)]
+struct Seen {
+    registered: u8,
+    required: u64,
+    iss_ok: bool,
+    aud_ok: bool,
+}
+
+impl Seen {
+    fn member<'p>(
+        &mut self,
+        name: JsonStr<'p>,
+        value: Value<'p>,
+        rules: &Validation<'_>,
+        claims: &mut ValidClaims<'p>,
+    ) -> Result<(), TokenError> {
+        for (i, required) in rules.required.iter().enumerate().take(64) {
+            if name.eq_str(required) {
+                self.required |= 1 << i;
+            }
+        }
+        let Some(reg) = Reg::classify(name) else {
+            return Ok(());
+        };
+        if self.registered & reg.bit() != 0 {
+            return Err(TokenError::DuplicateClaim(reg.name()));
+        }
+        self.registered |= reg.bit();
+        let invalid = TokenError::InvalidClaim(reg.name());
+        match (reg, value) {
+            (Reg::Exp | Reg::Nbf | Reg::Iat, Value::Num(text)) => {
+                // `exp` rounds down, `nbf` and `iat` round up: both err towards rejecting.
+                let secs = numeric_date(text, reg != Reg::Exp).ok_or(invalid)?;
+                let t = Some(UnixTime(secs));
+                match reg {
+                    Reg::Exp => claims.exp = t,
+                    Reg::Nbf => claims.nbf = t,
+                    _ => claims.iat = t,
+                }
+            }
+            (Reg::Iss, Value::Str(s)) => self.iss_ok = rules.issuer.is_some_and(|i| s.eq_str(i)),
+            (Reg::Sub, Value::Str(s)) => claims.sub = Some(ClaimStr(s)),
+            (Reg::Jti, Value::Str(s)) => claims.jti = Some(ClaimStr(s)),
+            (Reg::Aud, Value::Str(s)) => self.aud_ok = rules.audience.is_some_and(|a| s.eq_str(a)),
+            (Reg::Aud, Value::Arr(items)) => {
+                for item in items.items() {
+                    let Value::Str(s) = item else {
+                        return Err(invalid);
+                    };
+                    self.aud_ok |= rules.audience.is_some_and(|a| s.eq_str(a));
+                }
+            }
+            _ => return Err(invalid),
+        }
+        Ok(())
+    }
+
+    fn finish(
+        &self,
+        claims: &ValidClaims<'_>,
+        rules: &Validation<'_>,
+        now: UnixTime,
+    ) -> Result<(), TokenError> {
+        let has = |reg: Reg| self.registered & reg.bit() != 0;
+        let missing = |reg: Reg| TokenError::MissingClaim(ClaimName::registered(reg.name()));
+        let exp = claims.exp.map(UnixTime::as_secs);
+        let iat = claims.iat.map(UnixTime::as_secs);
+        match exp {
+            None if rules.require_exp || rules.max_lifetime.is_some() => {
+                return Err(missing(Reg::Exp));
+            }
+            Some(exp) if now.as_secs() >= exp.saturating_add(rules.leeway) => {
+                return Err(TokenError::Expired);
+            }
+            _ => {}
+        }
+        if let Some(nbf) = claims.nbf
+            && now.saturating_add(rules.leeway) < nbf
+        {
+            return Err(TokenError::NotYetValid);
+        }
+        if let Some(iat) = iat
+            && now.as_secs().saturating_add(rules.leeway) < iat
+        {
+            return Err(TokenError::IssuedInFuture);
+        }
+        if let Some(max) = rules.max_lifetime {
+            let (Some(exp), Some(iat)) = (exp, iat) else {
+                return Err(missing(Reg::Iat));
+            };
+            if exp.saturating_sub(iat) > max {
+                return Err(TokenError::LifetimeTooLong);
+            }
+        }
+        if rules.issuer.is_some() {
+            if !has(Reg::Iss) {
+                return Err(missing(Reg::Iss));
+            }
+            if !self.iss_ok {
+                return Err(TokenError::WrongIssuer);
+            }
+        }
+        match (rules.audience.is_some(), has(Reg::Aud)) {
+            (true, false) => return Err(missing(Reg::Aud)),
+            (true, true) if !self.aud_ok => return Err(TokenError::WrongAudience),
+            (false, true) => return Err(TokenError::UnexpectedAudience),
+            _ => {}
+        }
+        for (i, name) in rules.required.iter().enumerate() {
+            if i >= 64 || self.required & (1 << i) == 0 {
+                return Err(match Reg::from_str(name) {
+                    Some(reg) => missing(reg),
+                    None => TokenError::MissingClaim(ClaimName::configured(name)),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A NumericDate (RFC 7519 §2) from a JSON number's text, read exactly (no floating point):
+/// whole seconds, the fraction rounded down or up. `None` when the value is negative or not
+/// below 2^63 seconds.
+fn numeric_date(text: &str, round_up: bool) -> Option<u64> {
+    // The usual form, an integer of up to 18 digits, is below 10^18 < 2^63.
+    if text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(text.bytes().fold(0u64, |acc, d| {
+            acc.wrapping_mul(10).wrapping_add(u64::from(d.wrapping_sub(b'0')))
+        }));
+    }
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (text.get(..at)?, text.get(at.saturating_add(1)..)?),
+        None => (text, "0"),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    // The decimal exponent, saturated far beyond any value that matters.
+    let (exp_negative, exp_digits) = match exponent.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
+    };
+    let exp_abs = exp_digits.bytes().fold(0i64, |acc, d| {
+        acc.saturating_mul(10)
+            .saturating_add(i64::from(d.wrapping_sub(b'0')))
+            .min(1_000_000)
+    });
+    let exp = if exp_negative { exp_abs.saturating_neg() } else { exp_abs };
+    // Value = 0.d1d2d3… × 10^point, with d1 the first non-zero digit.
+    let mut digits = int.bytes().chain(frac.bytes()).map(|d| d.wrapping_sub(b'0'));
+    let mut point = i64::try_from(int.len()).ok()?.saturating_add(exp);
+    let first = loop {
+        match digits.next() {
+            None => return Some(0), // zero, whatever its sign and exponent
+            Some(0) => point = point.saturating_sub(1),
+            Some(d) => break d,
+        }
+    };
+    if negative || point > 19 {
+        return None;
+    }
+    let mut whole = 0u64;
+    let mut fraction = true;
+    if point > 0 {
+        whole = u64::from(first);
+        fraction = false;
+        for _ in 1..point {
+            let d = digits.next().unwrap_or(0);
+            whole = whole.checked_mul(10)?.checked_add(u64::from(d))?;
+        }
+    }
+    fraction |= digits.any(|d| d != 0);
+    if whole > i64::MAX as u64 {
+        return None;
+    }
+    Some(if round_up && fraction { whole.saturating_add(1) } else { whole })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::typ_eq;
+    use super::{numeric_date, typ_eq};
+
+    #[test]
+    fn numeric_dates_are_read_exactly() {
+        let down = |t| numeric_date(t, false);
+        let up = |t| numeric_date(t, true);
+        assert_eq!(down("1700000000"), Some(1_700_000_000));
+        assert_eq!(down("1700000000.9"), Some(1_700_000_000));
+        assert_eq!(up("1700000000.9"), Some(1_700_000_001));
+        assert_eq!(up("1700000000.000"), Some(1_700_000_000));
+        assert_eq!(down("1.7e9"), Some(1_700_000_000));
+        assert_eq!(down("17E+8"), Some(1_700_000_000));
+        assert_eq!(up("17000000001e-1"), Some(1_700_000_001));
+        assert_eq!(down("17000000001e-1"), Some(1_700_000_000));
+        assert_eq!(down("0.5"), Some(0));
+        assert_eq!(up("0.5"), Some(1));
+        assert_eq!(up("5e-1000000000000"), Some(1));
+        for zero in ["0", "-0", "0.0", "-0.0e5", "0e999999999999999"] {
+            assert_eq!(down(zero), Some(0), "{zero}");
+        }
+        assert_eq!(down("9223372036854775807"), Some(i64::MAX as u64));
+        assert_eq!(up("9223372036854775807.5"), Some(1 << 63));
+        for out in ["9223372036854775808", "1e19", "1e999999999999", "-1", "-0.5", "-1e-9"] {
+            assert_eq!(down(out), None, "{out}");
+        }
+        // Precision that a binary double would lose is kept.
+        assert_eq!(down("1699999999.99999999999"), Some(1_699_999_999));
+        assert_eq!(down("9007199254740993"), Some(9_007_199_254_740_993));
+    }
 
     #[test]
     fn typ_comparison_follows_rfc_7515() {
