@@ -173,14 +173,18 @@ impl core::error::Error for TokenError {}
 pub struct ClaimName(ClaimNameRepr);
 
 /// Longest configured claim name kept whole in an error; longer names are cut (at a character
-/// boundary) to this many bytes.
-const MAX_CLAIM_NAME: usize = 48;
+/// boundary) to this many bytes. Small, because every `Result` carrying a [`TokenError`] is
+/// as large as this, and small devices move them on a small stack.
+const MAX_CLAIM_NAME: usize = 24;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum ClaimNameRepr {
     Static(&'static str),
     /// A configured name, held inline so that errors need no allocator.
-    Inline { len: u8, bytes: [u8; MAX_CLAIM_NAME] },
+    Inline {
+        len: u8,
+        bytes: [u8; MAX_CLAIM_NAME],
+    },
 }
 
 impl ClaimName {
@@ -204,7 +208,7 @@ impl ClaimName {
         })
     }
 
-    /// The claim's name (a configured name longer than 48 bytes is cut to 48).
+    /// The claim's name (a configured name longer than 24 bytes is cut to 24).
     #[must_use]
     pub fn as_str(&self) -> &str {
         match &self.0 {
@@ -515,9 +519,13 @@ mod tests {
     #[test]
     fn configured_claim_names_are_kept_inline_and_cut_at_a_char_boundary() {
         assert_eq!(ClaimName::configured("role").as_str(), "role");
-        let long = "é".repeat(30); // 60 bytes
+        let long = "é".repeat(15); // 30 bytes
         let cut = ClaimName::configured(&long);
-        assert_eq!(cut.as_str(), "é".repeat(24));
+        assert_eq!(cut.as_str(), "é".repeat(12));
+        assert_eq!(
+            ClaimName::configured("a".repeat(25).as_str()).as_str(),
+            "a".repeat(24)
+        );
         assert_eq!(ClaimName::configured("").as_str(), "");
     }
 }

@@ -146,27 +146,29 @@ impl Iterator for Unescape<'_> {
 /// [`MAX_MEMBERS`] members, names unique.
 pub(crate) fn for_each_member<'a, E>(
     doc: &'a str,
-    member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
+    mut member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
 ) -> Result<Result<(), E>, JsonError> {
     let mut names: [Option<JsonStr<'a>>; MAX_MEMBERS] = [None; MAX_MEMBERS];
-    read_object(doc, Some(&mut names), member)
+    read_object(doc, Some(&mut names), &mut member)
 }
 
 /// Parses `doc` as one JSON object and calls `member` for each member, in order; any number
 /// of members, and names are not compared (the caller checks the names it cares about).
 pub(crate) fn for_each_member_unbounded<'a, E>(
     doc: &'a str,
-    member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
+    mut member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
 ) -> Result<Result<(), E>, JsonError> {
-    read_object(doc, None, member)
+    read_object(doc, None, &mut member)
 }
 
 /// The object reader. The outer `Result` is the document's validity; the inner one is the
 /// first error `member` returned (after which the document is still read to its end).
+/// `member` is a trait object so that one copy of the reader serves every caller (flash on
+/// small targets; the indirect call per member costs nothing measurable).
 fn read_object<'a, E>(
     text: &'a str,
     mut names: Option<&mut [Option<JsonStr<'a>>]>,
-    mut member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
+    member: &mut dyn FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
 ) -> Result<Result<(), E>, JsonError> {
     let mut p = Parser { s: text, pos: 0 };
     let mut count = 0usize;
@@ -484,10 +486,9 @@ fn plain_run(s: &[u8]) -> usize {
             break;
         };
         let w = u64::from_le_bytes(bytes);
-        let special = (zero_byte(w ^ QUOTES)
-            | zero_byte(w ^ BACKSLASHES)
-            | (w.wrapping_sub(SPACES) & !w))
-            & HIGH;
+        let special =
+            (zero_byte(w ^ QUOTES) | zero_byte(w ^ BACKSLASHES) | (w.wrapping_sub(SPACES) & !w))
+                & HIGH;
         if special != 0 {
             return run.saturating_add((special.trailing_zeros() / 8) as usize);
         }
@@ -566,7 +567,12 @@ mod tests {
         };
         assert!(members(&nest(64)).is_ok());
         assert_eq!(members(&nest(65)), Err(JsonError::TooComplex));
-        for bad in ["{\"a\":[{\"k\":1]}]}", "{\"a\":[{\"k\"}]}", "{\"a\":{\"k\":1,}}", "{\"a\":[[]"] {
+        for bad in [
+            "{\"a\":[{\"k\":1]}]}",
+            "{\"a\":[{\"k\"}]}",
+            "{\"a\":{\"k\":1,}}",
+            "{\"a\":[[]",
+        ] {
             assert_eq!(members(bad), Err(JsonError::Syntax), "{bad:?}");
         }
     }

@@ -114,5 +114,10 @@ pub fn verify_in<'b, K: KeySource + ?Sized>(
     now: UnixTime,
     buf: &'b mut [u8],
 ) -> Result<ValidClaims<'b>, TokenError> {
-    verify_mac(token, keys, rules.max_len())?.validate_in(buf, rules, now)
+    let untrusted = UntrustedToken::parse(token, rules.max_len())?;
+    untrusted.check_mac(keys)?;
+    let Ok(payload) = crate::b64::decode(untrusted.payload_b64_unchecked().as_bytes(), buf) else {
+        return Err(TokenError::BufferTooSmall);
+    };
+    validation::check(payload, untrusted.header(), rules, now)
 }

@@ -159,8 +159,17 @@ impl<A: Algorithm> Key<A> {
     /// # Errors
     /// [`KeyError::TooShort`] if `bytes` is shorter than the hash output.
     pub fn new(bytes: &[u8]) -> Result<Self, KeyError> {
+        if bytes.len() < A::ALG.mac_len() {
+            return Err(KeyError::TooShort {
+                min: A::ALG.mac_len(),
+            });
+        }
         Ok(Self {
-            inner: AnyKey::new(A::ALG, bytes)?,
+            inner: AnyKey {
+                alg: A::ALG,
+                state: MacState::new_typed::<A>(bytes)?,
+                kid: Kid::NONE,
+            },
             _alg: PhantomData,
         })
     }
@@ -170,10 +179,8 @@ impl<A: Algorithm> Key<A> {
     /// # Errors
     /// [`KeyError::InvalidEncoding`] or [`KeyError::TooShort`].
     pub fn from_base64url(text: &str) -> Result<Self, KeyError> {
-        Ok(Self {
-            inner: AnyKey::from_base64url(A::ALG, text)?,
-            _alg: PhantomData,
-        })
+        let mut buf = zeroize::Zeroizing::new([0u8; 256]);
+        Self::new(decode_key(text, &mut buf)?)
     }
 
     /// Attaches a key id, written as `kid` into the tokens it signs.
@@ -236,11 +243,8 @@ impl AnyKey {
     /// # Errors
     /// [`KeyError::InvalidEncoding`] (also for more than 256 bytes) or [`KeyError::TooShort`].
     pub fn from_base64url(alg: Alg, text: &str) -> Result<Self, KeyError> {
-        use base64ct::{Base64UrlUnpadded, Encoding};
         let mut buf = zeroize::Zeroizing::new([0u8; 256]);
-        let bytes =
-            Base64UrlUnpadded::decode(text, &mut buf[..]).map_err(|_| KeyError::InvalidEncoding)?;
-        Self::new(alg, bytes)
+        Self::new(alg, decode_key(text, &mut buf)?)
     }
 
     /// Attaches a key id, written as `kid` into the tokens it signs.
@@ -263,58 +267,6 @@ impl AnyKey {
     #[must_use]
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_str()
-    }
-
-    /// Computes the MAC of `input` into `out`, returning its length.
-    pub(crate) fn mac(&self, input: &[u8], out: &mut [u8; MAX_MAC_LEN]) -> usize {
-        fn run<M: Mac + Clone>(m: &M, input: &[u8], out: &mut [u8]) -> usize {
-            let mut m = m.clone();
-            m.update(input);
-            let tag = m.finalize().into_bytes();
-            let n = tag.len().min(out.len());
-            if let (Some(dst), Some(src)) = (out.get_mut(..n), tag.get(..n)) {
-                dst.copy_from_slice(src);
-            }
-            n
-        }
-        match &self.state {
-            MacState::S256(m) => run(m, input, out),
-            MacState::S384(m) => run(m, input, out),
-            MacState::S512(m) => run(m, input, out),
-        }
-    }
-
-    /// Computes the base64url MAC of `input` into `out`, for signing (the result is published
-    /// in the token, so it is encoded with the fast encoder).
-    pub(crate) fn mac_b64<'o>(&self, input: &[u8], out: &'o mut [u8; MAX_MAC_B64_LEN]) -> &'o [u8] {
-        let mut raw = zeroize::Zeroizing::new([0u8; MAX_MAC_LEN]);
-        let n = self.mac(input, &mut raw);
-        match raw
-            .get(..n)
-            .map(|mac| crate::b64::encode_into(mac, &mut out[..]))
-        {
-            Some(Ok(len)) => out.get(..len).unwrap_or_default(),
-            _ => &[],
-        }
-    }
-
-    /// Checks a received (decoded) signature against the MAC of `input`, in constant time.
-    /// The computed MAC is secret until it matches: it is only ever touched by the
-    /// constant-time comparison, then wiped.
-    pub(crate) fn verify_raw(&self, input: &[u8], received: &[u8]) -> bool {
-        fn run<M: Mac + Clone>(m: &M, input: &[u8], received: &[u8]) -> bool {
-            let mut m = m.clone();
-            m.update(input);
-            let mut tag = m.finalize().into_bytes();
-            let ok = crate::ct::eq(&tag, received);
-            zeroize::Zeroize::zeroize(tag.as_mut_slice());
-            ok
-        }
-        match &self.state {
-            MacState::S256(m) => run(m, input, received),
-            MacState::S384(m) => run(m, input, received),
-            MacState::S512(m) => run(m, input, received),
-        }
     }
 }
 
@@ -344,6 +296,23 @@ pub trait KeySource: sealed::Sealed {
     /// [`TokenError::AlgorithmMismatch`], [`TokenError::UnknownKeyId`] or
     /// [`TokenError::MissingKeyId`].
     fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&AnyKey, TokenError>;
+
+    /// Picks the key as [`select`](Self::select) does and checks `mac` (decoded) against the
+    /// MAC of `input` in constant time. The computed MAC is secret until it matches: only the
+    /// constant-time comparison touches it, and it is wiped after.
+    ///
+    /// # Errors
+    /// Those of [`select`](Self::select), and [`TokenError::BadSignature`].
+    fn check_mac(
+        &self,
+        alg: Alg,
+        kid: Option<&str>,
+        input: &[u8],
+        mac: &[u8],
+    ) -> Result<(), TokenError> {
+        let key = self.select(alg, kid)?;
+        mac_ok(key.state.verify(key.alg, input, mac))
+    }
 }
 
 impl KeySource for AnyKey {
@@ -360,6 +329,86 @@ impl<A: Algorithm> KeySource for Key<A> {
     fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&AnyKey, TokenError> {
         self.inner.select(alg, kid)
     }
+
+    fn check_mac(
+        &self,
+        alg: Alg,
+        kid: Option<&str>,
+        input: &[u8],
+        mac: &[u8],
+    ) -> Result<(), TokenError> {
+        self.inner.select(alg, kid)?;
+        mac_ok(self.inner.state.verify(A::ALG, input, mac))
+    }
+}
+
+fn mac_ok(ok: bool) -> Result<(), TokenError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(TokenError::BadSignature)
+    }
+}
+
+/// A key as the signer sees it: header fields and the MAC. [`AnyKey`] dispatches on the
+/// algorithm it holds; [`Key`] on its type, so only that algorithm's hash is compiled in.
+pub(crate) trait MacKey {
+    fn alg(&self) -> Alg;
+    fn kid(&self) -> Option<&str>;
+    /// The MAC of `input` into `out`; returns its length.
+    fn mac(&self, input: &[u8], out: &mut [u8; MAX_MAC_LEN]) -> usize;
+}
+
+impl MacKey for AnyKey {
+    fn alg(&self) -> Alg {
+        self.alg
+    }
+
+    fn kid(&self) -> Option<&str> {
+        self.kid.as_str()
+    }
+
+    fn mac(&self, input: &[u8], out: &mut [u8; MAX_MAC_LEN]) -> usize {
+        self.state.mac(self.alg, input, out)
+    }
+}
+
+impl<A: Algorithm> MacKey for Key<A> {
+    fn alg(&self) -> Alg {
+        A::ALG
+    }
+
+    fn kid(&self) -> Option<&str> {
+        self.inner.kid.as_str()
+    }
+
+    fn mac(&self, input: &[u8], out: &mut [u8; MAX_MAC_LEN]) -> usize {
+        self.inner.state.mac(A::ALG, input, out)
+    }
+}
+
+/// The base64url MAC of `input` into `out`, for signing (the result is published in the
+/// token, so it is encoded with the fast encoder).
+pub(crate) fn mac_b64<'o, K: MacKey + ?Sized>(
+    key: &K,
+    input: &[u8],
+    out: &'o mut [u8; MAX_MAC_B64_LEN],
+) -> &'o [u8] {
+    let mut raw = zeroize::Zeroizing::new([0u8; MAX_MAC_LEN]);
+    let n = key.mac(input, &mut raw);
+    match raw
+        .get(..n)
+        .map(|mac| crate::b64::encode_into(mac, &mut out[..]))
+    {
+        Some(Ok(len)) => out.get(..len).unwrap_or_default(),
+        _ => &[],
+    }
+}
+
+/// Decodes base64url key text (constant time) into `buf`.
+fn decode_key<'b>(text: &str, buf: &'b mut [u8; 256]) -> Result<&'b [u8], KeyError> {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    Base64UrlUnpadded::decode(text, &mut buf[..]).map_err(|_| KeyError::InvalidEncoding)
 }
 
 impl KeySource for [AnyKey] {
@@ -390,8 +439,11 @@ enum MacState {
     S512(Hmac<Sha512>),
 }
 
+/// The state's methods take the algorithm as an argument: called with a constant (`A::ALG`
+/// of a [`Key`]), they compile to that algorithm's code alone.
 impl MacState {
     /// The keyed HMAC state; any key length (the RFC 7518 minimum is checked by callers).
+    #[inline(always)]
     fn new(alg: Alg, bytes: &[u8]) -> Result<Self, KeyError> {
         // `new_from_slice` accepts any length for HMAC; the error arm is unreachable.
         let bad = |_| KeyError::InvalidEncoding;
@@ -400,6 +452,52 @@ impl MacState {
             Alg::Hs384 => Self::S384(Hmac::<Sha384>::new_from_slice(bytes).map_err(bad)?),
             Alg::Hs512 => Self::S512(Hmac::<Sha512>::new_from_slice(bytes).map_err(bad)?),
         })
+    }
+
+    fn new_typed<A: Algorithm>(bytes: &[u8]) -> Result<Self, KeyError> {
+        Self::new(A::ALG, bytes)
+    }
+
+    /// The MAC of `input` into `out`, returning its length; `alg` must be the state's (else
+    /// nothing is written and 0 is returned).
+    #[inline(always)]
+    fn mac(&self, alg: Alg, input: &[u8], out: &mut [u8; MAX_MAC_LEN]) -> usize {
+        fn run<M: Mac + Clone>(m: &M, input: &[u8], out: &mut [u8]) -> usize {
+            let mut m = m.clone();
+            m.update(input);
+            let tag = m.finalize().into_bytes();
+            let n = tag.len().min(out.len());
+            if let (Some(dst), Some(src)) = (out.get_mut(..n), tag.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            n
+        }
+        match (alg, self) {
+            (Alg::Hs256, Self::S256(m)) => run(m, input, out),
+            (Alg::Hs384, Self::S384(m)) => run(m, input, out),
+            (Alg::Hs512, Self::S512(m)) => run(m, input, out),
+            _ => 0,
+        }
+    }
+
+    /// Checks a received (decoded) MAC against the MAC of `input`, in constant time; `alg`
+    /// must be the state's (else the answer is no).
+    #[inline(always)]
+    fn verify(&self, alg: Alg, input: &[u8], received: &[u8]) -> bool {
+        fn run<M: Mac + Clone>(m: &M, input: &[u8], received: &[u8]) -> bool {
+            let mut m = m.clone();
+            m.update(input);
+            let mut tag = m.finalize().into_bytes();
+            let ok = crate::ct::eq(&tag, received);
+            zeroize::Zeroize::zeroize(tag.as_mut_slice());
+            ok
+        }
+        match (alg, self) {
+            (Alg::Hs256, Self::S256(m)) => run(m, input, received),
+            (Alg::Hs384, Self::S384(m)) => run(m, input, received),
+            (Alg::Hs512, Self::S512(m)) => run(m, input, received),
+            _ => false,
+        }
     }
 }
 

@@ -7,7 +7,8 @@
 use core::fmt;
 
 use super::alg::{
-    Alg, Algorithm, AnyKey, Key, KeySource, MAX_KID_LEN, MAX_MAC_B64_LEN, MAX_MAC_LEN,
+    Alg, Algorithm, AnyKey, Key, KeySource, MAX_KID_LEN, MAX_MAC_B64_LEN, MAX_MAC_LEN, MacKey,
+    mac_b64,
 };
 use crate::b64;
 use crate::error::TokenError;
@@ -76,15 +77,10 @@ impl fmt::Debug for Header {
 pub struct UntrustedToken<'a> {
     signing_input: &'a str,
     payload_b64: &'a str,
-    signature: Signature,
+    /// Checked canonical base64url of exactly the algorithm's MAC length; decoded when the
+    /// MAC is checked (kept encoded, the token is 56 bytes smaller to move around).
+    signature_b64: &'a str,
     header: Header,
-}
-
-/// A decoded signature segment.
-#[derive(Clone, Copy)]
-struct Signature {
-    len: usize,
-    bytes: [u8; MAX_MAC_LEN],
 }
 
 impl<'a> UntrustedToken<'a> {
@@ -154,23 +150,15 @@ impl<'a> UntrustedToken<'a> {
         }
         let header = match common {
             Some(&(_, alg)) => common_header(alg),
-            None => {
-                let mut buf = [0u8; MAX_HEADER_LEN];
-                parse_header(decode_header(header_b64, &mut buf)?)?
-            }
+            None => uncommon_header(header_b64)?,
         };
-        // The signature is public (the sender chose it): decoded with the strict decoder, which
-        // accepts only the canonical encoding, and it must have exactly the MAC's length.
-        let mut signature = Signature {
-            len: 0,
-            bytes: [0; MAX_MAC_LEN],
-        };
-        if signature_b64.len() != header.alg.mac_b64_len() {
+        // The signature is public (the sender chose it): it must be canonical base64url
+        // (checked here, decoded when the MAC is checked) of exactly the MAC's length.
+        if signature_b64.len() != header.alg.mac_b64_len()
+            || b64::validate(signature_b64.as_bytes()).is_err()
+        {
             return Err(TokenError::Malformed);
         }
-        signature.len = b64::decode(signature_b64.as_bytes(), &mut signature.bytes)
-            .map_err(|_| TokenError::Malformed)?
-            .len();
         let signing_len = header_b64
             .len()
             .saturating_add(1)
@@ -179,7 +167,7 @@ impl<'a> UntrustedToken<'a> {
         Ok(Self {
             signing_input,
             payload_b64,
-            signature,
+            signature_b64,
             header,
         })
     }
@@ -200,17 +188,33 @@ impl<'a> UntrustedToken<'a> {
         self,
         keys: &K,
     ) -> Result<MacVerified<'a>, TokenError> {
-        let key = keys.select(self.header.alg, self.header.kid())?;
-        let received = self
-            .signature
-            .bytes
-            .get(..self.signature.len)
+        self.check_mac(keys)?;
+        Ok(MacVerified { token: self })
+    }
+
+    /// [`verify_mac`](Self::verify_mac) without the move into [`MacVerified`] (the
+    /// allocation-free path keeps the token where it is, to spare a small stack a copy). Not
+    /// inlined: the MAC's temporaries and the claim reader's then never share one frame.
+    #[inline(never)]
+    pub(crate) fn check_mac<K: KeySource + ?Sized>(&self, keys: &K) -> Result<(), TokenError> {
+        let mut signature = [0u8; MAX_MAC_LEN];
+        // Checked canonical by `parse`, of the algorithm's length: decoding cannot fail, and
+        // were it to, the empty MAC matches nothing.
+        let received = b64::decode(self.signature_b64.as_bytes(), &mut signature)
+            .map(|s| &*s)
             .unwrap_or_default();
-        if key.verify_raw(self.signing_input.as_bytes(), received) {
-            Ok(MacVerified { token: self })
-        } else {
-            Err(TokenError::BadSignature)
-        }
+        keys.check_mac(
+            self.header.alg,
+            self.header.kid(),
+            self.signing_input.as_bytes(),
+            received,
+        )
+    }
+
+    /// The payload segment, still base64url-encoded (crate-internal: before the MAC check it
+    /// is not to be looked at).
+    pub(crate) fn payload_b64_unchecked(&self) -> &'a str {
+        self.payload_b64
     }
 }
 
@@ -296,125 +300,156 @@ pub fn danger_decode_unverified(
     Ok((h, p))
 }
 
+/// Signing, for any key: [`AnyKey`] computes its MAC by the algorithm it holds, [`Key`] by its
+/// type (so a firmware that only signs HS256 carries no SHA-512 code).
+macro_rules! signing_methods {
+    () => {
+        /// Signs a payload that is already JSON into `buf`, without allocating; returns the token.
+        ///
+        /// The header is `{"alg":…,"kid":…,"typ":…}` with the key's algorithm and id; `typ` is
+        /// `JWT` unless given. `payload_json` must be a JSON object (the caller's responsibility;
+        /// only its first and last non-blank characters are checked).
+        ///
+        /// # Errors
+        /// [`TokenError::Serialize`] if the payload is not `{…}` or `typ` is longer than 64 bytes;
+        /// [`TokenError::BufferTooSmall`] if the token does not fit into `buf`.
+        pub fn sign_raw_into<'b>(
+            &self,
+            payload_json: &[u8],
+            typ: Option<&str>,
+            buf: &'b mut [u8],
+        ) -> Result<&'b str, TokenError> {
+            sign_raw_into(self, payload_json, typ, buf)
+        }
+
+        /// Signs `claims` (any `serde::Serialize` that serializes to a JSON object), with
+        /// `typ: "JWT"`.
+        ///
+        /// ```
+        /// use auth_core::jwt::{Hs256, Key};
+        /// let key = Key::<Hs256>::new(&[42; 32])?;
+        /// let token = key.sign(&serde_json::json!({"sub": "ada", "exp": 2_000_000_000}))?;
+        /// assert_eq!(token.split('.').count(), 3);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        ///
+        /// # Errors
+        /// [`TokenError::Serialize`] if the claims do not serialize to a JSON object.
+        #[cfg(feature = "alloc")]
+        pub fn sign<C: serde::Serialize + ?Sized>(
+            &self,
+            claims: &C,
+        ) -> Result<alloc::string::String, TokenError> {
+            self.sign_with_typ(claims, None)
+        }
+
+        /// Signs `claims` with an explicit `typ` header, e.g. `at+jwt` (RFC 9068); `None` writes
+        /// `JWT`.
+        ///
+        /// # Errors
+        /// [`TokenError::Serialize`] if the claims do not serialize to a JSON object, or `typ` is
+        /// longer than 64 bytes.
+        #[cfg(feature = "alloc")]
+        pub fn sign_with_typ<C: serde::Serialize + ?Sized>(
+            &self,
+            claims: &C,
+            typ: Option<&str>,
+        ) -> Result<alloc::string::String, TokenError> {
+            sign_serialized(self, &serialize(claims)?, typ)
+        }
+    };
+}
+
 impl AnyKey {
-    /// Signs a payload that is already JSON into `buf`, without allocating; returns the token.
-    ///
-    /// The header is `{"alg":…,"kid":…,"typ":…}` with the key's algorithm and id; `typ` is
-    /// `JWT` unless given. `payload_json` must be a JSON object (the caller's responsibility;
-    /// only its first and last non-blank characters are checked).
-    ///
-    /// # Errors
-    /// [`TokenError::Serialize`] if the payload is not `{…}` or `typ` is longer than 64 bytes;
-    /// [`TokenError::BufferTooSmall`] if the token does not fit into `buf`.
-    pub fn sign_raw_into<'b>(
-        &self,
-        payload_json: &[u8],
-        typ: Option<&str>,
-        buf: &'b mut [u8],
-    ) -> Result<&'b str, TokenError> {
-        if !looks_like_object(payload_json) {
-            return Err(TokenError::Serialize);
-        }
-        let mut header = [0u8; 256];
-        let header = self.header_json(typ, &mut header)?;
-        let mut w = Writer { buf, len: 0 };
-        w.push_b64(header)?;
-        w.push(b".")?;
-        w.push_b64(payload_json)?;
-        w.sign(self)?;
-        let Writer { buf, len } = w;
-        core::str::from_utf8(buf.get(..len).unwrap_or_default()).map_err(|_| TokenError::Serialize)
-    }
+    signing_methods!();
+}
 
-    /// Signs `claims` (any `serde::Serialize` that serializes to a JSON object), with
-    /// `typ: "JWT"`.
-    ///
-    /// ```
-    /// use auth_core::jwt::{Hs256, Key};
-    /// let key = Key::<Hs256>::new(&[42; 32])?;
-    /// let token = key.sign(&serde_json::json!({"sub": "ada", "exp": 2_000_000_000}))?;
-    /// assert_eq!(token.split('.').count(), 3);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`TokenError::Serialize`] if the claims do not serialize to a JSON object.
-    #[cfg(feature = "alloc")]
-    pub fn sign<C: serde::Serialize + ?Sized>(
-        &self,
-        claims: &C,
-    ) -> Result<alloc::string::String, TokenError> {
-        self.sign_with_typ(claims, None)
-    }
+impl<A: Algorithm> Key<A> {
+    signing_methods!();
+}
 
-    /// Signs `claims` with an explicit `typ` header, e.g. `at+jwt` (RFC 9068); `None` writes
-    /// `JWT`.
-    ///
-    /// # Errors
-    /// [`TokenError::Serialize`] if the claims do not serialize to a JSON object, or `typ` is
-    /// longer than 64 bytes.
-    #[cfg(feature = "alloc")]
-    pub fn sign_with_typ<C: serde::Serialize + ?Sized>(
-        &self,
-        claims: &C,
-        typ: Option<&str>,
-    ) -> Result<alloc::string::String, TokenError> {
-        let payload = serialize(claims)?;
-        if payload.first() != Some(&b'{') {
-            return Err(TokenError::Serialize);
-        }
-        let mut header = [0u8; 256];
-        let header = self.header_json(typ, &mut header)?;
-        let len = b64::encoded_len(header.len())
-            .zip(b64::encoded_len(payload.len()))
-            .and_then(|(h, p)| {
-                h.checked_add(p)?
-                    .checked_add(self.alg().mac_b64_len().saturating_add(2))
-            })
-            .ok_or(TokenError::Serialize)?;
-        let mut out = alloc::vec![0u8; len];
-        let mut w = Writer {
-            buf: &mut out,
-            len: 0,
-        };
-        w.push_b64(header)?;
-        w.push(b".")?;
-        w.push_b64(&payload)?;
-        w.sign(self)?;
-        // One validation of the whole token: every byte written is base64url or a dot.
-        alloc::string::String::from_utf8(out).map_err(|_| TokenError::Serialize)
+/// [`AnyKey::sign_raw_into`] for any key.
+fn sign_raw_into<'b, K: MacKey + ?Sized>(
+    key: &K,
+    payload_json: &[u8],
+    typ: Option<&str>,
+    buf: &'b mut [u8],
+) -> Result<&'b str, TokenError> {
+    if !looks_like_object(payload_json) {
+        return Err(TokenError::Serialize);
     }
+    let mut header = [0u8; 256];
+    let header = header_json(key, typ, &mut header)?;
+    let mut w = Writer { buf, len: 0 };
+    w.push_b64(header)?;
+    w.push(b".")?;
+    w.push_b64(payload_json)?;
+    w.sign(key)?;
+    let Writer { buf, len } = w;
+    core::str::from_utf8(buf.get(..len).unwrap_or_default()).map_err(|_| TokenError::Serialize)
+}
 
-    fn header_json<'b>(
-        &self,
-        typ: Option<&str>,
-        buf: &'b mut [u8],
-    ) -> Result<&'b [u8], TokenError> {
-        let typ = typ.unwrap_or("JWT");
-        if typ.len() > MAX_TYP_LEN {
-            return Err(TokenError::Serialize);
-        }
-        let mut w = Writer { buf, len: 0 };
-        let mut ok = true;
-        let mut put = |s: &str| ok &= w.push(s.as_bytes()).is_ok();
-        put("{\"alg\":\"");
-        put(self.alg().name());
+/// [`AnyKey::sign_with_typ`] for any key, from the serialized claims.
+#[cfg(feature = "alloc")]
+fn sign_serialized<K: MacKey + ?Sized>(
+    key: &K,
+    payload: &[u8],
+    typ: Option<&str>,
+) -> Result<alloc::string::String, TokenError> {
+    if payload.first() != Some(&b'{') {
+        return Err(TokenError::Serialize);
+    }
+    let mut header = [0u8; 256];
+    let header = header_json(key, typ, &mut header)?;
+    let len = b64::encoded_len(header.len())
+        .zip(b64::encoded_len(payload.len()))
+        .and_then(|(h, p)| {
+            h.checked_add(p)?
+                .checked_add(key.alg().mac_b64_len().saturating_add(2))
+        })
+        .ok_or(TokenError::Serialize)?;
+    let mut out = alloc::vec![0u8; len];
+    let mut w = Writer {
+        buf: &mut out,
+        len: 0,
+    };
+    w.push_b64(header)?;
+    w.push(b".")?;
+    w.push_b64(payload)?;
+    w.sign(key)?;
+    // One validation of the whole token: every byte written is base64url or a dot.
+    alloc::string::String::from_utf8(out).map_err(|_| TokenError::Serialize)
+}
+
+fn header_json<'b, K: MacKey + ?Sized>(
+    key: &K,
+    typ: Option<&str>,
+    buf: &'b mut [u8],
+) -> Result<&'b [u8], TokenError> {
+    let typ = typ.unwrap_or("JWT");
+    if typ.len() > MAX_TYP_LEN {
+        return Err(TokenError::Serialize);
+    }
+    let mut w = Writer { buf, len: 0 };
+    let mut ok = true;
+    let mut put = |s: &str| ok &= w.push(s.as_bytes()).is_ok();
+    put("{\"alg\":\"");
+    put(key.alg().name());
+    put("\"");
+    if let Some(kid) = key.kid() {
+        // Key ids are printable ASCII without `"` or `\` (checked when set): no escaping.
+        put(",\"kid\":\"");
+        put(kid);
         put("\"");
-        if let Some(kid) = self.kid() {
-            // Key ids are printable ASCII without `"` or `\` (checked when set): no escaping.
-            put(",\"kid\":\"");
-            put(kid);
-            put("\"");
-        }
-        put(",\"typ\":");
-        json::write_str(typ, &mut put);
-        put("}");
-        if !ok {
-            return Err(TokenError::Serialize);
-        }
-        let Writer { buf, len } = w;
-        buf.get(..len).ok_or(TokenError::Serialize)
     }
+    put(",\"typ\":");
+    json::write_str(typ, &mut put);
+    put("}");
+    if !ok {
+        return Err(TokenError::Serialize);
+    }
+    let Writer { buf, len } = w;
+    buf.get(..len).ok_or(TokenError::Serialize)
 }
 
 impl<A: Algorithm> core::ops::Deref for Key<A> {
@@ -452,6 +487,14 @@ fn common_header(alg: Alg) -> Header {
         kid: None,
         typ: Some(typ),
     }
+}
+
+/// Decodes and parses a header that is not one of [`COMMON_HEADERS`]. Its own function, so
+/// that the decode buffer sits on the stack only while such a header is read.
+#[inline(never)]
+fn uncommon_header(header_b64: &str) -> Result<Header, TokenError> {
+    let mut buf = [0u8; MAX_HEADER_LEN];
+    parse_header(decode_header(header_b64, &mut buf)?)
 }
 
 fn decode_header<'b>(
@@ -580,9 +623,9 @@ impl Writer<'_> {
     }
 
     /// Appends `.` and the base64url MAC of everything written so far.
-    fn sign(&mut self, key: &AnyKey) -> Result<(), TokenError> {
+    fn sign<K: MacKey + ?Sized>(&mut self, key: &K) -> Result<(), TokenError> {
         let mut mac = [0u8; MAX_MAC_B64_LEN];
-        let mac = key.mac_b64(self.buf.get(..self.len).unwrap_or_default(), &mut mac);
+        let mac = mac_b64(key, self.buf.get(..self.len).unwrap_or_default(), &mut mac);
         self.push(b".")?;
         self.push(mac)
     }

@@ -232,7 +232,7 @@ impl<'p> ValidClaims<'p> {
             {
                 found = Some(ClaimStr(s));
             }
-            Ok::<(), ()>(())
+            Ok::<(), TokenError>(())
         });
         found
     }
@@ -320,7 +320,9 @@ impl<'a> MacVerified<'a> {
 }
 
 /// The rules engine: the payload's shape and registered claims, then `typ`, `exp`, `nbf`,
-/// `iat`, maximum lifetime, `iss`, `aud` and the required claims, in that order.
+/// `iat`, maximum lifetime, `iss`, `aud` and the required claims, in that order. Not inlined,
+/// so that its frame and the MAC check's are never on a small stack at the same time.
+#[inline(never)]
 pub(crate) fn check<'p>(
     payload: &'p [u8],
     header: &Header,
@@ -534,7 +536,8 @@ fn numeric_date(text: &str, round_up: bool) -> Option<u64> {
     // The usual form, an integer of up to 18 digits, is below 10^18 < 2^63.
     if text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()) {
         return Some(text.bytes().fold(0u64, |acc, d| {
-            acc.wrapping_mul(10).wrapping_add(u64::from(d.wrapping_sub(b'0')))
+            acc.wrapping_mul(10)
+                .wrapping_add(u64::from(d.wrapping_sub(b'0')))
         }));
     }
     let (negative, text) = match text.strip_prefix('-') {
@@ -556,9 +559,16 @@ fn numeric_date(text: &str, round_up: bool) -> Option<u64> {
             .saturating_add(i64::from(d.wrapping_sub(b'0')))
             .min(1_000_000)
     });
-    let exp = if exp_negative { exp_abs.saturating_neg() } else { exp_abs };
+    let exp = if exp_negative {
+        exp_abs.saturating_neg()
+    } else {
+        exp_abs
+    };
     // Value = 0.d1d2d3… × 10^point, with d1 the first non-zero digit.
-    let mut digits = int.bytes().chain(frac.bytes()).map(|d| d.wrapping_sub(b'0'));
+    let mut digits = int
+        .bytes()
+        .chain(frac.bytes())
+        .map(|d| d.wrapping_sub(b'0'));
     let mut point = i64::try_from(int.len()).ok()?.saturating_add(exp);
     let first = loop {
         match digits.next() {
@@ -584,7 +594,11 @@ fn numeric_date(text: &str, round_up: bool) -> Option<u64> {
     if whole > i64::MAX as u64 {
         return None;
     }
-    Some(if round_up && fraction { whole.saturating_add(1) } else { whole })
+    Some(if round_up && fraction {
+        whole.saturating_add(1)
+    } else {
+        whole
+    })
 }
 
 #[cfg(test)]
@@ -611,7 +625,14 @@ mod tests {
         }
         assert_eq!(down("9223372036854775807"), Some(i64::MAX as u64));
         assert_eq!(up("9223372036854775807.5"), Some(1 << 63));
-        for out in ["9223372036854775808", "1e19", "1e999999999999", "-1", "-0.5", "-1e-9"] {
+        for out in [
+            "9223372036854775808",
+            "1e19",
+            "1e999999999999",
+            "-1",
+            "-0.5",
+            "-1e-9",
+        ] {
             assert_eq!(down(out), None, "{out}");
         }
         // Precision that a binary double would lose is kept.

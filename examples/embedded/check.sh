@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Builds the firmware for Cortex-M4 and Cortex-M0 (release: opt-level "s", LTO), runs each
+# under QEMU (the exit status is the firmware's: 0 only when every check passed), and measures
+# what BENCHMARKS.md reports: flash, static RAM, and the peak stack of a verify. The stack is
+# painted with 0xCCCCCCCC at reset by cortex-m-rt; gdb notes the stack pointer on entry to
+# `auth_core::jwt::verify_in`, stops at `verify_done` (right after the verify returned) and
+# reads how deep the paint was scrubbed off. Two figures: the verify's own stack (below its
+# entry) and the program's total (reset handler, main and the caller's key and buffers too).
+# Fails if a budget is exceeded: flash under 24 KiB on Cortex-M0, the verify's own stack
+# under 2 KiB on both.
+#
+# Needs: qemu-system-arm, gdb-multiarch, binutils (readelf, nm), python3, and the targets
+# thumbv7em-none-eabihf and thumbv6m-none-eabi. Usage: examples/embedded/check.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+
+FLASH_BUDGET_M0=$((24 * 1024))
+STACK_BUDGET=$((2 * 1024))
+status=0
+
+# The QEMU machine for each target.
+declare -A QEMU=(
+  [thumbv7em-none-eabihf]="-cpu cortex-m4 -machine mps2-an386"
+  [thumbv6m-none-eabi]="-cpu cortex-m0 -machine microbit"
+)
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Sum of the sizes of the named sections.
+section_bytes() {
+  local elf=$1
+  shift
+  readelf -S -W "$elf" | python3 -c '
+import sys
+want = set(sys.argv[1:])
+total = 0
+for line in sys.stdin:
+    parts = line.replace("[ ", "[").split()
+    if len(parts) > 5 and parts[1] in want:
+        total += int(parts[5], 16)
+print(total)' "$@"
+}
+
+symbol() { nm "$1" | awk -v name="$2" '$3 == name { print "0x" $1 }'; }
+
+for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
+  echo "== $target (QEMU: ${QEMU[$target]})"
+  cargo build --release --target "$target" --quiet
+  elf=target/$target/release/embedded-demo
+
+  # 1. Run: the firmware prints its checks and exits with their verdict.
+  # shellcheck disable=SC2086
+  if ! timeout 60 qemu-system-arm ${QEMU[$target]} -nographic \
+      -semihosting-config enable=on,target=native -kernel "$elf"; then
+    echo "FAIL: the firmware reported a failed check on $target"
+    status=1
+  fi
+
+  # 2. Sizes. Flash holds the code, constants and the initial values of .data.
+  flash=$(section_bytes "$elf" .vector_table .text .rodata .data)
+  ram=$(section_bytes "$elf" .data .bss .uninit)
+  echo "flash: $flash bytes ($(python3 -c "print(f'{$flash/1024:.1f}')") KiB) = .vector_table + .text + .rodata + .data; static RAM: $ram bytes (.data + .bss); heap: none"
+
+  # 3. Peak stack of the verify, from the painted stack.
+  port=$(free_port)
+  # shellcheck disable=SC2086
+  qemu-system-arm ${QEMU[$target]} -nographic -semihosting-config enable=on,target=native \
+    -kernel "$elf" -S -gdb "tcp:127.0.0.1:$port" >/dev/null 2>&1 &
+  qemu=$!
+  dump=$(mktemp)
+  low=$(symbol "$elf" _stack_end)
+  high=$(symbol "$elf" _stack_start)
+  # Only the top 64 KiB: the M4 board has 4 MiB of RAM, and the stack is far smaller.
+  low=$(python3 -c "print(hex(max($low, $high - 65536)))")
+  # The entry address, without the Thumb bit: the stack pointer there is the caller's.
+  entry=$(nm -C "$elf" | awk '$3 ~ /^auth_core::jwt::verify_in/ && !seen { print "0x" $1; seen = 1 }')
+  entry=$(python3 -c "print(hex($entry & ~1))")
+  sp_file=$(mktemp)
+  timeout 60 gdb-multiarch -q -batch -nx \
+    -ex "target remote 127.0.0.1:$port" \
+    -ex "break *$entry" \
+    -ex "break embedded_demo::verify_done" \
+    -ex "continue" \
+    -ex "printf \"SP %u\\n\", \$sp" \
+    -ex "continue" \
+    -ex "dump binary memory $dump $low $high" \
+    -ex "kill" "$elf" >"$sp_file" 2>&1 || true
+  kill "$qemu" 2>/dev/null || true
+  wait "$qemu" 2>/dev/null || true
+  read -r total own < <(python3 -c '
+import re, struct, sys
+data = open(sys.argv[1], "rb").read()
+sp = re.search(r"^SP (\d+)$", open(sys.argv[2]).read(), re.M)
+if not data or not sp:
+    print(-1, -1)
+    sys.exit()
+low, high = int(sys.argv[3], 0), int(sys.argv[4], 0)
+words = struct.unpack("<%dI" % (len(data) // 4), data)
+untouched = next((i for i, w in enumerate(words) if w != 0xCCCCCCCC), len(words))
+deepest = low + 4 * untouched
+print(high - deepest, int(sp.group(1)) - deepest)' "$dump" "$sp_file" "$low" "$high")
+  rm -f "$dump" "$sp_file"
+  if [ "$own" -le 0 ]; then
+    echo "FAIL: could not read the painted stack on $target"
+    status=1
+  else
+    echo "verify stack: $own bytes below verify_in's entry; program peak at that point: $total bytes (reset handler, main, and the caller's key and 256-byte payload buffer included)"
+    if [ "$own" -ge "$STACK_BUDGET" ]; then
+      echo "FAIL: the verify's stack, $own bytes, is not under $STACK_BUDGET"
+      status=1
+    fi
+  fi
+  if [ "$target" = thumbv6m-none-eabi ] && [ "$flash" -ge "$FLASH_BUDGET_M0" ]; then
+    echo "FAIL: Cortex-M0 flash $flash bytes is not under $FLASH_BUDGET_M0"
+    status=1
+  fi
+done
+exit $status
