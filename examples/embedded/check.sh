@@ -45,6 +45,13 @@ print(total)' "$@"
 
 symbol() { nm "$1" | awk -v name="$2" '$3 == name { print "0x" $1 }'; }
 
+# The firmware has no allocator: nothing in its graph may pull in serde or serde_json (with
+# `alloc` they would need one, and the link would fail; without, they are dead weight).
+if cargo tree --quiet -e normal --target thumbv6m-none-eabi --prefix none | grep -E '^serde'; then
+  echo "FAIL: the firmware's dependency graph contains serde"
+  status=1
+fi
+
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
   echo "== $target (QEMU: ${QEMU[$target]})"
   cargo build --release --target "$target" --quiet

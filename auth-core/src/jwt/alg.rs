@@ -159,17 +159,9 @@ impl<A: Algorithm> Key<A> {
     /// # Errors
     /// [`KeyError::TooShort`] if `bytes` is shorter than the hash output.
     pub fn new(bytes: &[u8]) -> Result<Self, KeyError> {
-        if bytes.len() < A::ALG.mac_len() {
-            return Err(KeyError::TooShort {
-                min: A::ALG.mac_len(),
-            });
-        }
         Ok(Self {
-            inner: AnyKey {
-                alg: A::ALG,
-                state: MacState::new_typed::<A>(bytes)?,
-                kid: Kid::NONE,
-            },
+            // Inlined with the constant `A::ALG`: only this algorithm's hash is compiled in.
+            inner: AnyKey::new(A::ALG, bytes)?,
             _alg: PhantomData,
         })
     }
@@ -225,6 +217,7 @@ impl AnyKey {
     ///
     /// # Errors
     /// [`KeyError::TooShort`] if `bytes` is shorter than `alg.mac_len()`.
+    #[inline(always)]
     pub fn new(alg: Alg, bytes: &[u8]) -> Result<Self, KeyError> {
         if bytes.len() < alg.mac_len() {
             return Err(KeyError::TooShort { min: alg.mac_len() });
@@ -452,10 +445,6 @@ impl MacState {
             Alg::Hs384 => Self::S384(Hmac::<Sha384>::new_from_slice(bytes).map_err(bad)?),
             Alg::Hs512 => Self::S512(Hmac::<Sha512>::new_from_slice(bytes).map_err(bad)?),
         })
-    }
-
-    fn new_typed<A: Algorithm>(bytes: &[u8]) -> Result<Self, KeyError> {
-        Self::new(A::ALG, bytes)
     }
 
     /// The MAC of `input` into `out`, returning its length; `alg` must be the state's (else

@@ -363,16 +363,6 @@ enum Reg {
 }
 
 impl Reg {
-    const ALL: [Self; 7] = [
-        Self::Iss,
-        Self::Sub,
-        Self::Aud,
-        Self::Exp,
-        Self::Nbf,
-        Self::Iat,
-        Self::Jti,
-    ];
-
     const fn name(self) -> &'static str {
         match self {
             Self::Iss => "iss",
@@ -400,11 +390,16 @@ impl Reg {
     }
 
     fn from_str(name: &str) -> Option<Self> {
-        // Every registered name has three bytes: one length test rejects most other names.
-        if name.len() != 3 {
-            return None;
-        }
-        Self::ALL.into_iter().find(|r| r.name() == name)
+        Some(match name.as_bytes() {
+            b"iss" => Self::Iss,
+            b"sub" => Self::Sub,
+            b"aud" => Self::Aud,
+            b"exp" => Self::Exp,
+            b"nbf" => Self::Nbf,
+            b"iat" => Self::Iat,
+            b"jti" => Self::Jti,
+            _ => return None,
+        })
     }
 }
 
