@@ -330,3 +330,31 @@ proptest! {
         both(&token, &rules(name)).ok();
     }
 }
+
+#[test]
+fn the_no_alloc_claims_read_strings_by_name_and_not_duplicated_ones() {
+    let key = Key::<Hs256>::new(&KEY32).unwrap();
+    let payload = format!(
+        r#"{{"exp":{},"sub":"a\u0064a","role":"admin","n":1,"dup":"x","dup":"y","\u0072ank":"b"}}"#,
+        NOW + 1
+    );
+    let token = sign(&payload, None);
+    let mut buf = [0u8; 512];
+    let claims = jwt::verify_in(&token, &key, &Validation::new(), UnixTime(NOW), &mut buf).unwrap();
+    assert!(claims.string("role").unwrap().eq_str("admin"));
+    assert_eq!(claims.string("role").unwrap().as_plain_str(), Some("admin"));
+    let sub = claims.sub().unwrap();
+    assert!(sub.eq_str("ada"));
+    assert_eq!(sub.as_plain_str(), None, "escaped, so not borrowable as is");
+    let mut out = [0u8; 8];
+    assert_eq!(sub.unescape_into(&mut out), Some("ada"));
+    assert_eq!(sub.unescape_into(&mut [0u8; 2]), None, "does not fit");
+    assert!(
+        claims.string("rank").unwrap().eq_str("b"),
+        "names are unescaped"
+    );
+    assert!(claims.string("n").is_none(), "not a string");
+    assert!(claims.string("dup").is_none(), "duplicated: not read");
+    assert!(claims.string("missing").is_none());
+    assert_eq!(claims.payload(), payload);
+}

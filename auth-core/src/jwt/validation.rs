@@ -222,19 +222,23 @@ impl<'p> ValidClaims<'p> {
     }
 
     /// The top-level claim `name` when it is a string (names compared after unescaping).
+    /// `None` when it is absent, not a string, or present more than once (duplicate names
+    /// are ambiguous, RFC 7519 §4: such a claim is not read at all).
     #[must_use]
     pub fn string(&self, name: &str) -> Option<ClaimStr<'p>> {
         let mut found = None;
+        let mut count = 0u32;
         // The payload was validated when these claims were made, so this cannot fail.
         let _ = json::for_each_member_unbounded(self.payload, |key, value| {
-            if let (None, Value::Str(s)) = (found, value)
-                && key.eq_str(name)
-            {
-                found = Some(ClaimStr(s));
+            if key.eq_str(name) {
+                count = count.saturating_add(1);
+                if let Value::Str(s) = value {
+                    found = Some(ClaimStr(s));
+                }
             }
             Ok::<(), TokenError>(())
         });
-        found
+        if count == 1 { found } else { None }
     }
 
     /// The payload, the claims JSON as the signer wrote it.
