@@ -8,6 +8,9 @@
 //! unescaping). Member names and string values stay in their escaped form ([`JsonStr`]) and
 //! are compared by unescaping on the fly, so `"\u0061lg"` is the name `alg`, as JSON says it is.
 
+#[cfg(feature = "alloc")]
+pub(crate) mod de;
+
 /// Deepest nesting accepted inside a member value (one bit per level in a `u64`).
 const MAX_DEPTH: u32 = 64;
 /// Most members accepted in a header.
@@ -297,11 +300,11 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         match self.peek() {
             Some(b'[') => {
-                self.container()?;
+                self.container(0)?;
                 let text = self.s.get(start..self.pos).ok_or(JsonError::Syntax)?;
                 Ok(Value::Arr(JsonArray(text)))
             }
-            Some(b'{') => self.container().map(|()| Value::Other),
+            Some(b'{') => self.container(0).map(|()| Value::Other),
             Some(b'-' | b'0'..=b'9') => {
                 self.number()?;
                 let text = self.s.get(start..self.pos).ok_or(JsonError::Syntax)?;
@@ -323,11 +326,12 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// An array or object and everything in it, up to [`MAX_DEPTH`] levels. The open
-    /// containers are a bit stack (1 = object), so the reader's own stack stays flat.
-    fn container(&mut self) -> Result<(), JsonError> {
+    /// An array or object and everything in it, up to [`MAX_DEPTH`] levels counted from the
+    /// member value (`outer` levels are already open around it). The open containers are a
+    /// bit stack (1 = object), so the reader's own stack stays flat.
+    fn container(&mut self, outer: u32) -> Result<(), JsonError> {
         let mut objects = 0u64;
-        let mut depth = 0u32;
+        let mut depth = outer;
         loop {
             // Here a value starts.
             self.ws();
@@ -362,7 +366,7 @@ impl<'a> Parser<'a> {
             }
             // A value ended: close containers until one continues with a comma.
             loop {
-                if depth == 0 {
+                if depth <= outer {
                     return Ok(());
                 }
                 self.ws();

@@ -1,8 +1,8 @@
 //! Typed claims out of a MAC-verified payload.
 //!
-//! The claim rules are applied first, by the allocation-free engine in
-//! [`validation`](super::validation) that the `no_std` path uses too; then `serde_json`
-//! deserializes the payload into the caller's type.
+//! One pass over the payload: the crate's strict JSON reader, as a `serde` deserializer, feeds
+//! the caller's type and hands every top-level member to the same rules engine the `no_std`
+//! path uses ([`validation`](super::validation)), with the same grammar and limits.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -11,8 +11,9 @@ use core::fmt;
 use serde::de::DeserializeOwned;
 
 use super::token::MacVerified;
-use super::validation::{self, ClaimStr, Validation};
+use super::validation::{self, ClaimStr, Engine, Validation};
 use crate::error::TokenError;
+use crate::json;
 use crate::time::UnixTime;
 
 /// A token whose MAC and claims passed: the typed claims and the registered claims.
@@ -144,7 +145,22 @@ impl MacVerified<'_> {
         rules: &Validation<'_>,
         now: UnixTime,
     ) -> Result<Verified<C>, TokenError> {
-        let valid = validation::check(&payload, self.header(), rules, now)?;
+        let Ok(text) = core::str::from_utf8(&payload) else {
+            return Err(TokenError::InvalidClaims);
+        };
+        // One pass: the strict reader feeds the caller's type and the rules engine together.
+        let mut engine = Engine::new(text);
+        let typed: Result<C, _> = json::de::from_object(text, &mut |name, value| {
+            engine.member(name, value, rules);
+        });
+        let Ok(claims) = typed else {
+            // The payload is not valid JSON, or `C` refused it: the allocation-free path's
+            // answer comes first (what it rejects, it rejects for the same reason here), and
+            // only a payload it accepts is refused for its type.
+            validation::check(&payload, self.header(), rules, now)?;
+            return Err(TokenError::InvalidClaims);
+        };
+        let valid = engine.finish(self.header(), rules, now)?;
         let text = |s: ClaimStr<'_>| match s.as_plain_str() {
             Some(plain) => {
                 let start = (plain.as_ptr() as usize).wrapping_sub(payload.as_ptr() as usize);
@@ -154,7 +170,6 @@ impl MacVerified<'_> {
         };
         let (sub, jti) = (valid.sub().map(text), valid.jti().map(text));
         let (exp, nbf, iat) = (valid.exp(), valid.nbf(), valid.iat());
-        let claims = serde_json::from_slice(&payload).map_err(|_| TokenError::InvalidClaims)?;
         Ok(Verified {
             claims,
             registered: Registered {

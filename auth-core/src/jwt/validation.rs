@@ -336,22 +336,67 @@ pub(crate) fn check<'p>(
     let Ok(text) = core::str::from_utf8(payload) else {
         return Err(TokenError::InvalidClaims);
     };
-    let mut seen = Seen::default();
-    let mut claims = ValidClaims {
-        payload: text,
-        exp: None,
-        nbf: None,
-        iat: None,
-        sub: None,
-        jti: None,
-    };
+    let mut engine = Engine::new(text);
     json::for_each_member_unbounded(text, |name, value| {
-        seen.member(name, value, rules, &mut claims)
+        engine.member(name, value, rules);
+        Ok::<(), TokenError>(())
     })
     .map_err(|_| TokenError::InvalidClaims)??;
-    rules.check_typ(header)?;
-    seen.finish(&claims, rules, now)?;
-    Ok(claims)
+    engine.finish(header, rules, now)
+}
+
+/// The rules engine's state over one payload: members go in one by one (by the reader here,
+/// or by the typed-claims deserializer, which reads with the same reader), then
+/// [`finish`](Self::finish) gives the verdict. After the first member that breaks a rule,
+/// later members are not looked at. The rules are an argument of each call, not a field, so
+/// that a program with constant rules gets the code for those rules only.
+pub(crate) struct Engine<'p> {
+    seen: Seen,
+    claims: ValidClaims<'p>,
+    error: Option<TokenError>,
+}
+
+impl<'p> Engine<'p> {
+    pub(crate) fn new(payload: &'p str) -> Self {
+        Self {
+            seen: Seen::default(),
+            claims: ValidClaims {
+                payload,
+                exp: None,
+                nbf: None,
+                iat: None,
+                sub: None,
+                jti: None,
+            },
+            error: None,
+        }
+    }
+
+    /// One top-level member of a payload whose every member is given, in document order.
+    pub(crate) fn member(&mut self, name: JsonStr<'p>, value: Value<'p>, rules: &Validation<'_>) {
+        if self.error.is_none()
+            && let Err(e) = self.seen.member(name, value, rules, &mut self.claims)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    /// The verdict once the whole payload was read (and found to be one valid JSON object):
+    /// the first member's rule error, then `typ`, `exp`, `nbf`, `iat`, maximum lifetime,
+    /// `iss`, `aud` and the required claims.
+    pub(crate) fn finish(
+        self,
+        header: &Header,
+        rules: &Validation<'_>,
+        now: UnixTime,
+    ) -> Result<ValidClaims<'p>, TokenError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        rules.check_typ(header)?;
+        self.seen.finish(&self.claims, rules, now)?;
+        Ok(self.claims)
+    }
 }
 
 /// The registered claims this engine understands.
