@@ -124,8 +124,9 @@ impl MacVerified<'_> {
     ///
     /// The rules are those of [`validate_in`](Self::validate_in), applied by the same engine
     /// and in the same order (payload shape and registered-claim types, `typ`, `exp`, `nbf`,
-    /// `iat`, maximum lifetime, `iss`, `aud`, required claims); only then is the payload
-    /// deserialized into `C`.
+    /// `iat`, maximum lifetime, `iss`, `aud`, required claims), in the same pass that
+    /// deserializes the payload into `C`. A payload that breaks a rule is reported for that
+    /// rule, whether or not it fits `C`.
     ///
     /// # Errors
     /// A [`TokenError`] of [`Phase::Claims`](crate::error::Phase::Claims);
