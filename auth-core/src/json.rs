@@ -151,8 +151,7 @@ pub(crate) fn for_each_member<'a, E>(
     doc: &'a str,
     mut member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
 ) -> Result<Result<(), E>, JsonError> {
-    let mut names: [Option<JsonStr<'a>>; MAX_MEMBERS] = [None; MAX_MEMBERS];
-    read_object(doc, Some(&mut names), &mut member)
+    read_object(doc, true, &mut member)
 }
 
 /// Parses `doc` as one JSON object and calls `member` for each member, in order; any number
@@ -161,16 +160,21 @@ pub(crate) fn for_each_member_unbounded<'a, E>(
     doc: &'a str,
     mut member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
 ) -> Result<Result<(), E>, JsonError> {
-    read_object(doc, None, &mut member)
+    read_object(doc, false, &mut member)
 }
 
 /// The object reader. The outer `Result` is the document's validity; the inner one is the
 /// first error `member` returned (after which the document is still read to its end).
 /// `member` is a trait object so that one copy of the reader serves every caller (flash on
 /// small targets; the indirect call per member costs nothing measurable).
+///
+/// With `unique`, at most [`MAX_MEMBERS`] members and no name twice. Names are not stored (a
+/// small stack has no room for them): each is compared with the earlier ones by reading the
+/// document again from its start, at most 32 × 31 / 2 name comparisons over a header of at
+/// most 1 KiB, and only for headers that are not one of the common ones.
 fn read_object<'a, E>(
     text: &'a str,
-    mut names: Option<&mut [Option<JsonStr<'a>>]>,
+    unique: bool,
     member: &mut dyn FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
 ) -> Result<Result<(), E>, JsonError> {
     let mut p = Parser { s: text, pos: 0 };
@@ -185,11 +189,13 @@ fn read_object<'a, E>(
         loop {
             p.ws();
             let name = p.string()?;
-            if let Some(names) = names.as_deref_mut() {
-                if names.iter().flatten().any(|n| n.chars().eq(name.chars())) {
+            if unique {
+                if count >= MAX_MEMBERS {
+                    return Err(JsonError::TooComplex);
+                }
+                if names(text).take(count).any(|n| n.chars().eq(name.chars())) {
                     return Err(JsonError::DuplicateMember);
                 }
-                *names.get_mut(count).ok_or(JsonError::TooComplex)? = Some(name);
                 count = count.saturating_add(1);
             }
             p.ws();
@@ -212,6 +218,28 @@ fn read_object<'a, E>(
         return Err(JsonError::Syntax);
     }
     Ok(result)
+}
+
+/// The member names of an object whose beginning is known to be valid, in order (the
+/// iteration ends at the first thing that does not read as a member).
+fn names(text: &str) -> impl Iterator<Item = JsonStr<'_>> {
+    let mut p = Parser { s: text, pos: 0 };
+    p.ws();
+    let mut ok = p.expect(b'{').is_ok();
+    core::iter::from_fn(move || {
+        if !ok {
+            return None;
+        }
+        p.ws();
+        let name = p.string().ok()?;
+        p.ws();
+        ok = p.expect(b':').is_ok();
+        p.ws();
+        ok = ok && p.value().is_ok();
+        p.ws();
+        ok = ok && p.next() == Some(b',');
+        Some(name)
+    })
 }
 
 /// Writes `s` as a JSON string literal (with quotes) through `push`.

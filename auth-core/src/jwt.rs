@@ -114,7 +114,8 @@ pub fn verify_in<'b, K: KeySource + ?Sized>(
     now: UnixTime,
     buf: &'b mut [u8],
 ) -> Result<ValidClaims<'b>, TokenError> {
-    let untrusted = UntrustedToken::parse(token, rules.max_len())?;
+    // An unusual header is decoded into `buf` too, before the payload is.
+    let untrusted = UntrustedToken::parse_with_scratch(token, rules.max_len(), Some(&mut *buf))?;
     untrusted.check_mac(keys)?;
     let Ok(payload) = crate::b64::decode(untrusted.payload_b64_unchecked().as_bytes(), buf) else {
         return Err(TokenError::BufferTooSmall);

@@ -358,3 +358,32 @@ fn the_no_alloc_claims_read_strings_by_name_and_not_duplicated_ones() {
     assert!(claims.string("missing").is_none());
     assert_eq!(claims.payload(), payload);
 }
+
+#[test]
+fn the_no_alloc_path_reads_an_unusual_header_in_the_buffer_or_beside_it() {
+    let key = Key::<Hs256>::new(&KEY32).unwrap();
+    let payload = format!(r#"{{"exp":{}}}"#, NOW + 1);
+    let kid = "k".repeat(60);
+    let header = format!(r#"{{"alg":"HS256","kid":"{kid}","typ":"JWT"}}"#);
+    let token = forge("HS256", &KEY32, &header, &payload);
+    // A buffer that holds the header: it is decoded there, then the payload over it.
+    let mut big = [0u8; 128];
+    let claims = jwt::verify_in(&token, &key, &Validation::new(), UnixTime(NOW), &mut big);
+    assert_eq!(claims.unwrap().exp(), Some(UnixTime(NOW + 1)));
+    // One that holds only the payload: the header is decoded on the stack instead.
+    let mut small = [0u8; 24];
+    assert!(header.len() > small.len() && payload.len() <= small.len());
+    let claims = jwt::verify_in(&token, &key, &Validation::new(), UnixTime(NOW), &mut small);
+    assert_eq!(claims.unwrap().exp(), Some(UnixTime(NOW + 1)));
+    // The header's checks are the same either way.
+    let dup = forge(
+        "HS256",
+        &KEY32,
+        r#"{"alg":"HS256","typ":"JWT","typ":"JWT"}"#,
+        &payload,
+    );
+    for buf in [&mut big[..], &mut small[..]] {
+        let err = jwt::verify_in(&dup, &key, &Validation::new(), UnixTime(NOW), buf);
+        assert_eq!(err.unwrap_err().code(), "invalid_header");
+    }
+}

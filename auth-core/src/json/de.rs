@@ -662,7 +662,10 @@ mod tests {
             a: u8,
         }
         let doc = r#"{"a":1,"huge":1e999,"deep":[1e999]}"#;
-        assert_eq!(from_object::<OnlyA>(doc, &mut |_, _| {}).map(|v| v.a), Ok(1));
+        assert_eq!(
+            from_object::<OnlyA>(doc, &mut |_, _| {}).map(|v| v.a),
+            Ok(1)
+        );
         assert!(from_object::<serde::de::IgnoredAny>(doc, &mut |_, _| {}).is_ok());
         assert_eq!(
             from_object::<serde_json::Value>(doc, &mut |_, _| {}).err(),

@@ -92,7 +92,18 @@ impl<'a> UntrustedToken<'a> {
     /// # Errors
     /// A [`TokenError`] of [`Phase::Malformed`](crate::error::Phase::Malformed).
     pub fn parse(token: &'a str, max_len: usize) -> Result<Self, TokenError> {
-        let parsed = Self::parse_deferring_payload(token, max_len)?;
+        Self::parse_with_scratch(token, max_len, None)
+    }
+
+    /// [`parse`](Self::parse), decoding an unusual header into `scratch` (when it fits) rather
+    /// than into a 1 KiB buffer on the stack: for small stacks, which lend the buffer that the
+    /// payload is decoded into next.
+    pub(crate) fn parse_with_scratch(
+        token: &'a str,
+        max_len: usize,
+        scratch: Option<&mut [u8]>,
+    ) -> Result<Self, TokenError> {
+        let parsed = Self::parse_deferring_payload(token, max_len, scratch)?;
         b64::validate(parsed.payload_b64.as_bytes()).map_err(|_| TokenError::Malformed)?;
         Ok(parsed)
     }
@@ -104,14 +115,18 @@ impl<'a> UntrustedToken<'a> {
         token: &'a str,
         max_len: usize,
     ) -> Result<(Self, alloc::vec::Vec<u8>), TokenError> {
-        let parsed = Self::parse_deferring_payload(token, max_len)?;
+        let parsed = Self::parse_deferring_payload(token, max_len, None)?;
         let payload =
             b64::decode_vec(parsed.payload_b64.as_bytes()).map_err(|_| TokenError::Malformed)?;
         Ok((parsed, payload))
     }
 
     /// Everything [`parse`](Self::parse) checks except the payload's base64url.
-    fn parse_deferring_payload(token: &'a str, max_len: usize) -> Result<Self, TokenError> {
+    fn parse_deferring_payload(
+        token: &'a str,
+        max_len: usize,
+        scratch: Option<&mut [u8]>,
+    ) -> Result<Self, TokenError> {
         if token.len() > max_len {
             return Err(TokenError::TooLong);
         }
@@ -150,7 +165,7 @@ impl<'a> UntrustedToken<'a> {
         }
         let header = match common {
             Some(&(_, alg)) => common_header(alg),
-            None => uncommon_header(header_b64)?,
+            None => uncommon_header(header_b64, scratch)?,
         };
         // The signature is public (the sender chose it): it must be canonical base64url
         // (checked here, decoded when the MAC is checked) of exactly the MAC's length.
@@ -489,26 +504,31 @@ fn common_header(alg: Alg) -> Header {
     }
 }
 
-/// Decodes and parses a header that is not one of [`COMMON_HEADERS`]. Its own function, so
-/// that the decode buffer sits on the stack only while such a header is read.
+/// Decodes and parses a header that is not one of [`COMMON_HEADERS`], into `scratch` when
+/// the caller lends a buffer big enough (the allocation-free verify lends the payload's), else
+/// into a buffer of its own on the stack, in a frame of its own.
+fn uncommon_header(header_b64: &str, scratch: Option<&mut [u8]>) -> Result<Header, TokenError> {
+    // Size first: a header that cannot fit is refused without decoding a byte of it.
+    let len = b64::decoded_len(header_b64.len()).ok_or(TokenError::Malformed)?;
+    if len > MAX_HEADER_LEN {
+        return Err(TokenError::InvalidHeader);
+    }
+    match scratch.and_then(|buf| buf.get_mut(..len)) {
+        Some(buf) => parse_header(decode_header(header_b64, buf)?),
+        None => header_on_stack(header_b64),
+    }
+}
+
 #[inline(never)]
-fn uncommon_header(header_b64: &str) -> Result<Header, TokenError> {
+fn header_on_stack(header_b64: &str) -> Result<Header, TokenError> {
     let mut buf = [0u8; MAX_HEADER_LEN];
     parse_header(decode_header(header_b64, &mut buf)?)
 }
 
-fn decode_header<'b>(
-    header_b64: &str,
-    buf: &'b mut [u8; MAX_HEADER_LEN],
-) -> Result<&'b [u8], TokenError> {
-    // Size first: a header that cannot fit is refused without decoding a byte of it.
-    match b64::decoded_len(header_b64.len()) {
-        None => Err(TokenError::Malformed),
-        Some(n) if n > MAX_HEADER_LEN => Err(TokenError::InvalidHeader),
-        Some(_) => match b64::decode(header_b64.as_bytes(), buf) {
-            Ok(json) => Ok(json),
-            Err(_) => Err(TokenError::Malformed),
-        },
+fn decode_header<'b>(header_b64: &str, buf: &'b mut [u8]) -> Result<&'b [u8], TokenError> {
+    match b64::decode(header_b64.as_bytes(), buf) {
+        Ok(json) => Ok(json),
+        Err(_) => Err(TokenError::Malformed),
     }
 }
 
