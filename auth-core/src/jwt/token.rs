@@ -194,8 +194,8 @@ impl<'a> UntrustedToken<'a> {
     }
 
     /// Picks the key from `keys` and checks the MAC over the received `header.payload` text.
-    /// The received signature (decoded by [`parse`](Self::parse), which accepts only canonical
-    /// base64url of the algorithm's length) is compared with the computed MAC in constant time.
+    /// The received signature ([`parse`](Self::parse) accepted only canonical base64url of the
+    /// algorithm's length) is decoded and compared with the computed MAC in constant time.
     ///
     /// # Errors
     /// Key selection errors (see [`KeySource`]) and [`TokenError::BadSignature`].
