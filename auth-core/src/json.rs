@@ -1,12 +1,14 @@
 //! A strict, allocation-free, non-recursive reader for JSON objects (the JOSE header and the
 //! claims), RFC 8259.
 //!
-//! It validates the whole document (grammar, UTF-8, escapes, no lone surrogates), bounds the
-//! nesting depth (without recursion: the stack use does not grow with the input), and hands
-//! each top-level member to the caller with its value classified. For the header it also
-//! bounds the number of members and rejects duplicate member names (compared after
-//! unescaping). Member names and string values stay in their escaped form ([`JsonStr`]) and
-//! are compared by unescaping on the fly, so `"\u0061lg"` is the name `alg`, as JSON says it is.
+//! It reads text that the caller has checked to be UTF-8, validates the whole document
+//! (grammar, escapes, no lone surrogates), bounds the nesting depth (without recursion: the
+//! stack use does not grow with the input), and hands each top-level member to the caller with
+//! its value classified. For the header it also bounds the number of members and rejects
+//! duplicate member names (compared after unescaping). Member names and string values stay in
+//! their escaped form ([`JsonStr`]) and are compared by unescaping on the fly, so
+//! `"\u0061lg"` is the name `alg`, as JSON says it is. With `alloc`, [`de`] turns the same
+//! reader into a `serde` deserializer for typed claims.
 
 #[cfg(feature = "alloc")]
 pub(crate) mod de;
