@@ -2,7 +2,7 @@
 //!
 //! One pass over the payload: the crate's strict JSON reader, as a `serde` deserializer, feeds
 //! the caller's type and hands every top-level member to the same rules engine the `no_std`
-//! path uses ([`validation`](super::validation)), with the same grammar and limits.
+//! path uses ([`validation`]), with the same grammar and limits.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
