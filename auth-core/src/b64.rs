@@ -49,9 +49,35 @@ pub(crate) fn validate(input: &[u8]) -> Result<(), Invalid> {
 pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Invalid> {
     let len = decoded_len(input.len()).ok_or(Invalid)?;
     let whole_out = out.get_mut(..len).ok_or(Invalid)?;
-    let out = &mut *whole_out;
     let mut bad = 0u32;
-    let mut quads = input.chunks_exact(4);
+    // Eight characters (six bytes) at a time, then what is left four at a time. On small
+    // targets only four at a time: less code, the same result.
+    let pairs = if cfg!(target_pointer_width = "64") {
+        input.len() / 8
+    } else {
+        0
+    };
+    let (Some(in_pairs), Some(in_rest)) = (
+        input.get(..pairs.saturating_mul(8)),
+        input.get(pairs.saturating_mul(8)..),
+    ) else {
+        return Err(Invalid);
+    };
+    let (out_pairs, out) = whole_out
+        .split_at_mut_checked(pairs.saturating_mul(6))
+        .ok_or(Invalid)?;
+    for (chars, six) in in_pairs.chunks_exact(8).zip(out_pairs.chunks_exact_mut(6)) {
+        let &[a, b, c, d, e, f, g, h] = chars else {
+            return Err(Invalid);
+        };
+        let (hi, lo) = (quad(a, b, c, d), quad(e, f, g, h));
+        bad |= hi | lo;
+        // 48 data bits; an invalid mark of `hi` lands in the dropped byte (`bad` has it).
+        let word = (u64::from(hi) << 24) | u64::from(lo & 0x00FF_FFFF);
+        let bytes = word.to_be_bytes();
+        six.copy_from_slice(bytes.get(2..).unwrap_or_default());
+    }
+    let mut quads = in_rest.chunks_exact(4);
     let mut triples = out.chunks_exact_mut(3);
     for (chars, triple) in (&mut quads).zip(&mut triples) {
         let &[a, b, c, d] = chars else {
