@@ -117,8 +117,6 @@ pub fn verify_in<'b, K: KeySource + ?Sized>(
     // An unusual header is decoded into `buf` too, before the payload is.
     let untrusted = UntrustedToken::parse_with_scratch(token, rules.max_len(), Some(&mut *buf))?;
     untrusted.check_mac(keys)?;
-    let Ok(payload) = crate::b64::decode(untrusted.payload_b64_unchecked().as_bytes(), buf) else {
-        return Err(TokenError::BufferTooSmall);
-    };
+    let payload = untrusted.decode_payload_into(buf)?;
     validation::check(payload, untrusted.header(), rules, now)
 }

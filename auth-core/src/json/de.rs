@@ -557,12 +557,7 @@ fn visit_number<'de, V: Visitor<'de>>(text: &str, visitor: V) -> Result<V::Value
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    // An integer of up to 19 digits fits a u64 (the grammar allows no leading zeros).
-    if digits.len() <= 19 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let magnitude = digits.bytes().fold(0u64, |acc, d| {
-            acc.wrapping_mul(10)
-                .wrapping_add(u64::from(d.wrapping_sub(b'0')))
-        });
+    if let Some(magnitude) = super::small_unsigned(digits) {
         if !negative {
             return visitor.visit_u64(magnitude);
         }
@@ -573,9 +568,7 @@ fn visit_number<'de, V: Visitor<'de>>(text: &str, visitor: V) -> Result<V::Value
         if let Some(v) = 0i64.checked_sub_unsigned(magnitude) {
             return visitor.visit_i64(v);
         }
-    } else if digits.bytes().all(|b| b.is_ascii_digit())
-        && let (false, Ok(v)) = (negative, text.parse::<u64>())
-    {
+    } else if !negative && let Ok(v) = text.parse::<u64>() {
         return visitor.visit_u64(v); // 20 digits, up to u64::MAX
     }
     match text.parse::<f64>() {

@@ -226,10 +226,17 @@ impl<'a> UntrustedToken<'a> {
         )
     }
 
-    /// The payload segment, still base64url-encoded (crate-internal: before the MAC check it
-    /// is not to be looked at).
-    pub(crate) fn payload_b64_unchecked(&self) -> &'a str {
-        self.payload_b64
+    /// Decodes the payload into `buf` (crate-internal: before the MAC check it is not to be
+    /// looked at; callers check the MAC first).
+    pub(crate) fn decode_payload_into<'b>(
+        &self,
+        buf: &'b mut [u8],
+    ) -> Result<&'b [u8], TokenError> {
+        // `parse` checked the segment is canonical base64url: only the size can fail.
+        match b64::decode(self.payload_b64.as_bytes(), buf) {
+            Ok(p) => Ok(p),
+            Err(_) => Err(TokenError::BufferTooSmall),
+        }
     }
 }
 
@@ -266,10 +273,7 @@ impl<'a> MacVerified<'a> {
     /// # Errors
     /// [`TokenError::BufferTooSmall`] if `buf` is shorter than the payload.
     pub fn decode_payload_into<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8], TokenError> {
-        match b64::decode(self.token.payload_b64.as_bytes(), buf) {
-            Ok(p) => Ok(p),
-            Err(_) => Err(TokenError::BufferTooSmall),
-        }
+        self.token.decode_payload_into(buf)
     }
 
     /// Decodes the payload (the claims JSON).

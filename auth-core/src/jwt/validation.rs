@@ -577,12 +577,9 @@ impl Seen {
 /// whole seconds, the fraction rounded down or up. `None` when the value is negative or not
 /// below 2^63 seconds.
 fn numeric_date(text: &str, round_up: bool) -> Option<u64> {
-    // The usual form, an integer of up to 18 digits, is below 10^18 < 2^63.
-    if text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(text.bytes().fold(0u64, |acc, d| {
-            acc.wrapping_mul(10)
-                .wrapping_add(u64::from(d.wrapping_sub(b'0')))
-        }));
+    // The usual form: a plain integer.
+    if let Some(secs) = json::small_unsigned(text) {
+        return (secs <= i64::MAX as u64).then_some(secs);
     }
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
