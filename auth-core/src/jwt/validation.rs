@@ -351,15 +351,24 @@ pub(crate) fn check<'p>(
 /// later members are not looked at. The rules are an argument of each call, not a field, so
 /// that a program with constant rules gets the code for those rules only.
 pub(crate) struct Engine<'p> {
-    seen: Seen,
+    /// Registered claims seen so far, one bit each ([`Reg::bit`]).
+    registered: u8,
+    /// Required claims seen so far, one bit per entry of `Validation::require`.
+    required: u64,
+    iss_ok: bool,
+    aud_ok: bool,
     claims: ValidClaims<'p>,
+    /// The first member's rule error.
     error: Option<TokenError>,
 }
 
 impl<'p> Engine<'p> {
     pub(crate) fn new(payload: &'p str) -> Self {
         Self {
-            seen: Seen::default(),
+            registered: 0,
+            required: 0,
+            iss_ok: false,
+            aud_ok: false,
             claims: ValidClaims {
                 payload,
                 exp: None,
@@ -375,7 +384,7 @@ impl<'p> Engine<'p> {
     /// One top-level member of a payload whose every member is given, in document order.
     pub(crate) fn member(&mut self, name: JsonStr<'p>, value: Value<'p>, rules: &Validation<'_>) {
         if self.error.is_none()
-            && let Err(e) = self.seen.member(name, value, rules, &mut self.claims)
+            && let Err(e) = self.apply(name, value, rules)
         {
             self.error = Some(e);
         }
@@ -394,7 +403,7 @@ impl<'p> Engine<'p> {
             return Err(e);
         }
         rules.check_typ(header)?;
-        self.seen.finish(&self.claims, rules, now)?;
+        self.check_claims(rules, now)?;
         Ok(self.claims)
     }
 }
@@ -452,23 +461,16 @@ impl Reg {
     }
 }
 
-/// What the engine saw on its way through the payload.
-#[derive(Default)]
-struct Seen {
-    registered: u8,
-    required: u64,
-    iss_ok: bool,
-    aud_ok: bool,
-}
-
-impl Seen {
-    fn member<'p>(
+impl<'p> Engine<'p> {
+    /// One member against the rules: its registered-claim type and uniqueness, `iss` and
+    /// `aud` compared, times and `sub`/`jti` recorded, required names ticked off.
+    fn apply(
         &mut self,
         name: JsonStr<'p>,
         value: Value<'p>,
         rules: &Validation<'_>,
-        claims: &mut ValidClaims<'p>,
     ) -> Result<(), TokenError> {
+        let claims = &mut self.claims;
         for (i, required) in rules.required.iter().enumerate().take(64) {
             if name.eq_str(required) {
                 self.required |= 1 << i;
@@ -510,12 +512,10 @@ impl Seen {
         Ok(())
     }
 
-    fn finish(
-        &self,
-        claims: &ValidClaims<'_>,
-        rules: &Validation<'_>,
-        now: UnixTime,
-    ) -> Result<(), TokenError> {
+    /// The checks that need the whole payload seen: times, lifetime, issuer, audience,
+    /// required claims.
+    fn check_claims(&self, rules: &Validation<'_>, now: UnixTime) -> Result<(), TokenError> {
+        let claims = &self.claims;
         let has = |reg: Reg| self.registered & reg.bit() != 0;
         let missing = |reg: Reg| TokenError::MissingClaim(ClaimName::registered(reg.name()));
         let exp = claims.exp.map(UnixTime::as_secs);
