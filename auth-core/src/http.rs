@@ -34,12 +34,32 @@ pub fn bearer_token(value: &str) -> Result<&str, HeaderError> {
     }
     let token = rest.trim_start_matches(' ');
     let body = token.trim_end_matches('=');
-    let ok_char =
-        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
-    if body.is_empty() || !body.bytes().all(ok_char) {
+    if body.is_empty() || !all_b64token(body.as_bytes()) {
         return Err(HeaderError::Malformed);
     }
     Ok(token)
+}
+
+/// Whether every byte is a `b64token` character other than `=` (RFC 6750 §2.1: letters,
+/// digits, `-._~+/`).
+///
+/// A token is a few hundred bytes, checked on every request: the bytes are checked in blocks
+/// of 16 without a branch per byte, which the compiler turns into vector compares.
+fn all_b64token(bytes: &[u8]) -> bool {
+    fn bad(b: u8) -> bool {
+        let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+        let digit = b.wrapping_sub(b'0') < 10;
+        !(letter | digit | (b == b'-') | (b == b'.') | (b == b'_'))
+            & !((b == b'~') | (b == b'+') | (b == b'/'))
+    }
+    let blocks = bytes.chunks_exact(16);
+    let tail = blocks.remainder();
+    for block in blocks {
+        if block.iter().fold(false, |acc, &b| acc | bad(b)) {
+            return false;
+        }
+    }
+    !tail.iter().any(|&b| bad(b))
 }
 
 /// The most `Cookie` header bytes [`find_cookie`] reads: 16 KiB, twice what common servers accept
@@ -541,6 +561,18 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_block_check_judges_every_byte_in_every_position() {
+        for b in 0..=255u8 {
+            let allowed = b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
+            for pos in 0..40 {
+                let mut text = [b'A'; 40];
+                text[pos] = b;
+                assert_eq!(all_b64token(&text), allowed, "byte {b:#04x} at {pos}");
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn a_cookie_we_set_is_found_again(
@@ -554,6 +586,19 @@ mod tests {
             let pair = set.split(';').next().unwrap();
             let header = std::format!("{other}=1; {pair}; z{other}=2");
             prop_assert_eq!(find_cookie([header.as_str()], &name), Ok(Some(value.as_str())));
+        }
+
+        #[test]
+        fn the_block_check_agrees_with_the_grammar(
+            bytes in proptest::collection::vec(prop_oneof![
+                any::<u8>(),
+                proptest::sample::select(b"Az09-._~+/=".to_vec()),
+            ], 0..80),
+        ) {
+            let simple = bytes.iter().all(|&b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+            });
+            prop_assert_eq!(all_b64token(&bytes), simple);
         }
 
         #[test]
