@@ -1,5 +1,7 @@
 //! Strict, fast base64url without padding (RFC 4648 §5) for *public* data: token headers and
-//! payloads. Secrets (MACs, ids, key bytes) go through `base64ct`, which is constant-time.
+//! payloads. Secrets (MACs, ids, key bytes) go through `base64ct`, which is constant-time, or,
+//! for the 43-character ids parsed on every request on 64-bit targets, through
+//! [`decode_secret_256`], which is constant-time too and several times faster.
 //!
 //! The decoder accepts only the canonical encoding: no padding, no `+`/`/`, no whitespace, no
 //! length ≡ 1 (mod 4) and no non-zero unused trailing bits.
@@ -298,6 +300,82 @@ fn check_trailing_bits(input: &[u8]) -> Result<(), Invalid> {
     }
 }
 
+/// Decodes exactly 43 characters of canonical unpadded base64url into 32 bytes, in time
+/// independent of the characters (no branch and no table lookup on them), eight characters per
+/// step. For ids and tags, which are secrets and parsed on every request; `None` for any other
+/// input, judged only after every character was read.
+///
+/// Each step reads eight characters as the lanes of a `u64` and, for each of the five ranges
+/// of the alphabet, computes a lane mask by carry-free subtraction; the masks select each
+/// lane's offset to its six-bit value, and shifts pack the eight values into six bytes.
+/// Equivalent to `base64ct`'s decoder on these inputs (tests compare both on every character
+/// in every position); 64-bit targets only, where `u64` arithmetic is native (small targets use
+/// `base64ct`).
+#[cfg(target_pointer_width = "64")]
+#[allow(clippy::arithmetic_side_effects)] // lane arithmetic on u64, carries bounded as noted
+pub(crate) fn decode_secret_256(text: &[u8]) -> Option<[u8; 32]> {
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// Bit 7 of each lane is set where `lo <= lane <= hi` (lanes below 0x80; lanes at or above
+    /// 0x80 are refused separately). `(x | 0x80) - lo` never borrows across lanes.
+    fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+        let ge_lo = (x | HIGH).wrapping_sub(LANES * u64::from(lo));
+        let gt_hi = (x | HIGH).wrapping_sub(LANES * u64::from(hi + 1));
+        ge_lo & !gt_hi & HIGH
+    }
+    /// `offset` in the lanes whose bit 7 is set in `mask`.
+    fn select(mask: u64, offset: u8) -> u64 {
+        (mask >> 7) * u64::from(offset)
+    }
+    /// Eight characters (first in the lowest lane) to 48 bits, the first character's six bits
+    /// highest; and an error mask, non-zero if any character is outside the alphabet.
+    fn step(x: u64) -> (u64, u64) {
+        let upper = in_range(x, b'A', b'Z');
+        let lower = in_range(x, b'a', b'z');
+        let digit = in_range(x, b'0', b'9');
+        let dash = in_range(x, b'-', b'-');
+        let under = in_range(x, b'_', b'_');
+        let valid = (upper | lower | digit | dash | under) & !(x & HIGH);
+        // Offsets modulo 256: A-Z -65, a-z -71, 0-9 +4, '-' +17, '_' -32.
+        let offset = select(upper, 191)
+            | select(lower, 185)
+            | select(digit, 4)
+            | select(dash, 17)
+            | select(under, 224);
+        // Lane-wise addition modulo 256, without carries between lanes.
+        let low7 = !HIGH;
+        let v = ((x & low7) + (offset & low7)) ^ ((x ^ offset) & HIGH);
+        // Pack: pairs of lanes to 12 bits, pairs of those to 24, then the two halves to 48.
+        let v = ((v & 0x3f00_3f00_3f00_3f00) >> 8) | ((v & 0x003f_003f_003f_003f) << 6);
+        let v = ((v & 0x0fff_0000_0fff_0000) >> 16) | ((v & 0x0000_0fff_0000_0fff) << 12);
+        let v = ((v >> 32) & 0x00ff_ffff) | ((v & 0x00ff_ffff) << 24);
+        (v, valid ^ HIGH)
+    }
+    let text: &[u8; 43] = text.try_into().ok()?;
+    let mut out = [0u8; 32];
+    let mut bad = 0u64;
+    let (words, tail) = text.as_chunks::<8>();
+    for (word, bytes) in words.iter().zip(out.chunks_exact_mut(6)) {
+        let (v, err) = step(u64::from_le_bytes(*word));
+        bad |= err;
+        bytes.copy_from_slice(v.to_be_bytes().get(2..).unwrap_or_default());
+    }
+    // The last three characters, padded with 'A' (zero): 18 bits, of which the first 16 are
+    // the last two bytes and the other 2 must be zero (canonical form).
+    let mut last = [b'A'; 8];
+    last.get_mut(..3)?.copy_from_slice(tail);
+    let (v, err) = step(u64::from_le_bytes(last));
+    bad |= err | (v & 0x0000_ff00_0000);
+    out.get_mut(30..)?
+        .copy_from_slice(v.to_be_bytes().get(2..4)?);
+    if bad == 0 {
+        Some(out)
+    } else {
+        zeroize::Zeroize::zeroize(&mut out);
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,7 +417,43 @@ mod tests {
         assert_eq!(encode(b"ABC", &mut out), Err(Invalid));
     }
 
+    #[test]
+    fn the_constant_time_id_decoder_agrees_with_base64ct_on_every_character_everywhere() {
+        let mut base = *b"AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE";
+        assert_eq!(base.len(), 43);
+        let reference = |t: &[u8]| {
+            let mut out = [0u8; 32];
+            let ok = Base64UrlUnpadded::decode(t, &mut out).is_ok_and(|d| d.len() == 32);
+            ok.then_some(out)
+        };
+        for pos in 0..43 {
+            let keep = base[pos];
+            for c in 0..=255u8 {
+                base[pos] = c;
+                assert_eq!(
+                    decode_secret_256(&base),
+                    reference(&base),
+                    "{c:#04x} at {pos}"
+                );
+            }
+            base[pos] = keep;
+        }
+        for len in [0, 8, 42, 44, 86] {
+            assert_eq!(
+                decode_secret_256(&std::vec![b'A'; len]),
+                None,
+                "length {len}"
+            );
+        }
+    }
+
     proptest! {
+        #[test]
+        fn the_constant_time_id_decoder_round_trips(data in any::<[u8; 32]>()) {
+            let text = Base64UrlUnpadded::encode_string(&data);
+            prop_assert_eq!(decode_secret_256(text.as_bytes()), Some(data));
+        }
+
         #[test]
         fn agrees_with_base64ct(data in proptest::collection::vec(any::<u8>(), 0..300)) {
             let reference = Base64UrlUnpadded::encode_string(&data);

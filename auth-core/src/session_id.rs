@@ -27,6 +27,28 @@ pub const ENCODED_LEN: usize = 43;
 /// Length of a signed cookie value `id.tag`.
 pub const SIGNED_LEN: usize = ENCODED_LEN * 2 + 1;
 
+/// Decodes the 43-character form of a 256-bit secret, in constant time in its content.
+pub(crate) fn decode_secret(text: &str) -> Option<[u8; SESSION_ID_LEN]> {
+    if text.len() != ENCODED_LEN {
+        return None;
+    }
+    #[cfg(target_pointer_width = "64")]
+    {
+        crate::b64::decode_secret_256(text.as_bytes())
+    }
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        let mut bytes = [0u8; SESSION_ID_LEN];
+        match Base64UrlUnpadded::decode(text, &mut bytes) {
+            Ok(b) if b.len() == SESSION_ID_LEN => Some(bytes),
+            _ => {
+                bytes.zeroize();
+                None
+            }
+        }
+    }
+}
+
 /// Defines a 256-bit secret drawn from a CSPRNG and written as 43 characters of unpadded
 /// base64url: generation, strict constant-time parsing, encoding, its storage key, constant-time
 /// equality, wiping on drop and a redacted `Debug`. Used for session ids and refresh tokens.
@@ -71,19 +93,9 @@ macro_rules! secret_256 {
             /// # Errors
             /// The malformed variant of the type's error.
             pub fn parse(text: &str) -> Result<Self, $error> {
-                use base64ct::Encoding as _;
-                use zeroize::Zeroize as _;
-                if text.len() != $crate::session_id::ENCODED_LEN {
-                    return Err(<$error>::Malformed);
-                }
-                let mut bytes = [0u8; $crate::session_id::SESSION_ID_LEN];
-                match base64ct::Base64UrlUnpadded::decode(text, &mut bytes) {
-                    Ok(b) if b.len() == $crate::session_id::SESSION_ID_LEN => Ok(Self(bytes)),
-                    _ => {
-                        bytes.zeroize();
-                        Err(<$error>::Malformed)
-                    }
-                }
+                $crate::session_id::decode_secret(text)
+                    .map(Self)
+                    .ok_or(<$error>::Malformed)
             }
 
             /// The text form (43 characters), encoded in constant time.

@@ -1,8 +1,9 @@
 //! Profiling aids, not figures of record (those come from `cargo bench`).
 //!
 //! `cargo run --release -p auth-bench --example profile -- parts` prints rough per-phase
-//! timings of a verification and a signature; `-- verify N` and `-- sign N` loop N times for
-//! `perf record` or `valgrind --tool=callgrind`.
+//! timings of a verification and a signature; `-- verify N`, `-- sign N` and `-- parse-id N`
+//! (a session cookie value to its id) loop N times for `perf record` or
+//! `valgrind --tool=callgrind`.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
@@ -26,6 +27,15 @@ fn main() {
         "sign" => (0..n).for_each(|_| {
             black_box(key.sign(black_box(&claims)).unwrap());
         }),
+        "parse-id" => {
+            let id = auth_core::session_id::SessionId::generate(&mut rand_core::UnwrapErr(
+                getrandom::SysRng,
+            ))
+            .encode();
+            (0..n).for_each(|_| {
+                black_box(auth_core::session_id::SessionId::parse(black_box(id.expose())).unwrap());
+            });
+        }
         _ => {
             time("parse", n, || {
                 UntrustedToken::parse(black_box(&token), 8192).unwrap()
