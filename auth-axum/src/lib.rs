@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 
 use auth_core::UnixTime;
 use auth_core::jwt::Verified;
@@ -10,13 +13,13 @@ use auth_core::store::SessionStore;
 use auth_core::web::{
     self, Provenance, Rejection, RejectionKind, RequestSessions, TokenPair, WebAuth,
 };
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::Request;
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, ORIGIN, SET_COOKIE,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// What the extractors need from the application state: the core's flows over its store.
@@ -46,12 +49,12 @@ pub struct AuthRejection(Refusal);
 #[derive(Debug)]
 enum Refusal {
     Core(Rejection),
-    /// A setup error: a session extractor on a route without [`session_cookies`].
+    /// A setup error: a session extractor on a route without [`SessionLayer`].
     SessionLayerMissing,
 }
 
 impl AuthRejection {
-    /// The core's refusal; `None` for the setup error of a missing [`session_cookies`] layer.
+    /// The core's refusal; `None` for the setup error of a missing [`SessionLayer`].
     pub fn rejection(&self) -> Option<&Rejection> {
         match &self.0 {
             Refusal::Core(r) => Some(r),
@@ -71,7 +74,7 @@ impl IntoResponse for AuthRejection {
         let r = match self.0 {
             Refusal::Core(r) => r,
             Refusal::SessionLayerMissing => {
-                tracing::error!("the session_cookies middleware is not installed on this route");
+                tracing::error!("the SessionLayer is not installed on this route");
                 return (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     [(CONTENT_TYPE, "application/json")],
@@ -99,7 +102,7 @@ impl IntoResponse for AuthRejection {
 }
 
 /// The staged `Set-Cookie` values of one request, filled by the extractors and written by
-/// [`session_cookies`].
+/// [`SessionLayer`].
 #[derive(Clone, Default)]
 struct Staged(Arc<Mutex<Vec<String>>>);
 
@@ -123,25 +126,83 @@ impl Staged {
     }
 }
 
-/// Middleware (`axum::middleware::from_fn(session_cookies)`) that writes the cookies the
-/// session extractors staged (login, logout, renewal) into the response, with
-/// `Cache-Control: no-store` so that no cache keeps a response that sets a session. Required
-/// on routes that use [`Session`] or [`Sessions`].
-pub async fn session_cookies(mut request: Request, next: Next) -> Response {
-    let staged = Staged::default();
-    request.extensions_mut().insert(staged.clone());
-    let mut response = next.run(request).await;
-    let cookies = staged.take();
-    if !cookies.is_empty() {
-        let headers = response.headers_mut();
-        for cookie in cookies {
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                headers.append(SET_COOKIE, value);
-            }
-        }
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+/// The layer that writes the cookies the session extractors staged (login, logout, renewal)
+/// into the response, with `Cache-Control: no-store` so that no cache keeps a response that
+/// sets a session. Required on routes that use [`Session`] or [`Sessions`]:
+/// `router.route_layer(SessionLayer)` (or `.layer(SessionLayer)`).
+///
+/// A plain tower layer, not `axum::middleware::from_fn`: per request it allocates only the
+/// staging slot, and neither boxes the response future nor clones the inner service.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionLayer;
+
+impl<S> tower_layer::Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> SessionService<S> {
+        SessionService { inner }
     }
-    response
+}
+
+/// The service of [`SessionLayer`].
+#[derive(Debug, Clone)]
+pub struct SessionService<S> {
+    inner: S,
+}
+
+impl<S, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for SessionService<S>
+where
+    S: tower_service::Service<Request<ReqBody>, Response = axum::http::Response<ResBody>>,
+{
+    type Response = axum::http::Response<ResBody>;
+    type Error = S::Error;
+    type Future = SessionFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let staged = Staged::default();
+        request.extensions_mut().insert(staged.clone());
+        SessionFuture {
+            inner: self.inner.call(request),
+            staged,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`SessionService`].
+    #[derive(Debug)]
+    pub struct SessionFuture<F> {
+        #[pin]
+        inner: F,
+        staged: Staged,
+    }
+}
+
+impl<F, ResBody, E> Future for SessionFuture<F>
+where
+    F: Future<Output = Result<axum::http::Response<ResBody>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let mut response = std::task::ready!(this.inner.poll(cx))?;
+        let cookies = this.staged.take();
+        if !cookies.is_empty() {
+            let headers = response.headers_mut();
+            for cookie in cookies {
+                if let Ok(value) = HeaderValue::from_str(&cookie) {
+                    headers.append(SET_COOKIE, value);
+                }
+            }
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        Poll::Ready(Ok(response))
+    }
 }
 
 fn staged(parts: &Parts) -> Result<Staged, AuthRejection> {
@@ -219,7 +280,7 @@ impl<St: AuthState> OptionalFromRequestParts<St> for Session {
 /// Session changes for this request, through the core's [`RequestSessions`] (deref): log in
 /// (`login_now`, always under a new id), log out, log out everywhere. Unsafe methods from
 /// another site are refused with 403, login forms included (login CSRF). The cookies it
-/// stages go out through [`session_cookies`] when the handler is done with it.
+/// stages go out through [`SessionLayer`] when the handler is done with it.
 #[derive(Debug)]
 pub struct Sessions<S: AuthStore> {
     inner: RequestSessions<Arc<WebAuth<S>>>,

@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
-use auth_axum::{AuthRejection, AuthState, Bearer, Session, Sessions, TokenResponse};
+use auth_axum::{AuthRejection, AuthState, Bearer, Session, SessionLayer, Sessions, TokenResponse};
 use auth_core::web::{AccessClaims, WebAuth};
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Router, middleware};
 use demo_common::{DemoStore, Settings, Users};
 
 #[derive(Clone)]
@@ -140,20 +140,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         users: Arc::new(Users::demo()?),
     };
     let router = Router::new()
+        // The session routes, under the layer that writes their cookies.
         .route("/", get(index))
         .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/api/me", get(me))
         .route("/api/logout-all", post(logout_all))
+        .route_layer(SessionLayer)
+        // The token routes need no session layer.
         .route("/api/token", post(token))
         .route("/api/token/refresh", post(refresh))
         .route("/api/token/revoke", post(revoke))
         .route("/api/token/me", get(token_me))
-        .fallback(not_found)
-        .layer(middleware::from_fn(auth_axum::session_cookies))
-        // The benchmark's bare route, outside the session layer: what a route costs without
-        // any of this library.
+        // The benchmark's bare route: what a route costs without any of this library.
         .route("/hello", get(hello))
+        .fallback(not_found)
         .with_state(app);
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     settings.print_banner("axum");
