@@ -87,6 +87,38 @@ pub fn find_cookie<'a, I>(values: I, name: &str) -> Result<Option<&'a str>, Head
 where
     I: IntoIterator<Item = &'a str>,
 {
+    find_cookie_bytes(values.into_iter().map(str::as_bytes), name)
+}
+
+/// [`find_cookie`] over header values as bytes, as HTTP libraries hold them: only the value
+/// found must be UTF-8 (other cookies are not looked at), so no header is converted or copied.
+///
+/// ```
+/// use auth_core::http::find_cookie_bytes;
+/// let header: &[u8] = b"theirs=\xff; __Host-id=xyz";
+/// assert_eq!(find_cookie_bytes([header], "__Host-id"), Ok(Some("xyz")));
+/// ```
+///
+/// # Errors
+/// As [`find_cookie`]; [`HeaderError::Malformed`] when the value found is not UTF-8.
+pub fn find_cookie_bytes<'a, I>(values: I, name: &str) -> Result<Option<&'a str>, HeaderError>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    let blank = |b: &u8| matches!(b, b' ' | b'\t');
+    let trim = |mut s: &'a [u8]| -> &'a [u8] {
+        while let [first, rest @ ..] = s
+            && blank(first)
+        {
+            s = rest;
+        }
+        while let [rest @ .., last] = s
+            && blank(last)
+        {
+            s = rest;
+        }
+        s
+    };
     let mut found = None;
     let mut total = 0usize;
     for value in values {
@@ -94,25 +126,28 @@ where
         if total > MAX_COOKIE_HEADER_LEN {
             return Err(HeaderError::TooLong);
         }
-        for pair in value.split(';') {
-            let Some((k, v)) = pair.split_once('=') else {
+        for pair in value.split(|&b| b == b';') {
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
                 continue;
             };
-            if k.trim_matches([' ', '\t']) != name {
+            let (k, v) = pair.split_at(eq);
+            if trim(k) != name.as_bytes() {
                 continue;
             }
             if found.is_some() {
                 return Err(HeaderError::DuplicateCookie);
             }
-            let v = v.trim_matches([' ', '\t']);
-            let v = v
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(v);
+            let v = trim(v.get(1..).unwrap_or_default());
+            let v = match v {
+                [b'"', inner @ .., b'"'] => inner,
+                _ => v,
+            };
             found = Some(v);
         }
     }
-    Ok(found)
+    found
+        .map(|v| core::str::from_utf8(v).map_err(|_| HeaderError::Malformed))
+        .transpose()
 }
 
 /// The `SameSite` attribute.
@@ -561,6 +596,40 @@ mod tests {
         );
     }
 
+    /// The cookie finder as first written, over text (the reference of a property test).
+    fn reference_find_cookie<'a>(
+        value: &'a str,
+        name: &str,
+    ) -> Result<Option<&'a str>, HeaderError> {
+        let mut found = None;
+        for pair in value.split(';') {
+            let Some((k, v)) = pair.split_once('=') else {
+                continue;
+            };
+            if k.trim_matches([' ', '\t']) != name {
+                continue;
+            }
+            if found.is_some() {
+                return Err(HeaderError::DuplicateCookie);
+            }
+            let v = v.trim_matches([' ', '\t']);
+            found = Some(
+                v.strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(v),
+            );
+        }
+        Ok(found)
+    }
+
+    #[test]
+    fn a_session_cookie_that_is_not_text_is_malformed_and_other_cookies_are_not_read() {
+        let other: &[u8] = b"theirs=\xff\xfe; id=ok";
+        assert_eq!(find_cookie_bytes([other], "id"), Ok(Some("ok")));
+        let ours: &[u8] = b"id=\xff";
+        assert_eq!(find_cookie_bytes([ours], "id"), Err(HeaderError::Malformed));
+    }
+
     #[test]
     fn the_block_check_judges_every_byte_in_every_position() {
         for b in 0..=255u8 {
@@ -599,6 +668,15 @@ mod tests {
                 b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
             });
             prop_assert_eq!(all_b64token(&bytes), simple);
+        }
+
+        #[test]
+        fn the_byte_and_text_cookie_finders_agree(
+            header in "[a-z_ =;\"\t-]{0,60}",
+            name in "[a-z_-]{1,3}",
+        ) {
+            let bytes: &[u8] = header.as_bytes();
+            prop_assert_eq!(find_cookie_bytes([bytes], &name), reference_find_cookie(&header, &name));
         }
 
         #[test]

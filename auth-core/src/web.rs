@@ -37,7 +37,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{HeaderError, StoreError, TokenError};
-use crate::http::{BearerChallenge, BearerError, SetCookie, bearer_token, find_cookie};
+use crate::http::{BearerChallenge, BearerError, SetCookie, bearer_token, find_cookie_bytes};
 use crate::jwt::{self, AnyKey, Validation, Verified};
 use crate::refresh::{
     FamilyId, RefreshFamily, RefreshStore, RefreshToken, Refreshed, RevocationList,
@@ -574,21 +574,15 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
     ///
     /// # Errors
     /// 400 `duplicate_cookie` when the cookie is sent twice (cookie tossing: neither can be
-    /// trusted), 400 `malformed_cookie_header` for a header that is not text or too long, 503
+    /// trusted), 400 `malformed_cookie_header` for headers that are too long or a session cookie
+    /// value that is not text (other cookies are not looked at), 503
     /// when the store fails.
     pub async fn session<'h>(
         &self,
         cookie_headers: impl IntoIterator<Item = &'h [u8]>,
         now: UnixTime,
     ) -> Result<Option<Session>, Rejection> {
-        let mut texts = Vec::new();
-        for value in cookie_headers {
-            let text = core::str::from_utf8(value).map_err(|_| {
-                Rejection::new(RejectionKind::BadRequest("malformed_cookie_header"))
-            })?;
-            texts.push(text);
-        }
-        let value = match find_cookie(texts, &self.config.cookie_name) {
+        let value = match find_cookie_bytes(cookie_headers, &self.config.cookie_name) {
             Ok(Some(value)) => value,
             Ok(None) => return Ok(None),
             Err(HeaderError::DuplicateCookie) => {
