@@ -15,9 +15,7 @@ use auth_core::web::{
 };
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::Request;
-use axum::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, ORIGIN, SET_COOKIE,
-};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -220,12 +218,9 @@ async fn load<St: AuthState>(
 ) -> Result<(RequestSessions<Arc<WebAuth<St::Store>>>, Staged), AuthRejection> {
     let staged = staged(parts)?;
     let h = &parts.headers;
-    let from = Provenance {
-        method: parts.method.as_str(),
-        sec_fetch_site: h.get("sec-fetch-site").map(HeaderValue::as_bytes),
-        origin: h.get(ORIGIN).map(HeaderValue::as_bytes),
-        host: h.get(HOST).map(HeaderValue::as_bytes),
-    };
+    let from = Provenance::lookup(parts.method.as_str(), |name| {
+        h.get(name).map(HeaderValue::as_bytes)
+    });
     let cookies = h.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
     let sessions =
         RequestSessions::load(Arc::clone(state.web_auth()), from, cookies, UnixTime::now()).await?;

@@ -534,7 +534,7 @@ impl<S> WebAuth<S> {
         origin: Option<&[u8]>,
         host: Option<&[u8]>,
     ) -> Result<(), Rejection> {
-        if matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE") {
+        if is_safe_method(method) {
             return Ok(());
         }
         let cross = || Err(Rejection::new(RejectionKind::CrossSite));
@@ -847,6 +847,28 @@ pub struct Provenance<'h> {
     pub origin: Option<&'h [u8]>,
     /// The `Host` header (or HTTP/2 `:authority`).
     pub host: Option<&'h [u8]>,
+}
+
+impl<'h> Provenance<'h> {
+    /// The provenance of a request with `method`, looking its headers up with `header`
+    /// (called with the lower-case names `sec-fetch-site`, `origin` and `host`) only when the
+    /// cross-site rule applies to the method: a safe method (`GET`, `HEAD`, `OPTIONS`,
+    /// `TRACE`) costs no lookups.
+    pub fn lookup(method: &'h str, header: impl Fn(&'static str) -> Option<&'h [u8]>) -> Self {
+        let checked = !is_safe_method(method);
+        let get = |name| if checked { header(name) } else { None };
+        Self {
+            method,
+            sec_fetch_site: get("sec-fetch-site"),
+            origin: get("origin"),
+            host: get("host"),
+        }
+    }
+}
+
+/// RFC 9110 §9.2.1's safe methods, which the cross-site rule lets through.
+fn is_safe_method(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
 }
 
 /// The session side of one request, for handlers that log in, log out or log out everywhere:

@@ -10,7 +10,7 @@ use auth_core::UnixTime;
 use auth_core::jwt::{Alg, AnyKey};
 use auth_core::memory::MemoryStore;
 use auth_core::session::SessionPolicy;
-use auth_core::web::{AccessClaims, RejectionKind, WebAuth, WebConfig};
+use auth_core::web::{AccessClaims, Provenance, RejectionKind, WebAuth, WebConfig};
 use pollster::block_on;
 
 const T0: u64 = 1_700_000_000;
@@ -173,6 +173,38 @@ fn cross_site_unsafe_requests_are_refused() {
         Err(403),
         "no Host to compare with"
     );
+}
+
+#[test]
+fn provenance_looks_headers_up_only_for_unsafe_methods() {
+    let asked = std::cell::RefCell::new(Vec::new());
+    let header = |name: &'static str| {
+        asked.borrow_mut().push(name);
+        Some(b"cross-site".as_slice())
+    };
+    for method in ["GET", "HEAD", "OPTIONS", "TRACE"] {
+        let from = Provenance::lookup(method, header);
+        assert_eq!(
+            (from.sec_fetch_site, from.origin, from.host),
+            (None, None, None)
+        );
+    }
+    assert!(asked.borrow().is_empty(), "{:?}", asked.borrow());
+    for method in ["POST", "PUT", "PATCH", "DELETE", "get"] {
+        let from = Provenance::lookup(method, header);
+        assert_eq!(from.sec_fetch_site, Some(b"cross-site".as_slice()));
+        assert!(from.origin.is_some() && from.host.is_some());
+        let (auth, _) = auth();
+        let refused =
+            auth.check_same_site(from.method, from.sec_fetch_site, from.origin, from.host);
+        assert_eq!(
+            refused.map_err(|e| e.code()),
+            Err("cross_site_request"),
+            "{method}"
+        );
+    }
+    assert_eq!(asked.borrow().len(), 15);
+    assert_eq!(asked.borrow()[..3], ["sec-fetch-site", "origin", "host"]);
 }
 
 #[test]

@@ -72,12 +72,9 @@ async fn load<'r, S: Store>(
     auth: &'r WebAuth<S>,
 ) -> Result<RequestSessions<&'r WebAuth<S>>, Rejection> {
     let h = req.headers();
-    let from = Provenance {
-        method: req.method().as_str(),
-        sec_fetch_site: h.get_one("Sec-Fetch-Site").map(str::as_bytes),
-        origin: h.get_one("Origin").map(str::as_bytes),
-        host: h.get_one("Host").map(str::as_bytes),
-    };
+    let from = Provenance::lookup(req.method().as_str(), |name| {
+        h.get_one(name).map(str::as_bytes)
+    });
     let cookies = h.get("Cookie").map(str::as_bytes);
     RequestSessions::load(auth, from, cookies, UnixTime::now()).await
 }

@@ -9,9 +9,7 @@ use auth_core::jwt::Verified;
 use auth_core::refresh::{RefreshStore, RevocationList};
 use auth_core::store::SessionStore;
 use auth_core::web::{Provenance, Rejection, RequestSessions, TokenPair, WebAuth};
-use warp::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, ORIGIN, SET_COOKIE,
-};
+use warp::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use warp::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use warp::reply::{Reply, Response};
 use warp::{Filter, reject};
@@ -132,12 +130,9 @@ async fn load<S: Store>(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Sessions<S>, warp::Rejection> {
-    let from = Provenance {
-        method: method.as_str(),
-        sec_fetch_site: headers.get("sec-fetch-site").map(HeaderValue::as_bytes),
-        origin: headers.get(ORIGIN).map(HeaderValue::as_bytes),
-        host: headers.get(HOST).map(HeaderValue::as_bytes),
-    };
+    let from = Provenance::lookup(method.as_str(), |name| {
+        headers.get(name).map(HeaderValue::as_bytes)
+    });
     let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
     RequestSessions::load(auth, from, cookies, UnixTime::now())
         .await
