@@ -361,8 +361,8 @@ impl IntoResponse for TokenResponse {
     fn into_response(self) -> Response {
         (
             [
-                (CONTENT_TYPE, "application/json"),
-                (CACHE_CONTROL, "no-store"),
+                (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (CACHE_CONTROL, HeaderValue::from_static("no-store")),
             ],
             self.0.to_json(),
         )

@@ -375,11 +375,14 @@ pub enum DemoStore {
     Redis(RedisStore),
 }
 
+// The Redis calls' futures are boxed: they are large (hundreds of bytes, for the client's
+// state), and an unboxed enum of both would make every in-memory call's future as large, to be
+// moved at every `.await` up the stack. One allocation is nothing next to a network round trip.
 macro_rules! delegate {
     ($self:ident, $s:ident => $call:expr) => {
         match $self {
             DemoStore::Memory($s) => $call.await,
-            DemoStore::Redis($s) => $call.await,
+            DemoStore::Redis($s) => Box::pin($call).await,
         }
     };
 }
