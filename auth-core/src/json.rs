@@ -225,13 +225,19 @@ fn read_object<'a, E>(
 /// The value of a number (grammar already checked) that is an integer of at most 19 digits
 /// without a sign, so below 10^19 and within `u64`; `None` for any other number.
 pub(crate) fn small_unsigned(text: &str) -> Option<u64> {
-    if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.is_empty() || text.len() > 19 {
         return None;
     }
-    Some(text.bytes().fold(0u64, |acc, d| {
-        acc.wrapping_mul(10)
-            .wrapping_add(u64::from(d.wrapping_sub(b'0')))
-    }))
+    // One pass: 19 digits cannot overflow.
+    let mut value = 0u64;
+    for b in text.bytes() {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+    }
+    Some(value)
 }
 
 /// The member names of an object whose beginning is known to be valid, in order (the
