@@ -1,9 +1,211 @@
 //! Shared pieces of the comparison benchmarks: the fixture auth-core's own bench uses (the
-//! claims of issue #2, a key, the token), the equivalent jsonwebtoken rules, and a rough timer
-//! for the profiling examples.
+//! claims of issue #2, a key, the token), the equivalent jsonwebtoken rules, every library's
+//! sign and verify as one [`Case`] each (measured by `benches/jwt.rs` with criterion and by
+//! `benches/interleaved.rs` in alternation), and a rough timer for the profiling examples.
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
+use std::collections::{BTreeMap, HashSet};
+use std::hint::black_box;
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
 include!("../../auth-core/benches/support/fixture.rs");
+
+/// One library's sign or verify of the fixture, ready to run repeatedly.
+pub struct Case {
+    /// The name in tables (`auth_core`, `jsonwebtoken`, …, `floor_…`).
+    pub name: &'static str,
+    /// One operation; its result is passed through `black_box` and dropped.
+    pub run: Box<dyn FnMut()>,
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn case(name: &'static str, mut f: impl FnMut() -> Box<dyn std::any::Any> + 'static) -> Case {
+    Case {
+        name,
+        run: Box::new(move || drop(black_box(f()))),
+    }
+}
+
+/// HS256 verify of [`token`] by every library: MAC, `exp`/`nbf` with the default leeway, `iss`,
+/// `aud`, typed claims; then the floors. jsonwebtoken uses the process's installed crypto
+/// provider (one per process: the caller installs it).
+#[must_use]
+pub fn verify_cases() -> Vec<Case> {
+    let token = token();
+    let key = our_key();
+    let t = token.clone();
+    let ours = case("auth_core", move || {
+        Box::new(
+            auth_core::jwt::verify::<Claims, _>(
+                black_box(&t),
+                &key,
+                &rules(),
+                auth_core::UnixTime::now(),
+            )
+            .unwrap(),
+        )
+    });
+
+    let jwt_key = jsonwebtoken::DecodingKey::from_secret(&KEY);
+    let v = jsonwebtoken_rules();
+    let t = token.clone();
+    let jsonwebtoken = case("jsonwebtoken", move || {
+        Box::new(jsonwebtoken::decode::<Claims>(black_box(&t), &jwt_key, &v).unwrap())
+    });
+
+    #[derive(Serialize, Deserialize)]
+    struct CompactCustom {
+        sub: String,
+        iss: String,
+        aud: String,
+        jti: String,
+        role: String,
+    }
+    use jwt_compact::AlgorithmExt;
+    let compact_key = jwt_compact::alg::Hs256Key::new(KEY);
+    let time = jwt_compact::TimeOptions::default();
+    let t = token.clone();
+    let compact = case("jwt_compact", move || {
+        let untrusted = jwt_compact::UntrustedToken::new(black_box(&t)).unwrap();
+        let checked = jwt_compact::alg::Hs256
+            .validator::<CompactCustom>(&compact_key)
+            .validate(&untrusted)
+            .unwrap();
+        checked
+            .claims()
+            .validate_expiration(&time)
+            .unwrap()
+            .validate_maturity(&time)
+            .unwrap();
+        // jwt-compact has no issuer or audience rules: checked on the typed claims.
+        assert!(checked.claims().custom.iss == ISS && checked.claims().custom.aud == AUD);
+        Box::new(checked)
+    });
+
+    #[derive(Serialize, Deserialize, Clone)]
+    struct SimpleCustom {
+        role: String,
+    }
+    use jwt_simple::prelude::MACLike;
+    let simple_key = jwt_simple::prelude::HS256Key::from_bytes(&KEY);
+    let opts = jwt_simple::prelude::VerificationOptions {
+        allowed_issuers: Some(HashSet::from([ISS.to_string()])),
+        allowed_audiences: Some(HashSet::from([AUD.to_string()])),
+        ..Default::default()
+    };
+    let t = token.clone();
+    let simple = case("jwt_simple", move || {
+        // The API takes its options by value: each verify clones them.
+        Box::new(
+            simple_key
+                .verify_token::<SimpleCustom>(black_box(&t), Some(opts.clone()))
+                .unwrap(),
+        )
+    });
+
+    // Floors: what any verifier must at least do.
+    let (signing_input, _) = token.rsplit_once('.').unwrap();
+    let signing_input = signing_input.to_owned();
+    let payload_b64 = signing_input.split_once('.').unwrap().1.to_owned();
+    let mac = Hmac::<Sha256>::new_from_slice(&KEY).unwrap();
+    let (m, input) = (mac.clone(), signing_input.clone());
+    let raw_hmac = case("floor_raw_hmac", move || {
+        Box::new(
+            m.clone()
+                .chain_update(black_box(input.as_bytes()))
+                .finalize(),
+        )
+    });
+    let unavoidable = case("floor_unavoidable_parts", move || {
+        use base64::Engine as _;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(black_box(&payload_b64))
+            .unwrap();
+        let tag = mac
+            .clone()
+            .chain_update(black_box(signing_input.as_bytes()))
+            .finalize();
+        let claims: Claims = serde_json::from_slice(&payload).unwrap();
+        Box::new((tag, claims))
+    });
+    vec![ours, jsonwebtoken, compact, simple, raw_hmac, unavoidable]
+}
+
+/// HS256 sign of [`claims`] by every library (typed claims to a token), then the floor.
+#[must_use]
+pub fn sign_cases() -> Vec<Case> {
+    let claims = claims();
+    let key = our_key();
+    let c = claims.clone();
+    let ours = case("auth_core", move || {
+        Box::new(key.sign(black_box(&c)).unwrap())
+    });
+
+    let jwt_key = jsonwebtoken::EncodingKey::from_secret(&KEY);
+    let header = jsonwebtoken::Header::default();
+    let c = claims.clone();
+    let jsonwebtoken = case("jsonwebtoken", move || {
+        Box::new(jsonwebtoken::encode(&header, black_box(&c), &jwt_key).unwrap())
+    });
+
+    use jwt_compact::AlgorithmExt;
+    let compact_key = jwt_compact::alg::Hs256Key::new(KEY);
+    let compact_claims = jwt_compact::Claims::new(claims.clone());
+    let compact_header = jwt_compact::Header::empty().with_token_type("JWT");
+    let compact = case("jwt_compact", move || {
+        Box::new(
+            jwt_compact::alg::Hs256
+                .token(&compact_header, black_box(&compact_claims), &compact_key)
+                .unwrap(),
+        )
+    });
+
+    use jwt_simple::prelude::{Audiences, JWTClaims, MACLike, UnixTimeStamp};
+    let simple_key = jwt_simple::prelude::HS256Key::from_bytes(&KEY);
+    let simple_claims = JWTClaims {
+        issued_at: Some(UnixTimeStamp::from_secs(claims.iat)),
+        expires_at: Some(UnixTimeStamp::from_secs(claims.exp)),
+        invalid_before: Some(UnixTimeStamp::from_secs(claims.nbf)),
+        issuer: Some(claims.iss.clone()),
+        subject: Some(claims.sub.clone()),
+        audiences: Some(Audiences::AsString(claims.aud.clone())),
+        jwt_id: Some(claims.jti.clone()),
+        nonce: None,
+        custom: BTreeMap::from([("role".to_string(), claims.role.clone())]),
+    };
+    let simple = case("jwt_simple", move || {
+        Box::new(
+            simple_key
+                .authenticate(black_box(simple_claims.clone()))
+                .unwrap(),
+        )
+    });
+
+    // Floor: serialize the claims, and one HMAC over a signing input of the same length
+    // (base64url encoding left out: a strict lower bound).
+    let signing_input = token().rsplit_once('.').unwrap().0.to_string();
+    let mac = Hmac::<Sha256>::new_from_slice(&KEY).unwrap();
+    let floor = case("floor_serialize_and_hmac", move || {
+        let mut json = Vec::with_capacity(384);
+        serde_json::to_writer(&mut json, black_box(&claims)).unwrap();
+        let tag = mac
+            .clone()
+            .chain_update(black_box(signing_input.as_bytes()))
+            .finalize();
+        Box::new((json, tag))
+    });
+    vec![ours, jsonwebtoken, compact, simple, floor]
+}
 
 /// jsonwebtoken's rules equivalent to [`rules`]: HS256, exp and nbf, iss, aud.
 #[must_use]
