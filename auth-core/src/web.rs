@@ -575,8 +575,7 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
     /// # Errors
     /// 400 `duplicate_cookie` when the cookie is sent twice (cookie tossing: neither can be
     /// trusted), 400 `malformed_cookie_header` for headers that are too long or a session cookie
-    /// value that is not text (other cookies are not looked at), 503
-    /// when the store fails.
+    /// value that is not text (other cookies are not looked at), 503 when the store fails.
     pub async fn session<'h>(
         &self,
         cookie_headers: impl IntoIterator<Item = &'h [u8]>,
