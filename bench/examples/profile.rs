@@ -3,7 +3,8 @@
 //! `cargo run --release -p auth-bench --example profile -- parts` prints rough per-phase
 //! timings of a verification and a signature; `-- verify N`, `-- sign N` and `-- parse-id N`
 //! (a session cookie value to its id) loop N times for `perf record` or
-//! `valgrind --tool=callgrind`.
+//! `valgrind --tool=callgrind`; so does `-- verify:<case> N` (or `sign:<case>`) for any case of
+//! the comparison (`auth_bench::verify_cases`), e.g. `verify:jsonwebtoken`.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
@@ -27,6 +28,21 @@ fn main() {
         "sign" => (0..n).for_each(|_| {
             black_box(key.sign(black_box(&claims)).unwrap());
         }),
+        // Any case of the comparison (`verify:jsonwebtoken`, `sign:floor_serialize_and_hmac`, …).
+        case if case.starts_with("verify:") || case.starts_with("sign:") => {
+            let (kind, name) = case.split_once(':').unwrap();
+            jsonwebtoken::crypto::CryptoProvider::install_default(
+                &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
+            )
+            .unwrap();
+            let cases = if kind == "verify" {
+                auth_bench::verify_cases()
+            } else {
+                auth_bench::sign_cases()
+            };
+            let mut case = cases.into_iter().find(|c| c.name == name).unwrap();
+            (0..n).for_each(|_| (case.run)());
+        }
         "parse-id" => {
             let id = auth_core::session_id::SessionId::generate(&mut rand_core::UnwrapErr(
                 getrandom::SysRng,
