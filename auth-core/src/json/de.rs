@@ -302,6 +302,24 @@ impl<'de> Nested<'_, 'de> {
         self.p.ws();
         Ok(self.depth.saturating_add(1))
     }
+
+    /// An array or object, its elements read by `visit`, then its `close`.
+    fn compound<T>(
+        &mut self,
+        close: u8,
+        visit: impl FnOnce(&mut Compound<'_, 'de>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let depth = self.open()?;
+        let mut inner = Compound {
+            p: &mut *self.p,
+            depth,
+            first: true,
+            done: false,
+        };
+        let out = visit(&mut inner)?;
+        inner.end(close)?;
+        Ok(out)
+    }
 }
 
 impl<'de> de::Deserializer<'de> for &mut Nested<'_, 'de> {
@@ -309,30 +327,8 @@ impl<'de> de::Deserializer<'de> for &mut Nested<'_, 'de> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.p.peek() {
-            Some(b'{') => {
-                let depth = self.open()?;
-                let mut map = Compound {
-                    p: &mut *self.p,
-                    depth,
-                    first: true,
-                    done: false,
-                };
-                let out = visitor.visit_map(&mut map)?;
-                map.end(b'}')?;
-                Ok(out)
-            }
-            Some(b'[') => {
-                let depth = self.open()?;
-                let mut seq = Compound {
-                    p: &mut *self.p,
-                    depth,
-                    first: true,
-                    done: false,
-                };
-                let out = visitor.visit_seq(&mut seq)?;
-                seq.end(b']')?;
-                Ok(out)
-            }
+            Some(b'{') => self.compound(b'}', |map| visitor.visit_map(map)),
+            Some(b'[') => self.compound(b']', |seq| visitor.visit_seq(seq)),
             _ => Scalar(self.p.value()?).deserialize_any(visitor),
         }
     }
