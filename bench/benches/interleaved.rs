@@ -57,10 +57,7 @@ fn measure(title: &str, mut cases: Vec<Case>, rounds: usize, batch: usize) {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is accepted.
-    jsonwebtoken::crypto::CryptoProvider::install_default(
-        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
-    )
-    .unwrap();
+    auth_bench::use_rust_crypto();
     let (rounds, batch) = (env("ROUNDS", 41), env("BATCH", 2000));
     measure("HS256 verify", verify_cases(), rounds, batch);
     measure("HS256 sign", sign_cases(), rounds, batch);

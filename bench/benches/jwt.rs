@@ -19,10 +19,7 @@ fn group(c: &mut Criterion, name: &str, cases: Vec<Case>) {
 }
 
 fn verify(c: &mut Criterion) {
-    jsonwebtoken::crypto::CryptoProvider::install_default(
-        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
-    )
-    .unwrap();
+    auth_bench::use_rust_crypto();
     group(c, "hs256_verify", verify_cases());
 }
 

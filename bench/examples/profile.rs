@@ -31,10 +31,7 @@ fn main() {
         // Any case of the comparison (`verify:jsonwebtoken`, `sign:floor_serialize_and_hmac`, …).
         case if case.starts_with("verify:") || case.starts_with("sign:") => {
             let (kind, name) = case.split_once(':').unwrap();
-            jsonwebtoken::crypto::CryptoProvider::install_default(
-                &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
-            )
-            .unwrap();
+            auth_bench::use_rust_crypto();
             let cases = if kind == "verify" {
                 auth_bench::verify_cases()
             } else {

@@ -13,6 +13,14 @@ use sha2::Sha256;
 
 include!("../../auth-core/benches/support/fixture.rs");
 
+/// Makes jsonwebtoken use its `rust_crypto` provider (one choice per process; call once).
+pub fn use_rust_crypto() {
+    jsonwebtoken::crypto::CryptoProvider::install_default(
+        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
+    )
+    .unwrap();
+}
+
 /// One library's sign or verify of the fixture, ready to run repeatedly.
 pub struct Case {
     /// The name in tables (`auth_core`, `jsonwebtoken`, …, `floor_…`).
