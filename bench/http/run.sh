@@ -39,7 +39,7 @@ login_cookie() { # port
     tr -d '\r' | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2; exit }'
 }
 
-targets=() # "service|path|header"
+targets=() # "service|url|header"
 port=3200
 for demo in axum rocket warp; do
   port=$((port + 1))
