@@ -8,10 +8,12 @@
 //! duplicate member names (compared after unescaping). Member names and string values stay in
 //! their escaped form ([`JsonStr`]) and are compared by unescaping on the fly, so
 //! `"\u0061lg"` is the name `alg`, as JSON says it is. With `alloc`, [`de`] turns the same
-//! reader into a `serde` deserializer for typed claims.
+//! reader into a `serde` deserializer for typed claims, and [`ser`] writes typed claims.
 
 #[cfg(feature = "alloc")]
 pub(crate) mod de;
+#[cfg(feature = "alloc")]
+pub(crate) mod ser;
 
 /// Deepest nesting accepted inside a member value (one bit per level in a `u64`).
 const MAX_DEPTH: u32 = 64;
@@ -262,42 +264,44 @@ fn names(text: &str) -> impl Iterator<Item = JsonStr<'_>> {
     })
 }
 
-/// Writes `s` as a JSON string literal (with quotes) through `push`.
+/// Writes `s` as a JSON string literal (with quotes) through `push`; see [`escape`].
 pub(crate) fn write_str(s: &str, mut push: impl FnMut(&str)) {
     push("\"");
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let esc = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            c if (c as u32) < 0x20 => None,
-            _ => continue,
-        };
-        push(s.get(start..i).unwrap_or_default());
-        match esc {
-            Some(e) => push(e),
-            None => {
-                let hex = b"0123456789abcdef";
-                let n = c as usize;
-                let digits = [
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    *hex.get(n >> 4).unwrap_or(&b'0'),
-                    *hex.get(n & 0xf).unwrap_or(&b'0'),
-                ];
-                push(core::str::from_utf8(&digits).unwrap_or_default());
-            }
-        }
-        start = i.saturating_add(c.len_utf8());
-    }
-    push(s.get(start..).unwrap_or_default());
+    escape(s, &mut push);
     push("\"");
 }
+
+/// Writes `s` as the content of a JSON string through `push`, escaped as `serde_json` escapes:
+/// `\"`, `\\`, the short forms `\b \f \n \r \t`, and `\u00xx` for the other control
+/// characters; everything else as is. Plain runs are found eight bytes at a time.
+pub(crate) fn escape(s: &str, mut push: impl FnMut(&str)) {
+    let mut rest = s;
+    loop {
+        // The run ends before an ASCII byte (or at the end): a character boundary.
+        let (plain, tail) = rest
+            .split_at_checked(plain_run(rest.as_bytes()))
+            .unwrap_or((rest, ""));
+        push(plain);
+        let Some(&b) = tail.as_bytes().first() else {
+            return;
+        };
+        let hex = |n: u8| HEX.get(usize::from(n & 0xf)).copied().unwrap_or(b'0');
+        let unicode = [b'\\', b'u', b'0', b'0', hex(b >> 4), hex(b)];
+        push(match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            _ => core::str::from_utf8(&unicode).unwrap_or_default(),
+        });
+        rest = tail.get(1..).unwrap_or_default();
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 struct Parser<'a> {
     s: &'a str,
@@ -522,25 +526,15 @@ impl<'a> Parser<'a> {
 }
 
 /// How many bytes at the start of `s` are plain string content: not `"`, `\\` or a control
-/// character. Eight bytes at a time, with the usual word tricks (each flags the first
-/// matching byte exactly; flags above it may be spurious, and are ignored).
-fn plain_run(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const QUOTES: u64 = 0x2222_2222_2222_2222;
-    const BACKSLASHES: u64 = 0x5c5c_5c5c_5c5c_5c5c;
-    const SPACES: u64 = 0x2020_2020_2020_2020;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
+/// character. Eight bytes at a time, with the usual word tricks (see [`special_bytes`]).
+pub(crate) fn plain_run(s: &[u8]) -> usize {
     let mut run = 0usize;
     let mut chunks = s.chunks_exact(8);
     for chunk in &mut chunks {
         let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
             break;
         };
-        let w = u64::from_le_bytes(bytes);
-        let special =
-            (zero_byte(w ^ QUOTES) | zero_byte(w ^ BACKSLASHES) | (w.wrapping_sub(SPACES) & !w))
-                & HIGH;
+        let special = special_bytes(u64::from_le_bytes(bytes));
         if special != 0 {
             return run.saturating_add((special.trailing_zeros() / 8) as usize);
         }
@@ -552,6 +546,65 @@ fn plain_run(s: &[u8]) -> usize {
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
         .unwrap_or(tail.len());
     run.saturating_add(in_tail)
+}
+
+/// Whether `s` holds a byte that a JSON string must escape: `"`, `\\` or a control character
+/// (`plain_run(s) < s.len()`, without finding where). Words of eight bytes, the last one
+/// overlapping; shorter strings as two overlapping halves or three single bytes: a handful of
+/// instructions for the short strings that claims are made of.
+#[cfg(any(test, feature = "alloc"))]
+pub(crate) fn needs_escape(s: &[u8]) -> bool {
+    // Bytes that need no escape, to fill a word.
+    const PLAIN: u64 = 0x6161_6161_6161_6161;
+    let word = |b: &[u8]| {
+        let mut w = [b'a'; 8];
+        if let Some(b) = b.get(..8) {
+            w.copy_from_slice(b);
+        }
+        u64::from_le_bytes(w)
+    };
+    let half = |b: &[u8]| {
+        let mut w = [b'a'; 4];
+        if let Some(b) = b.get(..4) {
+            w.copy_from_slice(b);
+        }
+        u64::from(u32::from_le_bytes(w))
+    };
+    let n = s.len();
+    let special = match n {
+        0 => 0,
+        1..4 => {
+            let byte = |i: usize| u64::from(s.get(i).copied().unwrap_or(b'a'));
+            let three = byte(0) | (byte(n / 2) << 8) | (byte(n.saturating_sub(1)) << 16);
+            special_bytes(three | (PLAIN << 24))
+        }
+        4..8 => {
+            let last = s.get(n.saturating_sub(4)..).unwrap_or_default();
+            special_bytes(half(s) | (half(last) << 32))
+        }
+        _ => {
+            let last = s.get(n.saturating_sub(8)..).unwrap_or_default();
+            let mut acc = special_bytes(word(last));
+            for chunk in s.chunks_exact(8) {
+                acc |= special_bytes(word(chunk));
+            }
+            acc
+        }
+    };
+    special != 0
+}
+
+/// Word trick over the eight bytes of `w`: the high bit of the lowest byte that is `"`, `\\`
+/// or below `0x20` is set (above it, bits may be set spuriously); zero exactly when no byte
+/// is.
+fn special_bytes(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = 0x2222_2222_2222_2222;
+    const BACKSLASHES: u64 = 0x5c5c_5c5c_5c5c_5c5c;
+    const SPACES: u64 = 0x2020_2020_2020_2020;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
+    (zero_byte(w ^ QUOTES) | zero_byte(w ^ BACKSLASHES) | (w.wrapping_sub(SPACES) & !w)) & HIGH
 }
 
 fn hex4(chars: &mut core::str::Chars<'_>) -> Option<u32> {
@@ -703,6 +756,30 @@ mod tests {
                 }
                 assert_eq!(plain_run(&s), at, "{special:#x} at {at}");
             }
+        }
+    }
+
+    #[test]
+    fn needs_escape_finds_a_special_byte_anywhere_in_any_length() {
+        for len in 0..40 {
+            let base: Vec<u8> = (0..len).map(|i| b"abc\xc3\xa9\x7f ~/"[i % 9]).collect();
+            assert!(!needs_escape(&base), "{len}");
+            for at in 0..len {
+                for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                    let mut s = base.clone();
+                    s[at] = special;
+                    assert!(needs_escape(&s), "{special:#x} at {at} of {len}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn needs_escape_agrees_with_plain_run(
+            s in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)
+        ) {
+            proptest::prop_assert_eq!(needs_escape(&s), plain_run(&s) < s.len());
         }
     }
 

@@ -218,7 +218,11 @@ impl TokenPair {
     #[must_use]
     pub fn to_json(&self) -> String {
         // Strings of base64url and digits: serializing cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        let mut out = alloc::vec::Vec::with_capacity(512);
+        match crate::json::ser::to_writer(&mut out, self) {
+            Ok(()) => String::from_utf8(out).unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 }
 

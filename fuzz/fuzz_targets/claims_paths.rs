@@ -1,7 +1,8 @@
 //! The claims payload, fuzzed behind a valid MAC: the allocation-free path (`verify_in`) and the
 //! typed path (`verify`, the strict reader as a serde deserializer) give the same answer on
 //! every payload, with the same registered claims; and whatever the typed path accepts into a
-//! `serde_json::Value` is exactly what `serde_json` itself reads from the payload.
+//! `serde_json::Value` is exactly what `serde_json` itself reads from the payload, and signs back
+//! into the same claims (the crate's JSON writer against `serde_json`'s).
 #![no_main]
 
 use auth_core::UnixTime;
@@ -42,6 +43,25 @@ fuzz_target!(|payload: &[u8]| {
             let independent: Value =
                 serde_json::from_slice(payload).expect("accepted payload is JSON");
             assert_eq!(v.claims(), &independent, "typed claims differ from serde_json's");
+            // Signing writes the claims back: the crate's writer gives what serde_json gives
+            // for the same value, up to the spelling of floats (compared as values).
+            let token = key.sign(v.claims()).expect("an object signs");
+            let payload_b64 = token.split('.').nth(1).expect("three segments");
+            let written = Base64UrlUnpadded::decode_vec(payload_b64).expect("base64url");
+            let reread: Value = serde_json::from_slice(&written).expect("written JSON reads");
+            assert_eq!(reread, independent, "signed claims differ from the claims read");
+            if !has_float(v.claims()) {
+                assert_eq!(written, serde_json::to_vec(v.claims()).unwrap(), "bytes differ");
+            }
         }
     }
 });
+
+fn has_float(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.is_f64(),
+        Value::Array(items) => items.iter().any(has_float),
+        Value::Object(members) => members.values().any(has_float),
+        _ => false,
+    }
+}

@@ -536,18 +536,12 @@ fn decode_header<'b>(header_b64: &str, buf: &'b mut [u8]) -> Result<&'b [u8], To
     }
 }
 
-/// Claims to JSON. With `std`, into a buffer sized for typical claims so that serialization
-/// rarely reallocates (`serde_json`'s writer API needs `std`); the bytes are the same either way.
+/// Claims to JSON, into a buffer sized for typical claims so that writing rarely reallocates.
 #[cfg(feature = "alloc")]
 fn serialize<C: serde::Serialize + ?Sized>(claims: &C) -> Result<alloc::vec::Vec<u8>, TokenError> {
-    #[cfg(feature = "std")]
-    let result = {
-        let mut payload = alloc::vec::Vec::with_capacity(384);
-        serde_json::to_writer(&mut payload, claims).map(|()| payload)
-    };
-    #[cfg(not(feature = "std"))]
-    let result = serde_json::to_vec(claims);
-    result.map_err(|_| TokenError::Serialize)
+    let mut payload = alloc::vec::Vec::with_capacity(384);
+    json::ser::to_writer(&mut payload, claims).map_err(|_| TokenError::Serialize)?;
+    Ok(payload)
 }
 
 fn looks_like_object(json: &[u8]) -> bool {

@@ -1,0 +1,949 @@
+//! A compact JSON writer as a `serde` serializer, for signing typed claims (`alloc`).
+//!
+//! It writes what `serde_json::to_vec` writes for the same value (a property test compares
+//! the two byte for byte), with one exception: a finite float is written in `core`'s shortest
+//! round-trip form (`Debug`: `0.1`, `1.0`, `1e16`, `1e-5`), which reads back as exactly the
+//! same number (a property test checks every bit pattern it draws) but is sometimes spelled
+//! differently (`serde_json` writes `1e+16` and `0.00001`). Non-finite floats are written as
+//! `null`, as `serde_json` does. Map keys must be strings, characters, integers or booleans
+//! (written as strings), or unit variants, as in `serde_json`; anything else (floats
+//! included) is an error.
+//!
+//! The crate writes its own JSON rather than depend on `serde_json` for the few hundred lines
+//! a claims writer needs: the strings are scanned eight bytes at a time (the same scan as the
+//! reader), which makes signing faster, and the core has one JSON grammar to audit.
+
+use alloc::vec::Vec;
+use core::fmt::{self, Write as _};
+
+use serde::ser::{self, Impossible, Serialize};
+
+/// Why a value did not serialize.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Error {
+    /// The value's `Serialize` implementation reported an error.
+    Custom,
+    /// A map key that JSON cannot hold as a string.
+    KeyMustBeAString,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Custom => "value refused to serialize",
+            Self::KeyMustBeAString => "map key is not a string",
+        })
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Self::Custom
+    }
+}
+
+/// Appends the JSON of `value` to `out`. On error, `out` holds a partial document.
+///
+/// # Errors
+/// [`Error`] when the value's `Serialize` fails or a map key is not string-like.
+pub(crate) fn to_writer<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
+    value.serialize(&mut Writer { out })
+}
+
+/// The serializer: everything goes to the end of `out`.
+struct Writer<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+impl Writer<'_> {
+    #[inline]
+    fn push(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    #[inline]
+    fn str(&mut self, s: &str) {
+        // Most strings need no escape: one reservation, one copy.
+        if !super::needs_escape(s.as_bytes()) {
+            self.out.reserve(s.len().saturating_add(2));
+            self.out.push(b'"');
+            self.out.extend_from_slice(s.as_bytes());
+            self.out.push(b'"');
+        } else {
+            super::write_str(s, |part| self.out.extend_from_slice(part.as_bytes()));
+        }
+    }
+
+    fn unsigned(&mut self, n: u128) {
+        match u64::try_from(n) {
+            Ok(small) => self.unsigned_64(small),
+            Err(_) => self.unsigned_128(n),
+        }
+    }
+
+    /// Every claim in practice: u64 arithmetic, two digits a step, from the end.
+    #[inline]
+    fn unsigned_64(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        while n >= 10 {
+            let pair = DIGIT_PAIRS
+                .get((n % 100) as usize)
+                .copied()
+                .unwrap_or_default();
+            at = at.saturating_sub(2);
+            if let Some(d) = digits.get_mut(at..at.saturating_add(2)) {
+                d.copy_from_slice(&pair);
+            }
+            n /= 100;
+        }
+        // `n` is 0..=9 now; a leading 0 only for the number 0 itself.
+        if n > 0 || at == digits.len() {
+            at = at.saturating_sub(1);
+            if let Some(d) = digits.get_mut(at) {
+                *d = b'0' | n as u8;
+            }
+        }
+        self.push(digits.get(at..).unwrap_or_default());
+    }
+
+    #[cold]
+    fn unsigned_128(&mut self, mut n: u128) {
+        let mut digits = [0u8; 39];
+        let mut at = digits.len();
+        while n > 0 {
+            at = at.saturating_sub(1);
+            if let Some(d) = digits.get_mut(at) {
+                *d = b'0' | (n % 10) as u8;
+            }
+            n /= 10;
+        }
+        self.push(digits.get(at..).unwrap_or_default());
+    }
+
+    fn signed(&mut self, n: i128) {
+        if n < 0 {
+            self.push(b"-");
+        }
+        self.unsigned(n.unsigned_abs());
+    }
+
+    /// `core`'s shortest representation that reads back as the same float (`Debug` keeps a
+    /// `.0` on whole numbers and uses an exponent for very large and very small ones; both
+    /// forms are JSON numbers); `null` for NaN and the infinities.
+    fn float(&mut self, f: impl fmt::Debug, finite: bool) -> Result<(), Error> {
+        if !finite {
+            self.push(b"null");
+            return Ok(());
+        }
+        write!(Text(self.out), "{f:?}").map_err(|_| Error::Custom)
+    }
+
+    /// A `Display` value as a JSON string, escaped as it is formatted (no intermediate copy).
+    fn display(&mut self, value: &(impl fmt::Display + ?Sized)) -> Result<(), Error> {
+        self.push(b"\"");
+        write!(Escaped(self.out), "{value}").map_err(|_| Error::Custom)?;
+        self.push(b"\"");
+        Ok(())
+    }
+
+    /// `{"variant":`, the opening of an externally tagged enum variant with content.
+    fn open_variant(&mut self, variant: &str) {
+        self.push(b"{");
+        self.str(variant);
+        self.push(b":");
+    }
+}
+
+/// `"00"`, `"01"`, …, `"99"`.
+static DIGIT_PAIRS: [[u8; 2]; 100] = digit_pairs();
+
+/// Only evaluated at compile time.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn digit_pairs() -> [[u8; 2]; 100] {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+}
+
+/// `fmt::Write` into the output (for floats).
+struct Text<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Text<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// `fmt::Write` into the output as the content of a JSON string.
+struct Escaped<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Escaped<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        super::escape(s, |part| self.0.extend_from_slice(part.as_bytes()));
+        Ok(())
+    }
+}
+
+/// An array or object being written: its separators and its closing text.
+pub(crate) struct Compound<'a, 'o> {
+    w: &'a mut Writer<'o>,
+    first: bool,
+    /// `]`, `}`, or with an enum variant's wrapper `]}` / `}}`.
+    close: &'static [u8],
+}
+
+impl Compound<'_, '_> {
+    #[inline]
+    fn separate(&mut self) {
+        if !self.first {
+            self.w.push(b",");
+        }
+        self.first = false;
+    }
+
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.separate();
+        value.serialize(&mut *self.w)
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
+        self.separate();
+        self.w.str(key);
+        self.w.push(b":");
+        value.serialize(&mut *self.w)
+    }
+
+    fn end(self) {
+        self.w.push(self.close);
+    }
+}
+
+impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'a, 'o>;
+    type SerializeTuple = Compound<'a, 'o>;
+    type SerializeTupleStruct = Compound<'a, 'o>;
+    type SerializeTupleVariant = Compound<'a, 'o>;
+    type SerializeMap = Compound<'a, 'o>;
+    type SerializeStruct = Compound<'a, 'o>;
+    type SerializeStructVariant = Compound<'a, 'o>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.push(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.serialize_i128(v.into())
+    }
+
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.serialize_i128(v.into())
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.serialize_i128(v.into())
+    }
+
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.serialize_i128(v.into())
+    }
+
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        self.signed(v);
+        Ok(())
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.serialize_u128(v.into())
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.serialize_u128(v.into())
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.serialize_u128(v.into())
+    }
+
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.serialize_u128(v.into())
+    }
+
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        self.unsigned(v);
+        Ok(())
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        self.float(v, v.is_finite())
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        self.float(v, v.is_finite())
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.str(v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        self.str(v);
+        Ok(())
+    }
+
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<(), Error> {
+        self.display(value)
+    }
+
+    /// As `serde_json` does: an array of numbers.
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        let mut seq = self.serialize_seq(Some(v.len()))?;
+        for byte in v {
+            seq.element(byte)?;
+        }
+        seq.end();
+        Ok(())
+    }
+
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.push(b"null");
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.str(variant);
+        Ok(())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.open_variant(variant);
+        value.serialize(&mut *self)?;
+        self.push(b"}");
+        Ok(())
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a, 'o>, Error> {
+        self.push(b"[");
+        Ok(Compound {
+            w: self,
+            first: true,
+            close: b"]",
+        })
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a, 'o>, Error> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a, 'o>, Error> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Compound<'a, 'o>, Error> {
+        self.open_variant(variant);
+        self.push(b"[");
+        Ok(Compound {
+            w: self,
+            first: true,
+            close: b"]}",
+        })
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a, 'o>, Error> {
+        self.push(b"{");
+        Ok(Compound {
+            w: self,
+            first: true,
+            close: b"}",
+        })
+    }
+
+    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Compound<'a, 'o>, Error> {
+        self.serialize_map(Some(len))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Compound<'a, 'o>, Error> {
+        self.open_variant(variant);
+        self.push(b"{");
+        Ok(Compound {
+            w: self,
+            first: true,
+            close: b"}}",
+        })
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self);
+        Ok(())
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self);
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self);
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self);
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.separate();
+        key.serialize(MapKey(&mut *self.w))?;
+        self.w.push(b":");
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        value.serialize(&mut *self.w)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self);
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self);
+        Ok(())
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self);
+        Ok(())
+    }
+}
+
+/// A map key: JSON object names are strings, so string-like keys are written as strings and
+/// integers and booleans in quotes (as `serde_json` does); any other key is an error.
+struct MapKey<'a, 'o>(&'a mut Writer<'o>);
+
+impl MapKey<'_, '_> {
+    fn quoted(self, write: impl FnOnce(&mut Writer<'_>)) -> Result<(), Error> {
+        self.0.push(b"\"");
+        write(self.0);
+        self.0.push(b"\"");
+        Ok(())
+    }
+}
+
+impl ser::Serializer for MapKey<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Impossible<(), Error>;
+    type SerializeTuple = Impossible<(), Error>;
+    type SerializeTupleStruct = Impossible<(), Error>;
+    type SerializeTupleVariant = Impossible<(), Error>;
+    type SerializeMap = Impossible<(), Error>;
+    type SerializeStruct = Impossible<(), Error>;
+    type SerializeStructVariant = Impossible<(), Error>;
+
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        self.0.str(v);
+        Ok(())
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<(), Error> {
+        self.0.display(value)
+    }
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.serialize_str(if v { "true" } else { "false" })
+    }
+
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.quoted(|w| w.signed(v.into()))
+    }
+
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.quoted(|w| w.signed(v.into()))
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.quoted(|w| w.signed(v.into()))
+    }
+
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.quoted(|w| w.signed(v.into()))
+    }
+
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        self.quoted(|w| w.signed(v))
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.quoted(|w| w.unsigned(v.into()))
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.quoted(|w| w.unsigned(v.into()))
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.quoted(|w| w.unsigned(v.into()))
+    }
+
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.quoted(|w| w.unsigned(v.into()))
+    }
+
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        self.quoted(|w| w.unsigned(v))
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_f32(self, _: f32) -> Result<(), Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_f64(self, _: f64) -> Result<(), Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_none(self) -> Result<(), Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_unit(self) -> Result<(), Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Impossible<(), Error>, Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Impossible<(), Error>, Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Impossible<(), Error>, Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Impossible<(), Error>, Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Impossible<(), Error>, Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Impossible<(), Error>, Error> {
+        Err(Error::KeyMustBeAString)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Impossible<(), Error>, Error> {
+        Err(Error::KeyMustBeAString)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::collections::BTreeMap;
+    use alloc::string::String;
+    use alloc::vec;
+    use proptest::prelude::*;
+    use serde::Serialize;
+
+    fn ours<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+        let mut out = Vec::new();
+        to_writer(&mut out, value)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[derive(Serialize)]
+    enum Shape {
+        Unit,
+        Newtype(u8),
+        Tuple(i8, bool),
+        Struct { a: Option<u8>, b: () },
+    }
+
+    #[derive(Serialize)]
+    struct Everything<'a> {
+        text: &'a str,
+        ch: char,
+        bytes: &'a [u8],
+        big: u128,
+        small: i128,
+        neg: i64,
+        shapes: Vec<Shape>,
+        by_int: BTreeMap<i32, bool>,
+        by_bool: BTreeMap<bool, u8>,
+        by_char: BTreeMap<char, u8>,
+        by_variant: BTreeMap<&'a str, Shape>,
+        unit: (),
+        tuple: (u8, &'a str),
+        #[serde(skip_serializing_if = "Option::is_none")]
+        skipped: Option<u8>,
+        #[serde(flatten)]
+        flat: BTreeMap<&'a str, u8>,
+    }
+
+    #[test]
+    fn writes_what_serde_json_writes_for_every_kind_of_value() {
+        let value = Everything {
+            text: "quote\" backslash\\ \u{8}\u{c}\n\r\t\u{0}\u{1f}\u{7f} é 🦀 </script>",
+            ch: '"',
+            bytes: &[0, 1, 255],
+            big: u128::MAX,
+            small: i128::MIN,
+            neg: i64::MIN,
+            shapes: vec![
+                Shape::Unit,
+                Shape::Newtype(7),
+                Shape::Tuple(-1, true),
+                Shape::Struct { a: None, b: () },
+                Shape::Struct { a: Some(0), b: () },
+            ],
+            by_int: [(-3, true), (0, false), (i32::MAX, true)].into(),
+            by_bool: [(false, 0), (true, 1)].into(),
+            by_char: [('\n', 1)].into(),
+            by_variant: [("x", Shape::Unit)].into(),
+            unit: (),
+            tuple: (0, ""),
+            skipped: None,
+            flat: [("extra", 9)].into(),
+        };
+        assert_eq!(
+            ours(&value).unwrap(),
+            serde_json::to_string(&value).unwrap()
+        );
+        assert_eq!(
+            ours(&[0u64, 9, 10, 99, 100, 101, 1000, 12345, u64::MAX]).unwrap(),
+            "[0,9,10,99,100,101,1000,12345,18446744073709551615]"
+        );
+        assert_eq!(ours(&Vec::<u8>::new()).unwrap(), "[]");
+        assert_eq!(ours(&BTreeMap::<u8, u8>::new()).unwrap(), "{}");
+    }
+
+    #[test]
+    fn spells_floats_as_core_does() {
+        let floats = [1e15, 1e16, 0.1, 1.0, 1e-5, 1e21];
+        let spelled: Vec<String> = floats.iter().map(|f| ours(f).unwrap()).collect();
+        assert_eq!(
+            spelled,
+            ["1000000000000000.0", "1e16", "0.1", "1.0", "1e-5", "1e21"]
+        );
+        // serde_json spells the same numbers `1e+16`, `0.00001` and `1e+21`.
+        let theirs: Vec<String> = floats
+            .iter()
+            .map(|f| serde_json::to_string(f).unwrap())
+            .collect();
+        assert_eq!(theirs[1..5], ["1e+16", "0.1", "1.0", "0.00001"]);
+    }
+
+    #[test]
+    fn writes_floats_that_read_back_exactly_and_non_finite_ones_as_null() {
+        for f in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.5,
+            0.1,
+            1e15,
+            1e16,
+            1e21,
+            1e-7,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ] {
+            let text = ours(&f).unwrap();
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                f.to_bits(),
+                "{text}"
+            );
+        }
+        for f in [0.1f32, 3.4e38, 1e-45] {
+            let text = ours(&f).unwrap();
+            assert_eq!(
+                text.parse::<f32>().unwrap().to_bits(),
+                f.to_bits(),
+                "{text}"
+            );
+        }
+        for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(ours(&f).unwrap(), "null");
+        }
+        assert_eq!(ours(&f32::NAN).unwrap(), "null");
+    }
+
+    #[test]
+    fn refuses_keys_that_are_not_strings_like_serde_json() {
+        let by_seq: BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
+        assert_eq!(ours(&by_seq), Err(Error::KeyMustBeAString));
+        assert!(serde_json::to_string(&by_seq).is_err());
+        let by_unit: BTreeMap<(), u8> = [((), 1)].into();
+        assert_eq!(ours(&by_unit), Err(Error::KeyMustBeAString));
+        assert!(serde_json::to_string(&by_unit).is_err());
+    }
+
+    #[test]
+    fn escapes_display_values_collected_as_strings() {
+        struct Shown;
+        impl Serialize for Shown {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&format_args!("{}\"{}\n", "a", 1))
+            }
+        }
+        struct KeyedByShown;
+        impl Serialize for KeyedByShown {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use ser::SerializeMap as _;
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry(&Shown, &Shown)?;
+                map.end()
+            }
+        }
+        let value = (Shown, KeyedByShown);
+        assert_eq!(
+            ours(&value).unwrap(),
+            serde_json::to_string(&value).unwrap()
+        );
+        assert_eq!(ours(&value).unwrap(), r#"["a\"1\n",{"a\"1\n":"a\"1\n"}]"#);
+    }
+
+    #[test]
+    fn passes_on_the_errors_of_a_value() {
+        struct Refuses;
+        impl Serialize for Refuses {
+            fn serialize<S: ser::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(ser::Error::custom("no"))
+            }
+        }
+        assert_eq!(ours(&[Refuses]), Err(Error::Custom));
+    }
+
+    /// Any JSON value without floats (whose spelling may differ), nested.
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value as J;
+        let leaf = prop_oneof![
+            Just(J::Null),
+            any::<bool>().prop_map(J::Bool),
+            any::<i64>().prop_map(J::from),
+            any::<u64>().prop_map(J::from),
+            any::<String>().prop_map(J::String),
+            "[\\x00-\\x7f]{0,40}".prop_map(J::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(J::Array),
+                proptest::collection::btree_map(any::<String>(), inner, 0..8)
+                    .prop_map(|m| J::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn writes_the_same_bytes_as_serde_json(value in json_value()) {
+            prop_assert_eq!(ours(&value).unwrap(), serde_json::to_string(&value).unwrap());
+        }
+
+        #[test]
+        fn floats_read_back_as_themselves(bits in any::<u64>()) {
+            let f = f64::from_bits(bits);
+            let text = ours(&f).unwrap();
+            if f.is_finite() {
+                prop_assert_eq!(text.parse::<f64>().unwrap().to_bits(), f.to_bits());
+                // JSON that the crate's own strict reader accepts, with the same value.
+                let doc = alloc::format!("{{\"f\":{text}}}");
+                let back: BTreeMap<String, f64> = crate::json::de::from_object(&doc, &mut |_, _| {}).unwrap();
+                prop_assert_eq!(back["f"].to_bits(), f.to_bits());
+            } else {
+                prop_assert_eq!(text, "null");
+            }
+        }
+    }
+}
