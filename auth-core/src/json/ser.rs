@@ -123,6 +123,12 @@ impl Writer<'_> {
         self.push(digits.get(at..).unwrap_or_default());
     }
 
+    /// A number as a value: as is.
+    fn number(&mut self, write: impl FnOnce(&mut Self)) -> Result<(), Error> {
+        write(self);
+        Ok(())
+    }
+
     fn signed(&mut self, n: i128) {
         if n < 0 {
             self.push(b"-");
@@ -200,7 +206,17 @@ pub(crate) struct Compound<'a, 'o> {
     close: &'static [u8],
 }
 
-impl Compound<'_, '_> {
+impl<'a, 'o> Compound<'a, 'o> {
+    /// Writes `opening`; `close` is written at the end.
+    fn open(w: &'a mut Writer<'o>, opening: &[u8], close: &'static [u8]) -> Self {
+        w.push(opening);
+        Self {
+            w,
+            first: true,
+            close,
+        }
+    }
+
     #[inline]
     fn separate(&mut self) {
         if !self.first {
@@ -208,22 +224,62 @@ impl Compound<'_, '_> {
         }
         self.first = false;
     }
+}
 
-    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.separate();
-        value.serialize(&mut *self.w)
-    }
+/// The integer methods of a `Serializer` whose `number` method writes one.
+macro_rules! integers {
+    () => {
+        integers!(
+            serialize_i8: i8 => signed, serialize_i16: i16 => signed,
+            serialize_i32: i32 => signed, serialize_i64: i64 => signed,
+            serialize_i128: i128 => signed, serialize_u8: u8 => unsigned,
+            serialize_u16: u16 => unsigned, serialize_u32: u32 => unsigned,
+            serialize_u64: u64 => unsigned, serialize_u128: u128 => unsigned
+        );
+    };
+    ($($method:ident: $ty:ty => $write:ident),*) => {
+        $(
+            fn $method(self, v: $ty) -> Result<(), Error> {
+                self.number(|w| w.$write(v.into()))
+            }
+        )*
+    };
+}
 
-    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
-        self.separate();
-        self.w.str(key);
-        self.w.push(b":");
-        value.serialize(&mut *self.w)
-    }
+/// The element (or field) methods of the `Serialize*` traits that `Compound` implements.
+macro_rules! compound {
+    ($($trait:ident: $method:ident($($key:ident: $key_ty:ty)?);)*) => {
+        $(
+            impl ser::$trait for Compound<'_, '_> {
+                type Ok = ();
+                type Error = Error;
 
-    fn end(self) {
-        self.w.push(self.close);
-    }
+                fn $method<T: Serialize + ?Sized>(
+                    &mut self,
+                    $($key: $key_ty,)?
+                    value: &T,
+                ) -> Result<(), Error> {
+                    self.separate();
+                    $(self.w.str($key); self.w.push(b":");)?
+                    value.serialize(&mut *self.w)
+                }
+
+                fn end(self) -> Result<(), Error> {
+                    self.w.push(self.close);
+                    Ok(())
+                }
+            }
+        )*
+    };
+}
+
+compound! {
+    SerializeSeq: serialize_element();
+    SerializeTuple: serialize_element();
+    SerializeTupleStruct: serialize_field();
+    SerializeTupleVariant: serialize_field();
+    SerializeStruct: serialize_field(key: &'static str);
+    SerializeStructVariant: serialize_field(key: &'static str);
 }
 
 impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
@@ -242,47 +298,7 @@ impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
         Ok(())
     }
 
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.serialize_i128(v.into())
-    }
-
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.serialize_i128(v.into())
-    }
-
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.serialize_i128(v.into())
-    }
-
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.serialize_i128(v.into())
-    }
-
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.signed(v);
-        Ok(())
-    }
-
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.serialize_u128(v.into())
-    }
-
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.serialize_u128(v.into())
-    }
-
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.serialize_u128(v.into())
-    }
-
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.serialize_u128(v.into())
-    }
-
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.unsigned(v);
-        Ok(())
-    }
+    integers!();
 
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         self.float(v, v.is_finite())
@@ -308,12 +324,12 @@ impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
 
     /// As `serde_json` does: an array of numbers.
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        use ser::SerializeSeq as _;
         let mut seq = self.serialize_seq(Some(v.len()))?;
         for byte in v {
-            seq.element(byte)?;
+            seq.serialize_element(byte)?;
         }
-        seq.end();
-        Ok(())
+        seq.end()
     }
 
     fn serialize_none(self) -> Result<(), Error> {
@@ -365,12 +381,7 @@ impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
     }
 
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a, 'o>, Error> {
-        self.push(b"[");
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"]",
-        })
+        Ok(Compound::open(self, b"[", b"]"))
     }
 
     fn serialize_tuple(self, len: usize) -> Result<Compound<'a, 'o>, Error> {
@@ -393,21 +404,11 @@ impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
         _: usize,
     ) -> Result<Compound<'a, 'o>, Error> {
         self.open_variant(variant);
-        self.push(b"[");
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"]}",
-        })
+        Ok(Compound::open(self, b"[", b"]}"))
     }
 
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a, 'o>, Error> {
-        self.push(b"{");
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"}",
-        })
+        Ok(Compound::open(self, b"{", b"}"))
     }
 
     fn serialize_struct(self, _: &'static str, len: usize) -> Result<Compound<'a, 'o>, Error> {
@@ -422,68 +423,7 @@ impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
         _: usize,
     ) -> Result<Compound<'a, 'o>, Error> {
         self.open_variant(variant);
-        self.push(b"{");
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"}}",
-        })
-    }
-}
-
-impl ser::SerializeSeq for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self);
-        Ok(())
-    }
-}
-
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self);
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self);
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self);
-        Ok(())
+        Ok(Compound::open(self, b"{", b"}}"))
     }
 }
 
@@ -503,43 +443,7 @@ impl ser::SerializeMap for Compound<'_, '_> {
     }
 
     fn end(self) -> Result<(), Error> {
-        Compound::end(self);
-        Ok(())
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.field(key, value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self);
-        Ok(())
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.field(key, value)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self);
+        self.w.push(self.close);
         Ok(())
     }
 }
@@ -549,7 +453,8 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
 struct MapKey<'a, 'o>(&'a mut Writer<'o>);
 
 impl MapKey<'_, '_> {
-    fn quoted(self, write: impl FnOnce(&mut Writer<'_>)) -> Result<(), Error> {
+    /// A number as a key: in quotes.
+    fn number(self, write: impl FnOnce(&mut Writer<'_>)) -> Result<(), Error> {
         self.0.push(b"\"");
         write(self.0);
         self.0.push(b"\"");
@@ -585,45 +490,7 @@ impl ser::Serializer for MapKey<'_, '_> {
         self.serialize_str(if v { "true" } else { "false" })
     }
 
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.quoted(|w| w.signed(v.into()))
-    }
-
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.quoted(|w| w.signed(v.into()))
-    }
-
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.quoted(|w| w.signed(v.into()))
-    }
-
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.quoted(|w| w.signed(v.into()))
-    }
-
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.quoted(|w| w.signed(v))
-    }
-
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.quoted(|w| w.unsigned(v.into()))
-    }
-
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.quoted(|w| w.unsigned(v.into()))
-    }
-
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.quoted(|w| w.unsigned(v.into()))
-    }
-
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.quoted(|w| w.unsigned(v.into()))
-    }
-
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.quoted(|w| w.unsigned(v))
-    }
+    integers!();
 
     fn serialize_unit_variant(
         self,
