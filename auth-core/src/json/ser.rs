@@ -10,8 +10,9 @@
 //! included) is an error.
 //!
 //! The crate writes its own JSON rather than depend on `serde_json` for the few hundred lines
-//! a claims writer needs: the strings are scanned eight bytes at a time (the same scan as the
-//! reader), which makes signing faster, and the core has one JSON grammar to audit.
+//! a claims writer needs: the core has one JSON grammar to audit and one dependency fewer, and
+//! strings are checked for escapes a word at a time (the reader's scan), a little faster than
+//! `serde_json`'s byte-by-byte table on the short strings claims hold.
 
 use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
