@@ -69,10 +69,15 @@ pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8]
         .split_at_mut_checked(pairs.saturating_mul(6))
         .ok_or(Invalid)?;
     for (chars, six) in in_pairs.chunks_exact(8).zip(out_pairs.chunks_exact_mut(6)) {
-        let &[a, b, c, d, e, f, g, h] = chars else {
+        // One load of eight characters, split in registers (eight byte loads would compete
+        // with the eight table loads for the load ports).
+        let Ok(chars) = <[u8; 8]>::try_from(chars) else {
             return Err(Invalid);
         };
-        let (hi, lo) = (quad(a, b, c, d), quad(e, f, g, h));
+        let w = u64::from_le_bytes(chars);
+        let byte = |shift: u32| (w >> shift) as u8;
+        let hi = quad(byte(0), byte(8), byte(16), byte(24));
+        let lo = quad(byte(32), byte(40), byte(48), byte(56));
         bad |= hi | lo;
         // 48 data bits; an invalid mark of `hi` lands in the dropped byte (`bad` has it).
         let word = (u64::from(hi) << 24) | u64::from(lo & 0x00FF_FFFF);

@@ -101,6 +101,8 @@ struct Top<'de, 'm> {
 
 impl<'de> Top<'de, '_> {
     /// The next member's name, or `None` at the end of the object.
+    // Inlined on 64-bit targets, like the reader's `value` (see there).
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
     fn next_name(&mut self) -> Result<Option<JsonStr<'de>>, Error> {
         if let State::Value(_) = self.state {
             self.skip_value()?;
