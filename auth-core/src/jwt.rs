@@ -79,9 +79,10 @@ where
     K: KeySource + ?Sized,
 {
     let (untrusted, payload) = UntrustedToken::parse_decoding_payload(token, rules.max_len())?;
-    let verified = untrusted
-        .verify_mac(keys)?
-        .validate_decoded::<C>(payload, rules, now)?;
+    // The MAC is checked where the token lies (no move into a `MacVerified`): only the
+    // header is needed after it.
+    untrusted.check_mac(keys)?;
+    let verified = claims::validate_decoded::<C>(untrusted.header(), payload, rules, now)?;
     if is_revoked(verified.registered()) {
         return Err(TokenError::Revoked);
     }

@@ -57,6 +57,7 @@ impl From<JsonError> for Error {
 /// # Errors
 /// [`Error::Json`] for anything the allocation-free reader refuses; [`Error::Type`] when the
 /// document is (so far) valid but `C` refused it.
+#[inline]
 pub(crate) fn from_object<'de, C: de::Deserialize<'de>>(
     text: &'de str,
     member: &mut dyn FnMut(JsonStr<'de>, Value<'de>),

@@ -10,7 +10,7 @@ use core::fmt;
 
 use serde::de::DeserializeOwned;
 
-use super::token::MacVerified;
+use super::token::{Header, MacVerified};
 use super::validation::{self, ClaimStr, Engine, Validation};
 use crate::error::TokenError;
 use crate::json;
@@ -136,51 +136,53 @@ impl MacVerified<'_> {
         rules: &Validation<'_>,
         now: UnixTime,
     ) -> Result<Verified<C>, TokenError> {
-        self.validate_decoded(self.decode_payload(), rules, now)
+        validate_decoded(self.header(), self.decode_payload(), rules, now)
     }
+}
 
-    /// [`validate`](Self::validate) with the payload already decoded.
-    pub(crate) fn validate_decoded<C: DeserializeOwned>(
-        &self,
-        payload: Vec<u8>,
-        rules: &Validation<'_>,
-        now: UnixTime,
-    ) -> Result<Verified<C>, TokenError> {
-        let Ok(text) = core::str::from_utf8(&payload) else {
-            return Err(TokenError::InvalidClaims);
-        };
-        // One pass: the strict reader feeds the caller's type and the rules engine together.
-        let mut engine = Engine::new(text);
-        let typed: Result<C, _> = json::de::from_object(text, &mut |name, value| {
-            engine.member(name, value, rules);
-        });
-        let Ok(claims) = typed else {
-            // The payload is not valid JSON, or `C` refused it: the allocation-free path's
-            // answer comes first (what it rejects, it rejects for the same reason here), and
-            // only a payload it accepts is refused for its type.
-            validation::check(&payload, self.header(), rules, now)?;
-            return Err(TokenError::InvalidClaims);
-        };
-        let valid = engine.finish(self.header(), rules, now)?;
-        let text = |s: ClaimStr<'_>| match s.as_plain_str() {
-            Some(plain) => {
-                let start = (plain.as_ptr() as usize).wrapping_sub(payload.as_ptr() as usize);
-                Text::Span(start, start.saturating_add(plain.len()))
-            }
-            None => Text::Owned(s.chars().collect()),
-        };
-        let (sub, jti) = (valid.sub().map(text), valid.jti().map(text));
-        let (exp, nbf, iat) = (valid.exp(), valid.nbf(), valid.iat());
-        Ok(Verified {
-            claims,
-            registered: Registered {
-                exp,
-                nbf,
-                iat,
-                sub,
-                jti,
-                payload,
-            },
-        })
-    }
+/// [`MacVerified::validate`] with the payload already decoded; `header` is the token's, whose
+/// MAC the caller has checked.
+#[inline]
+pub(crate) fn validate_decoded<C: DeserializeOwned>(
+    header: &Header,
+    payload: Vec<u8>,
+    rules: &Validation<'_>,
+    now: UnixTime,
+) -> Result<Verified<C>, TokenError> {
+    let Ok(text) = core::str::from_utf8(&payload) else {
+        return Err(TokenError::InvalidClaims);
+    };
+    // One pass: the strict reader feeds the caller's type and the rules engine together.
+    let mut engine = Engine::new(text);
+    let typed: Result<C, _> = json::de::from_object(text, &mut |name, value| {
+        engine.member(name, value, rules);
+    });
+    let Ok(claims) = typed else {
+        // The payload is not valid JSON, or `C` refused it: the allocation-free path's
+        // answer comes first (what it rejects, it rejects for the same reason here), and
+        // only a payload it accepts is refused for its type.
+        validation::check(&payload, header, rules, now)?;
+        return Err(TokenError::InvalidClaims);
+    };
+    let valid = engine.finish(header, rules, now)?;
+    let text = |s: ClaimStr<'_>| match s.as_plain_str() {
+        Some(plain) => {
+            let start = (plain.as_ptr() as usize).wrapping_sub(payload.as_ptr() as usize);
+            Text::Span(start, start.saturating_add(plain.len()))
+        }
+        None => Text::Owned(s.chars().collect()),
+    };
+    let (sub, jti) = (valid.sub().map(text), valid.jti().map(text));
+    let (exp, nbf, iat) = (valid.exp(), valid.nbf(), valid.iat());
+    Ok(Verified {
+        claims,
+        registered: Registered {
+            exp,
+            nbf,
+            iat,
+            sub,
+            jti,
+            payload,
+        },
+    })
 }

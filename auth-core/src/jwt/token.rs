@@ -111,6 +111,7 @@ impl<'a> UntrustedToken<'a> {
     /// Decodes the payload as part of the malformed phase (before any MAC is computed), for
     /// callers that need it decoded anyway: one pass instead of a check and a decode.
     #[cfg(feature = "alloc")]
+    #[inline]
     pub(crate) fn parse_decoding_payload(
         token: &'a str,
         max_len: usize,
