@@ -6,7 +6,9 @@
 //!
 //!     cargo bench -p auth-bench --bench interleaved
 //!
-//! `ROUNDS` (default 41) and `BATCH` (operations per batch, default 2000) change the run.
+//! `ROUNDS` (default 41) and `BATCH` (operations per batch, default 2000) change the run;
+//! `JWT_BACKEND=aws_lc_rs` runs jsonwebtoken on its `aws_lc_rs` backend (default
+//! `rust_crypto`).
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
 use std::time::Instant;
@@ -56,8 +58,22 @@ fn measure(title: &str, mut cases: Vec<Case>, rounds: usize, batch: usize) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; nothing else is accepted.
-    auth_bench::use_rust_crypto();
+    // `cargo bench` passes `--bench`; nothing else is accepted. jsonwebtoken's crypto
+    // provider is one per process: `JWT_BACKEND=aws_lc_rs` picks its other backend.
+    match std::env::var("JWT_BACKEND").as_deref() {
+        Ok("aws_lc_rs") => {
+            jsonwebtoken::crypto::CryptoProvider::install_default(
+                &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+            )
+            .unwrap();
+            println!("jsonwebtoken backend: aws_lc_rs");
+        }
+        Ok("rust_crypto") | Err(_) => {
+            auth_bench::use_rust_crypto();
+            println!("jsonwebtoken backend: rust_crypto");
+        }
+        Ok(other) => panic!("JWT_BACKEND must be rust_crypto or aws_lc_rs, not {other}"),
+    }
     let (rounds, batch) = (env("ROUNDS", 41), env("BATCH", 2000));
     measure("HS256 verify", verify_cases(), rounds, batch);
     measure("HS256 sign", sign_cases(), rounds, batch);
