@@ -398,10 +398,10 @@ fn sign_raw_into<'b, K: MacKey + ?Sized>(
     if !looks_like_object(payload_json) {
         return Err(TokenError::Serialize);
     }
-    let mut header = [0u8; 256];
-    let header = header_json(key, typ, &mut header)?;
+    let mut header = [0u8; MAX_HEADER_B64_LEN];
+    let header = header_segment(key, typ, &mut header)?;
     let mut w = Writer { buf, len: 0 };
-    w.push_b64(header)?;
+    w.push(header)?;
     w.push(b".")?;
     w.push_b64(payload_json)?;
     w.sign(key)?;
@@ -419,12 +419,11 @@ fn sign_serialized<K: MacKey + ?Sized>(
     if payload.first() != Some(&b'{') {
         return Err(TokenError::Serialize);
     }
-    let mut header = [0u8; 256];
-    let header = header_json(key, typ, &mut header)?;
-    let len = b64::encoded_len(header.len())
-        .zip(b64::encoded_len(payload.len()))
-        .and_then(|(h, p)| {
-            h.checked_add(p)?
+    let mut header = [0u8; MAX_HEADER_B64_LEN];
+    let header = header_segment(key, typ, &mut header)?;
+    let len = b64::encoded_len(payload.len())
+        .and_then(|p| {
+            p.checked_add(header.len())?
                 .checked_add(key.alg().mac_b64_len().saturating_add(2))
         })
         .ok_or(TokenError::Serialize)?;
@@ -433,12 +432,38 @@ fn sign_serialized<K: MacKey + ?Sized>(
         buf: &mut out,
         len: 0,
     };
-    w.push_b64(header)?;
+    w.push(header)?;
     w.push(b".")?;
     w.push_b64(payload)?;
     w.sign(key)?;
     // One validation of the whole token: every byte written is base64url or a dot.
     alloc::string::String::from_utf8(out).map_err(|_| TokenError::Serialize)
+}
+
+/// Room for the JSON of a header [`header_json`] writes.
+const HEADER_JSON_ROOM: usize = 256;
+/// Room for that JSON encoded.
+const MAX_HEADER_B64_LEN: usize = HEADER_JSON_ROOM.div_ceil(3) * 4;
+
+/// The header segment (base64url) of a token `key` signs: for a key without `kid` and the
+/// default `typ`, the first entry of [`COMMON_HEADERS`] for its algorithm, which is the
+/// encoding of what [`header_json`] writes (a unit test compares them); else that JSON,
+/// encoded into `buf`.
+fn header_segment<'b, K: MacKey + ?Sized>(
+    key: &K,
+    typ: Option<&str>,
+    buf: &'b mut [u8; MAX_HEADER_B64_LEN],
+) -> Result<&'b [u8], TokenError> {
+    if key.kid().is_none() && typ.is_none() {
+        let alg = key.alg();
+        if let Some((b64, _)) = COMMON_HEADERS.iter().find(|(_, a)| *a == alg) {
+            return Ok(b64.as_bytes());
+        }
+    }
+    let mut json = [0u8; HEADER_JSON_ROOM];
+    let json = header_json(key, typ, &mut json)?;
+    let len = b64::encode_into(json, buf).map_err(|_| TokenError::Serialize)?;
+    buf.get(..len).ok_or(TokenError::Serialize)
 }
 
 fn header_json<'b, K: MacKey + ?Sized>(
@@ -664,6 +689,34 @@ impl Writer<'_> {
 mod tests {
     use super::*;
     use std::format;
+
+    #[test]
+    fn the_common_header_segment_is_the_encoding_of_the_written_header() {
+        for alg in [Alg::Hs256, Alg::Hs384, Alg::Hs512] {
+            let key = AnyKey::new(alg, &[7; 64]).unwrap();
+            let mut seg = [0u8; MAX_HEADER_B64_LEN];
+            let fast = header_segment(&key, None, &mut seg).unwrap().to_vec();
+            let mut json = [0u8; HEADER_JSON_ROOM];
+            let json = header_json(&key, None, &mut json).unwrap();
+            let mut encoded = [0u8; MAX_HEADER_B64_LEN];
+            assert_eq!(fast, b64::encode(json, &mut encoded).unwrap().as_bytes());
+            // An explicit `typ` of "JWT" takes the general path and writes the same header.
+            let mut seg = [0u8; MAX_HEADER_B64_LEN];
+            assert_eq!(fast, header_segment(&key, Some("JWT"), &mut seg).unwrap());
+            // A key with a `kid` carries it.
+            let key = key.with_kid("k1").unwrap();
+            let mut seg = [0u8; MAX_HEADER_B64_LEN];
+            let with_kid = header_segment(&key, None, &mut seg).unwrap();
+            let mut json = [0u8; HEADER_JSON_ROOM];
+            let mut encoded = [0u8; MAX_HEADER_B64_LEN];
+            let json = header_json(&key, None, &mut json).unwrap();
+            assert_eq!(
+                with_kid,
+                b64::encode(json, &mut encoded).unwrap().as_bytes()
+            );
+            assert_ne!(with_kid, &fast[..]);
+        }
+    }
 
     #[test]
     fn the_common_header_fast_path_agrees_with_the_parser() {
