@@ -380,14 +380,16 @@ impl<A: Algorithm> MacKey for Key<A> {
     }
 }
 
-/// The base64url MAC of `input` into `out`, for signing (the result is published in the
-/// token, so it is encoded with the fast encoder).
+/// The base64url MAC of `input` into `out`, for signing. The result is published in the
+/// token, so it is encoded with the fast encoder and its raw bytes are not wiped. (The MAC a
+/// verification computes is wiped: that one is the valid signature of text an attacker may
+/// have chosen.)
 pub(crate) fn mac_b64<'o, K: MacKey + ?Sized>(
     key: &K,
     input: &[u8],
     out: &'o mut [u8; MAX_MAC_B64_LEN],
 ) -> &'o [u8] {
-    let mut raw = zeroize::Zeroizing::new([0u8; MAX_MAC_LEN]);
+    let mut raw = [0u8; MAX_MAC_LEN];
     let n = key.mac(input, &mut raw);
     match raw
         .get(..n)
