@@ -72,7 +72,10 @@ fn main() {
             auth_bench::use_rust_crypto();
             println!("jsonwebtoken backend: rust_crypto");
         }
-        Ok(other) => panic!("JWT_BACKEND must be rust_crypto or aws_lc_rs, not {other}"),
+        Ok(other) => {
+            eprintln!("JWT_BACKEND must be rust_crypto or aws_lc_rs, not {other}");
+            std::process::exit(2);
+        }
     }
     let (rounds, batch) = (env("ROUNDS", 41), env("BATCH", 2000));
     measure("HS256 verify", verify_cases(), rounds, batch);
