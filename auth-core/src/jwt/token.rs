@@ -508,7 +508,9 @@ impl<A: Algorithm> core::ops::Deref for Key<A> {
 /// The headers nearly every token carries, as base64url text: `{"alg":…,"typ":"JWT"}` in the
 /// order this crate writes and `{"typ":"JWT","alg":…}` in the order `jsonwebtoken` writes. A
 /// header segment that is exactly one of these skips decoding and parsing; a unit test proves
-/// the parser gives the same [`Header`] for each.
+/// the parser gives the same [`Header`] for each. Signing with a key without `kid` and the
+/// default `typ` writes the first entry of its algorithm (this crate's order; another test
+/// proves it is what the header writer would write).
 const COMMON_HEADERS: [(&str, Alg); 6] = [
     ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", Alg::Hs256),
     ("eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9", Alg::Hs384),
