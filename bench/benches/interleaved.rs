@@ -62,10 +62,7 @@ fn main() {
     // provider is one per process: `JWT_BACKEND=aws_lc_rs` picks its other backend.
     match std::env::var("JWT_BACKEND").as_deref() {
         Ok("aws_lc_rs") => {
-            jsonwebtoken::crypto::CryptoProvider::install_default(
-                &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
-            )
-            .unwrap();
+            auth_bench::use_aws_lc();
             println!("jsonwebtoken backend: aws_lc_rs");
         }
         Ok("rust_crypto") | Err(_) => {

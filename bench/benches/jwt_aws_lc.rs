@@ -21,10 +21,7 @@ fn group(c: &mut Criterion, name: &str, cases: Vec<Case>) {
 }
 
 fn verify(c: &mut Criterion) {
-    jsonwebtoken::crypto::CryptoProvider::install_default(
-        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
-    )
-    .unwrap();
+    auth_bench::use_aws_lc();
     group(c, "hs256_verify", verify_cases());
 }
 

@@ -21,6 +21,14 @@ pub fn use_rust_crypto() {
     .unwrap();
 }
 
+/// Makes jsonwebtoken use its `aws_lc_rs` provider (one choice per process; call once).
+pub fn use_aws_lc() {
+    jsonwebtoken::crypto::CryptoProvider::install_default(
+        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+    )
+    .unwrap();
+}
+
 /// One library's sign or verify of the fixture, ready to run repeatedly.
 pub struct Case {
     /// The name in tables (`auth_core`, `jsonwebtoken`, …, `floor_…`).
