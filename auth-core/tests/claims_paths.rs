@@ -1,7 +1,7 @@
 //! The two claim paths, `jwt::verify_in` (no allocator: the strict reader into a caller's
-//! buffer) and `jwt::verify` (typed claims through `serde_json`), give the same answer for
-//! every token of one corpus, and that answer is the expected one. A property test then
-//! compares them on arbitrary payloads.
+//! buffer) and `jwt::verify` (typed claims through the crate's `serde` deserializer), give the
+//! same answer for every token of one corpus, and that answer is the expected one. A property
+//! test then compares them on arbitrary payloads.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

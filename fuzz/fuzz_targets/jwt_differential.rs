@@ -2,8 +2,8 @@
 //! key, so that the verifier's claim and header logic is reached on every input. Whatever it
 //! accepts must carry a MAC a plain HMAC confirms, a header that `serde_json` reads as an object
 //! naming HS256 without `crit`, and exactly the claims an independent `serde_json` parse gives.
-//! And the two claim paths, `verify_in` (no allocator) and `verify` (typed, `serde_json`), give
-//! the same answer on every input.
+//! And the two claim paths, `verify_in` (no allocator) and `verify` (typed, through the
+//! crate's `serde` deserializer), give the same answer on every input.
 #![no_main]
 
 use auth_core::UnixTime;
