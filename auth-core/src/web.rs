@@ -665,6 +665,9 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
 
     /// Ends every session and every refresh-token family of the session's user (log out
     /// everywhere) and returns the `Set-Cookie` value that removes this browser's cookie.
+    /// Access tokens already issued to the user are not listed anywhere and stay valid until
+    /// their own `exp` (at most [`WebConfig::access_ttl`], 5 minutes by default); none can be
+    /// refreshed any more. [`revoke`](Self::revoke) ends one of them at once.
     ///
     /// # Errors
     /// 503 when the store fails.
