@@ -694,29 +694,28 @@ mod tests {
 
     #[test]
     fn the_common_header_segment_is_the_encoding_of_the_written_header() {
+        // What the header writer writes for `key`, encoded.
+        let written = |key: &AnyKey| {
+            let mut json = [0u8; HEADER_JSON_ROOM];
+            let json = header_json(key, None, &mut json).unwrap();
+            let mut encoded = [0u8; MAX_HEADER_B64_LEN];
+            b64::encode(json, &mut encoded).unwrap().as_bytes().to_vec()
+        };
+        let segment = |key: &AnyKey, typ: Option<&str>| {
+            let mut seg = [0u8; MAX_HEADER_B64_LEN];
+            header_segment(key, typ, &mut seg).unwrap().to_vec()
+        };
         for alg in [Alg::Hs256, Alg::Hs384, Alg::Hs512] {
             let key = AnyKey::new(alg, &[7; 64]).unwrap();
-            let mut seg = [0u8; MAX_HEADER_B64_LEN];
-            let fast = header_segment(&key, None, &mut seg).unwrap().to_vec();
-            let mut json = [0u8; HEADER_JSON_ROOM];
-            let json = header_json(&key, None, &mut json).unwrap();
-            let mut encoded = [0u8; MAX_HEADER_B64_LEN];
-            assert_eq!(fast, b64::encode(json, &mut encoded).unwrap().as_bytes());
+            let fast = segment(&key, None);
+            assert_eq!(fast, written(&key));
             // An explicit `typ` of "JWT" takes the general path and writes the same header.
-            let mut seg = [0u8; MAX_HEADER_B64_LEN];
-            assert_eq!(fast, header_segment(&key, Some("JWT"), &mut seg).unwrap());
+            assert_eq!(fast, segment(&key, Some("JWT")));
             // A key with a `kid` carries it.
             let key = key.with_kid("k1").unwrap();
-            let mut seg = [0u8; MAX_HEADER_B64_LEN];
-            let with_kid = header_segment(&key, None, &mut seg).unwrap();
-            let mut json = [0u8; HEADER_JSON_ROOM];
-            let mut encoded = [0u8; MAX_HEADER_B64_LEN];
-            let json = header_json(&key, None, &mut json).unwrap();
-            assert_eq!(
-                with_kid,
-                b64::encode(json, &mut encoded).unwrap().as_bytes()
-            );
-            assert_ne!(with_kid, &fast[..]);
+            let with_kid = segment(&key, None);
+            assert_eq!(with_kid, written(&key));
+            assert_ne!(with_kid, fast);
         }
     }
 
