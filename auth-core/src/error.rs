@@ -21,7 +21,7 @@ pub enum TokenError {
     Malformed,
     /// The header is not a JSON object, has duplicate members, or a member of the wrong type.
     InvalidHeader,
-    /// The header's `alg` is not one this library implements (`none`, RS256, …).
+    /// The header's `alg` is not one this library implements (`none`, ES512, …).
     UnsupportedAlgorithm,
     /// The header's `alg` is not the algorithm of the key that was selected.
     AlgorithmMismatch,
@@ -29,11 +29,15 @@ pub enum TokenError {
     UnsupportedCritical,
     /// The header asks for an unencoded payload (`b64: false`, RFC 7797); that is not a JWT.
     UnencodedPayload,
-    /// Several keys are configured and the token names none of them with `kid`.
-    MissingKeyId,
+    /// The header has `cty` (a nested JWT or another content type) or `zip`, which would
+    /// change how the payload is read; neither is implemented, so the token is refused.
+    UnsupportedContentType,
+    /// The token has no `kid` and several configured keys are of its algorithm; no key is
+    /// guessed, and keys are never tried one after another.
+    AmbiguousKey,
     /// The token's `kid` names no configured key.
     UnknownKeyId,
-    /// The MAC does not match.
+    /// The MAC or signature does not match.
     BadSignature,
     /// The payload is not a JSON object, or does not have the shape of the claims type.
     InvalidClaims,
@@ -93,7 +97,8 @@ impl TokenError {
             Self::AlgorithmMismatch => "alg_mismatch",
             Self::UnsupportedCritical => "unsupported_crit",
             Self::UnencodedPayload => "unencoded_payload",
-            Self::MissingKeyId => "missing_kid",
+            Self::AmbiguousKey => "ambiguous_key",
+            Self::UnsupportedContentType => "unsupported_cty",
             Self::UnknownKeyId => "unknown_kid",
             Self::BadSignature => "bad_signature",
             Self::InvalidClaims => "invalid_claims",
@@ -125,7 +130,8 @@ impl TokenError {
             | Self::AlgorithmMismatch
             | Self::UnsupportedCritical
             | Self::UnencodedPayload
-            | Self::MissingKeyId
+            | Self::AmbiguousKey
+            | Self::UnsupportedContentType
             | Self::UnknownKeyId => Phase::Malformed,
             Self::BadSignature => Phase::Signature,
             Self::BufferTooSmall | Self::Serialize => Phase::Signing,
@@ -144,7 +150,10 @@ impl fmt::Display for TokenError {
             Self::AlgorithmMismatch => f.write_str("token algorithm does not match the key"),
             Self::UnsupportedCritical => f.write_str("token has critical header extensions"),
             Self::UnencodedPayload => f.write_str("token payload is not base64url encoded"),
-            Self::MissingKeyId => f.write_str("token has no key id"),
+            Self::AmbiguousKey => f.write_str("token has no key id and several keys fit"),
+            Self::UnsupportedContentType => {
+                f.write_str("token header asks for a payload form that is not supported")
+            }
             Self::UnknownKeyId => f.write_str("token key id is unknown"),
             Self::BadSignature => f.write_str("token signature is invalid"),
             Self::InvalidClaims => f.write_str("token claims are invalid"),
@@ -236,12 +245,44 @@ pub enum KeyError {
         /// The minimum length in bytes for the algorithm.
         min: usize,
     },
+    /// An HMAC secret longer than this crate takes (HMAC hashes anything longer than its
+    /// block, so a longer secret adds nothing).
+    TooLong {
+        /// The maximum length in bytes.
+        max: usize,
+    },
+    /// Raw key bytes of the wrong length for the key type (an Ed25519 key is 32 bytes, a
+    /// P-256 coordinate or scalar 32).
+    WrongLength {
+        /// The length the key type has, in bytes.
+        expected: usize,
+    },
     /// The key id is empty, longer than 64 bytes, or not printable ASCII without `"` and `\`.
     InvalidKeyId,
     /// The text is not canonical unpadded base64url.
     InvalidEncoding,
-    /// The algorithm name is not `HS256`, `HS384` or `HS512`.
+    /// The algorithm name is not one this crate implements.
     UnknownAlgorithm,
+    /// An HMAC key was asked for with a public-key algorithm: no path of this crate turns
+    /// key material into an HMAC key for anything but HS256, HS384 and HS512.
+    NotHmac,
+    /// The algorithm does not fit this type of key (e.g. ES256 for an Ed25519 key, RS256
+    /// for a P-256 key, an HMAC algorithm for a public key).
+    WrongAlgorithm,
+    /// The algorithm is implemented, but its feature (`ed25519`, `p256`, `rsa`) is not
+    /// enabled in this build.
+    AlgorithmNotEnabled,
+    /// The bytes are not a key of this type: not a point on the curve, a scalar out of
+    /// range, a malformed RSA modulus or exponent.
+    InvalidKey,
+    /// An Ed25519 public key of small order, for which forged signatures are easy; refused
+    /// when the key is made.
+    WeakKey,
+    /// An RSA modulus outside 2048 to 8192 bits, or an exponent outside 3 to 2^33 - 1.
+    RsaKeySize,
+    /// The DER or PEM document is not a PKCS#8 private key or an SPKI public key of a
+    /// supported type.
+    InvalidDocument,
 }
 
 impl KeyError {
@@ -250,9 +291,18 @@ impl KeyError {
     pub const fn code(&self) -> &'static str {
         match self {
             Self::TooShort { .. } => "key_too_short",
+            Self::TooLong { .. } => "key_too_long",
+            Self::WrongLength { .. } => "key_wrong_length",
             Self::InvalidKeyId => "invalid_kid",
             Self::InvalidEncoding => "invalid_key_encoding",
             Self::UnknownAlgorithm => "unknown_alg",
+            Self::NotHmac => "not_hmac",
+            Self::WrongAlgorithm => "key_wrong_alg",
+            Self::AlgorithmNotEnabled => "alg_not_enabled",
+            Self::InvalidKey => "invalid_key",
+            Self::WeakKey => "weak_key",
+            Self::RsaKeySize => "rsa_key_size",
+            Self::InvalidDocument => "invalid_key_document",
         }
     }
 }
@@ -261,14 +311,131 @@ impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::TooShort { min } => write!(f, "key is shorter than {min} bytes"),
+            Self::TooLong { max } => write!(f, "secret is longer than {max} bytes"),
+            Self::WrongLength { expected } => write!(f, "key must be {expected} bytes long"),
             Self::InvalidKeyId => f.write_str("key id is invalid"),
             Self::InvalidEncoding => f.write_str("key is not canonical base64url"),
-            Self::UnknownAlgorithm => f.write_str("algorithm is not one of HS256, HS384, HS512"),
+            Self::UnknownAlgorithm => f.write_str(
+                "algorithm is not one of HS256, HS384, HS512, EdDSA, ES256, RS256, PS256",
+            ),
+            Self::NotHmac => f.write_str("an HMAC key needs HS256, HS384 or HS512"),
+            Self::WrongAlgorithm => f.write_str("algorithm does not fit this type of key"),
+            Self::AlgorithmNotEnabled => {
+                f.write_str("algorithm is not enabled in this build (crate feature)")
+            }
+            Self::InvalidKey => f.write_str("bytes are not a valid key of this type"),
+            Self::WeakKey => f.write_str("public key has small order"),
+            Self::RsaKeySize => {
+                f.write_str("rsa modulus must be 2048 to 8192 bits and exponent 3 to 2^33-1")
+            }
+            Self::InvalidDocument => {
+                f.write_str("document is not a PKCS#8 or SPKI key of a supported type")
+            }
         }
     }
 }
 
 impl core::error::Error for KeyError {}
+
+/// Why a JSON Web Key or key set was refused, or one key of a set was left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwkError {
+    /// The document is larger than the crate's limit.
+    TooLarge,
+    /// Not one JSON object, a member given twice, or too deeply nested.
+    Syntax,
+    /// A member the key type requires is absent.
+    MissingMember(&'static str),
+    /// A member has the wrong JSON type, or key material that is not canonical base64url.
+    InvalidMember(&'static str),
+    /// Private key members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) where a public key
+    /// is expected.
+    PrivateKey,
+    /// A symmetric (`kty: oct`) key where public keys are expected; an HMAC key is never
+    /// made from a JWK set.
+    SymmetricKey,
+    /// A `kty` this crate does not implement.
+    UnsupportedKeyType,
+    /// A curve this crate does not implement (only `Ed25519` and `P-256`).
+    UnsupportedCurve,
+    /// An `alg` this crate does not implement (an encryption algorithm, say).
+    UnsupportedAlgorithm,
+    /// The `alg` member names an algorithm that does not fit the key.
+    AlgorithmMismatch,
+    /// The key is for encryption (`use` other than `sig`) or its `key_ops` leave out
+    /// `verify`.
+    NotForSignature,
+    /// A private JWK whose public members are not those of its private key.
+    PublicKeyMismatch,
+    /// Two keys of one set share a `kid`.
+    DuplicateKeyId,
+    /// More keys than the crate's limit in one set.
+    TooManyKeys,
+    /// The key material itself was refused.
+    Key(KeyError),
+}
+
+impl JwkError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::TooLarge => "jwk_too_large",
+            Self::Syntax => "jwk_syntax",
+            Self::MissingMember(_) => "jwk_missing_member",
+            Self::InvalidMember(_) => "jwk_invalid_member",
+            Self::PrivateKey => "jwk_private_key",
+            Self::SymmetricKey => "jwk_symmetric_key",
+            Self::UnsupportedKeyType => "jwk_unsupported_kty",
+            Self::UnsupportedCurve => "jwk_unsupported_crv",
+            Self::UnsupportedAlgorithm => "jwk_unsupported_alg",
+            Self::AlgorithmMismatch => "jwk_alg_mismatch",
+            Self::NotForSignature => "jwk_not_for_signature",
+            Self::PublicKeyMismatch => "jwk_public_key_mismatch",
+            Self::DuplicateKeyId => "jwk_duplicate_kid",
+            Self::TooManyKeys => "jwk_too_many_keys",
+            Self::Key(k) => k.code(),
+        }
+    }
+}
+
+impl fmt::Display for JwkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge => f.write_str("jwk document is too large"),
+            Self::Syntax => f.write_str("jwk is not a single JSON object with unique members"),
+            Self::MissingMember(m) => write!(f, "jwk member `{m}` is missing"),
+            Self::InvalidMember(m) => write!(f, "jwk member `{m}` is invalid"),
+            Self::PrivateKey => {
+                f.write_str("jwk carries private key members where a public key is expected")
+            }
+            Self::SymmetricKey => {
+                f.write_str("jwk is a symmetric key where public keys are expected")
+            }
+            Self::UnsupportedKeyType => f.write_str("jwk key type is not supported"),
+            Self::UnsupportedCurve => f.write_str("jwk curve is not supported"),
+            Self::UnsupportedAlgorithm => f.write_str("jwk algorithm is not supported"),
+            Self::AlgorithmMismatch => f.write_str("jwk algorithm does not fit the key"),
+            Self::NotForSignature => f.write_str("jwk is not for verifying signatures"),
+            Self::PublicKeyMismatch => {
+                f.write_str("jwk public members do not match its private key")
+            }
+            Self::DuplicateKeyId => f.write_str("jwk set has two keys with one key id"),
+            Self::TooManyKeys => f.write_str("jwk set has too many keys"),
+            Self::Key(k) => write!(f, "jwk key is invalid: {k}"),
+        }
+    }
+}
+
+impl core::error::Error for JwkError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Key(k) => Some(k),
+            _ => None,
+        }
+    }
+}
 
 /// Why a session id or a signed cookie value was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -48,7 +48,9 @@ pub(crate) enum Value<'a> {
     Num(&'a str),
     /// An array, as written from `[` to `]` (validated).
     Arr(JsonArray<'a>),
-    /// An object or `null`.
+    /// An object, as written from `{` to `}` (validated).
+    Obj(&'a str),
+    /// `null`.
     Other,
 }
 
@@ -361,7 +363,11 @@ impl<'a> Parser<'a> {
                 let text = self.s.get(start..self.pos).ok_or(JsonError::Syntax)?;
                 Ok(Value::Arr(JsonArray(text)))
             }
-            Some(b'{') => self.container(0).map(|()| Value::Other),
+            Some(b'{') => {
+                self.container(0)?;
+                let text = self.s.get(start..self.pos).ok_or(JsonError::Syntax)?;
+                Ok(Value::Obj(text))
+            }
             Some(b'-' | b'0'..=b'9') => {
                 self.number()?;
                 let text = self.s.get(start..self.pos).ok_or(JsonError::Syntax)?;
@@ -660,7 +666,7 @@ mod tests {
         assert!(matches!(items[0], Value::Str(s) if s.eq_str("a")));
         assert_eq!(items[1], Value::Num("2"));
         assert_eq!(items[2], Value::Arr(JsonArray("[3]")));
-        assert_eq!(items[3], Value::Other);
+        assert_eq!(items[3], Value::Obj("{\"b\":[]}"));
         assert_eq!(items[4], Value::Other);
         for empty in [&m[1].1, &m[2].1] {
             let Value::Arr(a) = empty else { panic!() };

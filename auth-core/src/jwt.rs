@@ -27,12 +27,20 @@
 //! been checked.
 
 mod alg;
+#[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
+pub(crate) mod asymmetric;
 #[cfg(feature = "alloc")]
 mod claims;
 mod token;
 mod validation;
 
-pub use alg::{Alg, Algorithm, AnyKey, Hs256, Hs384, Hs512, Key, KeySource, MAX_KID_LEN};
+pub use alg::{
+    Alg, Algorithm, AnyKey, Hs256, Hs384, Hs512, Key, KeySource, MAX_KID_LEN, MAX_SECRET_LEN,
+};
+#[cfg(any(feature = "ed25519", feature = "p256"))]
+pub use asymmetric::SigningKey;
+#[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
+pub use asymmetric::{KEY_BYTES, VerifyingKey};
 #[cfg(feature = "alloc")]
 pub use claims::{Registered, Verified};
 #[cfg(feature = "alloc")]

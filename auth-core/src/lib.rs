@@ -30,6 +30,8 @@ pub mod ct;
 pub mod error;
 pub mod http;
 mod json;
+#[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
+pub mod jwk;
 pub mod jwt;
 #[cfg(feature = "std")]
 pub mod memory;

@@ -143,7 +143,35 @@ fn bcp_03_compares_alg_exactly() {
 
 #[test]
 fn bcp_04_rejects_asymmetric_algorithms_whatever_the_mac() {
-    for alg in ["RS256", "ES256", "PS256", "EdDSA"] {
+    // With the MAC where a signature of the named algorithm would be: refused as not of
+    // that algorithm's length, before any key is looked at.
+    for alg in ["RS256", "ES256", "PS256", "EdDSA", "Ed25519"] {
+        let token = forge(
+            "HS256",
+            &KEY32,
+            &format!(r#"{{"alg":"{alg}"}}"#),
+            &valid_payload(),
+        );
+        assert_eq!(check(&token).unwrap_err(), TokenError::Malformed, "{alg}");
+    }
+    // With a signature of the right length: the HMAC key is not of that algorithm.
+    for (alg, len) in [("RS256", 342), ("ES256", 86), ("PS256", 683), ("EdDSA", 86)] {
+        let token = forge(
+            "HS256",
+            &KEY32,
+            &format!(r#"{{"alg":"{alg}"}}"#),
+            &valid_payload(),
+        );
+        let (input, _) = token.rsplit_once('.').unwrap();
+        let token = format!("{input}.{}", "A".repeat(len));
+        assert_eq!(
+            check(&token).unwrap_err(),
+            TokenError::AlgorithmMismatch,
+            "{alg}"
+        );
+    }
+    // Algorithms this crate does not implement at all.
+    for alg in ["RS384", "ES512", "PS512", "ES256K", "Ed448"] {
         let token = forge(
             "HS256",
             &KEY32,
@@ -270,9 +298,19 @@ fn bcp_10_a_nested_jwt_is_not_unwrapped() {
         r#"{"alg":"HS256","cty":"JWT"}"#,
         &format!("\"{inner}\""),
     );
-    assert_eq!(check(&outer).unwrap_err(), TokenError::InvalidClaims);
+    // `cty` announces a nested JWT, which is not implemented: refused from the header.
+    assert_eq!(
+        check(&outer).unwrap_err(),
+        TokenError::UnsupportedContentType
+    );
     let outer_raw = forge("HS256", &KEY32, r#"{"alg":"HS256","cty":"JWT"}"#, &inner);
-    assert_eq!(check(&outer_raw).unwrap_err(), TokenError::InvalidClaims);
+    assert_eq!(
+        check(&outer_raw).unwrap_err(),
+        TokenError::UnsupportedContentType
+    );
+    // Without `cty`, a payload that is a token is not claims.
+    let unmarked = forge("HS256", &KEY32, r#"{"alg":"HS256"}"#, &inner);
+    assert_eq!(check(&unmarked).unwrap_err(), TokenError::InvalidClaims);
 }
 
 // ---- RFC 8725 §3.5 Key entropy -------------------------------------------------------------
@@ -918,7 +956,7 @@ fn the_revocation_hook_sees_validated_claims_and_can_revoke() {
 }
 
 #[test]
-fn key_sets_need_a_kid_when_they_hold_several_keys() {
+fn key_sets_need_a_kid_when_they_hold_several_keys_of_the_algorithm() {
     let set = vec![
         AnyKey::new(Alg::Hs256, &KEY32)
             .unwrap()
@@ -931,7 +969,7 @@ fn key_sets_need_a_kid_when_they_hold_several_keys() {
     ];
     let no_kid = valid_payload_token();
     let err = jwt::verify::<Claims, _>(&no_kid, &set, &Validation::new(), now()).unwrap_err();
-    assert_eq!(err, TokenError::MissingKeyId);
+    assert_eq!(err, TokenError::AmbiguousKey);
     let old = forge(
         "HS256",
         &KEY32,

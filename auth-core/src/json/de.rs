@@ -163,7 +163,7 @@ impl<'de> Top<'de, '_> {
                 let value = if open == b'[' {
                     Value::Arr(super::JsonArray(text))
                 } else {
-                    Value::Other
+                    Value::Obj(text)
                 };
                 (self.member)(name, value);
                 Ok(out)
@@ -243,7 +243,7 @@ impl<'de> de::Deserializer<'de> for Scalar<'de> {
             Value::Num(text) => visit_number(text, visitor),
             Value::Bool(b) => visitor.visit_bool(b),
             // `null`: the reader hands containers to `Nested`, never here.
-            Value::Other | Value::Arr(_) => visitor.visit_unit(),
+            Value::Other | Value::Arr(_) | Value::Obj(_) => visitor.visit_unit(),
         }
     }
 
@@ -682,7 +682,7 @@ mod tests {
         assert_eq!(names, ["a", "b", "c"]);
         assert!(matches!(seen[0].1, Value::Arr(_)));
         assert_eq!(seen[1].1, Value::Num("2"));
-        assert_eq!(seen[2].1, Value::Other);
+        assert_eq!(seen[2].1, Value::Obj("{\"x\":1}"));
     }
 
     #[test]

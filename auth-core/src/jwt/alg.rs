@@ -21,7 +21,12 @@ pub(crate) const MAX_MAC_LEN: usize = 64;
 pub(crate) const MAX_MAC_B64_LEN: usize = 86;
 
 /// The algorithms this crate implements, as runtime values.
+///
+/// Every name is recognised in a header whatever features are enabled; a token whose
+/// algorithm has no configured key is refused when its key is picked
+/// ([`TokenError::AlgorithmMismatch`]), before any signature work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Alg {
     /// HMAC with SHA-256.
     Hs256,
@@ -29,51 +34,105 @@ pub enum Alg {
     Hs384,
     /// HMAC with SHA-512.
     Hs512,
+    /// EdDSA with Ed25519 (RFC 8037); the header may say `EdDSA` or, fully specified
+    /// (RFC 9864), `Ed25519`. Tokens are signed with `EdDSA`, the name every verifier knows.
+    EdDsa,
+    /// ECDSA with P-256 and SHA-256; the signature is `r‖s`, 64 bytes (RFC 7518 §3.4).
+    Es256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256; verified, never produced, by this crate.
+    Rs256,
+    /// RSASSA-PSS with SHA-256 and MGF1 with SHA-256; verified, never produced, by this crate.
+    Ps256,
 }
 
 impl Alg {
-    /// The JOSE name, e.g. `"HS256"`.
+    /// Every algorithm, in the order of the enum.
+    pub const ALL: [Self; 7] = [
+        Self::Hs256,
+        Self::Hs384,
+        Self::Hs512,
+        Self::EdDsa,
+        Self::Es256,
+        Self::Rs256,
+        Self::Ps256,
+    ];
+
+    /// The JOSE name, e.g. `"HS256"` (`"EdDSA"` for [`Alg::EdDsa`]).
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             Self::Hs256 => "HS256",
             Self::Hs384 => "HS384",
             Self::Hs512 => "HS512",
+            Self::EdDsa => "EdDSA",
+            Self::Es256 => "ES256",
+            Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
         }
     }
 
-    /// The MAC length in bytes, which is also the minimum key length (RFC 7518 §3.2).
+    /// Whether this is an HMAC algorithm (a shared secret, not a key pair).
+    #[must_use]
+    pub const fn is_hmac(self) -> bool {
+        matches!(self, Self::Hs256 | Self::Hs384 | Self::Hs512)
+    }
+
+    /// For the HMAC algorithms, the MAC length in bytes, which is also the minimum key length
+    /// (RFC 7518 §3.2); for EdDSA and ES256 the signature length (64); for RSA 0 (the
+    /// signature is as long as the key's modulus).
     #[must_use]
     pub const fn mac_len(self) -> usize {
         match self {
             Self::Hs256 => 32,
             Self::Hs384 => 48,
-            Self::Hs512 => 64,
+            Self::Hs512 | Self::EdDsa | Self::Es256 => 64,
+            Self::Rs256 | Self::Ps256 => 0,
         }
     }
 
-    /// The length of the base64url-encoded MAC.
+    /// The length of the base64url-encoded MAC or signature, for the algorithms whose
+    /// signature has one length (RSA's: 0).
     pub(crate) const fn mac_b64_len(self) -> usize {
         match self {
             Self::Hs256 => 43,
             Self::Hs384 => 64,
-            Self::Hs512 => 86,
+            Self::Hs512 | Self::EdDsa | Self::Es256 => 86,
+            Self::Rs256 | Self::Ps256 => 0,
         }
     }
 
-    /// Parses a JOSE name, exactly (case-sensitive, RFC 8725 §3.1).
+    /// Whether a base64url signature of `len` characters can be this algorithm's: exactly its
+    /// length, or for RSA the length of a 2048- to 8192-bit modulus (the key checks its own).
+    pub(crate) const fn signature_b64_len_ok(self, len: usize) -> bool {
+        match self {
+            Self::Rs256 | Self::Ps256 => len >= MIN_RSA_SIG_B64_LEN && len <= MAX_RSA_SIG_B64_LEN,
+            _ => len == self.mac_b64_len(),
+        }
+    }
+
+    /// Parses a JOSE name, exactly (case-sensitive, RFC 8725 §3.1): `HS256`, `HS384`,
+    /// `HS512`, `EdDSA`, `Ed25519`, `ES256`, `RS256`, `PS256`.
     ///
     /// # Errors
-    /// [`KeyError::UnknownAlgorithm`] for anything but `HS256`, `HS384`, `HS512`.
+    /// [`KeyError::UnknownAlgorithm`] for any other text (`none` included).
     pub fn from_name(name: &str) -> Result<Self, KeyError> {
         match name {
             "HS256" => Ok(Self::Hs256),
             "HS384" => Ok(Self::Hs384),
             "HS512" => Ok(Self::Hs512),
+            "EdDSA" | "Ed25519" => Ok(Self::EdDsa),
+            "ES256" => Ok(Self::Es256),
+            "RS256" => Ok(Self::Rs256),
+            "PS256" => Ok(Self::Ps256),
             _ => Err(KeyError::UnknownAlgorithm),
         }
     }
 }
+
+/// Base64url length of the shortest RSA signature accepted (2048-bit modulus, 256 bytes).
+const MIN_RSA_SIG_B64_LEN: usize = 342;
+/// Base64url length of the longest RSA signature accepted (8192-bit modulus, 1024 bytes).
+const MAX_RSA_SIG_B64_LEN: usize = 1366;
 
 impl core::str::FromStr for Alg {
     type Err = KeyError;
@@ -123,6 +182,20 @@ mod sealed {
     impl Sealed for super::AnyKey {}
     impl<A: super::Algorithm> Sealed for super::Key<A> {}
     impl Sealed for [super::AnyKey] {}
+    #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
+    impl Sealed for super::super::VerifyingKey {}
+    #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
+    impl Sealed for [super::super::VerifyingKey] {}
+    #[cfg(all(
+        feature = "alloc",
+        any(feature = "ed25519", feature = "p256", feature = "rsa")
+    ))]
+    impl Sealed for alloc::vec::Vec<super::super::VerifyingKey> {}
+    #[cfg(all(
+        feature = "alloc",
+        any(feature = "ed25519", feature = "p256", feature = "rsa")
+    ))]
+    impl Sealed for crate::jwk::JwkSet {}
     #[cfg(feature = "alloc")]
     impl Sealed for alloc::vec::Vec<super::AnyKey> {}
 }
@@ -169,9 +242,10 @@ impl<A: Algorithm> Key<A> {
     /// Makes a key from canonical unpadded base64url text.
     ///
     /// # Errors
-    /// [`KeyError::InvalidEncoding`] or [`KeyError::TooShort`].
+    /// [`KeyError::InvalidEncoding`], [`KeyError::TooLong`] (more than 256 bytes) or
+    /// [`KeyError::TooShort`].
     pub fn from_base64url(text: &str) -> Result<Self, KeyError> {
-        let mut buf = zeroize::Zeroizing::new([0u8; 256]);
+        let mut buf = zeroize::Zeroizing::new([0u8; MAX_SECRET_LEN]);
         Self::new(decode_key(text, &mut buf)?)
     }
 
@@ -216,9 +290,14 @@ impl AnyKey {
     /// Makes a key for `alg` from raw bytes.
     ///
     /// # Errors
-    /// [`KeyError::TooShort`] if `bytes` is shorter than `alg.mac_len()`.
+    /// [`KeyError::NotHmac`] if `alg` is not HS256, HS384 or HS512 (no path of this crate
+    /// makes an HMAC key for a public-key algorithm); [`KeyError::TooShort`] if `bytes` is
+    /// shorter than `alg.mac_len()`.
     #[inline(always)]
     pub fn new(alg: Alg, bytes: &[u8]) -> Result<Self, KeyError> {
+        if !alg.is_hmac() {
+            return Err(KeyError::NotHmac);
+        }
         if bytes.len() < alg.mac_len() {
             return Err(KeyError::TooShort { min: alg.mac_len() });
         }
@@ -234,9 +313,10 @@ impl AnyKey {
     /// (HMAC hashes anything longer than its block, 64 or 128 bytes, so more adds nothing).
     ///
     /// # Errors
-    /// [`KeyError::InvalidEncoding`] (also for more than 256 bytes) or [`KeyError::TooShort`].
+    /// [`KeyError::InvalidEncoding`], [`KeyError::TooLong`] (more than 256 bytes),
+    /// [`KeyError::NotHmac`] or [`KeyError::TooShort`].
     pub fn from_base64url(alg: Alg, text: &str) -> Result<Self, KeyError> {
-        let mut buf = zeroize::Zeroizing::new([0u8; 256]);
+        let mut buf = zeroize::Zeroizing::new([0u8; MAX_SECRET_LEN]);
         Self::new(alg, decode_key(text, &mut buf)?)
     }
 
@@ -274,64 +354,132 @@ impl fmt::Debug for AnyKey {
 
 /// Where a verifier finds the key for a token: one key, or a key set for rotation.
 ///
-/// Implemented for [`Key`], [`AnyKey`], and slices (and, with `alloc`, vectors) of
-/// [`AnyKey`]. Sealed: key selection is part of the security boundary.
+/// Implemented for [`Key`], [`AnyKey`], slices (and, with `alloc`, vectors) of [`AnyKey`],
+/// and for the public keys of the enabled algorithm features (`VerifyingKey`, its slices and
+/// vectors, `JwkSet`). Sealed: key selection is part of the security boundary.
 ///
 /// - One key: the token's `alg` must be the key's; `kid` is ignored (RFC 8725 §3.10).
-/// - A key set: the token's `kid` picks the key ([`TokenError::UnknownKeyId`] if none has it,
-///   the first one if several have it); without `kid`, a set of exactly one key is used and a
-///   larger set refuses the token ([`TokenError::MissingKeyId`]). The picked key's algorithm
-///   must then be the token's `alg`.
+/// - A key set: the token's `kid` picks the key by exact match ([`TokenError::UnknownKeyId`]
+///   if none has it); without `kid`, the one key of the token's algorithm is used, and a set
+///   with several refuses the token ([`TokenError::AmbiguousKey`]). Never is every key tried.
+///   The picked key's algorithm must then be the token's `alg`
+///   ([`TokenError::AlgorithmMismatch`]), before any signature work.
+///
+/// Header members that would carry or name a key (`jwk`, `jku`, `x5u`, `x5c`) are never
+/// looked at.
 pub trait KeySource: sealed::Sealed {
-    /// Picks the key for a token whose header says `alg` and `kid`.
+    /// Picks the key for a token whose header says `alg` and `kid`, and checks the token's
+    /// signature (`signature_b64`, canonical base64url, as received) over `input` (the
+    /// received `header.payload` text).
+    ///
+    /// An HMAC is computed and compared in constant time, and the computed MAC (secret until
+    /// it matches) is wiped after. Public-key signatures are checked with public data only.
     ///
     /// # Errors
-    /// [`TokenError::AlgorithmMismatch`], [`TokenError::UnknownKeyId`] or
-    /// [`TokenError::MissingKeyId`].
-    fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&AnyKey, TokenError>;
-
-    /// Picks the key as [`select`](Self::select) does and checks `mac` (decoded) against the
-    /// MAC of `input` in constant time. The computed MAC is secret until it matches: only the
-    /// constant-time comparison touches it, and it is wiped after.
-    ///
-    /// # Errors
-    /// Those of [`select`](Self::select), and [`TokenError::BadSignature`].
-    fn check_mac(
+    /// [`TokenError::AlgorithmMismatch`], [`TokenError::UnknownKeyId`],
+    /// [`TokenError::AmbiguousKey`] or [`TokenError::BadSignature`].
+    fn verify_signature(
         &self,
         alg: Alg,
         kid: Option<&str>,
         input: &[u8],
-        mac: &[u8],
-    ) -> Result<(), TokenError> {
-        let key = self.select(alg, kid)?;
-        mac_ok(key.state.verify(key.alg, input, mac))
+        signature_b64: &[u8],
+    ) -> Result<(), TokenError>;
+}
+
+/// What key selection needs of a key: its algorithm and id.
+pub(crate) trait Selectable {
+    fn key_alg(&self) -> Alg;
+    fn key_kid(&self) -> Option<&str>;
+}
+
+/// Picks the key for `alg` and `kid` from `keys`, by the rules of [`KeySource`].
+pub(crate) fn select<'k, K: Selectable>(
+    keys: &'k [K],
+    alg: Alg,
+    kid: Option<&str>,
+) -> Result<&'k K, TokenError> {
+    let mut found = None;
+    let mut named = false;
+    for key in keys {
+        let eligible = match kid {
+            Some(kid) => {
+                let same = key.key_kid() == Some(kid);
+                named |= same;
+                same
+            }
+            None => true,
+        };
+        if eligible && key.key_alg() == alg {
+            if found.is_some() {
+                return Err(TokenError::AmbiguousKey);
+            }
+            found = Some(key);
+        }
+    }
+    match (found, kid) {
+        (Some(key), _) => Ok(key),
+        (None, Some(_)) if !named => Err(TokenError::UnknownKeyId),
+        (None, _) => Err(TokenError::AlgorithmMismatch),
+    }
+}
+
+/// Decodes a signature that `parse` checked to be canonical base64url of the algorithm's
+/// length; were it anything else, the empty signature matches nothing.
+pub(crate) fn decode_signature<'b>(signature_b64: &[u8], buf: &'b mut [u8]) -> &'b [u8] {
+    crate::b64::decode(signature_b64, buf)
+        .map(|s| &*s)
+        .unwrap_or_default()
+}
+
+impl Selectable for AnyKey {
+    fn key_alg(&self) -> Alg {
+        self.alg
+    }
+
+    fn key_kid(&self) -> Option<&str> {
+        self.kid.as_str()
+    }
+}
+
+impl AnyKey {
+    /// Checks a base64url MAC, for this key's algorithm only.
+    #[inline(always)]
+    fn check(&self, alg: Alg, input: &[u8], signature_b64: &[u8]) -> Result<(), TokenError> {
+        if alg != self.alg {
+            return Err(TokenError::AlgorithmMismatch);
+        }
+        let mut buf = [0u8; MAX_MAC_LEN];
+        let mac = decode_signature(signature_b64, &mut buf);
+        mac_ok(self.state.verify(alg, input, mac))
     }
 }
 
 impl KeySource for AnyKey {
-    fn select(&self, alg: Alg, _kid: Option<&str>) -> Result<&AnyKey, TokenError> {
-        if alg == self.alg {
-            Ok(self)
-        } else {
-            Err(TokenError::AlgorithmMismatch)
-        }
+    fn verify_signature(
+        &self,
+        alg: Alg,
+        _kid: Option<&str>,
+        input: &[u8],
+        signature_b64: &[u8],
+    ) -> Result<(), TokenError> {
+        self.check(alg, input, signature_b64)
     }
 }
 
 impl<A: Algorithm> KeySource for Key<A> {
-    fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&AnyKey, TokenError> {
-        self.inner.select(alg, kid)
-    }
-
-    fn check_mac(
+    fn verify_signature(
         &self,
         alg: Alg,
-        kid: Option<&str>,
+        _kid: Option<&str>,
         input: &[u8],
-        mac: &[u8],
+        signature_b64: &[u8],
     ) -> Result<(), TokenError> {
-        self.inner.select(alg, kid)?;
-        mac_ok(self.inner.state.verify(A::ALG, input, mac))
+        if alg != A::ALG {
+            return Err(TokenError::AlgorithmMismatch);
+        }
+        // With the constant `A::ALG`, only this algorithm's hash is compiled in.
+        self.inner.check(A::ALG, input, signature_b64)
     }
 }
 
@@ -343,16 +491,17 @@ fn mac_ok(ok: bool) -> Result<(), TokenError> {
     }
 }
 
-/// A key as the signer sees it: header fields and the MAC. [`AnyKey`] dispatches on the
-/// algorithm it holds; [`Key`] on its type, so only that algorithm's hash is compiled in.
-pub(crate) trait MacKey {
+/// A key as the signer sees it: header fields and the MAC or signature. [`AnyKey`]
+/// dispatches on the algorithm it holds; [`Key`] on its type, so only that algorithm's hash
+/// is compiled in; a public-key signing key on the key it holds.
+pub(crate) trait SignKey {
     fn alg(&self) -> Alg;
     fn kid(&self) -> Option<&str>;
-    /// The MAC of `input` into `out`; returns its length.
+    /// The MAC or signature of `input` into `out`; returns its length (0: it failed).
     fn mac(&self, input: &[u8], out: &mut [u8; MAX_MAC_LEN]) -> usize;
 }
 
-impl MacKey for AnyKey {
+impl SignKey for AnyKey {
     fn alg(&self) -> Alg {
         self.alg
     }
@@ -366,7 +515,7 @@ impl MacKey for AnyKey {
     }
 }
 
-impl<A: Algorithm> MacKey for Key<A> {
+impl<A: Algorithm> SignKey for Key<A> {
     fn alg(&self) -> Alg {
         A::ALG
     }
@@ -384,7 +533,7 @@ impl<A: Algorithm> MacKey for Key<A> {
 /// token, so it is encoded with the fast encoder and its raw bytes are not wiped. (The MAC a
 /// verification computes is wiped: that one is the valid signature of text an attacker may
 /// have chosen.)
-pub(crate) fn mac_b64<'o, K: MacKey + ?Sized>(
+pub(crate) fn mac_b64<'o, K: SignKey + ?Sized>(
     key: &K,
     input: &[u8],
     out: &'o mut [u8; MAX_MAC_B64_LEN],
@@ -400,30 +549,47 @@ pub(crate) fn mac_b64<'o, K: MacKey + ?Sized>(
     }
 }
 
+/// Longest HMAC secret accepted from base64url text, in bytes.
+pub const MAX_SECRET_LEN: usize = 256;
+/// Its base64url length.
+const MAX_SECRET_B64_LEN: usize = 342;
+
 /// Decodes base64url key text (constant time) into `buf`.
-fn decode_key<'b>(text: &str, buf: &'b mut [u8; 256]) -> Result<&'b [u8], KeyError> {
+fn decode_key<'b>(text: &str, buf: &'b mut [u8; MAX_SECRET_LEN]) -> Result<&'b [u8], KeyError> {
     use base64ct::{Base64UrlUnpadded, Encoding};
+    // The length first, from the text alone: a long secret is named as such, not as a
+    // bad encoding.
+    if text.len() > MAX_SECRET_B64_LEN {
+        return Err(KeyError::TooLong {
+            max: MAX_SECRET_LEN,
+        });
+    }
     Base64UrlUnpadded::decode(text, &mut buf[..]).map_err(|_| KeyError::InvalidEncoding)
 }
 
 impl KeySource for [AnyKey] {
-    fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&AnyKey, TokenError> {
-        let key = match (kid, self) {
-            (Some(kid), keys) => keys
-                .iter()
-                .find(|k| k.kid.as_str() == Some(kid))
-                .ok_or(TokenError::UnknownKeyId)?,
-            (None, [only]) => only,
-            (None, _) => return Err(TokenError::MissingKeyId),
-        };
-        key.select(alg, None)
+    fn verify_signature(
+        &self,
+        alg: Alg,
+        kid: Option<&str>,
+        input: &[u8],
+        signature_b64: &[u8],
+    ) -> Result<(), TokenError> {
+        select(self, alg, kid)?.check(alg, input, signature_b64)
     }
 }
 
 #[cfg(feature = "alloc")]
 impl KeySource for alloc::vec::Vec<AnyKey> {
-    fn select(&self, alg: Alg, kid: Option<&str>) -> Result<&AnyKey, TokenError> {
-        self.as_slice().select(alg, kid)
+    fn verify_signature(
+        &self,
+        alg: Alg,
+        kid: Option<&str>,
+        input: &[u8],
+        signature_b64: &[u8],
+    ) -> Result<(), TokenError> {
+        self.as_slice()
+            .verify_signature(alg, kid, input, signature_b64)
     }
 }
 
@@ -446,6 +612,7 @@ impl MacState {
             Alg::Hs256 => Self::S256(Hmac::<Sha256>::new_from_slice(bytes).map_err(bad)?),
             Alg::Hs384 => Self::S384(Hmac::<Sha384>::new_from_slice(bytes).map_err(bad)?),
             Alg::Hs512 => Self::S512(Hmac::<Sha512>::new_from_slice(bytes).map_err(bad)?),
+            _ => return Err(KeyError::NotHmac),
         })
     }
 
@@ -494,18 +661,18 @@ impl MacState {
 
 /// A key id stored inline, so that keys need no allocator.
 #[derive(Clone, Copy)]
-struct Kid {
+pub(crate) struct Kid {
     len: u8,
     bytes: [u8; MAX_KID_LEN],
 }
 
 impl Kid {
-    const NONE: Self = Self {
+    pub(crate) const NONE: Self = Self {
         len: 0,
         bytes: [0; MAX_KID_LEN],
     };
 
-    fn new(kid: &str) -> Result<Self, KeyError> {
+    pub(crate) fn new(kid: &str) -> Result<Self, KeyError> {
         let ok = !kid.is_empty()
             && kid.len() <= MAX_KID_LEN
             && kid
@@ -520,7 +687,7 @@ impl Kid {
         Ok(out)
     }
 
-    fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self.len {
             0 => None,
             n => core::str::from_utf8(self.bytes.get(..usize::from(n))?).ok(),
@@ -620,8 +787,13 @@ mod tests {
 
     #[test]
     fn algorithm_names_are_exact() {
-        assert_eq!(Alg::from_name("HS256"), Ok(Alg::Hs256));
-        for bad in ["hs256", "HS256 ", "HS256\0", "none", "RS256", ""] {
+        for alg in Alg::ALL {
+            assert_eq!(Alg::from_name(alg.name()), Ok(alg));
+        }
+        assert_eq!(Alg::from_name("Ed25519"), Ok(Alg::EdDsa));
+        for bad in [
+            "hs256", "HS256 ", "HS256\0", "none", "eddsa", "ES512", "RS384", "",
+        ] {
             assert_eq!(
                 Alg::from_name(bad),
                 Err(KeyError::UnknownAlgorithm),
@@ -641,19 +813,34 @@ mod tests {
             .with_kid("b")
             .unwrap();
         let set = [a, b];
-        assert_eq!(set.select(Alg::Hs512, Some("b")).unwrap().kid(), Some("b"));
         assert_eq!(
-            set.select(Alg::Hs256, Some("b")).unwrap_err(),
+            select(&set, Alg::Hs512, Some("b")).unwrap().kid(),
+            Some("b")
+        );
+        assert_eq!(
+            select(&set, Alg::Hs256, Some("b")).unwrap_err(),
             TokenError::AlgorithmMismatch
         );
         assert_eq!(
-            set.select(Alg::Hs256, Some("c")).unwrap_err(),
+            select(&set, Alg::Hs256, Some("c")).unwrap_err(),
             TokenError::UnknownKeyId
         );
+        // Without a kid, the one key of the token's algorithm.
+        assert_eq!(select(&set, Alg::Hs256, None).unwrap().kid(), Some("a"));
         assert_eq!(
-            set.select(Alg::Hs256, None).unwrap_err(),
-            TokenError::MissingKeyId
+            select(&set, Alg::Hs384, None).unwrap_err(),
+            TokenError::AlgorithmMismatch
         );
-        assert_eq!(set[..1].select(Alg::Hs256, None).unwrap().kid(), Some("a"));
+        let two = [set[0].clone(), set[0].clone().with_kid("c").unwrap()];
+        assert_eq!(
+            select(&two, Alg::Hs256, None).unwrap_err(),
+            TokenError::AmbiguousKey
+        );
+        // Two keys with one kid: the one of the token's algorithm.
+        let same = [set[0].clone(), set[1].clone().with_kid("a").unwrap()];
+        assert_eq!(
+            select(&same, Alg::Hs512, Some("a")).unwrap().alg(),
+            Alg::Hs512
+        );
     }
 }

@@ -7,8 +7,7 @@
 use core::fmt;
 
 use super::alg::{
-    Alg, Algorithm, AnyKey, Key, KeySource, MAX_KID_LEN, MAX_MAC_B64_LEN, MAX_MAC_LEN, MacKey,
-    mac_b64,
+    Alg, Algorithm, AnyKey, Key, KeySource, MAX_KID_LEN, MAX_MAC_B64_LEN, SignKey, mac_b64,
 };
 use crate::b64;
 use crate::error::TokenError;
@@ -169,8 +168,9 @@ impl<'a> UntrustedToken<'a> {
             None => uncommon_header(header_b64, scratch)?,
         };
         // The signature is public (the sender chose it): it must be canonical base64url
-        // (checked here, decoded when the MAC is checked) of exactly the MAC's length.
-        if signature_b64.len() != header.alg.mac_b64_len()
+        // (checked here, decoded when the signature is checked) of exactly the algorithm's
+        // length (for RSA: of a modulus size that is accepted; the key checks its own).
+        if !header.alg.signature_b64_len_ok(signature_b64.len())
             || b64::validate(signature_b64.as_bytes()).is_err()
         {
             return Err(TokenError::Malformed);
@@ -194,9 +194,9 @@ impl<'a> UntrustedToken<'a> {
         &self.header
     }
 
-    /// Picks the key from `keys` and checks the MAC over the received `header.payload` text.
-    /// The received signature ([`parse`](Self::parse) accepted only canonical base64url of the
-    /// algorithm's length) is decoded and compared with the computed MAC in constant time.
+    /// Picks the key from `keys` and checks the signature (an HMAC, or a public-key
+    /// signature) over the received `header.payload` text. An HMAC is compared with the
+    /// computed one in constant time.
     ///
     /// # Errors
     /// Key selection errors (see [`KeySource`]) and [`TokenError::BadSignature`].
@@ -213,17 +213,11 @@ impl<'a> UntrustedToken<'a> {
     /// inlined: the MAC's temporaries and the claim reader's then never share one frame.
     #[inline(never)]
     pub(crate) fn check_mac<K: KeySource + ?Sized>(&self, keys: &K) -> Result<(), TokenError> {
-        let mut signature = [0u8; MAX_MAC_LEN];
-        // Checked canonical by `parse`, of the algorithm's length: decoding cannot fail, and
-        // were it to, the empty MAC matches nothing.
-        let received = b64::decode(self.signature_b64.as_bytes(), &mut signature)
-            .map(|s| &*s)
-            .unwrap_or_default();
-        keys.check_mac(
+        keys.verify_signature(
             self.header.alg,
             self.header.kid(),
             self.signing_input.as_bytes(),
-            received,
+            self.signature_b64.as_bytes(),
         )
     }
 
@@ -388,8 +382,13 @@ impl<A: Algorithm> Key<A> {
     signing_methods!();
 }
 
+#[cfg(any(feature = "ed25519", feature = "p256"))]
+impl super::SigningKey {
+    signing_methods!();
+}
+
 /// [`AnyKey::sign_raw_into`] for any key.
-fn sign_raw_into<'b, K: MacKey + ?Sized>(
+fn sign_raw_into<'b, K: SignKey + ?Sized>(
     key: &K,
     payload_json: &[u8],
     typ: Option<&str>,
@@ -411,7 +410,7 @@ fn sign_raw_into<'b, K: MacKey + ?Sized>(
 
 /// [`AnyKey::sign_with_typ`] for any key, from the serialized claims.
 #[cfg(feature = "alloc")]
-fn sign_serialized<K: MacKey + ?Sized>(
+fn sign_serialized<K: SignKey + ?Sized>(
     key: &K,
     payload: &[u8],
     typ: Option<&str>,
@@ -449,7 +448,7 @@ const MAX_HEADER_B64_LEN: usize = HEADER_JSON_ROOM.div_ceil(3) * 4;
 /// default `typ`, the first entry of [`COMMON_HEADERS`] for its algorithm, which is the
 /// encoding of what [`header_json`] writes (a unit test compares them); else that JSON,
 /// encoded into `buf`.
-fn header_segment<'b, K: MacKey + ?Sized>(
+fn header_segment<'b, K: SignKey + ?Sized>(
     key: &K,
     typ: Option<&str>,
     buf: &'b mut [u8; MAX_HEADER_B64_LEN],
@@ -466,7 +465,7 @@ fn header_segment<'b, K: MacKey + ?Sized>(
     buf.get(..len).ok_or(TokenError::Serialize)
 }
 
-fn header_json<'b, K: MacKey + ?Sized>(
+fn header_json<'b, K: SignKey + ?Sized>(
     key: &K,
     typ: Option<&str>,
     buf: &'b mut [u8],
@@ -587,12 +586,15 @@ fn parse_header(json: &[u8]) -> Result<Header, TokenError> {
             let Value::Str(s) = value else {
                 return Err(TokenError::InvalidHeader);
             };
-            alg = Some(
-                [Alg::Hs256, Alg::Hs384, Alg::Hs512]
+            // The fully-specified name of RFC 9864 is the one curve EdDSA is used with here.
+            alg = Some(if s.eq_str("Ed25519") {
+                Alg::EdDsa
+            } else {
+                Alg::ALL
                     .into_iter()
                     .find(|a| s.eq_str(a.name()))
-                    .ok_or(TokenError::UnsupportedAlgorithm)?,
-            );
+                    .ok_or(TokenError::UnsupportedAlgorithm)?
+            });
         } else if name.eq_str("crit") {
             return Err(TokenError::UnsupportedCritical);
         } else if name.eq_str("b64") {
@@ -601,6 +603,10 @@ fn parse_header(json: &[u8]) -> Result<Header, TokenError> {
                 Value::Bool(false) => return Err(TokenError::UnencodedPayload),
                 _ => return Err(TokenError::InvalidHeader),
             }
+        } else if name.eq_str("cty") || name.eq_str("zip") {
+            // A nested JWT (`cty`) or a compressed payload (`zip`) would change how the
+            // payload is read; neither is implemented, so neither is ignored.
+            return Err(TokenError::UnsupportedContentType);
         } else if name.eq_str("kid") {
             let Value::Str(s) = value else {
                 return Err(TokenError::InvalidHeader);
@@ -612,7 +618,8 @@ fn parse_header(json: &[u8]) -> Result<Header, TokenError> {
             };
             typ = Some(Inline::from_json(s));
         }
-        // Every other member (`jku`, `jwk`, `x5u`, `cty`, …) is ignored, never used.
+        // Every other member (`jku`, `jwk`, `x5u`, `x5c`, `x5t`, …) is ignored, never used:
+        // keys come from the verifier's configuration only.
         Ok(())
     });
     match result {
@@ -669,9 +676,12 @@ impl Writer<'_> {
     }
 
     /// Appends `.` and the base64url MAC of everything written so far.
-    fn sign<K: MacKey + ?Sized>(&mut self, key: &K) -> Result<(), TokenError> {
+    fn sign<K: SignKey + ?Sized>(&mut self, key: &K) -> Result<(), TokenError> {
         let mut mac = [0u8; MAX_MAC_B64_LEN];
         let mac = mac_b64(key, self.buf.get(..self.len).unwrap_or_default(), &mut mac);
+        if mac.is_empty() {
+            return Err(TokenError::Serialize);
+        }
         self.push(b".")?;
         self.push(mac)
     }
