@@ -31,6 +31,11 @@ mod alg;
 pub(crate) mod asymmetric;
 #[cfg(feature = "alloc")]
 mod claims;
+#[cfg(all(
+    feature = "pem",
+    any(feature = "ed25519", feature = "p256", feature = "rsa")
+))]
+mod pkcs8;
 mod token;
 mod validation;
 

@@ -764,3 +764,84 @@ fn hmac_secret_errors_name_the_length() {
         KeyError::TooShort { min: 32 }
     );
 }
+
+// ---- PKCS#8 and SPKI -------------------------------------------------------------------
+
+#[cfg(feature = "pem")]
+#[test]
+fn pem_keys_round_trip_and_read_other_tools_output() {
+    for alg in [Alg::EdDsa, Alg::Es256] {
+        let key = SigningKey::generate(alg, &mut rng()).unwrap();
+        let pem = key.to_pkcs8_pem().unwrap();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let back = SigningKey::from_pkcs8_pem(&pem).unwrap();
+        assert_eq!(back.alg(), alg);
+        assert_eq!(
+            back.verifying_key().thumbprint(),
+            key.verifying_key().thumbprint()
+        );
+        let public = key.verifying_key().to_public_key_pem().unwrap();
+        let read = VerifyingKey::from_public_key_pem(&public, alg).unwrap();
+        assert_eq!(read.thumbprint(), key.verifying_key().thumbprint());
+        // The key must fit the algorithm named.
+        let other = if alg == Alg::EdDsa {
+            Alg::Es256
+        } else {
+            Alg::EdDsa
+        };
+        assert_eq!(
+            VerifyingKey::from_public_key_pem(&public, other).unwrap_err(),
+            KeyError::InvalidDocument
+        );
+        assert_eq!(
+            VerifyingKey::from_public_key_pem(&public, Alg::Hs256).unwrap_err(),
+            KeyError::WrongAlgorithm
+        );
+        // A public key is not a private one, nor the reverse.
+        assert_eq!(
+            SigningKey::from_pkcs8_pem(&public).unwrap_err(),
+            KeyError::InvalidDocument
+        );
+        assert_eq!(
+            VerifyingKey::from_public_key_pem(&pem, alg).unwrap_err(),
+            KeyError::InvalidDocument
+        );
+    }
+    // SPKI documents written by other tools (Wycheproof's, made with OpenSSL / Java).
+    let groups = |file: &str| -> Value {
+        serde_json::from_str::<Value>(file).unwrap()["testGroups"][0].clone()
+    };
+    let ed = groups(include_str!("data/wycheproof/ed25519_test.json"));
+    let key = VerifyingKey::from_public_key_pem(ed["publicKeyPem"].as_str().unwrap(), Alg::EdDsa)
+        .unwrap();
+    assert_eq!(
+        key.thumbprint(),
+        VerifyingKey::ed25519(&hex(ed["publicKey"]["pk"].as_str().unwrap()))
+            .unwrap()
+            .thumbprint()
+    );
+    let ec = groups(include_str!(
+        "data/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json"
+    ));
+    assert!(
+        VerifyingKey::from_public_key_pem(ec["publicKeyPem"].as_str().unwrap(), Alg::Es256).is_ok()
+    );
+    #[cfg(feature = "rsa")]
+    {
+        let rsa = groups(include_str!(
+            "data/wycheproof/rsa_signature_2048_sha256_test.json"
+        ));
+        let key =
+            VerifyingKey::from_public_key_pem(rsa["publicKeyPem"].as_str().unwrap(), Alg::Rs256)
+                .unwrap();
+        assert_eq!(key.alg(), Alg::Rs256);
+        let back = VerifyingKey::from_public_key_pem(&key.to_public_key_pem().unwrap(), Alg::Ps256)
+            .unwrap();
+        assert_eq!(back.alg(), Alg::Ps256);
+    }
+    // An HMAC secret is not a PEM key.
+    assert_eq!(
+        SigningKey::from_pkcs8_der(&[0x30, 0x03, 0x02, 0x01, 0x00]).unwrap_err(),
+        KeyError::InvalidDocument
+    );
+}

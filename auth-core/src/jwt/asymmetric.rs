@@ -476,3 +476,27 @@ impl SignKey for SigningKey {
         }
     }
 }
+
+#[cfg(all(test, feature = "ed25519", feature = "alloc"))]
+mod tests {
+    use super::*;
+
+    /// RFC 8037 A.4: Ed25519 is deterministic, so the signature of the example's signing input
+    /// (header `{"alg":"EdDSA"}`, which this crate's signer does not write) is byte-exact.
+    #[test]
+    fn rfc8037_a4_signature_is_byte_exact() {
+        let key = SigningKey::from_jwk(
+            r#"{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#,
+        )
+        .unwrap();
+        let input = b"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+        let mut sig = [0u8; MAX_MAC_LEN];
+        assert_eq!(key.mac(input, &mut sig), 64);
+        let mut text = [0u8; 86];
+        let text = crate::b64::encode(&sig, &mut text).unwrap();
+        assert_eq!(
+            text,
+            "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
+        );
+    }
+}
