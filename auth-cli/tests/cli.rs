@@ -143,7 +143,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in ["keygen", "sign", "verify", "inspect", "session-id"] {
+    for sub in ["keygen", "jwk", "sign", "verify", "inspect", "session-id"] {
         let o = run(&[sub, "--help"], None);
         assert_eq!(o.status.code(), Some(0), "{sub}");
         assert!(stdout(&o).contains("Usage: auth-cli"), "{sub}");
@@ -373,4 +373,183 @@ fn a_key_that_starts_with_a_hyphen_is_a_key_not_a_flag() {
         Some(r#"{"sub":"ada"}"#),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// A scratch folder for key files, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("auth-cli-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn ok_stdout(args: &[&str], stdin: Option<&str>) -> String {
+    let o = run(args, stdin);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    stdout(&o).trim().to_owned()
+}
+
+#[test]
+fn public_key_tokens_round_trip_through_jwk_jwk_set_and_pem() {
+    let dir = Scratch::new("pk");
+    for alg in ["EdDSA", "ES256"] {
+        let private = ok_stdout(&["keygen", "--alg", alg], None);
+        let jwk: serde_json::Value = serde_json::from_str(&private).unwrap();
+        assert!(jwk["d"].is_string(), "{private}");
+        let private_file = dir.write(&format!("{alg}.jwk"), &private);
+        let public = ok_stdout(&["jwk", "--key-file", &private_file], None);
+        assert!(!public.contains("\"d\""), "{public}");
+        let thumb = ok_stdout(&["jwk", "--thumbprint"], Some(&private));
+        // The kid of a generated key is its thumbprint.
+        assert_eq!(jwk["kid"], thumb);
+        let public_file = dir.write(&format!("{alg}.pub.jwk"), &public);
+        let set_file = dir.write(
+            &format!("{alg}.set.json"),
+            &format!("{{\"keys\":[{public}]}}"),
+        );
+        let token = ok_stdout(
+            &[
+                "sign",
+                "--key-file",
+                &private_file,
+                "--exp-in",
+                "300",
+                "--claims",
+                r#"{"sub":"ada"}"#,
+            ],
+            None,
+        );
+        for key in [&public_file, &set_file, &private_file] {
+            let claims = ok_stdout(&["verify", "--key-file", key, &token], None);
+            assert!(claims.contains("\"sub\":\"ada\""), "{claims}");
+        }
+        // PEM: a PKCS#8 private key signs, its SPKI public key (from the JWK tool) verifies.
+        let pem = ok_stdout(&["keygen", "--alg", alg, "--format", "pem"], None);
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "{pem}");
+        let pem_file = dir.write(&format!("{alg}.pem"), &pem);
+        let token = ok_stdout(
+            &[
+                "sign",
+                "--key-file",
+                &pem_file,
+                "--claims",
+                r#"{"exp":9999999999}"#,
+            ],
+            None,
+        );
+        assert!(
+            ok_stdout(&["verify", "--key-file", &pem_file, &token], None).contains("9999999999")
+        );
+        // A token verified with another algorithm's key is refused (exit 1, alg_mismatch).
+        let other = if alg == "EdDSA" { "ES256" } else { "EdDSA" };
+        let other_key = dir.write("other.jwk", &ok_stdout(&["keygen", "--alg", other], None));
+        let o = run(&["verify", "--key-file", &other_key, &token], None);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("(alg_mismatch)"), "{}", stderr(&o));
+        // --alg must match the key.
+        let o = run(
+            &["verify", "--alg", other, "--key-file", &public_file, &token],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("does not match"), "{}", stderr(&o));
+        // A public key cannot sign.
+        let o = run(
+            &["sign", "--key-file", &public_file, "--claims", "{}"],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn key_errors_say_what_is_wrong() {
+    let dir = Scratch::new("keyerr");
+    // A secret of 300 bytes, as a new user might paste.
+    let long = {
+        use base64ct::Encoding;
+        base64ct::Base64UrlUnpadded::encode_string(&[7u8; 300])
+    };
+    let o = run(
+        &[
+            "sign",
+            "--alg",
+            "HS256",
+            "--key-b64",
+            &long,
+            "--claims",
+            "{}",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("longer than 256 bytes"),
+        "{}",
+        stderr(&o)
+    );
+    // A password instead of a base64url secret.
+    let o = run(
+        &[
+            "sign",
+            "--alg",
+            "HS256",
+            "--key-b64",
+            "correct horse battery staple",
+            "--claims",
+            "{}",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("base64url") && stderr(&o).contains("keygen"),
+        "{}",
+        stderr(&o)
+    );
+    // A secret with an asymmetric algorithm.
+    let o = run(
+        &["sign", "--alg", "EdDSA", "--key-b64", KEY, "--claims", "{}"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("HMAC"), "{}", stderr(&o));
+    // A JWK of another curve, and an Ed25519 key of small order.
+    let p384 = dir.write(
+        "p384.jwk",
+        r#"{"kty":"EC","crv":"P-384","x":"AA","y":"AA"}"#,
+    );
+    let o = run(&["verify", "--key-file", &p384, RFC_TOKEN], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("curve"), "{}", stderr(&o));
+    let weak = dir.write(
+        "weak.jwk",
+        r#"{"kty":"OKP","crv":"Ed25519","x":"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
+    );
+    let o = run(&["verify", "--key-file", &weak, RFC_TOKEN], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("small order"), "{}", stderr(&o));
+    // An Ed25519 public key of 31 bytes.
+    let short = dir.write(
+        "short.jwk",
+        r#"{"kty":"OKP","crv":"Ed25519","x":"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
+    );
+    let o = run(&["verify", "--key-file", &short, RFC_TOKEN], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("32 bytes"), "{}", stderr(&o));
 }
