@@ -1,9 +1,11 @@
 //! Interoperability with other implementations: tokens minted by PyJWT and by `jose` (npm)
 //! verify with `auth-cli verify`, and tokens from `auth-cli sign` verify in both, for HS256,
-//! HS384 and HS512. Tampered tokens and wrong algorithms are refused on both sides.
+//! HS384, HS512, EdDSA and ES256; RS256 and PS256 tokens from both verify with `auth-cli`.
+//! Public keys travel as JWKs, JWK sets (ours to them too) and PEM. Tampered tokens and wrong
+//! algorithms are refused on both sides.
 //!
-//! The peers are installed by the test itself (a Python venv with `pyjwt`, an npm folder with
-//! `jose`) under `target/interop/`. When that is impossible the test says so loudly and skips,
+//! The peers are installed by the test itself (a Python venv with `pyjwt[crypto]`, an npm
+//! folder with `jose`) under `target/interop/`. When that is impossible the test says so loudly and skips,
 //! unless `AUTH_REQUIRE_SERVICES=1`, which makes it fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -54,14 +56,14 @@ fn python() -> Result<PathBuf, String> {
     if !py.exists() {
         ok(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     }
-    if ok(Command::new(&py).args(["-c", "import jwt"])).is_err() {
+    if ok(Command::new(&py).args(["-c", "import jwt, cryptography"])).is_err() {
         ok(Command::new(&py).args([
             "-m",
             "pip",
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "pyjwt>=2.8,<3",
+            "pyjwt[crypto]>=2.8,<3",
         ]))?;
     }
     Ok(py)
@@ -209,6 +211,100 @@ fn exchange(peer: &str, run_peer: &dyn Fn(&Value) -> Result<String, String>) {
     }
 }
 
+/// A file under the interop folder, for keys handed to `auth-cli`.
+fn key_file(peer: &str, name: &str, text: &str) -> String {
+    let path = work_dir().join(format!("{peer}-{name}"));
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn exchange_public_keys(peer: &str, run_peer: &dyn Fn(&Value) -> Result<String, String>) {
+    let verify_ours = |key: &str, token: &str| {
+        cli(
+            &[
+                "verify",
+                "--key-file",
+                key,
+                "--iss",
+                "https://auth.example.com",
+                "--aud",
+                "api.example.com",
+                "-",
+            ],
+            token,
+        )
+    };
+    for alg in ["EdDSA", "ES256", "RS256", "PS256"] {
+        // Peer makes a key pair and signs; we verify with its public JWK, as a JWK set, and
+        // as SPKI PEM; tampered, refused.
+        let pair: Value =
+            serde_json::from_str(&run_peer(&json!({"op": "keygen", "alg": alg})).unwrap()).unwrap();
+        let mut public = pair["public"].clone();
+        public["alg"] = json!(alg);
+        let token = run_peer(
+            &json!({"op": "sign", "alg": alg, "jwk": pair["private"], "claims": claims()}),
+        )
+        .unwrap();
+        let jwk = key_file(peer, &format!("{alg}.jwk"), &public.to_string());
+        let set = key_file(
+            peer,
+            &format!("{alg}.jwks"),
+            &json!({"keys": [public]}).to_string(),
+        );
+        let pem = key_file(peer, &format!("{alg}.pem"), pair["pem"].as_str().unwrap());
+        for key in [&jwk, &set] {
+            let ours = verify_ours(key, &token)
+                .unwrap_or_else(|e| panic!("{peer} {alg} token refused with {key}: {e}"));
+            let ours: Value = serde_json::from_str(&ours).unwrap();
+            assert_eq!(ours["n"], "é✓", "{peer} {alg}");
+            let e = verify_ours(key, &tamper(&token)).unwrap_err();
+            assert!(e.contains("(bad_signature)"), "{peer} {alg}: {e}");
+        }
+        let pem_out = cli(
+            &[
+                "verify",
+                "--alg",
+                alg,
+                "--key-file",
+                &pem,
+                "--aud",
+                "api.example.com",
+                "-",
+            ],
+            &token,
+        )
+        .unwrap_or_else(|e| panic!("{peer} {alg} token refused with PEM: {e}"));
+        assert!(pem_out.contains("user-1"), "{peer} {alg}");
+
+        if alg.starts_with("RS") || alg.starts_with("PS") {
+            continue; // verify only: no RSA signing here
+        }
+        // We make a key and sign; the peer verifies with our public JWK and our JWK set.
+        let private = cli(&["keygen", "--alg", alg], "").unwrap();
+        let private_file = key_file(peer, &format!("ours-{alg}.jwk"), &private);
+        let our_public: Value =
+            serde_json::from_str(&cli(&["jwk", "--key-file", &private_file], "").unwrap()).unwrap();
+        let token = cli(
+            &["sign", "--key-file", &private_file, "--exp-in", "300"],
+            &claims().to_string(),
+        )
+        .unwrap();
+        for (form, key) in [
+            ("jwk", our_public.clone()),
+            ("jwks", json!({"keys": [our_public]})),
+        ] {
+            let theirs = run_peer(&json!({"op": "verify", "alg": alg, form: key, "token": token, "iss": "https://auth.example.com", "aud": "api.example.com"}))
+                .unwrap_or_else(|e| panic!("{peer} refused our {alg} token ({form}): {e}"));
+            let theirs: Value = serde_json::from_str(&theirs).unwrap();
+            assert_eq!(theirs["n"], "é✓", "{peer} {alg}");
+            let r = run_peer(
+                &json!({"op": "verify", "alg": alg, form: key, "token": tamper(&token), "iss": "https://auth.example.com", "aud": "api.example.com"}),
+            );
+            assert!(r.is_err(), "{peer} accepted a tampered {alg} token");
+        }
+    }
+}
+
 #[test]
 fn tokens_interoperate_with_pyjwt() {
     let py = match python() {
@@ -216,9 +312,9 @@ fn tokens_interoperate_with_pyjwt() {
         Err(why) => return skip(&why),
     };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/pyjwt_peer.py");
-    exchange("PyJWT", &|req| {
-        pipe(Command::new(&py).arg(&script), &req.to_string())
-    });
+    let run = |req: &Value| pipe(Command::new(&py).arg(&script), &req.to_string());
+    exchange("PyJWT", &run);
+    exchange_public_keys("PyJWT", &run);
 }
 
 #[test]
@@ -227,12 +323,14 @@ fn tokens_interoperate_with_jose() {
         Ok(dir) => dir,
         Err(why) => return skip(&why),
     };
-    exchange("jose", &|req| {
+    let run = |req: &Value| {
         pipe(
             Command::new("node")
                 .arg(dir.join("jose_peer.mjs"))
                 .current_dir(&dir),
             &req.to_string(),
         )
-    });
+    };
+    exchange("jose", &run);
+    exchange_public_keys("jose", &run);
 }
