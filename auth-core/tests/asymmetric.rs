@@ -1,6 +1,8 @@
 //! Public-key tokens through the public API: RFC 8037 and RFC 7515 known answers, Wycheproof
 //! suites, JWK and JWK set rules, and the attacks of issue 15 (key confusion, embedded keys,
-//! malformed signatures, weak keys), each as a test.
+//! malformed signatures, weak keys), each as a test. Needs the `ed25519` and `p256` features
+//! (default); the RSA and PEM tests also `rsa` and `pem` (which the workspace's CLI enables).
+#![cfg(all(feature = "ed25519", feature = "p256"))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
