@@ -1,0 +1,446 @@
+//! An issuer's rotating signing keys, as a sans-I/O state machine.
+//!
+//! A key goes from *next* (published, not yet signing) to *current* (signing) to *retired*
+//! (published until every token it signed has expired), then leaves the published set. The
+//! ring takes `now` and a caller's CSPRNG, and answers which key signs, which keys are
+//! published, and how long verifiers may cache the published set.
+//!
+//! Why this schedule is safe, with `C` the longest a verifier may cache the set
+//! ([`RotationPolicy::max_cache`]), `L` the longest token lifetime and `S` the clock leeway:
+//! - a key is published at least `C` before it signs (the rotation period is at least `C`,
+//!   and the next key is published a whole period ahead), so a verifier whose copy of the set
+//!   predates the key has refreshed it before the first token under it exists;
+//! - a retired key stays published for `L + S` after its last signature, so every token it
+//!   signed expires (for verifiers with the same leeway) before the key leaves the set.
+//!
+//! The property test in this module checks exactly that: across any sequence of rotations,
+//! every token signed and not yet expired verifies against every set published since the
+//! verifier's last refresh.
+//!
+//! ```
+//! use auth_core::keyring::{KeyRing, RotationPolicy};
+//! use auth_core::jwt::Alg;
+//! use auth_core::UnixTime;
+//!
+//! let policy = RotationPolicy::new(Alg::EdDsa, 7 * 86_400, 900, 3_600)?;
+//! let mut rng = rand::rng();
+//! let mut ring = KeyRing::new(policy, UnixTime(1_700_000_000), &mut rng)?;
+//! let token = ring.current().sign(&serde_json::json!({"sub": "ada", "exp": 1_700_000_900}))?;
+//! let jwks = ring.jwks_json();
+//! assert_eq!(ring.published().len(), 2); // the current key and the next one
+//!
+//! // A week later the next key signs and a new next key is published.
+//! assert!(ring.advance(UnixTime(1_700_000_000 + 7 * 86_400), &mut rng)?);
+//! assert_eq!(ring.published().len(), 3); // the retired key stays for 900 s + leeway
+//! # let _ = (token, jwks);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::KeyError;
+use crate::jwk::JwkSet;
+use crate::jwt::{Alg, SigningKey, VerifyingKey};
+use crate::time::UnixTime;
+
+/// The clock leeway verifiers are assumed to allow past `exp` (the crate's default).
+const LEEWAY: u64 = crate::jwt::DEFAULT_LEEWAY;
+
+/// How an issuer rotates its signing keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationPolicy {
+    alg: Alg,
+    rotation_period: u64,
+    max_token_lifetime: u64,
+    max_cache: u64,
+}
+
+impl RotationPolicy {
+    /// A policy: keys for `alg` (EdDSA or ES256) that each sign for `rotation_period`
+    /// seconds; tokens that live at most `max_token_lifetime` seconds; verifiers that cache
+    /// the published set at most `max_cache` seconds (the `Cache-Control` max-age).
+    ///
+    /// # Errors
+    /// [`KeyError::WrongAlgorithm`] unless `alg` is EdDSA or ES256;
+    /// [`KeyError::InvalidRotation`] if `max_cache` is 0 or longer than the rotation period
+    /// (a key must be published at least one cache lifetime before it signs), or the token
+    /// lifetime is 0.
+    pub fn new(
+        alg: Alg,
+        rotation_period: u64,
+        max_token_lifetime: u64,
+        max_cache: u64,
+    ) -> Result<Self, KeyError> {
+        if !matches!(alg, Alg::EdDsa | Alg::Es256) {
+            return Err(KeyError::WrongAlgorithm);
+        }
+        if max_cache == 0 || max_token_lifetime == 0 || max_cache > rotation_period {
+            return Err(KeyError::InvalidRotation);
+        }
+        Ok(Self {
+            alg,
+            rotation_period,
+            max_token_lifetime,
+            max_cache,
+        })
+    }
+
+    /// The algorithm of the ring's keys.
+    #[must_use]
+    pub fn alg(&self) -> Alg {
+        self.alg
+    }
+
+    /// How long a key signs, in seconds.
+    #[must_use]
+    pub fn rotation_period(&self) -> u64 {
+        self.rotation_period
+    }
+
+    /// The longest token lifetime, in seconds.
+    #[must_use]
+    pub fn max_token_lifetime(&self) -> u64 {
+        self.max_token_lifetime
+    }
+
+    /// The longest verifiers may cache the published set, in seconds.
+    #[must_use]
+    pub fn max_cache(&self) -> u64 {
+        self.max_cache
+    }
+}
+
+/// An issuer's signing keys: one current, at most one next, and the retired ones still
+/// published. `Debug` shows key ids and times, never key bytes.
+#[derive(Debug)]
+pub struct KeyRing {
+    policy: RotationPolicy,
+    current: SigningKey,
+    /// When the next key starts signing; `None` for a fixed key that never rotates.
+    next: Option<(SigningKey, UnixTime)>,
+    /// Retired keys (public halves) and when they leave the published set.
+    retired: Vec<(VerifyingKey, UnixTime)>,
+}
+
+impl KeyRing {
+    /// A ring that starts now: a current key (signing at once: no verifier has an older copy
+    /// of a set it is missing from) and the next key, published now, signing one rotation
+    /// period from now.
+    ///
+    /// # Errors
+    /// [`KeyError::AlgorithmNotEnabled`] if the policy's algorithm is not compiled in.
+    pub fn new(
+        policy: RotationPolicy,
+        now: UnixTime,
+        rng: &mut (impl rand_core::CryptoRng + ?Sized),
+    ) -> Result<Self, KeyError> {
+        let current = new_key(policy.alg, rng)?;
+        let next = new_key(policy.alg, rng)?;
+        Ok(Self {
+            policy,
+            current,
+            next: Some((next, now.saturating_add(policy.rotation_period))),
+            retired: Vec::new(),
+        })
+    }
+
+    /// A ring of one fixed key that never rotates (e.g. a key from configuration). Its `kid`
+    /// is the key's own, or its RFC 7638 thumbprint if it has none.
+    ///
+    /// # Errors
+    /// [`KeyError::WrongAlgorithm`] if the key's algorithm is not the policy's.
+    pub fn fixed(policy: RotationPolicy, key: SigningKey) -> Result<Self, KeyError> {
+        if key.alg() != policy.alg {
+            return Err(KeyError::WrongAlgorithm);
+        }
+        let key = if key.kid().is_some() {
+            key
+        } else {
+            let kid = key.verifying_key().thumbprint();
+            key.with_kid(kid.as_str())?
+        };
+        Ok(Self {
+            policy,
+            current: key,
+            next: None,
+            retired: Vec::new(),
+        })
+    }
+
+    /// Moves the schedule to `now`: when the next key's time has come it becomes current (the
+    /// current one retires, published for the longest token lifetime and the leeway more) and
+    /// a new next key is published, signing one rotation period from now; retired keys whose
+    /// time is up leave the set. Returns whether the published set changed. Call it before
+    /// signing or publishing (it is cheap when nothing is due).
+    ///
+    /// # Errors
+    /// [`KeyError::AlgorithmNotEnabled`] if the policy's algorithm is not compiled in.
+    pub fn advance(
+        &mut self,
+        now: UnixTime,
+        rng: &mut (impl rand_core::CryptoRng + ?Sized),
+    ) -> Result<bool, KeyError> {
+        let before = self.retired.len();
+        self.retired.retain(|(_, until)| *until > now);
+        let mut changed = self.retired.len() != before;
+        if self.next_rotation().is_some_and(|starts| starts <= now) {
+            let fresh = new_key(self.policy.alg, rng)?;
+            let due = now.saturating_add(self.policy.rotation_period);
+            if let Some((next, _)) = self.next.replace((fresh, due)) {
+                let old = core::mem::replace(&mut self.current, next);
+                let until = now
+                    .saturating_add(self.policy.max_token_lifetime)
+                    .saturating_add(LEEWAY);
+                self.retired.push((old.verifying_key(), until));
+            }
+            changed = true;
+        }
+        Ok(changed)
+    }
+
+    /// The key that signs now (call [`advance`](Self::advance) first).
+    #[must_use]
+    pub fn current(&self) -> &SigningKey {
+        &self.current
+    }
+
+    /// The policy.
+    #[must_use]
+    pub fn policy(&self) -> &RotationPolicy {
+        &self.policy
+    }
+
+    /// When the next key starts signing, if the ring rotates.
+    #[must_use]
+    pub fn next_rotation(&self) -> Option<UnixTime> {
+        self.next.as_ref().map(|(_, at)| *at)
+    }
+
+    /// When [`advance`](Self::advance) next has something to do: the next rotation or the
+    /// earliest time a retired key leaves the set; `None` for a fixed ring.
+    #[must_use]
+    pub fn next_change(&self) -> Option<UnixTime> {
+        self.retired
+            .iter()
+            .map(|(_, until)| *until)
+            .chain(self.next_rotation())
+            .min()
+    }
+
+    /// The public keys to publish: the current key, the next one and the retired ones still
+    /// within their time, in that order.
+    #[must_use]
+    pub fn published(&self) -> Vec<VerifyingKey> {
+        let mut keys = Vec::with_capacity(self.retired.len().saturating_add(2));
+        keys.push(self.current.verifying_key());
+        if let Some((next, _)) = &self.next {
+            keys.push(next.verifying_key());
+        }
+        keys.extend(self.retired.iter().map(|(k, _)| k.clone()));
+        keys
+    }
+
+    /// The published keys as a JWK set document.
+    #[must_use]
+    pub fn jwks_json(&self) -> String {
+        // Key ids are thumbprints, distinct for distinct keys: the set is always valid.
+        JwkSet::from_keys(self.published())
+            .map_or_else(|_| String::from("{\"keys\":[]}"), |s| s.to_json())
+    }
+
+    /// The `Cache-Control` value for the published set: `public, max-age=` the policy's
+    /// cache limit.
+    #[must_use]
+    pub fn cache_control(&self) -> String {
+        alloc::format!("public, max-age={}", self.policy.max_cache)
+    }
+
+    /// A minimal OpenID Provider / RFC 8414 metadata document: `issuer`, `jwks_uri` and the
+    /// signing algorithm (`id_token_signing_alg_values_supported`).
+    #[must_use]
+    pub fn metadata_json(&self, issuer: &str, jwks_uri: &str) -> String {
+        let mut out = String::with_capacity(128);
+        let mut put = |s: &str| out.push_str(s);
+        put("{\"issuer\":");
+        crate::json::write_str(issuer, &mut put);
+        put(",\"jwks_uri\":");
+        crate::json::write_str(jwks_uri, &mut put);
+        put(",\"id_token_signing_alg_values_supported\":[\"");
+        put(self.policy.alg.name());
+        put("\"]}");
+        out
+    }
+}
+
+/// A fresh key whose `kid` is its thumbprint.
+fn new_key(
+    alg: Alg,
+    rng: &mut (impl rand_core::CryptoRng + ?Sized),
+) -> Result<SigningKey, KeyError> {
+    let key = SigningKey::generate(alg, rng)?;
+    let kid = key.verifying_key().thumbprint();
+    key.with_kid(kid.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::{self, Validation};
+    use proptest::prelude::*;
+    use std::borrow::ToOwned;
+    use std::vec;
+
+    fn rng(seed: u64) -> rand::rngs::StdRng {
+        use rand::SeedableRng;
+        rand::rngs::StdRng::seed_from_u64(seed)
+    }
+
+    #[test]
+    fn policies_publish_keys_a_cache_lifetime_before_they_sign() {
+        assert_eq!(
+            RotationPolicy::new(Alg::EdDsa, 3_600, 300, 7_200).unwrap_err(),
+            KeyError::InvalidRotation
+        );
+        assert_eq!(
+            RotationPolicy::new(Alg::Hs256, 3_600, 300, 600).unwrap_err(),
+            KeyError::WrongAlgorithm
+        );
+        assert_eq!(
+            RotationPolicy::new(Alg::EdDsa, 3_600, 0, 600).unwrap_err(),
+            KeyError::InvalidRotation
+        );
+        assert!(RotationPolicy::new(Alg::Es256, 3_600, 300, 3_600).is_ok());
+    }
+
+    #[test]
+    fn keys_move_from_next_to_current_to_retired_and_out() {
+        let policy = RotationPolicy::new(Alg::EdDsa, 1_000, 100, 500).unwrap();
+        let mut r = rng(1);
+        let t0 = UnixTime(10_000);
+        let mut ring = KeyRing::new(policy, t0, &mut r).unwrap();
+        let first = ring.current().kid().unwrap().to_owned();
+        let second = ring.published()[1].kid().unwrap().to_owned();
+        assert_eq!(ring.next_rotation(), Some(UnixTime(11_000)));
+        assert!(!ring.advance(UnixTime(10_999), &mut r).unwrap());
+        assert!(ring.advance(UnixTime(11_000), &mut r).unwrap());
+        assert_eq!(ring.current().kid(), Some(second.as_str()));
+        let kids: Vec<_> = ring
+            .published()
+            .iter()
+            .map(|k| k.kid().unwrap().to_owned())
+            .collect();
+        assert_eq!(kids.len(), 3);
+        assert_eq!(kids[2], first);
+        // The retired key leaves after the longest token lifetime plus the leeway.
+        assert!(
+            !ring
+                .advance(UnixTime(11_000 + 100 + LEEWAY - 1), &mut r)
+                .unwrap()
+        );
+        assert!(
+            ring.advance(UnixTime(11_000 + 100 + LEEWAY), &mut r)
+                .unwrap()
+        );
+        assert_eq!(ring.published().len(), 2);
+        // After a long pause, one step: the waiting next key signs from now.
+        assert!(ring.advance(UnixTime(1_000_000), &mut r).unwrap());
+        assert_eq!(ring.next_rotation(), Some(UnixTime(1_001_000)));
+        assert_eq!(ring.cache_control(), "public, max-age=500");
+        let set = JwkSet::parse(&ring.jwks_json()).unwrap();
+        assert_eq!(set.keys().len(), 3);
+        assert!(set.skipped().is_empty());
+    }
+
+    #[test]
+    fn a_fixed_ring_never_rotates_and_names_its_key_by_thumbprint() {
+        let policy = RotationPolicy::new(Alg::Es256, 1_000, 100, 500).unwrap();
+        let key = SigningKey::from_bytes(Alg::Es256, &[5; 32]).unwrap();
+        let thumb = key.verifying_key().thumbprint();
+        let mut ring = KeyRing::fixed(policy, key).unwrap();
+        assert_eq!(ring.current().kid(), Some(thumb.as_str()));
+        assert!(!ring.advance(UnixTime(u64::MAX), &mut rng(2)).unwrap());
+        assert_eq!(ring.published().len(), 1);
+        let ed = SigningKey::from_bytes(Alg::EdDsa, &[5; 32]).unwrap();
+        assert_eq!(
+            KeyRing::fixed(policy, ed).unwrap_err(),
+            KeyError::WrongAlgorithm
+        );
+    }
+
+    #[test]
+    fn metadata_names_issuer_jwks_uri_and_algorithm() {
+        let policy = RotationPolicy::new(Alg::EdDsa, 1_000, 100, 500).unwrap();
+        let ring = KeyRing::new(policy, UnixTime(0), &mut rng(3)).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&ring.metadata_json(
+            "http://127.0.0.1:3000",
+            "http://127.0.0.1:3000/.well-known/jwks.json",
+        ))
+        .unwrap();
+        assert_eq!(doc["issuer"], "http://127.0.0.1:3000");
+        assert_eq!(
+            doc["jwks_uri"],
+            "http://127.0.0.1:3000/.well-known/jwks.json"
+        );
+        assert_eq!(doc["id_token_signing_alg_values_supported"][0], "EdDSA");
+        let odd: serde_json::Value =
+            serde_json::from_str(&ring.metadata_json("a\"b\\c", "x")).unwrap();
+        assert_eq!(odd["issuer"], "a\"b\\c");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Across any sequence of rotations, every token signed and not yet expired verifies
+        /// against every set published since the verifier's last refresh (a verifier that
+        /// fetched the set at `f` uses it until `f + max-age`).
+        /// Steps move time by a random gap, or to one second before, at or after the ring's
+        /// next scheduled change, where the edge cases are.
+        #[test]
+        fn every_live_token_verifies_against_every_set_a_verifier_may_hold(
+            steps in prop::collection::vec((0u8..4, 1u64..400, 1u64..=100), 1..30),
+            seed in any::<u64>(),
+        ) {
+            let policy = RotationPolicy::new(Alg::EdDsa, 1_000, 100, 400).unwrap();
+            let mut r = rng(seed);
+            let mut now = UnixTime(1_000_000);
+            let mut ring = KeyRing::new(policy, now, &mut r).unwrap();
+            // (time, set, max-age) fetched, and (signed at, expires, token).
+            let mut sets: Vec<(u64, Vec<VerifyingKey>, u64)> = vec![];
+            let mut tokens: Vec<(u64, u64, String)> = vec![];
+            for (kind, gap, lifetime) in steps {
+                let change = ring.next_change().unwrap().as_secs();
+                now = UnixTime(match kind {
+                    0 => now.as_secs() + gap,
+                    1 => change - 1,
+                    2 => change,
+                    _ => change + 1,
+                }.max(now.as_secs() + 1));
+                ring.advance(now, &mut r).unwrap();
+                sets.push((now.as_secs(), ring.published(), policy.max_cache()));
+                let exp = now.as_secs() + lifetime;
+                let token = ring.current().sign(&serde_json::json!({"exp": exp})).unwrap();
+                tokens.push((now.as_secs(), exp, token));
+            }
+            for (signed, exp, token) in &tokens {
+                for (fetched, set, max_age) in &sets {
+                    // Some moment in the cache's life at which the token is live, with the
+                    // verifier's leeway: from max(signed, fetched) to min(cache end, exp + leeway).
+                    let start = (*signed).max(*fetched);
+                    let end = (fetched + max_age).min(exp + LEEWAY - 1);
+                    if start > end {
+                        continue;
+                    }
+                    let rules = Validation::new();
+                    let at = UnixTime(start);
+                    let result = jwt::verify::<serde_json::Value, _>(token, set, &rules, at);
+                    prop_assert!(
+                        result.is_ok(),
+                        "token signed at {} (exp {}) refused by the set fetched at {}: {:?}",
+                        signed, exp, fetched, result.err()
+                    );
+                }
+            }
+        }
+    }
+}
