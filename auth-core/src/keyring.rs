@@ -121,6 +121,8 @@ pub struct KeyRing {
     next: Option<(SigningKey, UnixTime)>,
     /// Retired keys (public halves) and when they leave the published set.
     retired: Vec<(VerifyingKey, UnixTime)>,
+    /// The public keys of all of the above, kept current by every change.
+    published: Vec<VerifyingKey>,
 }
 
 impl KeyRing {
@@ -142,7 +144,9 @@ impl KeyRing {
             current,
             next: Some((next, now.saturating_add(policy.rotation_period))),
             retired: Vec::new(),
-        })
+            published: Vec::new(),
+        }
+        .publish())
     }
 
     /// A ring of one fixed key that never rotates (e.g. a key from configuration). Its `kid`
@@ -165,7 +169,9 @@ impl KeyRing {
             current: key,
             next: None,
             retired: Vec::new(),
-        })
+            published: Vec::new(),
+        }
+        .publish())
     }
 
     /// Moves the schedule to `now`: when the next key's time has come it becomes current (the
@@ -196,7 +202,25 @@ impl KeyRing {
             }
             changed = true;
         }
+        if changed {
+            self.published = self.public_keys();
+        }
         Ok(changed)
+    }
+
+    fn publish(mut self) -> Self {
+        self.published = self.public_keys();
+        self
+    }
+
+    fn public_keys(&self) -> Vec<VerifyingKey> {
+        let mut keys = Vec::with_capacity(self.retired.len().saturating_add(2));
+        keys.push(self.current.verifying_key());
+        if let Some((next, _)) = &self.next {
+            keys.push(next.verifying_key());
+        }
+        keys.extend(self.retired.iter().map(|(k, _)| k.clone()));
+        keys
     }
 
     /// The key that signs now (call [`advance`](Self::advance) first).
@@ -229,23 +253,18 @@ impl KeyRing {
     }
 
     /// The public keys to publish: the current key, the next one and the retired ones still
-    /// within their time, in that order.
+    /// within their time, in that order. The ring is also a
+    /// [`KeySource`](crate::jwt::KeySource) over these keys.
     #[must_use]
-    pub fn published(&self) -> Vec<VerifyingKey> {
-        let mut keys = Vec::with_capacity(self.retired.len().saturating_add(2));
-        keys.push(self.current.verifying_key());
-        if let Some((next, _)) = &self.next {
-            keys.push(next.verifying_key());
-        }
-        keys.extend(self.retired.iter().map(|(k, _)| k.clone()));
-        keys
+    pub fn published(&self) -> &[VerifyingKey] {
+        &self.published
     }
 
     /// The published keys as a JWK set document.
     #[must_use]
     pub fn jwks_json(&self) -> String {
         // Key ids are thumbprints, distinct for distinct keys: the set is always valid.
-        JwkSet::from_keys(self.published())
+        JwkSet::from_keys(self.published.clone())
             .map_or_else(|_| String::from("{\"keys\":[]}"), |s| s.to_json())
     }
 
@@ -270,6 +289,20 @@ impl KeyRing {
         put(self.policy.alg.name());
         put("\"]}");
         out
+    }
+}
+
+impl crate::jwt::KeySource for KeyRing {
+    fn verify_signature(
+        &self,
+        alg: Alg,
+        kid: Option<&str>,
+        input: &[u8],
+        signature_b64: &[u8],
+    ) -> Result<(), crate::error::TokenError> {
+        self.published
+            .as_slice()
+            .verify_signature(alg, kid, input, signature_b64)
     }
 }
 
@@ -417,7 +450,7 @@ mod tests {
                     _ => change + 1,
                 }.max(now.as_secs() + 1));
                 ring.advance(now, &mut r).unwrap();
-                sets.push((now.as_secs(), ring.published(), policy.max_cache()));
+                sets.push((now.as_secs(), ring.published().to_vec(), policy.max_cache()));
                 let exp = now.as_secs() + lifetime;
                 let token = ring.current().sign(&serde_json::json!({"exp": exp})).unwrap();
                 tokens.push((now.as_secs(), exp, token));

@@ -39,6 +39,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{HeaderError, StoreError, TokenError};
 use crate::http::{BearerChallenge, BearerError, SetCookie, bearer_token, find_cookie_bytes};
 use crate::jwt::{self, AnyKey, Validation, Verified};
+#[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
+use crate::keyring::KeyRing;
 use crate::refresh::{
     FamilyId, RefreshFamily, RefreshStore, RefreshToken, Refreshed, RevocationList,
 };
@@ -70,6 +72,7 @@ pub fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
 #[derive(Clone)]
 pub struct WebConfig {
     issuer: String,
+    audience: String,
     realm: String,
     cookie_name: String,
     secure_cookies: bool,
@@ -107,6 +110,7 @@ impl WebConfig {
     pub fn new(issuer: &str) -> Self {
         Self {
             issuer: issuer.into(),
+            audience: issuer.into(),
             realm: issuer.into(),
             cookie_name: DEFAULT_COOKIE_NAME.into(),
             secure_cookies: true,
@@ -117,6 +121,15 @@ impl WebConfig {
             refresh_ttl: DEFAULT_REFRESH_TTL,
             cookie_signer: None,
         }
+    }
+
+    /// The audience of the access tokens (`aud`, RFC 9068: the resource they are for); the
+    /// issuer by default, for a service that is its own resource server. The bearer check
+    /// requires it.
+    #[must_use]
+    pub fn audience(mut self, audience: &str) -> Self {
+        self.audience = audience.into();
+        self
     }
 
     /// The session policy (timeouts, renewal).
@@ -181,13 +194,18 @@ impl WebConfig {
     }
 }
 
-/// The claims of the access tokens [`WebAuth`] issues.
+/// The claims of the access tokens [`WebAuth`] issues: the RFC 9068 profile (`typ` `at+jwt`
+/// in the header; `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`) and `fid`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     /// The user.
     pub sub: String,
     /// The issuer ([`WebConfig::new`]).
     pub iss: String,
+    /// The resource the token is for ([`WebConfig::audience`]).
+    pub aud: String,
+    /// The client the token was issued to: this service itself (first-party logins).
+    pub client_id: String,
     /// Issued at.
     pub iat: u64,
     /// Expires at.
@@ -448,18 +466,133 @@ impl From<StoreError> for Rejection {
     }
 }
 
+/// The keys [`WebAuth`] signs and checks its access tokens with.
+#[derive(Debug)]
+#[non_exhaustive]
+// One per service, held in place: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum TokenKeys {
+    /// One HMAC key: the service signs and checks its own tokens; nothing is published, and
+    /// every service that checks them holds the key that makes them.
+    Hmac(AnyKey),
+    /// A public-key ring, rotating or fixed: tokens are signed with its current key, and its
+    /// public keys are published ([`WebAuth::jwks`]) so that other services verify tokens
+    /// without being able to make them.
+    #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
+    Ring(std::sync::RwLock<KeyRing>),
+}
+
+impl From<AnyKey> for TokenKeys {
+    fn from(key: AnyKey) -> Self {
+        Self::Hmac(key)
+    }
+}
+
+#[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
+impl From<KeyRing> for TokenKeys {
+    fn from(ring: KeyRing) -> Self {
+        Self::Ring(std::sync::RwLock::new(ring))
+    }
+}
+
+/// A published JWK set and how long it may be cached, for `/.well-known/jwks.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedKeys {
+    /// The JWK set document (`application/json`).
+    pub body: String,
+    /// The `Cache-Control` value.
+    pub cache_control: String,
+}
+
+/// The `typ` of the access tokens (RFC 9068 §2.1).
+const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
 /// The flows, over one store that keeps sessions, refresh families and revoked `jti`s.
 #[derive(Debug)]
 pub struct WebAuth<S> {
     store: S,
-    key: AnyKey,
+    keys: TokenKeys,
     config: WebConfig,
 }
 
 impl<S> WebAuth<S> {
-    /// Flows over `store`, signing access tokens with `key`.
-    pub fn new(store: S, key: AnyKey, config: WebConfig) -> Self {
-        Self { store, key, config }
+    /// Flows over `store`, signing access tokens with `keys` (an [`AnyKey`] or, with `std`
+    /// and a public-key feature, a [`KeyRing`]).
+    pub fn new(store: S, keys: impl Into<TokenKeys>, config: WebConfig) -> Self {
+        Self {
+            store,
+            keys: keys.into(),
+            config,
+        }
+    }
+
+    /// The published public keys and their `Cache-Control`, after moving a rotating ring to
+    /// `now`; `None` for an HMAC key (nothing to publish: answer 404).
+    #[allow(unused_variables)]
+    pub fn jwks<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Option<PublishedKeys> {
+        match &self.keys {
+            TokenKeys::Hmac(_) => None,
+            #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
+            TokenKeys::Ring(lock) => {
+                advance_ring(lock, now, rng);
+                let ring = read(lock);
+                Some(PublishedKeys {
+                    body: ring.jwks_json(),
+                    cache_control: ring.cache_control(),
+                })
+            }
+        }
+    }
+
+    /// A minimal OpenID Provider metadata document (`issuer`, `jwks_uri`, the algorithm) for
+    /// `/.well-known/openid-configuration`; `None` for an HMAC key.
+    #[must_use]
+    #[allow(unused_variables)]
+    pub fn metadata(&self, jwks_uri: &str) -> Option<String> {
+        match &self.keys {
+            TokenKeys::Hmac(_) => None,
+            #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
+            TokenKeys::Ring(lock) => Some(read(lock).metadata_json(&self.config.issuer, jwks_uri)),
+        }
+    }
+
+    /// Signs access-token claims with the current key, typed `at+jwt`.
+    #[allow(unused_variables)]
+    fn sign_access<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        claims: &AccessClaims,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<String, TokenError> {
+        match &self.keys {
+            TokenKeys::Hmac(key) => key.sign_with_typ(claims, Some(ACCESS_TOKEN_TYP)),
+            #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
+            TokenKeys::Ring(lock) => {
+                advance_ring(lock, now, rng);
+                read(lock)
+                    .current()
+                    .sign_with_typ(claims, Some(ACCESS_TOKEN_TYP))
+            }
+        }
+    }
+
+    /// Verifies an access token against the keys (synchronously: no lock is held across an
+    /// `.await`).
+    fn verify_access<C: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        rules: &Validation<'_>,
+        now: UnixTime,
+    ) -> Result<Verified<C>, TokenError> {
+        match &self.keys {
+            TokenKeys::Hmac(key) => jwt::verify::<C, _>(token, key, rules, now),
+            #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
+            TokenKeys::Ring(lock) => jwt::verify::<C, _>(token, &*read(lock), rules, now),
+        }
     }
 
     /// The store.
@@ -706,11 +839,16 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
             }
             _ => return Err(self.reject(RejectionKind::BadRequest("invalid_request"))),
         };
-        let required = ["sub", "jti"];
+        // RFC 9068: typed `at+jwt` (so that an ID token, a logout token or any other JWT
+        // signed by the same key is never taken for an access token), for this audience.
+        let required = ["sub", "jti", "iat"];
         let rules = Validation::new()
             .issuer(&self.config.issuer)
+            .audience(&self.config.audience)
+            .typ(ACCESS_TOKEN_TYP)
             .require(&required);
-        let verified = jwt::verify::<C, _>(token, &self.key, &rules, now)
+        let verified = self
+            .verify_access::<C>(token, &rules, now)
             .map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
         // Only after the MAC and every claim passed: the revocation list.
         let jti = verified.registered().jti().unwrap_or_default();
@@ -823,14 +961,15 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
         let claims = AccessClaims {
             sub: family.user.clone(),
             iss: self.config.issuer.clone(),
+            aud: self.config.audience.clone(),
+            client_id: self.config.issuer.clone(),
             iat: now.as_secs(),
             exp: exp.as_secs(),
             jti: encode16(&jti),
             fid: encode16(&family.family.0),
         };
         let access_token = self
-            .key
-            .sign(&claims)
+            .sign_access(&claims, now, rng)
             .map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
         Ok(TokenPair {
             access_token,
@@ -839,6 +978,33 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
             refresh_token: String::from(refresh.encode().expose()),
         })
     }
+}
+
+/// Moves a rotating ring to `now` when a change is due (a write lock only then).
+#[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
+fn advance_ring<R: rand_core::CryptoRng + ?Sized>(
+    lock: &std::sync::RwLock<KeyRing>,
+    now: UnixTime,
+    rng: &mut R,
+) {
+    let due = read(lock).next_change().is_some_and(|at| at <= now);
+    if due {
+        let mut ring = lock
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Key generation cannot fail for the ring's own algorithm; were it to, the current
+        // key keeps signing and the next call tries again.
+        let _ = ring.advance(now, rng);
+    }
+}
+
+/// The ring for reading. A panic elsewhere while it was held cannot have left it half
+/// changed (`advance` changes it in steps that are each complete), so a poisoned lock is
+/// read as it is.
+#[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
+fn read(lock: &std::sync::RwLock<KeyRing>) -> std::sync::RwLockReadGuard<'_, KeyRing> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// What a request says about where it comes from, for [`WebAuth::check_same_site`]: its

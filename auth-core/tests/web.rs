@@ -327,3 +327,142 @@ fn a_store_failure_is_a_503_with_retry_after() {
     assert!(headers.contains(&("cache-control", "no-store")));
     assert_eq!(rejection.body(), r#"{"error":"store_timeout"}"#);
 }
+
+// ---- Public-key access tokens (a key ring) ----------------------------------------------
+
+#[cfg(all(feature = "ed25519", feature = "p256"))]
+mod ring {
+    use super::*;
+    use auth_core::error::TokenError;
+    use auth_core::jwk::JwkSet;
+    use auth_core::jwt::{self, Validation};
+    use auth_core::keyring::{KeyRing, RotationPolicy};
+
+    const DAY: u64 = 86_400;
+
+    fn ring_auth() -> WebAuth<MemoryStore> {
+        let policy = RotationPolicy::new(Alg::EdDsa, DAY, 300, 600).unwrap();
+        let ring = KeyRing::new(policy, UnixTime(T0), &mut rng()).unwrap();
+        WebAuth::new(
+            MemoryStore::new(),
+            ring,
+            WebConfig::new("https://issuer.example").audience("https://api.example"),
+        )
+    }
+
+    fn bearer(auth: &WebAuth<MemoryStore>, token: &str, now: u64) -> Result<AccessClaims, String> {
+        let header = format!("Bearer {token}");
+        block_on(auth.bearer::<AccessClaims>([header.as_bytes()], UnixTime(now)))
+            .map(|v| v.into_claims())
+            .map_err(|e| e.code().to_owned())
+    }
+
+    #[test]
+    fn another_service_verifies_access_tokens_with_the_published_keys_only() {
+        let auth = ring_auth();
+        let pair = block_on(auth.issue_tokens("ada", UnixTime(T0), &mut rng())).unwrap();
+        let claims = bearer(&auth, &pair.access_token, T0).unwrap();
+        assert_eq!(
+            (claims.aud.as_str(), claims.client_id.as_str()),
+            ("https://api.example", "https://issuer.example")
+        );
+        // The resource server holds the JWK set and nothing else.
+        let published = auth.jwks(UnixTime(T0), &mut rng()).unwrap();
+        assert_eq!(published.cache_control, "public, max-age=600");
+        let set = JwkSet::parse(&published.body).unwrap();
+        assert_eq!(set.keys().len(), 2);
+        let rules = Validation::new()
+            .issuer("https://issuer.example")
+            .audience("https://api.example")
+            .typ("at+jwt");
+        let verified =
+            jwt::verify::<AccessClaims, _>(&pair.access_token, &set, &rules, UnixTime(T0)).unwrap();
+        assert_eq!(verified.claims().sub, "ada");
+        // The metadata names the issuer and the key set.
+        let meta: serde_json::Value =
+            serde_json::from_str(&auth.metadata("https://issuer.example/jwks").unwrap()).unwrap();
+        assert_eq!(meta["issuer"], "https://issuer.example");
+        assert_eq!(meta["jwks_uri"], "https://issuer.example/jwks");
+        // An HMAC service publishes nothing.
+        let (hmac, _) = auth_fn();
+        assert!(hmac.jwks(UnixTime(T0), &mut rng()).is_none());
+        assert!(hmac.metadata("x").is_none());
+    }
+
+    fn auth_fn() -> (WebAuth<MemoryStore>, Arc<AtomicU64>) {
+        super::auth()
+    }
+
+    #[test]
+    fn a_jwt_of_another_kind_signed_by_the_same_key_is_not_an_access_token() {
+        let policy = RotationPolicy::new(Alg::EdDsa, DAY, 300, 600).unwrap();
+        let key = auth_core::jwt::SigningKey::from_bytes(Alg::EdDsa, &[9; 32]).unwrap();
+        let ring = KeyRing::fixed(policy, key).unwrap();
+        let signer = auth_core::jwt::SigningKey::from_bytes(Alg::EdDsa, &[9; 32])
+            .unwrap()
+            .with_kid(ring.current().kid().unwrap())
+            .unwrap();
+        let auth = WebAuth::new(
+            MemoryStore::new(),
+            ring,
+            WebConfig::new("https://issuer.example"),
+        );
+        let claims = |aud: &str| {
+            serde_json::json!({"iss": "https://issuer.example", "sub": "ada", "aud": aud,
+                "iat": T0, "exp": T0 + 300, "jti": "j1", "client_id": "c", "fid": "AAAAAAAAAAAAAAAAAAAAAA"})
+        };
+        let good = signer
+            .sign_with_typ(&claims("https://issuer.example"), Some("at+jwt"))
+            .unwrap();
+        assert!(bearer(&auth, &good, T0).is_ok());
+        // An ID token (typ JWT) with the same claims and key.
+        let id_token = signer.sign(&claims("https://issuer.example")).unwrap();
+        assert_eq!(bearer(&auth, &id_token, T0).unwrap_err(), "wrong_typ");
+        // Another audience.
+        let other = signer
+            .sign_with_typ(&claims("https://other.example"), Some("at+jwt"))
+            .unwrap();
+        assert_eq!(bearer(&auth, &other, T0).unwrap_err(), "wrong_audience");
+        // A DPoP proof or logout token type.
+        let dpop = signer
+            .sign_with_typ(&claims("https://issuer.example"), Some("dpop+jwt"))
+            .unwrap();
+        assert_eq!(bearer(&auth, &dpop, T0).unwrap_err(), "wrong_typ");
+        // An HS256 token made with the public JWK as its secret.
+        let jwk = auth.jwks(UnixTime(T0), &mut rng()).unwrap().body;
+        let hs = AnyKey::new(Alg::Hs256, jwk.as_bytes())
+            .unwrap()
+            .sign_with_typ(&claims("https://issuer.example"), Some("at+jwt"))
+            .unwrap();
+        assert_eq!(
+            bearer(&auth, &hs, T0).unwrap_err(),
+            TokenError::AlgorithmMismatch.code()
+        );
+    }
+
+    #[test]
+    fn tokens_survive_a_rotation_and_new_ones_use_the_new_key() {
+        let auth = ring_auth();
+        let before = block_on(auth.issue_tokens("ada", UnixTime(T0), &mut rng())).unwrap();
+        let kid = |token: &str| {
+            let (h, _) = jwt::danger_decode_unverified(token, 8192).unwrap();
+            serde_json::from_slice::<serde_json::Value>(&h).unwrap()["kid"].clone()
+        };
+        // One second before the rotation the old key still signs.
+        let later = T0 + DAY;
+        let edge = block_on(auth.issue_tokens("ada", UnixTime(later - 1), &mut rng())).unwrap();
+        assert_eq!(kid(&before.access_token), kid(&edge.access_token));
+        // At the rotation the next key signs.
+        let after = block_on(auth.issue_tokens("ada", UnixTime(later), &mut rng())).unwrap();
+        assert_ne!(kid(&before.access_token), kid(&after.access_token));
+        let set = JwkSet::parse(&auth.jwks(UnixTime(later), &mut rng()).unwrap().body).unwrap();
+        assert_eq!(set.keys().len(), 3, "current, next and the retired key");
+        assert!(bearer(&auth, &after.access_token, later).is_ok());
+        // The token signed by the now retired key is still accepted until it expires.
+        assert!(bearer(&auth, &edge.access_token, later + 200).is_ok());
+        assert_eq!(
+            bearer(&auth, &edge.access_token, later + 400).unwrap_err(),
+            "expired"
+        );
+    }
+}

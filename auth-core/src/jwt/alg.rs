@@ -196,6 +196,8 @@ mod sealed {
         any(feature = "ed25519", feature = "p256", feature = "rsa")
     ))]
     impl Sealed for crate::jwk::JwkSet {}
+    #[cfg(all(feature = "alloc", any(feature = "ed25519", feature = "p256")))]
+    impl Sealed for crate::keyring::KeyRing {}
     #[cfg(feature = "alloc")]
     impl Sealed for alloc::vec::Vec<super::AnyKey> {}
 }
