@@ -187,6 +187,18 @@ impl WebConfig {
         self
     }
 
+    /// The issuer (`iss` of the access tokens).
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The audience of the access tokens.
+    #[must_use]
+    pub fn access_audience(&self) -> &str {
+        &self.audience
+    }
+
     /// The session cookie's name.
     #[must_use]
     pub fn cookie_name(&self) -> &str {

@@ -21,6 +21,7 @@ use crate::time::UnixTime;
 pub struct Verified<C> {
     claims: C,
     registered: Registered,
+    alg: super::Alg,
 }
 
 impl<C> Verified<C> {
@@ -38,6 +39,11 @@ impl<C> Verified<C> {
     pub fn registered(&self) -> &Registered {
         &self.registered
     }
+
+    /// The algorithm the token was verified with (its key's).
+    pub fn alg(&self) -> super::Alg {
+        self.alg
+    }
 }
 
 impl<C: fmt::Debug> fmt::Debug for Verified<C> {
@@ -45,6 +51,7 @@ impl<C: fmt::Debug> fmt::Debug for Verified<C> {
         f.debug_struct("Verified")
             .field("claims", &self.claims)
             .field("registered", &self.registered)
+            .field("alg", &self.alg)
             .finish()
     }
 }
@@ -176,6 +183,7 @@ pub(crate) fn validate_decoded<C: DeserializeOwned>(
     let (exp, nbf, iat) = (valid.exp(), valid.nbf(), valid.iat());
     Ok(Verified {
         claims,
+        alg: header.alg(),
         registered: Registered {
             exp,
             nbf,

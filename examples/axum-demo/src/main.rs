@@ -9,7 +9,7 @@ use auth_core::web::{AccessClaims, WebAuth};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -118,6 +118,27 @@ async fn token_me(Bearer(token): Bearer<AccessClaims>) -> Response {
     )
 }
 
+/// The published keys (`jwks`) or the issuer metadata.
+fn well_known(app: &App, jwks: bool) -> Response {
+    let (status, cache, body) = demo_common::well_known(&app.auth, jwks);
+    let mut response = json(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND),
+        body,
+    );
+    if let Ok(value) = HeaderValue::from_str(&cache) {
+        response.headers_mut().insert(CACHE_CONTROL, value);
+    }
+    response
+}
+
+async fn jwks(State(app): State<App>) -> Response {
+    well_known(&app, true)
+}
+
+async fn openid_configuration(State(app): State<App>) -> Response {
+    well_known(&app, false)
+}
+
 /// A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
 async fn hello() -> &'static str {
     "hello"
@@ -136,7 +157,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let settings = Settings::from_env()?;
+    let mut settings = Settings::from_env()?;
     let app = App {
         auth: Arc::new(settings.web_auth("axum-demo")?),
         users: Arc::new(Users::demo()?),
@@ -154,6 +175,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/api/token/refresh", post(refresh))
         .route("/api/token/revoke", post(revoke))
         .route("/api/token/me", get(token_me))
+        // The public keys and issuer metadata, for services that verify the tokens.
+        .route("/.well-known/jwks.json", get(jwks))
+        .route(
+            "/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
         // The benchmark's bare route: what a route costs without any of this library.
         .route("/hello", get(hello))
         .fallback(not_found)

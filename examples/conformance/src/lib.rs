@@ -28,8 +28,11 @@ pub use redis_server::RedisServer;
 /// the real idle window is between `IDLE_SECS - 1` and `IDLE_SECS`: the waits below keep a
 /// second of margin on each side.
 pub const IDLE_SECS: u64 = 6;
-/// A fixed signing key (base64url of 32 bytes), so that tokens survive nothing but are stable.
-const JWT_KEY: &str = "c3VpdGUta2V5LXN1aXRlLWtleS1zdWl0ZS1rZXktMzI";
+/// A fixed EdDSA signing key (the RFC 8037 A.1 example key, public test material), so that
+/// the published key set is known to the suite.
+const SIGNING_KEY: &str = r#"{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+/// Its RFC 7638 thumbprint, the `kid` of the tokens (RFC 8037 A.3).
+const SIGNING_KID: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
 
 /// A running demo, killed when dropped.
 #[derive(Debug)]
@@ -45,7 +48,9 @@ impl Demo {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let mut cmd = Command::new(bin);
         cmd.args(["--addr", &addr.to_string()])
-            .env("AUTH_JWT_KEY", JWT_KEY)
+            .env("AUTH_SIGNING_KEY", SIGNING_KEY)
+            .env_remove("AUTH_JWT_KEY")
+            .env_remove("AUTH_ISSUER")
             .env("AUTH_IDLE_SECS", IDLE_SECS.to_string())
             .env("RUST_LOG", "warn")
             .env_remove("REDIS_URL")
@@ -307,6 +312,7 @@ pub fn run_all(demo: &Demo) {
     token_pairs_refresh_once_and_reuse_revokes_the_family(demo);
     revoking_an_access_token_ends_it_and_its_refresh_family(demo);
     bearer_refusals_follow_rfc_6750(demo);
+    published_keys_verify_the_access_tokens(demo);
     cross_site_unsafe_requests_are_refused(demo);
     malformed_requests_get_4xx_never_5xx(demo);
     sessions_renew_while_used_and_end_when_idle(demo);
@@ -495,6 +501,53 @@ pub fn revoking_an_access_token_ends_it_and_its_refresh_family(demo: &Demo) {
     let r = refresh(demo, pair["refresh_token"].as_str().unwrap());
     assert_json_error(&r, 401, "invalid_refresh_token");
     assert_eq!(demo.post("/api/token/revoke", &[], b"").status, 401);
+}
+
+/// Another service, holding only what the demo publishes, verifies its access tokens: the
+/// metadata names the issuer and the key set, the set holds the signing key, and the tokens
+/// are `at+jwt` for the issuer's audience.
+pub fn published_keys_verify_the_access_tokens(demo: &Demo) {
+    use auth_core::jwk::JwkSet;
+    use auth_core::jwt::{self, Validation};
+    let issuer = format!("http://{}", demo.addr);
+    let meta = demo.get("/.well-known/openid-configuration", &[]);
+    assert_eq!(meta.status, 200, "{}", meta.text());
+    assert_eq!(meta.header("content-type"), Some("application/json"));
+    let meta = meta.json();
+    assert_eq!(meta["issuer"], issuer.as_str());
+    let jwks_uri = format!("{issuer}/.well-known/jwks.json");
+    assert_eq!(meta["jwks_uri"], jwks_uri.as_str());
+    assert_eq!(
+        meta["id_token_signing_alg_values_supported"],
+        serde_json::json!(["EdDSA"])
+    );
+
+    let r = demo.get("/.well-known/jwks.json", &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=600"));
+    let set = JwkSet::parse(&r.text()).unwrap();
+    assert_eq!(set.keys().len(), 1, "a fixed key does not rotate");
+    assert_eq!(set.keys()[0].kid(), Some(SIGNING_KID));
+    assert!(
+        !r.text().contains("\"d\""),
+        "no private member is published"
+    );
+
+    let pair = demo.tokens("ada", "lovelace-1815");
+    let token = pair["access_token"].as_str().unwrap();
+    let rules = Validation::new()
+        .issuer(&issuer)
+        .audience(&issuer)
+        .typ("at+jwt")
+        .require(&["sub", "jti", "iat", "client_id"]);
+    let now = auth_core::UnixTime::now();
+    let verified = jwt::verify::<serde_json::Value, _>(token, &set, &rules, now).unwrap();
+    assert_eq!(verified.claims()["sub"], "ada");
+    assert_eq!(verified.alg(), jwt::Alg::EdDsa);
+    let signed = jwt::verify_mac(token, &set, jwt::DEFAULT_MAX_TOKEN_LEN).unwrap();
+    assert_eq!(signed.header().kid(), Some(SIGNING_KID));
+    assert_eq!(signed.header().typ(), Some("at+jwt"));
 }
 
 pub fn bearer_refusals_follow_rfc_6750(demo: &Demo) {

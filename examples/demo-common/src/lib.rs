@@ -1,7 +1,8 @@
 //! What the three demo services share, so that they differ only in framework glue: settings
-//! (`--addr`/`PORT`, `REDIS_URL`, `AUTH_JWT_KEY`, `AUTH_IDLE_SECS`), the store (memory or
-//! Redis), the demo users and their Argon2id password check, the HTML page, and the request
-//! bodies of the login form and the token endpoints.
+//! (`--addr`/`PORT`, `REDIS_URL`, `AUTH_SIGNING_KEY`, `AUTH_JWT_KEY`, `AUTH_ISSUER`,
+//! `AUTH_IDLE_SECS`), the store (memory or Redis), the signing keys (a rotating EdDSA ring by
+//! default), the demo users and their Argon2id password check, the HTML page, the published
+//! keys, and the request bodies of the login form and the token endpoints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::net::SocketAddr;
@@ -9,7 +10,8 @@ use std::sync::Arc;
 
 use argon2::Argon2;
 use auth_core::error::StoreError;
-use auth_core::jwt::{Alg, AnyKey};
+use auth_core::jwt::{Alg, AnyKey, SigningKey};
+use auth_core::keyring::{KeyRing, RotationPolicy};
 use auth_core::memory::MemoryStore;
 use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
 use auth_core::session::{SessionPolicy, SessionTimes};
@@ -17,7 +19,7 @@ use auth_core::session_id::StorageKey;
 use auth_core::store::{
     Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
 };
-use auth_core::web::{Rejection, RejectionKind, WebAuth, WebConfig, os_rng};
+use auth_core::web::{Rejection, RejectionKind, TokenKeys, WebAuth, WebConfig, os_rng};
 use auth_core::{UnixTime, ct};
 use auth_redis::{RedisConfig, RedisStore};
 use serde::Deserialize;
@@ -32,17 +34,46 @@ pub struct Settings {
     pub addr: SocketAddr,
     /// `REDIS_URL`, if set: sessions and tokens live in Redis.
     pub redis_url: Option<String>,
-    /// The JWT signing key.
-    pub key: AnyKey,
-    /// Whether the key was generated at start (tokens die with the process).
+    /// How access tokens are signed (taken by [`web_auth`](Self::web_auth)).
+    pub key: KeyChoice,
+    /// Whether no key was configured (a ring is made at start; tokens die with the process).
     pub generated_key: bool,
+    /// The `iss` of the tokens and the base of the published metadata (`AUTH_ISSUER`, default
+    /// `http://` and the address).
+    pub issuer: String,
     /// Idle timeout of sessions in seconds (`AUTH_IDLE_SECS`, default 30 minutes).
     pub idle_secs: Option<u64>,
 }
 
+/// How a demo signs its access tokens.
+pub enum KeyChoice {
+    /// `AUTH_SIGNING_KEY`: one fixed private key (JWK or PKCS#8 PEM), published.
+    Fixed(SigningKey),
+    /// `AUTH_JWT_KEY`: an HS256 secret; nothing is published.
+    Hmac(AnyKey),
+    /// Neither: an EdDSA ring made at start, rotating daily (tokens die with the process).
+    Generated,
+}
+
+impl std::fmt::Debug for KeyChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Fixed(k) => write!(f, "Fixed({k:?})"),
+            Self::Hmac(k) => write!(f, "Hmac({k:?})"),
+            Self::Generated => f.write_str("Generated"),
+        }
+    }
+}
+
+/// How long a demo's signing key signs before the next one takes over.
+const ROTATION_SECS: u64 = 24 * 60 * 60;
+/// How long verifiers may cache the demo's published key set.
+const JWKS_MAX_AGE: u64 = 10 * 60;
+
 impl Settings {
-    /// Reads `--addr <ip:port>` (or `PORT`), `REDIS_URL`, `AUTH_JWT_KEY` (base64url, at least
-    /// 32 bytes; generated when absent) and `AUTH_IDLE_SECS`.
+    /// Reads `--addr <ip:port>` (or `PORT`), `REDIS_URL`, `AUTH_SIGNING_KEY` (a private JWK or
+    /// PKCS#8 PEM, EdDSA or ES256), `AUTH_JWT_KEY` (an HS256 secret, base64url, at least 32
+    /// bytes), `AUTH_ISSUER` and `AUTH_IDLE_SECS`. Without a key, an EdDSA ring is made.
     ///
     /// # Errors
     /// A message for a bad address, key or number.
@@ -63,19 +94,33 @@ impl Settings {
             }
             (None, None) => SocketAddr::from(([127, 0, 0, 1], 3000)),
         };
-        let (key, generated_key) = match std::env::var("AUTH_JWT_KEY") {
-            Ok(text) => (
+        let key = match (
+            std::env::var("AUTH_SIGNING_KEY"),
+            std::env::var("AUTH_JWT_KEY"),
+        ) {
+            (Ok(_), Ok(_)) => {
+                return Err("set AUTH_SIGNING_KEY or AUTH_JWT_KEY, not both".into());
+            }
+            (Ok(text), _) => {
+                let text = text.trim();
+                let key = if text.starts_with('{') {
+                    SigningKey::from_jwk(text).map_err(|e| format!("bad AUTH_SIGNING_KEY: {e}"))?
+                } else {
+                    SigningKey::from_pkcs8_pem(text)
+                        .map_err(|e| format!("bad AUTH_SIGNING_KEY: {e}"))?
+                };
+                KeyChoice::Fixed(key)
+            }
+            (_, Ok(text)) => KeyChoice::Hmac(
                 AnyKey::from_base64url(Alg::Hs256, text.trim())
                     .map_err(|e| format!("bad AUTH_JWT_KEY: {e}"))?,
-                false,
             ),
-            Err(_) => {
-                let mut bytes = [0u8; 32];
-                rand_fill(&mut bytes);
-                let key = AnyKey::new(Alg::Hs256, &bytes).map_err(|e| e.to_string())?;
-                (key, true)
-            }
+            _ => KeyChoice::Generated,
         };
+        let issuer = std::env::var("AUTH_ISSUER")
+            .ok()
+            .filter(|i| !i.is_empty())
+            .unwrap_or_else(|| format!("http://{addr}"));
         let idle_secs = match std::env::var("AUTH_IDLE_SECS") {
             Ok(v) => Some(v.parse().map_err(|_| format!("bad AUTH_IDLE_SECS {v:?}"))?),
             Err(_) => None,
@@ -83,24 +128,24 @@ impl Settings {
         Ok(Self {
             addr,
             redis_url: std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()),
+            generated_key: matches!(key, KeyChoice::Generated),
             key,
-            generated_key,
+            issuer,
             idle_secs,
         })
     }
 
-    /// The flows over the chosen store. Must run inside a Tokio runtime (the Redis client).
+    /// The flows over the chosen store, with the chosen keys; `name` prefixes the demo's
+    /// Redis keys. Must run inside a Tokio runtime (the Redis client).
     ///
     /// # Errors
-    /// A message when the Redis URL cannot be used.
-    pub fn web_auth(&self, issuer: &str) -> Result<WebAuth<DemoStore>, String> {
+    /// A message when the Redis URL or the key cannot be used.
+    pub fn web_auth(&mut self, name: &str) -> Result<WebAuth<DemoStore>, String> {
         let store = match &self.redis_url {
             Some(url) => DemoStore::Redis(
                 RedisStore::open(
                     url,
-                    RedisConfig::new()
-                        .prefix(issuer)
-                        .map_err(|e| e.to_string())?,
+                    RedisConfig::new().prefix(name).map_err(|e| e.to_string())?,
                 )
                 .map_err(|e| format!("REDIS_URL: {e}"))?,
             ),
@@ -110,8 +155,26 @@ impl Settings {
         if let Some(idle) = self.idle_secs {
             policy = policy.idle_timeout(idle);
         }
-        let config = WebConfig::new(issuer).policy(policy);
-        Ok(WebAuth::new(store, self.key.clone(), config))
+        let config = WebConfig::new(&self.issuer).policy(policy);
+        let lifetime = auth_core::web::DEFAULT_ACCESS_TTL;
+        let keys: TokenKeys = match std::mem::replace(&mut self.key, KeyChoice::Generated) {
+            KeyChoice::Hmac(key) => key.into(),
+            KeyChoice::Fixed(key) => {
+                let policy = RotationPolicy::new(key.alg(), ROTATION_SECS, lifetime, JWKS_MAX_AGE)
+                    .map_err(|e| e.to_string())?;
+                KeyRing::fixed(policy, key)
+                    .map_err(|e| e.to_string())?
+                    .into()
+            }
+            KeyChoice::Generated => {
+                let policy = RotationPolicy::new(Alg::EdDsa, ROTATION_SECS, lifetime, JWKS_MAX_AGE)
+                    .map_err(|e| e.to_string())?;
+                KeyRing::new(policy, UnixTime::now(), &mut os_rng())
+                    .map_err(|e| e.to_string())?
+                    .into()
+            }
+        };
+        Ok(WebAuth::new(store, keys, config))
     }
 
     /// Prints where the demo listens, its store, its users, and a warning for a generated key.
@@ -124,10 +187,12 @@ impl Settings {
         for (user, password) in DEMO_USERS {
             println!("demo user: {user} / {password}");
         }
+        println!("issuer: {} (keys at /.well-known/jwks.json)", self.issuer);
         if self.generated_key {
             eprintln!(
-                "warning: AUTH_JWT_KEY is not set; a random signing key was generated, so tokens \
-                 stop working when this process ends"
+                "warning: AUTH_SIGNING_KEY is not set; a random EdDSA key ring was generated, so \
+                 tokens stop working when this process ends (`auth-cli keygen --alg EdDSA` makes \
+                 a key to set)"
             );
         }
     }
@@ -449,5 +514,31 @@ impl RevocationList for DemoStore {
     }
     async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
         delegate!(self, s => s.is_revoked(jti))
+    }
+}
+
+/// The answer to `GET /.well-known/jwks.json` or `GET /.well-known/openid-configuration`:
+/// status, `Cache-Control` and JSON body; 404 when the demo signs with an HMAC key (nothing
+/// to publish). `jwks` picks the document.
+#[must_use]
+pub fn well_known(auth: &WebAuth<DemoStore>, jwks: bool) -> (u16, String, String) {
+    let not_found = || {
+        (
+            404,
+            "no-store".to_owned(),
+            r#"{"error":"not_found"}"#.to_owned(),
+        )
+    };
+    if jwks {
+        match auth.jwks(UnixTime::now(), &mut os_rng()) {
+            Some(keys) => (200, keys.cache_control, keys.body),
+            None => not_found(),
+        }
+    } else {
+        let issuer = auth.config().issuer().trim_end_matches('/');
+        match auth.metadata(&format!("{issuer}/.well-known/jwks.json")) {
+            Some(doc) => (200, format!("public, max-age={JWKS_MAX_AGE}"), doc),
+            None => not_found(),
+        }
     }
 }

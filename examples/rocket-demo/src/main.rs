@@ -8,7 +8,7 @@ use auth_core::web::{AccessClaims, WebAuth};
 use auth_rocket::{AuthRejection, SessionCookies, TokenResponse};
 use demo_common::{DemoStore, Settings, Users};
 use rocket::data::{Limits, ToByteUnit};
-use rocket::http::{ContentType, Status};
+use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::Redirect;
 use rocket::response::content::RawHtml;
@@ -122,6 +122,31 @@ fn token_me(token: Bearer) -> (ContentType, String) {
     json(demo_common::me_json(&token.0.claims().sub, "jwt"))
 }
 
+/// The published keys or the issuer metadata, with their `Cache-Control`.
+#[derive(rocket::Responder)]
+struct WellKnown {
+    inner: (Status, (ContentType, String)),
+    cache: Header<'static>,
+}
+
+fn well_known(auth: &Auth, jwks: bool) -> WellKnown {
+    let (status, cache, body) = demo_common::well_known(auth, jwks);
+    WellKnown {
+        inner: (Status::new(status), json(body)),
+        cache: Header::new("Cache-Control", cache),
+    }
+}
+
+#[get("/.well-known/jwks.json")]
+fn jwks(auth: &State<Auth>) -> WellKnown {
+    well_known(auth, true)
+}
+
+#[get("/.well-known/openid-configuration")]
+fn openid_configuration(auth: &State<Auth>) -> WellKnown {
+    well_known(auth, false)
+}
+
 /// A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
 #[get("/hello")]
 fn hello() -> &'static str {
@@ -130,7 +155,7 @@ fn hello() -> &'static str {
 
 #[rocket::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::from_env()?;
+    let mut settings = Settings::from_env()?;
     let config = rocket::Config {
         address: settings.addr.ip(),
         port: settings.addr.port(),
@@ -149,7 +174,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .mount(
             "/",
             routes![
-                index, login, logout, me, logout_all, token, refresh, revoke, token_me, hello
+                index,
+                login,
+                logout,
+                me,
+                logout_all,
+                token,
+                refresh,
+                revoke,
+                token_me,
+                jwks,
+                openid_configuration,
+                hello
             ],
         )
         .ignite()

@@ -10,8 +10,8 @@ use auth_core::web::{AccessClaims, WebAuth};
 use auth_warp::{AuthRejection, TokenResponse};
 use demo_common::{DemoStore, Settings, Users};
 use warp::Filter;
-use warp::http::header::{CONTENT_TYPE, LOCATION};
-use warp::http::{HeaderMap, StatusCode};
+use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use warp::http::{HeaderMap, HeaderValue, StatusCode};
 use warp::hyper::body::Bytes;
 use warp::reply::{Reply, Response};
 
@@ -93,9 +93,22 @@ async fn revoke(auth: Auth, token: Verified<AccessClaims>) -> Result<Response, A
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The published keys or the issuer metadata, with their `Cache-Control`.
+fn well_known(auth: &Auth, jwks: bool) -> Response {
+    let (status, cache, body) = demo_common::well_known(auth, jwks);
+    let mut response = json(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND),
+        body,
+    );
+    if let Ok(value) = HeaderValue::from_str(&cache) {
+        response.headers_mut().insert(CACHE_CONTROL, value);
+    }
+    response
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::from_env()?;
+    let mut settings = Settings::from_env()?;
     let auth: Auth = Arc::new(settings.web_auth("warp-demo")?);
     let users = Arc::new(Users::demo()?);
     let with = |v: Auth| warp::any().map(move || Arc::clone(&v));
@@ -155,6 +168,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             json(StatusCode::OK, demo_common::me_json(&t.claims().sub, "jwt"))
         });
 
+    // The public keys and issuer metadata, for services that verify the tokens.
+    let jwks = warp::path!(".well-known" / "jwks.json")
+        .and(warp::get())
+        .and(with(Arc::clone(&auth)))
+        .map(|a: Auth| well_known(&a, true));
+    let openid_configuration = warp::path!(".well-known" / "openid-configuration")
+        .and(warp::get())
+        .and(with(Arc::clone(&auth)))
+        .map(|a: Auth| well_known(&a, false));
+
     // A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
     let hello = warp::path!("hello").and(warp::get()).map(|| "hello");
 
@@ -167,6 +190,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or(refresh)
         .or(revoke)
         .or(token_me)
+        .or(jwks)
+        .or(openid_configuration)
         .or(hello)
         .recover(auth_warp::recover);
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
