@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
-# Builds the firmware for Cortex-M4 and Cortex-M0 (release: opt-level "s", LTO), runs each
-# under QEMU (the exit status is the firmware's: 0 only when every check passed), and measures
-# what BENCHMARKS.md reports: flash, static RAM, and the peak stack of a verify. The stack is
-# painted with 0xCCCCCCCC at reset by cortex-m-rt; gdb notes the stack pointer on entry to
-# `auth_core::jwt::verify_in`, stops at `verify_done` / `verify_kid_done` (right after each of
-# the two verifies returned) and reads how deep the paint was scrubbed off. Two figures each:
-# the verify's own stack (below its entry) and the program's total (reset handler, main and
-# the caller's key and buffers too).
-# Fails if a budget is exceeded: flash under 24 KiB on Cortex-M0, the verify's own stack
-# under 2 KiB on both.
+# Builds the firmware for Cortex-M4 and Cortex-M0 (release: opt-level "s", LTO), twice: the
+# HMAC-only firmware, and with the `eddsa` feature (EdDSA tokens verified with a JWK public
+# key). Runs each under QEMU (the exit status is the firmware's: 0 only when every check
+# passed), and measures what BENCHMARKS.md reports: flash, static RAM, and the peak stack of a
+# verify. The stack is painted with 0xCCCCCCCC at reset by cortex-m-rt; gdb notes the stack
+# pointer on entry to the verify (`auth_core::jwt::verify_in`; in the EdDSA build
+# `embedded_demo::eddsa::verify_valid`, so the JWK is read inside the measured part too),
+# stops at `verify_done` / `verify_kid_done` (right after each of the two verifies returned)
+# and reads how deep the paint was scrubbed off. Two figures each: the verify's own stack
+# (below its entry) and the program's total (reset handler, main and the caller's key and
+# buffers too).
+# Fails if a budget is exceeded: HMAC-only, flash under 24 KiB on Cortex-M0 and the verify's
+# own stack under 2 KiB on both; EdDSA, flash at most 48 KiB on Cortex-M0 and stack under
+# 9.5 KiB. (The issue asked for 7 KiB; ed25519-dalek's `verify_strict` alone takes 7.5-7.7 KiB
+# on these cores whatever its optimization level or tables, and ed25519-compact, the other
+# candidate, does not fit the micro:bit's flash: BENCHMARKS.md, "Firmware".)
 #
 # Needs: qemu-system-arm, gdb-multiarch, binutils (readelf, nm), python3, and the targets
 # thumbv7em-none-eabihf and thumbv6m-none-eabi. Usage: examples/embedded/check.sh
 set -euo pipefail
 cd "$(dirname "$0")"
 
-FLASH_BUDGET_M0=$((24 * 1024))
-STACK_BUDGET=$((2 * 1024))
 status=0
 
 # The QEMU machine for each target.
@@ -53,9 +57,23 @@ if cargo tree --quiet -e normal --target thumbv6m-none-eabi --prefix none | grep
   status=1
 fi
 
+for variant in hmac eddsa; do
+if [ "$variant" = hmac ]; then
+  features=()
+  FLASH_BUDGET_M0=$((24 * 1024)) # flash must stay under it
+  STACK_BUDGET=$((2 * 1024))     # the verify's stack must stay under it
+  entry_symbol='^auth_core::jwt::verify_in'
+  entry_label="verify_in's entry"
+else
+  features=(--features eddsa)
+  FLASH_BUDGET_M0=$((48 * 1024 + 1))
+  STACK_BUDGET=$((9 * 1024 + 512))
+  entry_symbol='^embedded_demo::eddsa::verify_valid'
+  entry_label="the entry of eddsa::verify_valid (JWK read, key, payload buffer and verify_in)"
+fi
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
-  echo "== $target (QEMU: ${QEMU[$target]})"
-  cargo build --release --target "$target" --quiet
+  echo "== $variant firmware, $target (QEMU: ${QEMU[$target]})"
+  cargo build --release --target "$target" --quiet "${features[@]}"
   elf=target/$target/release/embedded-demo
 
   # 1. Run: the firmware prints its checks and exits with their verdict.
@@ -84,7 +102,7 @@ for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
   # Only the top 64 KiB: the M4 board has 4 MiB of RAM, and the stack is far smaller.
   low=$(python3 -c "print(hex(max($low, $high - 65536)))")
   # The entry address, without the Thumb bit: the stack pointer there is the caller's.
-  entry=$(nm -C "$elf" | awk '$3 ~ /^auth_core::jwt::verify_in/ && !seen { print "0x" $1; seen = 1 }')
+  entry=$(nm -C "$elf" | awk -v re="$entry_symbol" '$3 ~ re && !seen { print "0x" $1; seen = 1 }')
   entry=$(python3 -c "print(hex($entry & ~1))")
   timeout 60 gdb-multiarch -q -batch -nx \
     -ex "target remote 127.0.0.1:$port" \
@@ -122,7 +140,7 @@ for i, sp in zip((1, 2), sps):
     while read -r own total; do
       n=$((n + 1))
       what=$([ $n = 1 ] && echo "common header" || echo "header with kid")
-      echo "verify stack ($what): $own bytes below verify_in's entry; program peak then: $total bytes (reset handler, main, the caller's key and 256-byte payload buffer included)"
+      echo "verify stack ($what): $own bytes below $entry_label; program peak then: $total bytes (reset handler, main, the caller's key and 256-byte payload buffer included)"
       if [ "$own" -ge "$STACK_BUDGET" ]; then
         echo "FAIL: the verify's stack ($what), $own bytes, is not under $STACK_BUDGET"
         status=1
@@ -133,5 +151,6 @@ for i, sp in zip((1, 2), sps):
     echo "FAIL: Cortex-M0 flash $flash bytes is not under $FLASH_BUDGET_M0"
     status=1
   fi
+done
 done
 exit $status

@@ -1,13 +1,17 @@
 //! `auth-core` on a microcontroller, with no allocator: verify a token (MAC in constant time,
 //! then `exp`/`nbf`/`iss`/`aud` against a fixed `now`), reject a tampered and an expired copy,
 //! sign a token into a stack buffer (bit-exact with the host's `auth-cli`), and generate and
-//! parse a session id from a seeded CSPRNG.
+//! parse a session id from a seeded CSPRNG. With the `eddsa` feature it first verifies EdDSA
+//! tokens (Ed25519 signature and the same claims) with a public key read from a JWK, and
+//! refuses a tampered and an expired one.
 //!
 //! Output and the exit status go through semihosting: under QEMU the process exits 0 when
 //! every check passed and 1 otherwise, so CI can gate on it. See README.md.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
+// The EdDSA firmware runs only the EdDSA checks: the HS256 ones stay in the source, unused.
+#![cfg_attr(feature = "eddsa", allow(dead_code))]
 
 use auth_core::UnixTime;
 use auth_core::jwt::{self, Hs256, Key, Validation};
@@ -46,27 +50,56 @@ const RULES: Validation<'static> = Validation::new()
 #[entry]
 fn main() -> ! {
     // The verifies run first, so that the stack measurement (README.md) at `verify_done` and
-    // `verify_kid_done` sees their peaks and nothing else's.
-    let mut failed = !check(
-        "verify a valid token (MAC, exp, nbf, iss, aud)",
-        verify_valid(TOKEN),
-    );
-    verify_done();
-    failed |= !check(
-        "verify it with a kid in the header (header decoded and parsed)",
-        verify_valid(TOKEN_KID),
-    );
-    verify_kid_done();
-    failed |= !check("reject a tampered copy (bad_signature)", reject_tampered());
-    failed |= !check("reject an expired copy (expired)", reject_expired());
-    failed |= !check(
-        "sign into a stack buffer, same bytes as the host",
-        sign_on_device(),
-    );
-    failed |= !check(
-        "session id: generate (seeded CSPRNG), parse back",
-        session_id(),
-    );
+    // `verify_kid_done` sees their peaks and nothing else's: the EdDSA ones in the `eddsa`
+    // build, the HS256 ones otherwise.
+    #[cfg(feature = "eddsa")]
+    let failed = {
+        let failed = !check(
+            "EdDSA: JWK public key, verify a valid token (signature, exp, nbf, iss, aud)",
+            eddsa::verify_valid(eddsa::TOKEN),
+        );
+        verify_done();
+        let failed = failed
+            | !check(
+                "EdDSA: verify it with a kid in the header",
+                eddsa::verify_valid(eddsa::TOKEN_KID),
+            );
+        verify_kid_done();
+        failed
+            | !check(
+                "EdDSA: reject a tampered copy (bad_signature)",
+                eddsa::reject_tampered(),
+            )
+            | !check(
+                "EdDSA: reject an expired copy (expired)",
+                eddsa::reject_expired(),
+            )
+    };
+    #[cfg(not(feature = "eddsa"))]
+    let failed = {
+        let failed = !check(
+            "verify a valid token (MAC, exp, nbf, iss, aud)",
+            verify_valid(TOKEN),
+        );
+        verify_done();
+        let failed = failed
+            | !check(
+                "verify it with a kid in the header (header decoded and parsed)",
+                verify_valid(TOKEN_KID),
+            );
+        verify_kid_done();
+        failed
+            | !check("reject a tampered copy (bad_signature)", reject_tampered())
+            | !check("reject an expired copy (expired)", reject_expired())
+            | !check(
+                "sign into a stack buffer, same bytes as the host",
+                sign_on_device(),
+            )
+            | !check(
+                "session id: generate (seeded CSPRNG), parse back",
+                session_id(),
+            )
+    };
     if failed {
         say("embedded-demo: FAILED\n");
         debug::exit(debug::EXIT_FAILURE);
@@ -172,6 +205,73 @@ fn session_id() -> bool {
         .and_then(|t| SessionId::parse(t).ok())
         .is_none_or(|p| p != id);
     text.len() == 43 && parsed_back && mangled_differs && id != other
+}
+
+/// EdDSA tokens, signed on the host by `auth-cli sign` with the RFC 8037 example key
+/// (README.md has the commands); the device holds only the public key, as a JWK.
+#[cfg(feature = "eddsa")]
+mod eddsa {
+    use auth_core::jwt::{self, VerifyingKey};
+
+    use super::{NOW, RULES};
+
+    /// The public key, as an identity provider publishes it.
+    const JWK: &str = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"device-key-ed","alg":"EdDSA","use":"sig"}"#;
+
+    /// The claims of `super::TOKEN`, signed with EdDSA.
+    pub(crate) const TOKEN: &str = "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJzZW5zb3ItZmxlZXQiLCJleHAiOjE3MDAwMDM2MDAsImlhdCI6MTcwMDAwMDAwMCwiaXNzIjoiaHR0cHM6Ly9pZC5leGFtcGxlIiwibmJmIjoxNzAwMDAwMDAwLCJzY29wZSI6InJlYWQiLCJzdWIiOiJkZXZpY2UtNDIifQ.W40ZNvf_fwB4KVA49xF-jooq5ktYly7ejp-WrtYgqnRa8snJtDUC8F_AvDfhne49YTaTekGLdLZboUfn33-TCg";
+
+    /// The same, with `kid` in the header.
+    pub(crate) const TOKEN_KID: &str = "eyJhbGciOiJFZERTQSIsImtpZCI6ImRldmljZS1rZXktZWQiLCJ0eXAiOiJKV1QifQ.eyJhdWQiOiJzZW5zb3ItZmxlZXQiLCJleHAiOjE3MDAwMDM2MDAsImlhdCI6MTcwMDAwMDAwMCwiaXNzIjoiaHR0cHM6Ly9pZC5leGFtcGxlIiwibmJmIjoxNzAwMDAwMDAwLCJzY29wZSI6InJlYWQiLCJzdWIiOiJkZXZpY2UtNDIifQ.7N-m-laLnMPTrwoI64_xcxo8kTdeiRrGu7OzsjlbPA8hFNq8_qbM0AyRQFra_eLhpCw5P_mxhIoCk9W_aklWAg";
+
+    /// The claims of `super::EXPIRED`, signed with EdDSA.
+    const EXPIRED: &str = "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJzZW5zb3ItZmxlZXQiLCJleHAiOjE2OTk5OTAwMDAsImlhdCI6MTY5OTk4NjQwMCwiaXNzIjoiaHR0cHM6Ly9pZC5leGFtcGxlIiwibmJmIjoxNjk5OTg2NDAwLCJzY29wZSI6InJlYWQiLCJzdWIiOiJkZXZpY2UtNDIifQ.Yc_Ic-G0BJDTCBHiy74nXsoSwTtKQbUIVsWF0sqVIWQU_ua75RPaD50X_FkwnSt0cNt9uCVSfryY0oCZjz7LDg";
+
+    #[inline(never)]
+    pub(crate) fn verify_valid(token: &str) -> bool {
+        let Ok(key) = VerifyingKey::from_jwk(JWK) else {
+            return false;
+        };
+        let mut payload = [0u8; 256];
+        match jwt::verify_in(token, &key, &RULES, NOW, &mut payload) {
+            Ok(claims) => {
+                claims.sub().is_some_and(|s| s.eq_str("device-42"))
+                    && claims.string("scope").is_some_and(|s| s.eq_str("read"))
+                    && claims.exp() == Some(auth_core::UnixTime(1_700_003_600))
+            }
+            Err(_) => false,
+        }
+    }
+
+    #[inline(never)]
+    pub(crate) fn reject_tampered() -> bool {
+        let mut copy = [0u8; 512];
+        let Some(dst) = copy.get_mut(..TOKEN.len()) else {
+            return false;
+        };
+        dst.copy_from_slice(TOKEN.as_bytes());
+        let at = TOKEN.find('.').map_or(0, |dot| dot + 8);
+        if let Some(b) = dst.get_mut(at) {
+            *b = if *b == b'A' { b'B' } else { b'A' };
+        }
+        core::str::from_utf8(dst).is_ok_and(|tampered| rejected_as(tampered, "bad_signature"))
+    }
+
+    #[inline(never)]
+    pub(crate) fn reject_expired() -> bool {
+        rejected_as(EXPIRED, "expired")
+    }
+
+    fn rejected_as(token: &str, code: &str) -> bool {
+        let Ok(key) = VerifyingKey::from_jwk(JWK) else {
+            return false;
+        };
+        let mut payload = [0u8; 256];
+        matches!(
+            jwt::verify_in(token, &key, &RULES, NOW, &mut payload),
+            Err(e) if e.code() == code
+        )
+    }
 }
 
 fn check(what: &str, passed: bool) -> bool {
