@@ -847,3 +847,51 @@ fn pem_keys_round_trip_and_read_other_tools_output() {
         KeyError::InvalidDocument
     );
 }
+
+#[test]
+fn ed25519_small_order_r_is_refused() {
+    // A public key with a small-order component, A = [a]B + T (T of order 8): not itself of
+    // small order, so it is accepted as a key, but for it, signatures whose R is any of the
+    // eight small-order points can be made that plain (cofactorless, non-strict) Ed25519
+    // verification accepts: find a message whose challenge k makes -[k]T equal the chosen R,
+    // then s = k·a gives [s]B - [k]A = -[k]T = R.
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    use curve25519_dalek::{EdwardsPoint, Scalar};
+    use ed25519_dalek::Verifier;
+    use sha2::{Digest, Sha512};
+
+    let a = Scalar::from_bytes_mod_order([7; 32]);
+    let public = (EdwardsPoint::mul_base(&a) + EIGHT_TORSION[1]).compress();
+    let key = VerifyingKey::ed25519(public.as_bytes()).unwrap();
+    let dalek = ed25519_dalek::VerifyingKey::from_bytes(public.as_bytes()).unwrap();
+    let header = b64(br#"{"alg":"EdDSA"}"#);
+    for (i, target) in EIGHT_TORSION.iter().enumerate() {
+        let r = target.compress();
+        let found = (0..1000u32).find_map(|n| {
+            let input = format!("{header}.{}", b64(format!(r#"{{"n":{n}}}"#).as_bytes()));
+            let mut hash = Sha512::new();
+            hash.update(r.as_bytes());
+            hash.update(public.as_bytes());
+            hash.update(input.as_bytes());
+            let k = Scalar::from_bytes_mod_order_wide(&hash.finalize().into());
+            (-(k * EIGHT_TORSION[1]) == *target).then(|| (input, k * a))
+        });
+        let (input, s) = found.expect("1000 tries, each 1/8 likely");
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(r.as_bytes());
+        sig[32..].copy_from_slice(s.as_bytes());
+        let sig = ed25519_dalek::Signature::from_bytes(&sig);
+        // The signature is valid under the plain equation, so the refusal below is the R check.
+        assert!(
+            dalek.verify(input.as_bytes(), &sig).is_ok(),
+            "torsion point {i}"
+        );
+        assert!(dalek.verify_strict(input.as_bytes(), &sig).is_err());
+        let token = format!("{input}.{}", b64(&sig.to_bytes()));
+        assert_eq!(
+            verify(&token, &key).unwrap_err(),
+            TokenError::BadSignature,
+            "torsion point {i}"
+        );
+    }
+}

@@ -72,7 +72,7 @@ pub fn verify_cases() -> Vec<Case> {
         )
     });
 
-    let jwt_key = jsonwebtoken::DecodingKey::from_secret(&KEY);
+    let jwt_key = jsonwebtoken::DecodingKey::from_secret(&KEY).unwrap();
     let v = jsonwebtoken_rules();
     let t = token.clone();
     let jsonwebtoken = case("jsonwebtoken", move || {
@@ -167,7 +167,7 @@ pub fn sign_cases() -> Vec<Case> {
         Box::new(key.sign(black_box(&c)).unwrap())
     });
 
-    let jwt_key = jsonwebtoken::EncodingKey::from_secret(&KEY);
+    let jwt_key = jsonwebtoken::EncodingKey::from_secret(&KEY).unwrap();
     let header = jsonwebtoken::Header::default();
     let c = claims.clone();
     let jsonwebtoken = case("jsonwebtoken", move || {
@@ -245,4 +245,190 @@ pub fn time<T>(name: &str, n: u32, mut f: impl FnMut() -> T) {
     }
     let ns = t.elapsed().as_secs_f64() * 1e9 / f64::from(n);
     println!("{name:>16}: {ns:>7.1} ns");
+}
+
+/// The public-key verifies, one group each (EdDSA, ES256, RS256): auth-core's full verify
+/// (signature, `exp`/`nbf`, `iss`, `aud`, typed claims), jsonwebtoken's with the same rules
+/// (on the process's installed provider), and the floor: the signature check alone by the
+/// primitive auth-core wraps, called directly over the same bytes. Then the key pick: HS256
+/// `verify_mac` with one key against a set of 16 whose last key the token's `kid` names (the
+/// difference is the pick; HS256 keeps the MAC small next to it).
+#[must_use]
+pub fn asymmetric_verify_cases() -> Vec<(&'static str, Vec<Case>)> {
+    use auth_core::jwt::{Alg, SigningKey, VerifyingKey};
+    let mut groups = Vec::new();
+    let rules_for = |alg| {
+        let mut v = jsonwebtoken::Validation::new(alg);
+        v.set_issuer(&[ISS]);
+        v.set_audience(&[AUD]);
+        v.validate_nbf = true;
+        v
+    };
+    let split = |token: &str| {
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        (input.to_owned(), base64ct_decode(sig))
+    };
+
+    // EdDSA.
+    let ed = SigningKey::from_bytes(Alg::EdDsa, &[0x42; 32]).unwrap();
+    let token = ed.sign(&claims()).unwrap();
+    let public = ed.verifying_key();
+    let t = token.clone();
+    let ours = case("auth_core", move || {
+        Box::new(
+            auth_core::jwt::verify::<Claims, _>(
+                black_box(&t),
+                &public,
+                &rules(),
+                auth_core::UnixTime::now(),
+            )
+            .unwrap(),
+        )
+    });
+    let dalek = ed25519_dalek::SigningKey::from_bytes(&[0x42; 32]).verifying_key();
+    let x = base64ct_encode(dalek.as_bytes());
+    let jwt_key = jsonwebtoken::DecodingKey::from_ed_components(&x).unwrap();
+    let v = rules_for(jsonwebtoken::Algorithm::EdDSA);
+    let t = token.clone();
+    let theirs = case("jsonwebtoken", move || {
+        Box::new(jsonwebtoken::decode::<Claims>(black_box(&t), &jwt_key, &v).unwrap())
+    });
+    let (input, sig) = split(&token);
+    let sig = ed25519_dalek::Signature::from_slice(&sig).unwrap();
+    let floor = case("floor_raw_verify_strict", move || {
+        dalek
+            .verify_strict(black_box(input.as_bytes()), &sig)
+            .unwrap();
+        Box::new(())
+    });
+    groups.push(("EdDSA verify", vec![ours, theirs, floor]));
+
+    // ES256.
+    let es = SigningKey::from_bytes(Alg::Es256, &[0x42; 32]).unwrap();
+    let token = es.sign(&claims()).unwrap();
+    let public = es.verifying_key();
+    let t = token.clone();
+    let ours = case("auth_core", move || {
+        Box::new(
+            auth_core::jwt::verify::<Claims, _>(
+                black_box(&t),
+                &public,
+                &rules(),
+                auth_core::UnixTime::now(),
+            )
+            .unwrap(),
+        )
+    });
+    let p = *p256::ecdsa::SigningKey::from_slice(&[0x42; 32])
+        .unwrap()
+        .verifying_key();
+    let point = p.to_sec1_point(false);
+    let (x, y) = (
+        base64ct_encode(point.x().unwrap()),
+        base64ct_encode(point.y().unwrap()),
+    );
+    let jwt_key = jsonwebtoken::DecodingKey::from_ec_components(&x, &y).unwrap();
+    let v = rules_for(jsonwebtoken::Algorithm::ES256);
+    let t = token.clone();
+    let theirs = case("jsonwebtoken", move || {
+        Box::new(jsonwebtoken::decode::<Claims>(black_box(&t), &jwt_key, &v).unwrap())
+    });
+    let (input, sig) = split(&token);
+    let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
+    let floor = case("floor_raw_p256_verify", move || {
+        use p256::ecdsa::signature::Verifier;
+        p.verify(black_box(input.as_bytes()), &sig).unwrap();
+        Box::new(())
+    });
+    groups.push(("ES256 verify", vec![ours, theirs, floor]));
+
+    // RS256, 2048 bits: signed here with the rsa crate (auth-core verifies only).
+    let (token, n, e) = rs256_token();
+    let public = VerifyingKey::rsa(Alg::Rs256, &n, &e).unwrap();
+    let t = token.clone();
+    let ours = case("auth_core", move || {
+        Box::new(
+            auth_core::jwt::verify::<Claims, _>(
+                black_box(&t),
+                &public,
+                &rules(),
+                auth_core::UnixTime::now(),
+            )
+            .unwrap(),
+        )
+    });
+    let jwt_key =
+        jsonwebtoken::DecodingKey::from_rsa_components(&base64ct_encode(&n), &base64ct_encode(&e))
+            .unwrap();
+    let v = rules_for(jsonwebtoken::Algorithm::RS256);
+    let t = token.clone();
+    let theirs = case("jsonwebtoken", move || {
+        Box::new(jsonwebtoken::decode::<Claims>(black_box(&t), &jwt_key, &v).unwrap())
+    });
+    let (input, sig) = split(&token);
+    let key = rsa::PublicKey::new(
+        rsa::BoxedUint::from_be_slice_vartime(&n),
+        rsa::BoxedUint::from_be_slice_vartime(&e),
+    )
+    .unwrap();
+    let floor = case("floor_raw_rsa_verify", move || {
+        use sha2::Digest;
+        let hashed = Sha256::digest(black_box(input.as_bytes()));
+        key.verify(rsa::Pkcs1v15Sign::new::<Sha256>(), &hashed, &sig)
+            .unwrap();
+        Box::new(())
+    });
+    groups.push(("RS256 verify", vec![ours, theirs, floor]));
+
+    // The key pick: one key, or the last of 16 named by `kid`.
+    let keys: Vec<auth_core::jwt::AnyKey> = (0..16u8)
+        .map(|i| {
+            auth_core::jwt::AnyKey::new(Alg::Hs256, &[i; 32])
+                .unwrap()
+                .with_kid(&format!("key-2026-{i:02}"))
+                .unwrap()
+        })
+        .collect();
+    let last = keys[15].clone();
+    let token = last.sign(&claims()).unwrap();
+    let single = last.clone();
+    let t = token.clone();
+    let one = case("verify_mac_one_key", move || {
+        Box::new(auth_core::jwt::verify_mac(black_box(&t), &single, 8192).is_ok())
+    });
+    let t = token.clone();
+    let set = case("verify_mac_set_of_16_kid_last", move || {
+        Box::new(auth_core::jwt::verify_mac(black_box(&t), &keys, 8192).is_ok())
+    });
+    groups.push(("key pick by kid (HS256 verify_mac)", vec![one, set]));
+    groups
+}
+
+/// An RS256 token of [`claims`] under a fresh 2048-bit key (signed with the rsa crate), and
+/// the key's modulus and exponent.
+fn rs256_token() -> (String, Vec<u8>, Vec<u8>) {
+    use rsa::signature::{SignatureEncoding, Signer};
+    use rsa::traits::PublicKeyParts;
+    let private = rsa::PrivateKey::new(&mut rand::rng(), 2048).unwrap();
+    let public = private.to_public_key();
+    let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(private);
+    let header = base64ct_encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+    let payload = base64ct_encode(&serde_json::to_vec(&claims()).unwrap());
+    let input = format!("{header}.{payload}");
+    let sig = signer.sign(input.as_bytes()).to_vec();
+    (
+        format!("{input}.{}", base64ct_encode(&sig)),
+        public.n_bytes().to_vec(),
+        public.e_bytes().to_vec(),
+    )
+}
+
+fn base64ct_encode(bytes: &[u8]) -> String {
+    use base64ct::Encoding;
+    base64ct::Base64UrlUnpadded::encode_string(bytes)
+}
+
+fn base64ct_decode(text: &str) -> Vec<u8> {
+    use base64ct::Encoding;
+    base64ct::Base64UrlUnpadded::decode_vec(text).unwrap()
 }

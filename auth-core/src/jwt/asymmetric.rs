@@ -7,7 +7,9 @@
 //! Strictness, per algorithm:
 //! - EdDSA: an Ed25519 public key of small order is refused when the key is made
 //!   ([`KeyError::WeakKey`]); a signature with a non-canonical `S` or a small-order `R` is
-//!   refused (`ed25519-dalek`'s `verify_strict`).
+//!   refused. This is exactly `ed25519-dalek`'s `verify_strict`, done more cheaply: its key
+//!   check runs once when the key is made instead of per token, and `R` is compared with the
+//!   eight small-order encodings instead of being decompressed (see [`small_order_r`]).
 //! - ES256: the signature is the 64-byte `r‖s` of RFC 7518 §3.4, never DER; `r` and `s` must
 //!   be in `[1, n-1]`. A high-`S` signature is valid ECDSA and is accepted: a token's bytes are
 //!   never its identity (revocation and replay go by `jti`). Signing is deterministic
@@ -201,7 +203,12 @@ impl VerifyingKey {
                 let mut buf = [0u8; MAX_MAC_LEN];
                 let raw = super::alg::decode_signature(signature_b64, &mut buf);
                 match ed25519_dalek::Signature::from_slice(raw) {
-                    Ok(sig) => key.verify_strict(input, &sig).is_ok(),
+                    Ok(sig) => {
+                        use ed25519_dalek::Verifier;
+                        // `verify` refuses a non-canonical `S` and compares the recomputed
+                        // `R` by its canonical encoding; the key was checked when made.
+                        !small_order_r(sig.r_bytes()) && key.verify(input, &sig).is_ok()
+                    }
                     Err(_) => false,
                 }
             }
@@ -225,6 +232,48 @@ impl VerifyingKey {
             Err(TokenError::BadSignature)
         }
     }
+}
+
+/// Whether the `R` of an Ed25519 signature encodes a point of small order.
+///
+/// `verify` accepts a signature only when `R` equals the canonical encoding of the point it
+/// recomputes, so only canonical encodings can pass it, and the eight points of small order
+/// have these canonical encodings (the `y` coordinates 1, -1, 0 and the two of order 8, with
+/// the sign of `x` in the top bit). Comparing them here, with the sign bit cleared, is the same
+/// refusal as `verify_strict`'s decompress-and-multiply check, without a square root per
+/// token. The test `ed25519_small_order_r_is_refused` makes a signature that `verify` accepts
+/// for each of the eight.
+#[cfg(feature = "ed25519")]
+fn small_order_r(r: &[u8; 32]) -> bool {
+    const SMALL_ORDER_Y: [[u8; 32]; 5] = [
+        // y = 0 (order 4).
+        [0; 32],
+        // y = 1 (the identity).
+        [
+            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0,
+        ],
+        // y = p - 1 (order 2).
+        [
+            0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0x7f,
+        ],
+        // The two y of the points of order 8.
+        [
+            0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef,
+            0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88,
+            0x6d, 0x53, 0xfc, 0x05,
+        ],
+        [
+            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10,
+            0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77,
+            0x92, 0xac, 0x03, 0x7a,
+        ],
+    ];
+    let mut y = *r;
+    y[31] &= 0x7f;
+    SMALL_ORDER_Y.contains(&y)
 }
 
 /// Smallest accepted RSA modulus, in bits.
