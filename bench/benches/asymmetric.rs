@@ -6,7 +6,7 @@
 //!
 //! `ROUNDS` (default 31) and `BATCH` (operations per batch, default 200) change the run;
 //! `JWT_BACKEND=aws_lc_rs` runs jsonwebtoken on its `aws_lc_rs` backend (default
-//! `rust_crypto`).
+//! `rust_crypto`); `GROUP=key` (a prefix of a group's title) runs only the matching groups.
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
 use std::time::Instant;
@@ -76,7 +76,11 @@ fn main() {
         }
     }
     let (rounds, batch) = (env("ROUNDS", 31), env("BATCH", 200));
+    let group = std::env::var("GROUP").unwrap_or_default();
     for (title, cases) in auth_bench::asymmetric_verify_cases() {
+        if !title.starts_with(group.as_str()) {
+            continue;
+        }
         // The key pick is nanoseconds: larger batches.
         let batch = if title.starts_with("key pick") {
             batch * 50

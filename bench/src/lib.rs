@@ -294,14 +294,25 @@ pub fn asymmetric_verify_cases() -> Vec<(&'static str, Vec<Case>)> {
         Box::new(jsonwebtoken::decode::<Claims>(black_box(&t), &jwt_key, &v).unwrap())
     });
     let (input, sig) = split(&token);
+    let compact_sig = ed25519_compact::Signature::from_slice(&sig).unwrap();
+    let compact_key = ed25519_compact::PublicKey::from_slice(dalek.as_bytes()).unwrap();
     let sig = ed25519_dalek::Signature::from_slice(&sig).unwrap();
+    let compact_input = input.clone();
     let floor = case("floor_raw_verify_strict", move || {
         dalek
             .verify_strict(black_box(input.as_bytes()), &sig)
             .unwrap();
         Box::new(())
     });
-    groups.push(("EdDSA verify", vec![ours, theirs, floor]));
+    // ed25519-compact's verify (strict too: small-order keys and `R`, canonical `S`), the
+    // signature check alone, for the choice of implementation.
+    let compact = case("raw_ed25519_compact_verify", move || {
+        compact_key
+            .verify(black_box(compact_input.as_bytes()), &compact_sig)
+            .unwrap();
+        Box::new(())
+    });
+    groups.push(("EdDSA verify", vec![ours, theirs, floor, compact]));
 
     // ES256.
     let es = SigningKey::from_bytes(Alg::Es256, &[0x42; 32]).unwrap();
@@ -397,10 +408,18 @@ pub fn asymmetric_verify_cases() -> Vec<(&'static str, Vec<Case>)> {
         Box::new(auth_core::jwt::verify_mac(black_box(&t), &single, 8192).is_ok())
     });
     let t = token.clone();
-    let set = case("verify_mac_set_of_16_kid_last", move || {
-        Box::new(auth_core::jwt::verify_mac(black_box(&t), &keys, 8192).is_ok())
+    let last_only = keys[15..].to_vec();
+    let set_of_one = case("verify_mac_set_of_1", move || {
+        Box::new(auth_core::jwt::verify_mac(black_box(&t), &last_only[..], 8192).is_ok())
     });
-    groups.push(("key pick by kid (HS256 verify_mac)", vec![one, set]));
+    let t = token.clone();
+    let set = case("verify_mac_set_of_16_kid_last", move || {
+        Box::new(auth_core::jwt::verify_mac(black_box(&t), &keys[..], 8192).is_ok())
+    });
+    groups.push((
+        "key pick by kid (HS256 verify_mac)",
+        vec![one, set_of_one, set],
+    ));
     groups
 }
 

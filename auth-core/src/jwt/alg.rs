@@ -392,21 +392,31 @@ pub trait KeySource: sealed::Sealed {
 /// What key selection needs of a key: its algorithm and id.
 pub(crate) trait Selectable {
     fn key_alg(&self) -> Alg;
-    fn key_kid(&self) -> Option<&str>;
+    fn key_kid(&self) -> &Kid;
 }
 
 /// Picks the key for `alg` and `kid` from `keys`, by the rules of [`KeySource`].
+///
+/// The token's `kid` is made into a [`Kid`] once, so each key that is not the one costs one
+/// integer comparison (no UTF-8 check, no call per key). Every configured id is a valid
+/// [`Kid`], so a token's id that could not be one (empty, too long, a character a [`Kid`]
+/// refuses) names no key.
 pub(crate) fn select<'k, K: Selectable>(
     keys: &'k [K],
     alg: Alg,
     kid: Option<&str>,
 ) -> Result<&'k K, TokenError> {
+    let probe = match kid.map(Kid::probe) {
+        Some(Some(probe)) => Some(probe),
+        Some(None) => return Err(TokenError::UnknownKeyId),
+        None => None,
+    };
     let mut found = None;
     let mut named = false;
     for key in keys {
-        let eligible = match kid {
-            Some(kid) => {
-                let same = key.key_kid() == Some(kid);
+        let eligible = match &probe {
+            Some(probe) => {
+                let same = key.key_kid().same(probe);
                 named |= same;
                 same
             }
@@ -419,7 +429,7 @@ pub(crate) fn select<'k, K: Selectable>(
             found = Some(key);
         }
     }
-    match (found, kid) {
+    match (found, probe) {
         (Some(key), _) => Ok(key),
         (None, Some(_)) if !named => Err(TokenError::UnknownKeyId),
         (None, _) => Err(TokenError::AlgorithmMismatch),
@@ -439,8 +449,8 @@ impl Selectable for AnyKey {
         self.alg
     }
 
-    fn key_kid(&self) -> Option<&str> {
-        self.kid.as_str()
+    fn key_kid(&self) -> &Kid {
+        &self.kid
     }
 }
 
@@ -661,15 +671,18 @@ impl MacState {
     }
 }
 
-/// A key id stored inline, so that keys need no allocator.
+/// A key id stored inline, so that keys need no allocator, with a 64-bit fingerprint of its
+/// bytes so that picking a key by id costs one integer comparison per key that is not it.
 #[derive(Clone, Copy)]
 pub(crate) struct Kid {
+    tag: u64,
     len: u8,
     bytes: [u8; MAX_KID_LEN],
 }
 
 impl Kid {
     pub(crate) const NONE: Self = Self {
+        tag: 0,
         len: 0,
         bytes: [0; MAX_KID_LEN],
     };
@@ -686,7 +699,28 @@ impl Kid {
             _ => return Err(KeyError::InvalidKeyId),
         }
         out.len = u8::try_from(kid.len()).map_err(|_| KeyError::InvalidKeyId)?;
+        out.tag = fingerprint(kid.as_bytes());
         Ok(out)
+    }
+
+    /// A token's `kid`, to compare with configured ones: its characters are not checked (one
+    /// that a configured id cannot hold simply matches none); `None` if it is empty or too
+    /// long to be a configured id.
+    pub(crate) fn probe(kid: &str) -> Option<Self> {
+        let mut out = Self::NONE;
+        out.bytes
+            .get_mut(..kid.len())?
+            .copy_from_slice(kid.as_bytes());
+        out.len = u8::try_from(kid.len()).ok().filter(|&n| n > 0)?;
+        out.tag = fingerprint(kid.as_bytes());
+        Some(out)
+    }
+
+    /// Whether two ids are the same: the fingerprints, then the lengths and the whole arrays
+    /// (zero past the length, so a short id never equals a longer one that starts with it).
+    #[inline]
+    pub(crate) fn same(&self, other: &Self) -> bool {
+        self.tag == other.tag && self.len == other.len && self.bytes == other.bytes
     }
 
     pub(crate) fn as_str(&self) -> Option<&str> {
@@ -695,6 +729,14 @@ impl Kid {
             n => core::str::from_utf8(self.bytes.get(..usize::from(n))?).ok(),
         }
     }
+}
+
+/// FNV-1a over a key id: not a defence (ids are public and chosen by whoever configures the
+/// keys), only a fast way to tell ids apart; equal fingerprints are confirmed byte for byte.
+fn fingerprint(kid: &[u8]) -> u64 {
+    kid.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -838,6 +880,26 @@ mod tests {
             select(&two, Alg::Hs256, None).unwrap_err(),
             TokenError::AmbiguousKey
         );
+        // Exact match only: a prefix, an extension, another case or an id no key could have
+        // (too long, not printable ASCII) names no key.
+        for other in ["", "B", "bb", "\u{e9}", "b\n"] {
+            assert_eq!(
+                select(&set, Alg::Hs512, Some(other)).unwrap_err(),
+                TokenError::UnknownKeyId,
+                "{other:?}"
+            );
+        }
+        let long = "b".repeat(MAX_KID_LEN + 1);
+        assert_eq!(
+            select(&set, Alg::Hs512, Some(&long)).unwrap_err(),
+            TokenError::UnknownKeyId
+        );
+        // Equal fingerprints are not enough: the bytes decide.
+        let (x, mut y) = (Kid::new("x").unwrap(), Kid::new("y").unwrap());
+        assert!(!x.same(&y));
+        y.tag = x.tag;
+        assert!(!x.same(&y));
+        assert!(x.same(&Kid::probe("x").unwrap()));
         // Two keys with one kid: the one of the token's algorithm.
         let same = [set[0].clone(), set[1].clone().with_kid("a").unwrap()];
         assert_eq!(

@@ -320,8 +320,8 @@ impl Selectable for VerifyingKey {
         self.alg
     }
 
-    fn key_kid(&self) -> Option<&str> {
-        self.kid.as_str()
+    fn key_kid(&self) -> &Kid {
+        &self.kid
     }
 }
 
