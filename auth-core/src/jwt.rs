@@ -1,4 +1,7 @@
-//! Compact JWS / JWT with HS256, HS384 and HS512 (RFC 7515, 7518, 7519, 8725).
+//! Compact JWS / JWT (RFC 7515, 7518, 7519, 8725): HS256, HS384 and HS512; EdDSA (Ed25519,
+//! RFC 8037, feature `ed25519`) and ES256 (feature `p256`) to sign and verify; RS256 and PS256 to
+//! verify only (feature `rsa`). A key is bound to one algorithm (`Key<A>` by its type,
+//! `VerifyingKey` and `SigningKey` by value), and the token's `alg` must equal it.
 //!
 //! ```
 //! use auth_core::jwt::{self, Hs256, Key, Validation};
@@ -23,8 +26,9 @@
 //! ```
 //!
 //! What this module never does: take the algorithm from the token, accept `alg: none`, fetch
-//! or use a key named by the token (`jku`, `jwk`, `x5u`), or show any claim before the MAC has
-//! been checked.
+//! or use a key named by the token (`jku`, `jwk`, `x5u`, `x5c`), try every key when `kid` is
+//! missing, make an HMAC key from public-key material, or show any claim before the signature
+//! has been checked.
 
 mod alg;
 #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]

@@ -5,7 +5,9 @@
 //! (Ed25519 or P-256); a public key becomes a [`VerifyingKey`] for the algorithm the caller
 //! names, which must fit the key.
 
-use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+#[cfg(any(feature = "ed25519", feature = "p256"))]
+use pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
 
 use super::Alg;
 #[cfg(any(feature = "ed25519", feature = "p256"))]
@@ -79,7 +81,8 @@ impl VerifyingKey {
     /// [`KeyError::WrongAlgorithm`] for an HMAC algorithm; the key checks of the
     /// algorithm's constructor ([`KeyError::WeakKey`], [`KeyError::RsaKeySize`]).
     pub fn from_public_key_der(der: &[u8], alg: Alg) -> Result<Self, KeyError> {
-        let bad = |_| KeyError::InvalidDocument;
+        #[cfg(any(feature = "ed25519", feature = "p256"))]
+        let bad = |_: pkcs8::spki::Error| KeyError::InvalidDocument;
         match alg {
             #[cfg(feature = "ed25519")]
             Alg::EdDsa => {
