@@ -445,6 +445,132 @@ impl core::error::Error for JwkError {
     }
 }
 
+/// Why a fetch of an issuer's metadata or key set brought no usable answer (reported by the
+/// I/O layer to [`crate::keycache::KeyCache::complete`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FetchFailure {
+    /// No connection, or it broke (DNS, refused, reset, TLS).
+    Connect,
+    /// No complete answer within the fetch's timeout.
+    Timeout,
+    /// An HTTP status other than 200 (or 304 to a conditional request).
+    HttpStatus(u16),
+    /// A redirect: never followed, the URL of keys must be exact.
+    Redirect,
+    /// The body was larger than the cap.
+    TooLarge,
+    /// The body was not UTF-8 text.
+    NotText,
+    /// The URL is not allowed: `https`, or `http` to a loopback address only.
+    UrlNotAllowed,
+}
+
+impl fmt::Display for FetchFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Connect => f.write_str("could not connect"),
+            Self::Timeout => f.write_str("timed out"),
+            Self::HttpStatus(status) => write!(f, "http status {status}"),
+            Self::Redirect => f.write_str("redirect refused"),
+            Self::TooLarge => f.write_str("document too large"),
+            Self::NotText => f.write_str("document is not utf-8"),
+            Self::UrlNotAllowed => f.write_str("url not allowed (https, or http to loopback)"),
+        }
+    }
+}
+
+/// Why a remote key source cannot give a key for a token: the stable reasons of
+/// [`crate::keycache`].
+///
+/// Only [`KeyNotFound`](Self::KeyNotFound) and [`AmbiguousKey`](Self::AmbiguousKey) are about
+/// the token; every other variant means the *key set is unavailable*, which an adapter answers
+/// with 503, never as a bad token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyCacheError {
+    /// The token's `kid` is not in the issuer's current set (fetched within the cooldown).
+    KeyNotFound,
+    /// The token names no `kid` and the set holds several keys for its algorithm.
+    AmbiguousKey,
+    /// No key set has been fetched yet.
+    NotLoaded,
+    /// The last fetch failed and the keys held (if any) cannot stand in.
+    FetchFailed(FetchFailure),
+    /// The keys held are older than their lifetime plus the allowed staleness.
+    StaleBeyondMaxStale,
+    /// The fetched document is not an acceptable JWK set.
+    BadDocument(JwkError),
+    /// The fetched set holds no key this crate can verify with (the previous set is kept).
+    NoUsableKeys,
+    /// The metadata's `issuer` is not the configured issuer, byte for byte.
+    IssuerMismatch,
+    /// The metadata document is not acceptable (not a JSON object, `issuer` or `jwks_uri`
+    /// missing or not a string, a URL not allowed).
+    BadMetadata,
+    /// A fetch outcome for a fetch that is not the one running (abandoned after its timeout,
+    /// or never started); it changed nothing.
+    UnexpectedOutcome,
+}
+
+impl KeyCacheError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::KeyNotFound => "key_not_found",
+            Self::AmbiguousKey => "ambiguous_key",
+            Self::NotLoaded => "key_set_not_loaded",
+            Self::FetchFailed(_) => "key_set_fetch_failed",
+            Self::StaleBeyondMaxStale => "key_set_stale",
+            Self::BadDocument(_) => "key_set_bad_document",
+            Self::NoUsableKeys => "key_set_no_usable_keys",
+            Self::IssuerMismatch => "issuer_mismatch",
+            Self::BadMetadata => "bad_metadata",
+            Self::UnexpectedOutcome => "unexpected_fetch_outcome",
+        }
+    }
+
+    /// Whether the key set is unavailable (an adapter's 503), rather than the token naming a
+    /// key the issuer does not have (401).
+    #[must_use]
+    pub const fn is_unavailable(&self) -> bool {
+        !matches!(self, Self::KeyNotFound | Self::AmbiguousKey)
+    }
+}
+
+impl fmt::Display for KeyCacheError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::KeyNotFound => f.write_str("no key of the issuer has the token's key id"),
+            Self::AmbiguousKey => {
+                f.write_str("the token names no key id and the issuer has several keys for it")
+            }
+            Self::NotLoaded => f.write_str("key set unavailable: not fetched yet"),
+            Self::FetchFailed(e) => write!(f, "key set unavailable: fetch failed: {e}"),
+            Self::StaleBeyondMaxStale => {
+                f.write_str("key set unavailable: stale beyond the allowed bound")
+            }
+            Self::BadDocument(e) => write!(f, "key set unavailable: bad document: {e}"),
+            Self::NoUsableKeys => f.write_str("key set unavailable: no usable key in the set"),
+            Self::IssuerMismatch => {
+                f.write_str("key set unavailable: metadata issuer is not the configured issuer")
+            }
+            Self::BadMetadata => f.write_str("key set unavailable: bad metadata document"),
+            Self::UnexpectedOutcome => f.write_str("fetch outcome for a fetch not running"),
+        }
+    }
+}
+
+impl core::error::Error for KeyCacheError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::BadDocument(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// Why a session id or a signed cookie value was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

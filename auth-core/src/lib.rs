@@ -33,6 +33,11 @@ mod json;
 #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
 pub mod jwk;
 pub mod jwt;
+#[cfg(all(
+    feature = "alloc",
+    any(feature = "ed25519", feature = "p256", feature = "rsa")
+))]
+pub mod keycache;
 #[cfg(all(feature = "alloc", any(feature = "ed25519", feature = "p256")))]
 pub mod keyring;
 #[cfg(feature = "std")]

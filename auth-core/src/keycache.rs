@@ -1,0 +1,963 @@
+//! A verifier's cache of an issuer's JWK set, as a sans-I/O state machine.
+//!
+//! A service that checks tokens from an identity provider keeps the provider's public keys in a
+//! [`KeyCache`]. The cache never fetches anything: it takes `now` and the outcome of the fetches
+//! it asked for, and answers each question of the I/O layer (`auth-oidc`, or any other):
+//!
+//! - [`keys`](KeyCache::keys): the keys to verify with, or why there are none
+//!   ([`KeyCacheError::NotLoaded`], [`KeyCacheError::StaleBeyondMaxStale`], …);
+//! - [`needs_fetch`](KeyCache::needs_fetch): whether a background refresh is due: ahead of
+//!   expiry (at [`CachePolicy::refresh_percent`] of the set's lifetime, taken from
+//!   `Cache-Control: max-age` and clamped to [`CachePolicy::ttl_bounds`]), or a retry after a
+//!   failure, backing off;
+//! - [`on_unknown_key`](KeyCache::on_unknown_key): what to do for a token whose `kid` is not in
+//!   the set: fetch once (then wait for it), wait for the fetch already running, or refuse at
+//!   once. An unknown `kid` may cause a fetch at most once per
+//!   [`CachePolicy::unknown_kid_cooldown`], so a flood of made-up `kid`s costs no fetches;
+//! - [`begin_fetch`](KeyCache::begin_fetch) and [`complete`](KeyCache::complete): one fetch at
+//!   a time (single flight), with `If-None-Match` from the last `ETag`; a fetch whose outcome
+//!   never comes is abandoned after [`CachePolicy::fetch_timeout`].
+//!
+//! **Stale if error**: when a refresh fails, the keys last fetched keep working for
+//! [`CachePolicy::max_stale`] past their expiry (default 24 hours), while
+//! [`health`](KeyCache::health) reports the cache as degraded; only past that are tokens
+//! refused, with [`KeyCacheError::StaleBeyondMaxStale`] ("key set unavailable"), never as a bad
+//! signature. A refused or unusable document (not a JWK set, private or symmetric keys, no
+//! usable key) is a failed fetch like any other: the previous keys stay.
+//!
+//! ```
+//! use auth_core::keycache::{CachePolicy, FetchOutcome, FetchReason, KeyCache, UnknownKey};
+//! use auth_core::UnixTime;
+//!
+//! let mut cache = KeyCache::new(CachePolicy::new());
+//! let t0 = UnixTime(1_700_000_000);
+//! assert!(cache.keys(t0).is_err()); // nothing fetched yet
+//!
+//! // The I/O layer asks, fetches and reports.
+//! let request = cache.begin_fetch(t0, FetchReason::Refresh).expect("a first fetch is due");
+//! let set = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1",
+//!     "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
+//! let outcome = FetchOutcome::Fetched { body: set, max_age: Some(600), etag: Some("\"v1\"") };
+//! cache.complete(t0, request.id(), outcome)?;
+//! assert_eq!(cache.keys(t0)?.keys().len(), 1);
+//!
+//! // Refreshed ahead of expiry: at 80 % of the 600 s lifetime.
+//! assert!(!cache.needs_fetch(t0.saturating_add(479)));
+//! assert!(cache.needs_fetch(t0.saturating_add(480)));
+//!
+//! // A token with an unknown `kid` may fetch once; the next one within the cooldown may not.
+//! let t1 = t0.saturating_add(100);
+//! assert_eq!(cache.on_unknown_key(t1), UnknownKey::Fetch);
+//! let again = cache.begin_fetch(t1, FetchReason::UnknownKey).expect("granted once");
+//! assert_eq!(again.if_none_match(), Some("\"v1\""));
+//! assert_eq!(cache.on_unknown_key(t1), UnknownKey::WaitForFetch);
+//! cache.complete(t1, again.id(), FetchOutcome::NotModified { max_age: Some(600) })?;
+//! assert!(matches!(cache.on_unknown_key(t1), UnknownKey::Refuse(_)));
+//! # Ok::<(), auth_core::error::KeyCacheError>(())
+//! ```
+
+use alloc::string::String;
+
+use crate::error::{FetchFailure, KeyCacheError};
+use crate::jwk::JwkSet;
+use crate::time::UnixTime;
+
+/// How a [`KeyCache`] refreshes, retries and tolerates failures. All durations in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachePolicy {
+    min_ttl: u64,
+    max_ttl: u64,
+    default_ttl: u64,
+    refresh_percent: u8,
+    unknown_kid_cooldown: u64,
+    max_stale: u64,
+    retry_min: u64,
+    retry_max: u64,
+    fetch_timeout: u64,
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CachePolicy {
+    /// The defaults: a set's lifetime is its `max-age` clamped to 1 minute – 24 hours (5
+    /// minutes without one); refresh at 80 % of it; an unknown `kid` may fetch once a minute;
+    /// stale keys work for 24 hours past expiry; failed fetches are retried after 5 seconds,
+    /// doubling up to 5 minutes; a fetch without an outcome is abandoned after 60 seconds.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            min_ttl: 60,
+            max_ttl: 24 * 3_600,
+            default_ttl: 300,
+            refresh_percent: 80,
+            unknown_kid_cooldown: 60,
+            max_stale: 24 * 3_600,
+            retry_min: 5,
+            retry_max: 300,
+            fetch_timeout: 60,
+        }
+    }
+
+    /// The range a set's lifetime (`max-age`, or the default) is clamped to; `min` is at least
+    /// 1 second and `max` at least `min`.
+    #[must_use]
+    pub const fn ttl_bounds(mut self, min: u64, max: u64) -> Self {
+        self.min_ttl = if min == 0 { 1 } else { min };
+        self.max_ttl = if max < self.min_ttl {
+            self.min_ttl
+        } else {
+            max
+        };
+        self
+    }
+
+    /// The lifetime of a set sent without `max-age` (then clamped to the bounds).
+    #[must_use]
+    pub const fn default_ttl(mut self, secs: u64) -> Self {
+        self.default_ttl = secs;
+        self
+    }
+
+    /// At which share of a set's lifetime it is refreshed, 1 to 100 (percent).
+    #[must_use]
+    pub const fn refresh_percent(mut self, percent: u8) -> Self {
+        self.refresh_percent = if percent == 0 {
+            1
+        } else if percent > 100 {
+            100
+        } else {
+            percent
+        };
+        self
+    }
+
+    /// How often a token with an unknown `kid` may cause a fetch: at most once per this many
+    /// seconds, clamped to 5 seconds – 1 hour. Within it, unknown `kid`s are refused at once.
+    #[must_use]
+    pub const fn unknown_kid_cooldown(mut self, secs: u64) -> Self {
+        self.unknown_kid_cooldown = if secs < 5 {
+            5
+        } else if secs > 3_600 {
+            3_600
+        } else {
+            secs
+        };
+        self
+    }
+
+    /// How long past its expiry a set that could not be refreshed keeps verifying tokens.
+    #[must_use]
+    pub const fn max_stale(mut self, secs: u64) -> Self {
+        self.max_stale = secs;
+        self
+    }
+
+    /// The wait before the first retry of a failed fetch (at least 1 second), doubling with
+    /// each further failure up to `max`.
+    #[must_use]
+    pub const fn retry(mut self, min: u64, max: u64) -> Self {
+        self.retry_min = if min == 0 { 1 } else { min };
+        self.retry_max = if max < self.retry_min {
+            self.retry_min
+        } else {
+            max
+        };
+        self
+    }
+
+    /// How long a fetch may go without an outcome before the cache treats it as failed and
+    /// allows another (at least 1 second). The I/O layer's own timeout should be shorter.
+    #[must_use]
+    pub const fn fetch_timeout(mut self, secs: u64) -> Self {
+        self.fetch_timeout = if secs == 0 { 1 } else { secs };
+        self
+    }
+
+    /// The lifetime of a set fetched with `max_age` (`None`: the default), clamped.
+    #[must_use]
+    pub fn lifetime(&self, max_age: Option<u64>) -> u64 {
+        max_age
+            .unwrap_or(self.default_ttl)
+            .clamp(self.min_ttl, self.max_ttl)
+    }
+
+    /// The unknown-`kid` cooldown in seconds.
+    #[must_use]
+    pub const fn cooldown(&self) -> u64 {
+        self.unknown_kid_cooldown
+    }
+
+    /// How long past expiry stale keys are used, in seconds.
+    #[must_use]
+    pub const fn stale_bound(&self) -> u64 {
+        self.max_stale
+    }
+}
+
+/// Why a fetch is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FetchReason {
+    /// The first load, a refresh ahead of expiry, or a retry after a failure (see
+    /// [`KeyCache::needs_fetch`]).
+    Refresh,
+    /// A token named a `kid` the set does not hold (see [`KeyCache::on_unknown_key`]).
+    UnknownKey,
+}
+
+/// A fetch the cache asked for: perform it, then hand its outcome to
+/// [`KeyCache::complete`] with this request's [`id`](Self::id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchRequest {
+    id: u64,
+    if_none_match: Option<String>,
+}
+
+impl FetchRequest {
+    /// Which fetch this is; an outcome reported with another id is ignored.
+    #[must_use]
+    pub const fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The `If-None-Match` header to send (the last `ETag`), if any.
+    #[must_use]
+    pub fn if_none_match(&self) -> Option<&str> {
+        self.if_none_match.as_deref()
+    }
+}
+
+/// What a fetch brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FetchOutcome<'a> {
+    /// `200 OK` with a body (at most [`crate::jwk::MAX_JWK_SET_LEN`] bytes were read), its
+    /// `Cache-Control: max-age` and its `ETag`.
+    Fetched {
+        /// The document.
+        body: &'a str,
+        /// `max-age` of `Cache-Control` (`None` when absent; `no-cache`/`no-store` as `Some(0)`).
+        max_age: Option<u64>,
+        /// The `ETag` header, if any.
+        etag: Option<&'a str>,
+    },
+    /// `304 Not Modified`: the set held is still the provider's.
+    NotModified {
+        /// `max-age` of the response's `Cache-Control`.
+        max_age: Option<u64>,
+    },
+    /// No usable answer.
+    Failed(FetchFailure),
+}
+
+/// What to do for a token whose `kid` the set does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownKey {
+    /// Fetch the set now ([`KeyCache::begin_fetch`] with [`FetchReason::UnknownKey`]), wait for
+    /// it, and look again.
+    Fetch,
+    /// A fetch is running: wait for it, and look again.
+    WaitForFetch,
+    /// Refuse the token.
+    Refuse(KeyCacheError),
+}
+
+/// The cache's state, for a health endpoint or a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// Keys fetched and within their lifetime; the last fetch succeeded.
+    Healthy,
+    /// Keys are used, but the last fetch failed or they are past their lifetime; they are used
+    /// until `usable_until`.
+    Degraded {
+        /// Why the last fetch failed, if it did.
+        error: Option<KeyCacheError>,
+        /// When the keys stop verifying unless a fetch succeeds.
+        usable_until: UnixTime,
+    },
+    /// No keys to verify with: tokens are refused with this error.
+    Unavailable(KeyCacheError),
+}
+
+/// One issuer's JWK set as a verifier holds it: see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct KeyCache {
+    policy: CachePolicy,
+    keys: Option<JwkSet>,
+    etag: Option<String>,
+    /// When the held set was last confirmed (200 or 304).
+    fresh_until: UnixTime,
+    refresh_at: UnixTime,
+    /// The start of the last fetch, for the unknown-`kid` cooldown.
+    last_fetch: Option<UnixTime>,
+    in_flight: Option<(u64, UnixTime)>,
+    next_id: u64,
+    failures: u32,
+    retry_at: UnixTime,
+    last_error: Option<KeyCacheError>,
+}
+
+impl KeyCache {
+    /// An empty cache: the first [`needs_fetch`](Self::needs_fetch) is `true`.
+    #[must_use]
+    pub const fn new(policy: CachePolicy) -> Self {
+        Self {
+            policy,
+            keys: None,
+            etag: None,
+            fresh_until: UnixTime(0),
+            refresh_at: UnixTime(0),
+            last_fetch: None,
+            in_flight: None,
+            next_id: 1,
+            failures: 0,
+            retry_at: UnixTime(0),
+            last_error: None,
+        }
+    }
+
+    /// The policy.
+    #[must_use]
+    pub const fn policy(&self) -> &CachePolicy {
+        &self.policy
+    }
+
+    /// The keys to verify with at `now` (fresh, or stale within
+    /// [`CachePolicy::max_stale`]).
+    ///
+    /// # Errors
+    /// [`KeyCacheError::NotLoaded`] before the first fetch has completed, the first fetch's
+    /// error if it failed, [`KeyCacheError::StaleBeyondMaxStale`] when the keys are too old.
+    pub fn keys(&self, now: UnixTime) -> Result<&JwkSet, KeyCacheError> {
+        match &self.keys {
+            Some(keys) if now < self.usable_until() => Ok(keys),
+            Some(_) => Err(KeyCacheError::StaleBeyondMaxStale),
+            None => Err(self.last_error.unwrap_or(KeyCacheError::NotLoaded)),
+        }
+    }
+
+    /// Whether a background fetch ([`FetchReason::Refresh`]) is due: no fetch running, no retry
+    /// wait pending, and no keys yet or the refresh point of the held set reached.
+    #[must_use]
+    pub fn needs_fetch(&self, now: UnixTime) -> bool {
+        !self.fetch_running(now)
+            && now >= self.retry_at
+            && (self.keys.is_none() || now >= self.refresh_at)
+    }
+
+    /// When [`needs_fetch`](Self::needs_fetch) may next change from `false` to `true` by time
+    /// alone: a background task can sleep until then (or until a fetch completes).
+    #[must_use]
+    pub fn next_check(&self) -> UnixTime {
+        let due = if self.keys.is_some() {
+            self.refresh_at.max(self.retry_at)
+        } else {
+            self.retry_at
+        };
+        match self.in_flight {
+            Some((_, started)) => due.max(started.saturating_add(self.policy.fetch_timeout)),
+            None => due,
+        }
+    }
+
+    /// What to do for a token whose `kid` is not in [`keys`](Self::keys) (or when there are
+    /// no keys yet).
+    ///
+    /// A fetch is running: wait for it. The last fetch failed and its retry wait has not
+    /// passed: refuse with that failure ("key set unavailable", not "key not found": the key
+    /// may well exist). A fetch started within the cooldown: refuse with
+    /// [`KeyCacheError::KeyNotFound`], at no cost. Otherwise: fetch.
+    #[must_use]
+    pub fn on_unknown_key(&self, now: UnixTime) -> UnknownKey {
+        if self.fetch_running(now) {
+            return UnknownKey::WaitForFetch;
+        }
+        if let Some(error) = self.last_error {
+            if now < self.retry_at || self.in_cooldown(now) {
+                return UnknownKey::Refuse(error);
+            }
+            return UnknownKey::Fetch;
+        }
+        if self.in_cooldown(now) {
+            return UnknownKey::Refuse(KeyCacheError::KeyNotFound);
+        }
+        UnknownKey::Fetch
+    }
+
+    /// Starts a fetch if one is allowed for `reason` at `now` (see
+    /// [`needs_fetch`](Self::needs_fetch) and [`on_unknown_key`](Self::on_unknown_key)), and
+    /// none is running: the one caller that gets `Some` performs it. `None`: another fetch
+    /// is running or none is allowed.
+    pub fn begin_fetch(&mut self, now: UnixTime, reason: FetchReason) -> Option<FetchRequest> {
+        let allowed = match reason {
+            FetchReason::Refresh => self.needs_fetch(now),
+            FetchReason::UnknownKey => self.on_unknown_key(now) == UnknownKey::Fetch,
+        };
+        if !allowed {
+            return None;
+        }
+        if self.in_flight.is_some() {
+            // Abandoned (no outcome within the fetch timeout: `allowed` says it is not
+            // running): counts as a failure.
+            self.in_flight = None;
+            self.fail(now, KeyCacheError::FetchFailed(FetchFailure::Timeout));
+        }
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        self.in_flight = Some((id, now));
+        self.last_fetch = Some(now);
+        Some(FetchRequest {
+            id,
+            if_none_match: self.keys.as_ref().and(self.etag.clone()),
+        })
+    }
+
+    /// Takes the outcome of the fetch `id`. A new set replaces the held one only when it
+    /// parses and holds at least one usable key; anything else is a failed fetch: the held
+    /// keys stay (within [`CachePolicy::max_stale`]) and the next try backs off.
+    ///
+    /// # Errors
+    /// What was wrong with this fetch, for the log ([`KeyCacheError::FetchFailed`],
+    /// [`KeyCacheError::BadDocument`], [`KeyCacheError::NoUsableKeys`]), or
+    /// [`KeyCacheError::UnexpectedOutcome`] for an outcome of a fetch that is not the one
+    /// running (abandoned, or never started), which changes nothing.
+    pub fn complete(
+        &mut self,
+        now: UnixTime,
+        id: u64,
+        outcome: FetchOutcome<'_>,
+    ) -> Result<(), KeyCacheError> {
+        match self.in_flight {
+            Some((running, _)) if running == id => self.in_flight = None,
+            _ => return Err(KeyCacheError::UnexpectedOutcome),
+        }
+        let result = match outcome {
+            FetchOutcome::Fetched {
+                body,
+                max_age,
+                etag,
+            } => match JwkSet::parse(body) {
+                Ok(set) if set.keys().is_empty() => Err(KeyCacheError::NoUsableKeys),
+                Ok(set) => {
+                    self.keys = Some(set);
+                    self.etag = etag.map(String::from);
+                    Ok(max_age)
+                }
+                Err(e) => Err(KeyCacheError::BadDocument(e)),
+            },
+            FetchOutcome::NotModified { max_age } if self.keys.is_some() => Ok(max_age),
+            // A 304 to a request that sent no `If-None-Match`: nothing to keep.
+            FetchOutcome::NotModified { .. } => Err(KeyCacheError::NoUsableKeys),
+            FetchOutcome::Failed(failure) => Err(KeyCacheError::FetchFailed(failure)),
+        };
+        match result {
+            Ok(max_age) => {
+                let lifetime = self.policy.lifetime(max_age);
+                self.fresh_until = now.saturating_add(lifetime);
+                let ahead = lifetime
+                    .saturating_mul(u64::from(self.policy.refresh_percent))
+                    .checked_div(100)
+                    .unwrap_or(lifetime);
+                self.refresh_at = now.saturating_add(ahead);
+                self.failures = 0;
+                self.retry_at = now;
+                self.last_error = None;
+                Ok(())
+            }
+            Err(error) => {
+                self.fail(now, error);
+                Err(error)
+            }
+        }
+    }
+
+    /// The cache's state at `now`.
+    #[must_use]
+    pub fn health(&self, now: UnixTime) -> Health {
+        match self.keys(now) {
+            Err(error) => Health::Unavailable(error),
+            Ok(_) if self.last_error.is_none() && now < self.fresh_until => Health::Healthy,
+            Ok(_) => Health::Degraded {
+                error: self.last_error,
+                usable_until: self.usable_until(),
+            },
+        }
+    }
+
+    fn usable_until(&self) -> UnixTime {
+        self.fresh_until.saturating_add(self.policy.max_stale)
+    }
+
+    fn fetch_running(&self, now: UnixTime) -> bool {
+        matches!(self.in_flight, Some((_, started))
+            if now < started.saturating_add(self.policy.fetch_timeout))
+    }
+
+    fn in_cooldown(&self, now: UnixTime) -> bool {
+        matches!(self.last_fetch, Some(at)
+            if now < at.saturating_add(self.policy.unknown_kid_cooldown))
+    }
+
+    fn fail(&mut self, now: UnixTime, error: KeyCacheError) {
+        self.failures = self.failures.saturating_add(1);
+        let shift = self.failures.saturating_sub(1).min(32);
+        let wait = self
+            .policy
+            .retry_min
+            .saturating_mul(1u64.checked_shl(shift).unwrap_or(u64::MAX))
+            .min(self.policy.retry_max);
+        self.retry_at = now.saturating_add(wait);
+        self.last_error = Some(error);
+    }
+}
+
+#[cfg(all(test, feature = "ed25519"))]
+mod tests {
+    //! The tests sign with Ed25519.
+    use super::*;
+    use crate::error::JwkError;
+    use crate::jwt::{self, Alg, SigningKey, Validation};
+    use proptest::prelude::*;
+    use std::format;
+    use std::string::ToString;
+    use std::vec::Vec;
+
+    const T0: UnixTime = UnixTime(1_700_000_000);
+
+    fn key(seed: u8, kid: &str) -> SigningKey {
+        SigningKey::from_bytes(Alg::EdDsa, &[seed; 32])
+            .unwrap()
+            .with_kid(kid)
+            .unwrap()
+    }
+
+    fn set(keys: &[&SigningKey]) -> String {
+        let jwks: Vec<_> = keys.iter().map(|k| k.verifying_key().to_jwk()).collect();
+        format!(r#"{{"keys":[{}]}}"#, jwks.join(","))
+    }
+
+    /// A cache holding `body`, fetched at `now` with `max_age`.
+    fn loaded(policy: CachePolicy, body: &str, max_age: Option<u64>, now: UnixTime) -> KeyCache {
+        let mut cache = KeyCache::new(policy);
+        let request = cache.begin_fetch(now, FetchReason::Refresh).unwrap();
+        let outcome = FetchOutcome::Fetched {
+            body,
+            max_age,
+            etag: Some("\"e1\""),
+        };
+        cache.complete(now, request.id(), outcome).unwrap();
+        cache
+    }
+
+    fn fail(cache: &mut KeyCache, now: UnixTime, reason: FetchReason) -> KeyCacheError {
+        let request = cache.begin_fetch(now, reason).unwrap();
+        cache
+            .complete(
+                now,
+                request.id(),
+                FetchOutcome::Failed(FetchFailure::Connect),
+            )
+            .unwrap_err()
+    }
+
+    #[test]
+    fn a_first_fetch_is_due_and_only_one_caller_gets_it() {
+        let mut cache = KeyCache::new(CachePolicy::new());
+        assert_eq!(cache.keys(T0).unwrap_err(), KeyCacheError::NotLoaded);
+        assert_eq!(
+            cache.health(T0),
+            Health::Unavailable(KeyCacheError::NotLoaded)
+        );
+        assert!(cache.needs_fetch(T0));
+        let first = cache.begin_fetch(T0, FetchReason::Refresh).unwrap();
+        assert_eq!(first.if_none_match(), None);
+        // Single flight: everyone else waits for it.
+        assert!(!cache.needs_fetch(T0));
+        assert!(cache.begin_fetch(T0, FetchReason::Refresh).is_none());
+        assert!(cache.begin_fetch(T0, FetchReason::UnknownKey).is_none());
+        assert_eq!(cache.on_unknown_key(T0), UnknownKey::WaitForFetch);
+        let body = set(&[&key(1, "a")]);
+        let outcome = FetchOutcome::Fetched {
+            body: &body,
+            max_age: None,
+            etag: None,
+        };
+        cache.complete(T0, first.id(), outcome).unwrap();
+        assert_eq!(cache.keys(T0).unwrap().keys().len(), 1);
+        assert_eq!(cache.health(T0), Health::Healthy);
+    }
+
+    #[test]
+    fn lifetimes_come_from_max_age_clamped_and_refresh_runs_ahead() {
+        let body = set(&[&key(1, "a")]);
+        // (max-age, lifetime): clamped to [60, 86400], 300 without one.
+        for (max_age, lifetime) in [
+            (None, 300),
+            (Some(0), 60),
+            (Some(5), 60),
+            (Some(600), 600),
+            (Some(10_000_000), 86_400),
+        ] {
+            let cache = loaded(CachePolicy::new(), &body, max_age, T0);
+            let ahead = lifetime * 80 / 100;
+            assert!(
+                !cache.needs_fetch(T0.saturating_add(ahead - 1)),
+                "{max_age:?}"
+            );
+            assert!(cache.needs_fetch(T0.saturating_add(ahead)), "{max_age:?}");
+            assert_eq!(cache.next_check(), T0.saturating_add(ahead));
+            // Fresh until the lifetime, usable (degraded) for max-stale after it.
+            assert_eq!(
+                cache.health(T0.saturating_add(lifetime - 1)),
+                Health::Healthy
+            );
+            assert!(matches!(
+                cache.health(T0.saturating_add(lifetime)),
+                Health::Degraded { error: None, .. }
+            ));
+        }
+        let policy = CachePolicy::new().ttl_bounds(10, 20).refresh_percent(50);
+        let cache = loaded(policy, &body, Some(600), T0);
+        assert!(cache.needs_fetch(T0.saturating_add(10)));
+        assert!(!cache.needs_fetch(T0.saturating_add(9)));
+    }
+
+    #[test]
+    fn a_conditional_refresh_sends_the_etag_and_a_304_extends_the_lifetime() {
+        let body = set(&[&key(1, "a")]);
+        let mut cache = loaded(CachePolicy::new(), &body, Some(600), T0);
+        let t = T0.saturating_add(480);
+        let request = cache.begin_fetch(t, FetchReason::Refresh).unwrap();
+        assert_eq!(request.if_none_match(), Some("\"e1\""));
+        let outcome = FetchOutcome::NotModified { max_age: Some(600) };
+        cache.complete(t, request.id(), outcome).unwrap();
+        assert!(!cache.needs_fetch(t.saturating_add(479)));
+        assert!(cache.needs_fetch(t.saturating_add(480)));
+        assert_eq!(cache.keys(t).unwrap().keys().len(), 1);
+        // A 304 with nothing held keeps nothing.
+        let mut empty = KeyCache::new(CachePolicy::new());
+        let request = empty.begin_fetch(T0, FetchReason::Refresh).unwrap();
+        let outcome = FetchOutcome::NotModified { max_age: None };
+        assert_eq!(
+            empty.complete(T0, request.id(), outcome),
+            Err(KeyCacheError::NoUsableKeys)
+        );
+        assert!(empty.keys(T0).is_err());
+    }
+
+    #[test]
+    fn stale_keys_keep_verifying_until_max_stale_then_the_set_is_unavailable() {
+        let signer = key(1, "a");
+        let body = set(&[&signer]);
+        let policy = CachePolicy::new().max_stale(3_600);
+        let mut cache = loaded(policy, &body, Some(600), T0);
+        let claims = serde_json::json!({"sub": "ada", "exp": T0.as_secs() + 100_000});
+        let token = signer.sign(&claims).unwrap();
+        let verify = |cache: &KeyCache, now| {
+            let keys = cache.keys(now)?;
+            jwt::verify::<serde_json::Value, _>(&token, keys, &Validation::new(), now)
+                .map(|_| ())
+                .map_err(|_| KeyCacheError::KeyNotFound)
+        };
+        // The refresh fails again and again: the keys keep working, reported as degraded.
+        let mut t = T0.saturating_add(480);
+        while t < T0.saturating_add(600 + 3_600) {
+            if cache.needs_fetch(t) {
+                fail(&mut cache, t, FetchReason::Refresh);
+            }
+            assert_eq!(verify(&cache, t), Ok(()), "at {t:?}");
+            assert!(matches!(
+                cache.health(t),
+                Health::Degraded { error: Some(KeyCacheError::FetchFailed(_)), usable_until }
+                    if usable_until == T0.saturating_add(600 + 3_600)
+            ));
+            t = t.saturating_add(7);
+        }
+        // Past the bound: refused as "unavailable", never as a bad token.
+        let past = T0.saturating_add(600 + 3_600);
+        assert_eq!(
+            verify(&cache, past),
+            Err(KeyCacheError::StaleBeyondMaxStale)
+        );
+        assert!(KeyCacheError::StaleBeyondMaxStale.is_unavailable());
+        assert_eq!(
+            cache.health(past),
+            Health::Unavailable(KeyCacheError::StaleBeyondMaxStale)
+        );
+        // The provider is back: the cache recovers by itself at the next retry.
+        let mut t = past;
+        while !cache.needs_fetch(t) {
+            t = t.saturating_add(1);
+        }
+        assert!(
+            t <= past.saturating_add(300),
+            "retries are capped at 5 minutes"
+        );
+        let request = cache.begin_fetch(t, FetchReason::Refresh).unwrap();
+        let outcome = FetchOutcome::Fetched {
+            body: &body,
+            max_age: Some(600),
+            etag: None,
+        };
+        cache.complete(t, request.id(), outcome).unwrap();
+        assert_eq!(verify(&cache, t), Ok(()));
+        assert_eq!(cache.health(t), Health::Healthy);
+    }
+
+    #[test]
+    fn failed_fetches_back_off_doubling_up_to_the_cap() {
+        let mut cache = KeyCache::new(CachePolicy::new().retry(5, 60));
+        let mut t = T0;
+        let mut waits = Vec::new();
+        for _ in 0..7 {
+            assert_eq!(
+                fail(&mut cache, t, FetchReason::Refresh),
+                KeyCacheError::FetchFailed(FetchFailure::Connect)
+            );
+            let next = cache.next_check();
+            waits.push(next.as_secs() - t.as_secs());
+            assert!(!cache.needs_fetch(next.saturating_sub(1)));
+            assert!(cache.needs_fetch(next));
+            t = next;
+        }
+        assert_eq!(waits, [5, 10, 20, 40, 60, 60, 60]);
+        // Until one succeeds, tokens are refused with the fetch's failure.
+        assert_eq!(
+            cache.keys(t).unwrap_err(),
+            KeyCacheError::FetchFailed(FetchFailure::Connect)
+        );
+    }
+
+    #[test]
+    fn an_unknown_kid_fetches_once_per_cooldown_and_a_flood_costs_no_fetches() {
+        let (a, b) = (key(1, "a"), key(2, "b"));
+        let old = set(&[&a]);
+        let new = set(&[&b, &a]);
+        let mut cache = loaded(
+            CachePolicy::new().unknown_kid_cooldown(60),
+            &old,
+            Some(3_600),
+            T0,
+        );
+        // Within the cooldown of the first fetch: refused at once, no fetch.
+        assert_eq!(
+            cache.on_unknown_key(T0.saturating_add(59)),
+            UnknownKey::Refuse(KeyCacheError::KeyNotFound)
+        );
+        // Past it: exactly one caller fetches; the others wait for that fetch.
+        let t = T0.saturating_add(60);
+        assert_eq!(cache.on_unknown_key(t), UnknownKey::Fetch);
+        let request = cache.begin_fetch(t, FetchReason::UnknownKey).unwrap();
+        let mut granted = 1;
+        for _ in 0..10_000 {
+            assert_eq!(cache.on_unknown_key(t), UnknownKey::WaitForFetch);
+            granted += usize::from(cache.begin_fetch(t, FetchReason::UnknownKey).is_some());
+        }
+        assert_eq!(granted, 1);
+        let outcome = FetchOutcome::Fetched {
+            body: &new,
+            max_age: Some(3_600),
+            etag: None,
+        };
+        cache.complete(t, request.id(), outcome).unwrap();
+        // The rotated key is there now.
+        let claims = serde_json::json!({"sub": "ada", "exp": t.as_secs() + 300});
+        let token = b.sign(&claims).unwrap();
+        let keys = cache.keys(t).unwrap();
+        assert!(jwt::verify::<serde_json::Value, _>(&token, keys, &Validation::new(), t).is_ok());
+        // 10,000 made-up kids within the cooldown: no fetch at all.
+        for i in 0..10_000u64 {
+            let now = t.saturating_add(i % 60);
+            assert_eq!(
+                cache.on_unknown_key(now),
+                UnknownKey::Refuse(KeyCacheError::KeyNotFound)
+            );
+            assert!(cache.begin_fetch(now, FetchReason::UnknownKey).is_none());
+        }
+        assert_eq!(
+            cache.on_unknown_key(t.saturating_add(60)),
+            UnknownKey::Fetch
+        );
+    }
+
+    #[test]
+    fn during_an_outage_an_unknown_kid_is_key_set_unavailable_not_key_not_found() {
+        let body = set(&[&key(1, "a")]);
+        let mut cache = loaded(CachePolicy::new(), &body, Some(600), T0);
+        let t = T0.saturating_add(480);
+        fail(&mut cache, t, FetchReason::Refresh);
+        match cache.on_unknown_key(t.saturating_add(1)) {
+            UnknownKey::Refuse(e) => {
+                assert_eq!(e, KeyCacheError::FetchFailed(FetchFailure::Connect));
+                assert!(e.is_unavailable());
+            }
+            other => panic!("{other:?}"),
+        }
+        // Known keys still work meanwhile.
+        assert!(cache.keys(t.saturating_add(1)).is_ok());
+    }
+
+    #[test]
+    fn a_refused_document_keeps_the_previous_keys() {
+        let body = set(&[&key(1, "a")]);
+        let private = format!(r#"{{"keys":[{}]}}"#, &*key(2, "p").to_jwk());
+        let oct =
+            r#"{"keys":[{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]}"#;
+        let unusable = r#"{"keys":[{"kty":"EC","crv":"P-521","x":"AA","y":"AA"}]}"#;
+        for (doc, want) in [
+            (
+                private.as_str(),
+                KeyCacheError::BadDocument(JwkError::PrivateKey),
+            ),
+            // Its secret `k` is refused as a private member before its type is looked at.
+            (oct, KeyCacheError::BadDocument(JwkError::PrivateKey)),
+            (
+                r#"{"keys":[{"kty":"oct"}]}"#,
+                KeyCacheError::BadDocument(JwkError::SymmetricKey),
+            ),
+            ("<html>", KeyCacheError::BadDocument(JwkError::Syntax)),
+            (r#"{"keys":[]}"#, KeyCacheError::NoUsableKeys),
+            (unusable, KeyCacheError::NoUsableKeys),
+        ] {
+            let mut cache = loaded(CachePolicy::new(), &body, Some(600), T0);
+            let t = T0.saturating_add(480);
+            let request = cache.begin_fetch(t, FetchReason::Refresh).unwrap();
+            let outcome = FetchOutcome::Fetched {
+                body: doc,
+                max_age: Some(600),
+                etag: Some("\"e2\""),
+            };
+            assert_eq!(cache.complete(t, request.id(), outcome), Err(want), "{doc}");
+            let keys = cache.keys(t).unwrap();
+            assert_eq!(keys.keys()[0].kid(), Some("a"));
+            assert!(
+                matches!(cache.health(t), Health::Degraded { error: Some(e), .. } if e == want)
+            );
+            // The old ETag stays: the refused document is not "the current version".
+            let retry = cache.next_check();
+            let request = cache.begin_fetch(retry, FetchReason::Refresh).unwrap();
+            assert_eq!(request.if_none_match(), Some("\"e1\""));
+        }
+    }
+
+    #[test]
+    fn a_fetch_without_an_outcome_is_abandoned_and_its_late_outcome_ignored() {
+        let body = set(&[&key(1, "a")]);
+        let mut cache = KeyCache::new(CachePolicy::new().fetch_timeout(30));
+        let lost = cache.begin_fetch(T0, FetchReason::Refresh).unwrap();
+        assert!(!cache.needs_fetch(T0.saturating_add(29)));
+        assert_eq!(cache.next_check(), T0.saturating_add(30));
+        assert!(cache.needs_fetch(T0.saturating_add(30)));
+        let again = cache
+            .begin_fetch(T0.saturating_add(30), FetchReason::Refresh)
+            .unwrap();
+        assert_ne!(again.id(), lost.id());
+        let late = FetchOutcome::Fetched {
+            body: &body,
+            max_age: None,
+            etag: None,
+        };
+        assert_eq!(
+            cache.complete(T0.saturating_add(31), lost.id(), late),
+            Err(KeyCacheError::UnexpectedOutcome)
+        );
+        assert!(cache.keys(T0.saturating_add(31)).is_err());
+        cache
+            .complete(T0.saturating_add(31), again.id(), late)
+            .unwrap();
+        assert!(cache.keys(T0.saturating_add(31)).is_ok());
+    }
+
+    #[test]
+    fn errors_have_stable_codes_and_say_unavailable() {
+        let e = KeyCacheError::FetchFailed(FetchFailure::HttpStatus(502));
+        assert_eq!(e.code(), "key_set_fetch_failed");
+        assert_eq!(
+            e.to_string(),
+            "key set unavailable: fetch failed: http status 502"
+        );
+        assert!(!KeyCacheError::KeyNotFound.is_unavailable());
+        assert!(!KeyCacheError::AmbiguousKey.is_unavailable());
+        assert!(KeyCacheError::IssuerMismatch.is_unavailable());
+    }
+
+    #[derive(Debug, Clone)]
+    enum Event {
+        Wait(u64),
+        Refresh(bool),
+        Unknown(bool),
+        Lose,
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            (0u64..400).prop_map(Event::Wait),
+            any::<bool>().prop_map(Event::Refresh),
+            any::<bool>().prop_map(Event::Unknown),
+            Just(Event::Lose),
+        ]
+    }
+
+    proptest! {
+        /// Whatever happens: at most one fetch runs; an unknown `kid` gets at most one fetch
+        /// per cooldown; keys are served exactly while the last good fetch is within its
+        /// lifetime plus max-stale.
+        #[test]
+        fn the_cache_keeps_its_bounds(events in proptest::collection::vec(event(), 1..120)) {
+            let body = set(&[&key(1, "a")]);
+            let policy = CachePolicy::new().max_stale(900).unknown_kid_cooldown(30);
+            let mut cache = KeyCache::new(policy);
+            let mut now = T0;
+            let mut running: Option<FetchRequest> = None;
+            let mut last_good: Option<UnixTime> = None;
+            let mut unknown_fetches: Vec<UnixTime> = Vec::new();
+            let finish = |cache: &mut KeyCache, request: FetchRequest, ok: bool, now| {
+                let outcome = if ok {
+                    FetchOutcome::Fetched { body: &body, max_age: Some(120), etag: None }
+                } else {
+                    FetchOutcome::Failed(FetchFailure::Timeout)
+                };
+                let done = cache.complete(now, request.id(), outcome);
+                done.is_ok()
+            };
+            for event in events {
+                match event {
+                    Event::Wait(secs) => now = now.saturating_add(secs),
+                    Event::Refresh(ok) | Event::Unknown(ok) => {
+                        let reason = if matches!(event, Event::Refresh(_)) {
+                            FetchReason::Refresh
+                        } else {
+                            FetchReason::UnknownKey
+                        };
+                        if let Some(request) = cache.begin_fetch(now, reason) {
+                            // Single flight: a grant while one runs only after its timeout.
+                            if let Some(old) = running.take() {
+                                prop_assert!(cache.complete(now, old.id(), FetchOutcome::Failed(FetchFailure::Timeout)).is_err());
+                            }
+                            if reason == FetchReason::UnknownKey {
+                                unknown_fetches.push(now);
+                            }
+                            if finish(&mut cache, request, ok, now) {
+                                last_good = Some(now);
+                            }
+                        }
+                    }
+                    Event::Lose => {
+                        if let Some(request) = cache.begin_fetch(now, FetchReason::Refresh) {
+                            running = Some(request);
+                        }
+                    }
+                }
+                let usable = matches!(last_good, Some(at) if now < at.saturating_add(120 + 900));
+                prop_assert_eq!(cache.keys(now).is_ok(), usable);
+            }
+            for pair in unknown_fetches.windows(2) {
+                prop_assert!(pair[1].as_secs() >= pair[0].as_secs() + 30);
+            }
+        }
+    }
+}
