@@ -445,6 +445,26 @@ impl core::error::Error for JwkError {
     }
 }
 
+/// A `scope` string that is not scope tokens separated by single spaces (RFC 6749 §3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeError;
+
+impl ScopeError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        "invalid_scope"
+    }
+}
+
+impl fmt::Display for ScopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("scope is not scope tokens separated by single spaces")
+    }
+}
+
+impl core::error::Error for ScopeError {}
+
 /// Why a fetch of an issuer's metadata or key set brought no usable answer (reported by the
 /// I/O layer to [`crate::keycache::KeyCache::complete`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

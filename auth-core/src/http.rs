@@ -494,6 +494,56 @@ impl<'a> BearerChallenge<'a> {
     }
 }
 
+/// How long a response may be reused, from its `Cache-Control` value (RFC 9111 §5.2.2), as
+/// a verifier's key cache reads a JWK set's: `max-age=N` (also quoted) gives `Some(N)`;
+/// `no-store` or `no-cache`, or `max-age` given twice with different values (RFC 9111
+/// §4.2.1: then the response is stale), give `Some(0)`; no usable directive gives `None`.
+/// A number too large for `u64` saturates. Directive names are case-insensitive; join
+/// several header lines with `,`.
+///
+/// ```
+/// use auth_core::http::cache_control_max_age;
+/// assert_eq!(cache_control_max_age("public, max-age=600"), Some(600));
+/// assert_eq!(cache_control_max_age("max-age=600, no-cache"), Some(0));
+/// assert_eq!(cache_control_max_age("public"), None);
+/// ```
+#[must_use]
+pub fn cache_control_max_age(value: &str) -> Option<u64> {
+    let mut max_age: Option<u64> = None;
+    for directive in value.split(',') {
+        let directive = directive.trim_matches([' ', '\t']);
+        let (name, arg) = match directive.split_once('=') {
+            Some((name, arg)) => (name.trim_end_matches([' ', '\t']), Some(arg)),
+            None => (directive, None),
+        };
+        if name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("no-cache") {
+            return Some(0);
+        }
+        if !name.eq_ignore_ascii_case("max-age") {
+            continue;
+        }
+        let Some(arg) = arg.map(|a| a.trim_start_matches([' ', '\t'])) else {
+            continue;
+        };
+        let digits = arg
+            .strip_prefix('"')
+            .and_then(|a| a.strip_suffix('"'))
+            .unwrap_or(arg);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let secs = digits.bytes().fold(0u64, |n, b| {
+            n.saturating_mul(10)
+                .saturating_add(u64::from(b.wrapping_sub(b'0')))
+        });
+        match max_age {
+            Some(earlier) if earlier != secs => return Some(0),
+            _ => max_age = Some(secs),
+        }
+    }
+    max_age
+}
+
 fn quoted(out: &mut dyn Write, s: &str) -> fmt::Result {
     out.write_char('"')?;
     for c in s.chars() {
@@ -724,6 +774,31 @@ mod tests {
         fn header_parsers_never_panic(s in "\\PC{0,200}") {
             let _ = bearer_token(&s);
             let _ = find_cookie([s.as_str()], "id");
+        }
+    }
+
+    #[test]
+    fn cache_control_max_age_reads_the_directives_a_key_cache_needs() {
+        for (value, want) in [
+            ("max-age=600", Some(600)),
+            ("public, max-age=600, must-revalidate", Some(600)),
+            ("Public,MAX-AGE=\"60\"", Some(60)),
+            (" max-age = 5 ", Some(5)),
+            ("max-age= 5", Some(5)),
+            ("max-age=600, max-age=600", Some(600)),
+            ("max-age=600, max-age=60", Some(0)),
+            ("max-age=600, no-store", Some(0)),
+            ("no-cache", Some(0)),
+            ("max-age=99999999999999999999999", Some(u64::MAX)),
+            ("max-age=-1", None),
+            ("max-age=1e3", None),
+            ("max-age=", None),
+            ("max-age", None),
+            ("s-maxage=600", None),
+            ("", None),
+            ("private", None),
+        ] {
+            assert_eq!(cache_control_max_age(value), want, "{value:?}");
         }
     }
 }

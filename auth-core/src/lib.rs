@@ -25,8 +25,12 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+#[cfg(feature = "alloc")]
+pub mod access;
 mod b64;
 pub mod ct;
+#[cfg(feature = "alloc")]
+pub mod discovery;
 pub mod error;
 pub mod http;
 mod json;

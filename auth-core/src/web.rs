@@ -29,6 +29,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 //! ```
 
+use crate::access::ACCESS_TOKEN_TYP;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -516,9 +517,6 @@ pub struct PublishedKeys {
     pub cache_control: String,
 }
 
-/// The `typ` of the access tokens (RFC 9068 §2.1).
-const ACCESS_TOKEN_TYP: &str = "at+jwt";
-
 /// The flows, over one store that keeps sessions, refresh families and revoked `jti`s.
 #[derive(Debug)]
 pub struct WebAuth<S> {
@@ -853,12 +851,7 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
         };
         // RFC 9068: typed `at+jwt` (so that an ID token, a logout token or any other JWT
         // signed by the same key is never taken for an access token), for this audience.
-        let required = ["sub", "jti", "iat"];
-        let rules = Validation::new()
-            .issuer(&self.config.issuer)
-            .audience(&self.config.audience)
-            .typ(ACCESS_TOKEN_TYP)
-            .require(&required);
+        let rules = crate::access::rules(&self.config.issuer, &self.config.audience);
         let verified = self
             .verify_access::<C>(token, &rules, now)
             .map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
