@@ -252,6 +252,9 @@ pub enum FetchOutcome<'a> {
     },
     /// No usable answer.
     Failed(FetchFailure),
+    /// An answer the I/O layer refused before the key set (the issuer's metadata named
+    /// another issuer, say): a failed fetch with that reason.
+    Refused(KeyCacheError),
 }
 
 /// What to do for a token whose `kid` the set does not hold.
@@ -453,6 +456,7 @@ impl KeyCache {
             // A 304 to a request that sent no `If-None-Match`: nothing to keep.
             FetchOutcome::NotModified { .. } => Err(KeyCacheError::NoUsableKeys),
             FetchOutcome::Failed(failure) => Err(KeyCacheError::FetchFailed(failure)),
+            FetchOutcome::Refused(error) => Err(error),
         };
         match result {
             Ok(max_age) => {
