@@ -9,56 +9,7 @@
 //! `rust_crypto`); `GROUP=key` (a prefix of a group's title) runs only the matching groups.
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
-use std::time::Instant;
-
-use auth_bench::Case;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn measure(title: &str, mut cases: Vec<Case>, rounds: usize, batch: usize) {
-    for case in &mut cases {
-        (0..batch).for_each(|_| (case.run)());
-    }
-    let mut ns: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); cases.len()];
-    for round in 0..rounds {
-        for k in 0..cases.len() {
-            let i = (round + k) % cases.len();
-            let run = &mut cases[i].run;
-            let start = Instant::now();
-            (0..batch).for_each(|_| run());
-            ns[i].push(start.elapsed().as_secs_f64() * 1e9 / batch as f64);
-        }
-    }
-    println!("\n{title}: {rounds} rounds of {batch} operations per case");
-    println!(
-        "| case | median ns | ratio to the first (median of per-round ratios) | difference to the first (median, ns) |"
-    );
-    println!("|---|---:|---:|---:|");
-    for (i, case) in cases.iter().enumerate() {
-        let ratio = median(ns[i].iter().zip(&ns[0]).map(|(t, ours)| t / ours).collect());
-        let diff = median(ns[i].iter().zip(&ns[0]).map(|(t, ours)| t - ours).collect());
-        let (r, d) = if i == 0 {
-            (String::new(), String::new())
-        } else {
-            (format!("{ratio:.3}x"), format!("{diff:+.0}"))
-        };
-        println!(
-            "| {} | {:.0} | {r} | {d} |",
-            case.name,
-            median(ns[i].clone())
-        );
-    }
-}
+use auth_bench::{env, measure};
 
 fn main() {
     match std::env::var("JWT_BACKEND").as_deref() {

@@ -52,6 +52,61 @@ fn case(name: &'static str, mut f: impl FnMut() -> Box<dyn std::any::Any> + 'sta
     }
 }
 
+/// The median of `v`.
+#[must_use]
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The environment variable `name` as a number, or `default`.
+#[must_use]
+pub fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs `cases` in alternation (`batch` operations each, round after round, a different case
+/// first in each round) and prints a table: median ns per operation, and the medians of the
+/// per-round ratios and differences to the first case.
+#[allow(clippy::print_stdout)]
+pub fn measure(title: &str, mut cases: Vec<Case>, rounds: usize, batch: usize) {
+    for case in &mut cases {
+        (0..batch).for_each(|_| (case.run)());
+    }
+    let mut ns: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); cases.len()];
+    for round in 0..rounds {
+        for k in 0..cases.len() {
+            let i = (round + k) % cases.len();
+            let run = &mut cases[i].run;
+            let start = std::time::Instant::now();
+            (0..batch).for_each(|_| run());
+            ns[i].push(start.elapsed().as_secs_f64() * 1e9 / batch as f64);
+        }
+    }
+    println!("\n{title}: {rounds} rounds of {batch} operations per case");
+    println!(
+        "| case | median ns | ratio to the first (median of per-round ratios) | difference to the first (median, ns) |"
+    );
+    println!("|---|---:|---:|---:|");
+    for (i, case) in cases.iter().enumerate() {
+        let ratio = median(ns[i].iter().zip(&ns[0]).map(|(t, ours)| t / ours).collect());
+        let diff = median(ns[i].iter().zip(&ns[0]).map(|(t, ours)| t - ours).collect());
+        let (r, d) = if i == 0 {
+            (String::new(), String::new())
+        } else {
+            (format!("{ratio:.3}x"), format!("{diff:+.0}"))
+        };
+        println!(
+            "| {} | {:.0} | {r} | {d} |",
+            case.name,
+            median(ns[i].clone())
+        );
+    }
+}
+
 /// HS256 verify of [`token`] by every library: MAC, `exp`/`nbf` with the default leeway, `iss`,
 /// `aud`, typed claims; then the floors. jsonwebtoken uses the process's installed crypto
 /// provider (one per process: the caller installs it).
