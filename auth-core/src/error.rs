@@ -445,6 +445,62 @@ impl core::error::Error for JwkError {
     }
 }
 
+/// Why a key source (local keys, or a remote one such as `auth-oidc`'s) refused a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The token itself: malformed, bad signature, expired, wrong audience, … (401).
+    Token(TokenError),
+    /// No key for it: its `kid` is not the issuer's ([`KeyCacheError::KeyNotFound`],
+    /// [`KeyCacheError::AmbiguousKey`]: 401), or the key set is unavailable (every other
+    /// variant: 503, see [`KeyCacheError::is_unavailable`]).
+    Keys(KeyCacheError),
+}
+
+impl VerifyError {
+    /// Whether the refusal is the key source's, not the token's: answer 503, not 401.
+    #[must_use]
+    pub const fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Token(_) => false,
+            Self::Keys(e) => e.is_unavailable(),
+        }
+    }
+
+    /// The stable code of the underlying error.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Token(e) => e.code(),
+            Self::Keys(e) => e.code(),
+        }
+    }
+}
+
+impl From<TokenError> for VerifyError {
+    fn from(e: TokenError) -> Self {
+        Self::Token(e)
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(e) => e.fmt(f),
+            Self::Keys(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for VerifyError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Token(e) => Some(e),
+            Self::Keys(e) => Some(e),
+        }
+    }
+}
+
 /// A `scope` string that is not scope tokens separated by single spaces (RFC 6749 §3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScopeError;

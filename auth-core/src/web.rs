@@ -29,7 +29,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 //! ```
 
-use crate::access::ACCESS_TOKEN_TYP;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -37,7 +36,8 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{HeaderError, StoreError, TokenError};
+use crate::access::ACCESS_TOKEN_TYP;
+use crate::error::{HeaderError, KeyCacheError, StoreError, TokenError};
 use crate::http::{BearerChallenge, BearerError, SetCookie, bearer_token, find_cookie_bytes};
 use crate::jwt::{self, AnyKey, Validation, Verified};
 #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
@@ -49,6 +49,9 @@ use crate::session::SessionPolicy;
 use crate::session_id::{CookieSigner, SessionId, StorageKey};
 use crate::store::{ActiveSession, SessionLimit, SessionRecord, SessionStore, check_session};
 use crate::time::UnixTime;
+
+mod resource;
+pub use resource::{AccessKeys, LocalKeys, ResourceServer, VerifyFuture};
 
 /// Default lifetime of an access token: 5 minutes.
 pub const DEFAULT_ACCESS_TTL: u64 = 5 * 60;
@@ -366,6 +369,9 @@ pub enum RejectionKind {
     SessionLimit,
     /// A store is down, slow or full: try again later (503 with `Retry-After`).
     Unavailable(StoreError),
+    /// The issuer's key set cannot be had (fetch failed beyond the staleness bound, bad
+    /// metadata, …): try again later (503 with `Retry-After`), never a bad token.
+    KeysUnavailable(KeyCacheError),
 }
 
 impl Rejection {
@@ -373,6 +379,38 @@ impl Rejection {
         Self {
             kind,
             challenge: None,
+        }
+    }
+
+    /// A refusal of `kind` with the `WWW-Authenticate: Bearer` challenge of `realm` when it is
+    /// about a bearer token (with the `scope` needed, for `insufficient_scope`).
+    pub(crate) fn with_challenge(kind: RejectionKind, realm: &str, scope: Option<&str>) -> Self {
+        let challenge = BearerChallenge::new(realm);
+        let challenge = match &kind {
+            RejectionKind::MissingToken => Some(challenge),
+            RejectionKind::InvalidToken(_) => {
+                Some(challenge.error(BearerError::InvalidToken, "the access token is not valid"))
+            }
+            RejectionKind::BadRequest(_) => {
+                Some(challenge.error(BearerError::InvalidRequest, "the request is malformed"))
+            }
+            RejectionKind::InsufficientScope => {
+                let challenge = challenge.error(
+                    BearerError::InsufficientScope,
+                    "the access token lacks a required scope",
+                );
+                Some(match scope {
+                    Some(scope) => challenge.scope(scope),
+                    None => challenge,
+                })
+            }
+            _ => None,
+        };
+        Self {
+            kind,
+            // The realm is the service's own configuration; if it cannot be quoted the
+            // challenge is left out rather than written wrong.
+            challenge: challenge.and_then(|c| c.to_string().ok()),
         }
     }
 
@@ -396,7 +434,7 @@ impl Rejection {
             RejectionKind::InsufficientScope
             | RejectionKind::CrossSite
             | RejectionKind::SessionLimit => 403,
-            RejectionKind::Unavailable(_) => 503,
+            RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_) => 503,
         }
     }
 
@@ -415,13 +453,18 @@ impl Rejection {
             RejectionKind::CrossSite => "cross_site_request",
             RejectionKind::SessionLimit => "session_limit_reached",
             RejectionKind::Unavailable(e) => e.code(),
+            RejectionKind::KeysUnavailable(e) => e.code(),
         }
     }
 
-    /// Whether this is a store failure (log it as an operational problem, not a client's).
+    /// Whether this is a store or key-source failure (log it as an operational problem, not
+    /// a client's).
     #[must_use]
     pub fn is_unavailable(&self) -> bool {
-        matches!(self.kind, RejectionKind::Unavailable(_))
+        matches!(
+            self.kind,
+            RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_)
+        )
     }
 
     /// The response headers: `WWW-Authenticate` for bearer refusals, `Retry-After` for 503,
@@ -458,6 +501,7 @@ impl core::error::Error for Rejection {
         match &self.kind {
             RejectionKind::InvalidToken(e) => Some(e),
             RejectionKind::Unavailable(e) => Some(e),
+            RejectionKind::KeysUnavailable(e) => Some(e),
             _ => None,
         }
     }
@@ -619,27 +663,7 @@ impl<S> WebAuth<S> {
     /// realm when it is about a bearer token.
     #[must_use]
     pub fn reject(&self, kind: RejectionKind) -> Rejection {
-        let challenge = BearerChallenge::new(&self.config.realm);
-        let challenge = match &kind {
-            RejectionKind::MissingToken => Some(challenge),
-            RejectionKind::InvalidToken(_) => {
-                Some(challenge.error(BearerError::InvalidToken, "the access token is not valid"))
-            }
-            RejectionKind::BadRequest(_) => {
-                Some(challenge.error(BearerError::InvalidRequest, "the request is malformed"))
-            }
-            RejectionKind::InsufficientScope => Some(challenge.error(
-                BearerError::InsufficientScope,
-                "the access token lacks a required scope",
-            )),
-            _ => None,
-        };
-        Rejection {
-            kind,
-            // The realm is the service's own configuration; if it cannot be quoted the
-            // challenge is left out rather than written wrong.
-            challenge: challenge.and_then(|c| c.to_string().ok()),
-        }
+        Rejection::with_challenge(kind, &self.config.realm, None)
     }
 
     /// The refusal for a token that lacks a scope the resource needs (403).
@@ -833,22 +857,7 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
         authorization: impl IntoIterator<Item = &'h [u8]>,
         now: UnixTime,
     ) -> Result<Verified<C>, Rejection> {
-        let mut values = authorization.into_iter();
-        let value = match (values.next(), values.next()) {
-            (None, _) => return Err(self.reject(RejectionKind::MissingToken)),
-            (Some(value), None) => value,
-            (Some(_), Some(_)) => {
-                return Err(self.reject(RejectionKind::BadRequest("invalid_request")));
-            }
-        };
-        let token = match core::str::from_utf8(value).map(bearer_token) {
-            Ok(Ok(token)) => token,
-            // Another scheme (Basic, …): no bearer token was sent.
-            Ok(Err(HeaderError::NotBearer)) => {
-                return Err(self.reject(RejectionKind::MissingToken));
-            }
-            _ => return Err(self.reject(RejectionKind::BadRequest("invalid_request"))),
-        };
+        let token = bearer_of(authorization).map_err(|kind| self.reject(kind))?;
         // RFC 9068: typed `at+jwt` (so that an ID token, a logout token or any other JWT
         // signed by the same key is never taken for an access token), for this audience.
         let rules = crate::access::rules(&self.config.issuer, &self.config.audience);
@@ -1214,4 +1223,26 @@ fn decode16(text: &str) -> Option<[u8; 16]> {
     let mut buf = [0u8; 16];
     let decoded = crate::b64::decode(text.as_bytes(), &mut buf).ok()?;
     <[u8; 16]>::try_from(&*decoded).ok()
+}
+
+/// The bearer token of a request's `Authorization` header values (RFC 6750 §2.1).
+///
+/// # Errors
+/// [`RejectionKind::MissingToken`] when none was sent (no header, or another scheme);
+/// [`RejectionKind::BadRequest`] for several headers or a malformed one.
+pub(crate) fn bearer_of<'h>(
+    authorization: impl IntoIterator<Item = &'h [u8]>,
+) -> Result<&'h str, RejectionKind> {
+    let mut values = authorization.into_iter();
+    let value = match (values.next(), values.next()) {
+        (None, _) => return Err(RejectionKind::MissingToken),
+        (Some(value), None) => value,
+        (Some(_), Some(_)) => return Err(RejectionKind::BadRequest("invalid_request")),
+    };
+    match core::str::from_utf8(value).map(bearer_token) {
+        Ok(Ok(token)) => Ok(token),
+        // Another scheme (Basic, …): no bearer token was sent.
+        Ok(Err(HeaderError::NotBearer)) => Err(RejectionKind::MissingToken),
+        _ => Err(RejectionKind::BadRequest("invalid_request")),
+    }
 }

@@ -5,14 +5,16 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Wea
 use std::time::Duration;
 
 use auth_core::UnixTime;
+use auth_core::access::AccessToken;
 use auth_core::discovery::{self, Host, ProviderMetadata};
-use auth_core::error::{FetchFailure, KeyCacheError, TokenError};
+use auth_core::error::{FetchFailure, KeyCacheError, TokenError, VerifyError};
 use auth_core::http::cache_control_max_age;
 use auth_core::jwk::MAX_JWK_SET_LEN;
 use auth_core::jwt::{self, Validation, Verified};
 use auth_core::keycache::{
     CachePolicy, FetchOutcome, FetchReason, FetchRequest, Health, KeyCache, UnknownKey,
 };
+use auth_core::web::{AccessKeys, VerifyFuture};
 use reqwest::header::{ACCEPT, CACHE_CONTROL, ETAG, IF_NONE_MATCH};
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
@@ -153,56 +155,6 @@ impl IssuerConfig {
     }
 }
 
-/// Why a token was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RemoteError {
-    /// The token itself: bad signature, expired, wrong audience, … (401).
-    Token(TokenError),
-    /// No key for it: its `kid` is not the issuer's ([`KeyCacheError::KeyNotFound`], 401),
-    /// or the key set is unavailable (every other variant, 503; see
-    /// [`KeyCacheError::is_unavailable`]).
-    Keys(KeyCacheError),
-}
-
-impl RemoteError {
-    /// Whether the refusal is the key source's, not the token's: answer 503, not 401.
-    #[must_use]
-    pub const fn is_unavailable(&self) -> bool {
-        match self {
-            Self::Token(_) => false,
-            Self::Keys(e) => e.is_unavailable(),
-        }
-    }
-
-    /// The stable code of the underlying error.
-    #[must_use]
-    pub const fn code(&self) -> &'static str {
-        match self {
-            Self::Token(e) => e.code(),
-            Self::Keys(e) => e.code(),
-        }
-    }
-}
-
-impl std::fmt::Display for RemoteError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Token(e) => e.fmt(f),
-            Self::Keys(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for RemoteError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Token(e) => Some(e),
-            Self::Keys(e) => Some(e),
-        }
-    }
-}
-
 /// One issuer's keys, kept fresh by a background task: see the crate docs. Cheap to clone;
 /// the task ends when the last clone is dropped.
 #[derive(Debug, Clone)]
@@ -297,7 +249,7 @@ impl RemoteKeys {
         &self,
         token: &str,
         rules: &Validation<'_>,
-    ) -> Result<Verified<C>, RemoteError> {
+    ) -> Result<Verified<C>, VerifyError> {
         self.verify_at(token, rules, UnixTime::now()).await
     }
 
@@ -306,14 +258,15 @@ impl RemoteKeys {
     /// it, join a running fetch, or refuse at once).
     ///
     /// # Errors
-    /// [`RemoteError::Token`] for the token's own faults; [`RemoteError::Keys`] when no key
-    /// fits it or the key set is unavailable.
+    /// [`VerifyError::Token`] for the token's own faults; [`VerifyError::Keys`] when no key
+    /// fits it ([`KeyCacheError::KeyNotFound`]) or the key set is unavailable
+    /// ([`VerifyError::is_unavailable`]).
     pub async fn verify_at<C: DeserializeOwned>(
         &self,
         token: &str,
         rules: &Validation<'_>,
         now: UnixTime,
-    ) -> Result<Verified<C>, RemoteError> {
+    ) -> Result<Verified<C>, VerifyError> {
         // At most: look, fetch or wait, look again, wait for a fetch joined late, look.
         for _ in 0..3 {
             let mut fetched = self.inner.fetched.subscribe();
@@ -322,16 +275,16 @@ impl RemoteKeys {
                 match cache.keys(now) {
                     Ok(keys) => match jwt::verify::<C, _>(token, keys, rules, now) {
                         Err(TokenError::UnknownKeyId) => cache.on_unknown_key(now),
-                        other => return other.map_err(RemoteError::Token),
+                        other => return other.map_err(VerifyError::Token),
                     },
                     Err(error) => match cache.on_unknown_key(now) {
-                        UnknownKey::Refuse(_) => return Err(RemoteError::Keys(error)),
+                        UnknownKey::Refuse(_) => return Err(VerifyError::Keys(error)),
                         action => action,
                     },
                 }
             };
             match action {
-                UnknownKey::Refuse(error) => return Err(RemoteError::Keys(error)),
+                UnknownKey::Refuse(error) => return Err(VerifyError::Keys(error)),
                 UnknownKey::Fetch => {
                     let request =
                         write(&self.inner.cache).begin_fetch(now, FetchReason::UnknownKey);
@@ -346,7 +299,7 @@ impl RemoteKeys {
             // Another request's fetch is running: wait for it, bounded.
             let _ = tokio::time::timeout(self.inner.wait, fetched.changed()).await;
         }
-        Err(RemoteError::Keys(KeyCacheError::KeyNotFound))
+        Err(VerifyError::Keys(KeyCacheError::KeyNotFound))
     }
 
     /// Fetches now if the cache says a refresh is due at `now` (the background task does this
@@ -360,6 +313,19 @@ impl RemoteKeys {
             Some(request) => self.inner.fetch(request, now).await,
             None => Ok(()),
         }
+    }
+}
+
+/// A [`ResourceServer`](auth_core::web::ResourceServer) over these keys: what the adapters'
+/// bearer extractors use for tokens of this issuer.
+impl AccessKeys for RemoteKeys {
+    fn verify_access<'a>(
+        &'a self,
+        token: &'a str,
+        rules: &'a Validation<'a>,
+        now: UnixTime,
+    ) -> VerifyFuture<'a> {
+        Box::pin(self.verify_at::<AccessToken>(token, rules, now))
     }
 }
 

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use auth_core::UnixTime;
 use auth_core::access::{self, AccessToken};
-use auth_core::error::{KeyCacheError, TokenError};
+use auth_core::error::{KeyCacheError, TokenError, VerifyError};
 use auth_core::keycache::CachePolicy;
-use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteError, RemoteKeys};
+use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
 
 const RESOURCES: [(&str, &str); 3] = [
     ("EdDSA", "https://api.example.com/eddsa"),
@@ -143,7 +143,7 @@ async fn verify(
     token: &str,
     resource: &str,
     now: UnixTime,
-) -> Result<AccessToken, RemoteError> {
+) -> Result<AccessToken, VerifyError> {
     let issuer = keys.issuer().to_owned();
     let rules = access::rules(&issuer, resource);
     keys.verify_at::<AccessToken>(token, &rules, now)
@@ -182,7 +182,7 @@ async fn tokens_of_a_real_openid_provider_verify_across_rotation_and_outage() {
         let other = RESOURCES.iter().find(|(a, _)| *a != alg).unwrap().1;
         assert_eq!(
             verify(&keys, &token, other, t0).await.unwrap_err(),
-            RemoteError::Token(TokenError::WrongAudience),
+            VerifyError::Token(TokenError::WrongAudience),
             "{alg}"
         );
         // A changed signature is a bad signature.
@@ -192,7 +192,7 @@ async fn tokens_of_a_real_openid_provider_verify_across_rotation_and_outage() {
         let forged = String::from_utf8(forged).unwrap();
         assert_eq!(
             verify(&keys, &forged, resource, t0).await.unwrap_err(),
-            RemoteError::Token(TokenError::BadSignature),
+            VerifyError::Token(TokenError::BadSignature),
             "{alg}"
         );
         first.push((token, resource));
@@ -239,7 +239,7 @@ async fn tokens_of_a_real_openid_provider_verify_across_rotation_and_outage() {
         verify(&keys, &fresh, RESOURCES[0].1, past)
             .await
             .unwrap_err(),
-        RemoteError::Keys(KeyCacheError::StaleBeyondMaxStale)
+        VerifyError::Keys(KeyCacheError::StaleBeyondMaxStale)
     );
     // Back: the cache recovers by itself at its next refresh.
     let _provider = start_provider(&dir, port, &keys_file, false);

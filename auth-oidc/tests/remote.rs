@@ -7,10 +7,10 @@
 use std::sync::{Arc, Mutex};
 
 use auth_core::UnixTime;
-use auth_core::error::{FetchFailure, JwkError, KeyCacheError, TokenError};
+use auth_core::error::{FetchFailure, JwkError, KeyCacheError, TokenError, VerifyError};
 use auth_core::jwt::{Alg, SigningKey, Validation};
 use auth_core::keycache::{CachePolicy, Health};
-use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteError, RemoteKeys};
+use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -174,7 +174,7 @@ async fn start(p: &Shared, policy: CachePolicy) -> Result<RemoteKeys, KeyCacheEr
     RemoteKeys::start(Fetcher::new(DEFAULT_TIMEOUT).unwrap(), config).await
 }
 
-async fn check(keys: &RemoteKeys, token: &str, now: UnixTime) -> Result<(), RemoteError> {
+async fn check(keys: &RemoteKeys, token: &str, now: UnixTime) -> Result<(), VerifyError> {
     let issuer = keys.issuer().to_owned();
     let rules = Validation::new().issuer(&issuer);
     keys.verify_at::<Value>(token, &rules, now)
@@ -210,12 +210,12 @@ async fn discovers_verifies_and_refreshes_conditionally() {
     let other = token(&signer, "https://other.example");
     assert_eq!(
         check(&keys, &other, now).await,
-        Err(RemoteError::Token(TokenError::WrongIssuer))
+        Err(VerifyError::Token(TokenError::WrongIssuer))
     );
     // A wrong signature is the token's fault, not the key set's.
     let forged = token(&key(9, "k1"), &issuer(&p));
     let err = check(&keys, &forged, now).await.unwrap_err();
-    assert_eq!(err, RemoteError::Token(TokenError::BadSignature));
+    assert_eq!(err, VerifyError::Token(TokenError::BadSignature));
     assert!(!err.is_unavailable());
 }
 
@@ -251,7 +251,7 @@ async fn a_rotated_key_costs_one_fetch_and_a_flood_of_made_up_kids_none() {
     }
     for task in tasks {
         let err = task.await.unwrap().unwrap_err();
-        assert_eq!(err, RemoteError::Keys(KeyCacheError::KeyNotFound));
+        assert_eq!(err, VerifyError::Keys(KeyCacheError::KeyNotFound));
         assert!(!err.is_unavailable());
     }
     assert_eq!(counts(&p), (1, 2));
@@ -298,12 +298,12 @@ async fn an_outage_keeps_known_keys_until_max_stale_then_recovers() {
     assert!(err.is_unavailable(), "{err:?}");
     assert_eq!(
         err,
-        RemoteError::Keys(KeyCacheError::FetchFailed(FetchFailure::HttpStatus(500)))
+        VerifyError::Keys(KeyCacheError::FetchFailed(FetchFailure::HttpStatus(500)))
     );
     // Past the bound: refused as unavailable, never as a bad signature.
     let past = t0.saturating_add(60 + 3_600);
     let err = check(&keys, &good, past).await.unwrap_err();
-    assert_eq!(err, RemoteError::Keys(KeyCacheError::StaleBeyondMaxStale));
+    assert_eq!(err, VerifyError::Keys(KeyCacheError::StaleBeyondMaxStale));
     assert!(err.is_unavailable());
     // The provider is back: the next refresh recovers.
     p.lock().unwrap().mode = Mode::Normal;

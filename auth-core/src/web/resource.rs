@@ -1,0 +1,317 @@
+//! The flow of a resource server: a service that only checks access tokens (RFC 9068) issued
+//! elsewhere, holding no secret: the issuer's public keys, local or fetched by a remote key
+//! source (`auth-oidc`'s `RemoteKeys`), and the rules of [`crate::access`].
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+
+use super::{Rejection, RejectionKind, bearer_of};
+use crate::access::{self, AccessToken};
+use crate::error::{KeyCacheError, TokenError, VerifyError};
+use crate::jwt::{self, KeySource, Validation, Verified};
+use crate::time::UnixTime;
+
+/// A boxed future, as [`AccessKeys`] returns.
+pub type VerifyFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Verified<AccessToken>, VerifyError>> + Send + 'a>>;
+
+/// Where a [`ResourceServer`]'s keys come from: [`LocalKeys`] (keys in hand), or a remote
+/// source that fetches the issuer's JWK set (`auth-oidc`'s `RemoteKeys` implements it).
+pub trait AccessKeys: Send + Sync {
+    /// Verifies `token` by `rules` at `now` into the RFC 9068 claims.
+    fn verify_access<'a>(
+        &'a self,
+        token: &'a str,
+        rules: &'a Validation<'a>,
+        now: UnixTime,
+    ) -> VerifyFuture<'a>;
+}
+
+/// Keys in hand: a [`VerifyingKey`](crate::jwt::VerifyingKey), a
+/// [`JwkSet`](crate::jwk::JwkSet), a slice of keys, … (any [`KeySource`]).
+#[derive(Debug, Clone)]
+pub struct LocalKeys<K>(pub K);
+
+impl<K: KeySource + Send + Sync> AccessKeys for LocalKeys<K> {
+    fn verify_access<'a>(
+        &'a self,
+        token: &'a str,
+        rules: &'a Validation<'a>,
+        now: UnixTime,
+    ) -> VerifyFuture<'a> {
+        let result =
+            jwt::verify::<AccessToken, K>(token, &self.0, rules, now).map_err(|e| match e {
+                // The same refusals a remote source gives, so that both answer alike.
+                TokenError::UnknownKeyId => VerifyError::Keys(KeyCacheError::KeyNotFound),
+                TokenError::AmbiguousKey => VerifyError::Keys(KeyCacheError::AmbiguousKey),
+                other => VerifyError::Token(other),
+            });
+        Box::pin(core::future::ready(result))
+    }
+}
+
+/// A resource server's bearer check: the `Authorization` header, the token verified with the
+/// issuer's keys by the RFC 9068 rules ([`access::rules`]) for this resource, and scope
+/// requirements, each refusal ready for a response: 401 `invalid_token` for a bad token (a
+/// `kid` the issuer does not have included), 403 `insufficient_scope` naming the scope, 503
+/// with `Retry-After` when the issuer's keys are unavailable.
+///
+/// ```
+/// use auth_core::jwt::{Alg, SigningKey};
+/// use auth_core::web::{LocalKeys, ResourceServer};
+/// use auth_core::UnixTime;
+/// # pollster::block_on(async {
+/// let issuer_key = SigningKey::from_bytes(Alg::EdDsa, &[7; 32])?;
+/// let api = ResourceServer::new(
+///     LocalKeys(issuer_key.verifying_key()),
+///     "https://id.example.com",
+///     "https://api.example.com",
+/// );
+/// let now = UnixTime(1_700_000_000);
+/// let claims = serde_json::json!({
+///     "iss": "https://id.example.com", "aud": "https://api.example.com", "sub": "ada",
+///     "client_id": "shop", "iat": 1_700_000_000, "exp": 1_700_000_300, "jti": "j1",
+///     "scope": "orders:read",
+/// });
+/// let token = issuer_key.sign_with_typ(&claims, Some("at+jwt"))?;
+/// let header = format!("Bearer {token}");
+/// let verified = api.bearer([header.as_bytes()], now).await?;
+/// assert!(api.require_scope(verified.claims(), "orders:read").is_ok());
+/// let refused = api.require_scope(verified.claims(), "orders:write").unwrap_err();
+/// assert_eq!(refused.status(), 403);
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
+pub struct ResourceServer {
+    keys: Box<dyn AccessKeys>,
+    issuer: String,
+    audience: String,
+    realm: String,
+}
+
+impl fmt::Debug for ResourceServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourceServer")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResourceServer {
+    /// The resource `audience` (its identifier in the tokens' `aud`), accepting tokens of
+    /// `issuer` verified with `keys`. The `WWW-Authenticate` realm is the audience.
+    pub fn new(keys: impl AccessKeys + 'static, issuer: &str, audience: &str) -> Self {
+        Self {
+            keys: Box::new(keys),
+            issuer: String::from(issuer),
+            audience: String::from(audience),
+            realm: String::from(audience),
+        }
+    }
+
+    /// Another realm for the `WWW-Authenticate` challenges.
+    #[must_use]
+    pub fn realm(mut self, realm: &str) -> Self {
+        self.realm = String::from(realm);
+        self
+    }
+
+    /// The issuer whose tokens are accepted.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The resource's identifier.
+    #[must_use]
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// Checks the bearer token of a request's `Authorization` header values at `now`.
+    ///
+    /// # Errors
+    /// 401 without an error when no bearer token was sent; 400 `invalid_request` for a
+    /// malformed header; 401 `invalid_token` for a token that fails any check, its `kid` unknown
+    /// to the issuer included; 503 when the issuer's keys are unavailable (fail closed).
+    pub async fn bearer<'h>(
+        &self,
+        authorization: impl IntoIterator<Item = &'h [u8]>,
+        now: UnixTime,
+    ) -> Result<Verified<AccessToken>, Rejection> {
+        let token = bearer_of(authorization).map_err(|kind| self.reject(kind))?;
+        let rules = access::rules(&self.issuer, &self.audience);
+        self.keys
+            .verify_access(token, &rules, now)
+            .await
+            .map_err(|e| self.reject(refusal(e)))
+    }
+
+    /// Requires `scope` of a verified token.
+    ///
+    /// # Errors
+    /// 403 `insufficient_scope`, with `scope` in the challenge (RFC 6750 §3.1).
+    pub fn require_scope(&self, token: &AccessToken, scope: &str) -> Result<(), Rejection> {
+        if token.scope.contains(scope) {
+            Ok(())
+        } else {
+            Err(Rejection::with_challenge(
+                RejectionKind::InsufficientScope,
+                &self.realm,
+                Some(scope),
+            ))
+        }
+    }
+
+    /// A refusal of `kind` with this resource's challenge.
+    #[must_use]
+    pub fn reject(&self, kind: RejectionKind) -> Rejection {
+        Rejection::with_challenge(kind, &self.realm, None)
+    }
+}
+
+/// What a key source's refusal is for the client.
+fn refusal(e: VerifyError) -> RejectionKind {
+    match e {
+        VerifyError::Token(e) => RejectionKind::InvalidToken(e),
+        VerifyError::Keys(KeyCacheError::KeyNotFound) => {
+            RejectionKind::InvalidToken(TokenError::UnknownKeyId)
+        }
+        VerifyError::Keys(KeyCacheError::AmbiguousKey) => {
+            RejectionKind::InvalidToken(TokenError::AmbiguousKey)
+        }
+        VerifyError::Keys(e) => RejectionKind::KeysUnavailable(e),
+    }
+}
+
+#[cfg(all(test, feature = "ed25519"))]
+mod tests {
+    use super::*;
+    use crate::jwt::{Alg, SigningKey};
+    use serde_json::json;
+    use std::format;
+    use std::string::ToString;
+
+    const NOW: UnixTime = UnixTime(1_700_000_000);
+
+    /// A key source that is down.
+    struct Down;
+
+    impl AccessKeys for Down {
+        fn verify_access<'a>(
+            &'a self,
+            _: &'a str,
+            _: &'a Validation<'a>,
+            _: UnixTime,
+        ) -> VerifyFuture<'a> {
+            Box::pin(core::future::ready(Err(VerifyError::Keys(
+                KeyCacheError::StaleBeyondMaxStale,
+            ))))
+        }
+    }
+
+    fn issuer() -> SigningKey {
+        SigningKey::from_bytes(Alg::EdDsa, &[7; 32])
+            .unwrap()
+            .with_kid("k1")
+            .unwrap()
+    }
+
+    fn token(key: &SigningKey, scope: &str) -> std::string::String {
+        let claims = json!({
+            "iss": "https://id.example.com", "aud": "https://api.example.com", "sub": "ada",
+            "client_id": "shop", "iat": NOW.as_secs(), "exp": NOW.as_secs() + 300, "jti": "j1",
+            "scope": scope,
+        });
+        key.sign_with_typ(&claims, Some("at+jwt")).unwrap()
+    }
+
+    fn api(keys: impl AccessKeys + 'static) -> ResourceServer {
+        ResourceServer::new(keys, "https://id.example.com", "https://api.example.com")
+    }
+
+    fn check(api: &ResourceServer, header: &str) -> Result<Verified<AccessToken>, Rejection> {
+        pollster::block_on(api.bearer([header.as_bytes()], NOW))
+    }
+
+    fn challenge(r: &Rejection) -> std::string::String {
+        r.headers()
+            .find(|(name, _)| *name == "www-authenticate")
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_resource_server_answers_each_refusal_with_its_status_and_challenge() {
+        let key = issuer();
+        let api = api(LocalKeys(key.verifying_key()));
+        let good = format!("Bearer {}", token(&key, "orders:read"));
+        let verified = check(&api, &good).unwrap();
+        assert_eq!(verified.claims().sub, "ada");
+        // No token, another scheme: 401 with a bare challenge.
+        let none = pollster::block_on(api.bearer([], NOW)).unwrap_err();
+        assert_eq!(
+            (none.status(), challenge(&none).as_str()),
+            (401, r#"Bearer realm="https://api.example.com""#)
+        );
+        assert_eq!(check(&api, "Basic YWRhOng=").unwrap_err().status(), 401);
+        assert_eq!(check(&api, "Bearer a b").unwrap_err().status(), 400);
+        // A bad token, or a kid the issuer does not have: 401 invalid_token.
+        let forged = format!(
+            "Bearer {}",
+            token(
+                &SigningKey::from_bytes(Alg::EdDsa, &[8; 32])
+                    .unwrap()
+                    .with_kid("k1")
+                    .unwrap(),
+                "x"
+            )
+        );
+        let r = check(&api, &forged).unwrap_err();
+        assert_eq!((r.status(), r.code()), (401, "bad_signature"));
+        assert!(challenge(&r).contains(r#"error="invalid_token""#));
+        let other_kid = format!(
+            "Bearer {}",
+            token(
+                &SigningKey::from_bytes(Alg::EdDsa, &[7; 32])
+                    .unwrap()
+                    .with_kid("k2")
+                    .unwrap(),
+                "x"
+            )
+        );
+        let set = api_with_set(&key);
+        let r = check(&set, &other_kid).unwrap_err();
+        assert_eq!((r.status(), r.code()), (401, "unknown_kid"));
+        assert!(!r.is_unavailable());
+        // A scope the token lacks: 403 naming it.
+        let r = api
+            .require_scope(verified.claims(), "orders:write")
+            .unwrap_err();
+        assert_eq!((r.status(), r.code()), (403, "insufficient_scope"));
+        assert!(
+            challenge(&r).ends_with(r#"scope="orders:write""#),
+            "{}",
+            challenge(&r)
+        );
+        // Keys unavailable: 503 with Retry-After, never a bad token.
+        let r = check(&api_down(), &good).unwrap_err();
+        assert_eq!((r.status(), r.code()), (503, "key_set_stale"));
+        assert!(r.is_unavailable());
+        assert!(r.headers().any(|(name, _)| name == "retry-after"));
+        assert_eq!(challenge(&r), "");
+    }
+
+    fn api_with_set(key: &SigningKey) -> ResourceServer {
+        let set = crate::jwk::JwkSet::from_keys(std::vec![key.verifying_key()]).unwrap();
+        api(LocalKeys(set))
+    }
+
+    fn api_down() -> ResourceServer {
+        api(Down)
+    }
+}
