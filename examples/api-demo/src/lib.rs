@@ -1,0 +1,195 @@
+//! The resource-server demo: a service that holds no secret at all, only the URL of the issuer
+//! whose access tokens it accepts. It discovers the issuer's keys (`auth-oidc`), keeps them
+//! fresh in the background, and checks every bearer token by RFC 9068's rules
+//! (`auth_core::web::ResourceServer`) through `auth-axum`'s `AccessToken` extractor.
+//!
+//! Routes: `GET /api/me` (any valid access token), `GET /api/orders` (scope `orders:read`),
+//! `GET /health` (the key cache's state), `GET /hello` (no auth).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use auth_axum::{AccessToken, ResourceState};
+use auth_core::keycache::Health;
+use auth_core::web::ResourceServer;
+use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+/// How the demo was started.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where to listen (`--addr ip:port`, or `PORT`; default `127.0.0.1:4000`).
+    pub addr: SocketAddr,
+    /// The issuer whose tokens are accepted (`--issuer URL`, or `AUTH_ISSUER`).
+    pub issuer: String,
+    /// This resource's identifier, which tokens must carry in `aud` (`--audience`, or
+    /// `AUTH_AUDIENCE`; default: the issuer, which is what the session demos put in `aud`).
+    pub audience: String,
+}
+
+impl Settings {
+    /// Reads the command line and the environment.
+    ///
+    /// # Errors
+    /// A message for a missing issuer or a bad address.
+    pub fn from_env() -> Result<Self, String> {
+        let (mut addr, mut issuer, mut audience) = (None, None, None);
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--addr" => addr = args.next(),
+                "--issuer" => issuer = args.next(),
+                "--audience" => audience = args.next(),
+                other => {
+                    return Err(format!(
+                        "unknown argument {other:?} (use --issuer URL [--audience ID] [--addr ip:port])"
+                    ));
+                }
+            }
+        }
+        let issuer = issuer
+            .or_else(|| std::env::var("AUTH_ISSUER").ok())
+            .filter(|i| !i.is_empty())
+            .ok_or("the issuer is required: --issuer URL (e.g. http://127.0.0.1:3000)")?;
+        let audience = audience
+            .or_else(|| std::env::var("AUTH_AUDIENCE").ok())
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| issuer.clone());
+        let addr = match (addr, std::env::var("PORT").ok()) {
+            (Some(a), _) => a.parse().map_err(|_| format!("bad --addr {a:?}"))?,
+            (None, Some(p)) => {
+                let port: u16 = p.parse().map_err(|_| format!("bad PORT {p:?}"))?;
+                SocketAddr::from(([127, 0, 0, 1], port))
+            }
+            (None, None) => SocketAddr::from(([127, 0, 0, 1], 4000)),
+        };
+        Ok(Self {
+            addr,
+            issuer,
+            audience,
+        })
+    }
+}
+
+/// The application state: the resource server and the keys behind it (for `/health`).
+#[derive(Clone, Debug)]
+pub struct App {
+    server: Arc<ResourceServer>,
+    keys: RemoteKeys,
+}
+
+impl ResourceState for App {
+    fn resource_server(&self) -> &Arc<ResourceServer> {
+        &self.server
+    }
+}
+
+impl App {
+    /// Starts keeping the issuer's keys (the first fetch runs in the background: until it
+    /// succeeds, tokens are refused with 503). Must run inside a tokio runtime.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn new(settings: &Settings) -> Result<Self, String> {
+        let fetcher = Fetcher::new(DEFAULT_TIMEOUT).map_err(|e| e.to_string())?;
+        let keys = RemoteKeys::new(fetcher, IssuerConfig::discover(&settings.issuer));
+        let server = ResourceServer::new(keys.clone(), &settings.issuer, &settings.audience);
+        Ok(Self {
+            server: Arc::new(server),
+            keys,
+        })
+    }
+
+    /// The routes.
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/api/me", get(me))
+            .route("/api/orders", get(orders))
+            .route("/health", get(health))
+            .route("/hello", get(|| async { "hello" }))
+            .with_state(self)
+    }
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (CONTENT_TYPE, "application/json"),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Who the token is for.
+async fn me(token: AccessToken) -> Response {
+    let c = token.claims();
+    let body = format!(
+        r#"{{"sub":{},"client_id":{},"scope":{},"via":"access_token"}}"#,
+        quote(&c.sub),
+        quote(&c.client_id),
+        quote(c.scope.as_str())
+    );
+    json(StatusCode::OK, body)
+}
+
+/// Needs the `orders:read` scope.
+async fn orders(token: AccessToken) -> Result<Response, auth_axum::AuthRejection> {
+    token.require_scope("orders:read")?;
+    let body = format!(
+        r#"{{"sub":{},"orders":[{{"id":1,"item":"a first edition"}}]}}"#,
+        quote(&token.claims().sub)
+    );
+    Ok(json(StatusCode::OK, body))
+}
+
+/// The key cache's state: 200 while tokens can be verified, 503 when they cannot.
+async fn health(State(app): State<App>) -> Response {
+    match app.keys.health() {
+        Health::Healthy => json(StatusCode::OK, r#"{"keys":"healthy"}"#.into()),
+        Health::Degraded { error, .. } => json(
+            StatusCode::OK,
+            format!(
+                r#"{{"keys":"degraded","error":"{}"}}"#,
+                error.map_or("expired", |e| e.code())
+            ),
+        ),
+        Health::Unavailable(e) => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(r#"{{"keys":"unavailable","error":"{}"}}"#, e.code()),
+        ),
+    }
+}
+
+/// A JSON string of `s` (the claims were checked as JSON strings; only `"` and `\` and
+/// control characters need escaping).
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Serves `app` on `listener` until the process ends.
+///
+/// # Errors
+/// When serving fails.
+pub async fn serve(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
+    axum::serve(listener, app.router()).await
+}
