@@ -268,6 +268,7 @@ impl RemoteKeys {
         now: UnixTime,
     ) -> Result<Verified<C>, VerifyError> {
         // At most: look, fetch or wait, look again, wait for a fetch joined late, look.
+        let mut waited = false;
         for _ in 0..3 {
             let mut fetched = self.inner.fetched.subscribe();
             let action = {
@@ -297,9 +298,17 @@ impl RemoteKeys {
                 UnknownKey::WaitForFetch => {}
             }
             // Another request's fetch is running: wait for it, bounded.
-            let _ = tokio::time::timeout(self.inner.wait, fetched.changed()).await;
+            waited = tokio::time::timeout(self.inner.wait, fetched.changed())
+                .await
+                .is_err();
         }
-        Err(VerifyError::Keys(KeyCacheError::KeyNotFound))
+        // Still no answer: a fetch that outlasted the wait is the key set's failure, not the
+        // token's.
+        Err(VerifyError::Keys(if waited {
+            KeyCacheError::FetchFailed(FetchFailure::Timeout)
+        } else {
+            KeyCacheError::KeyNotFound
+        }))
     }
 
     /// Fetches now if the cache says a refresh is due at `now` (the background task does this

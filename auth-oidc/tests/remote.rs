@@ -24,6 +24,8 @@ enum Mode {
     Redirect,
     Huge,
     NotJson,
+    /// Answers after a second.
+    Slow,
 }
 
 #[derive(Debug)]
@@ -87,6 +89,10 @@ async fn metadata(State(p): State<Shared>) -> Response {
 }
 
 async fn jwks(State(p): State<Shared>, request: HeaderMap) -> Response {
+    let slow = p.lock().unwrap().mode == Mode::Slow;
+    if slow {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
     let mut p = p.lock().unwrap();
     p.jwks_fetches += 1;
     let mut headers = HeaderMap::new();
@@ -100,7 +106,7 @@ async fn jwks(State(p): State<Shared>, request: HeaderMap) -> Response {
         Mode::Redirect => return redirect(),
         Mode::Huge => return (headers, "x".repeat(10 * 1024 * 1024)).into_response(),
         Mode::NotJson => return (headers, "<html>maintenance</html>").into_response(),
-        Mode::Normal => {}
+        Mode::Normal | Mode::Slow => {}
     }
     let etag = p.etag();
     headers.insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
@@ -387,4 +393,39 @@ async fn hostile_metadata_and_key_sets_are_typed_errors_and_keep_the_previous_ke
         ));
         t = t.saturating_add(2);
     }
+}
+
+#[tokio::test]
+async fn a_request_waits_for_a_slow_fetch_only_so_long_and_says_unavailable() {
+    let (old, new) = (key(1, "old"), key(2, "new"));
+    let p = provider(vec![key(1, "old")]).await;
+    let config = IssuerConfig::discover(&issuer(&p)).wait(std::time::Duration::from_millis(100));
+    let keys = RemoteKeys::start(Fetcher::new(DEFAULT_TIMEOUT).unwrap(), config)
+        .await
+        .unwrap();
+    {
+        let mut p = p.lock().unwrap();
+        p.keys = vec![key(2, "new"), key(1, "old")];
+        p.mode = Mode::Slow;
+    }
+    let t = UnixTime::now().saturating_add(60);
+    let fresh = token(&new, &issuer(&p));
+    // The first request fetches (and waits for its own fetch, a second); the second joins it
+    // and gives up after its wait: the key set is late, not the token wrong.
+    let (first, second) = {
+        let (k1, k2, f1, f2) = (keys.clone(), keys.clone(), fresh.clone(), fresh.clone());
+        let a = tokio::spawn(async move { check(&k1, &f1, t).await });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let b = tokio::spawn(async move { check(&k2, &f2, t).await });
+        (a.await.unwrap(), b.await.unwrap())
+    };
+    assert_eq!(first, Ok(()));
+    let err = second.unwrap_err();
+    assert_eq!(
+        err,
+        VerifyError::Keys(KeyCacheError::FetchFailed(FetchFailure::Timeout))
+    );
+    assert!(err.is_unavailable());
+    // Known keys verify without waiting for anything.
+    check(&keys, &token(&old, &issuer(&p)), t).await.unwrap();
 }

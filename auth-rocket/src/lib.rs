@@ -9,7 +9,7 @@ use auth_core::jwt::Verified;
 use auth_core::refresh::{RefreshStore, RevocationList};
 use auth_core::store::SessionStore;
 use auth_core::web::{
-    self, Provenance, Rejection, RejectionKind, RequestSessions, TokenPair, WebAuth,
+    self, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, TokenPair, WebAuth,
 };
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Header, Status};
@@ -211,6 +211,50 @@ where
         let values = req.headers().get("Authorization").map(str::as_bytes);
         match auth.bearer(values, UnixTime::now()).await {
             Ok(verified) => Outcome::Success(Self(verified, PhantomData)),
+            Err(rejection) => fail(req, rejection),
+        }
+    }
+}
+
+/// The verified access token (RFC 9068) of a request to a resource server, over the core's
+/// [`ResourceServer`] in Rocket's managed state (`rocket.manage(ResourceServer::new(...))`:
+/// local keys, or `auth-oidc`'s `RemoteKeys` for an identity provider). Refusals, answered by
+/// the [`catchers`]: 401 (no token, a bad one, a `kid` the issuer does not have), 400
+/// (malformed header), 503 with `Retry-After` (the issuer's keys unavailable). A scope is one
+/// line in a route: `token.require_scope("orders:read")?;`.
+#[derive(Debug)]
+pub struct AccessToken<'r> {
+    token: Verified<auth_core::access::AccessToken>,
+    server: &'r ResourceServer,
+}
+
+impl AccessToken<'_> {
+    /// The token's claims (`sub`, `client_id`, `scope`, …).
+    pub fn claims(&self) -> &auth_core::access::AccessToken {
+        self.token.claims()
+    }
+
+    /// Requires `scope`.
+    ///
+    /// # Errors
+    /// 403 `insufficient_scope` with the scope in `WWW-Authenticate` (a responder).
+    pub fn require_scope(&self, scope: &str) -> Result<(), AuthRejection> {
+        Ok(self.server.require_scope(self.claims(), scope)?)
+    }
+}
+
+#[async_trait]
+impl<'r> FromRequest<'r> for AccessToken<'r> {
+    type Error = &'static str;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
+        let Some(server) = req.rocket().state::<ResourceServer>() else {
+            rocket::error!("auth-rocket: no ResourceServer is managed");
+            return Outcome::Error((Status::InternalServerError, "auth_state_missing"));
+        };
+        let values = req.headers().get("Authorization").map(str::as_bytes);
+        match server.bearer(values, UnixTime::now()).await {
+            Ok(token) => Outcome::Success(Self { token, server }),
             Err(rejection) => fail(req, rejection),
         }
     }

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use auth_axum::{AuthRejection, AuthState, Bearer, Session, SessionLayer, Sessions, TokenResponse};
+use auth_axum::{
+    AccessToken, AuthRejection, AuthState, Bearer, Session, SessionLayer, Sessions, TokenResponse,
+};
 use auth_core::web::{AccessClaims, WebAuth};
 use axum::Router;
 use axum::body::Bytes;
@@ -139,6 +141,20 @@ async fn openid_configuration(State(app): State<App>) -> Response {
     well_known(&app, false)
 }
 
+/// Another issuer's access token (`AUTH_TRUSTED_ISSUER`).
+async fn remote_me(token: AccessToken) -> Response {
+    json(StatusCode::OK, demo_common::remote_me_body(token.claims()))
+}
+
+/// The same, with a scope required.
+async fn remote_orders(token: AccessToken) -> Result<Response, AuthRejection> {
+    token.require_scope(demo_common::REMOTE_SCOPE)?;
+    Ok(json(
+        StatusCode::OK,
+        demo_common::remote_orders_body(token.claims()),
+    ))
+}
+
 /// A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
 async fn hello() -> &'static str {
     "hello"
@@ -185,6 +201,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/hello", get(hello))
         .fallback(not_found)
         .with_state(app);
+    // Another issuer's tokens, verified with the keys it publishes (when configured).
+    let router = match settings.resource_server()? {
+        Some(server) => router.merge(
+            Router::new()
+                .route("/api/remote/me", get(remote_me))
+                .route("/api/remote/orders", get(remote_orders))
+                .with_state(Arc::new(server)),
+        ),
+        None => router,
+    };
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     settings.print_banner("axum");
     axum::serve(listener, router).await?;

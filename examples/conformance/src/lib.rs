@@ -44,6 +44,11 @@ pub struct Demo {
 impl Demo {
     /// Starts the demo binary `bin` on a free port, with Redis at `redis_url` if given.
     pub fn start(bin: &str, redis_url: Option<&str>) -> Self {
+        Self::start_with(bin, redis_url, &[])
+    }
+
+    /// The same, with more environment variables.
+    pub fn start_with(bin: &str, redis_url: Option<&str>, env: &[(&str, &str)]) -> Self {
         let port = redis_server::free_port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let mut cmd = Command::new(bin);
@@ -59,6 +64,11 @@ impl Demo {
             .stderr(Stdio::inherit());
         if let Some(url) = redis_url {
             cmd.env("REDIS_URL", url);
+        }
+        cmd.env_remove("AUTH_TRUSTED_ISSUER")
+            .env_remove("AUTH_TRUSTED_AUDIENCE");
+        for (name, value) in env {
+            cmd.env(name, value);
         }
         let child = cmd.spawn().expect("the demo starts");
         let demo = Self { child, addr };
@@ -777,9 +787,74 @@ pub fn a_stopped_store_fails_closed_and_recovers(demo: &Demo, redis: &mut RedisS
 
 /// The conformance tests of one demo: memory store, Redis store, Redis stopped, and the
 /// journey in a real browser.
+/// Tokens across services, through this framework's resource-server extractor: `resource`
+/// (started with `AUTH_TRUSTED_ISSUER` = `issuer`'s URL) verifies `issuer`'s access tokens
+/// with the keys `issuer` publishes, on `/api/remote/*`; the same answers on every framework.
+pub fn a_trusted_issuers_tokens_verify_with_its_published_keys(issuer: Demo, resource: &Demo) {
+    // Without a trusted issuer the routes do not exist.
+    assert_eq!(issuer.get("/api/remote/me", &[]).status, 404);
+    let access = issuer.tokens("ada", "lovelace-1815")["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bearer = format!("Bearer {access}");
+    let r = resource.get("/api/remote/me", &[("Authorization", &bearer)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["sub"], "ada");
+    assert_eq!(r.json()["via"], "remote_access_token");
+    // The issuer grants no scopes: 403 naming the scope needed.
+    let r = resource.get("/api/remote/orders", &[("Authorization", &bearer)]);
+    assert_eq!((r.status, r.code().as_str()), (403, "insufficient_scope"));
+    let challenge = r.header("www-authenticate").unwrap_or_default();
+    assert!(
+        challenge.contains(r#"error="insufficient_scope""#),
+        "{challenge}"
+    );
+    assert!(challenge.contains(r#"scope="orders:read""#), "{challenge}");
+    // No token: 401 with a bare challenge.
+    let r = resource.get("/api/remote/me", &[]);
+    assert_eq!(r.status, 401);
+    assert!(
+        r.header("www-authenticate")
+            .is_some_and(|c| !c.contains("error="))
+    );
+    // A changed signature, and the resource's own token (another issuer): 401 invalid_token.
+    let mut forged = access.clone().into_bytes();
+    let at = forged.len() - 5;
+    forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+    let forged = format!("Bearer {}", String::from_utf8(forged).unwrap());
+    let r = resource.get("/api/remote/me", &[("Authorization", &forged)]);
+    assert_eq!((r.status, r.code().as_str()), (401, "bad_signature"));
+    let own = resource.tokens("ada", "lovelace-1815")["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = resource.get(
+        "/api/remote/me",
+        &[("Authorization", &format!("Bearer {own}"))],
+    );
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert!(
+        r.header("www-authenticate")
+            .is_some_and(|c| c.contains(r#"error="invalid_token""#))
+    );
+    // The issuer stops: the keys already fetched keep verifying its tokens.
+    drop(issuer);
+    let r = resource.get("/api/remote/me", &[("Authorization", &bearer)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
 #[macro_export]
 macro_rules! demo_tests {
     ($bin:expr) => {
+        #[test]
+        fn verifies_a_trusted_issuers_tokens_with_its_published_keys() {
+            let issuer = $crate::Demo::start($bin, None);
+            let url = format!("http://{}", issuer.addr);
+            let resource = $crate::Demo::start_with($bin, None, &[("AUTH_TRUSTED_ISSUER", &url)]);
+            $crate::a_trusted_issuers_tokens_verify_with_its_published_keys(issuer, &resource);
+        }
+
         #[test]
         fn passes_the_conformance_suite_with_the_memory_store() {
             let demo = $crate::Demo::start($bin, None);

@@ -1,6 +1,6 @@
 //! What the three demo services share, so that they differ only in framework glue: settings
 //! (`--addr`/`PORT`, `REDIS_URL`, `AUTH_SIGNING_KEY`, `AUTH_JWT_KEY`, `AUTH_ISSUER`,
-//! `AUTH_IDLE_SECS`), the store (memory or Redis), the signing keys (a rotating EdDSA ring by
+//! `AUTH_IDLE_SECS`, `AUTH_TRUSTED_ISSUER`, `AUTH_TRUSTED_AUDIENCE`), the store (memory or Redis), the signing keys (a rotating EdDSA ring by
 //! default), the demo users and their Argon2id password check, the HTML page, the published
 //! keys, and the request bodies of the login form and the token endpoints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use argon2::Argon2;
+use auth_core::access::AccessToken;
 use auth_core::error::StoreError;
 use auth_core::jwt::{Alg, AnyKey, SigningKey};
 use auth_core::keyring::{KeyRing, RotationPolicy};
@@ -19,8 +20,11 @@ use auth_core::session_id::StorageKey;
 use auth_core::store::{
     Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
 };
-use auth_core::web::{Rejection, RejectionKind, TokenKeys, WebAuth, WebConfig, os_rng};
+use auth_core::web::{
+    Rejection, RejectionKind, ResourceServer, TokenKeys, WebAuth, WebConfig, os_rng,
+};
 use auth_core::{UnixTime, ct};
+use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
 use auth_redis::{RedisConfig, RedisStore};
 use serde::Deserialize;
 
@@ -43,6 +47,12 @@ pub struct Settings {
     pub issuer: String,
     /// Idle timeout of sessions in seconds (`AUTH_IDLE_SECS`, default 30 minutes).
     pub idle_secs: Option<u64>,
+    /// Another issuer whose access tokens `/api/remote/*` accept (`AUTH_TRUSTED_ISSUER`),
+    /// verified with the keys it publishes; no such routes without it.
+    pub trusted_issuer: Option<String>,
+    /// The audience those tokens must carry (`AUTH_TRUSTED_AUDIENCE`, default the trusted
+    /// issuer, which is what the demos put in `aud`).
+    pub trusted_audience: Option<String>,
 }
 
 /// How a demo signs its access tokens.
@@ -132,6 +142,12 @@ impl Settings {
             key,
             issuer,
             idle_secs,
+            trusted_issuer: std::env::var("AUTH_TRUSTED_ISSUER")
+                .ok()
+                .filter(|i| !i.is_empty()),
+            trusted_audience: std::env::var("AUTH_TRUSTED_AUDIENCE")
+                .ok()
+                .filter(|a| !a.is_empty()),
         })
     }
 
@@ -175,6 +191,22 @@ impl Settings {
             }
         };
         Ok(WebAuth::new(store, keys, config))
+    }
+
+    /// The resource server of `/api/remote/*` when `AUTH_TRUSTED_ISSUER` is set: that
+    /// issuer's keys by discovery (`auth-oidc`), fetched in the background. Must run inside a
+    /// tokio runtime.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn resource_server(&self) -> Result<Option<ResourceServer>, String> {
+        let Some(issuer) = &self.trusted_issuer else {
+            return Ok(None);
+        };
+        let audience = self.trusted_audience.as_deref().unwrap_or(issuer);
+        let fetcher = Fetcher::new(DEFAULT_TIMEOUT).map_err(|e| e.to_string())?;
+        let keys = RemoteKeys::new(fetcher, IssuerConfig::discover(issuer));
+        Ok(Some(ResourceServer::new(keys, issuer, audience)))
     }
 
     /// Prints where the demo listens, its store, its users, and a warning for a generated key.
@@ -515,6 +547,28 @@ impl RevocationList for DemoStore {
     async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
         delegate!(self, s => s.is_revoked(jti))
     }
+}
+
+/// The scope `GET /api/remote/orders` needs.
+pub const REMOTE_SCOPE: &str = "orders:read";
+
+/// The body of `GET /api/remote/me`: who another issuer's access token is for.
+#[must_use]
+pub fn remote_me_body(token: &AccessToken) -> String {
+    serde_json::json!({
+        "sub": token.sub,
+        "client_id": token.client_id,
+        "scope": token.scope.as_str(),
+        "via": "remote_access_token",
+    })
+    .to_string()
+}
+
+/// The body of `GET /api/remote/orders` (after the scope check).
+#[must_use]
+pub fn remote_orders_body(token: &AccessToken) -> String {
+    serde_json::json!({"sub": token.sub, "orders": [{"id": 1, "item": "a first edition"}]})
+        .to_string()
 }
 
 /// The answer to `GET /.well-known/jwks.json` or `GET /.well-known/openid-configuration`:

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use auth_core::web::{AccessClaims, WebAuth};
-use auth_rocket::{AuthRejection, SessionCookies, TokenResponse};
+use auth_rocket::{AccessToken, AuthRejection, SessionCookies, TokenResponse};
 use demo_common::{DemoStore, Settings, Users};
 use rocket::data::{Limits, ToByteUnit};
 use rocket::http::{ContentType, Header, Status};
@@ -147,6 +147,19 @@ fn openid_configuration(auth: &State<Auth>) -> WellKnown {
     well_known(auth, false)
 }
 
+/// Another issuer's access token (`AUTH_TRUSTED_ISSUER`).
+#[get("/api/remote/me")]
+fn remote_me(token: AccessToken<'_>) -> (ContentType, String) {
+    json(demo_common::remote_me_body(token.claims()))
+}
+
+/// The same, with a scope required.
+#[get("/api/remote/orders")]
+fn remote_orders(token: AccessToken<'_>) -> Result<(ContentType, String), AuthRejection> {
+    token.require_scope(demo_common::REMOTE_SCOPE)?;
+    Ok(json(demo_common::remote_orders_body(token.claims())))
+}
+
 /// A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
 #[get("/hello")]
 fn hello() -> &'static str {
@@ -187,9 +200,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 openid_configuration,
                 hello
             ],
-        )
-        .ignite()
-        .await?;
+        );
+    // Another issuer's tokens, verified with the keys it publishes (when configured).
+    let rocket = match settings.resource_server()? {
+        Some(server) => rocket
+            .manage(server)
+            .mount("/", routes![remote_me, remote_orders]),
+        None => rocket,
+    };
+    let rocket = rocket.ignite().await?;
     settings.print_banner("Rocket");
     rocket.launch().await?;
     Ok(())

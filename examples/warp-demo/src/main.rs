@@ -181,6 +181,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
     let hello = warp::path!("hello").and(warp::get()).map(|| "hello");
 
+    // Another issuer's tokens, verified with the keys it publishes (when configured).
+    let remote = match settings.resource_server()? {
+        Some(server) => {
+            let server = Arc::new(server);
+            let remote_me = warp::path!("api" / "remote" / "me")
+                .and(warp::get())
+                .and(auth_warp::access_token(Arc::clone(&server)))
+                .map(|t: auth_warp::AccessToken| {
+                    json(StatusCode::OK, demo_common::remote_me_body(t.claims()))
+                });
+            let remote_orders = warp::path!("api" / "remote" / "orders")
+                .and(warp::get())
+                .and(auth_warp::access_token(server))
+                .map(|t: auth_warp::AccessToken| {
+                    match t.require_scope(demo_common::REMOTE_SCOPE) {
+                        Ok(()) => json(StatusCode::OK, demo_common::remote_orders_body(t.claims())),
+                        Err(refusal) => refusal.into_response(),
+                    }
+                });
+            remote_me.or(remote_orders).unify().boxed()
+        }
+        None => warp::any()
+            .and_then(|| async { Err::<Response, _>(warp::reject::not_found()) })
+            .boxed(),
+    };
+
     let routes = index
         .or(login)
         .or(logout)
@@ -193,6 +219,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or(jwks)
         .or(openid_configuration)
         .or(hello)
+        .or(remote)
         .recover(auth_warp::recover);
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     settings.print_banner("warp");
