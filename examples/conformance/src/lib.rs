@@ -47,7 +47,7 @@ impl Demo {
         Self::start_with(bin, redis_url, &[])
     }
 
-    /// The same, with more environment variables.
+    /// The same, with more environment variables (an empty value removes one).
     pub fn start_with(bin: &str, redis_url: Option<&str>, env: &[(&str, &str)]) -> Self {
         let port = redis_server::free_port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -67,8 +67,13 @@ impl Demo {
         }
         cmd.env_remove("AUTH_TRUSTED_ISSUER")
             .env_remove("AUTH_TRUSTED_AUDIENCE");
+        // An empty value removes the variable (`AUTH_SIGNING_KEY` for a generated ring).
         for (name, value) in env {
-            cmd.env(name, value);
+            if value.is_empty() {
+                cmd.env_remove(name);
+            } else {
+                cmd.env(name, value);
+            }
         }
         let child = cmd.spawn().expect("the demo starts");
         let demo = Self { child, addr };

@@ -1,8 +1,9 @@
 //! What the three demo services share, so that they differ only in framework glue: settings
 //! (`--addr`/`PORT`, `REDIS_URL`, `AUTH_SIGNING_KEY`, `AUTH_JWT_KEY`, `AUTH_ISSUER`,
-//! `AUTH_IDLE_SECS`, `AUTH_TRUSTED_ISSUER`, `AUTH_TRUSTED_AUDIENCE`), the store (memory or Redis), the signing keys (a rotating EdDSA ring by
-//! default), the demo users and their Argon2id password check, the HTML page, the published
-//! keys, and the request bodies of the login form and the token endpoints.
+//! `AUTH_IDLE_SECS`, `AUTH_ROTATION_SECS`, `AUTH_TRUSTED_ISSUER`, `AUTH_TRUSTED_AUDIENCE`),
+//! the store (memory or Redis), the signing keys (a rotating EdDSA ring by default), the demo
+//! users and their Argon2id password check, the HTML page, the published keys, and the
+//! request bodies of the login form and the token endpoints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::net::SocketAddr;
@@ -47,6 +48,9 @@ pub struct Settings {
     pub issuer: String,
     /// Idle timeout of sessions in seconds (`AUTH_IDLE_SECS`, default 30 minutes).
     pub idle_secs: Option<u64>,
+    /// How long each key of the generated ring signs (`AUTH_ROTATION_SECS`, default a day;
+    /// verifiers may cache the published set for at most this long, and 10 minutes).
+    pub rotation_secs: u64,
     /// Another issuer whose access tokens `/api/remote/*` accept (`AUTH_TRUSTED_ISSUER`),
     /// verified with the keys it publishes; no such routes without it.
     pub trusted_issuer: Option<String>,
@@ -142,6 +146,14 @@ impl Settings {
             key,
             issuer,
             idle_secs,
+            rotation_secs: match std::env::var("AUTH_ROTATION_SECS") {
+                Ok(v) => v
+                    .parse()
+                    .ok()
+                    .filter(|&secs| secs > 0)
+                    .ok_or_else(|| format!("bad AUTH_ROTATION_SECS {v:?}"))?,
+                Err(_) => ROTATION_SECS,
+            },
             trusted_issuer: std::env::var("AUTH_TRUSTED_ISSUER")
                 .ok()
                 .filter(|i| !i.is_empty()),
@@ -183,8 +195,10 @@ impl Settings {
                     .into()
             }
             KeyChoice::Generated => {
-                let policy = RotationPolicy::new(Alg::EdDsa, ROTATION_SECS, lifetime, JWKS_MAX_AGE)
-                    .map_err(|e| e.to_string())?;
+                let max_cache = JWKS_MAX_AGE.min(self.rotation_secs);
+                let policy =
+                    RotationPolicy::new(Alg::EdDsa, self.rotation_secs, lifetime, max_cache)
+                        .map_err(|e| e.to_string())?;
                 KeyRing::new(policy, UnixTime::now(), &mut os_rng())
                     .map_err(|e| e.to_string())?
                     .into()
