@@ -290,14 +290,18 @@ impl RemoteKeys {
                     let request =
                         write(&self.inner.cache).begin_fetch(now, FetchReason::UnknownKey);
                     if let Some(request) = request {
-                        // The outcome is the cache's; the next look reads it.
-                        let _ = self.inner.fetch(request, now).await;
-                        continue;
+                        // In a task of its own, so that it completes (and the cache hears of
+                        // it) even if this request is dropped meanwhile; its outcome is the
+                        // cache's, read by the next look.
+                        let inner = Arc::clone(&self.inner);
+                        tokio::spawn(async move {
+                            let _ = inner.fetch(request, now).await;
+                        });
                     }
                 }
                 UnknownKey::WaitForFetch => {}
             }
-            // Another request's fetch is running: wait for it, bounded.
+            // A fetch is running (this request's or another's): wait for it, bounded.
             waited = tokio::time::timeout(self.inner.wait, fetched.changed())
                 .await
                 .is_err();
