@@ -76,6 +76,42 @@ pub fn oauth_metadata_url(issuer: &str) -> Option<String> {
     Some(url)
 }
 
+/// `url` with its scheme and authority replaced by `fetch_base`'s, for deployments whose
+/// verifiers reach the issuer under another name than the public one in its metadata (an
+/// internal service name, say): the metadata's `issuer` is still checked against the public
+/// issuer; only where the bytes are fetched from changes. `fetch_base` is
+/// `scheme://authority` (a trailing `/` allowed); `None` if either is not of that form.
+///
+/// ```
+/// use auth_core::discovery::rebase;
+/// assert_eq!(
+///     rebase("https://id.example.com/realms/main/certs", "http://keycloak.internal:8080").as_deref(),
+///     Some("http://keycloak.internal:8080/realms/main/certs")
+/// );
+/// ```
+#[must_use]
+pub fn rebase(url: &str, fetch_base: &str) -> Option<String> {
+    let base = fetch_base.strip_suffix('/').unwrap_or(fetch_base);
+    let (base_scheme, base_authority) = base.split_once("://")?;
+    if base_scheme.is_empty()
+        || base_authority.is_empty()
+        || base_authority.contains(['/', '?', '#'])
+    {
+        return None;
+    }
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme.is_empty() {
+        return None;
+    }
+    let path = rest
+        .find(['/', '?', '#'])
+        .map_or("", |at| rest.split_at(at).1);
+    let mut out = String::with_capacity(base.len().saturating_add(path.len()));
+    out.push_str(base);
+    out.push_str(path);
+    Some(out)
+}
+
 /// What a verifier takes from an issuer's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderMetadata {
@@ -211,6 +247,30 @@ mod tests {
         assert_eq!(oauth_metadata_url("https://id.example.com/?x=1"), None);
         assert_eq!(oauth_metadata_url("id.example.com"), None);
         assert_eq!(oauth_metadata_url("https:///path"), None);
+    }
+
+    #[test]
+    fn rebase_swaps_only_scheme_and_authority() {
+        let base = "http://127.0.0.1:8080/";
+        assert_eq!(
+            rebase("https://id.example.com/a/b?c=d", base).as_deref(),
+            Some("http://127.0.0.1:8080/a/b?c=d")
+        );
+        assert_eq!(
+            rebase("https://id.example.com", base).as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            rebase("https://user@id.example.com:443/certs", base).as_deref(),
+            Some("http://127.0.0.1:8080/certs")
+        );
+        assert_eq!(rebase("id.example.com/certs", base), None);
+        assert_eq!(rebase("https://id.example.com/certs", "127.0.0.1"), None);
+        assert_eq!(
+            rebase("https://id.example.com/certs", "http://h/path"),
+            None
+        );
+        assert_eq!(rebase("https://id.example.com/certs", "http://"), None);
     }
 
     #[test]

@@ -111,6 +111,7 @@ impl Fetcher {
 pub struct IssuerConfig {
     issuer: String,
     jwks_url: Option<String>,
+    fetch_base: Option<String>,
     policy: CachePolicy,
     wait: Duration,
 }
@@ -124,6 +125,7 @@ impl IssuerConfig {
         Self {
             issuer: String::from(issuer),
             jwks_url: None,
+            fetch_base: None,
             policy: CachePolicy::new(),
             wait: DEFAULT_TIMEOUT,
         }
@@ -137,6 +139,17 @@ impl IssuerConfig {
             jwks_url: Some(String::from(url)),
             ..Self::discover(issuer)
         }
+    }
+
+    /// Fetch the metadata and the keys from `base` (`scheme://authority`) instead of the
+    /// issuer's public host, for deployments whose services reach the issuer under an internal
+    /// name: the metadata's `issuer` must still equal the public issuer, and the `jwks_uri` it
+    /// names is fetched from `base` with the same path ([`discovery::rebase`]). The rules on
+    /// fetched URLs (`https`, or `http` to loopback) apply to the rebased ones.
+    #[must_use]
+    pub fn fetch_base(mut self, base: &str) -> Self {
+        self.fetch_base = Some(String::from(base));
+        self
     }
 
     /// The cache's timing (refresh, cooldown, staleness): see [`CachePolicy`].
@@ -165,6 +178,7 @@ pub struct RemoteKeys {
 #[derive(Debug)]
 struct Inner {
     issuer: String,
+    fetch_base: Option<String>,
     fetcher: Fetcher,
     /// The configured JWK set URL, or the one discovery found (`None`: not discovered yet).
     jwks_url: RwLock<Option<String>>,
@@ -215,6 +229,7 @@ impl RemoteKeys {
             discover: config.jwks_url.is_none(),
             jwks_url: RwLock::new(config.jwks_url),
             issuer: config.issuer,
+            fetch_base: config.fetch_base,
             fetcher,
             cache: RwLock::new(KeyCache::new(config.policy)),
             wait: config.wait,
@@ -370,7 +385,7 @@ impl Inner {
         if let Some(url) = read(&self.jwks_url).clone() {
             return Ok(url);
         }
-        let url = discovery::openid_configuration_url(&self.issuer);
+        let url = self.rebased(&discovery::openid_configuration_url(&self.issuer))?;
         let doc = match self
             .fetcher
             .get(&url, None, discovery::MAX_METADATA_LEN)
@@ -383,11 +398,22 @@ impl Inner {
             }
         };
         let metadata = ProviderMetadata::parse(&doc, &self.issuer)?;
+        let jwks = self.rebased(metadata.jwks_uri())?;
         // Checked here too, so that a bad `jwks_uri` is a metadata error, not a fetch failure.
-        allowed_url(metadata.jwks_uri()).map_err(KeyCacheError::FetchFailed)?;
-        let jwks = String::from(metadata.jwks_uri());
+        allowed_url(&jwks).map_err(KeyCacheError::FetchFailed)?;
         *write(&self.jwks_url) = Some(jwks.clone());
         Ok(jwks)
+    }
+}
+
+impl Inner {
+    /// `url` on the fetch base, if one is configured.
+    fn rebased(&self, url: &str) -> Result<String, KeyCacheError> {
+        match &self.fetch_base {
+            None => Ok(String::from(url)),
+            Some(base) => discovery::rebase(url, base)
+                .ok_or(KeyCacheError::FetchFailed(FetchFailure::UrlNotAllowed)),
+        }
     }
 }
 

@@ -431,3 +431,31 @@ async fn a_request_waits_for_a_slow_fetch_only_so_long_and_says_unavailable() {
     check(&keys, &fresh, t).await.unwrap();
     assert_eq!(counts(&p), (1, 2));
 }
+
+#[tokio::test]
+async fn a_fetch_base_reaches_the_issuer_under_an_internal_name() {
+    let signer = key(1, "k1");
+    let p = provider(vec![key(1, "k1")]).await;
+    let internal = issuer(&p);
+    // The provider calls itself by its public name in its metadata and its tokens.
+    let public = "https://id.example.com";
+    p.lock().unwrap().issuer = public.into();
+    // With a fetch base, the public name's paths are fetched from the internal address.
+    let config = IssuerConfig::discover(public).fetch_base(&internal);
+    let keys = RemoteKeys::start(Fetcher::new(DEFAULT_TIMEOUT).unwrap(), config)
+        .await
+        .unwrap();
+    assert_eq!(counts(&p), (1, 1));
+    check(&keys, &token(&signer, public), UnixTime::now())
+        .await
+        .unwrap();
+    // The metadata must still name the public issuer.
+    p.lock().unwrap().meta_issuer = Some(internal.clone());
+    let config = IssuerConfig::discover(public).fetch_base(&internal);
+    assert_eq!(
+        RemoteKeys::start(Fetcher::new(DEFAULT_TIMEOUT).unwrap(), config)
+            .await
+            .unwrap_err(),
+        KeyCacheError::IssuerMismatch
+    );
+}
