@@ -1,0 +1,132 @@
+//! Shared by the tests that run against the pinned OpenID provider (`auth-oidc/tests/provider.rs`,
+//! `examples/api-demo/tests/provider.rs`, which includes this file by path): install it, start
+//! it on a free loopback port, and get client-credentials access tokens from it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub(crate) fn required() -> bool {
+    std::env::var("AUTH_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+pub(crate) fn skip(why: &str) {
+    assert!(
+        !required(),
+        "OpenID provider unavailable and AUTH_REQUIRE_SERVICES=1: {why}"
+    );
+    eprintln!(
+        "\n*** SKIPPED OpenID provider test: {why} (set AUTH_REQUIRE_SERVICES=1 to make this fail) ***\n"
+    );
+}
+
+/// `target/oidc-provider/` with the pinned provider installed (`npm ci`, once per lockfile).
+pub(crate) fn install() -> Result<PathBuf, String> {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").exists())
+        .expect("the workspace root")
+        .join("auth-oidc/tests/provider");
+    let dir = source.join("../../../target/oidc-provider");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let lock = std::fs::read(source.join("package-lock.json")).map_err(|e| e.to_string())?;
+    let installed = std::fs::read(dir.join("package-lock.json")).unwrap_or_default();
+    for file in ["package.json", "package-lock.json", "provider.mjs"] {
+        std::fs::copy(source.join(file), dir.join(file)).map_err(|e| e.to_string())?;
+    }
+    if installed != lock || !dir.join("node_modules/oidc-provider/package.json").exists() {
+        let out = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&dir)
+            .output()
+            .map_err(|e| format!("npm could not start: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "npm ci failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    Ok(dir)
+}
+
+/// A running provider; killed when dropped.
+pub(crate) struct Provider {
+    child: Child,
+    pub(crate) issuer: String,
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the provider on `port`, with its keys in `keys_file` (made on first start).
+pub(crate) fn start_provider(dir: &Path, port: u16, keys_file: &Path, rotated: bool) -> Provider {
+    let mut child = Command::new("node")
+        .arg("provider.mjs")
+        .current_dir(dir)
+        .env("PORT", port.to_string())
+        .env("KEYS_FILE", keys_file)
+        .env("ROTATED", if rotated { "1" } else { "0" })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node starts");
+    let stdout = child.stdout.take().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut lines = BufReader::new(stdout).lines();
+    let issuer = loop {
+        assert!(Instant::now() < deadline, "the provider did not start");
+        match lines.next() {
+            Some(Ok(line)) if line.starts_with("ready ") => break line[6..].to_owned(),
+            Some(Ok(_)) => {}
+            _ => panic!("the provider exited"),
+        }
+    };
+    Provider { child, issuer }
+}
+
+/// A client-credentials access token for `resource`.
+pub(crate) async fn access_token(issuer: &str, resource: &str) -> String {
+    access_token_with_scope(issuer, resource, Some("orders:read")).await
+}
+
+/// A client-credentials access token for `resource`, asking for `scope` (none: the grant's
+/// default).
+pub(crate) async fn access_token_with_scope(
+    issuer: &str,
+    resource: &str,
+    scope: Option<&str>,
+) -> String {
+    let encode = |s: &str| s.replace(':', "%3A").replace('/', "%2F");
+    let mut body = format!(
+        "grant_type=client_credentials&client_id=shop&client_secret=shop-secret-of-the-tests-only&resource={}",
+        encode(resource)
+    );
+    if let Some(scope) = scope {
+        body.push_str(&format!("&scope={}", encode(scope)));
+    }
+    let response = reqwest::Client::new()
+        .post(format!("{issuer}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let json: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    json["access_token"].as_str().unwrap().to_owned()
+}
