@@ -370,26 +370,16 @@ impl ResourceState for Arc<ResourceServer> {
 /// The verified access token (RFC 9068) of a request to a resource server: the bearer token,
 /// verified with the issuer's keys for this resource. Refusals: 401 (no token, a bad one, a
 /// `kid` the issuer does not have), 400 (malformed header), 503 with `Retry-After` (the
-/// issuer's keys unavailable). A scope is one line in a route:
-/// `token.require_scope("orders:read")?;` (403 `insufficient_scope` naming it).
+/// issuer's keys unavailable). It derefs to the core's [`Access`](web::Access): `claims()`,
+/// and a scope in one line of a route, `token.require_scope("orders:read")?;` (403
+/// `insufficient_scope` naming it).
 #[derive(Debug)]
-pub struct AccessToken {
-    token: Verified<auth_core::access::AccessToken>,
-    server: Arc<ResourceServer>,
-}
+pub struct AccessToken(pub web::Access);
 
-impl AccessToken {
-    /// The token's claims (`sub`, `client_id`, `scope`, …).
-    pub fn claims(&self) -> &auth_core::access::AccessToken {
-        self.token.claims()
-    }
-
-    /// Requires `scope`.
-    ///
-    /// # Errors
-    /// 403 `insufficient_scope` with the scope in `WWW-Authenticate`.
-    pub fn require_scope(&self, scope: &str) -> Result<(), AuthRejection> {
-        Ok(self.server.require_scope(self.claims(), scope)?)
+impl std::ops::Deref for AccessToken {
+    type Target = web::Access;
+    fn deref(&self) -> &web::Access {
+        &self.0
     }
 }
 
@@ -397,17 +387,16 @@ impl<St: ResourceState> FromRequestParts<St> for AccessToken {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
-        let server = state.resource_server();
         let values = parts
             .headers
             .get_all(AUTHORIZATION)
             .iter()
             .map(HeaderValue::as_bytes);
-        let token = server.bearer(values, UnixTime::now()).await?;
-        Ok(Self {
-            token,
-            server: server.clone(),
-        })
+        let access = state
+            .resource_server()
+            .bearer(values, UnixTime::now())
+            .await?;
+        Ok(Self(access))
     }
 }
 

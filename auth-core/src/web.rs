@@ -51,7 +51,7 @@ use crate::store::{ActiveSession, SessionLimit, SessionRecord, SessionStore, che
 use crate::time::UnixTime;
 
 mod resource;
-pub use resource::{AccessKeys, LocalKeys, ResourceServer, VerifyFuture};
+pub use resource::{Access, AccessKeys, LocalKeys, ResourceServer, VerifyFuture};
 
 /// Default lifetime of an access token: 5 minutes.
 pub const DEFAULT_ACCESS_TTL: u64 = 5 * 60;

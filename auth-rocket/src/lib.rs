@@ -220,31 +220,21 @@ where
 /// [`ResourceServer`] in Rocket's managed state (`rocket.manage(ResourceServer::new(...))`:
 /// local keys, or `auth-oidc`'s `RemoteKeys` for an identity provider). Refusals, answered by
 /// the [`catchers`]: 401 (no token, a bad one, a `kid` the issuer does not have), 400
-/// (malformed header), 503 with `Retry-After` (the issuer's keys unavailable). A scope is one
-/// line in a route: `token.require_scope("orders:read")?;`.
+/// (malformed header), 503 with `Retry-After` (the issuer's keys unavailable). It derefs to the
+/// core's [`Access`](web::Access): `claims()`, and a scope in one line of a route,
+/// `token.require_scope("orders:read")?;` (403 `insufficient_scope` naming it).
 #[derive(Debug)]
-pub struct AccessToken<'r> {
-    token: Verified<auth_core::access::AccessToken>,
-    server: &'r ResourceServer,
-}
+pub struct AccessToken(pub web::Access);
 
-impl AccessToken<'_> {
-    /// The token's claims (`sub`, `client_id`, `scope`, …).
-    pub fn claims(&self) -> &auth_core::access::AccessToken {
-        self.token.claims()
-    }
-
-    /// Requires `scope`.
-    ///
-    /// # Errors
-    /// 403 `insufficient_scope` with the scope in `WWW-Authenticate` (a responder).
-    pub fn require_scope(&self, scope: &str) -> Result<(), AuthRejection> {
-        Ok(self.server.require_scope(self.claims(), scope)?)
+impl std::ops::Deref for AccessToken {
+    type Target = web::Access;
+    fn deref(&self) -> &web::Access {
+        &self.0
     }
 }
 
 #[async_trait]
-impl<'r> FromRequest<'r> for AccessToken<'r> {
+impl<'r> FromRequest<'r> for AccessToken {
     type Error = &'static str;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
@@ -254,7 +244,7 @@ impl<'r> FromRequest<'r> for AccessToken<'r> {
         };
         let values = req.headers().get("Authorization").map(str::as_bytes);
         match server.bearer(values, UnixTime::now()).await {
-            Ok(token) => Outcome::Success(Self { token, server }),
+            Ok(access) => Outcome::Success(Self(access)),
             Err(rejection) => fail(req, rejection),
         }
     }

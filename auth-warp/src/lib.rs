@@ -8,7 +8,9 @@ use auth_core::UnixTime;
 use auth_core::jwt::Verified;
 use auth_core::refresh::{RefreshStore, RevocationList};
 use auth_core::store::SessionStore;
-use auth_core::web::{Provenance, Rejection, RequestSessions, ResourceServer, TokenPair, WebAuth};
+use auth_core::web::{
+    Access, Provenance, Rejection, RequestSessions, ResourceServer, TokenPair, WebAuth,
+};
 use warp::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use warp::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use warp::reply::{Reply, Response};
@@ -186,12 +188,14 @@ where
 }
 
 /// The verified access token (RFC 9068) of a request to a resource server, over the core's
-/// [`ResourceServer`] (local keys, or `auth-oidc`'s `RemoteKeys` for an identity provider).
+/// [`ResourceServer`] (local keys, or `auth-oidc`'s `RemoteKeys` for an identity provider), as
+/// the core's [`Access`]: `claims()`, and a scope in one line, `access.require_scope("x")`
+/// (403 `insufficient_scope` naming it; its `Err` converts into [`AuthRejection`], a reply).
 /// Refusals: 401 (no token, a bad one, a `kid` the issuer does not have), 400 (malformed
 /// header), 503 with `Retry-After` (the issuer's keys unavailable), answered by [`recover`].
 pub fn access_token(
     server: Arc<ResourceServer>,
-) -> impl Filter<Extract = (AccessToken,), Error = warp::Rejection> + Clone {
+) -> impl Filter<Extract = (Access,), Error = warp::Rejection> + Clone {
     warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
         let server = Arc::clone(&server);
         async move {
@@ -199,35 +203,12 @@ pub fn access_token(
                 .get_all(AUTHORIZATION)
                 .iter()
                 .map(HeaderValue::as_bytes);
-            match server.bearer(values, UnixTime::now()).await {
-                Ok(token) => Ok(AccessToken { token, server }),
-                Err(r) => Err(reject::custom(AuthRejection(r))),
-            }
+            server
+                .bearer(values, UnixTime::now())
+                .await
+                .map_err(|r| reject::custom(AuthRejection(r)))
         }
     })
-}
-
-/// A verified access token, from [`access_token`]. A scope is one line in a route:
-/// `token.require_scope("orders:read")?;`.
-#[derive(Debug)]
-pub struct AccessToken {
-    token: Verified<auth_core::access::AccessToken>,
-    server: Arc<ResourceServer>,
-}
-
-impl AccessToken {
-    /// The token's claims (`sub`, `client_id`, `scope`, …).
-    pub fn claims(&self) -> &auth_core::access::AccessToken {
-        self.token.claims()
-    }
-
-    /// Requires `scope`.
-    ///
-    /// # Errors
-    /// 403 `insufficient_scope` with the scope in `WWW-Authenticate` (a reply of its own).
-    pub fn require_scope(&self, scope: &str) -> Result<(), AuthRejection> {
-        Ok(self.server.require_scope(self.claims(), scope)?)
-    }
 }
 
 /// A token response (RFC 6749 §5.1): the pair as JSON with `Cache-Control: no-store`.

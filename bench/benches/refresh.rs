@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use auth_bench::env;
 use auth_core::UnixTime;
-use auth_core::jwt::{Alg, SigningKey, Validation};
+use auth_core::jwt::Validation;
 use auth_core::keycache::CachePolicy;
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
 use serde_json::{Value, json};
@@ -53,22 +53,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let signers: Vec<SigningKey> = (0..16u8)
-        .map(|i| {
-            SigningKey::from_bytes(Alg::EdDsa, &[i + 1; 32])
-                .unwrap()
-                .with_kid(&format!("key-{i:02}"))
-                .unwrap()
-        })
-        .collect();
-    let jwks = format!(
-        r#"{{"keys":[{}]}}"#,
-        signers
-            .iter()
-            .map(|k| k.verifying_key().to_jwk())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let (signers, jwks) = auth_bench::eddsa_key_set(16);
     let issuer = "https://issuer.example";
     let now = UnixTime::now();
     let token = Arc::new(

@@ -44,22 +44,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let signers: Vec<SigningKey> = (0..16u8)
-        .map(|i| {
-            SigningKey::from_bytes(Alg::EdDsa, &[i + 1; 32])
-                .unwrap()
-                .with_kid(&format!("key-{i:02}"))
-                .unwrap()
-        })
-        .collect();
-    let jwks = format!(
-        r#"{{"keys":[{}]}}"#,
-        signers
-            .iter()
-            .map(|k| k.verifying_key().to_jwk())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let (signers, jwks) = auth_bench::eddsa_key_set(16);
     let fetches = Arc::new(AtomicUsize::new(0));
     let (issuer, remote) = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

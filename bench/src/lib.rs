@@ -107,6 +107,30 @@ pub fn measure(title: &str, mut cases: Vec<Case>, rounds: usize, batch: usize) {
     }
 }
 
+/// `n` EdDSA signing keys (`kid` `key-00`, `key-01`, …; fixed seeds) and their public JWK set,
+/// as an issuer would publish it (the remote-key benches serve it on loopback).
+#[must_use]
+pub fn eddsa_key_set(n: u8) -> (Vec<auth_core::jwt::SigningKey>, String) {
+    use auth_core::jwt::{Alg, SigningKey};
+    let signers: Vec<SigningKey> = (0..n)
+        .map(|i| {
+            SigningKey::from_bytes(Alg::EdDsa, &[i.wrapping_add(1); 32])
+                .unwrap()
+                .with_kid(&format!("key-{i:02}"))
+                .unwrap()
+        })
+        .collect();
+    let jwks = format!(
+        r#"{{"keys":[{}]}}"#,
+        signers
+            .iter()
+            .map(|k| k.verifying_key().to_jwk())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    (signers, jwks)
+}
+
 /// HS256 verify of [`token`] by every library: MAC, `exp`/`nbf` with the default leeway, `iss`,
 /// `aud`, typed claims; then the floors. jsonwebtoken uses the process's installed crypto
 /// provider (one per process: the caller installs it).

@@ -4,6 +4,7 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -78,9 +79,9 @@ impl<K: KeySource + Send + Sync> AccessKeys for LocalKeys<K> {
 /// });
 /// let token = issuer_key.sign_with_typ(&claims, Some("at+jwt"))?;
 /// let header = format!("Bearer {token}");
-/// let verified = api.bearer([header.as_bytes()], now).await?;
-/// assert!(api.require_scope(verified.claims(), "orders:read").is_ok());
-/// let refused = api.require_scope(verified.claims(), "orders:write").unwrap_err();
+/// let access = api.bearer([header.as_bytes()], now).await?;
+/// assert!(access.require_scope("orders:read").is_ok());
+/// let refused = access.require_scope("orders:write").unwrap_err();
 /// assert_eq!(refused.status(), 403);
 /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 /// ```
@@ -88,7 +89,7 @@ pub struct ResourceServer {
     keys: Box<dyn AccessKeys>,
     issuer: String,
     audience: String,
-    realm: String,
+    realm: Arc<str>,
 }
 
 impl fmt::Debug for ResourceServer {
@@ -109,14 +110,14 @@ impl ResourceServer {
             keys: Box::new(keys),
             issuer: String::from(issuer),
             audience: String::from(audience),
-            realm: String::from(audience),
+            realm: Arc::from(audience),
         }
     }
 
     /// Another realm for the `WWW-Authenticate` challenges.
     #[must_use]
     pub fn realm(mut self, realm: &str) -> Self {
-        self.realm = String::from(realm);
+        self.realm = Arc::from(realm);
         self
     }
 
@@ -142,21 +143,54 @@ impl ResourceServer {
         &self,
         authorization: impl IntoIterator<Item = &'h [u8]>,
         now: UnixTime,
-    ) -> Result<Verified<AccessToken>, Rejection> {
+    ) -> Result<Access, Rejection> {
         let token = bearer_of(authorization).map_err(|kind| self.reject(kind))?;
         let rules = access::rules(&self.issuer, &self.audience);
-        self.keys
+        let token = self
+            .keys
             .verify_access(token, &rules, now)
             .await
-            .map_err(|e| self.reject(refusal(e)))
+            .map_err(|e| self.reject(refusal(e)))?;
+        Ok(Access {
+            token,
+            realm: Arc::clone(&self.realm),
+        })
     }
 
-    /// Requires `scope` of a verified token.
+    /// A refusal of `kind` with this resource's challenge.
+    #[must_use]
+    pub fn reject(&self, kind: RejectionKind) -> Rejection {
+        Rejection::with_challenge(kind, &self.realm, None)
+    }
+}
+
+/// A request's verified access token, as [`ResourceServer::bearer`] gives it: the claims, and
+/// the scope requirements of a route.
+#[derive(Debug)]
+pub struct Access {
+    token: Verified<AccessToken>,
+    realm: Arc<str>,
+}
+
+impl Access {
+    /// The token's claims (`sub`, `client_id`, `scope`, …).
+    #[must_use]
+    pub fn claims(&self) -> &AccessToken {
+        self.token.claims()
+    }
+
+    /// The verified token (header and claims).
+    #[must_use]
+    pub fn verified(&self) -> &Verified<AccessToken> {
+        &self.token
+    }
+
+    /// Requires `scope`: one line in a route, `access.require_scope("orders:read")?`.
     ///
     /// # Errors
     /// 403 `insufficient_scope`, with `scope` in the challenge (RFC 6750 §3.1).
-    pub fn require_scope(&self, token: &AccessToken, scope: &str) -> Result<(), Rejection> {
-        if token.scope.contains(scope) {
+    pub fn require_scope(&self, scope: &str) -> Result<(), Rejection> {
+        if self.claims().scope.contains(scope) {
             Ok(())
         } else {
             Err(Rejection::with_challenge(
@@ -165,12 +199,6 @@ impl ResourceServer {
                 Some(scope),
             ))
         }
-    }
-
-    /// A refusal of `kind` with this resource's challenge.
-    #[must_use]
-    pub fn reject(&self, kind: RejectionKind) -> Rejection {
-        Rejection::with_challenge(kind, &self.realm, None)
     }
 }
 
@@ -234,7 +262,7 @@ mod tests {
         ResourceServer::new(keys, "https://id.example.com", "https://api.example.com")
     }
 
-    fn check(api: &ResourceServer, header: &str) -> Result<Verified<AccessToken>, Rejection> {
+    fn check(api: &ResourceServer, header: &str) -> Result<Access, Rejection> {
         pollster::block_on(api.bearer([header.as_bytes()], NOW))
     }
 
@@ -289,9 +317,8 @@ mod tests {
         assert_eq!((r.status(), r.code()), (401, "unknown_kid"));
         assert!(!r.is_unavailable());
         // A scope the token lacks: 403 naming it.
-        let r = api
-            .require_scope(verified.claims(), "orders:write")
-            .unwrap_err();
+        assert!(verified.require_scope("orders:read").is_ok());
+        let r = verified.require_scope("orders:write").unwrap_err();
         assert_eq!((r.status(), r.code()), (403, "insufficient_scope"));
         assert!(
             challenge(&r).ends_with(r#"scope="orders:write""#),

@@ -149,13 +149,13 @@ fn openid_configuration(auth: &State<Auth>) -> WellKnown {
 
 /// Another issuer's access token (`AUTH_TRUSTED_ISSUER`).
 #[get("/api/remote/me")]
-fn remote_me(token: AccessToken<'_>) -> (ContentType, String) {
+fn remote_me(token: AccessToken) -> (ContentType, String) {
     json(demo_common::remote_me_body(token.claims()))
 }
 
 /// The same, with a scope required.
 #[get("/api/remote/orders")]
-fn remote_orders(token: AccessToken<'_>) -> Result<(ContentType, String), AuthRejection> {
+fn remote_orders(token: AccessToken) -> Result<(ContentType, String), AuthRejection> {
     token.require_scope(demo_common::REMOTE_SCOPE)?;
     Ok(json(demo_common::remote_orders_body(token.claims())))
 }

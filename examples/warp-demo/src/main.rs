@@ -188,16 +188,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let remote_me = warp::path!("api" / "remote" / "me")
                 .and(warp::get())
                 .and(auth_warp::access_token(Arc::clone(&server)))
-                .map(|t: auth_warp::AccessToken| {
+                .map(|t: auth_core::web::Access| {
                     json(StatusCode::OK, demo_common::remote_me_body(t.claims()))
                 });
             let remote_orders = warp::path!("api" / "remote" / "orders")
                 .and(warp::get())
                 .and(auth_warp::access_token(server))
-                .map(|t: auth_warp::AccessToken| {
+                .map(|t: auth_core::web::Access| {
                     match t.require_scope(demo_common::REMOTE_SCOPE) {
                         Ok(()) => json(StatusCode::OK, demo_common::remote_orders_body(t.claims())),
-                        Err(refusal) => refusal.into_response(),
+                        Err(refusal) => AuthRejection(refusal).into_response(),
                     }
                 });
             remote_me.or(remote_orders).unify().boxed()
