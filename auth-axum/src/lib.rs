@@ -324,11 +324,7 @@ impl<St: AuthState, C: serde::de::DeserializeOwned + Send> FromRequestParts<St> 
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
-        let values = parts
-            .headers
-            .get_all(AUTHORIZATION)
-            .iter()
-            .map(HeaderValue::as_bytes);
+        let values = authorization(parts);
         Ok(Self(
             state.web_auth().bearer(values, UnixTime::now()).await?,
         ))
@@ -387,17 +383,22 @@ impl<St: ResourceState> FromRequestParts<St> for AccessToken {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
-        let values = parts
-            .headers
-            .get_all(AUTHORIZATION)
-            .iter()
-            .map(HeaderValue::as_bytes);
+        let values = authorization(parts);
         let access = state
             .resource_server()
             .bearer(values, UnixTime::now())
             .await?;
         Ok(Self(access))
     }
+}
+
+/// The request's `Authorization` header values, as bytes.
+fn authorization(parts: &Parts) -> impl Iterator<Item = &[u8]> {
+    parts
+        .headers
+        .get_all(AUTHORIZATION)
+        .iter()
+        .map(HeaderValue::as_bytes)
 }
 
 /// A token response (RFC 6749 §5.1): the pair as JSON with `Cache-Control: no-store`.
