@@ -5,6 +5,7 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -86,16 +87,18 @@ impl<K: KeySource + Send + Sync> AccessKeys for LocalKeys<K> {
 /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 /// ```
 pub struct ResourceServer {
-    keys: Box<dyn AccessKeys>,
-    issuer: String,
+    /// The issuers whose tokens are accepted, each with its keys (configured, never added by a
+    /// request).
+    issuers: Vec<(String, Box<dyn AccessKeys>)>,
     audience: String,
     realm: Arc<str>,
 }
 
 impl fmt::Debug for ResourceServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let issuers: Vec<&str> = self.issuers.iter().map(|(i, _)| i.as_str()).collect();
         f.debug_struct("ResourceServer")
-            .field("issuer", &self.issuer)
+            .field("issuers", &issuers)
             .field("audience", &self.audience)
             .field("realm", &self.realm)
             .finish_non_exhaustive()
@@ -106,12 +109,26 @@ impl ResourceServer {
     /// The resource `audience` (its identifier in the tokens' `aud`), accepting tokens of
     /// `issuer` verified with `keys`. The `WWW-Authenticate` realm is the audience.
     pub fn new(keys: impl AccessKeys + 'static, issuer: &str, audience: &str) -> Self {
+        let keys: Box<dyn AccessKeys> = Box::new(keys);
         Self {
-            keys: Box::new(keys),
-            issuer: String::from(issuer),
+            issuers: alloc::vec![(String::from(issuer), keys)],
             audience: String::from(audience),
             realm: Arc::from(audience),
         }
+    }
+
+    /// Accepts the tokens of another `issuer` too, verified with its own `keys` (replacing the
+    /// keys of an issuer already configured). With several issuers, a token's `iss` picks the
+    /// keys to verify it with, and the rules then require `iss` to be exactly that issuer: a
+    /// token claiming another issuer only meets that issuer's keys.
+    #[must_use]
+    pub fn with_issuer(mut self, keys: impl AccessKeys + 'static, issuer: &str) -> Self {
+        let keys: Box<dyn AccessKeys> = Box::new(keys);
+        match self.issuers.iter_mut().find(|(i, _)| i == issuer) {
+            Some(entry) => entry.1 = keys,
+            None => self.issuers.push((String::from(issuer), keys)),
+        }
+        self
     }
 
     /// Another realm for the `WWW-Authenticate` challenges.
@@ -121,10 +138,9 @@ impl ResourceServer {
         self
     }
 
-    /// The issuer whose tokens are accepted.
-    #[must_use]
-    pub fn issuer(&self) -> &str {
-        &self.issuer
+    /// The issuers whose tokens are accepted, in the order configured.
+    pub fn issuers(&self) -> impl Iterator<Item = &str> {
+        self.issuers.iter().map(|(issuer, _)| issuer.as_str())
     }
 
     /// The resource's identifier.
@@ -145,9 +161,21 @@ impl ResourceServer {
         now: UnixTime,
     ) -> Result<Access, Rejection> {
         let token = bearer_of(authorization).map_err(|kind| self.reject(kind))?;
-        let rules = access::rules(&self.issuer, &self.audience);
-        let token = self
-            .keys
+        let (issuer, keys) = match self.issuers.as_slice() {
+            [(issuer, keys)] => (issuer, keys),
+            several => {
+                let claimed = unverified_issuer(token);
+                several
+                    .iter()
+                    .find(|(issuer, _)| claimed.as_deref() == Some(issuer.as_str()))
+                    .map(|(issuer, keys)| (issuer, keys))
+                    .ok_or_else(|| {
+                        self.reject(RejectionKind::InvalidToken(TokenError::WrongIssuer))
+                    })?
+            }
+        };
+        let rules = access::rules(issuer, &self.audience);
+        let token = keys
             .verify_access(token, &rules, now)
             .await
             .map_err(|e| self.reject(refusal(e)))?;
@@ -200,6 +228,26 @@ impl Access {
             ))
         }
     }
+}
+
+/// The `iss` a token claims, read before any check, only to pick which configured issuer's
+/// keys and rules to check it with (which then require `iss` to be exactly that issuer).
+/// `None` for anything that is not a compact JWS with a string `iss` in a JSON object payload.
+fn unverified_issuer(token: &str) -> Option<String> {
+    let mut parts = token.split('.');
+    let (_header, payload) = (parts.next()?, parts.next()?);
+    let payload = crate::b64::decode_vec(payload.as_bytes()).ok()?;
+    let payload = core::str::from_utf8(&payload).ok()?;
+    let mut iss = None;
+    crate::json::for_each_member_unbounded(payload, |name, value| {
+        if let (true, crate::json::Value::Str(s)) = (name.eq_str("iss"), value) {
+            iss = Some(s.chars().collect::<String>());
+        }
+        Ok::<(), ()>(())
+    })
+    .ok()?
+    .ok()?;
+    iss
 }
 
 /// What a key source's refusal is for the client.
@@ -331,6 +379,49 @@ mod tests {
         assert!(r.is_unavailable());
         assert!(r.headers().any(|(name, _)| name == "retry-after"));
         assert_eq!(challenge(&r), "");
+    }
+
+    #[test]
+    fn with_several_issuers_a_tokens_iss_picks_the_keys_it_must_match() {
+        let token_of = |key: &SigningKey, iss: Option<&str>| {
+            let mut claims = json!({
+                "aud": "https://api.example.com", "sub": "ada", "client_id": "shop",
+                "iat": NOW.as_secs(), "exp": NOW.as_secs() + 300, "jti": "j1",
+            });
+            if let Some(iss) = iss {
+                claims["iss"] = json!(iss);
+            }
+            format!(
+                "Bearer {}",
+                key.sign_with_typ(&claims, Some("at+jwt")).unwrap()
+            )
+        };
+        let (a, b) = (
+            SigningKey::from_bytes(Alg::EdDsa, &[1; 32]).unwrap(),
+            SigningKey::from_bytes(Alg::EdDsa, &[2; 32]).unwrap(),
+        );
+        let api = ResourceServer::new(
+            LocalKeys(a.verifying_key()),
+            "https://a.example",
+            "https://api.example.com",
+        )
+        .with_issuer(LocalKeys(b.verifying_key()), "https://b.example");
+        assert_eq!(
+            api.issuers().collect::<std::vec::Vec<_>>(),
+            ["https://a.example", "https://b.example"]
+        );
+        assert!(check(&api, &token_of(&a, Some("https://a.example"))).is_ok());
+        assert!(check(&api, &token_of(&b, Some("https://b.example"))).is_ok());
+        // Claiming the other issuer meets only that issuer's keys.
+        let r = check(&api, &token_of(&a, Some("https://b.example"))).unwrap_err();
+        assert_eq!((r.status(), r.code()), (401, "bad_signature"));
+        // An issuer not configured, or none: refused before any signature work.
+        for iss in [Some("https://c.example"), Some("https://a.example/"), None] {
+            let r = check(&api, &token_of(&a, iss)).unwrap_err();
+            assert_eq!((r.status(), r.code()), (401, "wrong_issuer"), "{iss:?}");
+        }
+        assert_eq!(unverified_issuer("not a token"), None);
+        assert_eq!(unverified_issuer("a.%%%.b"), None);
     }
 
     fn api_with_set(key: &SigningKey) -> ResourceServer {
