@@ -16,7 +16,7 @@ use auth_core::access::{self, AccessToken};
 use auth_core::error::{KeyCacheError, TokenError, VerifyError};
 use auth_core::keycache::CachePolicy;
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
-use support::{access_token, free_port, install, skip, start_provider};
+use support::{access_token, free_port, id_token, install, skip, start_provider};
 
 const RESOURCES: [(&str, &str); 3] = [
     ("EdDSA", "https://api.example.com/eddsa"),
@@ -91,6 +91,14 @@ async fn tokens_of_a_real_openid_provider_verify_across_rotation_and_outage() {
         );
         first.push((token, resource));
     }
+
+    // An ID token of the same provider, signed by a key the cache holds, for an audience the
+    // rules ask for: not an access token (no `typ` `at+jwt`), refused.
+    let id = id_token(&issuer).await;
+    assert_eq!(
+        verify(&keys, &id, "shop", t0).await.unwrap_err(),
+        VerifyError::Token(TokenError::WrongType)
+    );
 
     // The provider restarts with a new key of each algorithm first in its set (the old ones
     // still published): the new kid causes a refresh (past the cooldown) and verifies; the

@@ -1,9 +1,9 @@
 // The OpenID provider of auth-oidc's tests: oidc-provider (pinned by package-lock.json), on
 // 127.0.0.1:$PORT, issuing JWT access tokens (RFC 9068) through the client-credentials grant
-// for three resources, one per signing algorithm: EdDSA, ES256 and RS256. Its keys are made at
-// start; with ROTATED=1 a fresh key of each algorithm comes first in the published set and
-// signs (the old ones stay published), as a provider does after a rotation. Prints
-// "ready <issuer>" when listening.
+// for three resources, one per signing algorithm: EdDSA, ES256 and RS256, and (a test-only
+// grant) ID tokens. Its keys are made at start; with ROTATED=1 a fresh key of each algorithm
+// comes first in the published set and signs (the old ones stay published), as a provider does
+// after a rotation. Prints "ready <issuer>" when listening.
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import Provider, { errors } from 'oidc-provider';
@@ -35,12 +35,18 @@ const resources = {
 // The newest key of each algorithm signs.
 const signer = (alg) => keys.find((k) => k.alg === alg).kid;
 
+// A test-only grant that hands the client an ID token of its own (`sub` = the client), minted
+// by the provider's own IdToken model with the provider's keys: the JWT a resource server must
+// never take for an access token.
+const ID_TOKEN_GRANT = 'urn:auth-oidc-tests:id-token';
+
 const provider = new Provider(issuer, {
   jwks: { keys },
+  ttl: { IdToken: 600 },
   clients: [{
     client_id: 'shop',
     client_secret: 'shop-secret-of-the-tests-only',
-    grant_types: ['client_credentials'],
+    grant_types: ['client_credentials', ID_TOKEN_GRANT],
     redirect_uris: [],
     response_types: [],
     token_endpoint_auth_method: 'client_secret_post',
@@ -68,6 +74,12 @@ const provider = new Provider(issuer, {
     },
   },
 });
+
+provider.registerGrantType(ID_TOKEN_GRANT, async (ctx) => {
+  const token = new provider.IdToken({ sub: ctx.oidc.client.clientId }, { ctx });
+  token.scope = 'openid';
+  ctx.body = { id_token: await token.issue({ use: 'idtoken' }) };
+}, []);
 
 provider.listen(port, '127.0.0.1', () => {
   console.log(`ready ${issuer}`);

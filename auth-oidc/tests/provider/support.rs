@@ -96,6 +96,8 @@ pub(crate) fn start_provider(dir: &Path, port: u16, keys_file: &Path, rotated: b
             _ => panic!("the provider exited"),
         }
     };
+    // Keep reading what it prints later (notices): a closed pipe would end it.
+    std::thread::spawn(move || lines.for_each(drop));
     Provider { child, issuer }
 }
 
@@ -129,4 +131,19 @@ pub(crate) async fn access_token_with_scope(
     assert_eq!(response.status().as_u16(), 200);
     let json: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
     json["access_token"].as_str().unwrap().to_owned()
+}
+
+/// An ID token the provider mints for the client itself (the test-only grant of
+/// `provider.mjs`): `aud` the client id, signed with the provider's RS256 key, no `typ`.
+pub(crate) async fn id_token(issuer: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{issuer}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=urn%3Aauth-oidc-tests%3Aid-token&client_id=shop&client_secret=shop-secret-of-the-tests-only")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let json: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    json["id_token"].as_str().unwrap().to_owned()
 }
