@@ -118,8 +118,9 @@ pub struct IssuerConfig {
 
 impl IssuerConfig {
     /// Keys found through the issuer's OpenID Connect Discovery document
-    /// (`{issuer}/.well-known/openid-configuration`), whose `issuer` must equal `issuer` byte
-    /// for byte.
+    /// (`{issuer}/.well-known/openid-configuration`), or where that is not found (404) its
+    /// RFC 8414 authorization-server metadata (`/.well-known/oauth-authorization-server` before
+    /// the issuer's path), whose `issuer` must equal `issuer` byte for byte.
     #[must_use]
     pub fn discover(issuer: &str) -> Self {
         Self {
@@ -385,12 +386,23 @@ impl Inner {
         if let Some(url) = read(&self.jwks_url).clone() {
             return Ok(url);
         }
-        let url = self.rebased(&discovery::openid_configuration_url(&self.issuer))?;
-        let doc = match self
+        // OpenID Connect Discovery first; where the issuer has none (404), RFC 8414's
+        // authorization-server metadata.
+        let openid = self.rebased(&discovery::openid_configuration_url(&self.issuer))?;
+        let mut fetched = self
             .fetcher
-            .get(&url, None, discovery::MAX_METADATA_LEN)
-            .await
-        {
+            .get(&openid, None, discovery::MAX_METADATA_LEN)
+            .await;
+        if matches!(fetched, Fetched::Failed(FetchFailure::HttpStatus(404))) {
+            if let Some(oauth) = discovery::oauth_metadata_url(&self.issuer) {
+                let oauth = self.rebased(&oauth)?;
+                fetched = self
+                    .fetcher
+                    .get(&oauth, None, discovery::MAX_METADATA_LEN)
+                    .await;
+            }
+        }
+        let doc = match fetched {
             Fetched::Body { body, .. } => body,
             Fetched::Failed(failure) => return Err(KeyCacheError::FetchFailed(failure)),
             Fetched::NotModified { .. } | Fetched::Refused(_) => {

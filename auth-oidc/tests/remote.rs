@@ -26,6 +26,8 @@ enum Mode {
     NotJson,
     /// Answers after a second.
     Slow,
+    /// Publishes RFC 8414 metadata only (no OpenID Connect Discovery document).
+    Rfc8414Only,
 }
 
 #[derive(Debug)]
@@ -73,6 +75,20 @@ impl Provider {
 }
 
 async fn metadata(State(p): State<Shared>) -> Response {
+    if p.lock().unwrap().mode == Mode::Rfc8414Only {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    metadata_document(p)
+}
+
+async fn oauth_metadata(State(p): State<Shared>) -> Response {
+    if p.lock().unwrap().mode != Mode::Rfc8414Only {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    metadata_document(p)
+}
+
+fn metadata_document(p: Shared) -> Response {
     let mut p = p.lock().unwrap();
     p.metadata_fetches += 1;
     if p.mode == Mode::Redirect {
@@ -106,7 +122,7 @@ async fn jwks(State(p): State<Shared>, request: HeaderMap) -> Response {
         Mode::Redirect => return redirect(),
         Mode::Huge => return (headers, "x".repeat(10 * 1024 * 1024)).into_response(),
         Mode::NotJson => return (headers, "<html>maintenance</html>").into_response(),
-        Mode::Normal | Mode::Slow => {}
+        Mode::Normal | Mode::Slow | Mode::Rfc8414Only => {}
     }
     let etag = p.etag();
     headers.insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
@@ -147,6 +163,10 @@ async fn provider(keys: Vec<SigningKey>) -> Shared {
     }));
     let app = axum::Router::new()
         .route("/.well-known/openid-configuration", get(metadata))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth_metadata),
+        )
         .route("/jwks", get(jwks))
         .with_state(shared.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -458,4 +478,16 @@ async fn a_fetch_base_reaches_the_issuer_under_an_internal_name() {
             .unwrap_err(),
         KeyCacheError::IssuerMismatch
     );
+}
+
+#[tokio::test]
+async fn an_issuer_with_only_rfc_8414_metadata_is_discovered_too() {
+    let signer = key(1, "k1");
+    let p = provider(vec![key(1, "k1")]).await;
+    p.lock().unwrap().mode = Mode::Rfc8414Only;
+    let keys = start(&p, CachePolicy::new()).await.unwrap();
+    assert_eq!(counts(&p), (1, 1));
+    check(&keys, &token(&signer, &issuer(&p)), UnixTime::now())
+        .await
+        .unwrap();
 }
