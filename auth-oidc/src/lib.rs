@@ -393,14 +393,14 @@ impl Inner {
             .fetcher
             .get(&openid, None, discovery::MAX_METADATA_LEN)
             .await;
-        if matches!(fetched, Fetched::Failed(FetchFailure::HttpStatus(404))) {
-            if let Some(oauth) = discovery::oauth_metadata_url(&self.issuer) {
-                let oauth = self.rebased(&oauth)?;
-                fetched = self
-                    .fetcher
-                    .get(&oauth, None, discovery::MAX_METADATA_LEN)
-                    .await;
-            }
+        if matches!(fetched, Fetched::Failed(FetchFailure::HttpStatus(404)))
+            && let Some(oauth) = discovery::oauth_metadata_url(&self.issuer)
+        {
+            let oauth = self.rebased(&oauth)?;
+            fetched = self
+                .fetcher
+                .get(&oauth, None, discovery::MAX_METADATA_LEN)
+                .await;
         }
         let doc = match fetched {
             Fetched::Body { body, .. } => body,
