@@ -411,7 +411,8 @@ impl Inner {
         };
         let metadata = ProviderMetadata::parse(&doc, &self.issuer)?;
         let jwks = self.rebased(metadata.jwks_uri())?;
-        // Checked here too, so that a bad `jwks_uri` is a metadata error, not a fetch failure.
+        // Checked before it is kept (the fetch checks it again): a `jwks_uri` that may not be
+        // fetched is not remembered, so the next try discovers afresh.
         allowed_url(&jwks).map_err(KeyCacheError::FetchFailed)?;
         *write(&self.jwks_url) = Some(jwks.clone());
         Ok(jwks)
