@@ -12,6 +12,7 @@ use std::hint::black_box;
 
 use auth_core::UnixTime;
 use auth_core::jwt;
+use auth_core::session_data::{Slot, StoredData};
 use auth_core::session_id::{CookieSigner, SessionId};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -82,7 +83,19 @@ fn request_auth(c: &mut Criterion) {
         id = SessionId::generate(&mut rng);
         let record = SessionRecord {
             user: format!("user{i}"),
-            data: br#"{"cart":[1,2,3],"theme":"dark"}"#.to_vec(),
+            data: {
+                let mut data = StoredData::new();
+                for (slot, json) in [("cart", "[1,2,3]"), ("theme", "\"dark\"")] {
+                    data.insert(
+                        slot.into(),
+                        Slot {
+                            version: 1,
+                            value: json.into(),
+                        },
+                    );
+                }
+                data
+            },
             version: 0,
             times: policy.start(now, 0),
         };

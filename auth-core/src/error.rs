@@ -765,6 +765,10 @@ pub enum StoreError {
     Timeout,
     /// A stored record could not be read.
     Corrupt(BoxError),
+    /// A commit would take the session's data past its limits; nothing was written.
+    DataTooLarge,
+    /// A counter would pass its range, or its slot holds something else; nothing was written.
+    BadCounter,
 }
 
 /// The source of a backend error, kept for `source()` chains.
@@ -791,6 +795,8 @@ impl StoreError {
             Self::Unavailable(_) => "store_unavailable",
             Self::Timeout => "store_timeout",
             Self::Corrupt(_) => "store_corrupt_record",
+            Self::DataTooLarge => "session_data_too_large",
+            Self::BadCounter => "session_bad_counter",
         }
     }
 
@@ -812,6 +818,8 @@ impl fmt::Display for StoreError {
             Self::Unavailable(_) => "store is unavailable",
             Self::Timeout => "store did not answer in time",
             Self::Corrupt(_) => "stored record is corrupt",
+            Self::DataTooLarge => "session data would exceed its limits",
+            Self::BadCounter => "session counter out of range or not a counter",
         })
     }
 }

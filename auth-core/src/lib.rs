@@ -49,6 +49,8 @@ pub mod memory;
 #[cfg(feature = "alloc")]
 pub mod refresh;
 pub mod session;
+#[cfg(feature = "alloc")]
+pub mod session_data;
 pub mod session_id;
 #[cfg(feature = "alloc")]
 pub mod store;

@@ -20,6 +20,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use crate::error::StoreError;
 use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
 use crate::session::SessionTimes;
+use crate::session_data::{self, Change, CommitOutcome, DataLimits};
 use crate::session_id::StorageKey;
 use crate::store::{Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore};
 use crate::time::UnixTime;
@@ -139,7 +140,10 @@ impl MemoryStore {
         for (key, record) in &inner.sessions {
             out.extend_from_slice(key.as_bytes());
             out.extend_from_slice(record.user.as_bytes());
-            out.extend_from_slice(&record.data);
+            for (slot, value) in record.data.iter() {
+                out.extend_from_slice(slot.as_bytes());
+                out.extend_from_slice(&value.value);
+            }
         }
         for key in inner.tokens.keys() {
             out.extend_from_slice(key.as_bytes());
@@ -327,19 +331,24 @@ impl SessionStore for MemoryStore {
         }))
     }
 
-    fn save(
+    fn commit(
         &self,
         key: &StorageKey,
-        record: &SessionRecord,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        user: &str,
+        changes: &[Change],
+        limits: &DataLimits,
+    ) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send {
         ready(self.with(|inner, _| {
-            let stored = inner.sessions.get_mut(key).ok_or(StoreError::Gone)?;
-            if stored.version != record.version || stored.user != record.user {
-                return Err(StoreError::Conflict);
+            let stored = inner
+                .sessions
+                .get_mut(key)
+                .filter(|r| r.user == user)
+                .ok_or(StoreError::Gone)?;
+            let outcome = session_data::apply(&mut stored.data, stored.version, changes, limits)?;
+            if let CommitOutcome::Done { version, .. } = &outcome {
+                stored.version = *version;
             }
-            stored.data.clone_from(&record.data);
-            stored.version = stored.version.wrapping_add(1);
-            Ok(stored.version)
+            Ok(outcome)
         }))
     }
 

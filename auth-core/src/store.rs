@@ -6,9 +6,11 @@
 //! executor and a multi-threaded server alike; nothing here needs `std`.
 //!
 //! The rules every implementation keeps, and the conformance suite checks:
-//! - **No lost updates.** [`SessionStore::save`] is compare-and-set on the record's version:
-//!   a stale version gets [`StoreError::Conflict`], never a silent overwrite.
-//! - **No resurrection.** A save, renewal or rotation of a record that is gone (logged out,
+//! - **No lost updates.** [`SessionStore::commit`] applies a request's data changes per slot,
+//!   atomically, as [`session_data::apply`](crate::session_data::apply) says: a `Swap` whose slot changed meanwhile refuses
+//!   the whole commit with the fresh slots, never a silent overwrite; different slots, map
+//!   entries and counter additions of concurrent requests all survive.
+//! - **No resurrection.** A commit, renewal or rotation of a record that is gone (logged out,
 //!   expired) fails with [`StoreError::Gone`] or does nothing; it never re-creates it.
 //! - **Expiry by the earlier deadline.** A record is kept at most until
 //!   [`SessionTimes::expires_at`]; what a store returns after that is never treated as valid
@@ -22,6 +24,9 @@ use core::future::Future;
 
 use crate::error::StoreError;
 use crate::session::SessionTimes;
+use crate::session_data::{
+    Change, CommitOutcome, DataError, DataLimits, MAX_COMMIT_ATTEMPTS, SessionData, StoredData,
+};
 use crate::session_id::StorageKey;
 
 /// A session as a store keeps it.
@@ -29,9 +34,9 @@ use crate::session_id::StorageKey;
 pub struct SessionRecord {
     /// The user the session belongs to (the application's user id).
     pub user: String,
-    /// Application data, serialized by the caller (e.g. JSON).
-    pub data: Vec<u8>,
-    /// Bumped by the store on every successful [`SessionStore::save`].
+    /// Application data: slots of JSON values ([`crate::session_data`]).
+    pub data: StoredData,
+    /// Bumped by the store on every successful [`SessionStore::commit`].
     pub version: u64,
     /// Creation, last renewal, deadlines, credential epoch.
     pub times: SessionTimes,
@@ -42,7 +47,7 @@ impl core::fmt::Debug for SessionRecord {
         // Application data may be sensitive: only its size is shown.
         f.debug_struct("SessionRecord")
             .field("user", &self.user)
-            .field("data_len", &self.data.len())
+            .field("data_slots", &self.data.len())
             .field("version", &self.version)
             .field("times", &self.times)
             .finish()
@@ -133,17 +138,22 @@ pub trait SessionStore: Send + Sync {
         times: &SessionTimes,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Replaces the session's data if its version is still `record.version`; returns the new
-    /// version.
+    /// Applies a request's data `changes` to the session filed under `key`, which must belong
+    /// to `user`, in one atomic step, exactly as [`session_data::apply`](crate::session_data::apply) does (every `Swap`
+    /// checked first; all or nothing; `limits` kept unless the data shrinks). The session's
+    /// times are not touched.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] if another save came first, [`StoreError::Gone`] if the session
-    /// was deleted meanwhile (it is not re-created), or a backend error.
-    fn save(
+    /// [`StoreError::Gone`] if the session no longer exists or belongs to someone else (it is
+    /// not re-created), [`StoreError::DataTooLarge`], [`StoreError::BadCounter`], or a backend
+    /// error; nothing is written then.
+    fn commit(
         &self,
         key: &StorageKey,
-        record: &SessionRecord,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+        user: &str,
+        changes: &[Change],
+        limits: &DataLimits,
+    ) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send;
 
     /// Moves the session from `old` to `new` in one step (a new id on login or privilege
     /// change): afterwards `old` finds nothing.
@@ -260,5 +270,59 @@ pub async fn check_session<S: SessionStore + ?Sized>(
             store.delete(&key).await?;
             Ok(None)
         }
+    }
+}
+
+/// Saves a request's data changes to the session filed under `key` (user `user`): one
+/// [`SessionStore::commit`] per try; after a conflict the `update`s of the changed slots re-run
+/// on the fresh values ([`SessionData`]), at most [`MAX_COMMIT_ATTEMPTS`] tries. Returns the
+/// number of store calls made: 0 when nothing changed.
+///
+/// # Errors
+/// [`DataError::Gone`] when the session ended meanwhile (nothing written, nothing
+/// re-created), [`DataError::SessionTooLarge`], [`DataError::BadCounter`],
+/// [`DataError::Contended`], a store error.
+pub async fn commit_data<S: SessionStore + ?Sized>(
+    store: &S,
+    key: &StorageKey,
+    user: &str,
+    data: &mut SessionData,
+) -> Result<u32, DataError> {
+    if !data.is_dirty() {
+        return Ok(0);
+    }
+    let limits = *data.limits();
+    for attempt in 1..=MAX_COMMIT_ATTEMPTS {
+        match store.commit(key, user, data.changes(), &limits).await? {
+            CommitOutcome::Done { version, .. } => {
+                data.committed(version);
+                return Ok(attempt);
+            }
+            CommitOutcome::Conflict { current } => data.rebase(current)?,
+        }
+    }
+    Err(DataError::Contended)
+}
+
+/// Commits one `Take` or `TakeAll` at once, apart from the request's other changes, and
+/// returns what it removed (slot and JSON); the working copy forgets those slots.
+///
+/// # Errors
+/// [`DataError::Gone`] when the session ended meanwhile, a store error.
+pub async fn take_now<S: SessionStore + ?Sized>(
+    store: &S,
+    key: &StorageKey,
+    user: &str,
+    data: &mut SessionData,
+    take: Change,
+) -> Result<Vec<(String, Vec<u8>)>, DataError> {
+    let limits = *data.limits();
+    match store.commit(key, user, &[take], &limits).await? {
+        CommitOutcome::Done { taken, .. } => {
+            data.forget(&taken);
+            Ok(taken)
+        }
+        // A take checks no version: a store cannot answer it with a conflict.
+        CommitOutcome::Conflict { .. } => Err(DataError::Contended),
     }
 }

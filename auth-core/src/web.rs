@@ -12,6 +12,7 @@
 //! use auth_core::web::{WebAuth, WebConfig};
 //! use auth_core::jwt::{AnyKey, Alg};
 //! use auth_core::UnixTime;
+//! use auth_core::session_data::StoredData;
 //! # pollster::block_on(async {
 //! let key = AnyKey::new(Alg::Hs256, &[7; 32])?;
 //! let auth = WebAuth::new(MemoryStore::new(), key, WebConfig::new("demo"));
@@ -19,7 +20,7 @@
 //! let now = UnixTime::now();
 //!
 //! // Log in: a fresh session id in a secure cookie.
-//! let login = auth.login("ada", Vec::new(), None, now, &mut rng).await?;
+//! let login = auth.login("ada", StoredData::new(), None, now, &mut rng).await?;
 //! assert!(login.set_cookie.starts_with("__Host-id="));
 //!
 //! // The browser sends it back.
@@ -31,6 +32,7 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -46,11 +48,14 @@ use crate::refresh::{
     FamilyId, RefreshFamily, RefreshStore, RefreshToken, Refreshed, RevocationList,
 };
 use crate::session::SessionPolicy;
+use crate::session_data::{DataError, DataLimits, SessionData, StoredData};
 use crate::session_id::{CookieSigner, SessionId, StorageKey};
 use crate::store::{ActiveSession, SessionLimit, SessionRecord, SessionStore, check_session};
 use crate::time::UnixTime;
 
+mod data;
 mod resource;
+use data::Backend;
 pub use resource::{Access, AccessKeys, LocalKeys, ResourceServer, VerifyFuture};
 
 /// Default lifetime of an access token: 5 minutes.
@@ -86,6 +91,7 @@ pub struct WebConfig {
     access_ttl: u64,
     refresh_ttl: u64,
     cookie_signer: Option<CookieSigner>,
+    data_limits: DataLimits,
 }
 
 impl fmt::Debug for WebConfig {
@@ -101,6 +107,7 @@ impl fmt::Debug for WebConfig {
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
             .field("signed_cookies", &self.cookie_signer.is_some())
+            .field("data_limits", &self.data_limits)
             .finish()
     }
 }
@@ -124,7 +131,15 @@ impl WebConfig {
             access_ttl: DEFAULT_ACCESS_TTL,
             refresh_ttl: DEFAULT_REFRESH_TTL,
             cookie_signer: None,
+            data_limits: DataLimits::new(),
         }
+    }
+
+    /// Limits on each session's data (default: 16 KiB, 4 KiB per value, 64 keys).
+    #[must_use]
+    pub fn data_limits(mut self, limits: DataLimits) -> Self {
+        self.data_limits = limits;
+        self
     }
 
     /// The audience of the access tokens (`aud`, RFC 9068: the resource they are for); the
@@ -268,13 +283,16 @@ impl fmt::Debug for TokenPair {
     }
 }
 
-/// A session found valid for this request. `Debug` leaves out the renewal cookie (it holds
-/// the session id).
-#[derive(Clone)]
+/// A session found valid for this request, with its data ([`SessionData`] through `Deref`:
+/// `get`, `insert`, `update`, …; [`take`](Self::take) and [`commit`](Self::commit) reach the
+/// store). `Debug` leaves out the renewal cookie (it holds the session id) and the values.
 pub struct Session {
+    /// The record, its data moved to `data`.
     active: ActiveSession,
     /// `Set-Cookie` with the new `Max-Age`, when this request slid the idle deadline.
     renewal: Option<String>,
+    data: SessionData,
+    backend: Arc<dyn data::DataBackend>,
 }
 
 impl fmt::Debug for Session {
@@ -282,7 +300,8 @@ impl fmt::Debug for Session {
         f.debug_struct("Session")
             .field("active", &self.active)
             .field("renewed", &self.renewal.is_some())
-            .finish()
+            .field("data", &self.data)
+            .finish_non_exhaustive()
     }
 }
 
@@ -299,7 +318,7 @@ impl Session {
         &self.active.key
     }
 
-    /// The stored session.
+    /// The stored session (its data is in [`data`](Self::data), not here).
     #[must_use]
     pub fn record(&self) -> &SessionRecord {
         &self.active.record
@@ -318,6 +337,7 @@ pub struct Login {
     /// The `Set-Cookie` value that hands the new id to the browser.
     pub set_cookie: String,
     cookie_value: String,
+    active: ActiveSession,
 }
 
 impl Login {
@@ -341,6 +361,7 @@ impl fmt::Debug for Login {
 pub struct Rejection {
     kind: RejectionKind,
     challenge: Option<String>,
+    set_cookie: Option<String>,
 }
 
 /// What a [`Rejection`] is about.
@@ -372,6 +393,11 @@ pub enum RejectionKind {
     /// The issuer's key set cannot be had (fetch failed beyond the staleness bound, bad
     /// metadata, …): try again later (503 with `Retry-After`), never a bad token.
     KeysUnavailable(KeyCacheError),
+    /// Session data could not be read or saved: 401 when the session ended before its changes
+    /// were saved (the cookie is removed), 503 with `Retry-After` when the store failed or
+    /// values kept changing, 400 for data over its limits or a value that does not read as
+    /// its type.
+    SessionData(DataError),
 }
 
 impl Rejection {
@@ -379,7 +405,14 @@ impl Rejection {
         Self {
             kind,
             challenge: None,
+            set_cookie: None,
         }
+    }
+
+    /// The same refusal, removing or replacing a cookie (`Set-Cookie: value`).
+    fn with_cookie(mut self, value: String) -> Self {
+        self.set_cookie = Some(value);
+        self
     }
 
     /// A refusal of `kind` with the `WWW-Authenticate: Bearer` challenge of `realm` when it is
@@ -411,6 +444,7 @@ impl Rejection {
             // The realm is the service's own configuration; if it cannot be quoted the
             // challenge is left out rather than written wrong.
             challenge: challenge.and_then(|c| c.to_string().ok()),
+            set_cookie: None,
         }
     }
 
@@ -435,6 +469,9 @@ impl Rejection {
             | RejectionKind::CrossSite
             | RejectionKind::SessionLimit => 403,
             RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_) => 503,
+            RejectionKind::SessionData(DataError::Gone) => 401,
+            RejectionKind::SessionData(DataError::Store(_) | DataError::Contended) => 503,
+            RejectionKind::SessionData(_) => 400,
         }
     }
 
@@ -454,6 +491,7 @@ impl Rejection {
             RejectionKind::SessionLimit => "session_limit_reached",
             RejectionKind::Unavailable(e) => e.code(),
             RejectionKind::KeysUnavailable(e) => e.code(),
+            RejectionKind::SessionData(e) => e.code(),
         }
     }
 
@@ -463,12 +501,16 @@ impl Rejection {
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self.kind,
-            RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_)
+            RejectionKind::Unavailable(_)
+                | RejectionKind::KeysUnavailable(_)
+                | RejectionKind::SessionData(DataError::Store(_) | DataError::Contended)
         )
     }
 
     /// The response headers: `WWW-Authenticate` for bearer refusals, `Retry-After` for 503,
-    /// and `Cache-Control: no-store` always (RFC 6750 §5.3 asks it of token responses).
+    /// `Set-Cookie` when the refusal removes the session cookie (a session that ended before
+    /// its data was saved), and `Cache-Control: no-store` always (RFC 6750 §5.3 asks it of
+    /// token responses).
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let retry = self
             .is_unavailable()
@@ -478,6 +520,7 @@ impl Rejection {
             .map(|c| ("www-authenticate", c))
             .into_iter()
             .chain(retry)
+            .chain(self.set_cookie.as_deref().map(|c| ("set-cookie", c)))
             .chain([("cache-control", "no-store")])
     }
 
@@ -502,6 +545,7 @@ impl core::error::Error for Rejection {
             RejectionKind::InvalidToken(e) => Some(e),
             RejectionKind::Unavailable(e) => Some(e),
             RejectionKind::KeysUnavailable(e) => Some(e),
+            RejectionKind::SessionData(e) => Some(e),
             _ => None,
         }
     }
@@ -564,7 +608,8 @@ pub struct PublishedKeys {
 /// The flows, over one store that keeps sessions, refresh families and revoked `jti`s.
 #[derive(Debug)]
 pub struct WebAuth<S> {
-    store: S,
+    /// The store, shared with the sessions handed out (they save their data through it).
+    backend: Arc<Backend<S>>,
     keys: TokenKeys,
     config: WebConfig,
 }
@@ -573,8 +618,12 @@ impl<S> WebAuth<S> {
     /// Flows over `store`, signing access tokens with `keys` (an [`AnyKey`] or, with `std`
     /// and a public-key feature, a [`KeyRing`]).
     pub fn new(store: S, keys: impl Into<TokenKeys>, config: WebConfig) -> Self {
+        let removal_cookie = cookie_text(&config, SetCookie::removal(&config.cookie_name));
         Self {
-            store,
+            backend: Arc::new(Backend {
+                store,
+                removal_cookie,
+            }),
             keys: keys.into(),
             config,
         }
@@ -651,7 +700,7 @@ impl<S> WebAuth<S> {
 
     /// The store.
     pub fn store(&self) -> &S {
-        &self.store
+        &self.backend.store
     }
 
     /// The configuration.
@@ -675,18 +724,11 @@ impl<S> WebAuth<S> {
     /// A `Set-Cookie` value that removes the session cookie.
     #[must_use]
     pub fn removal_cookie(&self) -> String {
-        self.cookie(SetCookie::removal(&self.config.cookie_name))
+        self.backend.removal_cookie.clone()
     }
 
     fn cookie(&self, cookie: SetCookie<'_>) -> String {
-        let cookie = if self.config.secure_cookies {
-            cookie
-        } else {
-            cookie.insecure_dev_only_without_secure()
-        };
-        // Name and value are ours (a fixed name, base64url ids): writing cannot fail; if it
-        // ever did, an empty header would set no cookie rather than a wrong one.
-        cookie.to_string().unwrap_or_default()
+        cookie_text(&self.config, cookie)
     }
 
     /// Refuses a cookie-authenticated unsafe request (`POST`, `PUT`, `PATCH`, `DELETE` and any
@@ -739,7 +781,7 @@ impl<S> WebAuth<S> {
     }
 }
 
-impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
+impl<S: SessionStore + RefreshStore + RevocationList + 'static> WebAuth<S> {
     /// The session named by the request's `Cookie` header values, renewed when due; `None`
     /// when there is no valid one (no cookie, malformed, forged, unknown, expired).
     ///
@@ -768,7 +810,7 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
         };
         let signer = self.config.cookie_signer.as_ref();
         let Some(active) =
-            check_session(&self.store, &self.config.policy, value, signer, now).await?
+            check_session(&self.backend.store, &self.config.policy, value, signer, now).await?
         else {
             return Ok(None);
         };
@@ -776,7 +818,7 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
             let ttl = active.record.times.ttl(now);
             self.cookie(SetCookie::new(&self.config.cookie_name, value).max_age(ttl))
         });
-        Ok(Some(Session { active, renewal }))
+        Ok(Some(self.adopt(active, renewal)))
     }
 
     /// Starts a session for `user` under a fresh id, and ends `previous` (the session the
@@ -789,7 +831,7 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
     pub async fn login<R: rand_core::CryptoRng + ?Sized>(
         &self,
         user: &str,
-        data: Vec<u8>,
+        data: StoredData,
         previous: Option<&StorageKey>,
         now: UnixTime,
         rng: &mut R,
@@ -802,11 +844,13 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
             version: 0,
             times,
         };
-        self.store
-            .create(&id.storage_key(), &record, self.config.session_limit)
+        let key = id.storage_key();
+        self.backend
+            .store
+            .create(&key, &record, self.config.session_limit)
             .await?;
         if let Some(previous) = previous {
-            self.store.delete(previous).await?;
+            self.backend.store.delete(previous).await?;
         }
         let cookie_value = match &self.config.cookie_signer {
             Some(signer) => String::from(signer.sign(&id).expose()),
@@ -818,7 +862,30 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
         Ok(Login {
             set_cookie,
             cookie_value,
+            active: ActiveSession {
+                key,
+                record,
+                renewed: false,
+            },
         })
+    }
+
+    /// The session a login started, for the rest of the login request (to queue a flash
+    /// message, say); its data is what the login stored.
+    #[must_use]
+    pub fn session_of(&self, login: Login) -> Session {
+        self.adopt(login.active, None)
+    }
+
+    /// A session for this request: its data moved into the working copy.
+    fn adopt(&self, mut active: ActiveSession, renewal: Option<String>) -> Session {
+        let stored = core::mem::take(&mut active.record.data);
+        Session {
+            active,
+            renewal,
+            data: SessionData::new(stored, self.config.data_limits),
+            backend: Arc::clone(&self.backend) as Arc<dyn data::DataBackend>,
+        }
     }
 
     /// Ends the session (logout) and returns the `Set-Cookie` value that removes the cookie.
@@ -826,7 +893,7 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
     /// # Errors
     /// 503 when the store fails.
     pub async fn logout(&self, session: &Session) -> Result<String, Rejection> {
-        self.store.delete(session.key()).await?;
+        self.backend.store.delete(session.key()).await?;
         Ok(self.removal_cookie())
     }
 
@@ -839,8 +906,8 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
     /// # Errors
     /// 503 when the store fails.
     pub async fn logout_everywhere(&self, session: &Session) -> Result<String, Rejection> {
-        self.store.delete_user(session.user()).await?;
-        self.store.revoke_user(session.user()).await?;
+        self.backend.store.delete_user(session.user()).await?;
+        self.backend.store.revoke_user(session.user()).await?;
         Ok(self.removal_cookie())
     }
 
@@ -866,7 +933,7 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
             .map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
         // Only after the MAC and every claim passed: the revocation list.
         let jti = verified.registered().jti().unwrap_or_default();
-        if self.store.is_revoked(jti).await? {
+        if self.backend.store.is_revoked(jti).await? {
             return Err(self.reject(RejectionKind::InvalidToken(TokenError::Revoked)));
         }
         Ok(verified)
@@ -889,7 +956,10 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
             expires_at: now.saturating_add(self.config.refresh_ttl),
         };
         let refresh = RefreshToken::generate(rng);
-        self.store.issue(&refresh.storage_key(), &family).await?;
+        self.backend
+            .store
+            .issue(&refresh.storage_key(), &family)
+            .await?;
         self.pair(&family, &refresh, now, rng)
     }
 
@@ -929,6 +999,7 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
             .map_err(|_| Rejection::new(RejectionKind::InvalidRefreshToken))?;
         let new = RefreshToken::generate(rng);
         match self
+            .backend
             .store
             .refresh(&old.storage_key(), &new.storage_key())
             .await?
@@ -948,11 +1019,13 @@ impl<S: SessionStore + RefreshStore + RevocationList> WebAuth<S> {
     /// 503 when the store fails.
     pub async fn revoke(&self, token: &Verified<AccessClaims>) -> Result<(), Rejection> {
         let claims = token.claims();
-        self.store
+        self.backend
+            .store
             .revoke_jti(&claims.jti, UnixTime(claims.exp))
             .await?;
         if let Some(family) = decode16(&claims.fid) {
-            self.store
+            self.backend
+                .store
                 .revoke_family(&claims.sub, &FamilyId(family))
                 .await?;
         }
@@ -1081,7 +1154,7 @@ impl<A> fmt::Debug for RequestSessions<A> {
 impl<A, S> RequestSessions<A>
 where
     A: core::ops::Deref<Target = WebAuth<S>>,
-    S: SessionStore + RefreshStore + RevocationList,
+    S: SessionStore + RefreshStore + RevocationList + 'static,
 {
     /// Refuses a cross-site unsafe request ([`WebAuth::check_same_site`]), then finds the
     /// request's session ([`WebAuth::session`]), staging its renewal cookie when due.
@@ -1152,7 +1225,7 @@ where
             .auth
             .login(
                 user,
-                Vec::new(),
+                StoredData::new(),
                 previous.as_ref().map(Session::key),
                 now,
                 rng,
@@ -1160,7 +1233,9 @@ where
             .await?;
         // A renewal of the session that just ended must not follow the new cookie out.
         self.staged.clear();
-        self.staged.push(login.set_cookie);
+        self.staged.push(login.set_cookie.clone());
+        // The new session is the request's from now on (a flash message for the next page).
+        self.current = Some(self.auth.session_of(login));
         Ok(())
     }
 
@@ -1207,6 +1282,18 @@ where
     pub fn take_cookies(&mut self) -> Vec<String> {
         core::mem::take(&mut self.staged)
     }
+}
+
+/// A `Set-Cookie` value with the configuration's `Secure` choice.
+fn cookie_text(config: &WebConfig, cookie: SetCookie<'_>) -> String {
+    let cookie = if config.secure_cookies {
+        cookie
+    } else {
+        cookie.insecure_dev_only_without_secure()
+    };
+    // Name and value are ours (a fixed name, base64url ids): writing cannot fail; if it ever
+    // did, an empty header would set no cookie rather than a wrong one.
+    cookie.to_string().unwrap_or_default()
 }
 
 /// 16 random bytes (a `jti`, a family id) as 22 base64url characters.

@@ -17,8 +17,9 @@ use auth_core::UnixTime;
 use auth_core::error::StoreError;
 use auth_core::memory::MemoryStore;
 use auth_core::session::SessionPolicy;
+use auth_core::session_data::{DataLimits, Key, MapKey, SessionData, StoredData};
 use auth_core::session_id::SessionId;
-use auth_core::store::{SessionLimit, SessionRecord, SessionStore};
+use auth_core::store::{SessionLimit, SessionRecord, SessionStore, commit_data};
 
 /// A store on a clock the test moves, starting at 1,700,000,000.
 fn clocked_store() -> (MemoryStore, Arc<AtomicU64>) {
@@ -72,7 +73,7 @@ fn memory_store_passes_the_refresh_and_revocation_suite() {
 fn session(user: &str, now: u64) -> SessionRecord {
     SessionRecord {
         user: user.into(),
-        data: Vec::new(),
+        data: StoredData::new(),
         version: 0,
         times: SessionPolicy::new().start(UnixTime(now), 0),
     }
@@ -128,30 +129,25 @@ fn expired_sessions_free_capacity_without_a_scan() {
 
 #[test]
 fn many_threads_on_one_session_lose_nothing() {
+    const COUNT: Key<u64> = Key::new("count");
+    const SEEN: MapKey<u32> = MapKey::new("seen");
     let store = MemoryStore::new();
     let key = SessionId::generate(&mut rand::rng()).storage_key();
-    let mut start = session("ada", UnixTime::now().as_secs());
-    start.data = b"0".to_vec();
+    let start = session("ada", UnixTime::now().as_secs());
     pollster::block_on(store.create(&key, &start, SessionLimit::Unlimited)).unwrap();
-    let threads: Vec<_> = (0..8)
-        .map(|_| {
+    let threads: Vec<_> = (0..8u32)
+        .map(|t| {
             let store = store.clone();
             std::thread::spawn(move || {
-                for _ in 0..200 {
-                    // Load, increment, save; on a conflict, reload and retry.
-                    loop {
-                        let mut r = pollster::block_on(store.load(&key))
-                            .unwrap()
-                            .unwrap()
-                            .record;
-                        let n: u64 = std::str::from_utf8(&r.data).unwrap().parse().unwrap();
-                        r.data = (n + 1).to_string().into_bytes();
-                        match pollster::block_on(store.save(&key, &r)) {
-                            Ok(_) => break,
-                            Err(StoreError::Conflict) => continue,
-                            Err(e) => panic!("{e:?}"),
-                        }
+                for i in 0..200u32 {
+                    // A request: load, change, commit (updates re-run on conflicts).
+                    let loaded = pollster::block_on(store.load(&key)).unwrap().unwrap();
+                    let mut data = SessionData::new(loaded.record.data, DataLimits::new());
+                    data.update(&COUNT, |n| Some(n.unwrap_or(0) + 1)).unwrap();
+                    if i % 20 == 0 {
+                        data.insert_entry(&SEEN, &format!("{t}-{i}"), &i).unwrap();
                     }
+                    pollster::block_on(commit_data(&store, &key, "ada", &mut data)).unwrap();
                 }
             })
         })
@@ -163,8 +159,18 @@ fn many_threads_on_one_session_lose_nothing() {
         .unwrap()
         .unwrap()
         .record;
-    assert_eq!(r.data, b"1600", "every increment survived");
-    assert_eq!(r.version, 1600);
+    let data = SessionData::new(r.data, DataLimits::new());
+    assert_eq!(
+        data.get(&COUNT).unwrap(),
+        Some(1600),
+        "every increment survived"
+    );
+    assert_eq!(
+        data.entries(&SEEN).unwrap().len(),
+        80,
+        "every entry survived"
+    );
+    assert_eq!(r.version, 1600, "one successful commit per request");
 }
 
 #[test]
@@ -204,7 +210,7 @@ mod check_session {
         let id = SessionId::generate(&mut rand::rng());
         let record = SessionRecord {
             user: "ada".into(),
-            data: b"d".to_vec(),
+            data: StoredData::new(),
             version: 0,
             times: policy.start(UnixTime(1_700_000_000), 0),
         };

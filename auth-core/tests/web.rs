@@ -10,6 +10,7 @@ use auth_core::UnixTime;
 use auth_core::jwt::{Alg, AnyKey};
 use auth_core::memory::MemoryStore;
 use auth_core::session::SessionPolicy;
+use auth_core::session_data::StoredData;
 use auth_core::web::{AccessClaims, Provenance, RejectionKind, WebAuth, WebConfig};
 use pollster::block_on;
 
@@ -41,7 +42,8 @@ fn cookie_header(set_cookie: &str) -> String {
 #[test]
 fn login_sets_a_secure_host_cookie_that_finds_the_session() {
     let (auth, _) = auth();
-    let login = block_on(auth.login("ada", vec![], None, UnixTime(T0), &mut rng())).unwrap();
+    let login =
+        block_on(auth.login("ada", StoredData::new(), None, UnixTime(T0), &mut rng())).unwrap();
     let attrs: Vec<&str> = login.set_cookie.split("; ").skip(1).collect();
     assert_eq!(
         attrs,
@@ -65,7 +67,8 @@ fn login_sets_a_secure_host_cookie_that_finds_the_session() {
 #[test]
 fn a_renewed_session_gets_a_new_max_age_and_an_idle_one_ends() {
     let (auth, clock) = auth();
-    let login = block_on(auth.login("ada", vec![], None, UnixTime(T0), &mut rng())).unwrap();
+    let login =
+        block_on(auth.login("ada", StoredData::new(), None, UnixTime(T0), &mut rng())).unwrap();
     let header = cookie_header(&login.set_cookie);
     clock.store(T0 + 60, Ordering::SeqCst);
     let session = block_on(auth.session([header.as_bytes()], UnixTime(T0 + 60)))
@@ -88,13 +91,19 @@ fn a_renewed_session_gets_a_new_max_age_and_an_idle_one_ends() {
 fn login_replaces_the_previous_session_and_logout_ends_it() {
     let (auth, _) = auth();
     let now = UnixTime(T0);
-    let first = block_on(auth.login("ada", vec![], None, now, &mut rng())).unwrap();
+    let first = block_on(auth.login("ada", StoredData::new(), None, now, &mut rng())).unwrap();
     let first_header = cookie_header(&first.set_cookie);
     let first_session = block_on(auth.session([first_header.as_bytes()], now))
         .unwrap()
         .unwrap();
-    let second =
-        block_on(auth.login("ada", vec![], Some(first_session.key()), now, &mut rng())).unwrap();
+    let second = block_on(auth.login(
+        "ada",
+        StoredData::new(),
+        Some(first_session.key()),
+        now,
+        &mut rng(),
+    ))
+    .unwrap();
     assert_ne!(first.cookie_value(), second.cookie_value(), "a new id");
     assert!(
         block_on(auth.session([first_header.as_bytes()], now))
@@ -290,9 +299,9 @@ fn token_pairs_refresh_once_reuse_revokes_and_revocation_ends_both() {
 fn logout_everywhere_ends_every_session_and_refresh_family_of_the_user() {
     let (auth, _) = auth();
     let now = UnixTime(T0);
-    let a = block_on(auth.login("ada", vec![], None, now, &mut rng())).unwrap();
-    let b = block_on(auth.login("ada", vec![], None, now, &mut rng())).unwrap();
-    let other = block_on(auth.login("bob", vec![], None, now, &mut rng())).unwrap();
+    let a = block_on(auth.login("ada", StoredData::new(), None, now, &mut rng())).unwrap();
+    let b = block_on(auth.login("ada", StoredData::new(), None, now, &mut rng())).unwrap();
+    let other = block_on(auth.login("bob", StoredData::new(), None, now, &mut rng())).unwrap();
     let pair = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
     let (ha, hb, ho) = (
         cookie_header(&a.set_cookie),

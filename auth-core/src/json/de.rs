@@ -81,6 +81,26 @@ pub(crate) fn from_object<'de, C: de::Deserialize<'de>>(
     Ok(claims)
 }
 
+/// Deserializes `T` from `text`, which must be one JSON value of any kind (object, array,
+/// string, number, `true`, `false`, `null`), with the same grammar and depth bound as the
+/// object reader: what session data is stored as.
+///
+/// # Errors
+/// [`Error::Json`] for text that is not one JSON value; [`Error::Type`] when `T` refused it.
+pub(crate) fn from_value<'de, T: de::Deserialize<'de>>(text: &'de str) -> Result<T, Error> {
+    let mut p = Parser { s: text, pos: 0 };
+    p.ws();
+    let value = T::deserialize(&mut Nested {
+        p: &mut p,
+        depth: 0,
+    })?;
+    p.ws();
+    if p.pos != text.len() {
+        return Err(JsonError::Syntax.into());
+    }
+    Ok(value)
+}
+
 /// Where the top-level object reader is.
 #[derive(Clone, Copy)]
 enum State<'de> {
@@ -774,5 +794,32 @@ mod tests {
             from_object::<BTreeMap<String, (u8, u8)>>(r#"{"t":[1,2,3]}"#, &mut |_, _| {}).err(),
             Some(Error::Type)
         );
+    }
+
+    #[test]
+    fn reads_any_json_value_not_only_objects() {
+        assert_eq!(from_value::<u64>(" 42 "), Ok(42));
+        assert_eq!(from_value::<String>(r#""a\u0062""#).as_deref(), Ok("ab"));
+        assert_eq!(
+            from_value::<Vec<(String, u8)>>(r#"[["x",1]]"#),
+            Ok(std::vec![("x".into(), 1)])
+        );
+        assert_eq!(from_value::<Option<bool>>("null"), Ok(None));
+        assert_eq!(from_value::<bool>("true"), Ok(true));
+        let v: serde_json::Value = from_value(r#"{"a":[1,{"b":null}]}"#).unwrap();
+        assert_eq!(v, serde_json::json!({"a":[1,{"b":null}]}));
+        for bad in ["", "1 2", "[1,]", "{\"a\":1,}", "nul", "\"\\ud800\""] {
+            assert_eq!(
+                from_value::<serde::de::IgnoredAny>(bad),
+                Err(Error::Json(JsonError::Syntax)),
+                "{bad}"
+            );
+        }
+        assert_eq!(from_value::<u8>("\"x\""), Err(Error::Type));
+        let deep = format!("{}{}", "[".repeat(80), "]".repeat(80));
+        assert!(matches!(
+            from_value::<serde_json::Value>(&deep),
+            Err(Error::Json(_))
+        ));
     }
 }

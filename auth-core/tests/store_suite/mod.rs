@@ -12,8 +12,17 @@
 use auth_core::UnixTime;
 use auth_core::error::StoreError;
 use auth_core::session::{Decision, ExpiredBy, SessionPolicy};
+use auth_core::session_data::{
+    Change, CommitOutcome, CounterKey, DataError, DataLimits, Key, MapKey, SessionData, Slot,
+    StoredData,
+};
 use auth_core::session_id::{SessionId, StorageKey};
-use auth_core::store::{SessionHandle, SessionLimit, SessionRecord, SessionStore};
+use auth_core::store::{
+    SessionHandle, SessionLimit, SessionRecord, SessionStore, commit_data, take_now,
+};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 /// What a store's test file provides.
 pub trait Harness {
@@ -43,13 +52,51 @@ impl Ids {
     }
 }
 
-fn record<H: Harness>(h: &H, user: &str, data: &str) -> SessionRecord {
+/// A session of `user` whose data holds the string `note` under the key `note`.
+fn record<H: Harness>(h: &H, user: &str, note: &str) -> SessionRecord {
+    let mut data = StoredData::new();
+    data.insert(
+        "note".into(),
+        Slot {
+            version: 1,
+            value: serde_json::to_vec(note).unwrap(),
+        },
+    );
     SessionRecord {
         user: user.into(),
-        data: data.as_bytes().to_vec(),
-        version: 0,
+        data,
+        version: 1,
         times: policy::<H>().start(h.now(), 0),
     }
+}
+
+/// The note of a stored record (see [`record`]).
+fn note(r: &SessionRecord) -> String {
+    serde_json::from_slice(&r.data.get("note").expect("a note").value).unwrap()
+}
+
+/// Runs the futures concurrently (on Redis: all in flight at once on the connection).
+pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, o) in futures.iter_mut().zip(out.iter_mut()) {
+            if o.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *o = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(Option::unwrap).collect()
 }
 
 /// Idle timeout 6 ticks, absolute timeout 30 ticks, renewal after half the idle window.
@@ -63,8 +110,15 @@ pub async fn run_all<H: Harness>(h: &H) {
     create_then_load_round_trips(h).await;
     a_taken_key_is_a_conflict(h).await;
     renewal_moves_only_the_idle_deadline_and_never_resurrects(h).await;
-    saves_are_compare_and_set(h).await;
-    a_save_after_logout_leaves_no_record(h).await;
+    commits_apply_per_slot_all_or_nothing(h).await;
+    a_commit_after_logout_leaves_no_record(h).await;
+    concurrent_cart_additions_all_survive_one_commit_each(h).await;
+    concurrent_updates_of_one_counter_count_exactly(h).await;
+    exactly_one_of_concurrent_takes_gets_the_value(h).await;
+    flash_messages_are_shown_exactly_once(h).await;
+    a_read_only_request_makes_no_store_call(h).await;
+    data_limits_refuse_without_writing(h).await;
+    a_value_of_a_changed_type_is_an_error_for_that_key_only(h).await;
     rotation_moves_the_session_in_one_step(h).await;
     logout_everywhere_spares_other_users(h).await;
     sessions_are_listed_and_ended_one_by_one(h).await;
@@ -145,45 +199,516 @@ async fn renewal_moves_only_the_idle_deadline_and_never_resurrects<H: Harness>(h
     );
 }
 
-async fn saves_are_compare_and_set<H: Harness>(h: &H) {
+const CART: MapKey<u32> = MapKey::new("cart");
+const VISITS: CounterKey = CounterKey::new("visits");
+const COUNT: Key<u64> = Key::new("count");
+const STATE: Key<String> = Key::new("state");
+
+/// A request's view of a session: what it loaded, as a working copy.
+async fn open<H: Harness>(h: &H, key: &StorageKey) -> SessionData {
+    let loaded = h.store().load(key).await.unwrap().expect("session exists");
+    SessionData::new(loaded.record.data, DataLimits::new())
+}
+
+fn put(slot: &str, json: &str) -> Change {
+    Change::Put {
+        slot: slot.into(),
+        value: json.into(),
+    }
+}
+
+async fn commits_apply_per_slot_all_or_nothing<H: Harness>(h: &H) {
     let (_, key) = Ids(40).next();
+    let limits = DataLimits::new();
     h.store()
         .create(&key, &record(h, "ada", "v0"), SessionLimit::Unlimited)
         .await
         .unwrap();
-    // Two handles load the same version and save different changes.
-    let mut first = h.store().load(&key).await.unwrap().unwrap().record;
-    let mut second = first.clone();
-    first.data = b"first".to_vec();
-    second.data = b"second".to_vec();
-    let v1 = h.store().save(&key, &first).await.unwrap();
-    assert_eq!(v1, first.version + 1);
-    let err = h.store().save(&key, &second).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict), "{err:?}");
-    // The loser reloads and retries: both changes survive, in order.
-    let mut retry = h.store().load(&key).await.unwrap().unwrap().record;
-    assert_eq!(retry.data, b"first");
-    retry.data.extend_from_slice(b"+second");
-    h.store().save(&key, &retry).await.unwrap();
+    let commit = |changes: Vec<Change>| async move {
+        h.store().commit(&key, "ada", &changes, &limits).await
+    };
+    let Ok(CommitOutcome::Done { version: v2, taken }) =
+        commit(vec![put("a", "1"), put("b", "[2]"), put("a", "3")]).await
+    else {
+        panic!("applied")
+    };
+    assert_eq!((v2, taken.len()), (2, 0));
+    // A swap against a stale version refuses the whole commit, with the slot as it stands.
+    let outcome = commit(vec![
+        put("c", "true"),
+        Change::Swap {
+            slot: "a".into(),
+            expected: 1,
+            value: Some("4".into()),
+        },
+    ])
+    .await
+    .unwrap();
+    let CommitOutcome::Conflict { current } = outcome else {
+        panic!("a stale swap conflicts: {outcome:?}")
+    };
     assert_eq!(
-        h.store().load(&key).await.unwrap().unwrap().record.data,
-        b"first+second"
+        current,
+        vec![(
+            "a".to_string(),
+            Some(Slot {
+                version: 2,
+                value: b"3".to_vec()
+            })
+        )]
     );
+    let r = h.store().load(&key).await.unwrap().unwrap().record;
+    assert!(
+        r.data.get("c").is_none(),
+        "nothing of a refused commit applies"
+    );
+    assert_eq!(r.version, 2);
+    // The same swap on the current version applies; absent slots swap on version 0.
+    let Ok(CommitOutcome::Done { version: v3, .. }) = commit(vec![
+        Change::Swap {
+            slot: "a".into(),
+            expected: 2,
+            value: Some("4".into()),
+        },
+        Change::Swap {
+            slot: "z".into(),
+            expected: 0,
+            value: Some("\"new\"".into()),
+        },
+        Change::Add {
+            slot: "n".into(),
+            delta: -5,
+        },
+        Change::Push {
+            list: "_flash".into(),
+            value: "\"one\"".into(),
+        },
+        Change::Push {
+            list: "_flash".into(),
+            value: "\"two\"".into(),
+        },
+        Change::Delete { slot: "b".into() },
+    ])
+    .await
+    else {
+        panic!("applied")
+    };
+    assert_eq!(v3, 3);
+    let r = h.store().load(&key).await.unwrap().unwrap().record;
+    let slots: Vec<(String, u64, String)> = r
+        .data
+        .iter()
+        .map(|(k, s)| {
+            (
+                k.to_string(),
+                s.version,
+                String::from_utf8(s.value.clone()).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        slots,
+        vec![
+            (
+                "_flash:00000000000000000003.001".into(),
+                3,
+                "\"one\"".into()
+            ),
+            (
+                "_flash:00000000000000000003.002".into(),
+                3,
+                "\"two\"".into()
+            ),
+            ("a".into(), 3, "4".into()),
+            ("n".into(), 3, "-5".into()),
+            ("note".into(), 1, "\"v0\"".into()),
+            ("z".into(), 3, "\"new\"".into()),
+        ]
+    );
+    // Takes return what they removed; an absent slot gives nothing.
+    let Ok(CommitOutcome::Done { taken, .. }) = commit(vec![
+        Change::Take { slot: "a".into() },
+        Change::Take {
+            slot: "gone".into(),
+        },
+        Change::TakeAll {
+            name: "_flash".into(),
+        },
+        Change::Clear { name: "x".into() },
+    ])
+    .await
+    else {
+        panic!("applied")
+    };
+    let taken: Vec<(String, Vec<u8>)> = taken;
+    assert_eq!(
+        taken,
+        vec![
+            ("a".into(), b"4".to_vec()),
+            (
+                "_flash:00000000000000000003.001".into(),
+                b"\"one\"".to_vec()
+            ),
+            (
+                "_flash:00000000000000000003.002".into(),
+                b"\"two\"".to_vec()
+            ),
+        ]
+    );
+    // A counter whose slot holds something else, or that would leave its range: refused.
+    for bad in [
+        vec![Change::Add {
+            slot: "z".into(),
+            delta: 1,
+        }],
+        vec![
+            put("m", "9007199254740991"),
+            Change::Add {
+                slot: "m".into(),
+                delta: 1,
+            },
+        ],
+    ] {
+        let err = commit(bad).await.unwrap_err();
+        assert!(matches!(err, StoreError::BadCounter), "{err:?}");
+    }
+    assert!(
+        h.store()
+            .load(&key)
+            .await
+            .unwrap()
+            .unwrap()
+            .record
+            .data
+            .get("m")
+            .is_none()
+    );
+    // Another user's commit to this key finds no session of theirs.
+    let err = h
+        .store()
+        .commit(&key, "eve", &[put("a", "1")], &limits)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Gone), "{err:?}");
     h.store().delete(&key).await.unwrap();
 }
 
-async fn a_save_after_logout_leaves_no_record<H: Harness>(h: &H) {
+async fn a_commit_after_logout_leaves_no_record<H: Harness>(h: &H) {
     let (_, key) = Ids(50).next();
     h.store()
         .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
         .await
         .unwrap();
-    let mut stale = h.store().load(&key).await.unwrap().unwrap().record;
+    let mut data = open(h, &key).await;
+    data.insert_entry(&CART, "written by a request that raced the logout", &1)
+        .unwrap();
     assert!(h.store().delete(&key).await.unwrap(), "logout");
-    stale.data = b"written by a request that raced the logout".to_vec();
-    let err = h.store().save(&key, &stale).await.unwrap_err();
-    assert!(matches!(err, StoreError::Gone), "{err:?}");
-    assert!(h.store().load(&key).await.unwrap().is_none());
+    let err = commit_data(h.store(), &key, "ada", &mut data)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DataError::Gone), "{err:?}");
+    assert!(
+        h.store().load(&key).await.unwrap().is_none(),
+        "not re-created"
+    );
+    assert!(h.store().list_user("ada").await.unwrap().is_empty());
+}
+
+async fn concurrent_cart_additions_all_survive_one_commit_each<H: Harness>(h: &H) {
+    let (_, key) = Ids(150).next();
+    h.store()
+        .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    // 100 requests load the same version, then all commit at once.
+    let mut requests = Vec::new();
+    for i in 0..100 {
+        let mut data = open(h, &key).await;
+        data.insert_entry(&CART, &format!("item-{i:03}"), &(i + 1))
+            .unwrap();
+        requests.push(data);
+    }
+    let calls = join_all(
+        requests
+            .iter_mut()
+            .map(|data| commit_data(h.store(), &key, "ada", data))
+            .collect(),
+    )
+    .await;
+    assert!(
+        calls.iter().all(|c| matches!(c, Ok(1))),
+        "one commit each: {calls:?}"
+    );
+    let cart = open(h, &key).await.entries(&CART).unwrap();
+    assert_eq!(cart.len(), 100, "nothing lost");
+    assert!(
+        cart.iter()
+            .enumerate()
+            .all(|(i, (id, n))| *id == format!("item-{i:03}") && *n == i as u32 + 1)
+    );
+    h.store().delete(&key).await.unwrap();
+}
+
+async fn concurrent_updates_of_one_counter_count_exactly<H: Harness>(h: &H) {
+    let (_, key) = Ids(160).next();
+    h.store()
+        .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    // `update` (read, change, compare-and-set, re-run on conflict) and a store-side counter.
+    let mut requests = Vec::new();
+    for _ in 0..100 {
+        let mut data = open(h, &key).await;
+        data.update(&COUNT, |n| Some(n.unwrap_or(0) + 1)).unwrap();
+        data.add(&VISITS, 1).unwrap();
+        requests.push(data);
+    }
+    let calls = join_all(
+        requests
+            .iter_mut()
+            .map(|data| commit_data(h.store(), &key, "ada", data))
+            .collect(),
+    )
+    .await;
+    assert!(calls.iter().all(Result::is_ok), "{calls:?}");
+    let after = open(h, &key).await;
+    assert_eq!(
+        after.get(&COUNT).unwrap(),
+        Some(100),
+        "every update counted once"
+    );
+    assert_eq!(
+        after.count(&VISITS).unwrap(),
+        100,
+        "every addition counted once"
+    );
+    // Each retry ran its closure again on the value it lost to.
+    let total: u32 = calls.iter().map(|c| *c.as_ref().unwrap()).sum();
+    assert!(total >= 100, "{total}");
+    h.store().delete(&key).await.unwrap();
+}
+
+async fn exactly_one_of_concurrent_takes_gets_the_value<H: Harness>(h: &H) {
+    let (_, key) = Ids(170).next();
+    h.store()
+        .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    let mut data = open(h, &key).await;
+    data.insert(&STATE, &"oauth-state-1".to_string()).unwrap();
+    commit_data(h.store(), &key, "ada", &mut data)
+        .await
+        .unwrap();
+    let mut requests = Vec::new();
+    for _ in 0..20 {
+        let data = open(h, &key).await;
+        assert_eq!(data.get(&STATE).unwrap().as_deref(), Some("oauth-state-1"));
+        requests.push(data);
+    }
+    let results = join_all(
+        requests
+            .iter_mut()
+            .map(|data| {
+                take_now(
+                    h.store(),
+                    &key,
+                    "ada",
+                    data,
+                    Change::Take {
+                        slot: "state".into(),
+                    },
+                )
+            })
+            .collect(),
+    )
+    .await;
+    let winners: Vec<_> = results
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|taken| !taken.is_empty())
+        .collect();
+    assert_eq!(winners.len(), 1, "handed out once");
+    assert_eq!(
+        winners[0],
+        vec![("state".into(), b"\"oauth-state-1\"".to_vec())]
+    );
+    assert_eq!(open(h, &key).await.get(&STATE).unwrap(), None);
+    h.store().delete(&key).await.unwrap();
+}
+
+async fn flash_messages_are_shown_exactly_once<H: Harness>(h: &H) {
+    let (_, key) = Ids(180).next();
+    h.store()
+        .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    // Two requests queue messages concurrently; both are kept, in commit order.
+    let mut first = open(h, &key).await;
+    let mut second = open(h, &key).await;
+    first.flash("Signed in").unwrap();
+    second.flash("Cart saved").unwrap();
+    commit_data(h.store(), &key, "ada", &mut first)
+        .await
+        .unwrap();
+    commit_data(h.store(), &key, "ada", &mut second)
+        .await
+        .unwrap();
+    // Five pages load at once: one shows both, the others none.
+    let mut pages = Vec::new();
+    for _ in 0..5 {
+        let data = open(h, &key).await;
+        assert!(data.has_flash());
+        pages.push(data);
+    }
+    let shown = join_all(
+        pages
+            .iter_mut()
+            .map(|data| {
+                take_now(
+                    h.store(),
+                    &key,
+                    "ada",
+                    data,
+                    Change::TakeAll {
+                        name: "_flash".into(),
+                    },
+                )
+            })
+            .collect(),
+    )
+    .await;
+    let shown: Vec<Vec<String>> = shown
+        .into_iter()
+        .map(|t| {
+            t.unwrap()
+                .into_iter()
+                .map(|(_, json)| serde_json::from_slice(&json).unwrap())
+                .collect()
+        })
+        .filter(|m: &Vec<String>| !m.is_empty())
+        .collect();
+    assert_eq!(
+        shown,
+        vec![vec!["Signed in".to_string(), "Cart saved".into()]]
+    );
+    assert!(!open(h, &key).await.has_flash());
+    h.store().delete(&key).await.unwrap();
+}
+
+async fn a_read_only_request_makes_no_store_call<H: Harness>(h: &H) {
+    let (_, key) = Ids(190).next();
+    h.store()
+        .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    let mut data = open(h, &key).await;
+    assert_eq!(data.entries(&CART).unwrap(), vec![]);
+    assert_eq!(data.count(&VISITS).unwrap(), 0);
+    assert!(!data.is_dirty());
+    assert_eq!(
+        commit_data(h.store(), &key, "ada", &mut data)
+            .await
+            .unwrap(),
+        0
+    );
+    let r = h.store().load(&key).await.unwrap().unwrap().record;
+    assert_eq!(r.version, 1, "nothing written");
+    // A take of a key the session does not hold costs nothing either (checked by the
+    // adapters' `Session::take`; here the store is not asked).
+    h.store().delete(&key).await.unwrap();
+}
+
+async fn data_limits_refuse_without_writing<H: Harness>(h: &H) {
+    let (_, key) = Ids(200).next();
+    h.store()
+        .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    const BIG: MapKey<String> = MapKey::new("big");
+    let limits = DataLimits::new().max_total(1024).max_value(300).max_keys(3);
+    let open_with = |limits| async move {
+        let loaded = h.store().load(&key).await.unwrap().unwrap();
+        SessionData::new(loaded.record.data, limits)
+    };
+    // A value over its limit never leaves the request.
+    let mut data = open_with(limits).await;
+    let err = data.insert_entry(&BIG, "x", &"y".repeat(300)).unwrap_err();
+    assert!(
+        matches!(err, DataError::ValueTooLarge { key: "big" }),
+        "{err:?}"
+    );
+    // Three values of 290 bytes fit 1 KiB; a fourth does not, and nothing of its commit is
+    // written.
+    for i in 0..3 {
+        data.insert_entry(&BIG, &i.to_string(), &"y".repeat(288))
+            .unwrap();
+    }
+    commit_data(h.store(), &key, "ada", &mut data)
+        .await
+        .unwrap();
+    let mut data = open_with(limits).await;
+    data.insert_entry(&BIG, "3", &"y".repeat(288)).unwrap();
+    data.add(&VISITS, 1).unwrap();
+    let err = commit_data(h.store(), &key, "ada", &mut data)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DataError::SessionTooLarge), "{err:?}");
+    let after = open_with(limits).await;
+    assert_eq!(
+        (
+            after.entries(&BIG).unwrap().len(),
+            after.count(&VISITS).unwrap()
+        ),
+        (3, 0)
+    );
+    // Keys: `note` and `big` held, a third fits, a fourth does not (a map counts once).
+    let mut data = open_with(limits).await;
+    data.add(&VISITS, 1).unwrap();
+    commit_data(h.store(), &key, "ada", &mut data)
+        .await
+        .unwrap();
+    let mut data = open_with(limits).await;
+    data.insert(&COUNT, &1).unwrap();
+    let err = commit_data(h.store(), &key, "ada", &mut data)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DataError::SessionTooLarge), "{err:?}");
+    // Under lowered limits a session over them can still shrink.
+    let mut data = open_with(DataLimits::new().max_total(10).max_keys(1)).await;
+    data.remove_entry(&BIG, "0").unwrap();
+    commit_data(h.store(), &key, "ada", &mut data)
+        .await
+        .unwrap();
+    h.store().delete(&key).await.unwrap();
+}
+
+async fn a_value_of_a_changed_type_is_an_error_for_that_key_only<H: Harness>(h: &H) {
+    let (_, key) = Ids(210).next();
+    h.store()
+        .create(&key, &record(h, "ada", "a"), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    // An older deployment stored the count as text.
+    const OLD_COUNT: Key<String> = Key::new("count");
+    let mut data = open(h, &key).await;
+    data.insert(&OLD_COUNT, &"seven".to_string()).unwrap();
+    data.insert_entry(&CART, "a", &1).unwrap();
+    commit_data(h.store(), &key, "ada", &mut data)
+        .await
+        .unwrap();
+    let mut data = open(h, &key).await;
+    let err = data.get(&COUNT).unwrap_err();
+    assert!(matches!(err, DataError::Type { key: "count" }), "{err:?}");
+    assert_eq!(data.entries(&CART).unwrap(), vec![("a".to_string(), 1)]);
+    let err = data.update(&COUNT, |n| n).unwrap_err();
+    assert!(matches!(err, DataError::Type { key: "count" }), "{err:?}");
+    // The application can replace it.
+    data.insert(&COUNT, &7).unwrap();
+    commit_data(h.store(), &key, "ada", &mut data)
+        .await
+        .unwrap();
+    assert_eq!(open(h, &key).await.get(&COUNT).unwrap(), Some(7));
+    h.store().delete(&key).await.unwrap();
 }
 
 async fn rotation_moves_the_session_in_one_step<H: Harness>(h: &H) {
@@ -207,8 +732,8 @@ async fn rotation_moves_the_session_in_one_step<H: Harness>(h: &H) {
         "the old id is gone"
     );
     assert_eq!(
-        h.store().load(&new).await.unwrap().unwrap().record.data,
-        b"a"
+        note(&h.store().load(&new).await.unwrap().unwrap().record),
+        "a"
     );
     let err = h.store().rotate(&old, &new).await.unwrap_err();
     assert!(matches!(err, StoreError::Gone), "{err:?}");

@@ -1,0 +1,990 @@
+//! Session data: typed values that handlers read and change, committed per key so that
+//! concurrent requests of one session lose nothing.
+//!
+//! A session's data is a set of **slots** (name → JSON value and the version it was written
+//! at), loaded with the session in its single store read. A handler works on a [`SessionData`]
+//! working copy: reads come from the loaded slots (no store call), changes are recorded as
+//! [`Change`]s and sent once at the end of the request in one atomic store operation
+//! ([`SessionStore::commit`](crate::store::SessionStore::commit)), which applies them **per
+//! slot**, never by writing the whole record back:
+//!
+//! - `insert` and `remove` replace only their key: two requests that set different keys both
+//!   win; two that set the same key, the later one wins (as with any assignment).
+//! - `update` runs a closure on the key's value and is checked against the version it read: if
+//!   another request changed that key meanwhile, the commit is refused as a whole and the
+//!   closure re-runs on the fresh value (so **a closure must have no side effects**: it may run
+//!   more than once), then the commit is retried, at most [`MAX_COMMIT_ATTEMPTS`] times.
+//! - Map entries ([`MapKey`]: cart lines), counters ([`CounterKey`]) and flash messages merge
+//!   without conflict: each entry is its own slot, and a counter is incremented by the store.
+//! - `take` (read and delete, for one-time values such as an OAuth `state`) is one store call
+//!   at once, so that of concurrent requests exactly one gets the value.
+//!
+//! [`apply`] is the reference semantics of a commit: `MemoryStore` runs it, `auth-redis`
+//! mirrors it in one Lua script, and the store conformance suite checks both.
+//!
+//! Values are JSON, written and read by the crate's own strict JSON code (any JSON value, not
+//! only objects). A value that no longer reads as its key's type (after a deployment changed
+//! the type) is a [`DataError::Type`] for that key; the rest of the session is untouched.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use core::marker::PhantomData;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::StoreError;
+
+/// Default limit on a session's data: 16 KiB (slot names and values).
+pub const DEFAULT_MAX_TOTAL: usize = 16 * 1024;
+/// Default limit on one value: 4 KiB of JSON.
+pub const DEFAULT_MAX_VALUE: usize = 4 * 1024;
+/// Default limit on the keys of a session (a map counts once, whatever its entries).
+pub const DEFAULT_MAX_KEYS: usize = 64;
+/// Longest key name: 64 bytes.
+pub const MAX_NAME_LEN: usize = 64;
+/// Longest map entry id: 128 bytes.
+pub const MAX_ENTRY_LEN: usize = 128;
+/// How often a commit is tried when `update`s keep meeting concurrent changes.
+pub const MAX_COMMIT_ATTEMPTS: u32 = 256;
+/// Counters stay within ±(2⁵³ − 1), exact in every store (Redis's Lua counts in doubles).
+pub const MAX_COUNTER: i64 = (1 << 53) - 1;
+/// The name of the flash-message list.
+pub const FLASH: &str = "_flash";
+
+/// Limits on a session's data; a change beyond them is refused with a typed error, never
+/// truncated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataLimits {
+    total: usize,
+    value: usize,
+    keys: usize,
+}
+
+impl Default for DataLimits {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DataLimits {
+    /// 16 KiB per session, 4 KiB per value, 64 keys.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            total: DEFAULT_MAX_TOTAL,
+            value: DEFAULT_MAX_VALUE,
+            keys: DEFAULT_MAX_KEYS,
+        }
+    }
+
+    /// Bytes a session's data may hold (slot names and values).
+    #[must_use]
+    pub const fn max_total(mut self, bytes: usize) -> Self {
+        self.total = bytes;
+        self
+    }
+
+    /// Bytes of JSON one value may take.
+    #[must_use]
+    pub const fn max_value(mut self, bytes: usize) -> Self {
+        self.value = bytes;
+        self
+    }
+
+    /// Keys a session may hold.
+    #[must_use]
+    pub const fn max_keys(mut self, keys: usize) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// The session limit in bytes.
+    #[must_use]
+    pub const fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The value limit in bytes.
+    #[must_use]
+    pub const fn value(&self) -> usize {
+        self.value
+    }
+
+    /// The key limit.
+    #[must_use]
+    pub const fn keys(&self) -> usize {
+        self.keys
+    }
+}
+
+/// A key of one value of type `T`: `const CART: Key<Cart> = Key::new("cart");`.
+///
+/// Names are 1 to 64 bytes of ASCII letters, digits, `_`, `-` and `.`, starting with a letter
+/// or digit; a key with any other name is refused with [`DataError::BadName`] when used.
+pub struct Key<T> {
+    name: &'static str,
+    ty: PhantomData<fn() -> T>,
+}
+
+/// A key of a map from entry ids (1 to 128 bytes of text) to values of type `V`, whose entries
+/// merge: concurrent requests that change different entries all win.
+pub struct MapKey<V> {
+    name: &'static str,
+    ty: PhantomData<fn() -> V>,
+}
+
+/// A key of a counter, incremented by the store: concurrent additions all count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CounterKey {
+    name: &'static str,
+}
+
+macro_rules! key_impls {
+    ($($key:ident),*) => {$(
+        impl<T> $key<T> {
+            /// A key named `name`.
+            #[must_use]
+            pub const fn new(name: &'static str) -> Self {
+                Self { name, ty: PhantomData }
+            }
+
+            /// The key's name.
+            #[must_use]
+            pub const fn name(&self) -> &'static str {
+                self.name
+            }
+        }
+
+        impl<T> Clone for $key<T> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+
+        impl<T> Copy for $key<T> {}
+
+        impl<T> fmt::Debug for $key<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($key)).field(&self.name).finish()
+            }
+        }
+    )*};
+}
+key_impls!(Key, MapKey);
+
+impl CounterKey {
+    /// A counter named `name`.
+    #[must_use]
+    pub const fn new(name: &'static str) -> Self {
+        Self { name }
+    }
+
+    /// The counter's name.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// One stored value: its JSON and the session version it was written at.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Slot {
+    /// The session version of the commit that wrote it (at least 1).
+    pub version: u64,
+    /// The value's JSON.
+    pub value: Vec<u8>,
+}
+
+impl fmt::Debug for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Session data may be sensitive: only its size is shown.
+        f.debug_struct("Slot")
+            .field("version", &self.version)
+            .field("len", &self.value.len())
+            .finish()
+    }
+}
+
+/// A session's data as a store keeps it: slot name → [`Slot`]. A plain key's slot is its
+/// name; a map entry's is `name:entry`; a flash message's is `_flash:<version>.<n>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredData {
+    slots: BTreeMap<String, Slot>,
+}
+
+impl StoredData {
+    /// No data.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Files a slot (what a store does while reading a record).
+    pub fn insert(&mut self, name: String, slot: Slot) {
+        self.slots.insert(name, slot);
+    }
+
+    /// The slot named `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Slot> {
+        self.slots.get(name)
+    }
+
+    /// Every slot, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Slot)> {
+        self.slots.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Number of slots.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Bytes held, as the limits count them: slot names and values.
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.slots.iter().fold(0usize, |n, (k, v)| {
+            n.saturating_add(k.len()).saturating_add(v.value.len())
+        })
+    }
+
+    /// Keys held, as the limits count them: a map's entries count once.
+    #[must_use]
+    pub fn keys(&self) -> usize {
+        let mut count = 0usize;
+        let mut last: Option<&str> = None;
+        for slot in self.slots.keys() {
+            let name = key_of(slot);
+            if last != Some(name) {
+                count = count.saturating_add(1);
+                last = Some(name);
+            }
+        }
+        count
+    }
+
+    /// The slots of map or list `name` (`name:…`), in slot order, as (entry id, slot).
+    fn entries<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (&'a str, &'a Slot)> + 'a {
+        // Every slot `name:…` sorts in [`name:`, `name;`): `;` follows `:` in ASCII.
+        let range = format!("{name}:")..format!("{name};");
+        self.slots
+            .range(range)
+            .filter_map(move |(k, v)| Some((entry_of(k, name)?, v)))
+    }
+}
+
+/// One change of a commit, as a store applies it (see [`apply`]).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change {
+    /// Sets a slot, whatever it held.
+    Put {
+        /// The slot.
+        slot: String,
+        /// The new JSON.
+        value: Vec<u8>,
+    },
+    /// Deletes a slot.
+    Delete {
+        /// The slot.
+        slot: String,
+    },
+    /// Sets (or, with `None`, deletes) a slot if its version is still `expected` (0: absent);
+    /// otherwise the whole commit is refused with [`CommitOutcome::Conflict`].
+    Swap {
+        /// The slot.
+        slot: String,
+        /// The version the change was computed from.
+        expected: u64,
+        /// The new JSON, or `None` to delete.
+        value: Option<Vec<u8>>,
+    },
+    /// Adds `delta` to a counter slot (absent counts as 0).
+    Add {
+        /// The slot.
+        slot: String,
+        /// What to add.
+        delta: i64,
+    },
+    /// Appends a value to list `list`, under a slot the store names `list:<version>.<n>`.
+    Push {
+        /// The list.
+        list: String,
+        /// The JSON.
+        value: Vec<u8>,
+    },
+    /// Deletes a slot and returns what it held.
+    Take {
+        /// The slot.
+        slot: String,
+    },
+    /// Deletes every entry of map or list `name` and returns them.
+    TakeAll {
+        /// The map or list.
+        name: String,
+    },
+    /// Deletes every entry of map or list `name`.
+    Clear {
+        /// The map or list.
+        name: String,
+    },
+}
+
+impl fmt::Debug for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Values may be sensitive: only the slots are shown.
+        match self {
+            Self::Put { slot, .. } => write!(f, "Put({slot})"),
+            Self::Delete { slot } => write!(f, "Delete({slot})"),
+            Self::Swap { slot, expected, .. } => write!(f, "Swap({slot}@{expected})"),
+            Self::Add { slot, delta } => write!(f, "Add({slot}, {delta})"),
+            Self::Push { list, .. } => write!(f, "Push({list})"),
+            Self::Take { slot } => write!(f, "Take({slot})"),
+            Self::TakeAll { name } => write!(f, "TakeAll({name})"),
+            Self::Clear { name } => write!(f, "Clear({name})"),
+        }
+    }
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// Applied, as the session's new `version`; `taken` holds what `Take`/`TakeAll` removed
+    /// (slot name and JSON), in change order.
+    Done {
+        /// The session's version after the commit.
+        version: u64,
+        /// The slots taken.
+        taken: Vec<(String, Vec<u8>)>,
+    },
+    /// Nothing applied: these `Swap` slots changed meanwhile; their current state (`None`:
+    /// absent) is here to re-run the updates on.
+    Conflict {
+        /// The slots that changed, as they now stand.
+        current: Vec<(String, Option<Slot>)>,
+    },
+}
+
+/// Applies `changes` to a session's `data` at session version `version`, all or nothing:
+/// every `Swap` is checked first (a mismatch refuses the commit with the current slots), the
+/// changes then apply in order at version `version + 1`, and the result must keep within
+/// `limits` unless it shrinks (so that lowered limits do not lock a session).
+///
+/// # Errors
+/// [`StoreError::DataTooLarge`] beyond the limits, [`StoreError::BadCounter`] for an `Add` to a
+/// slot that does not hold an integer or past [`MAX_COUNTER`]; `data` is unchanged then.
+pub fn apply(
+    data: &mut StoredData,
+    version: u64,
+    changes: &[Change],
+    limits: &DataLimits,
+) -> Result<CommitOutcome, StoreError> {
+    let mut conflicts: Vec<(String, Option<Slot>)> = Vec::new();
+    for change in changes {
+        if let Change::Swap { slot, expected, .. } = change {
+            let current = data.get(slot);
+            if current.map_or(0, |s| s.version) != *expected
+                && !conflicts.iter().any(|(name, _)| name == slot)
+            {
+                conflicts.push((slot.clone(), current.cloned()));
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Ok(CommitOutcome::Conflict { current: conflicts });
+    }
+    let new_version = version.saturating_add(1);
+    let mut next = data.clone();
+    let mut taken = Vec::new();
+    let mut pushed = 0u32;
+    for change in changes {
+        match change {
+            Change::Put { slot, value }
+            | Change::Swap {
+                slot,
+                value: Some(value),
+                ..
+            } => {
+                next.insert(slot.clone(), stamped(new_version, value.clone()));
+            }
+            Change::Delete { slot } | Change::Swap { slot, .. } => {
+                next.slots.remove(slot);
+            }
+            Change::Add { slot, delta } => {
+                let old = match next.get(slot) {
+                    Some(s) => counter_value(&s.value).ok_or(StoreError::BadCounter)?,
+                    None => 0,
+                };
+                let sum = old
+                    .checked_add(*delta)
+                    .filter(|n| n.unsigned_abs() <= MAX_COUNTER.unsigned_abs())
+                    .ok_or(StoreError::BadCounter)?;
+                next.insert(slot.clone(), stamped(new_version, sum.to_string().into()));
+            }
+            Change::Push { list, value } => {
+                pushed = pushed.saturating_add(1);
+                let slot = format!("{list}:{new_version:020}.{pushed:03}");
+                next.insert(slot, stamped(new_version, value.clone()));
+            }
+            Change::Take { slot } => {
+                if let Some(s) = next.slots.remove(slot) {
+                    taken.push((slot.clone(), s.value));
+                }
+            }
+            Change::TakeAll { name } | Change::Clear { name } => {
+                let slots: Vec<String> = next
+                    .entries(name)
+                    .map(|(e, _)| slot_name(name, e))
+                    .collect();
+                for slot in slots {
+                    if let Some(s) = next.slots.remove(&slot)
+                        && matches!(change, Change::TakeAll { .. })
+                    {
+                        taken.push((slot, s.value));
+                    }
+                }
+            }
+        }
+    }
+    let (total, keys) = (next.total(), next.keys());
+    if (total > limits.total && total > data.total()) || (keys > limits.keys && keys > data.keys())
+    {
+        return Err(StoreError::DataTooLarge);
+    }
+    *data = next;
+    Ok(CommitOutcome::Done {
+        version: new_version,
+        taken,
+    })
+}
+
+/// Why a session-data operation failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DataError {
+    /// The stored value of this key does not read as the key's type (a deployment changed
+    /// it?); the rest of the session is untouched.
+    Type {
+        /// The key.
+        key: &'static str,
+    },
+    /// The value could not be written as JSON (its `Serialize` failed, or a map key is not a
+    /// string).
+    Encode {
+        /// The key.
+        key: &'static str,
+    },
+    /// A key name or map entry id outside the allowed form.
+    BadName,
+    /// A value larger than [`DataLimits::max_value`].
+    ValueTooLarge {
+        /// The key.
+        key: &'static str,
+    },
+    /// The session's data would exceed [`DataLimits::max_total`] or [`DataLimits::max_keys`].
+    SessionTooLarge,
+    /// A counter would pass ±[`MAX_COUNTER`], or its slot holds something else.
+    BadCounter {
+        /// The counter.
+        key: &'static str,
+    },
+    /// The session ended (logged out, rotated, expired) before the change was saved; nothing
+    /// was written and the session was not re-created.
+    Gone,
+    /// `update`s kept meeting concurrent changes for [`MAX_COMMIT_ATTEMPTS`] tries.
+    Contended,
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl DataError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Type { .. } => "session_data_type",
+            Self::Encode { .. } => "session_data_encode",
+            Self::BadName => "session_data_bad_name",
+            Self::ValueTooLarge { .. } => "session_value_too_large",
+            Self::SessionTooLarge => "session_data_too_large",
+            Self::BadCounter { .. } => "session_bad_counter",
+            Self::Gone => "session_gone",
+            Self::Contended => "session_data_contended",
+            Self::Store(e) => e.code(),
+        }
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Type { key } => write!(f, "session value {key} does not read as its type"),
+            Self::Encode { key } => write!(f, "session value {key} cannot be written as json"),
+            Self::BadName => f.write_str("session key name or entry id not allowed"),
+            Self::ValueTooLarge { key } => write!(f, "session value {key} is over its limit"),
+            Self::SessionTooLarge => f.write_str("session data would exceed its limits"),
+            Self::BadCounter { key } => write!(f, "session counter {key} out of range"),
+            Self::Gone => f.write_str("session ended before its data was saved"),
+            Self::Contended => f.write_str("session value kept changing concurrently"),
+            Self::Store(_) => f.write_str("session store failed"),
+        }
+    }
+}
+
+impl core::error::Error for DataError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for DataError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Gone => Self::Gone,
+            StoreError::DataTooLarge => Self::SessionTooLarge,
+            e => Self::Store(e),
+        }
+    }
+}
+
+/// Re-computes a `Swap`'s value from its slot's fresh JSON.
+type Rerun = Box<dyn FnMut(Option<&[u8]>) -> Result<Option<Vec<u8>>, DataError> + Send + Sync>;
+
+/// A request's working copy of its session's data: the loaded slots, and the changes made
+/// since, in order. Reads see the changes (read your writes).
+#[derive(Default)]
+pub struct SessionData {
+    stored: StoredData,
+    changes: Vec<Change>,
+    /// For each `Swap` in `changes` (by index), how to re-compute it.
+    reruns: Vec<(usize, Rerun)>,
+    limits: DataLimits,
+}
+
+impl fmt::Debug for SessionData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionData")
+            .field("slots", &self.stored.len())
+            .field("changes", &self.changes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionData {
+    /// The working copy of `stored`, under `limits`.
+    #[must_use]
+    pub fn new(stored: StoredData, limits: DataLimits) -> Self {
+        Self {
+            stored,
+            changes: Vec::new(),
+            reruns: Vec::new(),
+            limits,
+        }
+    }
+
+    /// Whether anything changed (a commit is due).
+    #[must_use]
+    pub fn is_dirty(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// The changes to commit, in order.
+    #[must_use]
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// The limits.
+    #[must_use]
+    pub fn limits(&self) -> &DataLimits {
+        &self.limits
+    }
+
+    /// The value of `key`, changes of this request included.
+    ///
+    /// # Errors
+    /// [`DataError::Type`] when the stored value does not read as `T`, [`DataError::BadName`].
+    pub fn get<T: DeserializeOwned>(&self, key: &Key<T>) -> Result<Option<T>, DataError> {
+        check_name(key.name)?;
+        self.view(key.name, self.changes.len())
+            .map(|json| decode(key.name, &json))
+            .transpose()
+    }
+
+    /// Sets `key` to `value` (replacing only this key).
+    ///
+    /// # Errors
+    /// [`DataError::ValueTooLarge`], [`DataError::Encode`], [`DataError::BadName`].
+    pub fn insert<T: Serialize>(&mut self, key: &Key<T>, value: &T) -> Result<(), DataError> {
+        check_name(key.name)?;
+        let value = encode(key.name, value, &self.limits)?;
+        self.changes.push(Change::Put {
+            slot: key.name.into(),
+            value,
+        });
+        Ok(())
+    }
+
+    /// Removes `key`.
+    ///
+    /// # Errors
+    /// [`DataError::BadName`].
+    pub fn remove<T>(&mut self, key: &Key<T>) -> Result<(), DataError> {
+        check_name(key.name)?;
+        self.changes.push(Change::Delete {
+            slot: key.name.into(),
+        });
+        Ok(())
+    }
+
+    /// Replaces the value of `key` by `f(value)` (`None`: absent, or to remove it) and returns
+    /// the new value. The commit checks that `key` did not change meanwhile; if it did, `f`
+    /// runs again on the fresh value, so `f` must have no side effects.
+    ///
+    /// # Errors
+    /// [`DataError::Type`] when the stored value does not read as `T`, and the errors of
+    /// [`insert`](Self::insert).
+    pub fn update<T, F>(&mut self, key: &Key<T>, mut f: F) -> Result<Option<T>, DataError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnMut(Option<T>) -> Option<T> + Send + Sync + 'static,
+    {
+        check_name(key.name)?;
+        let name = key.name;
+        let limits = self.limits;
+        let current = self.view(name, self.changes.len());
+        let old = current.as_deref().map(|j| decode(name, j)).transpose()?;
+        let new = f(old);
+        let value = new.as_ref().map(|v| encode(name, v, &limits)).transpose()?;
+        let rerun: Rerun = Box::new(move |fresh| {
+            let old = fresh.map(|j| decode::<T>(name, j)).transpose()?;
+            f(old).map(|v| encode(name, &v, &limits)).transpose()
+        });
+        self.reruns.push((self.changes.len(), rerun));
+        self.changes.push(Change::Swap {
+            slot: name.into(),
+            expected: self.stored.get(name).map_or(0, |s| s.version),
+            value,
+        });
+        Ok(new)
+    }
+
+    /// The entries of map `key`, changes of this request included, in entry-id order.
+    ///
+    /// # Errors
+    /// [`DataError::Type`] for an entry that does not read as `V`, [`DataError::BadName`].
+    pub fn entries<V: DeserializeOwned>(
+        &self,
+        key: &MapKey<V>,
+    ) -> Result<Vec<(String, V)>, DataError> {
+        check_name(key.name)?;
+        let mut ids: Vec<String> = self
+            .stored
+            .entries(key.name)
+            .map(|(id, _)| id.into())
+            .collect();
+        for change in &self.changes {
+            if let Change::Put { slot, .. } = change
+                && let Some(id) = entry_of(slot, key.name)
+            {
+                ids.push(id.into());
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let slot = slot_name(key.name, &id);
+            if let Some(json) = self.view(&slot, self.changes.len()) {
+                out.push((id, decode(key.name, &json)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets entry `id` of map `key` (other entries are not touched, concurrent changes to them
+    /// included).
+    ///
+    /// # Errors
+    /// [`DataError::BadName`] for an id that is empty, longer than 128 bytes or holds a control
+    /// character, and the errors of [`insert`](Self::insert).
+    pub fn insert_entry<V: Serialize>(
+        &mut self,
+        key: &MapKey<V>,
+        id: &str,
+        value: &V,
+    ) -> Result<(), DataError> {
+        check_name(key.name)?;
+        check_entry(id)?;
+        let value = encode(key.name, value, &self.limits)?;
+        self.changes.push(Change::Put {
+            slot: slot_name(key.name, id),
+            value,
+        });
+        Ok(())
+    }
+
+    /// Removes entry `id` of map `key`.
+    ///
+    /// # Errors
+    /// [`DataError::BadName`].
+    pub fn remove_entry<V>(&mut self, key: &MapKey<V>, id: &str) -> Result<(), DataError> {
+        check_name(key.name)?;
+        check_entry(id)?;
+        self.changes.push(Change::Delete {
+            slot: slot_name(key.name, id),
+        });
+        Ok(())
+    }
+
+    /// Removes every entry of map `key` (entries added concurrently by requests that commit
+    /// later survive).
+    ///
+    /// # Errors
+    /// [`DataError::BadName`].
+    pub fn clear<V>(&mut self, key: &MapKey<V>) -> Result<(), DataError> {
+        check_name(key.name)?;
+        self.changes.push(Change::Clear {
+            name: key.name.into(),
+        });
+        Ok(())
+    }
+
+    /// The value of counter `key` (0 when absent), changes of this request included.
+    ///
+    /// # Errors
+    /// [`DataError::BadCounter`] when its slot does not hold an integer, [`DataError::BadName`].
+    pub fn count(&self, key: &CounterKey) -> Result<i64, DataError> {
+        check_name(key.name)?;
+        match self.view(key.name, self.changes.len()) {
+            None => Ok(0),
+            Some(json) => counter_value(&json).ok_or(DataError::BadCounter { key: key.name }),
+        }
+    }
+
+    /// Adds `delta` to counter `key`, in the store: concurrent additions all count.
+    ///
+    /// # Errors
+    /// [`DataError::BadCounter`] when the counter would pass ±[`MAX_COUNTER`] as this request
+    /// sees it (the store checks again), [`DataError::BadName`].
+    pub fn add(&mut self, key: &CounterKey, delta: i64) -> Result<(), DataError> {
+        let now = self.count(key)?;
+        now.checked_add(delta)
+            .filter(|n| n.unsigned_abs() <= MAX_COUNTER.unsigned_abs())
+            .ok_or(DataError::BadCounter { key: key.name })?;
+        self.changes.push(Change::Add {
+            slot: key.name.into(),
+            delta,
+        });
+        Ok(())
+    }
+
+    /// Queues a flash message for the next page that takes them ([`FLASH`] list).
+    ///
+    /// # Errors
+    /// [`DataError::ValueTooLarge`].
+    pub fn flash(&mut self, message: &str) -> Result<(), DataError> {
+        let value = encode(FLASH, &message, &self.limits)?;
+        self.changes.push(Change::Push {
+            list: FLASH.into(),
+            value,
+        });
+        Ok(())
+    }
+
+    /// Whether the loaded session holds flash messages (taking them costs a store call only
+    /// then).
+    #[must_use]
+    pub fn has_flash(&self) -> bool {
+        self.stored.entries(FLASH).next().is_some()
+    }
+
+    /// Whether the loaded session holds `key` (taking it costs a store call only then).
+    #[must_use]
+    pub fn has<T>(&self, key: &Key<T>) -> bool {
+        self.stored.get(key.name).is_some()
+    }
+
+    /// The loaded slots with the changes of a commit that happened outside the working copy
+    /// (a `take`) applied: `taken` slots are gone.
+    pub(crate) fn forget(&mut self, taken: &[(String, Vec<u8>)]) {
+        for (slot, _) in taken {
+            self.stored.slots.remove(slot);
+        }
+    }
+
+    /// After a [`CommitOutcome::Conflict`]: files the fresh slots and re-runs the updates of
+    /// those slots on them, so that the commit can be tried again.
+    ///
+    /// # Errors
+    /// What the re-run `update` closures report (a fresh value of another type, …).
+    pub(crate) fn rebase(&mut self, current: Vec<(String, Option<Slot>)>) -> Result<(), DataError> {
+        let mut touched: Vec<String> = Vec::with_capacity(current.len());
+        for (slot, fresh) in current {
+            match fresh {
+                Some(s) => self.stored.insert(slot.clone(), s),
+                None => {
+                    self.stored.slots.remove(&slot);
+                }
+            }
+            touched.push(slot);
+        }
+        let mut reruns = core::mem::take(&mut self.reruns);
+        for (index, rerun) in &mut reruns {
+            let Some(Change::Swap { slot, .. }) = self.changes.get(*index) else {
+                continue;
+            };
+            if !touched.contains(slot) {
+                continue;
+            }
+            let slot = slot.clone();
+            let input = self.view(&slot, *index);
+            let value = rerun(input.as_deref())?;
+            let expected = self.stored.get(&slot).map_or(0, |s| s.version);
+            if let Some(change) = self.changes.get_mut(*index) {
+                *change = Change::Swap {
+                    slot,
+                    expected,
+                    value,
+                };
+            }
+        }
+        self.reruns = reruns;
+        Ok(())
+    }
+
+    /// Marks the changes as saved at `version`: the working copy becomes the stored state.
+    pub(crate) fn committed(&mut self, version: u64) {
+        let changes = core::mem::take(&mut self.changes);
+        // The commit succeeded, so applying it locally cannot meet a conflict; a limit or
+        // counter error cannot arise either, as the store accepted the same changes.
+        let unbounded = DataLimits::new().max_total(usize::MAX).max_keys(usize::MAX);
+        let _ = apply(
+            &mut self.stored,
+            version.saturating_sub(1),
+            &changes,
+            &unbounded,
+        );
+        self.reruns.clear();
+    }
+
+    /// The JSON of `slot` as seen after the first `upto` changes.
+    fn view(&self, slot: &str, upto: usize) -> Option<Vec<u8>> {
+        let mut value: Option<Vec<u8>> = self.stored.get(slot).map(|s| s.value.clone());
+        let key = key_of(slot);
+        for change in self.changes.iter().take(upto) {
+            match change {
+                Change::Put { slot: s, value: v }
+                | Change::Swap {
+                    slot: s,
+                    value: Some(v),
+                    ..
+                } if s == slot => value = Some(v.clone()),
+                Change::Delete { slot: s }
+                | Change::Swap { slot: s, .. }
+                | Change::Take { slot: s }
+                    if s == slot =>
+                {
+                    value = None;
+                }
+                Change::Add { slot: s, delta } if s == slot => {
+                    let old = value.as_deref().map_or(Some(0), counter_value);
+                    value = old.map(|n| n.saturating_add(*delta).to_string().into_bytes());
+                }
+                Change::Clear { name } | Change::TakeAll { name }
+                    if key != slot && key == name.as_str() =>
+                {
+                    value = None;
+                }
+                _ => {}
+            }
+        }
+        value
+    }
+}
+
+/// A counter slot's integer, if it holds one within range.
+fn counter_value(json: &[u8]) -> Option<i64> {
+    let text = core::str::from_utf8(json).ok()?;
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return None;
+    }
+    text.parse::<i64>()
+        .ok()
+        .filter(|n| n.unsigned_abs() <= MAX_COUNTER.unsigned_abs())
+}
+
+fn stamped(version: u64, value: Vec<u8>) -> Slot {
+    Slot { version, value }
+}
+
+/// The key a slot belongs to: the part before the first `:`.
+fn key_of(slot: &str) -> &str {
+    slot.split_once(':').map_or(slot, |(k, _)| k)
+}
+
+/// The entry id of `slot` if it is an entry of map or list `name`.
+fn entry_of<'a>(slot: &'a str, name: &str) -> Option<&'a str> {
+    slot.strip_prefix(name)?.strip_prefix(':')
+}
+
+fn slot_name(name: &str, id: &str) -> String {
+    format!("{name}:{id}")
+}
+
+fn check_name(name: &str) -> Result<(), DataError> {
+    let ok = (1..=MAX_NAME_LEN).contains(&name.len())
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if ok { Ok(()) } else { Err(DataError::BadName) }
+}
+
+fn check_entry(id: &str) -> Result<(), DataError> {
+    if (1..=MAX_ENTRY_LEN).contains(&id.len()) && !id.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(DataError::BadName)
+    }
+}
+
+fn encode<T: Serialize + ?Sized>(
+    key: &'static str,
+    value: &T,
+    limits: &DataLimits,
+) -> Result<Vec<u8>, DataError> {
+    let mut out = Vec::new();
+    crate::json::ser::to_writer(&mut out, value).map_err(|_| DataError::Encode { key })?;
+    if out.len() > limits.value {
+        return Err(DataError::ValueTooLarge { key });
+    }
+    Ok(out)
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(key: &'static str, json: &[u8]) -> Result<T, DataError> {
+    let text = core::str::from_utf8(json).map_err(|_| DataError::Type { key })?;
+    crate::json::de::from_value(text).map_err(|_| DataError::Type { key })
+}

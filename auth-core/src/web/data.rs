@@ -1,0 +1,193 @@
+//! Session data in the request flow: the store behind a [`Session`]'s working copy, one-time
+//! values taken at once, and the commit at the end of the request.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::future::Future;
+use core::pin::Pin;
+
+use serde::de::DeserializeOwned;
+
+use super::{Rejection, RejectionKind, Session};
+use crate::session_data::{Change, DataError, FLASH, Key, SessionData, decode};
+use crate::session_id::StorageKey;
+use crate::store::{SessionStore, commit_data, take_now};
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// Slots a take removed: name and JSON.
+type Taken = Vec<(String, Vec<u8>)>;
+
+/// What a [`Session`] needs to save its data, whatever the store's type.
+pub(crate) trait DataBackend: Send + Sync {
+    fn commit<'a>(
+        &'a self,
+        key: &'a StorageKey,
+        user: &'a str,
+        data: &'a mut SessionData,
+    ) -> BoxFuture<'a, Result<u32, DataError>>;
+
+    fn take<'a>(
+        &'a self,
+        key: &'a StorageKey,
+        user: &'a str,
+        data: &'a mut SessionData,
+        take: Change,
+    ) -> BoxFuture<'a, Result<Taken, DataError>>;
+
+    /// The `Set-Cookie` value that removes the session cookie.
+    fn removal_cookie(&self) -> &str;
+}
+
+/// The store of a [`WebAuth`](super::WebAuth), shared with the sessions it hands out.
+#[derive(Debug)]
+pub(crate) struct Backend<S> {
+    pub(crate) store: S,
+    pub(crate) removal_cookie: String,
+}
+
+impl<S: SessionStore> DataBackend for Backend<S> {
+    fn commit<'a>(
+        &'a self,
+        key: &'a StorageKey,
+        user: &'a str,
+        data: &'a mut SessionData,
+    ) -> BoxFuture<'a, Result<u32, DataError>> {
+        Box::pin(commit_data(&self.store, key, user, data))
+    }
+
+    fn take<'a>(
+        &'a self,
+        key: &'a StorageKey,
+        user: &'a str,
+        data: &'a mut SessionData,
+        take: Change,
+    ) -> BoxFuture<'a, Result<Taken, DataError>> {
+        Box::pin(take_now(&self.store, key, user, data, take))
+    }
+
+    fn removal_cookie(&self) -> &str {
+        &self.removal_cookie
+    }
+}
+
+impl Session {
+    /// The session's data as this request sees it (also reachable through `Deref`).
+    #[must_use]
+    pub fn data(&self) -> &SessionData {
+        &self.data
+    }
+
+    /// The session's data, to change (also reachable through `DerefMut`). Changes are saved by
+    /// [`commit`](Self::commit), which the adapters call after the handler.
+    pub fn data_mut(&mut self) -> &mut SessionData {
+        &mut self.data
+    }
+
+    /// Reads and deletes `key` in one store step, at once: of concurrent requests exactly one
+    /// gets the value (one-time values: an OAuth `state`, a CSRF token). Costs a store round
+    /// trip only when the loaded session holds the key.
+    ///
+    /// # Errors
+    /// [`DataError::Gone`] when the session ended meanwhile, [`DataError::Type`] when the value
+    /// does not read as `T` (it is deleted all the same), a store error.
+    pub async fn take<T: DeserializeOwned>(
+        &mut self,
+        key: &Key<T>,
+    ) -> Result<Option<T>, DataError> {
+        if !self.data.has(key) {
+            return Ok(None);
+        }
+        let taken = self
+            .immediate(Change::Take {
+                slot: key.name().into(),
+            })
+            .await?;
+        taken
+            .first()
+            .map(|(_, json)| decode(key.name(), json))
+            .transpose()
+    }
+
+    /// Takes the flash messages queued with [`SessionData::flash`], oldest first: each is
+    /// shown exactly once, even to concurrent requests. Costs a store round trip only when the
+    /// loaded session holds some.
+    ///
+    /// # Errors
+    /// As [`take`](Self::take).
+    pub async fn take_flash(&mut self) -> Result<Vec<String>, DataError> {
+        if !self.data.has_flash() {
+            return Ok(Vec::new());
+        }
+        let taken = self
+            .immediate(Change::TakeAll { name: FLASH.into() })
+            .await?;
+        taken.iter().map(|(_, json)| decode(FLASH, json)).collect()
+    }
+
+    /// Saves this request's changes, if any, in one atomic store step per try; `update`s that
+    /// met concurrent changes re-run on the fresh values, at most
+    /// [`MAX_COMMIT_ATTEMPTS`](crate::session_data::MAX_COMMIT_ATTEMPTS) tries. Returns whether anything was written. A request that
+    /// changed nothing costs no store call.
+    ///
+    /// # Errors
+    /// [`DataError::Gone`] when the session ended meanwhile (nothing written, nothing
+    /// re-created), [`DataError::SessionTooLarge`], [`DataError::Contended`], a store error.
+    pub async fn commit(&mut self) -> Result<bool, DataError> {
+        let calls = self
+            .backend
+            .commit(&self.active.key, &self.active.record.user, &mut self.data)
+            .await?;
+        Ok(calls > 0)
+    }
+
+    /// [`commit`](Self::commit) as an owned future, for adapters that save after the handler
+    /// returned, its failure as the response to send instead: 401 `session_gone` with the
+    /// cookie removed when the session ended meanwhile, 503 with `Retry-After` when the store
+    /// failed, 400 for data over its limits.
+    ///
+    /// # Errors
+    /// The refusal to answer with instead of the handler's response.
+    pub async fn into_commit(mut self) -> Result<(), Rejection> {
+        match self.commit().await {
+            Ok(_) => Ok(()),
+            Err(DataError::Gone) => {
+                let removal = String::from(self.backend.removal_cookie());
+                Err(Rejection::new(RejectionKind::SessionData(DataError::Gone))
+                    .with_cookie(removal))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One `Take` or `TakeAll` committed at once, apart from the request's other changes.
+    async fn immediate(&mut self, take: Change) -> Result<Taken, DataError> {
+        self.backend
+            .take(
+                &self.active.key,
+                &self.active.record.user,
+                &mut self.data,
+                take,
+            )
+            .await
+    }
+}
+
+impl core::ops::Deref for Session {
+    type Target = SessionData;
+    fn deref(&self) -> &SessionData {
+        &self.data
+    }
+}
+
+impl core::ops::DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut SessionData {
+        &mut self.data
+    }
+}
+
+impl From<DataError> for Rejection {
+    fn from(e: DataError) -> Self {
+        Self::new(RejectionKind::SessionData(e))
+    }
+}
