@@ -427,6 +427,9 @@ pub fn apply(
                     Some(s) => counter_value(&s.value).ok_or(StoreError::BadCounter)?,
                     None => 0,
                 };
+                if delta.unsigned_abs() > MAX_COUNTER.unsigned_abs() {
+                    return Err(StoreError::BadCounter);
+                }
                 let sum = old
                     .checked_add(*delta)
                     .filter(|n| n.unsigned_abs() <= MAX_COUNTER.unsigned_abs())
@@ -784,6 +787,9 @@ impl SessionData {
     /// sees it (the store checks again), [`DataError::BadName`].
     pub fn add(&mut self, key: &CounterKey, delta: i64) -> Result<(), DataError> {
         let now = self.count(key)?;
+        if delta.unsigned_abs() > MAX_COUNTER.unsigned_abs() {
+            return Err(DataError::BadCounter { key: key.name });
+        }
         now.checked_add(delta)
             .filter(|n| n.unsigned_abs() <= MAX_COUNTER.unsigned_abs())
             .ok_or(DataError::BadCounter { key: key.name })?;

@@ -8,6 +8,7 @@ use auth_core::UnixTime;
 use auth_core::error::StoreError;
 use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
 use auth_core::session::SessionTimes;
+use auth_core::session_data::{Change, CommitOutcome, DataLimits, Slot, StoredData};
 use auth_core::session_id::StorageKey;
 use auth_core::store::{
     Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
@@ -163,7 +164,7 @@ struct Scripts {
     load: Script,
     load_tagged: Script,
     renew: Script,
-    save: Script,
+    commit: Script,
     rotate: Script,
     delete: Script,
     delete_user: Script,
@@ -184,7 +185,7 @@ impl Scripts {
             load: Script::new(include_str!("lua/load.lua")),
             load_tagged: Script::new(include_str!("lua/load_tagged.lua")),
             renew: Script::new(include_str!("lua/renew.lua")),
-            save: Script::new(include_str!("lua/save.lua")),
+            commit: Script::new(include_str!("lua/commit.lua")),
             rotate: Script::new(include_str!("lua/rotate.lua")),
             delete: Script::new(include_str!("lua/delete.lua")),
             delete_user: Script::new(include_str!("lua/delete_user.lua")),
@@ -380,26 +381,35 @@ impl SessionStore for RedisStore {
             format!("{base}idx"),
             format!("{base}ep"),
         );
+        let (version, epoch) = (record.version.to_string(), t.epoch().to_string());
+        let (created, renewed) = (time(t.created()), time(t.last_renewed()));
+        let (idle, absolute) = (time(t.idle_deadline()), time(t.absolute_deadline()));
+        let (expires, kind, max) = (time(t.expires_at()), kind.to_string(), max.to_string());
+        let mut args: Vec<&[u8]> = vec![
+            hex_key.as_bytes(),
+            record.user.as_bytes(),
+            version.as_bytes(),
+            created.as_bytes(),
+            renewed.as_bytes(),
+            idle.as_bytes(),
+            absolute.as_bytes(),
+            epoch.as_bytes(),
+            expires.as_bytes(),
+            kind.as_bytes(),
+            max.as_bytes(),
+            base.as_bytes(),
+        ];
+        let slots: Vec<(Vec<u8>, Vec<u8>)> = record
+            .data
+            .iter()
+            .map(|(name, slot)| (field(name), stored(slot.version, &slot.value)))
+            .collect();
+        for (name, value) in &slots {
+            args.push(name);
+            args.push(value);
+        }
         let answer: Vec<Value> = self
-            .script(
-                &self.scripts.create,
-                &[&rec, &idx, &ep],
-                &[
-                    hex_key.as_bytes(),
-                    record.user.as_bytes(),
-                    &record.data,
-                    record.version.to_string().as_bytes(),
-                    time(t.created()).as_bytes(),
-                    time(t.last_renewed()).as_bytes(),
-                    time(t.idle_deadline()).as_bytes(),
-                    time(t.absolute_deadline()).as_bytes(),
-                    t.epoch().to_string().as_bytes(),
-                    time(t.expires_at()).as_bytes(),
-                    kind.to_string().as_bytes(),
-                    max.to_string().as_bytes(),
-                    base.as_bytes(),
-                ],
-            )
+            .script(&self.scripts.create, &[&rec, &idx, &ep], &args)
             .await?;
         match answer.split_first() {
             Some((Value::Int(1), evicted)) => {
@@ -420,7 +430,7 @@ impl SessionStore for RedisStore {
 
     async fn load(&self, key: &StorageKey) -> Result<Option<Loaded>, StoreError> {
         let hex_key = hex(key.as_bytes());
-        let fields: Option<Vec<Option<Vec<u8>>>> = if self.conn.is_cluster() {
+        let fields: Option<(Vec<u8>, Vec<Vec<u8>>)> = if self.conn.is_cluster() {
             // Two round trips: the locator's slot, then the user's.
             let Some(base) = self.locate(key).await? else {
                 return Ok(None);
@@ -461,27 +471,27 @@ impl SessionStore for RedisStore {
         }
     }
 
-    async fn save(&self, key: &StorageKey, record: &SessionRecord) -> Result<u64, StoreError> {
-        let Some(base) = self.locate(key).await? else {
-            return Err(StoreError::Gone);
-        };
-        let rec = format!("{base}s:{}", hex(key.as_bytes()));
-        let code: i64 = self
-            .script(
-                &self.scripts.save,
-                &[&rec],
-                &[
-                    record.version.to_string().as_bytes(),
-                    record.user.as_bytes(),
-                    &record.data,
-                ],
-            )
-            .await?;
-        match code {
-            -1 => Err(StoreError::Gone),
-            -2 => Err(StoreError::Conflict),
-            v => u64::try_from(v).map_err(|_| corrupt("negative version")),
+    /// One round trip on a single Redis and on a Cluster alike: the record's key is named
+    /// from the user, so no locator is read.
+    async fn commit(
+        &self,
+        key: &StorageKey,
+        user: &str,
+        changes: &[Change],
+        limits: &DataLimits,
+    ) -> Result<CommitOutcome, StoreError> {
+        let rec = format!("{}s:{}", self.keys.user_base(user), hex(key.as_bytes()));
+        let (total, keys) = (limits.total().to_string(), limits.keys().to_string());
+        let encoded: Vec<[Vec<u8>; 4]> = changes
+            .iter()
+            .map(encode_change)
+            .collect::<Result<_, _>>()?;
+        let mut args: Vec<&[u8]> = vec![user.as_bytes(), total.as_bytes(), keys.as_bytes()];
+        for group in &encoded {
+            args.extend(group.iter().map(Vec::as_slice));
         }
+        let answer: Vec<Value> = self.script(&self.scripts.commit, &[&rec], &args).await?;
+        parse_commit(&answer)
     }
 
     async fn rotate(&self, old: &StorageKey, new: &StorageKey) -> Result<(), StoreError> {
@@ -767,23 +777,33 @@ fn number(bytes: &[u8]) -> Result<u64, StoreError> {
         .ok_or_else(|| corrupt("number"))
 }
 
-fn parse_loaded(fields: Vec<Option<Vec<u8>>>) -> Result<Loaded, StoreError> {
-    let Ok(
-        [
-            user,
-            data,
-            version,
-            created,
-            renewed,
-            idle,
-            absolute,
-            epoch,
-            user_epoch,
-        ],
-    ) = <[Option<Vec<u8>>; 9]>::try_from(fields)
-    else {
-        return Err(corrupt("session record out of shape"));
-    };
+/// A session as `load.lua` returns it: the user's epoch and the record's hash.
+fn parse_loaded((user_epoch, fields): (Vec<u8>, Vec<Vec<u8>>)) -> Result<Loaded, StoreError> {
+    let mut head: [Option<Vec<u8>>; 7] = Default::default();
+    let mut data = StoredData::new();
+    let mut pairs = fields.into_iter();
+    while let (Some(name), Some(value)) = (pairs.next(), pairs.next()) {
+        let index = match name.as_slice() {
+            b"u" => 0,
+            b"v" => 1,
+            b"c" => 2,
+            b"r" => 3,
+            b"i" => 4,
+            b"a" => 5,
+            b"e" => 6,
+            [b'=', slot @ ..] => {
+                let slot = String::from_utf8(slot.to_vec()).map_err(|_| corrupt("slot name"))?;
+                data.insert(slot, parse_slot(&value)?);
+                continue;
+            }
+            // A field of an older version of this crate (the whole-record `d`): ignored.
+            _ => continue,
+        };
+        if let Some(place) = head.get_mut(index) {
+            *place = Some(value);
+        }
+    }
+    let [user, version, created, renewed, idle, absolute, epoch] = head;
     let field = |f: Option<Vec<u8>>| f.ok_or_else(|| corrupt("session record field missing"));
     let num = |f: Option<Vec<u8>>| field(f).and_then(|b| number(&b));
     let user = String::from_utf8(field(user)?).map_err(|_| corrupt("user is not utf-8"))?;
@@ -797,12 +817,118 @@ fn parse_loaded(fields: Vec<Option<Vec<u8>>>) -> Result<Loaded, StoreError> {
     Ok(Loaded {
         record: SessionRecord {
             user,
-            data: field(data)?,
+            data,
             version: num(version)?,
             times,
         },
-        user_epoch: num(user_epoch)?,
+        user_epoch: number(&user_epoch)?,
     })
+}
+
+/// The hash field of a data slot.
+fn field(slot: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(slot.len().saturating_add(1));
+    out.push(b'=');
+    out.extend_from_slice(slot.as_bytes());
+    out
+}
+
+/// A data slot's stored value: `<version>:<json>`.
+fn stored(version: u64, json: &[u8]) -> Vec<u8> {
+    let mut out = version.to_string().into_bytes();
+    out.push(b':');
+    out.extend_from_slice(json);
+    out
+}
+
+fn parse_slot(value: &[u8]) -> Result<Slot, StoreError> {
+    let colon = value
+        .iter()
+        .position(|b| *b == b':')
+        .ok_or_else(|| corrupt("data slot"))?;
+    let (version, json) = value.split_at(colon);
+    Ok(Slot {
+        version: number(version)?,
+        value: json.get(1..).unwrap_or_default().to_vec(),
+    })
+}
+
+/// A change as `commit.lua` reads it: op, slot, and two arguments.
+fn encode_change(change: &Change) -> Result<[Vec<u8>; 4], StoreError> {
+    let b = |s: &str| s.as_bytes().to_vec();
+    Ok(match change {
+        Change::Put { slot, value } => [b("P"), b(slot), value.clone(), Vec::new()],
+        Change::Delete { slot } => [b("D"), b(slot), Vec::new(), Vec::new()],
+        Change::Swap {
+            slot,
+            expected,
+            value: Some(value),
+        } => [
+            b("S"),
+            b(slot),
+            expected.to_string().into_bytes(),
+            value.clone(),
+        ],
+        Change::Swap { slot, expected, .. } => [
+            b("X"),
+            b(slot),
+            expected.to_string().into_bytes(),
+            Vec::new(),
+        ],
+        Change::Add { slot, delta } => {
+            [b("A"), b(slot), delta.to_string().into_bytes(), Vec::new()]
+        }
+        Change::Push { list, value } => [b("U"), b(list), value.clone(), Vec::new()],
+        Change::Take { slot } => [b("T"), b(slot), Vec::new(), Vec::new()],
+        Change::TakeAll { name } => [b("L"), b(name), Vec::new(), Vec::new()],
+        Change::Clear { name } => [b("C"), b(name), Vec::new(), Vec::new()],
+        _ => return Err(corrupt("change this store does not know")),
+    })
+}
+
+/// What `commit.lua` answered.
+fn parse_commit(answer: &[Value]) -> Result<CommitOutcome, StoreError> {
+    let bytes = |v: &Value| match v {
+        Value::BulkString(b) => Ok(b.clone()),
+        _ => Err(corrupt("commit answer out of shape")),
+    };
+    let utf8 = |v: &Value| String::from_utf8(bytes(v)?).map_err(|_| corrupt("slot name"));
+    match answer.split_first() {
+        Some((Value::Int(-1), _)) => Err(StoreError::Gone),
+        Some((Value::Int(-2), _)) => Err(StoreError::DataTooLarge),
+        Some((Value::Int(-3), _)) => Err(StoreError::BadCounter),
+        Some((Value::Int(0), rest)) => {
+            let mut current = Vec::with_capacity(rest.len() / 2);
+            for pair in rest.chunks(2) {
+                let [slot, value] = pair else {
+                    return Err(corrupt("commit answer out of shape"));
+                };
+                let value = match value {
+                    Value::Nil => None,
+                    v => Some(parse_slot(&bytes(v)?)?),
+                };
+                current.push((utf8(slot)?, value));
+            }
+            Ok(CommitOutcome::Conflict { current })
+        }
+        Some((Value::Int(1), rest)) => {
+            let Some((version, rest)) = rest.split_first() else {
+                return Err(corrupt("commit answer out of shape"));
+            };
+            let mut taken = Vec::with_capacity(rest.len() / 2);
+            for pair in rest.chunks(2) {
+                let [slot, json] = pair else {
+                    return Err(corrupt("commit answer out of shape"));
+                };
+                taken.push((utf8(slot)?, bytes(json)?));
+            }
+            Ok(CommitOutcome::Done {
+                version: number(&bytes(version)?)?,
+                taken,
+            })
+        }
+        _ => Err(corrupt("unexpected answer to commit")),
+    }
 }
 
 fn text(v: &Value) -> Result<String, StoreError> {

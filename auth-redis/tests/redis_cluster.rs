@@ -87,7 +87,7 @@ async fn redis_store_passes_the_conformance_suite_on_a_cluster() {
             .storage_key();
         let record = SessionRecord {
             user: format!("spread{i}"),
-            data: Vec::new(),
+            data: auth_core::session_data::StoredData::new(),
             version: 0,
             times: SessionPolicy::new().start(now, 0),
         };

@@ -16,11 +16,11 @@ mod support;
 use std::time::{Duration, Instant};
 
 use auth_core::UnixTime;
-use auth_core::error::StoreError;
 use auth_core::refresh::RevocationList;
 use auth_core::session::SessionPolicy;
-use auth_core::session_id::SessionId;
-use auth_core::store::{SessionLimit, SessionRecord, SessionStore, check_session};
+use auth_core::session_data::{DataLimits, Key, MapKey, SessionData, StoredData};
+use auth_core::session_id::{SessionId, StorageKey};
+use auth_core::store::{SessionLimit, SessionRecord, SessionStore, check_session, commit_data};
 use auth_redis::{RedisConfig, RedisStore};
 use harness::RedisHarness;
 use support::RedisServer;
@@ -49,7 +49,7 @@ async fn redis_store_passes_the_conformance_suite() {
 fn session(user: &str, now: UnixTime) -> SessionRecord {
     SessionRecord {
         user: user.into(),
-        data: b"0".to_vec(),
+        data: StoredData::new(),
         version: 0,
         times: SessionPolicy::new().start(now, 0),
     }
@@ -72,36 +72,43 @@ async fn many_clients_on_one_session_lose_nothing() {
         )
         .await
         .unwrap();
-    // 16 tasks, each on its own connection, each adds 10 to a counter by load + CAS save.
+    // 16 tasks, each on its own connection, each runs 10 requests that `update` a counter
+    // (compare-and-set per key, re-run on conflict).
     let mut tasks = Vec::new();
     for _ in 0..16 {
         let s = store(&server);
         tasks.push(tokio::spawn(async move {
-            let mut conflicts = 0u32;
+            let mut calls = 0u32;
             for _ in 0..10 {
-                for attempt in 0.. {
-                    assert!(attempt < 1000, "bounded retries");
-                    let mut r = s.load(&key).await.unwrap().unwrap().record;
-                    let n: u64 = std::str::from_utf8(&r.data).unwrap().parse().unwrap();
-                    r.data = (n + 1).to_string().into_bytes();
-                    match s.save(&key, &r).await {
-                        Ok(_) => break,
-                        Err(StoreError::Conflict) => conflicts += 1,
-                        Err(e) => panic!("{e:?}"),
-                    }
-                }
+                let mut data = open(&s, &key).await;
+                data.update(&COUNT, |n| Some(n.unwrap_or(0) + 1)).unwrap();
+                calls += commit_data(&s, &key, "ada", &mut data).await.unwrap();
             }
-            conflicts
+            calls
         }));
     }
-    let mut conflicts = 0;
+    let mut calls = 0;
     for t in tasks {
-        conflicts += t.await.unwrap();
+        calls += t.await.unwrap();
     }
     let r = first.load(&key).await.unwrap().unwrap().record;
-    assert_eq!(r.data, b"160", "every increment survived");
-    assert_eq!(r.version, 160);
-    eprintln!("{conflicts} conflicts retried");
+    assert_eq!(r.version, 160, "one applied commit per request");
+    let data = SessionData::new(r.data, DataLimits::new());
+    assert_eq!(
+        data.get(&COUNT).unwrap(),
+        Some(160),
+        "every increment survived"
+    );
+    eprintln!("{} conflicts re-run", calls - 160);
+}
+
+const COUNT: Key<u64> = Key::new("count");
+const CART: MapKey<u32> = MapKey::new("cart");
+
+/// A request's working copy of the session's data.
+async fn open(s: &RedisStore, key: &StorageKey) -> SessionData {
+    let loaded = s.load(key).await.unwrap().expect("session exists");
+    SessionData::new(loaded.record.data, DataLimits::new())
 }
 
 /// Counts the commands Redis ran, from its own statistics.
@@ -247,4 +254,148 @@ async fn a_prefix_keeps_services_apart_and_braces_are_refused() {
             .trim()
             .is_empty()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_costs_one_round_trip_and_a_read_only_request_none() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let s = store(&server);
+    let id = SessionId::parse(&format!("{}A", "H".repeat(42))).unwrap();
+    let key = id.storage_key();
+    let now = UnixTime::now();
+    s.create(&key, &session("ada", now), SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    let mut data = open(&s, &key).await;
+    data.insert_entry(&CART, "warm-up", &1).unwrap();
+    commit_data(&s, &key, "ada", &mut data).await.unwrap();
+    let (policy, cookie) = (SessionPolicy::new(), id.encode());
+
+    // A request that reads its data: the session check only.
+    server.cli(&["CONFIG", "RESETSTAT"]);
+    let active = check_session(&s, &policy, cookie.expose(), None, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut data = SessionData::new(active.record.data, DataLimits::new());
+    assert_eq!(data.entries(&CART).unwrap().len(), 1);
+    assert_eq!(commit_data(&s, &key, "ada", &mut data).await.unwrap(), 0);
+    let (total, evalsha) = commands(&server);
+    assert_eq!(
+        (evalsha, total),
+        (1, 1 + 3 + 1),
+        "{}",
+        server.cli(&["INFO", "commandstats"])
+    );
+
+    // A request that changes one key: the check and one more script call.
+    server.cli(&["CONFIG", "RESETSTAT"]);
+    let active = check_session(&s, &policy, cookie.expose(), None, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut data = SessionData::new(active.record.data, DataLimits::new());
+    data.insert_entry(&CART, "book", &2).unwrap();
+    assert_eq!(commit_data(&s, &key, "ada", &mut data).await.unwrap(), 1);
+    let (_, evalsha) = commands(&server);
+    assert_eq!(evalsha, 2, "{}", server.cli(&["INFO", "commandstats"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_while_redis_is_down_or_stalled_is_all_or_nothing() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let timeout = Duration::from_millis(500);
+    let s = RedisStore::open(&server.url(), RedisConfig::new().timeout(timeout)).unwrap();
+    let key = SessionId::parse(&format!("{}A", "I".repeat(42)))
+        .unwrap()
+        .storage_key();
+    s.create(
+        &key,
+        &session("ada", UnixTime::now()),
+        SessionLimit::Unlimited,
+    )
+    .await
+    .unwrap();
+    let change = |data: &mut SessionData| {
+        for item in ["a", "b", "c"] {
+            data.insert_entry(&CART, item, &1).unwrap();
+        }
+        data.update(&COUNT, |n| Some(n.unwrap_or(0) + 1)).unwrap();
+    };
+
+    // Stalled (SIGSTOP: connections stay open, nothing answers): a typed timeout; once it
+    // resumes, the commit it may still run is whole or absent, never a part.
+    let mut data = open(&s, &key).await;
+    change(&mut data);
+    server.signal("STOP");
+    let started = Instant::now();
+    let err = commit_data(&s, &key, "ada", &mut data).await.unwrap_err();
+    assert!(
+        matches!(err, auth_core::session_data::DataError::Store(ref e) if e.is_unavailable()),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < timeout + Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+    server.signal("CONT");
+    let after = wait_for_load(&s, &key).await;
+    let (cart, count) = (
+        after.entries(&CART).unwrap().len(),
+        after.get(&COUNT).unwrap(),
+    );
+    assert!(
+        matches!((cart, count), (0, None) | (3, Some(1))),
+        "half written: {cart} {count:?}"
+    );
+
+    // Killed: a typed error, nothing written; after a restart (append-only file) the session
+    // is as before and the same change commits.
+    let before = (cart, count);
+    let mut data = open(&s, &key).await;
+    data.insert_entry(&CART, "d", &1).unwrap();
+    data.update(&COUNT, |n| Some(n.unwrap_or(0) + 10)).unwrap();
+    server.kill();
+    let err = commit_data(&s, &key, "ada", &mut data).await.unwrap_err();
+    assert!(
+        matches!(err, auth_core::session_data::DataError::Store(ref e) if e.is_unavailable()),
+        "{err:?}"
+    );
+    let _restarted = RedisServer::start_on(server.port);
+    let after = wait_for_load(&s, &key).await;
+    assert_eq!(
+        (
+            after.entries(&CART).unwrap().len(),
+            after.get(&COUNT).unwrap()
+        ),
+        before,
+        "nothing of the failed commit"
+    );
+    let mut data = after;
+    data.insert_entry(&CART, "d", &1).unwrap();
+    data.update(&COUNT, |n| Some(n.unwrap_or(0) + 10)).unwrap();
+    assert_eq!(commit_data(&s, &key, "ada", &mut data).await.unwrap(), 1);
+    let data = open(&s, &key).await;
+    assert_eq!(data.entries(&CART).unwrap().len(), before.0 + 1);
+    assert_eq!(data.get(&COUNT).unwrap(), Some(before.1.unwrap_or(0) + 10));
+}
+
+/// The session's data once the store answers again (it reconnects by itself).
+async fn wait_for_load(s: &RedisStore, key: &StorageKey) -> SessionData {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match s.load(key).await {
+            Ok(Some(loaded)) => return SessionData::new(loaded.record.data, DataLimits::new()),
+            Ok(None) => panic!("the session is gone"),
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no answer within 10 s: {e:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
 }

@@ -1,7 +1,5 @@
 -- Loads a session from its user's slot (the tag is known). KEYS: record, user epoch.
--- Returns nil, or {user, data, version, created, last renewed, idle, absolute, epoch,
--- user epoch}.
-local rec = redis.call('HMGET', KEYS[1], 'u', 'd', 'v', 'c', 'r', 'i', 'a', 'e')
-if not rec[1] then return false end
-rec[9] = redis.call('GET', KEYS[2]) or '0'
-return rec
+-- Returns nil, or {user epoch, {field, value, ...}} as load.lua does.
+local rec = redis.call('HGETALL', KEYS[1])
+if #rec == 0 then return false end
+return {redis.call('GET', KEYS[2]) or '0', rec}

@@ -89,6 +89,17 @@ impl RedisServer {
         let _ = self.child.wait();
     }
 
+    /// Sends `signal` (`STOP`: the server stalls without closing connections; `CONT`: it
+    /// goes on) to the server process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal}");
+    }
+
     /// Runs `redis-cli` against this server and returns its output.
     pub fn cli(&self, args: &[&str]) -> String {
         let out = Command::new("redis-cli")
