@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use auth_core::UnixTime;
 use auth_core::jwt::Verified;
 use auth_core::refresh::{RefreshStore, RevocationList};
+use auth_core::session_data::DataError;
 use auth_core::store::SessionStore;
 use auth_core::web::{
     self, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, TokenPair, WebAuth,
@@ -81,28 +82,46 @@ impl IntoResponse for AuthRejection {
                     .into_response();
             }
         };
-        if r.is_unavailable() {
-            tracing::warn!(code = r.code(), error = ?r.kind(), "auth store unavailable");
-        } else {
-            tracing::debug!(code = r.code(), error = ?r.kind(), "request refused");
-        }
-        let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-        let mut response = (status, r.body()).into_response();
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        for (name, value) in r.headers() {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(HeaderName::from_static(name), value);
-            }
-        }
-        response
+        refusal(r).map(axum::body::Body::from)
     }
 }
 
-/// The staged `Set-Cookie` values of one request, filled by the extractors and written by
-/// [`SessionLayer`].
+impl From<DataError> for AuthRejection {
+    fn from(e: DataError) -> Self {
+        Self(Refusal::Core(e.into()))
+    }
+}
+
+/// The core's refusal as a response: status, headers, JSON body. Details go to `tracing`.
+fn refusal(r: Rejection) -> axum::http::Response<String> {
+    if r.is_unavailable() {
+        tracing::warn!(code = r.code(), error = ?r.kind(), "auth store unavailable");
+    } else {
+        tracing::debug!(code = r.code(), error = ?r.kind(), "request refused");
+    }
+    let mut response = axum::http::Response::new(r.body());
+    *response.status_mut() = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for (name, value) in r.headers() {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    response
+}
+
+/// The staged `Set-Cookie` values and the session-data commit of one request, filled by the
+/// extractors and carried out by [`SessionLayer`].
 #[derive(Clone, Default)]
-struct Staged(Arc<Mutex<Vec<String>>>);
+struct Staged(Arc<Mutex<StagedInner>>);
+
+#[derive(Default)]
+struct StagedInner {
+    cookies: Vec<String>,
+    /// The request's unsaved session-data changes, committed after the handler.
+    unsaved: Option<web::Unsaved>,
+}
 
 impl std::fmt::Debug for Staged {
     // The values are session ids: never formatted.
@@ -112,21 +131,31 @@ impl std::fmt::Debug for Staged {
 }
 
 impl Staged {
-    fn extend(&self, cookies: Vec<String>) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend(cookies);
+    fn lock(&self) -> std::sync::MutexGuard<'_, StagedInner> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    fn extend(&self, cookies: Vec<String>) {
+        self.lock().cookies.extend(cookies);
+    }
+
+    /// Keeps a request's session-data changes, to commit after the handler.
+    fn unsaved(&self, unsaved: web::Unsaved) {
+        self.lock().unsaved = Some(unsaved);
+    }
+
+    fn take(&self) -> (Vec<String>, Option<web::Unsaved>) {
+        let mut inner = self.lock();
+        (std::mem::take(&mut inner.cookies), inner.unsaved.take())
     }
 }
 
-/// The layer that writes the cookies the session extractors staged (login, logout, renewal)
-/// into the response, with `Cache-Control: no-store` so that no cache keeps a response that
-/// sets a session. Required on routes that use [`Session`] or [`Sessions`]:
+/// The layer that commits the session-data changes a handler made, then writes the cookies
+/// the session extractors staged (login, logout, renewal) into the response, with
+/// `Cache-Control: no-store` so that no cache keeps a response that sets a session. A commit
+/// that fails replaces the handler's response: 401 with the cookie removed when the session
+/// ended meanwhile, 503 with `Retry-After` when the store failed, never a response that
+/// pretends the change was saved. Required on routes that use [`Session`] or [`Sessions`]:
 /// `router.route_layer(SessionLayer)` (or `.layer(SessionLayer)`).
 ///
 /// A plain tower layer, not `axum::middleware::from_fn`: per request it allocates only the
@@ -151,10 +180,11 @@ pub struct SessionService<S> {
 impl<S, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for SessionService<S>
 where
     S: tower_service::Service<Request<ReqBody>, Response = axum::http::Response<ResBody>>,
+    ResBody: From<String>,
 {
     type Response = axum::http::Response<ResBody>;
     type Error = S::Error;
-    type Future = SessionFuture<S::Future>;
+    type Future = SessionFuture<S::Future, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
@@ -166,41 +196,81 @@ where
         SessionFuture {
             inner: self.inner.call(request),
             staged,
+            commit: None,
         }
     }
 }
 
+type CommitFuture = Pin<Box<dyn Future<Output = Result<(), Rejection>> + Send>>;
+
 pin_project_lite::pin_project! {
-    /// The response future of [`SessionService`].
-    #[derive(Debug)]
-    pub struct SessionFuture<F> {
+    /// The response future of [`SessionService`]: the handler, then the commit of its
+    /// session-data changes, if any.
+    pub struct SessionFuture<F, B> {
         #[pin]
         inner: F,
         staged: Staged,
+        commit: Option<(axum::http::Response<B>, Vec<String>, CommitFuture)>,
     }
 }
 
-impl<F, ResBody, E> Future for SessionFuture<F>
+impl<F, B> std::fmt::Debug for SessionFuture<F, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionFuture")
+            .field("committing", &self.commit.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, ResBody, E> Future for SessionFuture<F, ResBody>
 where
     F: Future<Output = Result<axum::http::Response<ResBody>, E>>,
+    ResBody: From<String>,
 {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let mut response = std::task::ready!(this.inner.poll(cx))?;
-        let cookies = this.staged.take();
-        if !cookies.is_empty() {
-            let headers = response.headers_mut();
-            for cookie in cookies {
-                if let Ok(value) = HeaderValue::from_str(&cookie) {
-                    headers.append(SET_COOKIE, value);
+        if this.commit.is_none() {
+            let response = std::task::ready!(this.inner.poll(cx))?;
+            let (cookies, unsaved) = this.staged.take();
+            match unsaved {
+                None => return Poll::Ready(Ok(with_cookies(response, cookies))),
+                Some(unsaved) => {
+                    *this.commit = Some((response, cookies, Box::pin(unsaved.commit())));
                 }
             }
-            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
-        Poll::Ready(Ok(response))
+        let Some((_, _, commit)) = this.commit.as_mut() else {
+            return Poll::Pending;
+        };
+        let outcome = std::task::ready!(commit.as_mut().poll(cx));
+        let Some((response, cookies, _)) = this.commit.take() else {
+            return Poll::Pending;
+        };
+        Poll::Ready(Ok(match outcome {
+            Ok(()) => with_cookies(response, cookies),
+            // The handler's response is dropped: the change it reports was not saved.
+            Err(rejection) => refusal(rejection).map(ResBody::from),
+        }))
     }
+}
+
+/// The response with the staged `Set-Cookie`s and, when there are any, `no-store`.
+fn with_cookies<B>(
+    mut response: axum::http::Response<B>,
+    cookies: Vec<String>,
+) -> axum::http::Response<B> {
+    if !cookies.is_empty() {
+        let headers = response.headers_mut();
+        for cookie in cookies {
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                headers.append(SET_COOKIE, value);
+            }
+        }
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 fn staged(parts: &Parts) -> Result<Staged, AuthRejection> {
@@ -228,14 +298,34 @@ async fn load<St: AuthState>(
 }
 
 /// The request's valid session (renewed when due), or 401. Unsafe methods from another site
-/// are refused with 403. `Option<Session>` yields `None` instead of the 401.
-#[derive(Debug, Clone)]
-pub struct Session(pub web::Session);
+/// are refused with 403. `Option<Session>` yields `None` instead of the 401. It derefs to the
+/// core's [`web::Session`] and so to its data: `session.get(&CART)?`,
+/// `session.insert_entry(&CART, id, &n)?`, `session.take(&STATE).await?`. Changes are
+/// committed by [`SessionLayer`] after the handler.
+#[derive(Debug)]
+pub struct Session {
+    inner: web::Session,
+    staged: Staged,
+}
 
 impl std::ops::Deref for Session {
     type Target = web::Session;
     fn deref(&self) -> &web::Session {
-        &self.0
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut web::Session {
+        &mut self.inner
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(unsaved) = self.inner.unsaved() {
+            self.staged.unsaved(unsaved);
+        }
     }
 }
 
@@ -248,7 +338,7 @@ async fn load_session<St: AuthState>(
     if !cookies.is_empty() {
         staged.extend(cookies);
     }
-    Ok(current.map(Session))
+    Ok(current.map(|inner| Session { inner, staged }))
 }
 
 impl<St: AuthState> FromRequestParts<St> for Session {
@@ -302,6 +392,9 @@ impl<S: AuthStore> std::ops::DerefMut for Sessions<S> {
 impl<S: AuthStore> Drop for Sessions<S> {
     fn drop(&mut self) {
         self.staged.extend(self.inner.take_cookies());
+        if let Some(unsaved) = self.inner.current_mut().and_then(web::Session::unsaved) {
+            self.staged.unsaved(unsaved);
+        }
     }
 }
 

@@ -600,6 +600,12 @@ impl SessionData {
         }
     }
 
+    /// The loaded data without this request's changes.
+    #[must_use]
+    pub(crate) fn snapshot(&self) -> Self {
+        Self::new(self.stored.clone(), self.limits)
+    }
+
     /// Whether anything changed (a commit is due).
     #[must_use]
     pub fn is_dirty(&self) -> bool {
@@ -662,15 +668,49 @@ impl SessionData {
     /// # Errors
     /// [`DataError::Type`] when the stored value does not read as `T`, and the errors of
     /// [`insert`](Self::insert).
-    pub fn update<T, F>(&mut self, key: &Key<T>, mut f: F) -> Result<Option<T>, DataError>
+    pub fn update<T, F>(&mut self, key: &Key<T>, f: F) -> Result<Option<T>, DataError>
     where
         T: Serialize + DeserializeOwned,
         F: FnMut(Option<T>) -> Option<T> + Send + Sync + 'static,
     {
         check_name(key.name)?;
-        let name = key.name;
+        self.swap(key.name, key.name.into(), f)
+    }
+
+    /// [`update`](Self::update) for entry `id` of map `key` (`None`: absent, or to remove
+    /// it): checked against that entry's version only, so changes to other entries never
+    /// conflict with it.
+    ///
+    /// # Errors
+    /// As [`update`](Self::update), and [`DataError::BadName`] for a bad id.
+    pub fn update_entry<V, F>(
+        &mut self,
+        key: &MapKey<V>,
+        id: &str,
+        f: F,
+    ) -> Result<Option<V>, DataError>
+    where
+        V: Serialize + DeserializeOwned,
+        F: FnMut(Option<V>) -> Option<V> + Send + Sync + 'static,
+    {
+        check_name(key.name)?;
+        check_entry(id)?;
+        self.swap(key.name, slot_name(key.name, id), f)
+    }
+
+    /// Records a `Swap` of `slot` (of key `name`) computed by `f`, with its re-run.
+    fn swap<T, F>(
+        &mut self,
+        name: &'static str,
+        slot: String,
+        mut f: F,
+    ) -> Result<Option<T>, DataError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnMut(Option<T>) -> Option<T> + Send + Sync + 'static,
+    {
         let limits = self.limits;
-        let current = self.view(name, self.changes.len());
+        let current = self.view(&slot, self.changes.len());
         let old = current.as_deref().map(|j| decode(name, j)).transpose()?;
         let new = f(old);
         let value = new.as_ref().map(|v| encode(name, v, &limits)).transpose()?;
@@ -679,9 +719,10 @@ impl SessionData {
             f(old).map(|v| encode(name, &v, &limits)).transpose()
         });
         self.reruns.push((self.changes.len(), rerun));
+        let expected = self.stored.get(&slot).map_or(0, |s| s.version);
         self.changes.push(Change::Swap {
-            slot: name.into(),
-            expected: self.stored.get(name).map_or(0, |s| s.version),
+            slot,
+            expected,
             value,
         });
         Ok(new)
@@ -702,7 +743,12 @@ impl SessionData {
             .map(|(id, _)| id.into())
             .collect();
         for change in &self.changes {
-            if let Change::Put { slot, .. } = change
+            if let Change::Put { slot, .. }
+            | Change::Swap {
+                slot,
+                value: Some(_),
+                ..
+            } = change
                 && let Some(id) = entry_of(slot, key.name)
             {
                 ids.push(id.into());

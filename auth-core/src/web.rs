@@ -56,6 +56,7 @@ use crate::time::UnixTime;
 mod data;
 mod resource;
 use data::Backend;
+pub use data::Unsaved;
 pub use resource::{Access, AccessKeys, LocalKeys, ResourceServer, VerifyFuture};
 
 /// Default lifetime of an access token: 5 minutes.
@@ -1186,6 +1187,17 @@ where
     /// The request's valid session, if any.
     pub fn current(&self) -> Option<&Session> {
         self.current.as_ref()
+    }
+
+    /// The request's valid session, if any, to change its data (after a login: the new
+    /// session).
+    pub fn current_mut(&mut self) -> Option<&mut Session> {
+        self.current.as_mut()
+    }
+
+    /// Takes the request's session out (an adapter commits its data after the handler).
+    pub fn take_current(&mut self) -> Option<Session> {
+        self.current.take()
     }
 
     /// The user of the request's valid session, if any.

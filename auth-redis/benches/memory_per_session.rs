@@ -31,7 +31,7 @@ fn resident_bytes() -> u64 {
 fn record(i: u64, now: UnixTime) -> SessionRecord {
     SessionRecord {
         user: format!("user{i}"),
-        data: br#"{"cart":[1,2,3],"theme":"dark"}"#.to_vec(),
+        data: demo_data(),
         version: 0,
         times: SessionPolicy::new().start(now, 0),
     }
@@ -97,4 +97,17 @@ fn main() {
          locator and index entry)",
         (after - before) / SESSIONS
     );
+}
+
+/// A session's data as the demos keep it: a cart and a theme.
+fn demo_data() -> auth_core::session_data::StoredData {
+    let mut data = auth_core::session_data::StoredData::new();
+    for (slot, json) in [("cart", "[1,2,3]"), ("theme", "\"dark\"")] {
+        let value = json.as_bytes().to_vec();
+        data.insert(
+            slot.into(),
+            auth_core::session_data::Slot { version: 1, value },
+        );
+    }
+    data
 }

@@ -39,7 +39,7 @@ async fn fill<S: SessionStore>(store: &S, policy: &SessionPolicy) -> SessionId {
         id = SessionId::generate(&mut rng);
         let record = SessionRecord {
             user: format!("user{i}"),
-            data: br#"{"cart":[1,2,3],"theme":"dark"}"#.to_vec(),
+            data: demo_data(),
             version: 0,
             times: policy.start(now, 0),
         };
@@ -142,3 +142,16 @@ fn request_auth(c: &mut Criterion) {
 
 criterion_group!(benches, request_auth);
 criterion_main!(benches);
+
+/// A session's data as the demos keep it: a cart and a theme.
+fn demo_data() -> auth_core::session_data::StoredData {
+    let mut data = auth_core::session_data::StoredData::new();
+    for (slot, json) in [("cart", "[1,2,3]"), ("theme", "\"dark\"")] {
+        let value = json.as_bytes().to_vec();
+        data.insert(
+            slot.into(),
+            auth_core::session_data::Slot { version: 1, value },
+        );
+    }
+    data
+}

@@ -2,7 +2,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::marker::PhantomData;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use auth_core::UnixTime;
 use auth_core::jwt::Verified;
@@ -25,20 +25,42 @@ impl<S: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static> St
 #[derive(Default)]
 struct Refused(Mutex<Option<Rejection>>);
 
-/// The `Set-Cookie` values staged for the response by guards and handlers.
+/// The `Set-Cookie` values and the session-data changes staged for the response by guards
+/// and handlers (shared: a guard value keeps a handle to stage its changes when dropped).
+#[derive(Clone, Default)]
+struct Staged(Arc<Mutex<StagedInner>>);
+
 #[derive(Default)]
-struct Staged(Mutex<Vec<String>>);
+struct StagedInner {
+    cookies: Vec<String>,
+    unsaved: Option<web::Unsaved>,
+}
+
+impl std::fmt::Debug for Staged {
+    // The values are session ids: never formatted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Staged { .. }")
+    }
+}
 
 fn staged<'r>(req: &'r Request<'_>) -> &'r Staged {
     req.local_cache(Staged::default)
 }
 
 impl Staged {
+    fn lock(&self) -> std::sync::MutexGuard<'_, StagedInner> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn extend(&self, cookies: Vec<String>) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend(cookies);
+        self.lock().cookies.extend(cookies);
+    }
+
+    /// Keeps the session's unsaved data changes, if any, for [`SessionCookies`] to commit.
+    fn keep_unsaved(&self, session: Option<&mut web::Session>) {
+        if let Some(unsaved) = session.and_then(web::Session::unsaved) {
+            self.lock().unsaved = Some(unsaved);
+        }
     }
 }
 
@@ -92,14 +114,28 @@ async fn load_session<S: Store>(
 }
 
 /// The request's valid session (renewed when due); 401 without one. Unsafe methods from
-/// another site are refused with 403.
+/// another site are refused with 403. It derefs to the core's [`web::Session`] and so to its
+/// data (`session.get(&CART)?`, `session.insert_entry(&CART, id, &n)?`); changes are
+/// committed by the [`SessionCookies`] fairing after the handler.
 #[derive(Debug)]
-pub struct Session<S>(pub web::Session, PhantomData<fn() -> S>);
+pub struct Session<S>(pub web::Session, Staged, PhantomData<fn() -> S>);
 
 impl<S> std::ops::Deref for Session<S> {
     type Target = web::Session;
     fn deref(&self) -> &web::Session {
         &self.0
+    }
+}
+
+impl<S> std::ops::DerefMut for Session<S> {
+    fn deref_mut(&mut self) -> &mut web::Session {
+        &mut self.0
+    }
+}
+
+impl<S> Drop for Session<S> {
+    fn drop(&mut self) {
+        self.1.keep_unsaved(Some(&mut self.0));
     }
 }
 
@@ -112,7 +148,7 @@ impl<'r, S: Store> FromRequest<'r> for Session<S> {
             return missing_state();
         };
         match load_session(req, auth).await {
-            Ok(Some(session)) => Outcome::Success(Self(session, PhantomData)),
+            Ok(Some(session)) => Outcome::Success(Self(session, staged(req).clone(), PhantomData)),
             Ok(None) => fail(req, RejectionKind::NoSession.into()),
             Err(rejection) => fail(req, rejection),
         }
@@ -122,7 +158,13 @@ impl<'r, S: Store> FromRequest<'r> for Session<S> {
 /// The request's session if it has a valid one. Unlike `Option<Session<S>>` (which Rocket
 /// makes `None` on any failure), a store failure or a cross-site request is still refused.
 #[derive(Debug)]
-pub struct MaybeSession<S>(pub Option<web::Session>, PhantomData<fn() -> S>);
+pub struct MaybeSession<S>(pub Option<web::Session>, Staged, PhantomData<fn() -> S>);
+
+impl<S> Drop for MaybeSession<S> {
+    fn drop(&mut self) {
+        self.1.keep_unsaved(self.0.as_mut());
+    }
+}
 
 #[async_trait]
 impl<'r, S: Store> FromRequest<'r> for MaybeSession<S> {
@@ -133,7 +175,7 @@ impl<'r, S: Store> FromRequest<'r> for MaybeSession<S> {
             return missing_state();
         };
         match load_session(req, auth).await {
-            Ok(session) => Outcome::Success(Self(session, PhantomData)),
+            Ok(session) => Outcome::Success(Self(session, staged(req).clone(), PhantomData)),
             Err(rejection) => fail(req, rejection),
         }
     }
@@ -170,6 +212,7 @@ impl<S: Store> std::ops::DerefMut for Sessions<'_, S> {
 impl<S: Store> Drop for Sessions<'_, S> {
     fn drop(&mut self) {
         self.staged.extend(self.inner.take_cookies());
+        self.staged.keep_unsaved(self.inner.current_mut());
     }
 }
 
@@ -261,6 +304,12 @@ impl From<Rejection> for AuthRejection {
     }
 }
 
+impl From<auth_core::session_data::DataError> for AuthRejection {
+    fn from(e: auth_core::session_data::DataError) -> Self {
+        Self(e.into())
+    }
+}
+
 impl<'r> Responder<'r, 'static> for AuthRejection {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         Ok(rejection_response(&self.0))
@@ -318,8 +367,11 @@ fn handle_error<'r>(status: Status, req: &'r Request<'_>) -> catcher::BoxFuture<
     })
 }
 
-/// The response fairing that writes the cookies the guards and handlers staged (login,
-/// logout, renewal), with `Cache-Control: no-store`. It touches nothing else.
+/// The response fairing that commits the session-data changes a handler made, then writes
+/// the cookies the guards and handlers staged (login, logout, renewal), with
+/// `Cache-Control: no-store`. A commit that fails replaces the response: 401 with the cookie
+/// removed when the session ended meanwhile, 503 with `Retry-After` when the store failed,
+/// never a response that pretends the change was saved. It touches nothing else.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SessionCookies;
 
@@ -333,8 +385,17 @@ impl Fairing for SessionCookies {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let cookies =
-            std::mem::take(&mut *staged(req).0.lock().unwrap_or_else(PoisonError::into_inner));
+        let (cookies, unsaved) = {
+            let mut inner = staged(req).lock();
+            (std::mem::take(&mut inner.cookies), inner.unsaved.take())
+        };
+        if let Some(unsaved) = unsaved
+            && let Err(rejection) = unsaved.commit().await
+        {
+            // The handler's response is dropped: the change it reports was not saved.
+            *res = rejection_response(&rejection);
+            return;
+        }
         if cookies.is_empty() {
             return;
         }

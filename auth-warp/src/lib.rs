@@ -32,6 +32,12 @@ impl From<Rejection> for AuthRejection {
     }
 }
 
+impl From<auth_core::session_data::DataError> for AuthRejection {
+    fn from(e: auth_core::session_data::DataError) -> Self {
+        Self(e.into())
+    }
+}
+
 impl Reply for AuthRejection {
     fn into_response(self) -> Response {
         rejection_response(&self.0)
@@ -91,8 +97,9 @@ pub async fn recover(err: warp::Rejection) -> Result<Response, Infallible> {
 /// A request's session state and the cookies it will send: what [`sessions`] and
 /// [`session`] extract, the core's [`RequestSessions`] (deref: `login_now`, `logout`,
 /// `logout_everywhere`). Handlers end with [`Sessions::reply`], which writes the staged
-/// `Set-Cookie`s (login, logout, renewal) and `Cache-Control: no-store`: warp filters cannot
-/// touch responses, so a reply that skips it loses a renewal.
+/// `Set-Cookie`s (login, logout, renewal) and `Cache-Control: no-store` after committing the
+/// session-data changes the handler made (`current_mut()`: `insert_entry`, `flash`, …): warp
+/// filters cannot touch responses, so a reply that skips it loses a renewal and the changes.
 #[derive(Debug)]
 pub struct Sessions<S>(RequestSessions<Arc<WebAuth<S>>>);
 
@@ -110,8 +117,19 @@ impl<S> std::ops::DerefMut for Sessions<S> {
 }
 
 impl<S: Store> Sessions<S> {
-    /// `reply` with the staged cookies.
-    pub fn reply(mut self, reply: impl Reply) -> Response {
+    /// Commits the session's data changes, then `reply` with the staged cookies. A commit
+    /// that fails answers instead: 401 with the cookie removed when the session ended
+    /// meanwhile, 503 with `Retry-After` when the store failed, never a response that pretends
+    /// the change was saved.
+    pub async fn reply(mut self, reply: impl Reply) -> Response {
+        if let Some(unsaved) = self
+            .0
+            .current_mut()
+            .and_then(auth_core::web::Session::unsaved)
+            && let Err(rejection) = unsaved.commit().await
+        {
+            return rejection_response(&rejection);
+        }
         let mut response = reply.into_response();
         let cookies = self.0.take_cookies();
         if !cookies.is_empty() {

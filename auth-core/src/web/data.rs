@@ -3,6 +3,7 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
 use core::pin::Pin;
@@ -141,23 +142,21 @@ impl Session {
         Ok(calls > 0)
     }
 
-    /// [`commit`](Self::commit) as an owned future, for adapters that save after the handler
-    /// returned, its failure as the response to send instead: 401 `session_gone` with the
-    /// cookie removed when the session ended meanwhile, 503 with `Retry-After` when the store
-    /// failed, 400 for data over its limits.
-    ///
-    /// # Errors
-    /// The refusal to answer with instead of the handler's response.
-    pub async fn into_commit(mut self) -> Result<(), Rejection> {
-        match self.commit().await {
-            Ok(_) => Ok(()),
-            Err(DataError::Gone) => {
-                let removal = String::from(self.backend.removal_cookie());
-                Err(Rejection::new(RejectionKind::SessionData(DataError::Gone))
-                    .with_cookie(removal))
-            }
-            Err(e) => Err(e.into()),
+    /// Moves this request's unsaved changes out, for an adapter that commits them after
+    /// the handler returned ([`Unsaved::commit`]); `None` when nothing changed. The session
+    /// keeps its loaded data.
+    pub fn unsaved(&mut self) -> Option<Unsaved> {
+        if !self.data.is_dirty() {
+            return None;
         }
+        let snapshot = self.data.snapshot();
+        let data = core::mem::replace(&mut self.data, snapshot);
+        Some(Unsaved {
+            backend: Arc::clone(&self.backend),
+            key: self.active.key,
+            user: self.active.record.user.clone(),
+            data,
+        })
     }
 
     /// One `Take` or `TakeAll` committed at once, apart from the request's other changes.
@@ -170,6 +169,49 @@ impl Session {
                 take,
             )
             .await
+    }
+}
+
+/// A request's session-data changes, moved out of its [`Session`] to be committed after the
+/// handler ([`Session::unsaved`]).
+pub struct Unsaved {
+    backend: Arc<dyn DataBackend>,
+    key: StorageKey,
+    user: String,
+    data: SessionData,
+}
+
+impl core::fmt::Debug for Unsaved {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Unsaved")
+            .field("user", &self.user)
+            .field("data", &self.data)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Unsaved {
+    /// Commits the changes ([`Session::commit`]); a failure is the response to send instead
+    /// of the handler's: 401 `session_gone` with the cookie removed when the session ended
+    /// meanwhile (nothing written, nothing re-created), 503 with `Retry-After` when the store
+    /// failed or values kept changing, 400 for data over its limits.
+    ///
+    /// # Errors
+    /// That refusal.
+    pub async fn commit(mut self) -> Result<(), Rejection> {
+        match self
+            .backend
+            .commit(&self.key, &self.user, &mut self.data)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(DataError::Gone) => {
+                let removal = String::from(self.backend.removal_cookie());
+                Err(Rejection::new(RejectionKind::SessionData(DataError::Gone))
+                    .with_cookie(removal))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

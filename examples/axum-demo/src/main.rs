@@ -15,7 +15,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use demo_common::{DemoStore, Settings, Users};
+use demo_common::{CartAction, DemoStore, Settings, Users};
 
 #[derive(Clone)]
 struct App {
@@ -44,8 +44,16 @@ fn see_other() -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, "/")]).into_response()
 }
 
-async fn index(session: Option<Session>) -> Html<String> {
-    Html(demo_common::page(session.as_ref().map(|s| s.user()), None))
+async fn index(session: Option<Session>) -> Result<Html<String>, AuthRejection> {
+    let Some(mut session) = session else {
+        return Ok(Html(demo_common::page(None, None, &[])));
+    };
+    let flashes = session.take_flash().await?;
+    Ok(Html(demo_common::page(
+        Some(session.user()),
+        None,
+        &flashes,
+    )))
 }
 
 async fn login(
@@ -56,10 +64,13 @@ async fn login(
 ) -> Result<Response, AuthRejection> {
     let credentials = demo_common::login_form(content_type(&headers), &body)?;
     let Some(user) = app.users.check_async(credentials).await else {
-        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED));
+        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[]);
         return Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response());
     };
     sessions.login_now(&user).await?;
+    if let Some(session) = sessions.current_mut() {
+        session.flash(&demo_common::welcome(&user))?;
+    }
     Ok(see_other())
 }
 
@@ -73,6 +84,21 @@ async fn me(session: Session) -> Response {
         StatusCode::OK,
         demo_common::me_json(session.user(), "session"),
     )
+}
+
+async fn cart(session: Session) -> Result<Response, AuthRejection> {
+    Ok(json(StatusCode::OK, demo_common::cart_json(&session)?))
+}
+
+async fn cart_change(
+    action: CartAction,
+    mut session: Session,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AuthRejection> {
+    let item = demo_common::cart_form(content_type(&headers), &body)?;
+    let cart = demo_common::change_cart(&mut session, action, &item)?;
+    Ok(json(StatusCode::OK, cart))
 }
 
 async fn logout_all(mut sessions: Sessions<DemoStore>) -> Result<StatusCode, AuthRejection> {
@@ -185,6 +211,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/logout", post(logout))
         .route("/api/me", get(me))
         .route("/api/logout-all", post(logout_all))
+        .route("/api/cart", get(cart))
+        .route(
+            "/api/cart/add",
+            post(|s: Session, h: HeaderMap, b: Bytes| cart_change(CartAction::Add, s, h, b)),
+        )
+        .route(
+            "/api/cart/remove",
+            post(|s: Session, h: HeaderMap, b: Bytes| cart_change(CartAction::Remove, s, h, b)),
+        )
         .route_layer(SessionLayer)
         // The token routes need no session layer.
         .route("/api/token", post(token))

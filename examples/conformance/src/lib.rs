@@ -331,6 +331,9 @@ pub fn run_all(demo: &Demo) {
     cross_site_unsafe_requests_are_refused(demo);
     malformed_requests_get_4xx_never_5xx(demo);
     sessions_renew_while_used_and_end_when_idle(demo);
+    a_flash_message_after_login_is_shown_once(demo);
+    concurrent_cart_changes_all_survive(demo);
+    a_cart_change_racing_a_logout_never_brings_the_session_back(demo);
 }
 
 fn assert_json_error(r: &Reply, status: u16, code: &str) {
@@ -890,4 +893,118 @@ macro_rules! demo_tests {
             $crate::a_stopped_store_fails_closed_and_recovers(&demo, &mut redis);
         }
     };
+}
+
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+pub fn a_flash_message_after_login_is_shown_once(demo: &Demo) {
+    let cookie = demo.login("ada", "lovelace-1815", None);
+    let first = demo.get("/", &[("Cookie", &cookie)]);
+    assert_eq!(first.status, 200);
+    assert!(
+        first.text().contains("Welcome back, ada."),
+        "{}",
+        first.text()
+    );
+    let second = demo.get("/", &[("Cookie", &cookie)]);
+    assert!(second.text().contains("signed in as"), "{}", second.text());
+    assert!(
+        !second.text().contains("Welcome back"),
+        "shown once: {}",
+        second.text()
+    );
+}
+
+pub fn concurrent_cart_changes_all_survive(demo: &Demo) {
+    let cookie = demo.login("grace", "hopper-1906", None);
+    let add = |item: &str| {
+        demo.post(
+            "/api/cart/add",
+            &[("Cookie", &cookie), FORM],
+            format!("item={item}").as_bytes(),
+        )
+    };
+    // 100 requests, each adding a different item, and 20 adding the same one, all at once.
+    std::thread::scope(|scope| {
+        let mut all = Vec::new();
+        for i in 0..100 {
+            all.push(scope.spawn(move || add(&format!("item-{i:03}"))));
+        }
+        for _ in 0..20 {
+            all.push(scope.spawn(move || add("pencil")));
+        }
+        for request in all {
+            let r = request.join().unwrap();
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+    });
+    let cart = demo.get("/api/cart", &[("Cookie", &cookie)]).json();
+    let items = cart["items"].as_object().unwrap();
+    assert_eq!(items.len(), 101, "nothing lost: {cart}");
+    assert_eq!(items["pencil"], 20, "every addition of one line counted");
+    assert!((0..100).all(|i| items[&format!("item-{i:03}")] == 1));
+    // Removal, and the cart's end with the session.
+    let r = demo.post(
+        "/api/cart/remove",
+        &[("Cookie", &cookie), FORM],
+        b"item=pencil",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["items"].as_object().unwrap().len(), 100);
+    assert_json_error(
+        &demo.post("/api/cart/add", &[("Cookie", &cookie), FORM], b"item=a%20b"),
+        400,
+        "invalid_body",
+    );
+    demo.post("/logout", &[("Cookie", &cookie)], b"");
+    assert_json_error(
+        &demo.get("/api/cart", &[("Cookie", &cookie)]),
+        401,
+        "no_session",
+    );
+    let again = demo.login("grace", "hopper-1906", None);
+    let cart = demo.get("/api/cart", &[("Cookie", &again)]).json();
+    assert_eq!(
+        cart["items"].as_object().unwrap().len(),
+        0,
+        "a new session, a new cart"
+    );
+}
+
+pub fn a_cart_change_racing_a_logout_never_brings_the_session_back(demo: &Demo) {
+    for round in 0..5 {
+        let cookie = demo.login("ada", "lovelace-1815", None);
+        let statuses: Vec<(u16, Option<String>)> = std::thread::scope(|scope| {
+            let adds: Vec<_> = (0..20)
+                .map(|i| {
+                    let cookie = &cookie;
+                    scope.spawn(move || {
+                        let r = demo.post(
+                            "/api/cart/add",
+                            &[("Cookie", cookie), FORM],
+                            format!("item=r{round}-{i}").as_bytes(),
+                        );
+                        (r.status, r.set_cookie().map(str::to_owned))
+                    })
+                })
+                .collect();
+            let logout = demo.post("/logout", &[("Cookie", &cookie)], b"");
+            assert_eq!(logout.status, 303);
+            adds.into_iter().map(|a| a.join().unwrap()).collect()
+        });
+        for (status, set_cookie) in &statuses {
+            // Saved before the logout (200), or refused (401): never a 5xx, never a write
+            // that re-creates the session.
+            assert!(matches!(status, 200 | 401), "{statuses:?}");
+            if let Some(c) = set_cookie {
+                assert!(c.starts_with("__Host-id=;"), "only a removal: {c}");
+            }
+        }
+        assert_json_error(&demo.me(&cookie), 401, "no_session");
+        assert_json_error(
+            &demo.get("/api/cart", &[("Cookie", &cookie)]),
+            401,
+            "no_session",
+        );
+    }
 }

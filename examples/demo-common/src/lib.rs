@@ -17,6 +17,7 @@ use auth_core::keyring::{KeyRing, RotationPolicy};
 use auth_core::memory::MemoryStore;
 use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
 use auth_core::session::{SessionPolicy, SessionTimes};
+use auth_core::session_data::{Change, CommitOutcome, DataLimits, MapKey};
 use auth_core::session_id::StorageKey;
 use auth_core::store::{
     Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
@@ -414,6 +415,74 @@ pub fn refresh_request(content_type: Option<&[u8]>, body: &[u8]) -> Result<Strin
     Ok(json::<Body>(content_type, body)?.refresh_token)
 }
 
+/// The cart kept in the session: item id → quantity. Entries merge, so concurrent additions
+/// from two tabs all survive.
+pub const CART: MapKey<u32> = MapKey::new("cart");
+
+/// The item of a cart form (`item=<id>`, 1 to 64 letters, digits, `-` or `_`).
+///
+/// # Errors
+/// 400 for another content type or a missing or malformed item.
+pub fn cart_form(content_type: Option<&[u8]>, body: &[u8]) -> Result<String, Rejection> {
+    if media_type(content_type).as_deref() != Some("application/x-www-form-urlencoded") {
+        return Err(bad("unsupported_content_type"));
+    }
+    let mut item = None;
+    for (k, v) in form_urlencoded::parse(body) {
+        match &*k {
+            "item" if item.is_none() => item = Some(v.into_owned()),
+            "item" => return Err(bad("invalid_body")),
+            _ => {}
+        }
+    }
+    item.filter(|i| {
+        (1..=64).contains(&i.len())
+            && i.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+    .ok_or_else(|| bad("invalid_body"))
+}
+
+/// What a cart route does: add or remove an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CartAction {
+    /// Add one of the item.
+    Add,
+    /// Remove the item.
+    Remove,
+}
+
+/// Changes the session's cart (committed by the adapter after the handler) and returns the
+/// cart as it now stands, as JSON.
+///
+/// # Errors
+/// 400 for a stored cart that does not read (a changed type) or a cart over its limits.
+pub fn change_cart(
+    session: &mut auth_core::web::Session,
+    action: CartAction,
+    item: &str,
+) -> Result<String, Rejection> {
+    match action {
+        // Checked against this line's version only: two tabs adding the same item count
+        // twice, and lines of other items never conflict.
+        CartAction::Add => {
+            session.update_entry(&CART, item, |n| Some(n.unwrap_or(0).saturating_add(1)))?;
+        }
+        CartAction::Remove => session.remove_entry(&CART, item)?,
+    }
+    cart_json(session)
+}
+
+/// The session's cart as JSON: `{"items":{"<id>":<quantity>,…}}`.
+///
+/// # Errors
+/// 400 for a stored cart that does not read (a changed type).
+pub fn cart_json(session: &auth_core::web::Session) -> Result<String, Rejection> {
+    let items: std::collections::BTreeMap<String, u32> =
+        session.entries(&CART)?.into_iter().collect();
+    Ok(serde_json::json!({ "items": items }).to_string())
+}
+
 /// The refusal of bad credentials (401).
 #[must_use]
 pub fn bad_credentials() -> Rejection {
@@ -432,14 +501,18 @@ pub fn me_json(user: &str, via: &str) -> String {
     serde_json::to_string(&Me { user, via }).unwrap_or_default()
 }
 
-/// The one HTML page: a login form when anonymous, "signed in as NAME" and a logout button
-/// otherwise.
+/// The one HTML page: a login form when anonymous, "signed in as NAME", the flash messages
+/// taken for this page and a logout button otherwise.
 #[must_use]
-pub fn page(user: Option<&str>, error: Option<&str>) -> String {
+pub fn page(user: Option<&str>, error: Option<&str>, flashes: &[String]) -> String {
     let body = match user {
         Some(user) => format!(
-            "<p>signed in as <b id=\"user\">{}</b></p>\
+            "{}<p>signed in as <b id=\"user\">{}</b></p>\
              <form method=\"post\" action=\"/logout\"><button id=\"logout\">log out</button></form>",
+            flashes
+                .iter()
+                .map(|f| format!("<p class=\"flash\" role=\"status\">{}</p>", escape(f)))
+                .collect::<String>(),
             escape(user)
         ),
         None => {
@@ -459,6 +532,12 @@ pub fn page(user: Option<&str>, error: Option<&str>) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>auth demo</title>\
          </head><body><h1>auth demo</h1>{body}</body></html>"
     )
+}
+
+/// The flash message a login queues for the next page.
+#[must_use]
+pub fn welcome(user: &str) -> String {
+    format!("Welcome back, {user}.")
 }
 
 /// The page's text after a failed login.
@@ -513,8 +592,14 @@ impl SessionStore for DemoStore {
     async fn renew(&self, key: &StorageKey, times: &SessionTimes) -> Result<(), StoreError> {
         delegate!(self, s => s.renew(key, times))
     }
-    async fn save(&self, key: &StorageKey, record: &SessionRecord) -> Result<u64, StoreError> {
-        delegate!(self, s => s.save(key, record))
+    async fn commit(
+        &self,
+        key: &StorageKey,
+        user: &str,
+        changes: &[Change],
+        limits: &DataLimits,
+    ) -> Result<CommitOutcome, StoreError> {
+        delegate!(self, s => s.commit(key, user, changes, limits))
     }
     async fn rotate(&self, old: &StorageKey, new: &StorageKey) -> Result<(), StoreError> {
         delegate!(self, s => s.rotate(old, new))

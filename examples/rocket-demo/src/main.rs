@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use auth_core::web::{AccessClaims, WebAuth};
 use auth_rocket::{AccessToken, AuthRejection, SessionCookies, TokenResponse};
-use demo_common::{DemoStore, Settings, Users};
+use demo_common::{CartAction, DemoStore, Settings, Users};
 use rocket::data::{Limits, ToByteUnit};
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
@@ -44,11 +44,16 @@ fn json(body: String) -> (ContentType, String) {
 }
 
 #[get("/")]
-fn index(session: MaybeSession) -> RawHtml<String> {
-    RawHtml(demo_common::page(
-        session.0.as_ref().map(|s| s.user()),
+async fn index(mut session: MaybeSession) -> Result<RawHtml<String>, AuthRejection> {
+    let Some(session) = session.0.as_mut() else {
+        return Ok(RawHtml(demo_common::page(None, None, &[])));
+    };
+    let flashes = session.take_flash().await?;
+    Ok(RawHtml(demo_common::page(
+        Some(session.user()),
         None,
-    ))
+        &flashes,
+    )))
 }
 
 #[post("/login", data = "<body>")]
@@ -60,10 +65,13 @@ async fn login(
 ) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AuthRejection> {
     let credentials = demo_common::login_form(content_type.bytes(), &body)?;
     let Some(user) = users.check_async(credentials).await else {
-        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED));
+        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[]);
         return Ok(Err((Status::Unauthorized, RawHtml(page))));
     };
     sessions.login_now(&user).await?;
+    if let Some(session) = sessions.current_mut() {
+        session.flash(&demo_common::welcome(&user))?;
+    }
     Ok(Ok(Redirect::to("/")))
 }
 
@@ -76,6 +84,39 @@ async fn logout(mut sessions: Sessions<'_>) -> Result<Redirect, AuthRejection> {
 #[get("/api/me")]
 fn me(session: Session) -> (ContentType, String) {
     json(demo_common::me_json(session.user(), "session"))
+}
+
+#[get("/api/cart")]
+fn cart(session: Session) -> Result<(ContentType, String), AuthRejection> {
+    Ok(json(demo_common::cart_json(&session)?))
+}
+
+#[post("/api/cart/add", data = "<body>")]
+fn cart_add(
+    session: Session,
+    content_type: RawContentType,
+    body: Vec<u8>,
+) -> Result<(ContentType, String), AuthRejection> {
+    cart_change(session, CartAction::Add, &content_type, &body)
+}
+
+#[post("/api/cart/remove", data = "<body>")]
+fn cart_remove(
+    session: Session,
+    content_type: RawContentType,
+    body: Vec<u8>,
+) -> Result<(ContentType, String), AuthRejection> {
+    cart_change(session, CartAction::Remove, &content_type, &body)
+}
+
+fn cart_change(
+    mut session: Session,
+    action: CartAction,
+    content_type: &RawContentType,
+    body: &[u8],
+) -> Result<(ContentType, String), AuthRejection> {
+    let item = demo_common::cart_form(content_type.bytes(), body)?;
+    Ok(json(demo_common::change_cart(&mut session, action, &item)?))
 }
 
 #[post("/api/logout-all")]
@@ -192,6 +233,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 logout,
                 me,
                 logout_all,
+                cart,
+                cart_add,
+                cart_remove,
                 token,
                 refresh,
                 revoke,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use auth_core::jwt::Verified;
 use auth_core::web::{AccessClaims, WebAuth};
 use auth_warp::{AuthRejection, TokenResponse};
-use demo_common::{DemoStore, Settings, Users};
+use demo_common::{CartAction, DemoStore, Settings, Users};
 use warp::Filter;
 use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
@@ -51,22 +51,54 @@ async fn login(
 ) -> Result<Response, AuthRejection> {
     let credentials = demo_common::login_form(content_type(&headers), &body)?;
     let Some(user) = users.check_async(credentials).await else {
-        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED));
+        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[]);
         let reply = warp::reply::with_status(warp::reply::html(page), StatusCode::UNAUTHORIZED);
         return Ok(reply.into_response());
     };
     sessions.login_now(&user).await?;
-    Ok(sessions.reply(see_other()))
+    if let Some(session) = sessions.current_mut() {
+        session.flash(&demo_common::welcome(&user))?;
+    }
+    Ok(sessions.reply(see_other()).await)
 }
 
 async fn logout(mut sessions: Sessions) -> Result<Response, AuthRejection> {
     sessions.logout().await?;
-    Ok(sessions.reply(see_other()))
+    Ok(sessions.reply(see_other()).await)
 }
 
 async fn logout_all(mut sessions: Sessions) -> Result<Response, AuthRejection> {
     sessions.logout_everywhere().await?;
-    Ok(sessions.reply(StatusCode::NO_CONTENT))
+    Ok(sessions.reply(StatusCode::NO_CONTENT).await)
+}
+
+async fn index(mut sessions: Sessions) -> Result<Response, AuthRejection> {
+    let flashes = match sessions.current_mut() {
+        Some(session) => session.take_flash().await?,
+        None => Vec::new(),
+    };
+    let page = demo_common::page(sessions.user(), None, &flashes);
+    Ok(sessions.reply(warp::reply::html(page)).await)
+}
+
+async fn cart(sessions: Sessions) -> Result<Response, AuthRejection> {
+    let session = sessions.require()?;
+    let body = demo_common::cart_json(session)?;
+    Ok(sessions.reply(json(StatusCode::OK, body)).await)
+}
+
+async fn cart_change(
+    action: CartAction,
+    mut sessions: Sessions,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AuthRejection> {
+    let item = demo_common::cart_form(content_type(&headers), &body)?;
+    let session = sessions
+        .current_mut()
+        .ok_or_else(|| auth_core::web::Rejection::from(auth_core::web::RejectionKind::NoSession))?;
+    let cart = demo_common::change_cart(session, action, &item)?;
+    Ok(sessions.reply(json(StatusCode::OK, cart)).await)
 }
 
 async fn token(
@@ -120,10 +152,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let index = warp::path::end()
         .and(warp::get())
         .and(auth_warp::sessions(Arc::clone(&auth)))
-        .map(|s: Sessions| {
-            let page = demo_common::page(s.user(), None);
-            s.reply(warp::reply::html(page))
-        });
+        .and_then(|s| async move { answer(index(s).await) });
     let login = warp::path!("login")
         .and(warp::post())
         .and(with_users.clone())
@@ -137,10 +166,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let me = warp::path!("api" / "me")
         .and(warp::get())
         .and(auth_warp::session(Arc::clone(&auth)))
-        .map(|s: Sessions| {
+        .then(|s: Sessions| async move {
             let body = demo_common::me_json(s.user().unwrap_or_default(), "session");
-            s.reply(json(StatusCode::OK, body))
+            s.reply(json(StatusCode::OK, body)).await
         });
+    let cart = warp::path!("api" / "cart")
+        .and(warp::get())
+        .and(auth_warp::session(Arc::clone(&auth)))
+        .and_then(|s| async move { answer(cart(s).await) });
+    let cart_add = warp::path!("api" / "cart" / "add")
+        .and(warp::post())
+        .and(auth_warp::session(Arc::clone(&auth)))
+        .and(body)
+        .and_then(|s, h, b| async move { answer(cart_change(CartAction::Add, s, h, b).await) });
+    let cart_remove = warp::path!("api" / "cart" / "remove")
+        .and(warp::post())
+        .and(auth_warp::session(Arc::clone(&auth)))
+        .and(body)
+        .and_then(|s, h, b| async move { answer(cart_change(CartAction::Remove, s, h, b).await) });
     let logout_all = warp::path!("api" / "logout-all")
         .and(warp::post())
         .and(auth_warp::session(Arc::clone(&auth)))
@@ -212,6 +255,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or(logout)
         .or(me)
         .or(logout_all)
+        .or(cart)
+        .or(cart_add)
+        .or(cart_remove)
         .or(token)
         .or(refresh)
         .or(revoke)
