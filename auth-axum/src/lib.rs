@@ -150,7 +150,8 @@ impl Staged {
     }
 }
 
-/// The layer that commits the session-data changes a handler made, then writes the cookies
+/// The layer that commits the session-data changes a handler made (unless it answered with
+/// an error status: then nothing of them is saved), then writes the cookies
 /// the session extractors staged (login, logout, renewal) into the response, with
 /// `Cache-Control: no-store` so that no cache keeps a response that sets a session. A commit
 /// that fails replaces the handler's response: 401 with the cookie removed when the session
@@ -234,7 +235,9 @@ where
         if this.commit.is_none() {
             let response = std::task::ready!(this.inner.poll(cx))?;
             let (cookies, unsaved) = this.staged.take();
-            match unsaved {
+            // A handler that answered with an error saves nothing of what it changed.
+            let failed = response.status().is_client_error() || response.status().is_server_error();
+            match unsaved.filter(|_| !failed) {
                 None => return Poll::Ready(Ok(with_cookies(response, cookies))),
                 Some(unsaved) => {
                     *this.commit = Some((response, cookies, Box::pin(unsaved.commit())));

@@ -399,3 +399,106 @@ async fn wait_for_load(s: &RedisStore, key: &StorageKey) -> SessionData {
         }
     }
 }
+
+/// The Lua commit against the core's reference (`session_data::apply`, which `MemoryStore`
+/// runs): the same random commits on both give the same answers and leave the same data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lua_commit_matches_the_reference_semantics() {
+    use auth_core::memory::MemoryStore;
+    use auth_core::session_data::Change;
+    use rand::{RngExt, SeedableRng};
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let redis = store(&server);
+    let memory = MemoryStore::new();
+    let key = SessionId::parse(&format!("{}A", "J".repeat(42)))
+        .unwrap()
+        .storage_key();
+    let record = session("ada", UnixTime::now());
+    redis
+        .create(&key, &record, SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    memory
+        .create(&key, &record, SessionLimit::Unlimited)
+        .await
+        .unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    let slots = [
+        "a",
+        "b",
+        "m:x",
+        "m:y",
+        "m:z",
+        "n",
+        "_flash:00000000000000000001.001",
+    ];
+    let names = ["m", "_flash", "q"];
+    let values = [
+        "1",
+        "-3",
+        "\"t\"",
+        "[1,2]",
+        "{\"k\":null}",
+        "9007199254740990",
+        "07",
+        "1.5",
+    ];
+    let deltas = [1, -1, 5, 9_007_199_254_740_991, -9_007_199_254_740_992, 0];
+    for round in 0..400 {
+        let changes: Vec<Change> = (0..rng.random_range(1..6))
+            .map(|_| {
+                let slot = slots[rng.random_range(0..slots.len())].to_string();
+                let name = names[rng.random_range(0..names.len())].to_string();
+                let value = values[rng.random_range(0..values.len())]
+                    .as_bytes()
+                    .to_vec();
+                match rng.random_range(0..9) {
+                    0 => Change::Put { slot, value },
+                    1 => Change::Delete { slot },
+                    2 => Change::Swap {
+                        slot,
+                        expected: rng.random_range(0..6),
+                        value: rng.random_bool(0.8).then_some(value),
+                    },
+                    3 => Change::Add {
+                        slot,
+                        delta: deltas[rng.random_range(0..deltas.len())],
+                    },
+                    4 => Change::Push { list: name, value },
+                    5 => Change::Take { slot },
+                    6 => Change::TakeAll { name },
+                    7 => Change::Clear { name },
+                    _ => Change::Put {
+                        slot: format!("p{}", rng.random_range(0..3)),
+                        value: "x".repeat(rng.random_range(1..60)).into_bytes(),
+                    },
+                }
+            })
+            .collect();
+        let limits = DataLimits::new()
+            .max_total(rng.random_range(40..400))
+            .max_keys(rng.random_range(2..8));
+        let from_redis = redis.commit(&key, "ada", &changes, &limits).await;
+        let from_memory = memory.commit(&key, "ada", &changes, &limits).await;
+        let same = match (&from_redis, &from_memory) {
+            (Ok(a), Ok(b)) => a == b,
+            (Err(a), Err(b)) => a.code() == b.code(),
+            _ => false,
+        };
+        assert!(
+            same,
+            "round {round}: {changes:?}\nredis {from_redis:?}\nmemory {from_memory:?}"
+        );
+        let (r, m) = (
+            redis.load(&key).await.unwrap().unwrap().record,
+            memory.load(&key).await.unwrap().unwrap().record,
+        );
+        assert_eq!(
+            (&r.data, r.version),
+            (&m.data, m.version),
+            "round {round}: {changes:?}"
+        );
+    }
+}

@@ -367,7 +367,8 @@ fn handle_error<'r>(status: Status, req: &'r Request<'_>) -> catcher::BoxFuture<
     })
 }
 
-/// The response fairing that commits the session-data changes a handler made, then writes
+/// The response fairing that commits the session-data changes a handler made (unless it
+/// answered with an error status: then nothing of them is saved), then writes
 /// the cookies the guards and handlers staged (login, logout, renewal), with
 /// `Cache-Control: no-store`. A commit that fails replaces the response: 401 with the cookie
 /// removed when the session ended meanwhile, 503 with `Retry-After` when the store failed,
@@ -389,7 +390,9 @@ impl Fairing for SessionCookies {
             let mut inner = staged(req).lock();
             (std::mem::take(&mut inner.cookies), inner.unsaved.take())
         };
-        if let Some(unsaved) = unsaved
+        // A handler that answered with an error saves nothing of what it changed.
+        let failed = res.status().code >= 400;
+        if let Some(unsaved) = unsaved.filter(|_| !failed)
             && let Err(rejection) = unsaved.commit().await
         {
             // The handler's response is dropped: the change it reports was not saved.

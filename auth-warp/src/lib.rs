@@ -117,20 +117,24 @@ impl<S> std::ops::DerefMut for Sessions<S> {
 }
 
 impl<S: Store> Sessions<S> {
-    /// Commits the session's data changes, then `reply` with the staged cookies. A commit
-    /// that fails answers instead: 401 with the cookie removed when the session ended
-    /// meanwhile, 503 with `Retry-After` when the store failed, never a response that pretends
-    /// the change was saved.
+    /// Commits the session's data changes (unless `reply` has an error status: then nothing
+    /// of them is saved), then `reply` with the staged cookies. A commit that fails answers
+    /// instead: 401 with the cookie removed when the session ended meanwhile, 503 with
+    /// `Retry-After` when the store failed, never a response that pretends the change was
+    /// saved.
     pub async fn reply(mut self, reply: impl Reply) -> Response {
-        if let Some(unsaved) = self
-            .0
-            .current_mut()
-            .and_then(auth_core::web::Session::unsaved)
+        let mut response = reply.into_response();
+        // A reply with an error status saves nothing of what the handler changed.
+        let failed = response.status().is_client_error() || response.status().is_server_error();
+        if !failed
+            && let Some(unsaved) = self
+                .0
+                .current_mut()
+                .and_then(auth_core::web::Session::unsaved)
             && let Err(rejection) = unsaved.commit().await
         {
             return rejection_response(&rejection);
         }
-        let mut response = reply.into_response();
         let cookies = self.0.take_cookies();
         if !cookies.is_empty() {
             let headers = response.headers_mut();
