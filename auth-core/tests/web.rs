@@ -475,3 +475,265 @@ mod ring {
         );
     }
 }
+
+// ---- Session data through the request flow ----------------------------------------------
+
+mod data {
+    use super::*;
+    use auth_core::error::StoreError;
+    use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
+    use auth_core::session::SessionTimes;
+    use auth_core::session_data::{Change, CommitOutcome, DataLimits, Key, MapKey};
+    use auth_core::session_id::StorageKey;
+    use auth_core::store::{
+        Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
+    };
+    use auth_core::web::RequestSessions;
+    use std::sync::atomic::AtomicBool;
+
+    /// `MemoryStore` that counts commits and can be made to fail them.
+    #[derive(Default)]
+    struct Counting {
+        inner: MemoryStore,
+        commits: AtomicU64,
+        fail: AtomicBool,
+    }
+
+    impl SessionStore for Counting {
+        async fn create(
+            &self,
+            key: &StorageKey,
+            record: &SessionRecord,
+            limit: SessionLimit,
+        ) -> Result<(), StoreError> {
+            self.inner.create(key, record, limit).await
+        }
+        async fn load(&self, key: &StorageKey) -> Result<Option<Loaded>, StoreError> {
+            self.inner.load(key).await
+        }
+        async fn renew(&self, key: &StorageKey, times: &SessionTimes) -> Result<(), StoreError> {
+            self.inner.renew(key, times).await
+        }
+        async fn commit(
+            &self,
+            key: &StorageKey,
+            user: &str,
+            changes: &[Change],
+            limits: &DataLimits,
+        ) -> Result<CommitOutcome, StoreError> {
+            self.commits.fetch_add(1, Ordering::SeqCst);
+            if self.fail.load(Ordering::SeqCst) {
+                return Err(StoreError::Timeout);
+            }
+            self.inner.commit(key, user, changes, limits).await
+        }
+        async fn rotate(&self, old: &StorageKey, new: &StorageKey) -> Result<(), StoreError> {
+            self.inner.rotate(old, new).await
+        }
+        async fn delete(&self, key: &StorageKey) -> Result<bool, StoreError> {
+            self.inner.delete(key).await
+        }
+        async fn delete_user(&self, user: &str) -> Result<usize, StoreError> {
+            self.inner.delete_user(user).await
+        }
+        async fn list_user(&self, user: &str) -> Result<Vec<SessionInfo>, StoreError> {
+            self.inner.list_user(user).await
+        }
+        async fn delete_handle(
+            &self,
+            user: &str,
+            handle: &SessionHandle,
+        ) -> Result<bool, StoreError> {
+            self.inner.delete_handle(user, handle).await
+        }
+        async fn bump_epoch(&self, user: &str) -> Result<u64, StoreError> {
+            self.inner.bump_epoch(user).await
+        }
+    }
+
+    impl RefreshStore for Counting {
+        async fn issue(&self, key: &StorageKey, family: &RefreshFamily) -> Result<(), StoreError> {
+            self.inner.issue(key, family).await
+        }
+        async fn refresh(
+            &self,
+            old: &StorageKey,
+            new: &StorageKey,
+        ) -> Result<Refreshed, StoreError> {
+            self.inner.refresh(old, new).await
+        }
+        async fn revoke(&self, key: &StorageKey) -> Result<bool, StoreError> {
+            self.inner.revoke(key).await
+        }
+        async fn revoke_family(&self, user: &str, family: &FamilyId) -> Result<bool, StoreError> {
+            self.inner.revoke_family(user, family).await
+        }
+        async fn revoke_user(&self, user: &str) -> Result<usize, StoreError> {
+            self.inner.revoke_user(user).await
+        }
+    }
+
+    impl RevocationList for Counting {
+        async fn revoke_jti(&self, jti: &str, exp: UnixTime) -> Result<(), StoreError> {
+            self.inner.revoke_jti(jti, exp).await
+        }
+        async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+            self.inner.is_revoked(jti).await
+        }
+    }
+
+    const CART: MapKey<u32> = MapKey::new("cart");
+    const STATE: Key<String> = Key::new("state");
+    /// The store runs on the system clock.
+    fn now() -> UnixTime {
+        UnixTime::now()
+    }
+
+    fn setup() -> Arc<WebAuth<Counting>> {
+        let key = AnyKey::new(Alg::Hs256, &[7; 32]).unwrap();
+        Arc::new(WebAuth::new(
+            Counting::default(),
+            key,
+            WebConfig::new("demo"),
+        ))
+    }
+
+    fn commits(auth: &WebAuth<Counting>) -> u64 {
+        auth.store().commits.load(Ordering::SeqCst)
+    }
+
+    /// A request with `cookie`: its session, through the flow the adapters use.
+    fn request(
+        auth: &Arc<WebAuth<Counting>>,
+        cookie: &str,
+    ) -> RequestSessions<Arc<WebAuth<Counting>>> {
+        let from = Provenance::lookup("GET", |_| None);
+        block_on(RequestSessions::load(
+            Arc::clone(auth),
+            from,
+            [cookie.as_bytes()],
+            now(),
+        ))
+        .unwrap()
+    }
+
+    fn login(auth: &Arc<WebAuth<Counting>>) -> (String, RequestSessions<Arc<WebAuth<Counting>>>) {
+        let mut r = request(auth, "");
+        block_on(r.login("ada", now(), &mut rng())).unwrap();
+        let cookie = cookie_header(&r.take_cookies()[0]);
+        (cookie, r)
+    }
+
+    #[test]
+    fn changes_are_committed_once_and_reads_cost_no_store_call() {
+        let auth = setup();
+        // The login request queues a flash message on the new session: one commit.
+        let (cookie, mut r) = login(&auth);
+        r.current_mut().unwrap().flash("Welcome").unwrap();
+        let unsaved = r
+            .current_mut()
+            .unwrap()
+            .unsaved()
+            .expect("a change to save");
+        block_on(unsaved.commit()).unwrap();
+        assert_eq!(commits(&auth), 1);
+        // The next page takes it (one store call); the one after finds none and asks nothing.
+        let mut r = request(&auth, &cookie);
+        let session = r.current_mut().unwrap();
+        assert_eq!(block_on(session.take_flash()).unwrap(), ["Welcome"]);
+        assert_eq!(commits(&auth), 2);
+        let mut r = request(&auth, &cookie);
+        let session = r.current_mut().unwrap();
+        assert!(block_on(session.take_flash()).unwrap().is_empty());
+        assert_eq!(block_on(session.take(&STATE)).unwrap(), None);
+        assert_eq!(session.entries(&CART).unwrap(), []);
+        assert!(
+            session.unsaved().is_none(),
+            "a read-only request has nothing to save"
+        );
+        assert_eq!(commits(&auth), 2, "and makes no store call");
+        // A change, saved; the next request reads it.
+        session.insert_entry(&CART, "book", &1).unwrap();
+        block_on(session.unsaved().unwrap().commit()).unwrap();
+        assert_eq!(commits(&auth), 3);
+        let r = request(&auth, &cookie);
+        assert_eq!(
+            r.current().unwrap().entries(&CART).unwrap(),
+            [("book".to_string(), 1)]
+        );
+    }
+
+    #[test]
+    fn a_change_that_lost_the_race_with_logout_is_401_and_removes_the_cookie() {
+        let auth = setup();
+        let (cookie, _) = login(&auth);
+        let mut slow = request(&auth, &cookie);
+        slow.current_mut()
+            .unwrap()
+            .insert_entry(&CART, "book", &1)
+            .unwrap();
+        let mut fast = request(&auth, &cookie);
+        block_on(fast.logout()).unwrap();
+        let unsaved = slow.current_mut().unwrap().unsaved().unwrap();
+        let refusal = block_on(unsaved.commit()).unwrap_err();
+        assert_eq!((refusal.status(), refusal.code()), (401, "session_gone"));
+        let set_cookie = refusal
+            .headers()
+            .find(|(name, _)| *name == "set-cookie")
+            .map(|(_, value)| value.to_owned())
+            .expect("the cookie is removed");
+        assert!(
+            set_cookie.starts_with("__Host-id=;") && set_cookie.contains("Max-Age=0"),
+            "{set_cookie}"
+        );
+        assert!(
+            request(&auth, &cookie).current().is_none(),
+            "not re-created"
+        );
+    }
+
+    #[test]
+    fn a_store_that_fails_the_commit_is_a_503_never_a_silent_loss() {
+        let auth = setup();
+        let (cookie, _) = login(&auth);
+        let mut r = request(&auth, &cookie);
+        r.current_mut()
+            .unwrap()
+            .insert_entry(&CART, "book", &1)
+            .unwrap();
+        auth.store().fail.store(true, Ordering::SeqCst);
+        let refusal = block_on(r.current_mut().unwrap().unsaved().unwrap().commit()).unwrap_err();
+        assert_eq!((refusal.status(), refusal.code()), (503, "store_timeout"));
+        assert!(refusal.headers().any(|h| h == ("retry-after", "1")));
+        auth.store().fail.store(false, Ordering::SeqCst);
+        assert_eq!(
+            request(&auth, &cookie)
+                .current()
+                .unwrap()
+                .entries(&CART)
+                .unwrap(),
+            []
+        );
+    }
+
+    #[test]
+    fn unreadable_or_oversized_data_is_a_400() {
+        let auth = setup();
+        let (cookie, _) = login(&auth);
+        let mut r = request(&auth, &cookie);
+        let session = r.current_mut().unwrap();
+        session.insert(&STATE, &"x".to_string()).unwrap();
+        const WRONG: Key<u64> = Key::new("state");
+        let refusal = auth_core::web::Rejection::from(session.get(&WRONG).unwrap_err());
+        assert_eq!(
+            (refusal.status(), refusal.code()),
+            (400, "session_data_type")
+        );
+        let refusal =
+            auth_core::web::Rejection::from(session.insert(&STATE, &"x".repeat(5000)).unwrap_err());
+        assert_eq!(
+            (refusal.status(), refusal.code()),
+            (400, "session_value_too_large")
+        );
+    }
+}
