@@ -70,6 +70,33 @@ pub struct Loaded {
 pub struct SessionHandle(pub [u8; 16]);
 
 impl SessionHandle {
+    /// The handle as 32 lowercase hex digits (for a page that lists a user's sessions).
+    #[must_use]
+    pub fn to_hex(&self) -> String {
+        use core::fmt::Write as _;
+        let mut out = String::with_capacity(32);
+        for b in self.0 {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{b:02x}");
+        }
+        out
+    }
+
+    /// The handle written by [`to_hex`](Self::to_hex) (either case), or `None`.
+    #[must_use]
+    pub fn from_hex(text: &str) -> Option<Self> {
+        if text.len() != 32 {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+            let hi = char::from(*pair.first()?).to_digit(16)?;
+            let lo = char::from(*pair.get(1)?).to_digit(16)?;
+            *byte = u8::try_from(hi << 4 | lo).ok()?;
+        }
+        Some(Self(out))
+    }
+
     /// The handle of the session filed under `key`: its first 16 bytes.
     #[must_use]
     pub fn of(key: &StorageKey) -> Self {

@@ -50,7 +50,10 @@ use crate::refresh::{
 use crate::session::SessionPolicy;
 use crate::session_data::{DataError, DataLimits, SessionData, StoredData};
 use crate::session_id::{CookieSigner, SessionId, StorageKey};
-use crate::store::{ActiveSession, SessionLimit, SessionRecord, SessionStore, check_session};
+use crate::store::{
+    ActiveSession, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
+    check_session,
+};
 use crate::time::UnixTime;
 
 mod data;
@@ -317,6 +320,13 @@ impl Session {
     #[must_use]
     pub fn key(&self) -> &StorageKey {
         &self.active.key
+    }
+
+    /// The session's handle: what a page listing the user's sessions shows and ends it by
+    /// ([`WebAuth::end_session`]); never the session id.
+    #[must_use]
+    pub fn handle(&self) -> SessionHandle {
+        SessionHandle::of(&self.active.key)
     }
 
     /// The stored session (its data is in [`data`](Self::data), not here).
@@ -887,6 +897,33 @@ impl<S: SessionStore + RefreshStore + RevocationList + 'static> WebAuth<S> {
             data: SessionData::new(stored, self.config.data_limits),
             backend: Arc::clone(&self.backend) as Arc<dyn data::DataBackend>,
         }
+    }
+
+    /// The sessions of `session`'s user, oldest first ("your sessions": when each began and
+    /// was last active; [`Session::handle`] tells which one is this).
+    ///
+    /// # Errors
+    /// 503 when the store fails.
+    pub async fn list_sessions(&self, session: &Session) -> Result<Vec<SessionInfo>, Rejection> {
+        Ok(self.backend.store.list_user(session.user()).await?)
+    }
+
+    /// Ends the session with `handle` if it is one of `session`'s user's ("end this one" on a
+    /// list of the user's sessions); `false` if there is none. Another user's handle finds
+    /// nothing.
+    ///
+    /// # Errors
+    /// 503 when the store fails.
+    pub async fn end_session(
+        &self,
+        session: &Session,
+        handle: &SessionHandle,
+    ) -> Result<bool, Rejection> {
+        Ok(self
+            .backend
+            .store
+            .delete_handle(session.user(), handle)
+            .await?)
     }
 
     /// Ends the session (logout) and returns the `Set-Cookie` value that removes the cookie.

@@ -44,16 +44,38 @@ fn see_other() -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, "/")]).into_response()
 }
 
-async fn index(session: Option<Session>) -> Result<Html<String>, AuthRejection> {
-    let Some(mut session) = session else {
-        return Ok(Html(demo_common::page(None, None, &[])));
-    };
-    let flashes = session.take_flash().await?;
-    Ok(Html(demo_common::page(
-        Some(session.user()),
-        None,
-        &flashes,
-    )))
+async fn index(mut session: Option<Session>) -> Result<Html<String>, AuthRejection> {
+    Ok(Html(demo_common::index_page(session.as_deref_mut()).await?))
+}
+
+/// The page's stylesheet and script.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn sessions_list(
+    State(app): State<App>,
+    session: Session,
+) -> Result<Response, AuthRejection> {
+    let body = demo_common::sessions_json(&app.auth, &session).await?;
+    Ok(json(StatusCode::OK, body))
+}
+
+async fn sessions_end(
+    State(app): State<App>,
+    session: Session,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AuthRejection> {
+    let body = demo_common::end_session(&app.auth, &session, content_type(&headers), &body).await?;
+    Ok(json(StatusCode::OK, body))
 }
 
 async fn login(
@@ -64,7 +86,7 @@ async fn login(
 ) -> Result<Response, AuthRejection> {
     let credentials = demo_common::login_form(content_type(&headers), &body)?;
     let Some(user) = app.users.check_async(credentials).await else {
-        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[]);
+        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[], &[]);
         return Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response());
     };
     sessions.login_now(&user).await?;
@@ -212,6 +234,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/api/me", get(me))
         .route("/api/logout-all", post(logout_all))
         .route("/api/cart", get(cart))
+        .route("/api/sessions", get(sessions_list))
+        .route("/api/sessions/end", post(sessions_end))
         .route(
             "/api/cart/add",
             post(|s: Session, h: HeaderMap, b: Bytes| cart_change(CartAction::Add, s, h, b)),
@@ -221,7 +245,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             post(|s: Session, h: HeaderMap, b: Bytes| cart_change(CartAction::Remove, s, h, b)),
         )
         .route_layer(SessionLayer)
-        // The token routes need no session layer.
+        // The page's assets and the token routes need no session layer.
+        .route(
+            "/static/demo.css",
+            get(|| async { asset("text/css; charset=utf-8", demo_common::DEMO_CSS) }),
+        )
+        .route(
+            "/static/demo.js",
+            get(|| async { asset("text/javascript; charset=utf-8", demo_common::DEMO_JS) }),
+        )
         .route("/api/token", post(token))
         .route("/api/token/refresh", post(refresh))
         .route("/api/token/revoke", post(revoke))

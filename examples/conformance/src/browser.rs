@@ -157,6 +157,22 @@ impl Browser {
         v.as_str().unwrap_or_default().to_owned()
     }
 
+    /// Waits up to 10 s for the element matching `css` to contain `text`.
+    pub fn wait_text(&self, css: &str, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = self.text(css);
+            if now.contains(text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never said {text:?}: {now:?}"
+            );
+            sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn source(&self) -> String {
         let v = self.session_call("GET", "/source", &json!({}));
         v.as_str().unwrap_or_default().to_owned()
@@ -171,6 +187,37 @@ impl Browser {
     pub fn cookies(&self) -> Vec<Value> {
         let v = self.session_call("GET", "/cookie", &json!({}));
         v.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Runs `script` in the page as an async function (its last argument is the callback that
+    /// ends it) and returns what it passed to the callback.
+    pub fn execute_async(&self, script: &str, args: Value) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/async",
+            &json!({ "script": script, "args": args }),
+        )
+    }
+
+    /// Stores a cookie for the current page's site (WebDriver may set `HttpOnly` cookies).
+    pub fn add_cookie(&self, cookie: &Value) {
+        self.session_call("POST", "/cookie", &json!({ "cookie": cookie }));
+    }
+
+    /// Resizes the window.
+    pub fn set_window(&self, width: u32, height: u32) {
+        self.session_call(
+            "POST",
+            "/window/rect",
+            &json!({ "width": width, "height": height }),
+        );
+    }
+
+    /// A PNG of the page as shown.
+    pub fn screenshot(&self) -> Vec<u8> {
+        use base64ct::Encoding as _;
+        let v = self.session_call("GET", "/screenshot", &json!({}));
+        base64ct::Base64::decode_vec(v.as_str().unwrap_or_default()).expect("a base64 PNG")
     }
 
     /// What scripts on the page see of the cookies.
@@ -254,6 +301,65 @@ pub fn run(demo: &Demo) {
     assert_eq!(cookie["sameSite"], "Lax");
     assert_eq!(cookie["path"], "/");
     assert!(!browser.document_cookie().contains("__Host-id"), "HttpOnly");
+
+    // The welcome flash is shown once; the page's lists are filled in by its script.
+    assert!(browser.text(".flash").contains("Welcome back, ada."));
+    browser.find("#sessions tbody tr");
+
+    // Two browsers on one session (the cookie copied to a second Chromium) each add 25
+    // items and the same shared item 10 times, all at once: nothing is lost.
+    if let Some(second) = Browser::start() {
+        second.goto(&format!("{base}/static/demo.css"));
+        let mut copy = cookie.clone();
+        if let Some(fields) = copy.as_object_mut() {
+            fields.remove("expiry");
+        }
+        second.add_cookie(&copy);
+        second.goto(&format!("{base}/"));
+        assert_eq!(
+            second.text("#user"),
+            "ada",
+            "the second browser shares the session"
+        );
+        let race = "const [prefix, done] = [arguments[0], arguments[arguments.length - 1]];\
+                    const items = [];\
+                    for (let i = 0; i < 25; i++) items.push(prefix + '-' + String(i).padStart(2, '0'));\
+                    for (let i = 0; i < 10; i++) items.push('shared');\
+                    Promise.all(items.map((item) => window.demo.add(item))).then(done);";
+        let statuses: Vec<Value> = std::thread::scope(|scope| {
+            let a = scope.spawn(|| browser.execute_async(race, json!(["a"])));
+            let b = scope.spawn(|| second.execute_async(race, json!(["b"])));
+            vec![a.join().unwrap(), b.join().unwrap()]
+        });
+        for s in &statuses {
+            assert!(
+                s.as_array().unwrap().iter().all(|v| v == 200),
+                "every addition saved: {statuses:?}"
+            );
+        }
+        browser.refresh();
+        let cart = browser.text("#cart");
+        assert_eq!(
+            cart.lines().filter(|l| l.contains(" × ")).count(),
+            51,
+            "{cart}"
+        );
+        assert!(cart.contains("shared × 20"), "{cart}");
+        assert!(
+            cart.contains("a-24 × 1") && cart.contains("b-00 × 1"),
+            "{cart}"
+        );
+    }
+
+    // The token half: a pair, an API call, a refresh, the spent token's reuse.
+    browser.click("#token-form button");
+    browser.wait_text("#token-note", "POST /api/token → 200");
+    browser.click("#call-api");
+    browser.wait_text("#token-note", "GET /api/token/me → 200 for ada");
+    browser.click("#do-refresh");
+    browser.wait_text("#token-note", "the old refresh token is now spent");
+    browser.click("#reuse");
+    browser.wait_text("#token-note", "401 refresh_token_reused");
 
     // A reload stays signed in.
     browser.refresh();

@@ -334,6 +334,8 @@ pub fn run_all(demo: &Demo) {
     a_flash_message_after_login_is_shown_once(demo);
     concurrent_cart_changes_all_survive(demo);
     a_cart_change_racing_a_logout_never_brings_the_session_back(demo);
+    your_sessions_are_listed_by_handle_and_ended_one_by_one(demo);
+    the_page_and_its_assets_are_served_by_the_demo(demo);
 }
 
 fn assert_json_error(r: &Reply, status: u16, code: &str) {
@@ -1006,5 +1008,107 @@ pub fn a_cart_change_racing_a_logout_never_brings_the_session_back(demo: &Demo) 
             401,
             "no_session",
         );
+    }
+}
+
+pub fn your_sessions_are_listed_by_handle_and_ended_one_by_one(demo: &Demo) {
+    let phone = demo.login("grace", "hopper-1906", None);
+    let laptop = demo.login("grace", "hopper-1906", None);
+    let other = demo.login("ada", "lovelace-1815", None);
+    let r = demo.get("/api/sessions", &[("Cookie", &laptop)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let list = r.json()["sessions"].as_array().unwrap().clone();
+    assert!(list.len() >= 2, "{list:?}");
+    let current: Vec<_> = list.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(
+        current.len(),
+        1,
+        "exactly this browser's session is marked: {list:?}"
+    );
+    for s in &list {
+        let handle = s["handle"].as_str().unwrap();
+        assert_eq!(handle.len(), 32);
+        assert!(
+            !phone.contains(handle) && !laptop.contains(handle),
+            "a handle is not the id"
+        );
+        assert!(s["created"].as_u64().unwrap() <= s["last_active"].as_u64().unwrap());
+    }
+    // Another user's handle ends nothing; this user's ends that session only.
+    let theirs = demo.get("/api/sessions", &[("Cookie", &other)]).json()["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["handle"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let end = |cookie: &str, handle: &str| {
+        demo.post(
+            "/api/sessions/end",
+            &[("Cookie", cookie), FORM],
+            format!("handle={handle}").as_bytes(),
+        )
+    };
+    assert_eq!(end(&laptop, &theirs).status, 200);
+    assert_eq!(
+        demo.me(&other).status,
+        200,
+        "another user's session is untouched"
+    );
+    let phone_handle = demo.get("/api/sessions", &[("Cookie", &phone)]).json()["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["handle"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = end(&laptop, &phone_handle);
+    assert_eq!(r.status, 200);
+    assert!(
+        !r.json()["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["handle"] == phone_handle.as_str()),
+        "the answer lists what is left"
+    );
+    assert_json_error(&demo.me(&phone), 401, "no_session");
+    assert_eq!(demo.me(&laptop).status, 200);
+    assert_json_error(&end(&laptop, "not-a-handle"), 400, "invalid_body");
+    assert_json_error(&demo.get("/api/sessions", &[]), 401, "no_session");
+}
+
+pub fn the_page_and_its_assets_are_served_by_the_demo(demo: &Demo) {
+    let cookie = demo.login("ada", "lovelace-1815", None);
+    demo.post("/api/cart/add", &[("Cookie", &cookie), FORM], b"item=tea");
+    let page = demo.get("/", &[("Cookie", &cookie)]).text();
+    for part in [
+        "id=\"cart\"",
+        "tea × 1",
+        "id=\"sessions\"",
+        "id=\"token-form\"",
+        "/static/demo.js",
+    ] {
+        assert!(page.contains(part), "{part} missing from the page");
+    }
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "nothing from a CDN"
+    );
+    for (path, kind) in [
+        ("/static/demo.css", "text/css"),
+        ("/static/demo.js", "text/javascript"),
+    ] {
+        let r = demo.get(path, &[]);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(
+            r.header("content-type").unwrap().starts_with(kind),
+            "{path}"
+        );
+        assert!(r.body.len() > 1000, "{path}");
     }
 }

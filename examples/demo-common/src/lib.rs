@@ -501,37 +501,161 @@ pub fn me_json(user: &str, via: &str) -> String {
     serde_json::to_string(&Me { user, via }).unwrap_or_default()
 }
 
-/// The one HTML page: a login form when anonymous, "signed in as NAME", the flash messages
-/// taken for this page and a logout button otherwise.
+/// The page of `GET /`: the session half (a login form when anonymous; otherwise the flash
+/// messages taken for this page, the cart, the user's sessions and the logout buttons) beside
+/// the token half. Plain HTML; `/static/demo.js` fills in the lists and runs the actions.
+///
+/// # Errors
+/// 401/503 when the flash messages cannot be taken (the session ended, the store failed), 400
+/// for a cart that does not read.
+pub async fn index_page(
+    session: Option<&mut auth_core::web::Session>,
+) -> Result<String, Rejection> {
+    let Some(session) = session else {
+        return Ok(page(None, None, &[], &[]));
+    };
+    let flashes = session.take_flash().await?;
+    let cart = session.entries(&CART)?;
+    Ok(page(Some(session.user()), None, &flashes, &cart))
+}
+
+/// The page (see [`index_page`]) for `user`, with an `error` above the login form, the
+/// `flashes` taken for it and the `cart` as it stands.
 #[must_use]
-pub fn page(user: Option<&str>, error: Option<&str>, flashes: &[String]) -> String {
-    let body = match user {
-        Some(user) => format!(
-            "{}<p>signed in as <b id=\"user\">{}</b></p>\
-             <form method=\"post\" action=\"/logout\"><button id=\"logout\">log out</button></form>",
-            flashes
+pub fn page(
+    user: Option<&str>,
+    error: Option<&str>,
+    flashes: &[String],
+    cart: &[(String, u32)],
+) -> String {
+    let session_half = match user {
+        Some(user) => {
+            let flashes: String = flashes
                 .iter()
                 .map(|f| format!("<p class=\"flash\" role=\"status\">{}</p>", escape(f)))
-                .collect::<String>(),
-            escape(user)
-        ),
+                .collect();
+            let items: String = if cart.is_empty() {
+                "<li class=\"empty\">the cart is empty</li>".into()
+            } else {
+                cart.iter()
+                    .map(|(item, n)| {
+                        format!(
+                            "<li><span>{} × {n}</span>\
+                             <button class=\"quiet\" data-remove=\"{0}\">remove</button></li>",
+                            escape(item)
+                        )
+                    })
+                    .collect()
+            };
+            format!(
+                "{flashes}<div class=\"panel\"><p>signed in as <b id=\"user\">{}</b> \
+                 with a server-side session (an opaque id in a <code>__Host-</code> cookie; \
+                 the store keeps only its hash)</p>\
+                 <form method=\"post\" action=\"/logout\"><button id=\"logout\">log out</button></form></div>\
+                 <div class=\"panel\"><h3>Cart</h3><ul id=\"cart\">{items}</ul>\
+                 <div class=\"row\"><button data-add=\"apple\">+ apple</button>\
+                 <button data-add=\"book\">+ book</button><button data-add=\"pencil\">+ pencil</button></div>\
+                 <p class=\"server\" id=\"cart-note\">kept in the session, saved per line at the end of each request</p></div>\
+                 <div class=\"panel\"><h3>Your sessions</h3><table id=\"sessions\"><thead><tr>\
+                 <th>handle</th><th>started</th><th>last active</th><th></th></tr></thead><tbody></tbody></table>\
+                 <div class=\"row\"><button id=\"logout-all\" class=\"danger\">log out everywhere</button></div>\
+                 <p class=\"server\" id=\"sessions-note\">listed from the per-user index the store keeps beside the sessions</p></div>",
+                escape(user)
+            )
+        }
         None => {
             let error = error.map_or(String::new(), |e| {
                 format!("<p id=\"error\" role=\"alert\">{}</p>", escape(e))
             });
             format!(
-                "{error}<form method=\"post\" action=\"/login\">\
+                "{error}<div class=\"panel\"><h3>Log in</h3><form method=\"post\" action=\"/login\" class=\"row\">\
                  <label>user <input name=\"username\" id=\"username\" autocomplete=\"username\"></label> \
                  <label>password <input name=\"password\" id=\"password\" type=\"password\" \
                  autocomplete=\"current-password\"></label> \
-                 <button id=\"login\">log in</button></form>"
+                 <button id=\"login\">log in</button></form>\
+                 <p class=\"server\">demo users: ada / lovelace-1815, grace / hopper-1906</p></div>"
             )
         }
     };
+    let token_half = "<div class=\"panel\"><h3>Token pair</h3>\
+         <form id=\"token-form\" class=\"row\">\
+         <label>user <input id=\"token-username\" value=\"ada\" autocomplete=\"off\"></label>\
+         <label>password <input id=\"token-password\" type=\"password\" value=\"lovelace-1815\" autocomplete=\"off\"></label>\
+         <button>get a token pair</button></form>\
+         <dl><dt>access token</dt><dd class=\"token\" id=\"access\">–</dd>\
+         <dt>refresh token</dt><dd class=\"token\" id=\"refresh\">–</dd>\
+         <dt>spent refresh token</dt><dd class=\"token\" id=\"spent\">–</dd></dl>\
+         <div class=\"row\"><button id=\"call-api\" class=\"quiet\">call /api/token/me</button>\
+         <button id=\"do-refresh\" class=\"quiet\">refresh</button>\
+         <button id=\"reuse\" class=\"danger\">use the spent refresh token</button>\
+         <button id=\"revoke\" class=\"danger\">revoke</button></div>\
+         <p class=\"server\" id=\"token-note\">tokens live in this page's memory only</p></div>";
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>auth demo</title>\
-         </head><body><h1>auth demo</h1>{body}</body></html>"
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>auth demo</title><link rel=\"stylesheet\" href=\"/static/demo.css\">\
+         <script src=\"/static/demo.js\" defer></script></head><body>\
+         <header><h1>auth demo</h1><p>one small core, two ways to log in: a server-side \
+         session (left) and a token pair (right)</p></header>\
+         <main><section id=\"session-half\"><h2>Session</h2>{session_half}</section>\
+         <section id=\"token-half\"><h2>Tokens</h2>{token_half}</section></main>\
+         <footer>Every line under an action says what the server did. No session id or refresh \
+         token is ever shown: sessions are listed by a handle derived from their stored key.</footer>\
+         </body></html>"
     )
+}
+
+/// The page's stylesheet (`GET /static/demo.css`).
+pub const DEMO_CSS: &str = include_str!("../assets/demo.css");
+/// The page's script (`GET /static/demo.js`).
+pub const DEMO_JS: &str = include_str!("../assets/demo.js");
+
+/// The sessions of the request's user as JSON:
+/// `{"sessions":[{"handle","created","last_active","current"}]}` (`GET /api/sessions`).
+///
+/// # Errors
+/// 503 when the store fails.
+pub async fn sessions_json(
+    auth: &WebAuth<DemoStore>,
+    session: &auth_core::web::Session,
+) -> Result<String, Rejection> {
+    let current = session.handle();
+    let list: Vec<serde_json::Value> = auth
+        .list_sessions(session)
+        .await?
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "handle": s.handle.to_hex(),
+                "created": s.created.as_secs(),
+                "last_active": s.last_active.as_secs(),
+                "current": s.handle == current,
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({ "sessions": list }).to_string())
+}
+
+/// Ends one of the request's user's sessions by the handle in a form (`handle=<hex>`,
+/// `POST /api/sessions/end`) and answers the list as it now stands.
+///
+/// # Errors
+/// 400 for another content type or a malformed handle, 503 when the store fails.
+pub async fn end_session(
+    auth: &WebAuth<DemoStore>,
+    session: &auth_core::web::Session,
+    content_type: Option<&[u8]>,
+    body: &[u8],
+) -> Result<String, Rejection> {
+    if media_type(content_type).as_deref() != Some("application/x-www-form-urlencoded") {
+        return Err(bad("unsupported_content_type"));
+    }
+    let handle = form_urlencoded::parse(body)
+        .find(|(k, _)| k == "handle")
+        .and_then(|(_, v)| SessionHandle::from_hex(&v))
+        .ok_or_else(|| bad("invalid_body"))?;
+    auth.end_session(session, &handle).await?;
+    sessions_json(auth, session).await
 }
 
 /// The flash message a login queues for the next page.

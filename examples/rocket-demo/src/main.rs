@@ -45,15 +45,49 @@ fn json(body: String) -> (ContentType, String) {
 
 #[get("/")]
 async fn index(mut session: MaybeSession) -> Result<RawHtml<String>, AuthRejection> {
-    let Some(session) = session.0.as_mut() else {
-        return Ok(RawHtml(demo_common::page(None, None, &[])));
-    };
-    let flashes = session.take_flash().await?;
-    Ok(RawHtml(demo_common::page(
-        Some(session.user()),
-        None,
-        &flashes,
-    )))
+    Ok(RawHtml(demo_common::index_page(session.0.as_mut()).await?))
+}
+
+/// The page's stylesheet and script.
+struct Asset(ContentType, &'static str);
+
+impl<'r> rocket::response::Responder<'r, 'static> for Asset {
+    fn respond_to(self, _: &'r Request<'_>) -> rocket::response::Result<'static> {
+        rocket::Response::build()
+            .header(self.0)
+            .raw_header("Cache-Control", "no-cache")
+            .sized_body(self.1.len(), std::io::Cursor::new(self.1))
+            .ok()
+    }
+}
+
+#[get("/static/demo.css")]
+fn demo_css() -> Asset {
+    Asset(ContentType::CSS, demo_common::DEMO_CSS)
+}
+
+#[get("/static/demo.js")]
+fn demo_js() -> Asset {
+    Asset(ContentType::JavaScript, demo_common::DEMO_JS)
+}
+
+#[get("/api/sessions")]
+async fn sessions_list(
+    auth: &State<Auth>,
+    session: Session,
+) -> Result<(ContentType, String), AuthRejection> {
+    Ok(json(demo_common::sessions_json(auth, &session).await?))
+}
+
+#[post("/api/sessions/end", data = "<body>")]
+async fn sessions_end(
+    auth: &State<Auth>,
+    session: Session,
+    content_type: RawContentType,
+    body: Vec<u8>,
+) -> Result<(ContentType, String), AuthRejection> {
+    let body = demo_common::end_session(auth, &session, content_type.bytes(), &body).await?;
+    Ok(json(body))
 }
 
 #[post("/login", data = "<body>")]
@@ -65,7 +99,7 @@ async fn login(
 ) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AuthRejection> {
     let credentials = demo_common::login_form(content_type.bytes(), &body)?;
     let Some(user) = users.check_async(credentials).await else {
-        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[]);
+        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[], &[]);
         return Ok(Err((Status::Unauthorized, RawHtml(page))));
     };
     sessions.login_now(&user).await?;
@@ -236,6 +270,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 cart,
                 cart_add,
                 cart_remove,
+                demo_css,
+                demo_js,
+                sessions_list,
+                sessions_end,
                 token,
                 refresh,
                 revoke,

@@ -51,7 +51,7 @@ async fn login(
 ) -> Result<Response, AuthRejection> {
     let credentials = demo_common::login_form(content_type(&headers), &body)?;
     let Some(user) = users.check_async(credentials).await else {
-        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[]);
+        let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[], &[]);
         let reply = warp::reply::with_status(warp::reply::html(page), StatusCode::UNAUTHORIZED);
         return Ok(reply.into_response());
     };
@@ -73,12 +73,33 @@ async fn logout_all(mut sessions: Sessions) -> Result<Response, AuthRejection> {
 }
 
 async fn index(mut sessions: Sessions) -> Result<Response, AuthRejection> {
-    let flashes = match sessions.current_mut() {
-        Some(session) => session.take_flash().await?,
-        None => Vec::new(),
-    };
-    let page = demo_common::page(sessions.user(), None, &flashes);
+    let page = demo_common::index_page(sessions.current_mut()).await?;
     Ok(sessions.reply(warp::reply::html(page)).await)
+}
+
+/// The page's stylesheet and script.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = Response::new(body.into());
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+async fn sessions_list(auth: Auth, sessions: Sessions) -> Result<Response, AuthRejection> {
+    let body = demo_common::sessions_json(&auth, sessions.require()?).await?;
+    Ok(sessions.reply(json(StatusCode::OK, body)).await)
+}
+
+async fn sessions_end(
+    auth: Auth,
+    sessions: Sessions,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AuthRejection> {
+    let session = sessions.require()?;
+    let body = demo_common::end_session(&auth, session, content_type(&headers), &body).await?;
+    Ok(sessions.reply(json(StatusCode::OK, body)).await)
 }
 
 async fn cart(sessions: Sessions) -> Result<Response, AuthRejection> {
@@ -170,6 +191,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let body = demo_common::me_json(s.user().unwrap_or_default(), "session");
             s.reply(json(StatusCode::OK, body)).await
         });
+    let demo_css = warp::path!("static" / "demo.css")
+        .and(warp::get())
+        .map(|| asset("text/css; charset=utf-8", demo_common::DEMO_CSS));
+    let demo_js = warp::path!("static" / "demo.js")
+        .and(warp::get())
+        .map(|| asset("text/javascript; charset=utf-8", demo_common::DEMO_JS));
+    let sessions_list = warp::path!("api" / "sessions")
+        .and(warp::get())
+        .and(with(Arc::clone(&auth)))
+        .and(auth_warp::session(Arc::clone(&auth)))
+        .and_then(|a, s| async move { answer(sessions_list(a, s).await) });
+    let sessions_end = warp::path!("api" / "sessions" / "end")
+        .and(warp::post())
+        .and(with(Arc::clone(&auth)))
+        .and(auth_warp::session(Arc::clone(&auth)))
+        .and(body)
+        .and_then(|a, s, h, b| async move { answer(sessions_end(a, s, h, b).await) });
     let cart = warp::path!("api" / "cart")
         .and(warp::get())
         .and(auth_warp::session(Arc::clone(&auth)))
@@ -256,6 +294,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or(me)
         .or(logout_all)
         .or(cart)
+        .or(demo_css)
+        .or(demo_js)
+        .or(sessions_list)
+        .or(sessions_end)
         .or(cart_add)
         .or(cart_remove)
         .or(token)
