@@ -141,7 +141,7 @@ impl Staged {
 
     /// Keeps a request's session-data changes, to commit after the handler.
     fn unsaved(&self, unsaved: web::Unsaved) {
-        self.lock().unsaved = Some(unsaved);
+        web::Unsaved::stage(&mut self.lock().unsaved, unsaved);
     }
 
     fn take(&self) -> (Vec<String>, Option<web::Unsaved>) {

@@ -600,6 +600,19 @@ impl SessionData {
         }
     }
 
+    /// Appends the changes of another working copy of the same session (loaded at the same
+    /// time), to be committed after this one's.
+    pub(crate) fn append(&mut self, later: Self) {
+        let offset = self.changes.len();
+        self.changes.extend(later.changes);
+        self.reruns.extend(
+            later
+                .reruns
+                .into_iter()
+                .map(|(index, rerun)| (index.saturating_add(offset), rerun)),
+        );
+    }
+
     /// The loaded data without this request's changes.
     #[must_use]
     pub(crate) fn snapshot(&self) -> Self {
@@ -864,6 +877,18 @@ impl SessionData {
     #[must_use]
     pub fn has_flash(&self) -> bool {
         self.stored.entries(FLASH).next().is_some()
+    }
+
+    /// Whether this request changed `key` (a `take` of it is then answered from the changes).
+    #[must_use]
+    pub fn changed<T>(&self, key: &Key<T>) -> bool {
+        self.changes.iter().any(|c| match c {
+            Change::Put { slot, .. }
+            | Change::Delete { slot }
+            | Change::Swap { slot, .. }
+            | Change::Take { slot } => slot == key.name,
+            _ => false,
+        })
     }
 
     /// Whether the loaded session holds `key` (taking it costs a store call only then).

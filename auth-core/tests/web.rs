@@ -693,6 +693,46 @@ mod data {
     }
 
     #[test]
+    fn a_take_of_a_value_this_request_set_is_answered_from_its_changes() {
+        let auth = setup();
+        let (cookie, _) = login(&auth);
+        let mut r = request(&auth, &cookie);
+        let session = r.current_mut().unwrap();
+        session.insert(&STATE, &"fresh".to_string()).unwrap();
+        assert_eq!(
+            block_on(session.take(&STATE)).unwrap().as_deref(),
+            Some("fresh")
+        );
+        assert_eq!(block_on(session.take(&STATE)).unwrap(), None, "taken once");
+        assert_eq!(commits(&auth), 0, "no store call");
+    }
+
+    #[test]
+    fn two_extractors_of_one_request_commit_their_changes_together() {
+        let auth = setup();
+        let (cookie, _) = login(&auth);
+        let mut first = request(&auth, &cookie);
+        let mut second = request(&auth, &cookie);
+        first
+            .current_mut()
+            .unwrap()
+            .insert_entry(&CART, "a", &1)
+            .unwrap();
+        second
+            .current_mut()
+            .unwrap()
+            .insert_entry(&CART, "b", &2)
+            .unwrap();
+        let mut slot = None;
+        auth_core::web::Unsaved::stage(&mut slot, first.current_mut().unwrap().unsaved().unwrap());
+        auth_core::web::Unsaved::stage(&mut slot, second.current_mut().unwrap().unsaved().unwrap());
+        block_on(slot.unwrap().commit()).unwrap();
+        assert_eq!(commits(&auth), 1, "one commit");
+        let r = request(&auth, &cookie);
+        assert_eq!(r.current().unwrap().entries(&CART).unwrap().len(), 2);
+    }
+
+    #[test]
     fn a_store_that_fails_the_commit_is_a_503_never_a_silent_loss() {
         let auth = setup();
         let (cookie, _) = login(&auth);

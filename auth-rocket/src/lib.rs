@@ -59,7 +59,7 @@ impl Staged {
     /// Keeps the session's unsaved data changes, if any, for [`SessionCookies`] to commit.
     fn keep_unsaved(&self, session: Option<&mut web::Session>) {
         if let Some(unsaved) = session.and_then(web::Session::unsaved) {
-            self.lock().unsaved = Some(unsaved);
+            web::Unsaved::stage(&mut self.lock().unsaved, unsaved);
         }
     }
 }

@@ -87,7 +87,8 @@ impl Session {
 
     /// Reads and deletes `key` in one store step, at once: of concurrent requests exactly one
     /// gets the value (one-time values: an OAuth `state`, a CSRF token). Costs a store round
-    /// trip only when the loaded session holds the key.
+    /// trip only when the loaded session holds the key. A key this request changed is taken
+    /// from its changes: the value as changed, deleted when the request commits.
     ///
     /// # Errors
     /// [`DataError::Gone`] when the session ended meanwhile, [`DataError::Type`] when the value
@@ -96,6 +97,11 @@ impl Session {
         &mut self,
         key: &Key<T>,
     ) -> Result<Option<T>, DataError> {
+        if self.data.changed(key) {
+            let value = self.data.get(key)?;
+            self.data.remove(key)?;
+            return Ok(value);
+        }
         if !self.data.has(key) {
             return Ok(None);
         }
@@ -191,6 +197,17 @@ impl core::fmt::Debug for Unsaved {
 }
 
 impl Unsaved {
+    /// Files `unsaved` into an adapter's per-request slot: beside changes already there for
+    /// the same session (two extractors of one request each changed it) they are appended and
+    /// committed together, in order; changes of another session (the one a login ended) give
+    /// way to the later session's.
+    pub fn stage(slot: &mut Option<Self>, unsaved: Self) {
+        match slot {
+            Some(staged) if staged.key == unsaved.key => staged.data.append(unsaved.data),
+            _ => *slot = Some(unsaved),
+        }
+    }
+
     /// Commits the changes ([`Session::commit`]); a failure is the response to send instead
     /// of the handler's: 401 `session_gone` with the cookie removed when the session ended
     /// meanwhile (nothing written, nothing re-created), 503 with `Retry-After` when the store
