@@ -1327,6 +1327,12 @@ where
         Ok(())
     }
 
+    /// Stages another `Set-Cookie` value for the response (the application's own cookie: a
+    /// notice for the page after a logout, say); the adapters write it with the others.
+    pub fn stage_cookie(&mut self, set_cookie: String) {
+        self.staged.push(set_cookie);
+    }
+
     /// Takes the `Set-Cookie` values staged so far, for the response.
     pub fn take_cookies(&mut self) -> Vec<String> {
         core::mem::take(&mut self.staged)

@@ -11,7 +11,7 @@ use auth_core::web::{AccessClaims, WebAuth};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -44,8 +44,12 @@ fn see_other() -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, "/")]).into_response()
 }
 
-async fn index(mut session: Option<Session>) -> Result<Html<String>, AuthRejection> {
-    Ok(Html(demo_common::index_page(session.as_deref_mut()).await?))
+async fn index(
+    mut sessions: Sessions<DemoStore>,
+    headers: HeaderMap,
+) -> Result<Html<String>, AuthRejection> {
+    let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
+    Ok(Html(demo_common::index_page(&mut sessions, cookies).await?))
 }
 
 /// The page's stylesheet and script.
@@ -98,6 +102,7 @@ async fn login(
 
 async fn logout(mut sessions: Sessions<DemoStore>) -> Result<Response, AuthRejection> {
     sessions.logout().await?;
+    sessions.stage_cookie(demo_common::signed_out_cookie());
     Ok(see_other())
 }
 

@@ -387,6 +387,7 @@ pub fn run(demo: &Demo) {
     // Logout through the button removes the cookie.
     browser.click("#logout");
     browser.find("#login");
+    assert!(browser.text(".flash").contains("You are signed out."));
     assert!(
         !browser.cookies().iter().any(|c| c["name"] == "__Host-id"),
         "the cookie is gone"

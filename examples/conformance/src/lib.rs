@@ -331,7 +331,7 @@ pub fn run_all(demo: &Demo) {
     cross_site_unsafe_requests_are_refused(demo);
     malformed_requests_get_4xx_never_5xx(demo);
     sessions_renew_while_used_and_end_when_idle(demo);
-    a_flash_message_after_login_is_shown_once(demo);
+    flash_messages_after_login_and_logout_are_shown_once(demo);
     concurrent_cart_changes_all_survive(demo);
     a_cart_change_racing_a_logout_never_brings_the_session_back(demo);
     your_sessions_are_listed_by_handle_and_ended_one_by_one(demo);
@@ -899,7 +899,7 @@ macro_rules! demo_tests {
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
 
-pub fn a_flash_message_after_login_is_shown_once(demo: &Demo) {
+pub fn flash_messages_after_login_and_logout_are_shown_once(demo: &Demo) {
     let cookie = demo.login("ada", "lovelace-1815", None);
     let first = demo.get("/", &[("Cookie", &cookie)]);
     assert_eq!(first.status, 200);
@@ -915,6 +915,34 @@ pub fn a_flash_message_after_login_is_shown_once(demo: &Demo) {
         "shown once: {}",
         second.text()
     );
+    // After a logout no session is left to hold a message: a notice cookie carries it to the
+    // next page, which removes it.
+    let r = demo.post("/logout", &[("Cookie", &cookie)], b"");
+    let notice = r
+        .all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("__Host-notice="))
+        .expect("a notice for the next page")
+        .to_owned();
+    assert!(
+        notice.contains("HttpOnly") && notice.contains("Secure"),
+        "{notice}"
+    );
+    let notice = notice.split(';').next().unwrap().to_owned();
+    let page = demo.get("/", &[("Cookie", &notice)]);
+    assert!(
+        page.text().contains("You are signed out."),
+        "{}",
+        page.text()
+    );
+    assert!(
+        page.all("set-cookie")
+            .iter()
+            .any(|c| c.starts_with("__Host-notice=;") && c.contains("Max-Age=0")),
+        "the page removes the notice: {:?}",
+        page.all("set-cookie")
+    );
+    assert!(!demo.get("/", &[]).text().contains("signed out"));
 }
 
 pub fn concurrent_cart_changes_all_survive(demo: &Demo) {

@@ -501,22 +501,60 @@ pub fn me_json(user: &str, via: &str) -> String {
     serde_json::to_string(&Me { user, via }).unwrap_or_default()
 }
 
+/// The cookie that carries "you are signed out" to the page after a logout: there is no
+/// session left to hold a flash message (Django's messages fall back to a cookie the same
+/// way). It holds a fixed code, never text, so a forged one can only pick the demo's own
+/// message; the page that shows it removes it.
+pub const NOTICE_COOKIE: &str = "__Host-notice";
+const SIGNED_OUT: &str = "signed_out";
+
+/// The `Set-Cookie` a logout response carries so that the next page says "You are signed
+/// out." once.
+#[must_use]
+pub fn signed_out_cookie() -> String {
+    auth_core::http::SetCookie::new(NOTICE_COOKIE, SIGNED_OUT)
+        .max_age(60)
+        .to_string()
+        .unwrap_or_default()
+}
+
 /// The page of `GET /`: the session half (a login form when anonymous; otherwise the flash
 /// messages taken for this page, the cart, the user's sessions and the logout buttons) beside
 /// the token half. Plain HTML; `/static/demo.js` fills in the lists and runs the actions.
+/// `cookie_headers` are the request's `Cookie` values, for the notice a logout left (shown
+/// once: its removal is staged on `sessions`).
 ///
 /// # Errors
 /// 401/503 when the flash messages cannot be taken (the session ended, the store failed), 400
 /// for a cart that does not read.
-pub async fn index_page(
-    session: Option<&mut auth_core::web::Session>,
-) -> Result<String, Rejection> {
-    let Some(session) = session else {
-        return Ok(page(None, None, &[], &[]));
-    };
-    let flashes = session.take_flash().await?;
-    let cart = session.entries(&CART)?;
-    Ok(page(Some(session.user()), None, &flashes, &cart))
+pub async fn index_page<'h, A>(
+    sessions: &mut auth_core::web::RequestSessions<A>,
+    cookie_headers: impl IntoIterator<Item = &'h [u8]>,
+) -> Result<String, Rejection>
+where
+    A: std::ops::Deref<Target = WebAuth<DemoStore>>,
+{
+    let notice = auth_core::http::find_cookie_bytes(cookie_headers, NOTICE_COOKIE)
+        .ok()
+        .flatten();
+    if notice.is_some() {
+        let removal = auth_core::http::SetCookie::removal(NOTICE_COOKIE).to_string();
+        sessions.stage_cookie(removal.unwrap_or_default());
+    }
+    Ok(match sessions.current_mut() {
+        None => {
+            let flashes: Vec<String> = match notice {
+                Some(SIGNED_OUT) => vec!["You are signed out.".into()],
+                _ => Vec::new(),
+            };
+            page(None, None, &flashes, &[])
+        }
+        Some(session) => {
+            let flashes = session.take_flash().await?;
+            let cart = session.entries(&CART)?;
+            page(Some(session.user()), None, &flashes, &cart)
+        }
+    })
 }
 
 /// The page (see [`index_page`]) for `user`, with an `error` above the login form, the
@@ -567,8 +605,12 @@ pub fn page(
             let error = error.map_or(String::new(), |e| {
                 format!("<p id=\"error\" role=\"alert\">{}</p>", escape(e))
             });
+            let flashes: String = flashes
+                .iter()
+                .map(|f| format!("<p class=\"flash\" role=\"status\">{}</p>", escape(f)))
+                .collect();
             format!(
-                "{error}<div class=\"panel\"><h3>Log in</h3><form method=\"post\" action=\"/login\" class=\"row\">\
+                "{flashes}{error}<div class=\"panel\"><h3>Log in</h3><form method=\"post\" action=\"/login\" class=\"row\">\
                  <label>user <input name=\"username\" id=\"username\" autocomplete=\"username\"></label> \
                  <label>password <input name=\"password\" id=\"password\" type=\"password\" \
                  autocomplete=\"current-password\"></label> \

@@ -15,7 +15,6 @@ use rocket::response::content::RawHtml;
 use rocket::{State, get, post, routes};
 
 type Session = auth_rocket::Session<DemoStore>;
-type MaybeSession = auth_rocket::MaybeSession<DemoStore>;
 type Sessions<'r> = auth_rocket::Sessions<'r, DemoStore>;
 type Bearer = auth_rocket::Bearer<AccessClaims, DemoStore>;
 type Auth = WebAuth<DemoStore>;
@@ -44,8 +43,27 @@ fn json(body: String) -> (ContentType, String) {
 }
 
 #[get("/")]
-async fn index(mut session: MaybeSession) -> Result<RawHtml<String>, AuthRejection> {
-    Ok(RawHtml(demo_common::index_page(session.0.as_mut()).await?))
+async fn index(
+    mut sessions: Sessions<'_>,
+    cookies: RawCookies,
+) -> Result<RawHtml<String>, AuthRejection> {
+    let cookies = cookies.0.iter().map(String::as_bytes);
+    Ok(RawHtml(
+        demo_common::index_page(&mut sessions, cookies).await?,
+    ))
+}
+
+/// The raw `Cookie` headers (for the notice a logout leaves).
+struct RawCookies(Vec<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for RawCookies {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(Self(
+            req.headers().get("Cookie").map(str::to_owned).collect(),
+        ))
+    }
 }
 
 /// The page's stylesheet and script.
@@ -112,6 +130,7 @@ async fn login(
 #[post("/logout")]
 async fn logout(mut sessions: Sessions<'_>) -> Result<Redirect, AuthRejection> {
     sessions.logout().await?;
+    sessions.stage_cookie(demo_common::signed_out_cookie());
     Ok(Redirect::to("/"))
 }
 

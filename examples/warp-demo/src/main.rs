@@ -10,7 +10,7 @@ use auth_core::web::{AccessClaims, WebAuth};
 use auth_warp::{AuthRejection, TokenResponse};
 use demo_common::{CartAction, DemoStore, Settings, Users};
 use warp::Filter;
-use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
 use warp::hyper::body::Bytes;
 use warp::reply::{Reply, Response};
@@ -64,6 +64,7 @@ async fn login(
 
 async fn logout(mut sessions: Sessions) -> Result<Response, AuthRejection> {
     sessions.logout().await?;
+    sessions.stage_cookie(demo_common::signed_out_cookie());
     Ok(sessions.reply(see_other()).await)
 }
 
@@ -72,8 +73,9 @@ async fn logout_all(mut sessions: Sessions) -> Result<Response, AuthRejection> {
     Ok(sessions.reply(StatusCode::NO_CONTENT).await)
 }
 
-async fn index(mut sessions: Sessions) -> Result<Response, AuthRejection> {
-    let page = demo_common::index_page(sessions.current_mut()).await?;
+async fn index(mut sessions: Sessions, headers: HeaderMap) -> Result<Response, AuthRejection> {
+    let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
+    let page = demo_common::index_page(&mut sessions, cookies).await?;
     Ok(sessions.reply(warp::reply::html(page)).await)
 }
 
@@ -173,7 +175,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let index = warp::path::end()
         .and(warp::get())
         .and(auth_warp::sessions(Arc::clone(&auth)))
-        .and_then(|s| async move { answer(index(s).await) });
+        .and(warp::header::headers_cloned())
+        .and_then(|s, h| async move { answer(index(s, h).await) });
     let login = warp::path!("login")
         .and(warp::post())
         .and(with_users.clone())
