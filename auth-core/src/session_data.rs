@@ -26,10 +26,12 @@
 //! only objects). A value that no longer reads as its key's type (after a deployment changed
 //! the type) is a [`DataError::Type`] for that key; the rest of the session is untouched.
 
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
@@ -212,9 +214,12 @@ impl fmt::Debug for Slot {
 
 /// A session's data as a store keeps it: slot name → [`Slot`]. A plain key's slot is its
 /// name; a map entry's is `name:entry`; a flash message's is `_flash:<version>.<n>`.
+///
+/// Cloning is cheap (the slots are shared, and copied on the first change), so an in-process
+/// store hands a request its session's data without copying it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredData {
-    slots: BTreeMap<String, Slot>,
+    slots: Arc<BTreeMap<String, Slot>>,
 }
 
 impl StoredData {
@@ -226,7 +231,12 @@ impl StoredData {
 
     /// Files a slot (what a store does while reading a record).
     pub fn insert(&mut self, name: String, slot: Slot) {
-        self.slots.insert(name, slot);
+        self.slots_mut().insert(name, slot);
+    }
+
+    /// The slots, to change (copied first if shared).
+    fn slots_mut(&mut self) -> &mut BTreeMap<String, Slot> {
+        Arc::make_mut(&mut self.slots)
     }
 
     /// The slot named `name`.
@@ -406,8 +416,61 @@ pub fn apply(
         return Ok(CommitOutcome::Conflict { current: conflicts });
     }
     let new_version = version.saturating_add(1);
-    let mut next = data.clone();
+    let (before_total, before_keys) = (data.total(), data.keys());
+    // Changed in place; every slot's previous state is logged so that a refusal (a counter
+    // out of range, the limits) puts everything back.
+    let mut undo: Vec<(String, Option<Slot>)> = Vec::new();
     let mut taken = Vec::new();
+    let outcome = apply_in_place(
+        data.slots_mut(),
+        new_version,
+        changes,
+        &mut undo,
+        &mut taken,
+    );
+    let (total, keys) = (data.total(), data.keys());
+    let refused = match outcome {
+        Err(e) => Some(e),
+        Ok(())
+            if (total > limits.total && total > before_total)
+                || (keys > limits.keys && keys > before_keys) =>
+        {
+            Some(StoreError::DataTooLarge)
+        }
+        Ok(()) => None,
+    };
+    if let Some(e) = refused {
+        let slots = data.slots_mut();
+        for (slot, old) in undo.into_iter().rev() {
+            match old {
+                Some(old) => slots.insert(slot, old),
+                None => slots.remove(&slot),
+            };
+        }
+        return Err(e);
+    }
+    Ok(CommitOutcome::Done {
+        version: new_version,
+        taken,
+    })
+}
+
+/// The changes of [`apply`], in order, logging each slot's previous state in `undo`.
+fn apply_in_place(
+    slots: &mut BTreeMap<String, Slot>,
+    new_version: u64,
+    changes: &[Change],
+    undo: &mut Vec<(String, Option<Slot>)>,
+    taken: &mut Vec<(String, Vec<u8>)>,
+) -> Result<(), StoreError> {
+    let mut set = |slots: &mut BTreeMap<String, Slot>, slot: &str, value: Option<Vec<u8>>| {
+        let old = match value {
+            Some(value) => slots.insert(slot.into(), stamped(new_version, value)),
+            None => slots.remove(slot),
+        };
+        undo.push((slot.into(), old.clone()));
+        old
+    };
     let mut pushed = 0u32;
     for change in changes {
         match change {
@@ -417,13 +480,13 @@ pub fn apply(
                 value: Some(value),
                 ..
             } => {
-                next.insert(slot.clone(), stamped(new_version, value.clone()));
+                set(slots, slot, Some(value.clone()));
             }
             Change::Delete { slot } | Change::Swap { slot, .. } => {
-                next.slots.remove(slot);
+                set(slots, slot, None);
             }
             Change::Add { slot, delta } => {
-                let old = match next.get(slot) {
+                let old = match slots.get(slot) {
                     Some(s) => counter_value(&s.value).ok_or(StoreError::BadCounter)?,
                     None => 0,
                 };
@@ -434,43 +497,32 @@ pub fn apply(
                     .checked_add(*delta)
                     .filter(|n| n.unsigned_abs() <= MAX_COUNTER.unsigned_abs())
                     .ok_or(StoreError::BadCounter)?;
-                next.insert(slot.clone(), stamped(new_version, sum.to_string().into()));
+                set(slots, slot, Some(sum.to_string().into()));
             }
             Change::Push { list, value } => {
                 pushed = pushed.saturating_add(1);
                 let slot = format!("{list}:{new_version:020}.{pushed:03}");
-                next.insert(slot, stamped(new_version, value.clone()));
+                set(slots, &slot, Some(value.clone()));
             }
             Change::Take { slot } => {
-                if let Some(s) = next.slots.remove(slot) {
-                    taken.push((slot.clone(), s.value));
+                if let Some(old) = set(slots, slot, None) {
+                    taken.push((slot.clone(), old.value));
                 }
             }
             Change::TakeAll { name } | Change::Clear { name } => {
-                let slots: Vec<String> = next
-                    .entries(name)
-                    .map(|(e, _)| slot_name(name, e))
-                    .collect();
-                for slot in slots {
-                    if let Some(s) = next.slots.remove(&slot)
+                let range = format!("{name}:")..format!("{name};");
+                let entries: Vec<String> = slots.range(range).map(|(k, _)| k.clone()).collect();
+                for slot in entries {
+                    if let Some(old) = set(slots, &slot, None)
                         && matches!(change, Change::TakeAll { .. })
                     {
-                        taken.push((slot, s.value));
+                        taken.push((slot, old.value));
                     }
                 }
             }
         }
     }
-    let (total, keys) = (next.total(), next.keys());
-    if (total > limits.total && total > data.total()) || (keys > limits.keys && keys > data.keys())
-    {
-        return Err(StoreError::DataTooLarge);
-    }
-    *data = next;
-    Ok(CommitOutcome::Done {
-        version: new_version,
-        taken,
-    })
+    Ok(())
 }
 
 /// Why a session-data operation failed.
@@ -750,6 +802,24 @@ impl SessionData {
         key: &MapKey<V>,
     ) -> Result<Vec<(String, V)>, DataError> {
         check_name(key.name)?;
+        let touched = self.changes.iter().any(|c| match c {
+            Change::Put { slot, .. }
+            | Change::Delete { slot }
+            | Change::Swap { slot, .. }
+            | Change::Add { slot, .. }
+            | Change::Take { slot } => key_of(slot) == key.name,
+            Change::Push { list: name, .. } | Change::TakeAll { name } | Change::Clear { name } => {
+                name == key.name
+            }
+        });
+        if !touched {
+            // The map as loaded: read in place.
+            return self
+                .stored
+                .entries(key.name)
+                .map(|(id, slot)| Ok((id.into(), decode(key.name, &slot.value)?)))
+                .collect();
+        }
         let mut ids: Vec<String> = self
             .stored
             .entries(key.name)
@@ -901,7 +971,7 @@ impl SessionData {
     /// (a `take`) applied: `taken` slots are gone.
     pub(crate) fn forget(&mut self, taken: &[(String, Vec<u8>)]) {
         for (slot, _) in taken {
-            self.stored.slots.remove(slot);
+            self.stored.slots_mut().remove(slot);
         }
     }
 
@@ -916,7 +986,7 @@ impl SessionData {
             match fresh {
                 Some(s) => self.stored.insert(slot.clone(), s),
                 None => {
-                    self.stored.slots.remove(&slot);
+                    self.stored.slots_mut().remove(&slot);
                 }
             }
             touched.push(slot);
@@ -961,8 +1031,11 @@ impl SessionData {
     }
 
     /// The JSON of `slot` as seen after the first `upto` changes.
-    fn view(&self, slot: &str, upto: usize) -> Option<Vec<u8>> {
-        let mut value: Option<Vec<u8>> = self.stored.get(slot).map(|s| s.value.clone());
+    fn view(&self, slot: &str, upto: usize) -> Option<Cow<'_, [u8]>> {
+        let mut value: Option<Cow<'_, [u8]>> = self
+            .stored
+            .get(slot)
+            .map(|s| Cow::Borrowed(s.value.as_slice()));
         let key = key_of(slot);
         for change in self.changes.iter().take(upto) {
             match change {
@@ -971,7 +1044,7 @@ impl SessionData {
                     slot: s,
                     value: Some(v),
                     ..
-                } if s == slot => value = Some(v.clone()),
+                } if s == slot => value = Some(Cow::Borrowed(v.as_slice())),
                 Change::Delete { slot: s }
                 | Change::Swap { slot: s, .. }
                 | Change::Take { slot: s }
@@ -981,7 +1054,8 @@ impl SessionData {
                 }
                 Change::Add { slot: s, delta } if s == slot => {
                     let old = value.as_deref().map_or(Some(0), counter_value);
-                    value = old.map(|n| n.saturating_add(*delta).to_string().into_bytes());
+                    value =
+                        old.map(|n| Cow::Owned(n.saturating_add(*delta).to_string().into_bytes()));
                 }
                 Change::Clear { name } | Change::TakeAll { name }
                     if key != slot && key == name.as_str() =>
@@ -1296,19 +1370,26 @@ mod tests {
         /// stays within the limits unless the data shrank.
         #[test]
         fn apply_is_all_or_nothing_and_keeps_the_limits(
+            before in proptest::collection::vec(op(), 0..12),
             ops in proptest::collection::vec(op(), 0..30),
             total in 0usize..300, keys in 0usize..6,
         ) {
+            let mut first = SessionData::default();
+            run(&mut first, &before);
+            let loaded = committed(&first, 0).stored;
             let limits = DataLimits::new().max_total(total).max_keys(keys);
-            let mut d = SessionData::new(StoredData::new(), limits);
+            let mut d = SessionData::new(loaded.clone(), limits);
             run(&mut d, &ops);
-            let mut stored = StoredData::new();
-            match apply(&mut stored, 0, d.changes(), &limits) {
+            let mut stored = loaded.clone();
+            match apply(&mut stored, 1, d.changes(), &limits) {
                 Ok(CommitOutcome::Done { .. }) => {
-                    prop_assert!(stored.total() <= total && stored.keys() <= keys);
+                    prop_assert!(
+                        (stored.total() <= total || stored.total() <= loaded.total())
+                            && (stored.keys() <= keys || stored.keys() <= loaded.keys())
+                    );
                 }
                 Ok(CommitOutcome::Conflict { .. }) => prop_assert!(false, "no swap can be stale here"),
-                Err(_) => prop_assert!(stored.is_empty()),
+                Err(_) => prop_assert_eq!(&stored, &loaded, "nothing changed"),
             }
         }
     }
