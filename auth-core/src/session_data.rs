@@ -28,7 +28,6 @@
 
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -219,7 +218,7 @@ impl fmt::Debug for Slot {
 /// store hands a request its session's data without copying it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredData {
-    slots: Arc<BTreeMap<String, Slot>>,
+    slots: Arc<SlotMap>,
 }
 
 impl StoredData {
@@ -235,7 +234,7 @@ impl StoredData {
     }
 
     /// The slots, to change (copied first if shared).
-    fn slots_mut(&mut self) -> &mut BTreeMap<String, Slot> {
+    fn slots_mut(&mut self) -> &mut SlotMap {
         Arc::make_mut(&mut self.slots)
     }
 
@@ -247,25 +246,25 @@ impl StoredData {
 
     /// Every slot, in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Slot)> {
-        self.slots.iter().map(|(k, v)| (k.as_str(), v))
+        self.slots.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// Number of slots.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.slots.0.len()
     }
 
     /// Whether there are none.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.slots.0.is_empty()
     }
 
     /// Bytes held, as the limits count them: slot names and values.
     #[must_use]
     pub fn total(&self) -> usize {
-        self.slots.iter().fold(0usize, |n, (k, v)| {
+        self.slots.0.iter().fold(0usize, |n, (k, v)| {
             n.saturating_add(k.len()).saturating_add(v.value.len())
         })
     }
@@ -275,7 +274,7 @@ impl StoredData {
     pub fn keys(&self) -> usize {
         let mut count = 0usize;
         let mut last: Option<&str> = None;
-        for slot in self.slots.keys() {
+        for (slot, _) in &self.slots.0 {
             let name = key_of(slot);
             if last != Some(name) {
                 count = count.saturating_add(1);
@@ -287,11 +286,58 @@ impl StoredData {
 
     /// The slots of map or list `name` (`name:…`), in slot order, as (entry id, slot).
     fn entries<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (&'a str, &'a Slot)> + 'a {
-        // Every slot `name:…` sorts in [`name:`, `name;`): `;` follows `:` in ASCII.
-        let range = format!("{name}:")..format!("{name};");
         self.slots
-            .range(range)
+            .prefixed(name)
+            .iter()
             .filter_map(move |(k, v)| Some((entry_of(k, name)?, v)))
+    }
+}
+
+/// Slots in name order, in one vector: a session holds few, and a vector of exactly that many
+/// takes a fraction of the memory of a tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct SlotMap(Vec<(String, Slot)>);
+
+impl SlotMap {
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name))
+    }
+
+    fn get(&self, name: &str) -> Option<&Slot> {
+        let i = self.find(name).ok()?;
+        self.0.get(i).map(|(_, v)| v)
+    }
+
+    fn insert(&mut self, name: String, slot: Slot) -> Option<Slot> {
+        match self.find(&name) {
+            Ok(i) => self.0.get_mut(i).map(|(_, v)| core::mem::replace(v, slot)),
+            Err(i) => {
+                self.0.insert(i, (name, slot));
+                None
+            }
+        }
+    }
+
+    fn remove(&mut self, name: &str) -> Option<Slot> {
+        let i = self.find(name).ok()?;
+        Some(self.0.remove(i).1)
+    }
+
+    /// The slots of map or list `name` (`name:…`): contiguous in name order.
+    fn prefixed(&self, name: &str) -> &[(String, Slot)] {
+        let at = |k: &str| entry_of(k, name).is_some();
+        // Every `name:…` sorts from `name:` on, contiguously.
+        let prefix = || name.bytes().chain(core::iter::once(b':'));
+        let start = self
+            .0
+            .partition_point(|(k, _)| k.bytes().cmp(prefix()) == core::cmp::Ordering::Less);
+        let len = self
+            .0
+            .get(start..)
+            .map_or(0, |rest| rest.iter().take_while(|(k, _)| at(k)).count());
+        self.0
+            .get(start..start.saturating_add(len))
+            .unwrap_or_default()
     }
 }
 
@@ -457,13 +503,13 @@ pub fn apply(
 
 /// The changes of [`apply`], in order, logging each slot's previous state in `undo`.
 fn apply_in_place(
-    slots: &mut BTreeMap<String, Slot>,
+    slots: &mut SlotMap,
     new_version: u64,
     changes: &[Change],
     undo: &mut Vec<(String, Option<Slot>)>,
     taken: &mut Vec<(String, Vec<u8>)>,
 ) -> Result<(), StoreError> {
-    let mut set = |slots: &mut BTreeMap<String, Slot>, slot: &str, value: Option<Vec<u8>>| {
+    let mut set = |slots: &mut SlotMap, slot: &str, value: Option<Vec<u8>>| {
         let old = match value {
             Some(value) => slots.insert(slot.into(), stamped(new_version, value)),
             None => slots.remove(slot),
@@ -510,8 +556,11 @@ fn apply_in_place(
                 }
             }
             Change::TakeAll { name } | Change::Clear { name } => {
-                let range = format!("{name}:")..format!("{name};");
-                let entries: Vec<String> = slots.range(range).map(|(k, _)| k.clone()).collect();
+                let entries: Vec<String> = slots
+                    .prefixed(name)
+                    .iter()
+                    .map(|(k, _)| k.clone())
+                    .collect();
                 for slot in entries {
                     if let Some(old) = set(slots, &slot, None)
                         && matches!(change, Change::TakeAll { .. })
