@@ -160,7 +160,7 @@ async fn a_plain_session_check_is_one_round_trip() {
     }
     let (total, evalsha) = commands(&server);
     assert_eq!(evalsha, 20, "one script call per check");
-    // Inside the script: GET locator, HMGET record, GET epoch. Plus this INFO itself.
+    // Inside the script: GET locator, HGETALL record (with its data), GET epoch. Plus this INFO itself.
     assert_eq!(
         total,
         20 + 20 * 3 + 1,
