@@ -20,6 +20,9 @@ use auth_core::session_id::SessionId;
 use auth_core::store::{SessionLimit, SessionRecord, SessionStore};
 use auth_redis::{RedisConfig, RedisStore};
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 const SESSIONS: u64 = 100_000;
 
 fn resident_bytes() -> u64 {
@@ -31,7 +34,7 @@ fn resident_bytes() -> u64 {
 fn record(i: u64, now: UnixTime) -> SessionRecord {
     SessionRecord {
         user: format!("user{i}"),
-        data: demo_data(),
+        data: shared::demo_data(),
         version: 0,
         times: SessionPolicy::new().start(now, 0),
     }
@@ -97,17 +100,4 @@ fn main() {
          locator and index entry)",
         (after - before) / SESSIONS
     );
-}
-
-/// A session's data as the demos keep it: a cart and a theme.
-fn demo_data() -> auth_core::session_data::StoredData {
-    let mut data = auth_core::session_data::StoredData::new();
-    for (slot, json) in [("cart", "[1,2,3]"), ("theme", "\"dark\"")] {
-        let value = json.as_bytes().to_vec();
-        data.insert(
-            slot.into(),
-            auth_core::session_data::Slot { version: 1, value },
-        );
-    }
-    data
 }

@@ -30,6 +30,9 @@ use auth_redis::{RedisConfig, RedisStore};
 use criterion::{Criterion, criterion_group, criterion_main};
 use fixture::{Claims, our_key, rules, token};
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 /// Files 10,000 sessions (a busy server) and returns the id of the last one.
 async fn fill<S: SessionStore>(store: &S, policy: &SessionPolicy) -> SessionId {
     let mut rng = rand::rng();
@@ -39,7 +42,7 @@ async fn fill<S: SessionStore>(store: &S, policy: &SessionPolicy) -> SessionId {
         id = SessionId::generate(&mut rng);
         let record = SessionRecord {
             user: format!("user{i}"),
-            data: demo_data(),
+            data: shared::demo_data(),
             version: 0,
             times: policy.start(now, 0),
         };
@@ -142,16 +145,3 @@ fn request_auth(c: &mut Criterion) {
 
 criterion_group!(benches, request_auth);
 criterion_main!(benches);
-
-/// A session's data as the demos keep it: a cart and a theme.
-fn demo_data() -> auth_core::session_data::StoredData {
-    let mut data = auth_core::session_data::StoredData::new();
-    for (slot, json) in [("cart", "[1,2,3]"), ("theme", "\"dark\"")] {
-        let value = json.as_bytes().to_vec();
-        data.insert(
-            slot.into(),
-            auth_core::session_data::Slot { version: 1, value },
-        );
-    }
-    data
-}

@@ -1063,15 +1063,7 @@ pub fn your_sessions_are_listed_by_handle_and_ended_one_by_one(demo: &Demo) {
         assert!(s["created"].as_u64().unwrap() <= s["last_active"].as_u64().unwrap());
     }
     // Another user's handle ends nothing; this user's ends that session only.
-    let theirs = demo.get("/api/sessions", &[("Cookie", &other)]).json()["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == true)
-        .unwrap()["handle"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let theirs = current_handle(demo, &other);
     let end = |cookie: &str, handle: &str| {
         demo.post(
             "/api/sessions/end",
@@ -1085,15 +1077,7 @@ pub fn your_sessions_are_listed_by_handle_and_ended_one_by_one(demo: &Demo) {
         200,
         "another user's session is untouched"
     );
-    let phone_handle = demo.get("/api/sessions", &[("Cookie", &phone)]).json()["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == true)
-        .unwrap()["handle"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let phone_handle = current_handle(demo, &phone);
     let r = end(&laptop, &phone_handle);
     assert_eq!(r.status, 200);
     assert!(
@@ -1108,6 +1092,18 @@ pub fn your_sessions_are_listed_by_handle_and_ended_one_by_one(demo: &Demo) {
     assert_eq!(demo.me(&laptop).status, 200);
     assert_json_error(&end(&laptop, "not-a-handle"), 400, "invalid_body");
     assert_json_error(&demo.get("/api/sessions", &[]), 401, "no_session");
+}
+
+/// The handle of the session `cookie` carries, as `GET /api/sessions` marks it.
+fn current_handle(demo: &Demo, cookie: &str) -> String {
+    let list = demo.get("/api/sessions", &[("Cookie", cookie)]).json();
+    let current = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .expect("this session is listed");
+    current["handle"].as_str().unwrap().to_owned()
 }
 
 pub fn the_page_and_its_assets_are_served_by_the_demo(demo: &Demo) {
