@@ -1437,7 +1437,9 @@ mod tests {
                             && (stored.keys() <= keys || stored.keys() <= loaded.keys())
                     );
                 }
-                Ok(CommitOutcome::Conflict { .. }) => prop_assert!(false, "no swap can be stale here"),
+                Ok(CommitOutcome::Conflict { .. }) => {
+                    prop_assert!(false, "no swap can be stale here");
+                }
                 Err(_) => prop_assert_eq!(&stored, &loaded, "nothing changed"),
             }
         }

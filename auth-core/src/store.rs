@@ -7,9 +7,9 @@
 //!
 //! The rules every implementation keeps, and the conformance suite checks:
 //! - **No lost updates.** [`SessionStore::commit`] applies a request's data changes per slot,
-//!   atomically, as [`session_data::apply`](crate::session_data::apply) says: a `Swap` whose slot changed meanwhile refuses
-//!   the whole commit with the fresh slots, never a silent overwrite; different slots, map
-//!   entries and counter additions of concurrent requests all survive.
+//!   atomically, as [`apply`](crate::session_data::apply) says: a `Swap` whose slot changed
+//!   meanwhile refuses the whole commit with the fresh slots, never a silent overwrite;
+//!   different slots, map entries and counter additions of concurrent requests all survive.
 //! - **No resurrection.** A commit, renewal or rotation of a record that is gone (logged out,
 //!   expired) fails with [`StoreError::Gone`] or does nothing; it never re-creates it.
 //! - **Expiry by the earlier deadline.** A record is kept at most until
@@ -166,9 +166,9 @@ pub trait SessionStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Applies a request's data `changes` to the session filed under `key`, which must belong
-    /// to `user`, in one atomic step, exactly as [`session_data::apply`](crate::session_data::apply) does (every `Swap`
-    /// checked first; all or nothing; `limits` kept unless the data shrinks). The session's
-    /// times are not touched.
+    /// to `user`, in one atomic step, exactly as [`apply`](crate::session_data::apply) does
+    /// (every `Swap` checked first; all or nothing; `limits` kept unless the data shrinks).
+    /// The session's times are not touched.
     ///
     /// # Errors
     /// [`StoreError::Gone`] if the session no longer exists or belongs to someone else (it is

@@ -480,9 +480,7 @@ impl Rejection {
             | RejectionKind::CrossSite
             | RejectionKind::SessionLimit => 403,
             RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_) => 503,
-            RejectionKind::SessionData(DataError::Gone) => 401,
-            RejectionKind::SessionData(DataError::Store(_) | DataError::Contended) => 503,
-            RejectionKind::SessionData(_) => 400,
+            RejectionKind::SessionData(e) => data_status(e),
         }
     }
 
@@ -510,12 +508,11 @@ impl Rejection {
     /// a client's).
     #[must_use]
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self.kind,
-            RejectionKind::Unavailable(_)
-                | RejectionKind::KeysUnavailable(_)
-                | RejectionKind::SessionData(DataError::Store(_) | DataError::Contended)
-        )
+        match &self.kind {
+            RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_) => true,
+            RejectionKind::SessionData(e) => data_status(e) == 503,
+            _ => false,
+        }
     }
 
     /// The response headers: `WWW-Authenticate` for bearer refusals, `Retry-After` for 503,
@@ -543,6 +540,18 @@ impl Rejection {
 }
 
 const RETRY_AFTER: &str = "1";
+
+/// The status of a session-data failure: 401 for a session that ended first, 503 for a store
+/// that failed (fail closed) or values that kept changing, 400 for the request's data (over
+/// the limits, a counter out of range, a value of another type).
+fn data_status(e: &DataError) -> u16 {
+    match e {
+        DataError::Gone => 401,
+        DataError::Store(StoreError::BadCounter) => 400,
+        DataError::Store(_) | DataError::Contended => 503,
+        _ => 400,
+    }
+}
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -134,8 +134,8 @@ impl Session {
 
     /// Saves this request's changes, if any, in one atomic store step per try; `update`s that
     /// met concurrent changes re-run on the fresh values, at most
-    /// [`MAX_COMMIT_ATTEMPTS`](crate::session_data::MAX_COMMIT_ATTEMPTS) tries. Returns whether anything was written. A request that
-    /// changed nothing costs no store call.
+    /// [`MAX_COMMIT_ATTEMPTS`](crate::session_data::MAX_COMMIT_ATTEMPTS) tries. Returns
+    /// whether anything was written. A request that changed nothing costs no store call.
     ///
     /// # Errors
     /// [`DataError::Gone`] when the session ended meanwhile (nothing written, nothing
