@@ -232,30 +232,33 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        if this.commit.is_none() {
-            let response = std::task::ready!(this.inner.poll(cx))?;
-            let (cookies, unsaved) = this.staged.take();
-            // A handler that answered with an error saves nothing of what it changed.
-            let failed = response.status().is_client_error() || response.status().is_server_error();
-            match unsaved.filter(|_| !failed) {
-                None => return Poll::Ready(Ok(with_cookies(response, cookies))),
-                Some(unsaved) => {
-                    *this.commit = Some((response, cookies, Box::pin(unsaved.commit())));
+        let (response, cookies, mut commit) = match this.commit.take() {
+            Some(committing) => committing,
+            None => {
+                let response = std::task::ready!(this.inner.poll(cx))?;
+                let (cookies, unsaved) = this.staged.take();
+                // A handler that answered with an error saves nothing of what it changed.
+                let status = response.status();
+                let failed = status.is_client_error() || status.is_server_error();
+                match unsaved.filter(|_| !failed) {
+                    None => return Poll::Ready(Ok(with_cookies(response, cookies))),
+                    Some(unsaved) => (
+                        response,
+                        cookies,
+                        Box::pin(unsaved.commit()) as CommitFuture,
+                    ),
                 }
             }
-        }
-        let Some((_, _, commit)) = this.commit.as_mut() else {
-            return Poll::Pending;
         };
-        let outcome = std::task::ready!(commit.as_mut().poll(cx));
-        let Some((response, cookies, _)) = this.commit.take() else {
-            return Poll::Pending;
-        };
-        Poll::Ready(Ok(match outcome {
-            Ok(()) => with_cookies(response, cookies),
+        match commit.as_mut().poll(cx) {
+            Poll::Pending => {
+                *this.commit = Some((response, cookies, commit));
+                Poll::Pending
+            }
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(with_cookies(response, cookies))),
             // The handler's response is dropped: the change it reports was not saved.
-            Err(rejection) => refusal(rejection).map(ResBody::from),
-        }))
+            Poll::Ready(Err(rejection)) => Poll::Ready(Ok(refusal(rejection).map(ResBody::from))),
+        }
     }
 }
 
