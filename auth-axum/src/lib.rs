@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use auth_core::UnixTime;
+use auth_core::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
 use auth_core::jwt::Verified;
 use auth_core::refresh::{RefreshStore, RevocationList};
 use auth_core::session_data::DataError;
@@ -16,7 +17,7 @@ use auth_core::web::{
 };
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::Request;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE, VARY};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -118,9 +119,17 @@ struct Staged(Arc<Mutex<StagedInner>>);
 
 #[derive(Default)]
 struct StagedInner {
-    cookies: Vec<String>,
+    finish: Finish,
     /// The request's unsaved session-data changes, committed after the handler.
     unsaved: Option<web::Unsaved>,
+}
+
+/// What the layer adds to the response: staged cookies, and the private-response headers of
+/// what authenticated the request.
+#[derive(Default)]
+struct Finish {
+    cookies: Vec<String>,
+    by: Vec<AuthenticatedBy>,
 }
 
 impl std::fmt::Debug for Staged {
@@ -136,7 +145,15 @@ impl Staged {
     }
 
     fn extend(&self, cookies: Vec<String>) {
-        self.lock().cookies.extend(cookies);
+        self.lock().finish.cookies.extend(cookies);
+    }
+
+    /// Notes that a session or a bearer token authenticated the request.
+    fn mark(&self, by: AuthenticatedBy) {
+        let by_list = &mut self.lock().finish.by;
+        if !by_list.contains(&by) {
+            by_list.push(by);
+        }
     }
 
     /// Keeps a request's session-data changes, to commit after the handler.
@@ -144,9 +161,9 @@ impl Staged {
         web::Unsaved::stage(&mut self.lock().unsaved, unsaved);
     }
 
-    fn take(&self) -> (Vec<String>, Option<web::Unsaved>) {
+    fn take(&self) -> (Finish, Option<web::Unsaved>) {
         let mut inner = self.lock();
-        (std::mem::take(&mut inner.cookies), inner.unsaved.take())
+        (std::mem::take(&mut inner.finish), inner.unsaved.take())
     }
 }
 
@@ -211,7 +228,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         staged: Staged,
-        commit: Option<(axum::http::Response<B>, Vec<String>, CommitFuture)>,
+        commit: Option<(axum::http::Response<B>, Finish, CommitFuture)>,
     }
 }
 
@@ -232,51 +249,59 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let (response, cookies, mut commit) = match this.commit.take() {
+        let (response, finish, mut commit) = match this.commit.take() {
             Some(committing) => committing,
             None => {
                 let response = std::task::ready!(this.inner.poll(cx))?;
-                let (cookies, unsaved) = this.staged.take();
+                let (finish, unsaved) = this.staged.take();
                 // A handler that answered with an error saves nothing of what it changed.
                 let status = response.status();
                 let failed = status.is_client_error() || status.is_server_error();
                 match unsaved.filter(|_| !failed) {
-                    None => return Poll::Ready(Ok(with_cookies(response, cookies))),
-                    Some(unsaved) => (
-                        response,
-                        cookies,
-                        Box::pin(unsaved.commit()) as CommitFuture,
-                    ),
+                    None => return Poll::Ready(Ok(finish.apply(response))),
+                    Some(unsaved) => (response, finish, Box::pin(unsaved.commit()) as CommitFuture),
                 }
             }
         };
         match commit.as_mut().poll(cx) {
             Poll::Pending => {
-                *this.commit = Some((response, cookies, commit));
+                *this.commit = Some((response, finish, commit));
                 Poll::Pending
             }
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(with_cookies(response, cookies))),
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(finish.apply(response))),
             // The handler's response is dropped: the change it reports was not saved.
             Poll::Ready(Err(rejection)) => Poll::Ready(Ok(refusal(rejection).map(ResBody::from))),
         }
     }
 }
 
-/// The response with the staged `Set-Cookie`s and, when there are any, `no-store`.
-fn with_cookies<B>(
-    mut response: axum::http::Response<B>,
-    cookies: Vec<String>,
-) -> axum::http::Response<B> {
-    if !cookies.is_empty() {
+impl Finish {
+    /// The response with the staged `Set-Cookie`s; when it sets cookies or answers an
+    /// authenticated request, `Cache-Control: no-store`, and `Vary` on what authenticated it.
+    fn apply<B>(self, mut response: axum::http::Response<B>) -> axum::http::Response<B> {
+        if self.cookies.is_empty() && self.by.is_empty() {
+            return response;
+        }
         let headers = response.headers_mut();
-        for cookie in cookies {
+        for cookie in self.cookies {
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 headers.append(SET_COOKIE, value);
             }
         }
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static(PRIVATE_CACHE_CONTROL),
+        );
+        for by in self.by {
+            let current = headers.get(VARY).and_then(|v| v.to_str().ok());
+            if let Some(vary) = vary_with(current, by.header())
+                && let Ok(value) = HeaderValue::from_str(&vary)
+            {
+                headers.insert(VARY, value);
+            }
+        }
+        response
     }
-    response
 }
 
 fn staged(parts: &Parts) -> Result<Staged, AuthRejection> {
@@ -344,6 +369,9 @@ async fn load_session<St: AuthState>(
     if !cookies.is_empty() {
         staged.extend(cookies);
     }
+    if current.is_some() {
+        staged.mark(AuthenticatedBy::Session);
+    }
     Ok(current.map(|inner| Session { inner, staged }))
 }
 
@@ -409,6 +437,9 @@ impl<St: AuthState> FromRequestParts<St> for Sessions<St::Store> {
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
         let (inner, staged) = load(parts, state).await?;
+        if inner.current().is_some() {
+            staged.mark(AuthenticatedBy::Session);
+        }
         Ok(Self { inner, staged })
     }
 }
@@ -424,9 +455,9 @@ impl<St: AuthState, C: serde::de::DeserializeOwned + Send> FromRequestParts<St> 
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
         let values = authorization(parts);
-        Ok(Self(
-            state.web_auth().bearer(values, UnixTime::now()).await?,
-        ))
+        let verified = state.web_auth().bearer(values, UnixTime::now()).await?;
+        mark_bearer(parts);
+        Ok(Self(verified))
     }
 }
 
@@ -487,7 +518,16 @@ impl<St: ResourceState> FromRequestParts<St> for AccessToken {
             .resource_server()
             .bearer(values, UnixTime::now())
             .await?;
+        mark_bearer(parts);
         Ok(Self(access))
+    }
+}
+
+/// Notes for [`SessionLayer`], when installed on the route, that a bearer token authenticated
+/// the request (its response gets `Cache-Control: no-store` and `Vary: Authorization`).
+fn mark_bearer(parts: &Parts) {
+    if let Some(staged) = parts.extensions.get::<Staged>() {
+        staged.mark(AuthenticatedBy::Bearer);
     }
 }
 

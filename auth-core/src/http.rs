@@ -577,6 +577,70 @@ const fn is_tchar(b: u8) -> bool {
         )
 }
 
+/// What authenticated a request: its response is for that user only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthenticatedBy {
+    /// A session cookie.
+    Session,
+    /// An `Authorization: Bearer` token.
+    Bearer,
+}
+
+impl AuthenticatedBy {
+    /// The header that authenticated the request, which the response varies on.
+    #[must_use]
+    pub const fn header(self) -> &'static str {
+        match self {
+            Self::Session => "Cookie",
+            Self::Bearer => "Authorization",
+        }
+    }
+}
+
+/// The `Cache-Control` of every response to an authenticated request: `no-store`, so that no
+/// cache, shared or private, keeps one user's answer (RFC 9111 §5.2.2.5). Adapters set it on
+/// every response they produce for a request a session or a bearer token authenticated, and
+/// add [`AuthenticatedBy::header`] to its `Vary` (RFC 9110 §12.5.5), for caches that ignore
+/// `no-store`.
+pub const PRIVATE_CACHE_CONTROL: &str = "no-store";
+
+/// The headers of an HTML page a service serves beside these flows (the demos' page):
+/// `nosniff` (no content-type guessing), a `Content-Security-Policy` that allows only the
+/// service's own scripts, styles and requests and no framing at all (clickjacking), and a
+/// `Referrer-Policy` that sends no referrer at all to other sites.
+pub const PAGE_HEADERS: [(&str, &str); 3] = [
+    ("x-content-type-options", "nosniff"),
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; \
+         frame-ancestors 'none'",
+    ),
+    ("referrer-policy", "same-origin"),
+];
+
+/// `Vary` after adding `header` to `current` (a response's `Vary` so far, if any), or `None`
+/// when it already names it (or `*`).
+///
+/// ```
+/// use auth_core::http::vary_with;
+/// assert_eq!(vary_with(None, "Cookie").as_deref(), Some("Cookie"));
+/// assert_eq!(vary_with(Some("Accept-Encoding"), "Cookie").as_deref(), Some("Accept-Encoding, Cookie"));
+/// assert_eq!(vary_with(Some("accept-encoding, cookie"), "Cookie"), None);
+/// ```
+#[cfg(feature = "alloc")]
+#[must_use]
+pub fn vary_with(current: Option<&str>, header: &str) -> Option<alloc::string::String> {
+    let Some(current) = current.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Some(header.into());
+    };
+    let named = current
+        .split(',')
+        .map(str::trim)
+        .any(|h| h == "*" || h.eq_ignore_ascii_case(header));
+    (!named).then(|| alloc::format!("{current}, {header}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

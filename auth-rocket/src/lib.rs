@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use auth_core::UnixTime;
+use auth_core::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
 use auth_core::jwt::Verified;
 use auth_core::refresh::{RefreshStore, RevocationList};
 use auth_core::store::SessionStore;
@@ -34,6 +35,8 @@ struct Staged(Arc<Mutex<StagedInner>>);
 struct StagedInner {
     cookies: Vec<String>,
     unsaved: Option<web::Unsaved>,
+    /// What authenticated the request (its response is private to that user).
+    by: Vec<AuthenticatedBy>,
 }
 
 impl std::fmt::Debug for Staged {
@@ -54,6 +57,14 @@ impl Staged {
 
     fn extend(&self, cookies: Vec<String>) {
         self.lock().cookies.extend(cookies);
+    }
+
+    /// Notes that a session or a bearer token authenticated the request.
+    fn mark(&self, by: AuthenticatedBy) {
+        let list = &mut self.lock().by;
+        if !list.contains(&by) {
+            list.push(by);
+        }
     }
 
     /// Keeps the session's unsaved data changes, if any, for [`SessionCookies`] to commit.
@@ -148,7 +159,10 @@ impl<'r, S: Store> FromRequest<'r> for Session<S> {
             return missing_state();
         };
         match load_session(req, auth).await {
-            Ok(Some(session)) => Outcome::Success(Self(session, staged(req).clone(), PhantomData)),
+            Ok(Some(session)) => {
+                staged(req).mark(AuthenticatedBy::Session);
+                Outcome::Success(Self(session, staged(req).clone(), PhantomData))
+            }
             Ok(None) => fail(req, RejectionKind::NoSession.into()),
             Err(rejection) => fail(req, rejection),
         }
@@ -175,7 +189,12 @@ impl<'r, S: Store> FromRequest<'r> for MaybeSession<S> {
             return missing_state();
         };
         match load_session(req, auth).await {
-            Ok(session) => Outcome::Success(Self(session, staged(req).clone(), PhantomData)),
+            Ok(session) => {
+                if session.is_some() {
+                    staged(req).mark(AuthenticatedBy::Session);
+                }
+                Outcome::Success(Self(session, staged(req).clone(), PhantomData))
+            }
             Err(rejection) => fail(req, rejection),
         }
     }
@@ -225,10 +244,15 @@ impl<'r, S: Store> FromRequest<'r> for Sessions<'r, S> {
             return missing_state();
         };
         match load(req, auth).await {
-            Ok(inner) => Outcome::Success(Self {
-                inner,
-                staged: staged(req),
-            }),
+            Ok(inner) => {
+                if inner.current().is_some() {
+                    staged(req).mark(AuthenticatedBy::Session);
+                }
+                Outcome::Success(Self {
+                    inner,
+                    staged: staged(req),
+                })
+            }
             Err(rejection) => fail(req, rejection),
         }
     }
@@ -253,7 +277,10 @@ where
         };
         let values = req.headers().get("Authorization").map(str::as_bytes);
         match auth.bearer(values, UnixTime::now()).await {
-            Ok(verified) => Outcome::Success(Self(verified, PhantomData)),
+            Ok(verified) => {
+                staged(req).mark(AuthenticatedBy::Bearer);
+                Outcome::Success(Self(verified, PhantomData))
+            }
             Err(rejection) => fail(req, rejection),
         }
     }
@@ -287,7 +314,10 @@ impl<'r> FromRequest<'r> for AccessToken {
         };
         let values = req.headers().get("Authorization").map(str::as_bytes);
         match server.bearer(values, UnixTime::now()).await {
-            Ok(access) => Outcome::Success(Self(access)),
+            Ok(access) => {
+                staged(req).mark(AuthenticatedBy::Bearer);
+                Outcome::Success(Self(access))
+            }
             Err(rejection) => fail(req, rejection),
         }
     }
@@ -386,9 +416,10 @@ impl Fairing for SessionCookies {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let (cookies, unsaved) = {
+        let (cookies, unsaved, by) = {
             let mut inner = staged(req).lock();
-            (std::mem::take(&mut inner.cookies), inner.unsaved.take())
+            let by = std::mem::take(&mut inner.by);
+            (std::mem::take(&mut inner.cookies), inner.unsaved.take(), by)
         };
         // A handler that answered with an error saves nothing of what it changed.
         let failed = res.status().code >= 400;
@@ -399,13 +430,18 @@ impl Fairing for SessionCookies {
             *res = rejection_response(&rejection);
             return;
         }
-        if cookies.is_empty() {
+        if cookies.is_empty() && by.is_empty() {
             return;
         }
         for cookie in cookies {
             res.adjoin_header(Header::new("Set-Cookie", cookie));
         }
-        res.set_header(Header::new("Cache-Control", "no-store"));
+        res.set_header(Header::new("Cache-Control", PRIVATE_CACHE_CONTROL));
+        for by in by {
+            if let Some(vary) = vary_with(res.headers().get_one("Vary"), by.header()) {
+                res.set_header(Header::new("Vary", vary));
+            }
+        }
     }
 }
 

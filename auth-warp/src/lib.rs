@@ -5,13 +5,14 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use auth_core::UnixTime;
+use auth_core::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
 use auth_core::jwt::Verified;
 use auth_core::refresh::{RefreshStore, RevocationList};
 use auth_core::store::SessionStore;
 use auth_core::web::{
     Access, Provenance, Rejection, RequestSessions, ResourceServer, TokenPair, WebAuth,
 };
-use warp::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use warp::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE, VARY};
 use warp::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use warp::reply::{Reply, Response};
 use warp::{Filter, reject};
@@ -101,7 +102,11 @@ pub async fn recover(err: warp::Rejection) -> Result<Response, Infallible> {
 /// session-data changes the handler made (`current_mut()`: `insert_entry`, `flash`, …): warp
 /// filters cannot touch responses, so a reply that skips it loses a renewal and the changes.
 #[derive(Debug)]
-pub struct Sessions<S>(RequestSessions<Arc<WebAuth<S>>>);
+pub struct Sessions<S>(
+    RequestSessions<Arc<WebAuth<S>>>,
+    /// Whether a session authenticated the request (its reply is private to that user).
+    bool,
+);
 
 impl<S> std::ops::Deref for Sessions<S> {
     type Target = RequestSessions<Arc<WebAuth<S>>>;
@@ -136,16 +141,47 @@ impl<S: Store> Sessions<S> {
             return rejection_response(&rejection);
         }
         let cookies = self.0.take_cookies();
-        if !cookies.is_empty() {
-            let headers = response.headers_mut();
-            for cookie in cookies {
-                if let Ok(value) = HeaderValue::from_str(&cookie) {
-                    headers.append(SET_COOKIE, value);
-                }
+        if cookies.is_empty() && !self.1 {
+            return response;
+        }
+        let headers = response.headers_mut();
+        for cookie in cookies {
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                headers.append(SET_COOKIE, value);
             }
-            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        if self.1 {
+            private(&mut response, AuthenticatedBy::Session);
+        } else {
+            let value = HeaderValue::from_static(PRIVATE_CACHE_CONTROL);
+            response.headers_mut().insert(CACHE_CONTROL, value);
         }
         response
+    }
+}
+
+/// `reply` as the answer to a request a bearer token authenticated (the [`bearer`] and
+/// [`access_token`] filters): with `Cache-Control: no-store` and `Vary: Authorization`, so
+/// that no cache keeps one user's answer. warp filters cannot change responses: end such a
+/// route with it.
+pub fn bearer_reply(reply: impl Reply) -> Response {
+    let mut response = reply.into_response();
+    private(&mut response, AuthenticatedBy::Bearer);
+    response
+}
+
+/// Marks `response` private to the user `by` authenticated.
+fn private(response: &mut Response, by: AuthenticatedBy) {
+    let headers = response.headers_mut();
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static(PRIVATE_CACHE_CONTROL),
+    );
+    let current = headers.get(VARY).and_then(|v| v.to_str().ok());
+    if let Some(vary) = vary_with(current, by.header())
+        && let Ok(value) = HeaderValue::from_str(&vary)
+    {
+        headers.insert(VARY, value);
     }
 }
 
@@ -160,7 +196,10 @@ async fn load<S: Store>(
     let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
     RequestSessions::load(auth, from, cookies, UnixTime::now())
         .await
-        .map(Sessions)
+        .map(|sessions| {
+            let authenticated = sessions.current().is_some();
+            Sessions(sessions, authenticated)
+        })
         .map_err(|r| reject::custom(AuthRejection(r)))
 }
 

@@ -47,21 +47,40 @@ fn see_other() -> Response {
 async fn index(
     mut sessions: Sessions<DemoStore>,
     headers: HeaderMap,
-) -> Result<Html<String>, AuthRejection> {
+) -> Result<Response, AuthRejection> {
     let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
-    Ok(Html(demo_common::index_page(&mut sessions, cookies).await?))
+    let page = demo_common::index_page(&mut sessions, cookies).await?;
+    Ok(html(StatusCode::OK, page))
 }
 
 /// The page's stylesheet and script.
 fn asset(content_type: &'static str, body: &'static str) -> Response {
-    (
+    let mut response = (
         [
             (CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         body,
     )
-        .into_response()
+        .into_response();
+    page_headers(&mut response);
+    response
+}
+
+/// The page, with the headers every page of the demo carries (`nosniff`, CSP, referrer).
+fn html(status: StatusCode, page: String) -> Response {
+    let mut response = (status, Html(page)).into_response();
+    page_headers(&mut response);
+    response
+}
+
+fn page_headers(response: &mut Response) {
+    for (name, value) in auth_core::http::PAGE_HEADERS {
+        response.headers_mut().insert(
+            axum::http::HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
 }
 
 async fn sessions_list(
@@ -91,7 +110,7 @@ async fn login(
     let credentials = demo_common::login_form(content_type(&headers), &body)?;
     let Some(user) = app.users.check_async(credentials).await else {
         let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[], &[]);
-        return Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response());
+        return Ok(html(StatusCode::UNAUTHORIZED, page));
     };
     sessions.login_now(&user).await?;
     if let Some(session) = sessions.current_mut() {
@@ -249,8 +268,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "/api/cart/remove",
             post(|s: Session, h: HeaderMap, b: Bytes| cart_change(CartAction::Remove, s, h, b)),
         )
+        // The routes a bearer token authenticates: the layer gives their answers
+        // `Cache-Control: no-store` and `Vary: Authorization`.
+        .route("/api/token/revoke", post(revoke))
+        .route("/api/token/me", get(token_me))
         .route_layer(SessionLayer)
-        // The page's assets and the token routes need no session layer.
+        // The page's assets and the token endpoints need no layer.
         .route(
             "/static/demo.css",
             get(|| async { asset("text/css; charset=utf-8", demo_common::DEMO_CSS) }),
@@ -261,8 +284,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .route("/api/token", post(token))
         .route("/api/token/refresh", post(refresh))
-        .route("/api/token/revoke", post(revoke))
-        .route("/api/token/me", get(token_me))
         // The public keys and issuer metadata, for services that verify the tokens.
         .route("/.well-known/jwks.json", get(jwks))
         .route(
@@ -279,6 +300,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Router::new()
                 .route("/api/remote/me", get(remote_me))
                 .route("/api/remote/orders", get(remote_orders))
+                .route_layer(SessionLayer)
                 .with_state(Arc::new(server)),
         ),
         None => router,

@@ -335,6 +335,7 @@ pub fn run_all(demo: &Demo) {
     concurrent_cart_changes_all_survive(demo);
     a_cart_change_racing_a_logout_never_brings_the_session_back(demo);
     your_sessions_are_listed_by_handle_and_ended_one_by_one(demo);
+    authenticated_answers_are_private_and_pages_carry_security_headers(demo);
     the_page_and_its_assets_are_served_by_the_demo(demo);
 }
 
@@ -812,6 +813,7 @@ pub fn a_trusted_issuers_tokens_verify_with_its_published_keys(issuer: Demo, res
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["sub"], "ada");
     assert_eq!(r.json()["via"], "remote_access_token");
+    assert_private(&r, "Authorization");
     // The issuer grants no scopes: 403 naming the scope needed.
     let r = resource.get("/api/remote/orders", &[("Authorization", &bearer)]);
     assert_eq!((r.status, r.code().as_str()), (403, "insufficient_scope"));
@@ -1134,5 +1136,56 @@ pub fn the_page_and_its_assets_are_served_by_the_demo(demo: &Demo) {
             "{path}"
         );
         assert!(r.body.len() > 1000, "{path}");
+    }
+}
+
+/// The answer to an authenticated request: never stored by a cache, and varying on what
+/// authenticated it.
+fn assert_private(r: &Reply, by: &str) {
+    assert_eq!(
+        r.header("cache-control"),
+        Some("no-store"),
+        "{:?}",
+        r.headers
+    );
+    let vary = r.all("vary").join(", ");
+    assert!(
+        vary.split(',').any(|h| h.trim().eq_ignore_ascii_case(by)),
+        "Vary names {by}: {vary:?}"
+    );
+}
+
+pub fn authenticated_answers_are_private_and_pages_carry_security_headers(demo: &Demo) {
+    let cookie = demo.login("grace", "hopper-1906", None);
+    for path in ["/", "/api/me", "/api/cart", "/api/sessions"] {
+        let r = demo.get(path, &[("Cookie", &cookie)]);
+        assert_eq!(r.status, 200, "{path}");
+        assert_private(&r, "Cookie");
+    }
+    let r = demo.post("/api/cart/add", &[("Cookie", &cookie), FORM], b"item=ink");
+    assert_private(&r, "Cookie");
+    let tokens = demo.tokens("grace", "hopper-1906");
+    let bearer = bearer(&tokens);
+    let r = demo.get("/api/token/me", &[("Authorization", &bearer)]);
+    assert_eq!(r.status, 200);
+    assert_private(&r, "Authorization");
+    let r = demo.post("/api/token/revoke", &[("Authorization", &bearer)], b"");
+    assert_eq!(r.status, 204);
+    assert_private(&r, "Authorization");
+    // The page and its assets, signed in or not: no sniffing, no framing, only its own
+    // scripts, no referrer to other sites.
+    for (path, cookie) in [("/", Some(&cookie)), ("/", None), ("/static/demo.js", None)] {
+        let headers: Vec<(&str, &str)> =
+            cookie.map(|c| ("Cookie", c.as_str())).into_iter().collect();
+        let r = demo.get(path, &headers);
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert_eq!(r.header("referrer-policy"), Some("same-origin"), "{path}");
     }
 }

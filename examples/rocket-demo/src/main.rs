@@ -11,7 +11,6 @@ use rocket::data::{Limits, ToByteUnit};
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::Redirect;
-use rocket::response::content::RawHtml;
 use rocket::{State, get, post, routes};
 
 type Session = auth_rocket::Session<DemoStore>;
@@ -43,14 +42,10 @@ fn json(body: String) -> (ContentType, String) {
 }
 
 #[get("/")]
-async fn index(
-    mut sessions: Sessions<'_>,
-    cookies: RawCookies,
-) -> Result<RawHtml<String>, AuthRejection> {
+async fn index(mut sessions: Sessions<'_>, cookies: RawCookies) -> Result<Page, AuthRejection> {
     let cookies = cookies.0.iter().map(String::as_bytes);
-    Ok(RawHtml(
-        demo_common::index_page(&mut sessions, cookies).await?,
-    ))
+    let page = demo_common::index_page(&mut sessions, cookies).await?;
+    Ok(Page(Status::Ok, page))
 }
 
 /// The raw `Cookie` headers (for the notice a logout leaves).
@@ -71,11 +66,32 @@ struct Asset(ContentType, &'static str);
 
 impl<'r> rocket::response::Responder<'r, 'static> for Asset {
     fn respond_to(self, _: &'r Request<'_>) -> rocket::response::Result<'static> {
-        rocket::Response::build()
+        let mut response = rocket::Response::build();
+        response
             .header(self.0)
             .raw_header("Cache-Control", "no-cache")
-            .sized_body(self.1.len(), std::io::Cursor::new(self.1))
-            .ok()
+            .sized_body(self.1.len(), std::io::Cursor::new(self.1));
+        for (name, value) in auth_core::http::PAGE_HEADERS {
+            response.raw_header(name, value);
+        }
+        response.ok()
+    }
+}
+
+/// The page, with the headers every page of the demo carries (`nosniff`, CSP, referrer).
+struct Page(Status, String);
+
+impl<'r> rocket::response::Responder<'r, 'static> for Page {
+    fn respond_to(self, _: &'r Request<'_>) -> rocket::response::Result<'static> {
+        let mut response = rocket::Response::build();
+        response
+            .status(self.0)
+            .header(ContentType::HTML)
+            .sized_body(self.1.len(), std::io::Cursor::new(self.1));
+        for (name, value) in auth_core::http::PAGE_HEADERS {
+            response.raw_header(name, value);
+        }
+        response.ok()
     }
 }
 
@@ -114,11 +130,11 @@ async fn login(
     mut sessions: Sessions<'_>,
     content_type: RawContentType,
     body: Vec<u8>,
-) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AuthRejection> {
+) -> Result<Result<Redirect, Page>, AuthRejection> {
     let credentials = demo_common::login_form(content_type.bytes(), &body)?;
     let Some(user) = users.check_async(credentials).await else {
         let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[], &[]);
-        return Ok(Err((Status::Unauthorized, RawHtml(page))));
+        return Ok(Err(Page(Status::Unauthorized, page)));
     };
     sessions.login_now(&user).await?;
     if let Some(session) = sessions.current_mut() {

@@ -52,8 +52,7 @@ async fn login(
     let credentials = demo_common::login_form(content_type(&headers), &body)?;
     let Some(user) = users.check_async(credentials).await else {
         let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[], &[]);
-        let reply = warp::reply::with_status(warp::reply::html(page), StatusCode::UNAUTHORIZED);
-        return Ok(reply.into_response());
+        return Ok(html(StatusCode::UNAUTHORIZED, page));
     };
     sessions.login_now(&user).await?;
     if let Some(session) = sessions.current_mut() {
@@ -76,7 +75,23 @@ async fn logout_all(mut sessions: Sessions) -> Result<Response, AuthRejection> {
 async fn index(mut sessions: Sessions, headers: HeaderMap) -> Result<Response, AuthRejection> {
     let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
     let page = demo_common::index_page(&mut sessions, cookies).await?;
-    Ok(sessions.reply(warp::reply::html(page)).await)
+    Ok(sessions.reply(html(StatusCode::OK, page)).await)
+}
+
+/// The page, with the headers every page of the demo carries (`nosniff`, CSP, referrer).
+fn html(status: StatusCode, page: String) -> Response {
+    let mut response = warp::reply::with_status(warp::reply::html(page), status).into_response();
+    page_headers(&mut response);
+    response
+}
+
+fn page_headers(response: &mut Response) {
+    for (name, value) in auth_core::http::PAGE_HEADERS {
+        response.headers_mut().insert(
+            warp::http::HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
 }
 
 /// The page's stylesheet and script.
@@ -85,6 +100,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    page_headers(&mut response);
     response
 }
 
@@ -145,7 +161,7 @@ async fn refresh(auth: Auth, headers: HeaderMap, body: Bytes) -> Result<Response
 
 async fn revoke(auth: Auth, token: Verified<AccessClaims>) -> Result<Response, AuthRejection> {
     auth.revoke(&token).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(auth_warp::bearer_reply(StatusCode::NO_CONTENT))
 }
 
 /// The published keys or the issuer metadata, with their `Cache-Control`.
@@ -249,7 +265,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and(warp::get())
         .and(auth_warp::bearer::<AccessClaims, _>(Arc::clone(&auth)))
         .map(|t: Verified<AccessClaims>| {
-            json(StatusCode::OK, demo_common::me_json(&t.claims().sub, "jwt"))
+            let body = demo_common::me_json(&t.claims().sub, "jwt");
+            auth_warp::bearer_reply(json(StatusCode::OK, body))
         });
 
     // The public keys and issuer metadata, for services that verify the tokens.
@@ -273,14 +290,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .and(warp::get())
                 .and(auth_warp::access_token(Arc::clone(&server)))
                 .map(|t: auth_core::web::Access| {
-                    json(StatusCode::OK, demo_common::remote_me_body(t.claims()))
+                    let body = demo_common::remote_me_body(t.claims());
+                    auth_warp::bearer_reply(json(StatusCode::OK, body))
                 });
             let remote_orders = warp::path!("api" / "remote" / "orders")
                 .and(warp::get())
                 .and(auth_warp::access_token(server))
                 .map(|t: auth_core::web::Access| {
                     match t.require_scope(demo_common::REMOTE_SCOPE) {
-                        Ok(()) => json(StatusCode::OK, demo_common::remote_orders_body(t.claims())),
+                        Ok(()) => {
+                            let body = demo_common::remote_orders_body(t.claims());
+                            auth_warp::bearer_reply(json(StatusCode::OK, body))
+                        }
                         Err(refusal) => AuthRejection(refusal).into_response(),
                     }
                 });
