@@ -5,6 +5,10 @@
 //! holding it), bounded (a capacity refuses new sessions with [`StoreError::Full`] instead of
 //! exhausting memory), and self-cleaning: entries are indexed by expiry time, and each
 //! operation first drops those whose time has come, so no request ever scans the whole store.
+//! A session's data is bounded by the commit's limits (16 KiB by default, `DataLimits`), so
+//! the default capacity of 100,000 entries bounds session data to about 1.6 GB at worst; set
+//! the capacity and the limits together. A request gets its session's data without a copy
+//! (the slots are shared until a commit changes them).
 //!
 //! Time comes from a clock the caller chooses ([`MemoryStore::with_clock`]), so that tests can
 //! move it; [`MemoryStore::new`] uses the system clock.
