@@ -54,6 +54,7 @@ pub mod session_data;
 pub mod session_id;
 #[cfg(feature = "alloc")]
 pub mod store;
+pub mod throttle;
 mod time;
 #[cfg(feature = "alloc")]
 pub mod web;

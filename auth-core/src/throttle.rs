@@ -1,0 +1,431 @@
+//! Login throttling, pure: how long a login attempt must wait after failures, which counters
+//! an attempt is judged by, and the signed device cookie that exempts a browser from other
+//! clients' failures (OWASP ASVS v5 V6.3.1; OWASP's "Slow Down Online Guessing Attacks with
+//! Device Cookies").
+//!
+//! - Failed logins are counted per account and per account-and-client. Past a threshold (5 in
+//!   15 minutes by default) an attempt must wait, for a delay that doubles with each further
+//!   failure up to a cap (5 minutes): slow, never a permanent lockout.
+//! - A browser that has logged in as that user before carries a device cookie (an HMAC over the
+//!   user and a random device id) and is judged by its own device's failures only, so that
+//!   someone guessing a victim's password cannot lock the victim out.
+//! - Unknown users are counted exactly like known ones: the counters are keyed by the name
+//!   tried, whether or not it exists.
+//!
+//! Nothing here reads a clock or touches a store: the counters are kept by a store, the time
+//! is the caller's `now`.
+
+use core::fmt;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::ct;
+use crate::error::KeyError;
+use crate::time::UnixTime;
+
+/// Failures before attempts must wait: 5.
+pub const DEFAULT_THRESHOLD: u32 = 5;
+/// Seconds a counter is kept after its last failure: 15 minutes.
+pub const DEFAULT_WINDOW: u64 = 15 * 60;
+/// The first wait, in seconds, doubled with each further failure: 1.
+pub const DEFAULT_BASE_DELAY: u64 = 1;
+/// The longest wait, in seconds: 5 minutes.
+pub const DEFAULT_MAX_DELAY: u64 = 5 * 60;
+/// Name of the device cookie.
+pub const DEVICE_COOKIE: &str = "__Host-device";
+/// Length of a device cookie value: 22 characters of device id, `.`, 43 of tag.
+pub const DEVICE_COOKIE_LEN: usize = 22 + 1 + 43;
+
+/// When login attempts must wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottlePolicy {
+    threshold: u32,
+    window: u64,
+    base_delay: u64,
+    max_delay: u64,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ThrottlePolicy {
+    /// 5 failures in 15 minutes, then 1 s doubling per failure up to 5 minutes.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            threshold: DEFAULT_THRESHOLD,
+            window: DEFAULT_WINDOW,
+            base_delay: DEFAULT_BASE_DELAY,
+            max_delay: DEFAULT_MAX_DELAY,
+        }
+    }
+
+    /// Failures before attempts must wait (at least 1).
+    #[must_use]
+    pub const fn threshold(mut self, failures: u32) -> Self {
+        self.threshold = if failures == 0 { 1 } else { failures };
+        self
+    }
+
+    /// Seconds a counter is kept after its last failure (at least 1).
+    #[must_use]
+    pub const fn window(mut self, secs: u64) -> Self {
+        self.window = if secs == 0 { 1 } else { secs };
+        self
+    }
+
+    /// The first wait and the longest, in seconds (at least 1 each; the longest at least the
+    /// first).
+    #[must_use]
+    pub const fn delays(mut self, base: u64, max: u64) -> Self {
+        self.base_delay = if base == 0 { 1 } else { base };
+        self.max_delay = if max < self.base_delay {
+            self.base_delay
+        } else {
+            max
+        };
+        self
+    }
+
+    /// Seconds a store keeps a counter after its last failure.
+    #[must_use]
+    pub const fn window_secs(&self) -> u64 {
+        self.window
+    }
+
+    /// The wait, in seconds, that `failures` impose at `now` (0: the attempt may proceed).
+    /// Below the threshold there is none; at it, the base delay after the last failure; each
+    /// further failure doubles it, up to the cap. Counts of any size never wait longer than
+    /// the cap after the last failure.
+    #[must_use]
+    pub fn wait(&self, failures: &Failures, now: UnixTime) -> u64 {
+        let Some(excess) = failures.count.checked_sub(self.threshold) else {
+            return 0;
+        };
+        let doubled = match 1u64.checked_shl(excess.min(63)) {
+            Some(factor) => self.base_delay.saturating_mul(factor),
+            None => u64::MAX,
+        };
+        let delay = doubled.min(self.max_delay);
+        // A last failure "in the future" (another server's clock ahead of this one) still
+        // never makes anyone wait longer than the delay.
+        failures
+            .last
+            .saturating_add(delay)
+            .as_secs()
+            .saturating_sub(now.as_secs())
+            .min(delay)
+    }
+
+    /// What an attempt judged by `counters` (their failures, in any order) must do at `now`:
+    /// the longest wait any of them imposes.
+    #[must_use]
+    pub fn decide(&self, counters: &[Failures], now: UnixTime) -> Verdict {
+        match counters.iter().map(|f| self.wait(f, now)).max() {
+            Some(secs) if secs > 0 => Verdict::Wait(secs),
+            _ => Verdict::Proceed,
+        }
+    }
+}
+
+/// The failures a store holds for one counter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Failures {
+    /// Failures since the counter was last forgotten.
+    pub count: u32,
+    /// When the last one happened.
+    pub last: UnixTime,
+}
+
+/// What a login attempt must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Check the password.
+    Proceed,
+    /// Do not check it: answer 429 with `Retry-After` of this many seconds.
+    Wait(u64),
+}
+
+/// A counter of failed logins, of one user name (known or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Counter {
+    /// Every attempt for the account from a client without its device cookie.
+    Account,
+    /// Attempts for the account from one client (its address, hashed: stores never hold it).
+    Client([u8; 16]),
+    /// Attempts for the account from one browser holding a device cookie for it.
+    Device([u8; 16]),
+}
+
+impl Counter {
+    /// The counter of attempts from the client with address `client` (e.g. its IP address
+    /// as text): the first 16 bytes of its SHA-256.
+    #[must_use]
+    pub fn client(client: &[u8]) -> Self {
+        let digest = Sha256::digest(client);
+        let mut out = [0u8; 16];
+        out.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
+        Self::Client(out)
+    }
+
+    /// A short, fixed-size name for store keys: `a`, `c<hex>` or `d<hex>`.
+    #[must_use]
+    pub fn name(&self) -> [u8; 33] {
+        let mut out = [b'0'; 33];
+        let (tag, bytes) = match self {
+            Self::Account => (b'a', None),
+            Self::Client(b) => (b'c', Some(b)),
+            Self::Device(b) => (b'd', Some(b)),
+        };
+        if let Some(first) = out.first_mut() {
+            *first = tag;
+        }
+        if let Some(bytes) = bytes {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            for (pair, b) in out
+                .get_mut(1..)
+                .unwrap_or_default()
+                .chunks_exact_mut(2)
+                .zip(bytes)
+            {
+                if let [hi, lo] = pair {
+                    *hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+                    *lo = HEX.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The counters an attempt is judged and counted by: a browser with a valid device cookie for
+/// this user by its device's counter only; any other attempt by the account's counter and the
+/// counter of the account from this client.
+#[must_use]
+pub fn counters(client: &[u8], device: Option<DeviceId>) -> Counters {
+    match device {
+        Some(DeviceId(id)) => Counters([Some(Counter::Device(id)), None]),
+        None => Counters([Some(Counter::Account), Some(Counter::client(client))]),
+    }
+}
+
+/// One or two counters (see [`counters`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counters([Option<Counter>; 2]);
+
+impl Counters {
+    /// The counters, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Counter> {
+        self.0.iter().flatten()
+    }
+
+    /// Those to forget after a successful login: all but the account's, which keeps counting
+    /// the failures of clients without a device cookie (an attacker's), whatever the user
+    /// does from a browser of their own.
+    pub fn on_success(&self) -> impl Iterator<Item = &Counter> {
+        self.iter().filter(|c| !matches!(c, Counter::Account))
+    }
+}
+
+/// The random id of a browser that has logged in as a user (from its device cookie).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DeviceId([u8; 16]);
+
+impl fmt::Debug for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DeviceId(..)")
+    }
+}
+
+impl DeviceId {
+    /// A new device id from `rng`.
+    pub fn generate<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut id = [0u8; 16];
+        rng.fill_bytes(&mut id);
+        Self(id)
+    }
+}
+
+/// Signs and checks device cookies: `<device id>.<tag>`, the tag an HMAC-SHA-256 under a server
+/// key over the user name and the device id, so that a cookie is worth something only for the
+/// user it was issued to, and cannot be made without the key.
+#[derive(Clone)]
+pub struct DeviceSigner(Hmac<Sha256>);
+
+impl fmt::Debug for DeviceSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DeviceSigner(..)")
+    }
+}
+
+impl DeviceSigner {
+    /// A signer with a key of at least 32 bytes (another key than the session cookies').
+    ///
+    /// # Errors
+    /// [`KeyError::TooShort`].
+    pub fn new(key: &[u8]) -> Result<Self, KeyError> {
+        if key.len() < 32 {
+            return Err(KeyError::TooShort { min: 32 });
+        }
+        Hmac::<Sha256>::new_from_slice(key)
+            .map(Self)
+            .map_err(|_| KeyError::TooShort { min: 32 })
+    }
+
+    /// The cookie value for `device` and `user` (66 characters of base64url and a `.`).
+    #[must_use]
+    pub fn sign(&self, user: &str, device: DeviceId) -> [u8; DEVICE_COOKIE_LEN] {
+        let mut out = [b'.'; DEVICE_COOKIE_LEN];
+        let (id, rest) = out.split_at_mut(22);
+        let _ = Base64UrlUnpadded::encode(&device.0, id);
+        if let Some(tag) = rest.get_mut(1..) {
+            let _ = Base64UrlUnpadded::encode(&self.tag(user, &device.0), tag);
+        }
+        out
+    }
+
+    /// The device id of `value` if it is a device cookie signed for `user` by this key (the
+    /// tag compared in constant time); `None` for anything else.
+    #[must_use]
+    pub fn verify(&self, user: &str, value: &str) -> Option<DeviceId> {
+        if value.len() != DEVICE_COOKIE_LEN {
+            return None;
+        }
+        let (id, rest) = value.split_at(22);
+        let tag = rest.strip_prefix('.')?;
+        let mut device = [0u8; 16];
+        let decoded = Base64UrlUnpadded::decode(id, &mut device).ok()?;
+        if decoded.len() != 16 {
+            return None;
+        }
+        let mut received = [0u8; 32];
+        let received = Base64UrlUnpadded::decode(tag, &mut received).ok()?;
+        ct::eq(received, &self.tag(user, &device)).then_some(DeviceId(device))
+    }
+
+    fn tag(&self, user: &str, device: &[u8; 16]) -> [u8; 32] {
+        let mut mac = self.0.clone();
+        mac.update(b"auth-device-v1\0");
+        // The length first, so that no two (user, id) pairs share a MAC input.
+        mac.update(&u64::try_from(user.len()).unwrap_or(u64::MAX).to_be_bytes());
+        mac.update(user.as_bytes());
+        mac.update(device);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const T0: UnixTime = UnixTime(1_700_000_000);
+
+    fn failures(count: u32, last: u64) -> Failures {
+        Failures {
+            count,
+            last: T0.saturating_add(last),
+        }
+    }
+
+    #[test]
+    fn waits_start_at_the_threshold_double_and_stop_at_the_cap() {
+        let p = ThrottlePolicy::new();
+        let at = |secs| T0.saturating_add(secs);
+        assert_eq!(p.wait(&failures(4, 0), at(0)), 0, "below the threshold");
+        assert_eq!(p.wait(&failures(5, 0), at(0)), 1);
+        assert_eq!(p.wait(&failures(6, 0), at(0)), 2);
+        assert_eq!(p.wait(&failures(9, 0), at(0)), 16);
+        assert_eq!(
+            p.wait(&failures(9, 0), at(10)),
+            6,
+            "time since the last failure counts"
+        );
+        assert_eq!(p.wait(&failures(20, 0), at(0)), 300, "capped");
+        assert_eq!(
+            p.wait(&failures(u32::MAX, 0), at(300)),
+            0,
+            "never permanent"
+        );
+        assert_eq!(
+            p.decide(&[failures(2, 0), failures(7, 0)], at(1)),
+            Verdict::Wait(3),
+            "the longest wait of the counters"
+        );
+        assert_eq!(p.decide(&[], at(0)), Verdict::Proceed);
+    }
+
+    #[test]
+    fn a_device_cookie_is_worth_something_only_for_its_user_and_key() {
+        let signer = DeviceSigner::new(&[7; 32]).unwrap();
+        let other = DeviceSigner::new(&[8; 32]).unwrap();
+        let device = DeviceId([3; 16]);
+        let cookie = signer.sign("ada", device);
+        let text = core::str::from_utf8(&cookie).unwrap();
+        assert_eq!(signer.verify("ada", text), Some(device));
+        assert_eq!(signer.verify("eve", text), None, "another user");
+        assert_eq!(other.verify("ada", text), None, "another key");
+        let mut tampered = cookie;
+        tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            signer.verify("ada", core::str::from_utf8(&tampered).unwrap()),
+            None
+        );
+        assert_eq!(signer.verify("ada", ""), None);
+        assert_eq!(signer.verify("ada", &text[..60]), None);
+        assert!(DeviceSigner::new(&[7; 31]).is_err());
+        assert_eq!(debug_of(&device), "DeviceId(..)");
+    }
+
+    fn debug_of(device: &DeviceId) -> std::string::String {
+        std::format!("{device:?}")
+    }
+
+    #[test]
+    fn a_device_is_judged_by_its_own_failures_and_others_by_account_and_client() {
+        let trusted = counters(b"198.51.100.7", Some(DeviceId([1; 16])));
+        assert_eq!(
+            trusted.iter().copied().collect::<std::vec::Vec<_>>(),
+            [Counter::Device([1; 16])]
+        );
+        let untrusted = counters(b"198.51.100.7", None);
+        let list: std::vec::Vec<_> = untrusted.iter().copied().collect();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0], Counter::Account);
+        assert_eq!(list[1], Counter::client(b"198.51.100.7"));
+        assert_ne!(list[1], Counter::client(b"198.51.100.8"));
+        assert_eq!(
+            untrusted
+                .on_success()
+                .copied()
+                .collect::<std::vec::Vec<_>>(),
+            [Counter::client(b"198.51.100.7")],
+            "the account's counter outlives a success"
+        );
+        assert_eq!(&Counter::Account.name()[..1], b"a");
+        assert_eq!(&Counter::Device([0xab; 16]).name()[..5], b"dabab");
+    }
+
+    proptest! {
+        #[test]
+        fn no_wait_outlasts_the_cap_and_more_failures_never_wait_less(
+            count in any::<u32>(), last in 0u64..1_000_000, now in 0u64..2_000_000,
+            threshold in 0u32..20, base in 0u64..100, max in 0u64..10_000,
+        ) {
+            let p = ThrottlePolicy::new().threshold(threshold).delays(base, max);
+            let f = failures(count, last);
+            let now = T0.saturating_add(now);
+            let wait = p.wait(&f, now);
+            prop_assert!(wait <= max.max(base).max(1));
+            if now.as_secs() >= f.last.as_secs().saturating_add(max.max(base).max(1)) {
+                prop_assert_eq!(wait, 0);
+            }
+            prop_assert!(p.wait(&failures(count.saturating_add(1), last), now) >= wait);
+        }
+    }
+}
