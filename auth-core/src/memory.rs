@@ -27,6 +27,7 @@ use crate::session::SessionTimes;
 use crate::session_data::{self, Change, CommitOutcome, DataLimits};
 use crate::session_id::StorageKey;
 use crate::store::{Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore};
+use crate::throttle::{Counter, Counters, Failures, ThrottlePolicy, ThrottleStore, Verdict};
 use crate::time::UnixTime;
 
 /// Default capacity: entries (sessions, refresh families, revoked `jti`s) kept at most.
@@ -64,6 +65,8 @@ struct Inner {
     tokens: HashMap<StorageKey, Token>,
     families: HashMap<FamilyId, Family>,
     revoked: HashMap<String, UnixTime>,
+    /// Failed-login counters by user name and counter, with when each is forgotten.
+    throttle: HashMap<(String, Counter), (Failures, UnixTime)>,
     /// Every entry by the time it ends: the next ones to drop come first.
     expiry: BTreeSet<(UnixTime, Expiring)>,
 }
@@ -73,6 +76,7 @@ enum Expiring {
     Session([u8; 32]),
     Family([u8; 16]),
     Jti(String),
+    Throttle(String, Counter),
 }
 
 #[derive(Default)]
@@ -189,6 +193,9 @@ impl Inner {
                 Some((_, Expiring::Jti(jti))) => {
                     self.revoked.remove(&jti);
                 }
+                Some((_, Expiring::Throttle(user, counter))) => {
+                    self.throttle.remove(&(user, counter));
+                }
                 None => break,
             }
         }
@@ -199,6 +206,21 @@ impl Inner {
             .len()
             .saturating_add(self.families.len())
             .saturating_add(self.revoked.len())
+            .saturating_add(self.throttle.len())
+    }
+
+    /// Files `failures` for `(user, counter)`, forgotten at `until` (or removes it: `None`).
+    fn set_counter(&mut self, user: &str, counter: Counter, value: Option<(Failures, UnixTime)>) {
+        let key = (String::from(user), counter);
+        if let Some((_, old)) = self.throttle.remove(&key) {
+            self.expiry
+                .remove(&(old, Expiring::Throttle(key.0.clone(), counter)));
+        }
+        if let Some((failures, until)) = value {
+            self.expiry
+                .insert((until, Expiring::Throttle(key.0.clone(), counter)));
+            self.throttle.insert(key, (failures, until));
+        }
     }
 
     fn forget_user_if_empty(&mut self, user: &str) {
@@ -552,6 +574,83 @@ impl RefreshStore for MemoryStore {
                 .filter(|f| inner.remove_family(f).is_some())
                 .count()
         })))
+    }
+}
+
+impl ThrottleStore for MemoryStore {
+    fn attempt(
+        &self,
+        user: &str,
+        counters: &Counters,
+        policy: &ThrottlePolicy,
+        now: UnixTime,
+    ) -> impl Future<Output = Result<Verdict, StoreError>> + Send {
+        ready(self.with(|inner, _| {
+            let keys: Vec<Counter> = counters.iter().copied().collect();
+            let mut current: Vec<Failures> = keys
+                .iter()
+                .map(|c| {
+                    let key = (String::from(user), *c);
+                    inner
+                        .throttle
+                        .get(&key)
+                        .map(|(f, _)| *f)
+                        .unwrap_or_default()
+                })
+                .collect();
+            let new = keys
+                .iter()
+                .filter(|c| !inner.throttle.contains_key(&(String::from(user), **c)))
+                .count();
+            let verdict = policy.attempt(&mut current, now);
+            if verdict == Verdict::Proceed {
+                if new > 0 && inner.entries().saturating_add(new) > self.capacity {
+                    return Err(StoreError::Full);
+                }
+                let until = now.saturating_add(policy.window_secs());
+                for (counter, failures) in keys.iter().zip(current) {
+                    inner.set_counter(user, *counter, Some((failures, until)));
+                }
+            }
+            Ok(verdict)
+        }))
+    }
+
+    fn failures(
+        &self,
+        user: &str,
+        counters: &Counters,
+    ) -> impl Future<Output = Result<[Failures; 2], StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| {
+            let mut out = [Failures::default(); 2];
+            for (slot, counter) in out.iter_mut().zip(counters.iter()) {
+                let key = (String::from(user), *counter);
+                *slot = inner
+                    .throttle
+                    .get(&key)
+                    .map(|(f, _)| *f)
+                    .unwrap_or_default();
+            }
+            out
+        })))
+    }
+
+    fn settle(
+        &self,
+        user: &str,
+        counters: &Counters,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        ready(self.with(|inner, _| {
+            for counter in counters.iter() {
+                let key = (String::from(user), *counter);
+                let value = inner
+                    .throttle
+                    .get(&key)
+                    .and_then(|(f, until)| Some((ThrottlePolicy::forgive(counter, *f)?, *until)));
+                inner.set_counter(user, *counter, value);
+            }
+            Ok(())
+        }))
     }
 }
 

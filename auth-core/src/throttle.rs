@@ -92,6 +92,17 @@ impl ThrottlePolicy {
         self
     }
 
+    /// The policy's numbers, for a store that applies it in its own language (Redis's Lua).
+    #[must_use]
+    pub const fn settings(&self) -> ThrottleSettings {
+        ThrottleSettings {
+            threshold: self.threshold,
+            window: self.window,
+            base_delay: self.base_delay,
+            max_delay: self.max_delay,
+        }
+    }
+
     /// Seconds a store keeps a counter after its last failure.
     #[must_use]
     pub const fn window_secs(&self) -> u64 {
@@ -122,6 +133,37 @@ impl ThrottlePolicy {
             .min(delay)
     }
 
+    /// One attempt on `counters` at `now`, as a store applies it atomically: if any counter
+    /// imposes a wait ([`decide`](Self::decide)), that wait and nothing counted; otherwise the
+    /// attempt is counted as a failure on every counter (until a success forgives it, see
+    /// [`forgive`](Self::forgive)) and [`Verdict::Proceed`]. So a failed login costs one store
+    /// step, and attempts during a wait neither count nor lengthen it.
+    pub fn attempt(&self, counters: &mut [Failures], now: UnixTime) -> Verdict {
+        let verdict = self.decide(counters, now);
+        if verdict == Verdict::Proceed {
+            for f in counters.iter_mut() {
+                f.count = f.count.saturating_add(1);
+                f.last = f.last.max(now);
+            }
+        }
+        verdict
+    }
+
+    /// What a successful login does to a counter its attempt counted on: the account's
+    /// forgives that one attempt (it keeps counting the failures of clients without a device
+    /// cookie); a client's or device's is forgotten (`None`).
+    #[must_use]
+    pub fn forgive(counter: &Counter, failures: Failures) -> Option<Failures> {
+        match counter {
+            Counter::Account => Some(Failures {
+                count: failures.count.saturating_sub(1),
+                last: failures.last,
+            })
+            .filter(|f| f.count > 0),
+            Counter::Client(_) | Counter::Device(_) => None,
+        }
+    }
+
     /// What an attempt judged by `counters` (their failures, in any order) must do at `now`:
     /// the longest wait any of them imposes.
     #[must_use]
@@ -131,6 +173,19 @@ impl ThrottlePolicy {
             _ => Verdict::Proceed,
         }
     }
+}
+
+/// The numbers of a [`ThrottlePolicy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleSettings {
+    /// Failures before attempts must wait.
+    pub threshold: u32,
+    /// Seconds a counter is kept after its last failure.
+    pub window: u64,
+    /// The first wait in seconds.
+    pub base_delay: u64,
+    /// The longest wait in seconds.
+    pub max_delay: u64,
 }
 
 /// The failures a store holds for one counter.
@@ -230,6 +285,48 @@ impl Counters {
     pub fn on_success(&self) -> impl Iterator<Item = &Counter> {
         self.iter().filter(|c| !matches!(c, Counter::Account))
     }
+}
+
+/// A store of failed-login counters (memory: `memory::MemoryStore`; Redis: `auth-redis`).
+/// Counters are per user name tried, known or not; each is kept `window` seconds after its
+/// last failure.
+pub trait ThrottleStore: Send + Sync {
+    /// One login attempt of `user` on `counters` at `now`, in one atomic step, exactly as
+    /// [`ThrottlePolicy::attempt`] does: a wait, or the attempt counted as a failure on every
+    /// counter and [`Verdict::Proceed`]. Concurrent attempts are all counted.
+    ///
+    /// # Errors
+    /// A backend error (the login is refused: fail closed); [`StoreError::Full`] when an
+    /// in-process store has no room for another counter.
+    ///
+    /// [`StoreError::Full`]: crate::error::StoreError::Full
+    fn attempt(
+        &self,
+        user: &str,
+        counters: &Counters,
+        policy: &ThrottlePolicy,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<Verdict, crate::error::StoreError>> + Send;
+
+    /// The failures of `user` on each of `counters`, in order (absent: none).
+    ///
+    /// # Errors
+    /// A backend error.
+    fn failures(
+        &self,
+        user: &str,
+        counters: &Counters,
+    ) -> impl core::future::Future<Output = Result<[Failures; 2], crate::error::StoreError>> + Send;
+
+    /// After a successful login on `counters`: [`ThrottlePolicy::forgive`] on each.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn settle(
+        &self,
+        user: &str,
+        counters: &Counters,
+    ) -> impl core::future::Future<Output = Result<(), crate::error::StoreError>> + Send;
 }
 
 /// The random id of a browser that has logged in as a user (from its device cookie).
@@ -358,6 +455,40 @@ mod tests {
             "the longest wait of the counters"
         );
         assert_eq!(p.decide(&[], at(0)), Verdict::Proceed);
+    }
+
+    #[test]
+    fn an_attempt_counts_unless_it_must_wait_and_a_success_forgives_it() {
+        let p = ThrottlePolicy::new();
+        let mut counters = [failures(4, 0), failures(0, 0)];
+        assert_eq!(p.attempt(&mut counters, T0), Verdict::Proceed);
+        assert_eq!(
+            (counters[0].count, counters[1].count),
+            (5, 1),
+            "counted up front"
+        );
+        // The fifth failure imposes a wait: refused attempts count nothing and do not move it.
+        assert_eq!(p.attempt(&mut counters, T0), Verdict::Wait(1));
+        assert_eq!((counters[0].count, counters[0].last), (5, T0));
+        assert_eq!(
+            p.attempt(&mut counters, T0.saturating_add(1)),
+            Verdict::Proceed
+        );
+        assert_eq!(counters[0].count, 6);
+        let account = ThrottlePolicy::forgive(&Counter::Account, counters[0]);
+        assert_eq!(
+            account.map(|f| f.count),
+            Some(5),
+            "the account forgives one attempt"
+        );
+        assert_eq!(
+            ThrottlePolicy::forgive(&Counter::Account, failures(1, 0)),
+            None
+        );
+        assert_eq!(
+            ThrottlePolicy::forgive(&Counter::Device([1; 16]), counters[1]),
+            None
+        );
     }
 
     #[test]

@@ -68,6 +68,7 @@ fn memory_store_passes_the_conformance_suite() {
 #[test]
 fn memory_store_passes_the_refresh_and_revocation_suite() {
     pollster::block_on(store_suite::run_refresh_and_revocation(&Memory::new()));
+    pollster::block_on(store_suite::run_throttle(&Memory::new()));
 }
 
 fn session(user: &str, now: u64) -> SessionRecord {

@@ -40,6 +40,16 @@ impl Keys {
         format!("{}{{{}}}:", self.prefix, Self::tag(user))
     }
 
+    /// The failed-login counter `counter` of the user name `user` (in the user's slot).
+    pub(crate) fn throttle(&self, user: &str, counter: &auth_core::throttle::Counter) -> String {
+        let name = counter.name();
+        format!(
+            "{}t:{}",
+            self.user_base(user),
+            core::str::from_utf8(&name).unwrap_or("x")
+        )
+    }
+
     /// `<prefix>:{<tag>}:`, the base of every key of the user whose tag a locator holds.
     pub(crate) fn tag_base(&self, tag: &str) -> String {
         format!("{}{{{tag}}}:", self.prefix)

@@ -13,6 +13,7 @@ use auth_core::session_id::StorageKey;
 use auth_core::store::{
     Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
 };
+use auth_core::throttle::{Counter, Counters, Failures, ThrottlePolicy, ThrottleStore, Verdict};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script, Value};
 
@@ -165,6 +166,9 @@ struct Scripts {
     load_tagged: Script,
     renew: Script,
     commit: Script,
+    attempt: Script,
+    settle: Script,
+    failures: Script,
     rotate: Script,
     delete: Script,
     delete_user: Script,
@@ -186,6 +190,9 @@ impl Scripts {
             load_tagged: Script::new(include_str!("lua/load_tagged.lua")),
             renew: Script::new(include_str!("lua/renew.lua")),
             commit: Script::new(include_str!("lua/commit.lua")),
+            attempt: Script::new(include_str!("lua/attempt.lua")),
+            settle: Script::new(include_str!("lua/settle.lua")),
+            failures: Script::new(include_str!("lua/failures.lua")),
             rotate: Script::new(include_str!("lua/rotate.lua")),
             delete: Script::new(include_str!("lua/delete.lua")),
             delete_user: Script::new(include_str!("lua/delete_user.lua")),
@@ -722,6 +729,92 @@ impl RefreshStore for RedisStore {
             )
             .await?;
         usize::try_from(n).map_err(|_| corrupt("count out of range"))
+    }
+}
+
+/// Failed-login counters: one hash per counter in the user's slot (`n` count, `l` last
+/// failure), expiring `window` after its last failure; each operation one script, one round
+/// trip (on a Cluster too).
+impl ThrottleStore for RedisStore {
+    async fn attempt(
+        &self,
+        user: &str,
+        counters: &Counters,
+        policy: &ThrottlePolicy,
+        now: UnixTime,
+    ) -> Result<Verdict, StoreError> {
+        let keys: Vec<String> = counters
+            .iter()
+            .map(|c| self.keys.throttle(user, c))
+            .collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let p = policy.settings();
+        // Numbers beyond MAX_TIME are clamped: Lua counts in doubles.
+        let [now, window, threshold, base, max] = [
+            now.as_secs(),
+            p.window,
+            u64::from(p.threshold),
+            p.base_delay,
+            p.max_delay,
+        ]
+        .map(|n| n.min(MAX_TIME).to_string());
+        let wait: u64 = self
+            .script(
+                &self.scripts.attempt,
+                &keys,
+                &[
+                    now.as_bytes(),
+                    window.as_bytes(),
+                    threshold.as_bytes(),
+                    base.as_bytes(),
+                    max.as_bytes(),
+                ],
+            )
+            .await?;
+        Ok(if wait > 0 {
+            Verdict::Wait(wait)
+        } else {
+            Verdict::Proceed
+        })
+    }
+
+    async fn failures(&self, user: &str, counters: &Counters) -> Result<[Failures; 2], StoreError> {
+        let keys: Vec<String> = counters
+            .iter()
+            .map(|c| self.keys.throttle(user, c))
+            .collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let flat: Vec<u64> = self.script(&self.scripts.failures, &keys, &[]).await?;
+        let mut out = [Failures::default(); 2];
+        for (slot, pair) in out.iter_mut().zip(flat.chunks_exact(2)) {
+            if let [count, last] = pair {
+                *slot = Failures {
+                    count: u32::try_from(*count).unwrap_or(u32::MAX),
+                    last: UnixTime(*last),
+                };
+            }
+        }
+        Ok(out)
+    }
+
+    async fn settle(&self, user: &str, counters: &Counters) -> Result<(), StoreError> {
+        let keys: Vec<String> = counters
+            .iter()
+            .map(|c| self.keys.throttle(user, c))
+            .collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let kinds: Vec<&[u8]> = counters
+            .iter()
+            .map(|c| -> &[u8] {
+                if matches!(c, Counter::Account) {
+                    b"a"
+                } else {
+                    b"o"
+                }
+            })
+            .collect();
+        let _: i64 = self.script(&self.scripts.settle, &keys, &kinds).await?;
+        Ok(())
     }
 }
 

@@ -44,6 +44,7 @@ async fn redis_store_passes_the_conformance_suite() {
     };
     store_suite::run_all(&h).await;
     store_suite::run_refresh_and_revocation(&h).await;
+    store_suite::run_throttle(&h).await;
 }
 
 fn session(user: &str, now: UnixTime) -> SessionRecord {
@@ -499,6 +500,56 @@ async fn the_lua_commit_matches_the_reference_semantics() {
             (&r.data, r.version),
             (&m.data, m.version),
             "round {round}: {changes:?}"
+        );
+    }
+}
+
+/// The Lua throttle against the core's reference (`ThrottlePolicy::attempt` and `forgive`,
+/// which `MemoryStore` runs): the same random attempts and successes give the same verdicts
+/// and leave the same counters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lua_throttle_matches_the_reference_semantics() {
+    use auth_core::memory::MemoryStore;
+    use auth_core::throttle::{self, DeviceId, ThrottlePolicy, ThrottleStore};
+    use rand::{RngExt, SeedableRng};
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let redis = store(&server);
+    let memory = MemoryStore::new();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(18);
+    let device = DeviceId::generate(&mut rand::rng());
+    let start = UnixTime::now().as_secs();
+    for round in 0..600 {
+        let user = ["ua", "ub"][rng.random_range(0..2)];
+        let counters = match rng.random_range(0..3) {
+            0 => throttle::counters(b"10.0.0.1", None),
+            1 => throttle::counters(b"10.0.0.2", None),
+            _ => throttle::counters(b"10.0.0.1", Some(device)),
+        };
+        let policy = ThrottlePolicy::new()
+            .threshold(rng.random_range(1..6))
+            .delays(rng.random_range(1..4), rng.random_range(1..40))
+            .window(3600);
+        // Time moves forward unevenly, by up to a minute per round, from now on.
+        let now = UnixTime(start + round / 3 * rng.random_range(0..3));
+        if rng.random_bool(0.85) {
+            let (a, b) = (
+                redis.attempt(user, &counters, &policy, now).await.unwrap(),
+                memory.attempt(user, &counters, &policy, now).await.unwrap(),
+            );
+            assert_eq!(
+                a, b,
+                "round {round}: {user} {counters:?} {policy:?} {now:?}"
+            );
+        } else {
+            redis.settle(user, &counters).await.unwrap();
+            memory.settle(user, &counters).await.unwrap();
+        }
+        assert_eq!(
+            redis.failures(user, &counters).await.unwrap(),
+            memory.failures(user, &counters).await.unwrap(),
+            "round {round}"
         );
     }
 }

@@ -1131,3 +1131,200 @@ where
     }
     h.store().revoke_user("ada").await.unwrap();
 }
+
+// ---- Login throttling ----------------------------------------------------------------------
+
+use auth_core::throttle::{
+    self as throttle, DeviceId, Failures, ThrottlePolicy, ThrottleStore, Verdict,
+};
+
+/// Every check of the failed-login counters.
+pub async fn run_throttle<H: Harness>(h: &H)
+where
+    H::Store: ThrottleStore,
+{
+    attempts_are_counted_until_the_threshold_then_wait(h).await;
+    concurrent_failures_are_counted_exactly(h).await;
+    a_success_forgives_its_attempt_and_a_device_is_judged_alone(h).await;
+    counters_are_forgotten_after_their_window(h).await;
+}
+
+fn policy_in_ticks<H: Harness>() -> ThrottlePolicy {
+    // Waits of 1, 2, 4 ticks (capped), counters kept 6 ticks.
+    ThrottlePolicy::new()
+        .threshold(3)
+        .delays(H::TICK, 4 * H::TICK)
+        .window(6 * H::TICK)
+}
+
+async fn attempts_are_counted_until_the_threshold_then_wait<H: Harness>(h: &H)
+where
+    H::Store: ThrottleStore,
+{
+    let p = policy_in_ticks::<H>();
+    let counters = throttle::counters(b"192.0.2.1", None);
+    for _ in 0..3 {
+        assert_eq!(
+            h.store()
+                .attempt("tia", &counters, &p, h.now())
+                .await
+                .unwrap(),
+            Verdict::Proceed
+        );
+    }
+    let [account, client] = h.store().failures("tia", &counters).await.unwrap();
+    assert_eq!((account.count, client.count), (3, 3));
+    let Verdict::Wait(secs) = h
+        .store()
+        .attempt("tia", &counters, &p, h.now())
+        .await
+        .unwrap()
+    else {
+        panic!("past the threshold")
+    };
+    assert!(secs > 0 && secs <= H::TICK, "{secs}");
+    assert_eq!(
+        h.store().failures("tia", &counters).await.unwrap()[0].count,
+        3,
+        "a refused attempt counts nothing"
+    );
+    // Another client of the same account waits too (the account's counter); another user not.
+    let other_client = throttle::counters(b"192.0.2.2", None);
+    assert!(matches!(
+        h.store()
+            .attempt("tia", &other_client, &p, h.now())
+            .await
+            .unwrap(),
+        Verdict::Wait(_)
+    ));
+    assert_eq!(
+        h.store()
+            .attempt("tib", &counters, &p, h.now())
+            .await
+            .unwrap(),
+        Verdict::Proceed
+    );
+    h.advance(H::TICK).await;
+    assert_eq!(
+        h.store()
+            .attempt("tia", &counters, &p, h.now())
+            .await
+            .unwrap(),
+        Verdict::Proceed
+    );
+    assert!(
+        matches!(
+            h.store()
+                .attempt("tia", &counters, &p, h.now())
+                .await
+                .unwrap(),
+            Verdict::Wait(_)
+        ),
+        "the wait doubles"
+    );
+}
+
+async fn concurrent_failures_are_counted_exactly<H: Harness>(h: &H)
+where
+    H::Store: ThrottleStore,
+{
+    let p = ThrottlePolicy::new().threshold(1000);
+    let counters = throttle::counters(b"192.0.2.9", None);
+    let now = h.now();
+    let attempts: Vec<_> = (0..50)
+        .map(|_| h.store().attempt("tic", &counters, &p, now))
+        .collect();
+    for verdict in join_all(attempts).await {
+        assert_eq!(verdict.unwrap(), Verdict::Proceed);
+    }
+    let [account, client] = h.store().failures("tic", &counters).await.unwrap();
+    assert_eq!((account.count, client.count), (50, 50));
+}
+
+async fn a_success_forgives_its_attempt_and_a_device_is_judged_alone<H: Harness>(h: &H)
+where
+    H::Store: ThrottleStore,
+{
+    let p = policy_in_ticks::<H>();
+    let attacker = throttle::counters(b"203.0.113.66", None);
+    for _ in 0..3 {
+        h.store()
+            .attempt("tid", &attacker, &p, h.now())
+            .await
+            .unwrap();
+    }
+    // The victim's own browser carries a device cookie: judged by its device's counter only.
+    let device = throttle::counters(b"198.51.100.1", Some(device_id()));
+    assert_eq!(
+        h.store()
+            .attempt("tid", &device, &p, h.now())
+            .await
+            .unwrap(),
+        Verdict::Proceed
+    );
+    h.store().settle("tid", &device).await.unwrap();
+    assert_eq!(
+        h.store().failures("tid", &device).await.unwrap()[0],
+        Failures::default(),
+        "forgotten"
+    );
+    // A success from a client without one forgives its own attempt on the account, no more.
+    let mut lenient = p;
+    lenient = lenient.threshold(10);
+    let client = throttle::counters(b"198.51.100.2", None);
+    assert_eq!(
+        h.store()
+            .attempt("tid", &client, &lenient, h.now())
+            .await
+            .unwrap(),
+        Verdict::Proceed
+    );
+    assert_eq!(
+        h.store().failures("tid", &client).await.unwrap()[0].count,
+        4
+    );
+    h.store().settle("tid", &client).await.unwrap();
+    let [account, own] = h.store().failures("tid", &client).await.unwrap();
+    assert_eq!(
+        (account.count, own.count),
+        (3, 0),
+        "the attacker's failures stay"
+    );
+    assert!(matches!(
+        h.store()
+            .attempt("tid", &attacker, &p, h.now())
+            .await
+            .unwrap(),
+        Verdict::Wait(_)
+    ));
+}
+
+async fn counters_are_forgotten_after_their_window<H: Harness>(h: &H)
+where
+    H::Store: ThrottleStore,
+{
+    let p = policy_in_ticks::<H>();
+    let counters = throttle::counters(b"192.0.2.77", None);
+    for _ in 0..3 {
+        h.store()
+            .attempt("tie", &counters, &p, h.now())
+            .await
+            .unwrap();
+    }
+    h.advance(7 * H::TICK).await;
+    assert_eq!(
+        h.store().failures("tie", &counters).await.unwrap(),
+        [Failures::default(); 2]
+    );
+    assert_eq!(
+        h.store()
+            .attempt("tie", &counters, &p, h.now())
+            .await
+            .unwrap(),
+        Verdict::Proceed
+    );
+}
+
+fn device_id() -> DeviceId {
+    DeviceId::generate(&mut rand::rng())
+}
