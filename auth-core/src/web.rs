@@ -54,6 +54,9 @@ use crate::store::{
     ActiveSession, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
     check_session,
 };
+use crate::throttle::{
+    self, Counters, DEVICE_COOKIE, DeviceId, DeviceSigner, ThrottlePolicy, ThrottleStore, Verdict,
+};
 use crate::time::UnixTime;
 
 mod data;
@@ -96,6 +99,8 @@ pub struct WebConfig {
     refresh_ttl: u64,
     cookie_signer: Option<CookieSigner>,
     data_limits: DataLimits,
+    throttle: ThrottlePolicy,
+    device_signer: Option<DeviceSigner>,
 }
 
 impl fmt::Debug for WebConfig {
@@ -112,6 +117,8 @@ impl fmt::Debug for WebConfig {
             .field("refresh_ttl", &self.refresh_ttl)
             .field("signed_cookies", &self.cookie_signer.is_some())
             .field("data_limits", &self.data_limits)
+            .field("throttle", &self.throttle)
+            .field("device_cookies", &self.device_signer.is_some())
             .finish()
     }
 }
@@ -136,7 +143,27 @@ impl WebConfig {
             refresh_ttl: DEFAULT_REFRESH_TTL,
             cookie_signer: None,
             data_limits: DataLimits::new(),
+            throttle: ThrottlePolicy::new(),
+            device_signer: None,
         }
+    }
+
+    /// When failed logins make further attempts wait ([`ThrottlePolicy`]; default: 5 in 15
+    /// minutes, then 1 s doubling up to 5 minutes).
+    #[must_use]
+    pub fn throttle(mut self, policy: ThrottlePolicy) -> Self {
+        self.throttle = policy;
+        self
+    }
+
+    /// Device cookies (`__Host-device`), signed with `signer` (a key of its own): a browser
+    /// that has logged in as a user is then judged by its own failed logins only, so that
+    /// someone guessing the user's password cannot lock them out. Without it every attempt is
+    /// judged by the account's and the client's failures.
+    #[must_use]
+    pub fn device_cookies(mut self, signer: DeviceSigner) -> Self {
+        self.device_signer = Some(signer);
+        self
     }
 
     /// Limits on each session's data (default: 16 KiB, 4 KiB per value, 64 keys).
@@ -373,6 +400,8 @@ pub struct Rejection {
     kind: RejectionKind,
     challenge: Option<String>,
     set_cookie: Option<String>,
+    /// `Retry-After` when it is not the store's fixed one (a login that must wait).
+    retry_after: Option<String>,
 }
 
 /// What a [`Rejection`] is about.
@@ -404,6 +433,9 @@ pub enum RejectionKind {
     /// The issuer's key set cannot be had (fetch failed beyond the staleness bound, bad
     /// metadata, …): try again later (503 with `Retry-After`), never a bad token.
     KeysUnavailable(KeyCacheError),
+    /// Too many failed logins for this account from this client: try again after this many
+    /// seconds (429 with `Retry-After`). Answered the same for unknown users.
+    TooManyAttempts(u64),
     /// Session data could not be read or saved: 401 when the session ended before its changes
     /// were saved (the cookie is removed), 503 with `Retry-After` when the store failed or
     /// values kept changing, 400 for data over its limits or a value that does not read as
@@ -413,10 +445,15 @@ pub enum RejectionKind {
 
 impl Rejection {
     fn new(kind: RejectionKind) -> Self {
+        let retry_after = match &kind {
+            RejectionKind::TooManyAttempts(secs) => Some(format!("{secs}")),
+            _ => None,
+        };
         Self {
             kind,
             challenge: None,
             set_cookie: None,
+            retry_after,
         }
     }
 
@@ -456,6 +493,7 @@ impl Rejection {
             // challenge is left out rather than written wrong.
             challenge: challenge.and_then(|c| c.to_string().ok()),
             set_cookie: None,
+            retry_after: None,
         }
     }
 
@@ -481,6 +519,7 @@ impl Rejection {
             | RejectionKind::SessionLimit => 403,
             RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_) => 503,
             RejectionKind::SessionData(e) => data_status(e),
+            RejectionKind::TooManyAttempts(_) => 429,
         }
     }
 
@@ -501,6 +540,7 @@ impl Rejection {
             RejectionKind::Unavailable(e) => e.code(),
             RejectionKind::KeysUnavailable(e) => e.code(),
             RejectionKind::SessionData(e) => e.code(),
+            RejectionKind::TooManyAttempts(_) => "too_many_attempts",
         }
     }
 
@@ -520,9 +560,12 @@ impl Rejection {
     /// its data was saved), and `Cache-Control: no-store` always (RFC 6750 §5.3 asks it of
     /// token responses).
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        let retry = self
-            .is_unavailable()
-            .then_some(("retry-after", RETRY_AFTER));
+        let retry = match &self.retry_after {
+            Some(secs) => Some(("retry-after", secs.as_str())),
+            None => self
+                .is_unavailable()
+                .then_some(("retry-after", RETRY_AFTER)),
+        };
         self.challenge
             .as_deref()
             .map(|c| ("www-authenticate", c))
@@ -1345,6 +1388,82 @@ where
     /// Takes the `Set-Cookie` values staged so far, for the response.
     pub fn take_cookies(&mut self) -> Vec<String> {
         core::mem::take(&mut self.staged)
+    }
+}
+
+/// A login attempt that may check its password ([`WebAuth::login_attempt`]); counted as a
+/// failure until [`WebAuth::login_succeeded`] forgives it.
+#[derive(Debug)]
+pub struct LoginAttempt {
+    user: String,
+    counters: Counters,
+    device: Option<DeviceId>,
+}
+
+/// Seconds a device cookie lives: a year.
+pub const DEVICE_COOKIE_MAX_AGE: u64 = 365 * 24 * 60 * 60;
+
+impl<S: ThrottleStore> WebAuth<S> {
+    /// Before a password for `user` (the name tried, known or not) is checked: refuses the
+    /// attempt with 429 and `Retry-After` while its counters impose a wait, otherwise counts it
+    /// as a failed login (one store step) and lets the password be checked. A browser whose
+    /// `Cookie` headers carry a valid device cookie for `user` is judged by its own failures;
+    /// any other attempt by the account's and those of the account from `client` (the peer
+    /// address, as bytes). Unknown users are answered exactly like known ones.
+    ///
+    /// # Errors
+    /// 429 `too_many_attempts` with `Retry-After`; 503 when the store fails (fail closed).
+    pub async fn login_attempt<'h>(
+        &self,
+        user: &str,
+        client: &[u8],
+        cookie_headers: impl IntoIterator<Item = &'h [u8]>,
+        now: UnixTime,
+    ) -> Result<LoginAttempt, Rejection> {
+        let device = self.config.device_signer.as_ref().and_then(|signer| {
+            let value = find_cookie_bytes(cookie_headers, DEVICE_COOKIE).ok()??;
+            signer.verify(user, value)
+        });
+        let counters = throttle::counters(client, device);
+        match self
+            .backend
+            .store
+            .attempt(user, &counters, &self.config.throttle, now)
+            .await?
+        {
+            Verdict::Wait(secs) => Err(Rejection::new(RejectionKind::TooManyAttempts(secs))),
+            Verdict::Proceed => Ok(LoginAttempt {
+                user: user.into(),
+                counters,
+                device,
+            }),
+        }
+    }
+
+    /// After the attempt's password matched: forgives the attempt and, with device cookies
+    /// configured, returns the `Set-Cookie` value of this browser's device cookie for the user
+    /// (the one it came with, renewed, or a new one).
+    ///
+    /// # Errors
+    /// 503 when the store fails.
+    pub async fn login_succeeded<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        attempt: LoginAttempt,
+        rng: &mut R,
+    ) -> Result<Option<String>, Rejection> {
+        self.backend
+            .store
+            .settle(&attempt.user, &attempt.counters)
+            .await?;
+        let Some(signer) = &self.config.device_signer else {
+            return Ok(None);
+        };
+        let device = attempt.device.unwrap_or_else(|| DeviceId::generate(rng));
+        let value = signer.sign(&attempt.user, device);
+        let value = core::str::from_utf8(&value).unwrap_or_default();
+        Ok(Some(self.cookie(
+            SetCookie::new(DEVICE_COOKIE, value).max_age(DEVICE_COOKIE_MAX_AGE),
+        )))
     }
 }
 

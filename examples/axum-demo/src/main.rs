@@ -2,6 +2,7 @@
 //! workspace README); only the framework glue differs.
 #![allow(clippy::print_stderr)]
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use auth_axum::{
@@ -10,7 +11,7 @@ use auth_axum::{
 use auth_core::web::{AccessClaims, WebAuth};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -103,16 +104,24 @@ async fn sessions_end(
 
 async fn login(
     State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut sessions: Sessions<DemoStore>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AuthRejection> {
     let credentials = demo_common::login_form(content_type(&headers), &body)?;
-    let Some(user) = app.users.check_async(credentials).await else {
+    let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
+    let checked =
+        demo_common::throttled_check(&app.auth, &app.users, credentials, peer.ip(), cookies)
+            .await?;
+    let Some((user, device)) = checked else {
         let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[], &[]);
         return Ok(html(StatusCode::UNAUTHORIZED, page));
     };
     sessions.login_now(&user).await?;
+    if let Some(device) = device {
+        sessions.stage_cookie(device);
+    }
     if let Some(session) = sessions.current_mut() {
         session.flash(&demo_common::welcome(&user))?;
     }
@@ -154,15 +163,16 @@ async fn logout_all(mut sessions: Sessions<DemoStore>) -> Result<StatusCode, Aut
 
 async fn token(
     State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<TokenResponse, AuthRejection> {
     let credentials = demo_common::token_request(content_type(&headers), &body)?;
-    let user = app
-        .users
-        .check_async(credentials)
-        .await
-        .ok_or_else(demo_common::bad_credentials)?;
+    let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
+    let (user, _) =
+        demo_common::throttled_check(&app.auth, &app.users, credentials, peer.ip(), cookies)
+            .await?
+            .ok_or_else(demo_common::bad_credentials)?;
     Ok(TokenResponse(app.auth.issue_tokens_now(&user).await?))
 }
 
@@ -307,6 +317,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     settings.print_banner("axum");
-    axum::serve(listener, router).await?;
+    // The peer's address: login throttling counts failures per account and client.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }

@@ -337,6 +337,8 @@ pub fn run_all(demo: &Demo) {
     your_sessions_are_listed_by_handle_and_ended_one_by_one(demo);
     authenticated_answers_are_private_and_pages_carry_security_headers(demo);
     the_page_and_its_assets_are_served_by_the_demo(demo);
+    // Last: it leaves accounts throttled for a while.
+    failed_logins_are_throttled_and_a_known_browser_is_not(demo);
 }
 
 fn assert_json_error(r: &Reply, status: u16, code: &str) {
@@ -1189,3 +1191,83 @@ pub fn authenticated_answers_are_private_and_pages_carry_security_headers(demo: 
         assert_eq!(r.header("referrer-policy"), Some("same-origin"), "{path}");
     }
 }
+
+pub fn failed_logins_are_throttled_and_a_known_browser_is_not(demo: &Demo) {
+    let form = |user: &str, password: &str, cookie: Option<&str>| {
+        let body = format!("username={user}&password={password}");
+        let mut headers = vec![FORM];
+        if let Some(c) = cookie {
+            headers.push(("Cookie", c));
+        }
+        demo.post("/login", &headers, body.as_bytes())
+    };
+    // The victim's browser logs in once and gets a device cookie.
+    let r = form("grace", "hopper-1906", None);
+    assert_eq!(r.status, 303);
+    let device = r
+        .all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("__Host-device="))
+        .expect("a device cookie after a login")
+        .to_owned();
+    assert!(
+        device.contains("HttpOnly") && device.contains("Secure"),
+        "{device}"
+    );
+    let device = device.split(';').next().unwrap().to_owned();
+    // Someone else guesses: five failures, then every attempt waits, the right password and
+    // the token endpoint too (each check right after the failure that set the wait).
+    for _ in 0..5 {
+        assert_eq!(form("grace", "guess", None).status, 401);
+    }
+    let r = form("grace", "hopper-1906", None);
+    assert_json_error(&r, 429, "too_many_attempts");
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=300).contains(&wait), "{wait}");
+    let token = demo.post(
+        "/api/token",
+        &[("Content-Type", "application/json")],
+        br#"{"username":"grace","password":"hopper-1906"}"#,
+    );
+    assert_json_error(&token, 429, "too_many_attempts");
+    // A forged device cookie is worth nothing.
+    let forged = format!("{}x", &device[..device.len() - 1]);
+    assert_json_error(
+        &form("grace", "guess", Some(&forged)),
+        429,
+        "too_many_attempts",
+    );
+    // The victim's own browser is judged by its own failures: it logs in.
+    assert_eq!(form("grace", "hopper-1906", Some(&device)).status, 303);
+    // A device cookie is worth nothing for another user.
+    let mut refused = None;
+    for _ in 0..10 {
+        let r = form("ada", "guess", Some(&device));
+        if r.status == 429 {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 401);
+    }
+    assert!(
+        refused.is_some(),
+        "ada's failures are counted on her account"
+    );
+    assert_json_error(
+        &form("ada", "lovelace-1815", Some(&device)),
+        429,
+        "too_many_attempts",
+    );
+    // An unknown user is counted and answered exactly like a known one.
+    for _ in 0..5 {
+        let r = form("nobody-at-all", "guess", None);
+        assert_eq!(r.status, 401);
+        assert!(r.text().contains(LOGIN_FAILED_TEXT));
+    }
+    let r = form("nobody-at-all", "guess", None);
+    assert_json_error(&r, 429, "too_many_attempts");
+    assert!(r.header("retry-after").is_some());
+}
+
+/// What the page says after a failed login.
+const LOGIN_FAILED_TEXT: &str = "wrong user name or password";

@@ -22,6 +22,9 @@ use auth_core::session_id::StorageKey;
 use auth_core::store::{
     Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
 };
+use auth_core::throttle::{
+    Counters, DeviceSigner, Failures, ThrottlePolicy, ThrottleStore, Verdict,
+};
 use auth_core::web::{
     Rejection, RejectionKind, ResourceServer, TokenKeys, WebAuth, WebConfig, os_rng,
 };
@@ -184,7 +187,19 @@ impl Settings {
         if let Some(idle) = self.idle_secs {
             policy = policy.idle_timeout(idle);
         }
-        let config = WebConfig::new(&self.issuer).policy(policy);
+        // Device cookies (login throttling) under a key made at start: they die with the
+        // process, as the generated signing keys do, and then browsers are judged by their
+        // account's and address's failures until their next login.
+        let mut device_key = [0u8; 32];
+        rand_fill(&mut device_key);
+        let devices = DeviceSigner::new(&device_key).map_err(|e| e.to_string())?;
+        // Five failures in 15 minutes, then 10 s doubling up to 5 minutes: the first wait is
+        // longer than the library's 1 s, so that it is visible on the page.
+        let throttle = ThrottlePolicy::new().delays(10, 300);
+        let config = WebConfig::new(&self.issuer)
+            .policy(policy)
+            .throttle(throttle)
+            .device_cookies(devices);
         let lifetime = auth_core::web::DEFAULT_ACCESS_TTL;
         let keys: TokenKeys = match std::mem::replace(&mut self.key, KeyChoice::Generated) {
             KeyChoice::Hmac(key) => key.into(),
@@ -360,6 +375,36 @@ fn bad(code: &'static str) -> Rejection {
 fn media_type(content_type: Option<&[u8]>) -> Option<String> {
     let text = std::str::from_utf8(content_type?).ok()?;
     Some(text.split(';').next()?.trim().to_ascii_lowercase())
+}
+
+/// A password check behind the login throttle: 429 with `Retry-After` while the attempt must
+/// wait; otherwise the password is checked (Argon2, for unknown users too) and, when it
+/// matches, the user and the `Set-Cookie` of the browser's device cookie come back. `client`
+/// is the peer's address; `cookie_headers` the request's `Cookie` values (its device cookie).
+///
+/// # Errors
+/// 429 while the attempt must wait, 503 when the store fails.
+pub async fn throttled_check<'h>(
+    auth: &WebAuth<DemoStore>,
+    users: &Arc<Users>,
+    credentials: Credentials,
+    client: std::net::IpAddr,
+    cookie_headers: impl IntoIterator<Item = &'h [u8]>,
+) -> Result<Option<(String, Option<String>)>, Rejection> {
+    let client = client.to_string();
+    let attempt = auth
+        .login_attempt(
+            &credentials.username,
+            client.as_bytes(),
+            cookie_headers,
+            UnixTime::now(),
+        )
+        .await?;
+    let Some(user) = users.check_async(credentials).await else {
+        return Ok(None);
+    };
+    let device = auth.login_succeeded(attempt, &mut os_rng()).await?;
+    Ok(Some((user, device)))
 }
 
 /// The credentials of a login form (`application/x-www-form-urlencoded`).
@@ -784,6 +829,24 @@ impl SessionStore for DemoStore {
     }
     async fn bump_epoch(&self, user: &str) -> Result<u64, StoreError> {
         delegate!(self, s => s.bump_epoch(user))
+    }
+}
+
+impl ThrottleStore for DemoStore {
+    async fn attempt(
+        &self,
+        user: &str,
+        counters: &Counters,
+        policy: &ThrottlePolicy,
+        now: UnixTime,
+    ) -> Result<Verdict, StoreError> {
+        delegate!(self, s => s.attempt(user, counters, policy, now))
+    }
+    async fn failures(&self, user: &str, counters: &Counters) -> Result<[Failures; 2], StoreError> {
+        delegate!(self, s => s.failures(user, counters))
+    }
+    async fn settle(&self, user: &str, counters: &Counters) -> Result<(), StoreError> {
+        delegate!(self, s => s.settle(user, counters))
     }
 }
 

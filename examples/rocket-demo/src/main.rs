@@ -2,6 +2,7 @@
 //! workspace README); only the framework glue differs.
 #![allow(clippy::print_stderr, missing_docs)]
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use auth_core::web::{AccessClaims, WebAuth};
@@ -126,17 +127,26 @@ async fn sessions_end(
 
 #[post("/login", data = "<body>")]
 async fn login(
+    auth: &State<Auth>,
     users: &State<Arc<Users>>,
+    peer: SocketAddr,
     mut sessions: Sessions<'_>,
+    cookies: RawCookies,
     content_type: RawContentType,
     body: Vec<u8>,
 ) -> Result<Result<Redirect, Page>, AuthRejection> {
     let credentials = demo_common::login_form(content_type.bytes(), &body)?;
-    let Some(user) = users.check_async(credentials).await else {
+    let cookies = cookies.0.iter().map(String::as_bytes);
+    let checked =
+        demo_common::throttled_check(auth, users, credentials, peer.ip(), cookies).await?;
+    let Some((user, device)) = checked else {
         let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[], &[]);
         return Ok(Err(Page(Status::Unauthorized, page)));
     };
     sessions.login_now(&user).await?;
+    if let Some(device) = device {
+        sessions.stage_cookie(device);
+    }
     if let Some(session) = sessions.current_mut() {
         session.flash(&demo_common::welcome(&user))?;
     }
@@ -198,13 +208,15 @@ async fn logout_all(mut sessions: Sessions<'_>) -> Result<Status, AuthRejection>
 async fn token(
     auth: &State<Auth>,
     users: &State<Arc<Users>>,
+    peer: SocketAddr,
+    cookies: RawCookies,
     content_type: RawContentType,
     body: Vec<u8>,
 ) -> Result<TokenResponse, AuthRejection> {
     let credentials = demo_common::token_request(content_type.bytes(), &body)?;
-    let user = users
-        .check_async(credentials)
-        .await
+    let cookies = cookies.0.iter().map(String::as_bytes);
+    let (user, _) = demo_common::throttled_check(auth, users, credentials, peer.ip(), cookies)
+        .await?
         .ok_or_else(demo_common::bad_credentials)?;
     Ok(TokenResponse(auth.issue_tokens_now(&user).await?))
 }

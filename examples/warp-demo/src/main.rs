@@ -3,6 +3,7 @@
 #![allow(clippy::print_stderr)]
 
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use auth_core::jwt::Verified;
@@ -38,23 +39,37 @@ fn see_other() -> impl Reply {
     )
 }
 
+/// The peer's address (login throttling counts failures per account and client); warp knows
+/// it for every connection it accepts.
+fn ip_of(peer: Option<SocketAddr>) -> IpAddr {
+    peer.map_or(IpAddr::from([0, 0, 0, 0]), |p| p.ip())
+}
+
 /// A handler's answer: its reply, or the refusal as the core words it.
 fn answer(result: Result<Response, AuthRejection>) -> Result<Response, Infallible> {
     Ok(result.unwrap_or_else(Reply::into_response))
 }
 
 async fn login(
+    auth: Auth,
     users: Arc<Users>,
+    peer: Option<SocketAddr>,
     mut sessions: Sessions,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AuthRejection> {
     let credentials = demo_common::login_form(content_type(&headers), &body)?;
-    let Some(user) = users.check_async(credentials).await else {
+    let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
+    let checked =
+        demo_common::throttled_check(&auth, &users, credentials, ip_of(peer), cookies).await?;
+    let Some((user, device)) = checked else {
         let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[], &[]);
         return Ok(html(StatusCode::UNAUTHORIZED, page));
     };
     sessions.login_now(&user).await?;
+    if let Some(device) = device {
+        sessions.stage_cookie(device);
+    }
     if let Some(session) = sessions.current_mut() {
         session.flash(&demo_common::welcome(&user))?;
     }
@@ -143,13 +158,14 @@ async fn cart_change(
 async fn token(
     auth: Auth,
     users: Arc<Users>,
+    peer: Option<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AuthRejection> {
     let credentials = demo_common::token_request(content_type(&headers), &body)?;
-    let user = users
-        .check_async(credentials)
-        .await
+    let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
+    let (user, _) = demo_common::throttled_check(&auth, &users, credentials, ip_of(peer), cookies)
+        .await?
         .ok_or_else(demo_common::bad_credentials)?;
     Ok(TokenResponse(auth.issue_tokens_now(&user).await?).into_response())
 }
@@ -195,10 +211,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|s, h| async move { answer(index(s, h).await) });
     let login = warp::path!("login")
         .and(warp::post())
+        .and(with(Arc::clone(&auth)))
         .and(with_users.clone())
+        .and(warp::addr::remote())
         .and(auth_warp::sessions(Arc::clone(&auth)))
         .and(body)
-        .and_then(|u, s, h, b| async move { answer(login(u, s, h, b).await) });
+        .and_then(|a, u, p, s, h, b| async move { answer(login(a, u, p, s, h, b).await) });
     let logout = warp::path!("logout")
         .and(warp::post())
         .and(auth_warp::sessions(Arc::clone(&auth)))
@@ -249,8 +267,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and(warp::post())
         .and(with(Arc::clone(&auth)))
         .and(with_users)
+        .and(warp::addr::remote())
         .and(body)
-        .and_then(|a, u, h, b| async move { answer(token(a, u, h, b).await) });
+        .and_then(|a, u, p, h, b| async move { answer(token(a, u, p, h, b).await) });
     let refresh = warp::path!("api" / "token" / "refresh")
         .and(warp::post())
         .and(with(Arc::clone(&auth)))
