@@ -27,6 +27,15 @@ pub const ENCODED_LEN: usize = 43;
 /// Length of a signed cookie value `id.tag`.
 pub const SIGNED_LEN: usize = ENCODED_LEN * 2 + 1;
 
+/// The HMAC-SHA-256 of a cookie-signing key (session ids here, device cookies in `throttle`):
+/// at least 32 bytes.
+pub(crate) fn cookie_mac(key: &[u8]) -> Result<Hmac<Sha256>, KeyError> {
+    if key.len() < 32 {
+        return Err(KeyError::TooShort { min: 32 });
+    }
+    Hmac::<Sha256>::new_from_slice(key).map_err(|_| KeyError::TooShort { min: 32 })
+}
+
 /// Decodes the 43-character form of a 256-bit secret, in constant time in its content.
 pub(crate) fn decode_secret(text: &str) -> Option<[u8; SESSION_ID_LEN]> {
     if text.len() != ENCODED_LEN {
@@ -269,12 +278,7 @@ impl CookieSigner {
     /// # Errors
     /// [`KeyError::TooShort`].
     pub fn new(key: &[u8]) -> Result<Self, KeyError> {
-        if key.len() < 32 {
-            return Err(KeyError::TooShort { min: 32 });
-        }
-        Hmac::<Sha256>::new_from_slice(key)
-            .map(Self)
-            .map_err(|_| KeyError::TooShort { min: 32 })
+        cookie_mac(key).map(Self)
     }
 
     /// The signed cookie value for `id`.

@@ -18,7 +18,7 @@
 use core::fmt;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::ct;
@@ -366,12 +366,7 @@ impl DeviceSigner {
     /// # Errors
     /// [`KeyError::TooShort`].
     pub fn new(key: &[u8]) -> Result<Self, KeyError> {
-        if key.len() < 32 {
-            return Err(KeyError::TooShort { min: 32 });
-        }
-        Hmac::<Sha256>::new_from_slice(key)
-            .map(Self)
-            .map_err(|_| KeyError::TooShort { min: 32 })
+        crate::session_id::cookie_mac(key).map(Self)
     }
 
     /// The cookie value for `device` and `user` (66 characters of base64url and a `.`).
