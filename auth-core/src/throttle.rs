@@ -388,7 +388,8 @@ impl DeviceSigner {
         if value.len() != DEVICE_COOKIE_LEN {
             return None;
         }
-        let (id, rest) = value.split_at(22);
+        // Not `split_at`: a character across byte 22 must be a refusal, not a panic.
+        let (id, rest) = value.split_at_checked(22)?;
         let tag = rest.strip_prefix('.')?;
         let mut device = [0u8; 16];
         let decoded = Base64UrlUnpadded::decode(id, &mut device).ok()?;
@@ -503,6 +504,10 @@ mod tests {
             None
         );
         assert_eq!(signer.verify("ada", ""), None);
+        // Any text of the right length, a character across the split included: no panic.
+        let across = std::format!("{}é{}", "a".repeat(21), "b".repeat(DEVICE_COOKIE_LEN - 23));
+        assert_eq!(across.len(), DEVICE_COOKIE_LEN);
+        assert_eq!(signer.verify("ada", &across), None);
         assert_eq!(signer.verify("ada", &text[..60]), None);
         assert!(DeviceSigner::new(&[7; 31]).is_err());
         assert_eq!(debug_of(&device), "DeviceId(..)");

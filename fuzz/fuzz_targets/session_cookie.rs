@@ -1,7 +1,9 @@
-//! Session-id and signed-cookie parsing: no panic, and whatever parses round-trips exactly.
+//! Session-id, signed-cookie and device-cookie parsing: no panic, and whatever parses or
+//! verifies round-trips exactly.
 #![no_main]
 
 use auth_core::session_id::{CookieSigner, SessionId};
+use auth_core::throttle::DeviceSigner;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,5 +20,9 @@ fuzz_target!(|data: &[u8]| {
             text,
             "only the exact signed form verifies"
         );
+    }
+    let devices = DeviceSigner::new(&[9; 32]).unwrap();
+    if let Some(device) = devices.verify("ada", text) {
+        assert_eq!(&devices.sign("ada", device)[..], text.as_bytes(), "only the exact form");
     }
 });
