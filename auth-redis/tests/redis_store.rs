@@ -553,3 +553,35 @@ async fn the_lua_throttle_matches_the_reference_semantics() {
         );
     }
 }
+
+/// A failed login's throttle bookkeeping is one round trip: the check and the count are one
+/// script (Redis's own commandstats).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_logins_bookkeeping_is_one_round_trip() {
+    use auth_core::throttle::{self, ThrottlePolicy, ThrottleStore, Verdict};
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let s = store(&server);
+    let counters = throttle::counters(b"192.0.2.44", None);
+    let policy = ThrottlePolicy::new();
+    // Warm up (the first call may load the script).
+    s.attempt("warm", &counters, &policy, UnixTime::now())
+        .await
+        .unwrap();
+    server.cli(&["CONFIG", "RESETSTAT"]);
+    for _ in 0..3 {
+        let verdict = s
+            .attempt("ivy", &counters, &policy, UnixTime::now())
+            .await
+            .unwrap();
+        assert_eq!(verdict, Verdict::Proceed);
+    }
+    let (_, evalsha) = commands(&server);
+    assert_eq!(
+        evalsha,
+        3,
+        "one script per failed login: {}",
+        server.cli(&["INFO", "commandstats"])
+    );
+}
