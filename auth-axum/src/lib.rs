@@ -254,10 +254,8 @@ where
             None => {
                 let response = std::task::ready!(this.inner.poll(cx))?;
                 let (finish, unsaved) = this.staged.take();
-                // A handler that answered with an error saves nothing of what it changed.
-                let status = response.status();
-                let failed = status.is_client_error() || status.is_server_error();
-                match unsaved.filter(|_| !failed) {
+                let kept = web::Unsaved::kept_by(response.status().as_u16());
+                match unsaved.filter(|_| kept) {
                     None => return Poll::Ready(Ok(finish.apply(response))),
                     Some(unsaved) => (response, finish, Box::pin(unsaved.commit()) as CommitFuture),
                 }

@@ -209,6 +209,11 @@ impl Inner {
             .saturating_add(self.throttle.len())
     }
 
+    /// The failures held for `(user, counter)`, and when they are forgotten.
+    fn counter(&self, user: &str, counter: &Counter) -> Option<(Failures, UnixTime)> {
+        self.throttle.get(&(String::from(user), *counter)).copied()
+    }
+
     /// Files `failures` for `(user, counter)`, forgotten at `until` (or removes it: `None`).
     fn set_counter(&mut self, user: &str, counter: Counter, value: Option<(Failures, UnixTime)>) {
         let key = (String::from(user), counter);
@@ -587,21 +592,13 @@ impl ThrottleStore for MemoryStore {
     ) -> impl Future<Output = Result<Verdict, StoreError>> + Send {
         ready(self.with(|inner, _| {
             let keys: Vec<Counter> = counters.iter().copied().collect();
-            let mut current: Vec<Failures> = keys
+            let held: Vec<Option<Failures>> = keys
                 .iter()
-                .map(|c| {
-                    let key = (String::from(user), *c);
-                    inner
-                        .throttle
-                        .get(&key)
-                        .map(|(f, _)| *f)
-                        .unwrap_or_default()
-                })
+                .map(|c| inner.counter(user, c).map(|(f, _)| f))
                 .collect();
-            let new = keys
-                .iter()
-                .filter(|c| !inner.throttle.contains_key(&(String::from(user), **c)))
-                .count();
+            let new = held.iter().filter(|f| f.is_none()).count();
+            let mut current: Vec<Failures> =
+                held.into_iter().map(Option::unwrap_or_default).collect();
             let verdict = policy.attempt(&mut current, now);
             if verdict == Verdict::Proceed {
                 if new > 0 && inner.entries().saturating_add(new) > self.capacity {
@@ -624,11 +621,9 @@ impl ThrottleStore for MemoryStore {
         ready(Ok(self.with(|inner, _| {
             let mut out = [Failures::default(); 2];
             for (slot, counter) in out.iter_mut().zip(counters.iter()) {
-                let key = (String::from(user), *counter);
                 *slot = inner
-                    .throttle
-                    .get(&key)
-                    .map(|(f, _)| *f)
+                    .counter(user, counter)
+                    .map(|(f, _)| f)
                     .unwrap_or_default();
             }
             out
@@ -642,11 +637,9 @@ impl ThrottleStore for MemoryStore {
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         ready(self.with(|inner, _| {
             for counter in counters.iter() {
-                let key = (String::from(user), *counter);
                 let value = inner
-                    .throttle
-                    .get(&key)
-                    .and_then(|(f, until)| Some((ThrottlePolicy::forgive(counter, *f)?, *until)));
+                    .counter(user, counter)
+                    .and_then(|(f, until)| Some((ThrottlePolicy::forgive(counter, f)?, until)));
                 inner.set_counter(user, *counter, value);
             }
             Ok(())

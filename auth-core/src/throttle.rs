@@ -227,35 +227,6 @@ impl Counter {
         out.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
         Self::Client(out)
     }
-
-    /// A short, fixed-size name for store keys: `a`, `c<hex>` or `d<hex>`.
-    #[must_use]
-    pub fn name(&self) -> [u8; 33] {
-        let mut out = [b'0'; 33];
-        let (tag, bytes) = match self {
-            Self::Account => (b'a', None),
-            Self::Client(b) => (b'c', Some(b)),
-            Self::Device(b) => (b'd', Some(b)),
-        };
-        if let Some(first) = out.first_mut() {
-            *first = tag;
-        }
-        if let Some(bytes) = bytes {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            for (pair, b) in out
-                .get_mut(1..)
-                .unwrap_or_default()
-                .chunks_exact_mut(2)
-                .zip(bytes)
-            {
-                if let [hi, lo] = pair {
-                    *hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
-                    *lo = HEX.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
-                }
-            }
-        }
-        out
-    }
 }
 
 /// The counters an attempt is judged and counted by: a browser with a valid device cookie for
@@ -277,13 +248,6 @@ impl Counters {
     /// The counters, in order.
     pub fn iter(&self) -> impl Iterator<Item = &Counter> {
         self.0.iter().flatten()
-    }
-
-    /// Those to forget after a successful login: all but the account's, which keeps counting
-    /// the failures of clients without a device cookie (an attacker's), whatever the user
-    /// does from a browser of their own.
-    pub fn on_success(&self) -> impl Iterator<Item = &Counter> {
-        self.iter().filter(|c| !matches!(c, Counter::Account))
     }
 }
 
@@ -530,16 +494,16 @@ mod tests {
         assert_eq!(list[0], Counter::Account);
         assert_eq!(list[1], Counter::client(b"198.51.100.7"));
         assert_ne!(list[1], Counter::client(b"198.51.100.8"));
+        // After a success the account's counter outlives it; the client's is forgotten.
+        let after: std::vec::Vec<_> = untrusted
+            .iter()
+            .map(|c| ThrottlePolicy::forgive(c, failures(3, 0)).map(|f| f.count))
+            .collect();
         assert_eq!(
-            untrusted
-                .on_success()
-                .copied()
-                .collect::<std::vec::Vec<_>>(),
-            [Counter::client(b"198.51.100.7")],
+            after,
+            [Some(2), None],
             "the account's counter outlives a success"
         );
-        assert_eq!(&Counter::Account.name()[..1], b"a");
-        assert_eq!(&Counter::Device([0xab; 16]).name()[..5], b"dabab");
     }
 
     proptest! {

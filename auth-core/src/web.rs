@@ -1284,11 +1284,6 @@ where
         self.current.as_mut()
     }
 
-    /// Takes the request's session out (an adapter commits its data after the handler).
-    pub fn take_current(&mut self) -> Option<Session> {
-        self.current.take()
-    }
-
     /// The user of the request's valid session, if any.
     pub fn user(&self) -> Option<&str> {
         self.current.as_ref().map(Session::user)

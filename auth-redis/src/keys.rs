@@ -7,6 +7,7 @@
 use core::fmt::Write as _;
 
 use auth_core::session_id::StorageKey;
+use auth_core::throttle::Counter;
 
 /// Key names under one prefix.
 #[derive(Debug, Clone)]
@@ -41,13 +42,15 @@ impl Keys {
     }
 
     /// The failed-login counter `counter` of the user name `user` (in the user's slot).
-    pub(crate) fn throttle(&self, user: &str, counter: &auth_core::throttle::Counter) -> String {
-        let name = counter.name();
-        format!(
-            "{}t:{}",
-            self.user_base(user),
-            core::str::from_utf8(&name).unwrap_or("x")
-        )
+    /// `<prefix>:{<tag>}:t:a` for the account's, `…:t:c<hex>` for a client's, `…:t:d<hex>`
+    /// for a device's.
+    pub(crate) fn throttle(&self, user: &str, counter: &Counter) -> String {
+        let base = self.user_base(user);
+        match counter {
+            Counter::Account => format!("{base}t:a"),
+            Counter::Client(id) => format!("{base}t:c{}", hex(id)),
+            Counter::Device(id) => format!("{base}t:d{}", hex(id)),
+        }
     }
 
     /// `<prefix>:{<tag>}:`, the base of every key of the user whose tag a locator holds.
@@ -124,6 +127,23 @@ mod tests {
         assert_eq!(keys.user_base("ada"), "auth:{u616461}:");
         // A user id with braces cannot break out of the tag: it is hex-encoded.
         assert_eq!(keys.user_base("}{"), "auth:{u7d7b}:");
+    }
+
+    #[test]
+    fn a_users_throttle_counters_share_the_users_hash_tag() {
+        let keys = Keys::new("auth");
+        assert_eq!(
+            keys.throttle("ada", &Counter::Account),
+            "auth:{u616461}:t:a"
+        );
+        assert_eq!(
+            keys.throttle("ada", &Counter::Device([0xab; 16])),
+            format!("auth:{{u616461}}:t:d{}", "ab".repeat(16))
+        );
+        assert!(
+            keys.throttle("ada", &Counter::client(b"192.0.2.1"))
+                .starts_with("auth:{u616461}:t:c")
+        );
     }
 
     #[test]

@@ -421,9 +421,8 @@ impl Fairing for SessionCookies {
             let by = std::mem::take(&mut inner.by);
             (std::mem::take(&mut inner.cookies), inner.unsaved.take(), by)
         };
-        // A handler that answered with an error saves nothing of what it changed.
-        let failed = res.status().code >= 400;
-        if let Some(unsaved) = unsaved.filter(|_| !failed)
+        let kept = web::Unsaved::kept_by(res.status().code);
+        if let Some(unsaved) = unsaved.filter(|_| kept)
             && let Err(rejection) = unsaved.commit().await
         {
             // The handler's response is dropped: the change it reports was not saved.

@@ -129,9 +129,7 @@ impl<S: Store> Sessions<S> {
     /// saved.
     pub async fn reply(mut self, reply: impl Reply) -> Response {
         let mut response = reply.into_response();
-        // A reply with an error status saves nothing of what the handler changed.
-        let failed = response.status().is_client_error() || response.status().is_server_error();
-        if !failed
+        if auth_core::web::Unsaved::kept_by(response.status().as_u16())
             && let Some(unsaved) = self
                 .0
                 .current_mut()

@@ -197,6 +197,13 @@ impl core::fmt::Debug for Unsaved {
 }
 
 impl Unsaved {
+    /// Whether an answer with HTTP `status` keeps the handler's changes: a handler that
+    /// answered with an error (4xx, 5xx) saves nothing of what it changed.
+    #[must_use]
+    pub const fn kept_by(status: u16) -> bool {
+        status < 400
+    }
+
     /// Files `unsaved` into an adapter's per-request slot: beside changes already there for
     /// the same session (two extractors of one request each changed it) they are appended and
     /// committed together, in order; changes of another session (the one a login ended) give
