@@ -9,7 +9,8 @@ use std::task::{Context, Poll};
 use auth_core::UnixTime;
 use auth_core::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
 use auth_core::jwt::Verified;
-use auth_core::refresh::{RefreshStore, RevocationList};
+use auth_core::refresh::RefreshStore;
+use auth_core::revocation::RevocationStore;
 use auth_core::session_data::DataError;
 use auth_core::store::SessionStore;
 use auth_core::web::{
@@ -33,7 +34,7 @@ pub trait AuthState: Clone + Send + Sync + 'static {
 
 impl<S> AuthState for Arc<WebAuth<S>>
 where
-    S: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static,
+    S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static,
 {
     type Store = S;
     fn web_auth(&self) -> &Arc<WebAuth<S>> {
@@ -405,8 +406,8 @@ pub struct Sessions<S: AuthStore> {
 }
 
 /// What a store must do for the extractors: sessions, refresh families, revoked `jti`s.
-pub trait AuthStore: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static {}
-impl<S: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static> AuthStore for S {}
+pub trait AuthStore: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static {}
+impl<S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static> AuthStore for S {}
 
 impl<S: AuthStore> std::ops::Deref for Sessions<S> {
     type Target = RequestSessions<Arc<WebAuth<S>>>;
@@ -453,7 +454,10 @@ impl<St: AuthState, C: serde::de::DeserializeOwned + Send> FromRequestParts<St> 
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
         let values = authorization(parts);
-        let verified = state.web_auth().bearer(values, UnixTime::now()).await?;
+        let verified = state
+            .web_auth()
+            .bearer(values, auth_core::UnixMillis::now())
+            .await?;
         mark_bearer(parts);
         Ok(Self(verified))
     }

@@ -48,6 +48,8 @@ pub mod keyring;
 pub mod memory;
 #[cfg(feature = "alloc")]
 pub mod refresh;
+#[cfg(feature = "alloc")]
+pub mod revocation;
 pub mod session;
 #[cfg(feature = "alloc")]
 pub mod session_data;
@@ -60,4 +62,4 @@ mod time;
 pub mod web;
 
 pub use error::Error;
-pub use time::UnixTime;
+pub use time::{UnixMillis, UnixTime};

@@ -22,7 +22,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::error::StoreError;
-use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
+use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use crate::revocation::{Probe, Revocation, RevocationState, RevocationStore};
 use crate::session::SessionTimes;
 use crate::session_data::{self, Change, CommitOutcome, DataLimits};
 use crate::session_id::StorageKey;
@@ -64,7 +65,8 @@ struct Inner {
     users: HashMap<String, User>,
     tokens: HashMap<StorageKey, Token>,
     families: HashMap<FamilyId, Family>,
-    revoked: HashMap<String, UnixTime>,
+    /// Revoked access tokens, and when this store's revocation state began (its creation).
+    revoked: RevocationState,
     /// Failed-login counters by user name and counter, with when each is forgotten.
     throttle: HashMap<(String, Counter), (Failures, UnixTime)>,
     /// Every entry by the time it ends: the next ones to drop come first.
@@ -75,7 +77,7 @@ struct Inner {
 enum Expiring {
     Session([u8; 32]),
     Family([u8; 16]),
-    Jti(String),
+    Revoked(String),
     Throttle(String, Counter),
 }
 
@@ -110,9 +112,17 @@ impl MemoryStore {
     }
 
     /// A store whose notion of "now" is `clock`.
+    ///
+    /// Its revocation state begins at `clock()` now: access tokens issued before are refused by
+    /// [`RevocationStore::is_revoked`], since a new store cannot know which of them were
+    /// revoked (a process restarted with the same signing key forgets its revocations).
     pub fn with_clock(clock: impl Fn() -> UnixTime + Send + Sync + 'static) -> Self {
+        let start = clock();
         Self {
-            inner: Arc::default(),
+            inner: Arc::new(Mutex::new(Inner {
+                revoked: RevocationState::new(start),
+                ..Inner::default()
+            })),
             clock: Arc::new(clock),
             capacity: DEFAULT_CAPACITY,
         }
@@ -156,9 +166,7 @@ impl MemoryStore {
         for key in inner.tokens.keys() {
             out.extend_from_slice(key.as_bytes());
         }
-        for jti in inner.revoked.keys() {
-            out.extend_from_slice(jti.as_bytes());
-        }
+        out.extend_from_slice(alloc::format!("{:?}", inner.revoked).as_bytes());
         out
     }
 
@@ -190,8 +198,8 @@ impl Inner {
                 Some((_, Expiring::Family(family))) => {
                     self.remove_family(&FamilyId(family));
                 }
-                Some((_, Expiring::Jti(jti))) => {
-                    self.revoked.remove(&jti);
+                Some((_, Expiring::Revoked(field))) => {
+                    self.revoked.forget_if_over(&field, now);
                 }
                 Some((_, Expiring::Throttle(user, counter))) => {
                     self.throttle.remove(&(user, counter));
@@ -567,7 +575,10 @@ impl RefreshStore for MemoryStore {
         })))
     }
 
-    fn revoke_user(&self, user: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
+    fn revoke_user(
+        &self,
+        user: &str,
+    ) -> impl Future<Output = Result<Vec<FamilyId>, StoreError>> + Send {
         ready(Ok(self.with(|inner, _| {
             let families = inner
                 .users
@@ -575,9 +586,9 @@ impl RefreshStore for MemoryStore {
                 .map(|u| u.families.clone())
                 .unwrap_or_default();
             families
-                .iter()
+                .into_iter()
                 .filter(|f| inner.remove_family(f).is_some())
-                .count()
+                .collect()
         })))
     }
 }
@@ -647,36 +658,36 @@ impl ThrottleStore for MemoryStore {
     }
 }
 
-impl RevocationList for MemoryStore {
-    fn revoke_jti(
+impl RevocationStore for MemoryStore {
+    fn revoke_tokens(
         &self,
-        jti: &str,
-        exp: UnixTime,
+        entries: &[Revocation],
+        now: UnixTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        ready(self.with(|inner, now| {
-            if exp <= now {
-                return Ok(()); // already expired: refused by its `exp`, nothing to remember
+        ready(self.with(|inner, _| {
+            let room = self.capacity.saturating_sub(inner.entries());
+            if entries.len() > room {
+                return Err(StoreError::Full);
             }
-            let until = match inner.revoked.get(jti) {
-                Some(&old) if old >= exp => return Ok(()),
-                Some(&old) => {
+            for entry in entries {
+                // An entry over at `now` refuses nothing its token's `exp` does not.
+                if inner.revoked.insert(entry, now) {
                     inner
                         .expiry
-                        .remove(&(old, Expiring::Jti(String::from(jti))));
-                    exp
+                        .insert((entry.until(), Expiring::Revoked(entry.field())));
                 }
-                None if inner.entries() >= self.capacity => return Err(StoreError::Full),
-                None => exp,
-            };
-            inner.revoked.insert(String::from(jti), until);
-            inner
-                .expiry
-                .insert((until, Expiring::Jti(String::from(jti))));
+            }
             Ok(())
         }))
     }
 
-    fn is_revoked(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        ready(Ok(self.with(|inner, _| inner.revoked.contains_key(jti))))
+    fn is_revoked(
+        &self,
+        probe: &Probe<'_>,
+        now: crate::UnixMillis,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        ready(Ok(
+            self.with(|inner, _| inner.revoked.revoked(probe, now.secs()))
+        ))
     }
 }

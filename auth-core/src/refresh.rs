@@ -7,6 +7,7 @@
 //! pair.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::future::Future;
 
 use crate::error::{RefreshTokenError, StoreError};
@@ -99,29 +100,13 @@ pub trait RefreshStore: Send + Sync {
         family: &FamilyId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Revokes every family of `user`; returns how many.
+    /// Revokes every family of `user`; returns the families revoked (so that the access
+    /// tokens naming them can be revoked too).
     ///
     /// # Errors
     /// A backend error.
-    fn revoke_user(&self, user: &str) -> impl Future<Output = Result<usize, StoreError>> + Send;
-}
-
-/// A list of revoked access tokens by `jti`, each entry kept only until the token's own `exp`,
-/// so that the list cleans itself up.
-pub trait RevocationList: Send + Sync {
-    /// Revokes the token with this `jti` until `exp`.
-    ///
-    /// # Errors
-    /// A backend error.
-    fn revoke_jti(
+    fn revoke_user(
         &self,
-        jti: &str,
-        exp: UnixTime,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Whether the token with this `jti` is revoked.
-    ///
-    /// # Errors
-    /// A backend error: callers refuse the token (fail closed).
-    fn is_revoked(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+        user: &str,
+    ) -> impl Future<Output = Result<Vec<FamilyId>, StoreError>> + Send;
 }

@@ -44,9 +44,8 @@ use crate::http::{BearerChallenge, BearerError, SetCookie, bearer_token, find_co
 use crate::jwt::{self, AnyKey, Validation, Verified};
 #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
 use crate::keyring::KeyRing;
-use crate::refresh::{
-    FamilyId, RefreshFamily, RefreshStore, RefreshToken, Refreshed, RevocationList,
-};
+use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, RefreshToken, Refreshed};
+use crate::revocation::{Mark, Probe, Revocation, RevocationStore};
 use crate::session::SessionPolicy;
 use crate::session_data::{DataError, DataLimits, SessionData, StoredData};
 use crate::session_id::{CookieSigner, SessionId, StorageKey};
@@ -57,7 +56,7 @@ use crate::store::{
 use crate::throttle::{
     self, Counters, DEVICE_COOKIE, DeviceId, DeviceSigner, ThrottlePolicy, ThrottleStore, Verdict,
 };
-use crate::time::UnixTime;
+use crate::time::{UnixMillis, UnixTime};
 
 mod data;
 mod resource;
@@ -257,7 +256,7 @@ impl WebConfig {
 }
 
 /// The claims of the access tokens [`WebAuth`] issues: the RFC 9068 profile (`typ` `at+jwt`
-/// in the header; `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`) and `fid`.
+/// in the header; `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`) and `sid`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     /// The user.
@@ -274,9 +273,10 @@ pub struct AccessClaims {
     pub exp: u64,
     /// A random id (16 bytes, base64url), for the revocation list.
     pub jti: String,
-    /// The refresh-token family of the login (base64url), so that revoking the access token
-    /// ends it too.
-    pub fid: String,
+    /// The login session: the refresh-token family of the login (base64url), so that revoking
+    /// the access token ends the family too, and ending the family ends its access tokens
+    /// (OpenID Connect's session id claim).
+    pub sid: String,
 }
 
 /// An access token and a refresh token, as the token endpoint answers (RFC 6749 §5.1).
@@ -844,7 +844,7 @@ impl<S> WebAuth<S> {
     }
 }
 
-impl<S: SessionStore + RefreshStore + RevocationList + 'static> WebAuth<S> {
+impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     /// The session named by the request's `Cookie` header values, renewed when due; `None`
     /// when there is no valid one (no cookie, malformed, forged, unknown, expired).
     ///
@@ -987,33 +987,83 @@ impl<S: SessionStore + RefreshStore + RevocationList + 'static> WebAuth<S> {
         Ok(self.removal_cookie())
     }
 
-    /// Ends every session and every refresh-token family of the session's user (log out
-    /// everywhere) and returns the `Set-Cookie` value that removes this browser's cookie.
-    /// Access tokens already issued to the user are not listed anywhere and stay valid until
-    /// their own `exp` (at most [`WebConfig::access_ttl`], 5 minutes by default); none can be
-    /// refreshed any more. [`revoke`](Self::revoke) ends one of them at once.
+    /// Ends every session, every refresh-token family and every access token of the session's
+    /// user (log out everywhere), and returns the `Set-Cookie` value that removes this
+    /// browser's cookie. Access tokens end on every server within the store's propagation
+    /// bound ([`crate::revocation`]), not at their `exp`.
     ///
     /// # Errors
     /// 503 when the store fails.
-    pub async fn logout_everywhere(&self, session: &Session) -> Result<String, Rejection> {
-        self.backend.store.delete_user(session.user()).await?;
-        self.backend.store.revoke_user(session.user()).await?;
+    pub async fn logout_everywhere(
+        &self,
+        session: &Session,
+        now: UnixTime,
+    ) -> Result<String, Rejection> {
+        self.end_user(session.user(), now).await?;
         Ok(self.removal_cookie())
     }
 
+    /// The user's credentials changed (a new password, a reset): every session started before
+    /// is refused (the credential epoch), every refresh-token family and access token of the
+    /// user ends. A login afterwards starts afresh; its tokens are not refused (cutoffs compare
+    /// `iat` in whole seconds, [`crate::revocation`]).
+    ///
+    /// # Errors
+    /// 503 when the store fails.
+    pub async fn credentials_changed(&self, user: &str, now: UnixTime) -> Result<(), Rejection> {
+        self.backend.store.bump_epoch(user).await?;
+        self.end_user(user, now).await
+    }
+
+    /// Ends the user's access tokens first (the cutoff, then each family's `sid`), then their
+    /// sessions and refresh-token families.
+    async fn end_user(&self, user: &str, now: UnixTime) -> Result<(), Rejection> {
+        let until = self.tokens_end(now);
+        let cutoff = Revocation::User {
+            user: user.into(),
+            before: now,
+            until,
+        };
+        self.backend.store.revoke_tokens(&[cutoff], now).await?;
+        self.backend.store.delete_user(user).await?;
+        let families = self.backend.store.revoke_user(user).await?;
+        let sids: Vec<Revocation> = families
+            .iter()
+            .map(|f| Revocation::Session {
+                sid: Mark(f.0),
+                until,
+            })
+            .collect();
+        if !sids.is_empty() {
+            self.backend.store.revoke_tokens(&sids, now).await?;
+        }
+        Ok(())
+    }
+
+    /// When every access token issued up to `now` has expired, leeway included.
+    fn tokens_end(&self, now: UnixTime) -> UnixTime {
+        now.saturating_add(self.config.access_ttl)
+            .saturating_add(jwt::DEFAULT_LEEWAY)
+    }
+
     /// Verifies the bearer token of the request's `Authorization` header values: form, MAC,
-    /// claims (`exp`, `iss`, `sub` and `jti` required), then the revocation list.
+    /// claims (`exp`, `iss`, `sub` and `jti` required), then revocation
+    /// ([`RevocationStore::is_revoked`]: a replica confirmed within its bound, else the store).
+    /// `now` may be a [`UnixTime`]; a [`UnixMillis`] lets a replica's bound be kept to the
+    /// millisecond.
     ///
     /// # Errors
     /// 401 without an error when no bearer token was sent (no header, or another scheme);
     /// 400 `invalid_request` for several `Authorization` headers or a malformed one; 401
-    /// `invalid_token` for a token that fails any check; 503 when the revocation list cannot
-    /// be asked (fail closed).
+    /// `invalid_token` for a token that fails any check; 503 when revocation cannot be
+    /// checked (fail closed).
     pub async fn bearer<'h, C: serde::de::DeserializeOwned>(
         &self,
         authorization: impl IntoIterator<Item = &'h [u8]>,
-        now: UnixTime,
+        now: impl Into<UnixMillis>,
     ) -> Result<Verified<C>, Rejection> {
+        let now_ms = now.into();
+        let now = now_ms.secs();
         let token = bearer_of(authorization).map_err(|kind| self.reject(kind))?;
         // RFC 9068: typed `at+jwt` (so that an ID token, a logout token or any other JWT
         // signed by the same key is never taken for an access token), for this audience.
@@ -1021,9 +1071,9 @@ impl<S: SessionStore + RefreshStore + RevocationList + 'static> WebAuth<S> {
         let verified = self
             .verify_access::<C>(token, &rules, now)
             .map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
-        // Only after the MAC and every claim passed: the revocation list.
-        let jti = verified.registered().jti().unwrap_or_default();
-        if self.backend.store.is_revoked(jti).await? {
+        // Only after the MAC and every claim passed: revocation.
+        let probe = Probe::of(verified.registered());
+        if self.backend.store.is_revoked(&probe, now_ms).await? {
             return Err(self.reject(RejectionKind::InvalidToken(TokenError::Revoked)));
         }
         Ok(verified)
@@ -1097,23 +1147,43 @@ impl<S: SessionStore + RefreshStore + RevocationList + 'static> WebAuth<S> {
             Refreshed::Rotated(family) if family.expires_at > now => {
                 self.pair(&family, &new, now, rng)
             }
-            Refreshed::ReuseDetected(_) => Err(Rejection::new(RejectionKind::RefreshTokenReused)),
+            Refreshed::ReuseDetected(family) => {
+                // Someone holds a copy: the family's access tokens end too.
+                let sid = Revocation::Session {
+                    sid: Mark(family.family.0),
+                    until: self.tokens_end(now),
+                };
+                self.backend.store.revoke_tokens(&[sid], now).await?;
+                Err(Rejection::new(RejectionKind::RefreshTokenReused))
+            }
             _ => Err(Rejection::new(RejectionKind::InvalidRefreshToken)),
         }
     }
 
-    /// Revokes a verified access token until its own `exp`, and the refresh-token family of
-    /// its login.
+    /// Revokes a verified access token until its own `exp`, the refresh-token family of its
+    /// login, and the family's other access tokens, on every server.
     ///
     /// # Errors
     /// 503 when the store fails.
     pub async fn revoke(&self, token: &Verified<AccessClaims>) -> Result<(), Rejection> {
         let claims = token.claims();
-        self.backend
-            .store
-            .revoke_jti(&claims.jti, UnixTime(claims.exp))
-            .await?;
-        if let Some(family) = decode16(&claims.fid) {
+        let exp = UnixTime(claims.exp);
+        // The family's other tokens were issued before this call, which `exp` (plus leeway)
+        // has not passed: they end by `exp` + leeway + one lifetime.
+        let mut entries = alloc::vec![Revocation::Token {
+            jti: Mark::of(&claims.jti),
+            until: exp,
+        }];
+        if let Some(family) = decode16(&claims.sid) {
+            entries.push(Revocation::Session {
+                sid: Mark(family),
+                until: self.tokens_end(exp),
+            });
+        }
+        // `iat` is a time the token's signature vouches for, not attacker-chosen.
+        let now = UnixTime(claims.iat);
+        self.backend.store.revoke_tokens(&entries, now).await?;
+        if let Some(family) = decode16(&claims.sid) {
             self.backend
                 .store
                 .revoke_family(&claims.sub, &FamilyId(family))
@@ -1143,7 +1213,7 @@ impl<S: SessionStore + RefreshStore + RevocationList + 'static> WebAuth<S> {
             iat: now.as_secs(),
             exp: exp.as_secs(),
             jti: encode16(&jti),
-            fid: encode16(&family.family.0),
+            sid: encode16(&family.family.0),
         };
         let access_token = self
             .sign_access(&claims, now, rng)
@@ -1230,6 +1300,7 @@ pub struct RequestSessions<A> {
     auth: A,
     current: Option<Session>,
     staged: Vec<String>,
+    now: UnixTime,
 }
 
 impl<A> fmt::Debug for RequestSessions<A> {
@@ -1244,7 +1315,7 @@ impl<A> fmt::Debug for RequestSessions<A> {
 impl<A, S> RequestSessions<A>
 where
     A: core::ops::Deref<Target = WebAuth<S>>,
-    S: SessionStore + RefreshStore + RevocationList + 'static,
+    S: SessionStore + RefreshStore + RevocationStore + 'static,
 {
     /// Refuses a cross-site unsafe request ([`WebAuth::check_same_site`]), then finds the
     /// request's session ([`WebAuth::session`]), staging its renewal cookie when due.
@@ -1270,6 +1341,7 @@ where
             auth,
             current,
             staged,
+            now,
         })
     }
 
@@ -1368,7 +1440,7 @@ where
             .current
             .take()
             .ok_or_else(|| Rejection::new(RejectionKind::NoSession))?;
-        let removal = self.auth.logout_everywhere(&session).await?;
+        let removal = self.auth.logout_everywhere(&session, self.now).await?;
         self.staged.clear();
         self.staged.push(removal);
         Ok(())

@@ -311,7 +311,7 @@ fn logout_everywhere_ends_every_session_and_refresh_family_of_the_user() {
     let session = block_on(auth.session([ha.as_bytes()], now))
         .unwrap()
         .unwrap();
-    block_on(auth.logout_everywhere(&session)).unwrap();
+    block_on(auth.logout_everywhere(&session, now)).unwrap();
     for h in [&ha, &hb] {
         assert!(
             block_on(auth.session([h.as_bytes()], now))
@@ -325,6 +325,129 @@ fn logout_everywhere_ends_every_session_and_refresh_family_of_the_user() {
             .is_some()
     );
     assert!(block_on(auth.refresh_tokens(&pair.refresh_token, now, &mut rng())).is_err());
+}
+
+fn bearer_status(auth: &WebAuth<MemoryStore>, token: &str, now: u64) -> Result<(), &'static str> {
+    let header = format!("Bearer {token}");
+    block_on(auth.bearer::<AccessClaims>([header.as_bytes()], UnixTime(now)))
+        .map(|_| ())
+        .map_err(|e| e.code())
+}
+
+#[test]
+fn logout_everywhere_ends_the_users_access_tokens_at_once_even_those_of_the_same_second() {
+    let (auth, clock) = auth();
+    // Issued a minute before, and in the very second of the logout.
+    let old = block_on(auth.issue_tokens("ada", UnixTime(T0), &mut rng())).unwrap();
+    clock.store(T0 + 60, Ordering::SeqCst);
+    let same_second = block_on(auth.issue_tokens("ada", UnixTime(T0 + 60), &mut rng())).unwrap();
+    let bob = block_on(auth.issue_tokens("bob", UnixTime(T0), &mut rng())).unwrap();
+    let login = block_on(auth.login(
+        "ada",
+        StoredData::new(),
+        None,
+        UnixTime(T0 + 60),
+        &mut rng(),
+    ))
+    .unwrap();
+    let h = cookie_header(&login.set_cookie);
+    let session = block_on(auth.session([h.as_bytes()], UnixTime(T0 + 60)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(bearer_status(&auth, &old.access_token, T0 + 60), Ok(()));
+    block_on(auth.logout_everywhere(&session, UnixTime(T0 + 60))).unwrap();
+    assert_eq!(
+        bearer_status(&auth, &old.access_token, T0 + 60),
+        Err("revoked")
+    );
+    assert_eq!(
+        bearer_status(&auth, &same_second.access_token, T0 + 60),
+        Err("revoked")
+    );
+    // Another user's token is untouched.
+    assert_eq!(bearer_status(&auth, &bob.access_token, T0 + 60), Ok(()));
+    // A login right after, in the same second, gets tokens that work.
+    let fresh = block_on(auth.issue_tokens("ada", UnixTime(T0 + 60), &mut rng())).unwrap();
+    assert_eq!(bearer_status(&auth, &fresh.access_token, T0 + 60), Ok(()));
+    assert_eq!(bearer_status(&auth, &fresh.access_token, T0 + 61), Ok(()));
+}
+
+#[test]
+fn a_password_change_ends_sessions_refresh_families_and_access_tokens() {
+    let (auth, clock) = auth();
+    let pair = block_on(auth.issue_tokens("ada", UnixTime(T0), &mut rng())).unwrap();
+    let login =
+        block_on(auth.login("ada", StoredData::new(), None, UnixTime(T0), &mut rng())).unwrap();
+    clock.store(T0 + 10, Ordering::SeqCst);
+    block_on(auth.credentials_changed("ada", UnixTime(T0 + 10))).unwrap();
+    assert_eq!(
+        bearer_status(&auth, &pair.access_token, T0 + 10),
+        Err("revoked")
+    );
+    let h = cookie_header(&login.set_cookie);
+    assert!(
+        block_on(auth.session([h.as_bytes()], UnixTime(T0 + 10)))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        block_on(auth.refresh_tokens(&pair.refresh_token, UnixTime(T0 + 10), &mut rng())).is_err()
+    );
+    let again = block_on(auth.issue_tokens("ada", UnixTime(T0 + 10), &mut rng())).unwrap();
+    assert_eq!(bearer_status(&auth, &again.access_token, T0 + 10), Ok(()));
+}
+
+#[test]
+fn reuse_of_a_spent_refresh_token_ends_the_familys_access_tokens() {
+    let (auth, _) = auth();
+    let now = UnixTime(T0);
+    let first = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    let second = block_on(auth.refresh_tokens(&first.refresh_token, now, &mut rng())).unwrap();
+    let other_login = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    assert_eq!(bearer_status(&auth, &second.access_token, T0), Ok(()));
+    let err = block_on(auth.refresh_tokens(&first.refresh_token, now, &mut rng())).unwrap_err();
+    assert_eq!(err.code(), "refresh_token_reused");
+    for token in [&first.access_token, &second.access_token] {
+        assert_eq!(bearer_status(&auth, token, T0), Err("revoked"));
+    }
+    // The user's other login is not that family.
+    assert_eq!(bearer_status(&auth, &other_login.access_token, T0), Ok(()));
+}
+
+#[test]
+fn a_memory_store_that_restarted_refuses_tokens_issued_before_it_began() {
+    let key = AnyKey::new(Alg::Hs256, &[7; 32]).unwrap();
+    let first = WebAuth::new(
+        MemoryStore::with_clock(|| UnixTime(T0)),
+        key.clone(),
+        WebConfig::new("demo"),
+    );
+    let pair = block_on(first.issue_tokens("ada", UnixTime(T0), &mut rng())).unwrap();
+    let verified = block_on(first.bearer::<AccessClaims>(
+        [format!("Bearer {}", pair.access_token).as_bytes()],
+        UnixTime(T0),
+    ))
+    .unwrap();
+    block_on(first.revoke(&verified)).unwrap();
+    assert_eq!(
+        bearer_status(&first, &pair.access_token, T0),
+        Err("revoked")
+    );
+    // The process restarts with the same key: its store forgot the revocation.
+    let restarted = WebAuth::new(
+        MemoryStore::with_clock(|| UnixTime(T0 + 1)),
+        key,
+        WebConfig::new("demo"),
+    );
+    assert_eq!(
+        bearer_status(&restarted, &pair.access_token, T0 + 1),
+        Err("revoked")
+    );
+    let fresh = block_on(restarted.issue_tokens("ada", UnixTime(T0 + 1), &mut rng())).unwrap();
+    assert_eq!(
+        bearer_status(&restarted, &fresh.access_token, T0 + 1),
+        Ok(())
+    );
 }
 
 #[test]
@@ -353,7 +476,8 @@ mod ring {
         let policy = RotationPolicy::new(Alg::EdDsa, DAY, 300, 600).unwrap();
         let ring = KeyRing::new(policy, UnixTime(T0), &mut rng()).unwrap();
         WebAuth::new(
-            MemoryStore::new(),
+            // The store's revocation state begins at T0: tokens issued before would be refused.
+            MemoryStore::with_clock(|| UnixTime(T0)),
             ring,
             WebConfig::new("https://issuer.example").audience("https://api.example"),
         )
@@ -412,13 +536,14 @@ mod ring {
             .with_kid(ring.current().kid().unwrap())
             .unwrap();
         let auth = WebAuth::new(
-            MemoryStore::new(),
+            // The store's revocation state begins at T0: tokens issued before would be refused.
+            MemoryStore::with_clock(|| UnixTime(T0)),
             ring,
             WebConfig::new("https://issuer.example"),
         );
         let claims = |aud: &str| {
             serde_json::json!({"iss": "https://issuer.example", "sub": "ada", "aud": aud,
-                "iat": T0, "exp": T0 + 300, "jti": "j1", "client_id": "c", "fid": "AAAAAAAAAAAAAAAAAAAAAA"})
+                "iat": T0, "exp": T0 + 300, "jti": "j1", "client_id": "c", "sid": "AAAAAAAAAAAAAAAAAAAAAA"})
         };
         let good = signer
             .sign_with_typ(&claims("https://issuer.example"), Some("at+jwt"))
@@ -481,7 +606,8 @@ mod ring {
 mod data {
     use super::*;
     use auth_core::error::StoreError;
-    use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
+    use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+    use auth_core::revocation::{Probe, Revocation, RevocationStore};
     use auth_core::session::SessionTimes;
     use auth_core::session_data::{Change, CommitOutcome, DataLimits, Key, MapKey};
     use auth_core::session_id::StorageKey;
@@ -568,17 +694,25 @@ mod data {
         async fn revoke_family(&self, user: &str, family: &FamilyId) -> Result<bool, StoreError> {
             self.inner.revoke_family(user, family).await
         }
-        async fn revoke_user(&self, user: &str) -> Result<usize, StoreError> {
+        async fn revoke_user(&self, user: &str) -> Result<Vec<FamilyId>, StoreError> {
             self.inner.revoke_user(user).await
         }
     }
 
-    impl RevocationList for Counting {
-        async fn revoke_jti(&self, jti: &str, exp: UnixTime) -> Result<(), StoreError> {
-            self.inner.revoke_jti(jti, exp).await
+    impl RevocationStore for Counting {
+        async fn revoke_tokens(
+            &self,
+            entries: &[Revocation],
+            now: UnixTime,
+        ) -> Result<(), StoreError> {
+            self.inner.revoke_tokens(entries, now).await
         }
-        async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-            self.inner.is_revoked(jti).await
+        async fn is_revoked(
+            &self,
+            probe: &Probe<'_>,
+            now: auth_core::UnixMillis,
+        ) -> Result<bool, StoreError> {
+            self.inner.is_revoked(probe, now).await
         }
     }
 

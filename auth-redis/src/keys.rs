@@ -72,13 +72,6 @@ impl Keys {
     pub(crate) fn refresh_locator(&self, key: &StorageKey) -> String {
         format!("{}rl:{}", self.prefix, hex(key.as_bytes()))
     }
-
-    /// The entry of a revoked `jti` (its SHA-256, so that keys have a fixed size whatever the
-    /// token carries).
-    pub(crate) fn revoked(&self, jti: &str) -> String {
-        use sha2::{Digest, Sha256};
-        format!("{}j:{}", self.prefix, hex(&Sha256::digest(jti.as_bytes())))
-    }
 }
 
 /// Lowercase hex.

@@ -2,6 +2,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod keys;
+mod revocation;
 mod store;
 
+pub use revocation::RevocationFollower;
 pub use store::{DEFAULT_TIMEOUT, InvalidPrefix, RedisConfig, RedisStore};

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use auth_core::UnixTime;
 use auth_core::error::StoreError;
-use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
+use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use auth_core::revocation::{DEFAULT_STALENESS, Replica};
 use auth_core::session::SessionTimes;
 use auth_core::session_data::{Change, CommitOutcome, DataLimits, Slot, StoredData};
 use auth_core::session_id::StorageKey;
@@ -18,6 +19,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script, Value};
 
 use crate::keys::{Keys, hex, unhex};
+use crate::revocation::{RevKeys, SharedReplica};
 
 /// Default bound on every store call: 1 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -31,6 +33,7 @@ const MAX_TIME: u64 = 1_000_000_000_000;
 pub struct RedisConfig {
     prefix: String,
     timeout: Duration,
+    staleness: Duration,
 }
 
 impl Default for RedisConfig {
@@ -46,7 +49,17 @@ impl RedisConfig {
         Self {
             prefix: "auth".into(),
             timeout: DEFAULT_TIMEOUT,
+            staleness: DEFAULT_STALENESS,
         }
+    }
+
+    /// How long this process's copy of the revocations is trusted after Redis last confirmed
+    /// it ([`RedisStore::follow_revocations`]); beyond, each bearer check asks Redis, and is
+    /// refused when Redis cannot answer. Default [`DEFAULT_STALENESS`] (1 s).
+    #[must_use]
+    pub fn revocation_staleness(mut self, bound: Duration) -> Self {
+        self.staleness = bound;
+        self
     }
 
     /// Puts every key under `prefix` (`<prefix>:…`), to share a Redis between services.
@@ -88,8 +101,9 @@ impl fmt::Display for InvalidPrefix {
 
 impl core::error::Error for InvalidPrefix {}
 
-/// Sessions, refresh-token families and revoked `jti`s in Redis: implements
-/// [`SessionStore`], [`RefreshStore`] and [`RevocationList`].
+/// Sessions, refresh-token families, login throttling and access-token revocation in Redis:
+/// implements [`SessionStore`], [`RefreshStore`], [`ThrottleStore`] and
+/// [`RevocationStore`](auth_core::revocation::RevocationStore).
 ///
 /// Cheap to clone (clones share one connection, which reconnects by itself). Every change to a
 /// user's records is one Lua script in that user's hash slot, so that records, the per-user
@@ -101,8 +115,57 @@ impl core::error::Error for InvalidPrefix {}
 pub struct RedisStore {
     conn: Conn,
     keys: Keys,
-    timeout: Duration,
-    scripts: Arc<Scripts>,
+    pub(crate) timeout: Duration,
+    pub(crate) scripts: Arc<Scripts>,
+    pub(crate) rev: Arc<RevKeys>,
+    pub(crate) replica: SharedReplica,
+    feed: Arc<FeedClient>,
+}
+
+/// Where the revocation follower opens its own connection (its reads block).
+#[derive(Clone)]
+enum FeedClient {
+    Standalone(redis::Client),
+    #[cfg(feature = "cluster")]
+    Cluster(Vec<String>),
+}
+
+/// The revocation follower's connection.
+pub(crate) enum FeedConn {
+    Standalone(redis::aio::MultiplexedConnection),
+    #[cfg(feature = "cluster")]
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for FeedConn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, Value> {
+        match self {
+            Self::Standalone(c) => c.req_packed_command(cmd),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Standalone(c) => c.req_packed_commands(cmd, offset, count),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Standalone(c) => c.get_db(),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 impl fmt::Debug for RedisStore {
@@ -160,7 +223,7 @@ impl redis::aio::ConnectionLike for Conn {
     }
 }
 
-struct Scripts {
+pub(crate) struct Scripts {
     create: Script,
     load: Script,
     load_tagged: Script,
@@ -179,7 +242,9 @@ struct Scripts {
     revoke: Script,
     revoke_family: Script,
     revoke_user: Script,
-    revoke_jti: Script,
+    pub(crate) revoke_tokens: Script,
+    pub(crate) lookup_revoked: Script,
+    pub(crate) feed_start: Script,
 }
 
 impl Scripts {
@@ -203,7 +268,9 @@ impl Scripts {
             revoke: Script::new(include_str!("lua/revoke.lua")),
             revoke_family: Script::new(include_str!("lua/revoke_family.lua")),
             revoke_user: Script::new(include_str!("lua/revoke_user.lua")),
-            revoke_jti: Script::new(include_str!("lua/revoke_jti.lua")),
+            revoke_tokens: Script::new(include_str!("lua/revoke_tokens.lua")),
+            lookup_revoked: Script::new(include_str!("lua/lookup_revoked.lua")),
+            feed_start: Script::new(include_str!("lua/feed_start.lua")),
         }
     }
 }
@@ -221,13 +288,14 @@ impl RedisStore {
     /// [`StoreError::Unavailable`] for a URL the client cannot use.
     pub fn open(url: &str, config: RedisConfig) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(unavailable)?;
+        let feed = FeedClient::Standalone(client.clone());
         let manager = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.timeout))
             .set_response_timeout(Some(config.timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client, manager).map_err(unavailable)?;
-        Ok(Self::with(Conn::Standalone(conn), &config))
+        Ok(Self::with(Conn::Standalone(conn), feed, &config))
     }
 
     /// A store on a Redis Cluster reached through any of `nodes`
@@ -247,15 +315,50 @@ impl RedisStore {
             .await
             .map_err(|_| StoreError::Timeout)?
             .map_err(unavailable)?;
-        Ok(Self::with(Conn::Cluster(conn), &config))
+        let feed = FeedClient::Cluster(nodes.iter().map(|n| String::from(*n)).collect());
+        Ok(Self::with(Conn::Cluster(conn), feed, &config))
     }
 
-    fn with(conn: Conn, config: &RedisConfig) -> Self {
+    fn with(conn: Conn, feed: FeedClient, config: &RedisConfig) -> Self {
+        let keys = Keys::new(&config.prefix);
         Self {
             conn,
-            keys: Keys::new(&config.prefix),
+            rev: Arc::new(RevKeys::new(keys.prefix())),
+            keys,
             timeout: config.timeout,
             scripts: Arc::new(Scripts::new()),
+            replica: Arc::new(std::sync::RwLock::new(Replica::new(config.staleness))),
+            feed: Arc::new(feed),
+        }
+    }
+
+    /// A connection of the revocation follower's own, whose answers may take `bound`.
+    pub(crate) async fn feed_connection(&self, bound: Duration) -> Result<FeedConn, StoreError> {
+        let connect = async {
+            match &*self.feed {
+                FeedClient::Standalone(client) => {
+                    let config = redis::AsyncConnectionConfig::new()
+                        .set_connection_timeout(Some(self.timeout))
+                        .set_response_timeout(Some(bound));
+                    client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await
+                        .map(FeedConn::Standalone)
+                }
+                #[cfg(feature = "cluster")]
+                FeedClient::Cluster(nodes) => {
+                    let client = redis::cluster::ClusterClient::builder(nodes.iter().cloned())
+                        .connection_timeout(self.timeout)
+                        .response_timeout(bound)
+                        .build()?;
+                    client.get_async_connection().await.map(FeedConn::Cluster)
+                }
+            }
+        };
+        match tokio::time::timeout(self.timeout, connect).await {
+            Err(_) => Err(StoreError::Timeout),
+            Ok(Err(e)) => Err(unavailable(e)),
+            Ok(Ok(c)) => Ok(c),
         }
     }
 
@@ -273,13 +376,16 @@ impl RedisStore {
     }
 
     /// Runs one command under the store's timeout.
-    async fn cmd<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, StoreError> {
+    pub(crate) async fn cmd<T: redis::FromRedisValue>(
+        &self,
+        cmd: redis::Cmd,
+    ) -> Result<T, StoreError> {
         self.call(async move |mut conn| cmd.query_async(&mut conn).await)
             .await
     }
 
     /// Runs one script under the store's timeout.
-    async fn script<T: redis::FromRedisValue>(
+    pub(crate) async fn script<T: redis::FromRedisValue>(
         &self,
         script: &Script,
         keys: &[&str],
@@ -719,16 +825,20 @@ impl RefreshStore for RedisStore {
         Ok(n > 0)
     }
 
-    async fn revoke_user(&self, user: &str) -> Result<usize, StoreError> {
+    async fn revoke_user(&self, user: &str) -> Result<Vec<FamilyId>, StoreError> {
         let base = self.keys.user_base(user);
-        let n: u64 = self
+        let families: Vec<String> = self
             .script(
                 &self.scripts.revoke_user,
                 &[&format!("{base}fams")],
                 &[base.as_bytes()],
             )
             .await?;
-        usize::try_from(n).map_err(|_| corrupt("count out of range"))
+        families
+            .iter()
+            .map(|f| unhex::<16>(f.as_bytes()).map(FamilyId))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| corrupt("family id"))
     }
 }
 
@@ -818,31 +928,12 @@ impl ThrottleStore for RedisStore {
     }
 }
 
-impl RevocationList for RedisStore {
-    /// An `exp` in the past stores nothing (Redis drops a key whose expiry time has passed).
-    async fn revoke_jti(&self, jti: &str, exp: UnixTime) -> Result<(), StoreError> {
-        let _: i64 = self
-            .script(
-                &self.scripts.revoke_jti,
-                &[&self.keys.revoked(jti)],
-                &[time(exp).as_bytes()],
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        self.cmd(redis::cmd("EXISTS").arg(self.keys.revoked(jti)).clone())
-            .await
-    }
-}
-
 /// A time as Redis gets it: decimal seconds, clamped to [`MAX_TIME`].
 fn time(t: UnixTime) -> String {
     t.as_secs().min(MAX_TIME).to_string()
 }
 
-fn unavailable(e: RedisError) -> StoreError {
+pub(crate) fn unavailable(e: RedisError) -> StoreError {
     StoreError::Unavailable(Box::new(e))
 }
 
@@ -858,7 +949,7 @@ impl fmt::Display for CorruptRecord {
 
 impl core::error::Error for CorruptRecord {}
 
-fn corrupt(what: &'static str) -> StoreError {
+pub(crate) fn corrupt(what: &'static str) -> StoreError {
     StoreError::Corrupt(Box::new(CorruptRecord(what)))
 }
 

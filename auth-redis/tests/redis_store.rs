@@ -16,7 +16,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use auth_core::UnixTime;
-use auth_core::refresh::RevocationList;
+use auth_core::revocation::{Mark, Probe, RevocationStore};
 use auth_core::session::SessionPolicy;
 use auth_core::session_data::{DataLimits, Key, MapKey, SessionData, StoredData};
 use auth_core::session_id::{SessionId, StorageKey};
@@ -207,7 +207,16 @@ async fn a_stopped_redis_fails_closed_within_the_timeout_and_recovers() {
             "{:?}",
             started.elapsed()
         );
-        let err = s.is_revoked("some-jti").await.expect_err("fails closed");
+        let probe = Probe {
+            jti: Some(Mark::of("some-jti")),
+            sid: None,
+            user: Some("ada"),
+            iat: now,
+        };
+        let err = s
+            .is_revoked(&probe, now.into())
+            .await
+            .expect_err("fails closed");
         assert!(err.is_unavailable(), "{err:?}");
     }
 

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use auth_core::UnixTime;
 use auth_core::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
 use auth_core::jwt::Verified;
-use auth_core::refresh::{RefreshStore, RevocationList};
+use auth_core::refresh::RefreshStore;
+use auth_core::revocation::RevocationStore;
 use auth_core::store::SessionStore;
 use auth_core::web::{
     self, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, TokenPair, WebAuth,
@@ -19,8 +20,8 @@ use rocket::response::{self, Responder, Response};
 use rocket::{Catcher, async_trait, catcher};
 
 /// What a store must do for the guards: sessions, refresh families, revoked `jti`s.
-pub trait Store: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static {}
-impl<S: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static> Store for S {}
+pub trait Store: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static {}
+impl<S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static> Store for S {}
 
 /// The request's refusal, kept for the catcher (Rocket's guards fail with a status only).
 #[derive(Default)]
@@ -276,7 +277,7 @@ where
             return missing_state();
         };
         let values = req.headers().get("Authorization").map(str::as_bytes);
-        match auth.bearer(values, UnixTime::now()).await {
+        match auth.bearer(values, auth_core::UnixMillis::now()).await {
             Ok(verified) => {
                 staged(req).mark(AuthenticatedBy::Bearer);
                 Outcome::Success(Self(verified, PhantomData))

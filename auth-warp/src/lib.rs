@@ -7,7 +7,8 @@ use std::sync::Arc;
 use auth_core::UnixTime;
 use auth_core::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
 use auth_core::jwt::Verified;
-use auth_core::refresh::{RefreshStore, RevocationList};
+use auth_core::refresh::RefreshStore;
+use auth_core::revocation::RevocationStore;
 use auth_core::store::SessionStore;
 use auth_core::web::{
     Access, Provenance, Rejection, RequestSessions, ResourceServer, TokenPair, WebAuth,
@@ -18,8 +19,8 @@ use warp::reply::{Reply, Response};
 use warp::{Filter, reject};
 
 /// What a store must do for the filters: sessions, refresh families, revoked `jti`s.
-pub trait Store: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static {}
-impl<S: SessionStore + RefreshStore + RevocationList + Send + Sync + 'static> Store for S {}
+pub trait Store: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static {}
+impl<S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static> Store for S {}
 
 /// A refusal, as a warp rejection; [`recover`] answers it as the core says.
 #[derive(Debug)]
@@ -239,7 +240,7 @@ where
                 .get_all(AUTHORIZATION)
                 .iter()
                 .map(HeaderValue::as_bytes);
-            auth.bearer(values, UnixTime::now())
+            auth.bearer(values, auth_core::UnixMillis::now())
                 .await
                 .map_err(|r| reject::custom(AuthRejection(r)))
         }

@@ -64,6 +64,7 @@ pub struct Registered {
     iat: Option<UnixTime>,
     sub: Option<Text>,
     jti: Option<Text>,
+    sid: Option<Text>,
     /// The decoded payload, which `sub` and `jti` usually point into (no copy).
     payload: Vec<u8>,
 }
@@ -106,6 +107,13 @@ impl Registered {
         self.text(self.jti.as_ref()?)
     }
 
+    /// `sid`: the login session the token belongs to (OpenID Connect; this crate's access
+    /// tokens name their refresh-token family with it).
+    #[must_use]
+    pub fn sid(&self) -> Option<&str> {
+        self.text(self.sid.as_ref()?)
+    }
+
     fn text<'s>(&'s self, t: &'s Text) -> Option<&'s str> {
         match t {
             Text::Span(start, end) => core::str::from_utf8(self.payload.get(*start..*end)?).ok(),
@@ -122,6 +130,7 @@ impl fmt::Debug for Registered {
             .field("iat", &self.iat)
             .field("sub", &self.sub())
             .field("jti", &self.jti())
+            .field("sid", &self.sid())
             .finish()
     }
 }
@@ -179,7 +188,11 @@ pub(crate) fn validate_decoded<C: DeserializeOwned>(
         }
         None => Text::Owned(s.chars().collect()),
     };
-    let (sub, jti) = (valid.sub().map(text), valid.jti().map(text));
+    let (sub, jti, sid) = (
+        valid.sub().map(text),
+        valid.jti().map(text),
+        valid.sid().map(text),
+    );
     let (exp, nbf, iat) = (valid.exp(), valid.nbf(), valid.iat());
     Ok(Verified {
         claims,
@@ -190,6 +203,7 @@ pub(crate) fn validate_decoded<C: DeserializeOwned>(
             iat,
             sub,
             jti,
+            sid,
             payload,
         },
     })

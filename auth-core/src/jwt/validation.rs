@@ -3,7 +3,7 @@
 //!
 //! The rules read the MAC-verified payload with the crate's strict JSON reader (no allocation,
 //! no recursion) in one pass: the payload must be one JSON object; the registered claims
-//! (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`) must have their JSON types and appear at
+//! (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `sid`) must have their JSON types and appear at
 //! most once (names compared after unescaping); `iss` and `aud` are compared with the
 //! configuration; the times are read exactly from their decimal text. Then the checks run in a
 //! fixed order. The typed-claims path ([`MacVerified::validate`]) runs this same engine before
@@ -188,6 +188,7 @@ pub struct ValidClaims<'p> {
     iat: Option<UnixTime>,
     sub: Option<ClaimStr<'p>>,
     jti: Option<ClaimStr<'p>>,
+    sid: Option<ClaimStr<'p>>,
 }
 
 impl<'p> ValidClaims<'p> {
@@ -219,6 +220,13 @@ impl<'p> ValidClaims<'p> {
     #[must_use]
     pub fn jti(&self) -> Option<ClaimStr<'p>> {
         self.jti
+    }
+
+    /// `sid`: the login session the token belongs to (OpenID Connect; this crate's access
+    /// tokens name their refresh-token family with it).
+    #[must_use]
+    pub fn sid(&self) -> Option<ClaimStr<'p>> {
+        self.sid
     }
 
     /// The top-level claim `name` when it is a string (names compared after unescaping).
@@ -256,6 +264,7 @@ impl fmt::Debug for ValidClaims<'_> {
             .field("iat", &self.iat)
             .field("sub", &self.sub)
             .field("jti", &self.jti)
+            .field("sid", &self.sid)
             .finish_non_exhaustive()
     }
 }
@@ -376,6 +385,7 @@ impl<'p> Engine<'p> {
                 iat: None,
                 sub: None,
                 jti: None,
+                sid: None,
             },
             error: None,
         }
@@ -418,6 +428,7 @@ enum Reg {
     Nbf,
     Iat,
     Jti,
+    Sid,
 }
 
 impl Reg {
@@ -430,6 +441,7 @@ impl Reg {
             Self::Nbf => "nbf",
             Self::Iat => "iat",
             Self::Jti => "jti",
+            Self::Sid => "sid",
         }
     }
 
@@ -456,6 +468,7 @@ impl Reg {
             b"nbf" => Self::Nbf,
             b"iat" => Self::Iat,
             b"jti" => Self::Jti,
+            b"sid" => Self::Sid,
             _ => return None,
         })
     }
@@ -498,6 +511,7 @@ impl<'p> Engine<'p> {
             (Reg::Iss, Value::Str(s)) => self.iss_ok = rules.issuer.is_some_and(|i| s.eq_str(i)),
             (Reg::Sub, Value::Str(s)) => claims.sub = Some(ClaimStr(s)),
             (Reg::Jti, Value::Str(s)) => claims.jti = Some(ClaimStr(s)),
+            (Reg::Sid, Value::Str(s)) => claims.sid = Some(ClaimStr(s)),
             (Reg::Aud, Value::Str(s)) => self.aud_ok = rules.audience.is_some_and(|a| s.eq_str(a)),
             (Reg::Aud, Value::Arr(items)) => {
                 for item in items.items() {

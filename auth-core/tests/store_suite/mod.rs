@@ -940,20 +940,19 @@ async fn no_raw_id_is_ever_stored<H: Harness>(h: &H) {
     }
 }
 
-use auth_core::refresh::{
-    FamilyId, RefreshFamily, RefreshStore, RefreshToken, Refreshed, RevocationList,
-};
+use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, RefreshToken, Refreshed};
+use auth_core::revocation::{Mark, Probe, Revocation, RevocationStore};
 
 /// The refresh-token and revocation-list checks, for stores that implement those traits.
 pub async fn run_refresh_and_revocation<H: Harness>(h: &H)
 where
-    H::Store: RefreshStore + RevocationList,
+    H::Store: RefreshStore + RevocationStore,
 {
     refresh_tokens_are_single_use_and_reuse_revokes_the_family(h).await;
     unknown_tokens_and_explicit_revocation(h).await;
     revoking_a_user_ends_all_their_families(h).await;
     a_family_is_revoked_by_id_only_for_its_own_user(h).await;
-    revoked_jtis_vanish_after_their_exp(h).await;
+    revocations_refuse_what_they_name_and_vanish_after_their_until(h).await;
     no_raw_refresh_token_is_ever_stored(h).await;
 }
 
@@ -1050,7 +1049,11 @@ where
         .issue(&token(22).storage_key(), &family(h, 22, "bob"))
         .await
         .unwrap();
-    assert_eq!(h.store().revoke_user("ada").await.unwrap(), 2);
+    let mut revoked = h.store().revoke_user("ada").await.unwrap();
+    revoked.sort();
+    let mut expected = vec![family(h, 20, "ada").family, family(h, 21, "ada").family];
+    expected.sort();
+    assert_eq!(revoked, expected, "the families revoked, named");
     let r = h
         .store()
         .refresh(&token(22).storage_key(), &token(23).storage_key())
@@ -1086,23 +1089,79 @@ where
     assert_eq!(r, Refreshed::Unknown, "its tokens died with it");
 }
 
-async fn revoked_jtis_vanish_after_their_exp<H: Harness>(h: &H)
+fn probe<'a>(jti: &str, sid: &str, user: &'a str, iat: UnixTime) -> Probe<'a> {
+    Probe {
+        jti: Some(Mark::of(jti)),
+        sid: Some(Mark::of(sid)),
+        user: Some(user),
+        iat,
+    }
+}
+
+async fn revocations_refuse_what_they_name_and_vanish_after_their_until<H: Harness>(h: &H)
 where
-    H::Store: RevocationList,
+    H::Store: RevocationStore,
 {
-    let exp = h.now().saturating_add(2 * H::TICK);
-    h.store().revoke_jti("jti-1", exp).await.unwrap();
-    h.store().revoke_jti("jti-past", h.now()).await.unwrap();
-    assert!(h.store().is_revoked("jti-1").await.unwrap());
-    assert!(!h.store().is_revoked("jti-2").await.unwrap());
+    let is = |p: Probe<'static>| async move {
+        h.store()
+            .is_revoked(&p, h.now().into())
+            .await
+            .expect("the store answers")
+    };
+    // A token issued before the store's revocation state began cannot be vouched for.
     assert!(
-        !h.store().is_revoked("jti-past").await.unwrap(),
-        "an expired token needs no entry"
+        is(probe("j0", "s0", "ada", UnixTime(0))).await,
+        "store start"
+    );
+    assert!(!is(probe("j0", "s0", "ada", h.now())).await);
+    // Far enough from the start that `now - 1` is after it.
+    h.advance(H::TICK).await;
+    let now = h.now();
+    let until = now.saturating_add(2 * H::TICK);
+    let entries = [
+        Revocation::Token {
+            jti: Mark::of("jti-1"),
+            until,
+        },
+        Revocation::Session {
+            sid: Mark::of("sid-1"),
+            until,
+        },
+        Revocation::User {
+            user: "ada".into(),
+            before: now,
+            until,
+        },
+        Revocation::Token {
+            jti: Mark::of("jti-past"),
+            until: now,
+        },
+    ];
+    h.store().revoke_tokens(&entries, now).await.unwrap();
+    // Merged with a weaker one: never weakened.
+    let weaker = Revocation::User {
+        user: "ada".into(),
+        before: UnixTime(1),
+        until: now.saturating_add(1),
+    };
+    h.store().revoke_tokens(&[weaker], now).await.unwrap();
+    let before = UnixTime(now.0 - 1);
+    assert!(is(probe("jti-1", "s9", "bob", now)).await, "by jti");
+    assert!(is(probe("j9", "sid-1", "bob", now)).await, "by sid");
+    assert!(is(probe("j9", "s9", "ada", before)).await, "by cutoff");
+    assert!(
+        !is(probe("j9", "s9", "ada", now)).await,
+        "issued at the cutoff"
+    );
+    assert!(!is(probe("j9", "s9", "bob", before)).await, "another user");
+    assert!(
+        !is(probe("jti-past", "s9", "bob", now)).await,
+        "over already"
     );
     h.advance(3 * H::TICK).await;
     assert!(
-        !h.store().is_revoked("jti-1").await.unwrap(),
-        "the list cleans itself up"
+        !is(probe("jti-1", "sid-1", "ada", before)).await,
+        "entries end at their until"
     );
     assert!(!h.dump().await.windows(5).any(|w| w == b"jti-1"));
 }

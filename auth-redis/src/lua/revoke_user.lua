@@ -1,8 +1,10 @@
 -- Revokes every refresh-token family of a user. KEYS: the user's family set.
--- ARGV: 1 the user's key base. Returns how many live families were revoked.
-local n = 0
+-- ARGV: 1 the user's key base. Returns the families (hex) that were live.
+local revoked = {}
 for _, fam in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  n = n + redis.call('DEL', ARGV[1] .. 'f:' .. fam)
+  if redis.call('DEL', ARGV[1] .. 'f:' .. fam) == 1 then
+    revoked[#revoked + 1] = fam
+  end
 end
 redis.call('DEL', KEYS[1])
-return n
+return revoked

@@ -64,11 +64,32 @@ async fn dump_node(url: &str, out: &mut Vec<u8>) {
             "hash" => conn.hgetall::<_, Vec<Vec<u8>>>(&key).await.unwrap(),
             "set" => conn.smembers(&key).await.unwrap(),
             "zset" => conn.zrange(&key, 0, -1).await.unwrap(),
+            "stream" => {
+                let entries: redis::Value = redis::cmd("XRANGE")
+                    .arg(&key)
+                    .arg("-")
+                    .arg("+")
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                let mut flat = Vec::new();
+                flatten(&entries, &mut flat);
+                flat
+            }
             "none" => vec![], // expired meanwhile
             other => panic!("unexpected key type {other}"),
         };
         for v in values {
             out.extend_from_slice(&v);
         }
+    }
+}
+
+/// Every bulk string of a nested answer.
+fn flatten(value: &redis::Value, out: &mut Vec<Vec<u8>>) {
+    match value {
+        redis::Value::BulkString(bytes) => out.push(bytes.clone()),
+        redis::Value::Array(items) => items.iter().for_each(|v| flatten(v, out)),
+        _ => {}
     }
 }

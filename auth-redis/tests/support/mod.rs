@@ -53,6 +53,14 @@ impl RedisServer {
         Self::start_with(port, &[])
     }
 
+    /// Starts a server on `port` that remembers nothing (its data directory emptied first): a
+    /// Redis that lost its data.
+    pub fn start_empty_on(port: u16) -> Self {
+        let dir = std::env::temp_dir().join(format!("auth-redis-test-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        Self::start_with(port, &[])
+    }
+
     /// Starts a server on `port` with extra arguments (e.g. `--cluster-enabled yes`).
     pub fn start_with(port: u16, extra: &[&str]) -> Self {
         let dir = std::env::temp_dir().join(format!("auth-redis-test-{port}"));

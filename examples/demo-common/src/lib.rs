@@ -15,7 +15,8 @@ use auth_core::error::StoreError;
 use auth_core::jwt::{Alg, AnyKey, SigningKey};
 use auth_core::keyring::{KeyRing, RotationPolicy};
 use auth_core::memory::MemoryStore;
-use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, RevocationList};
+use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use auth_core::revocation::{Probe, Revocation, RevocationStore};
 use auth_core::session::{SessionPolicy, SessionTimes};
 use auth_core::session_data::{Change, CommitOutcome, DataLimits, MapKey};
 use auth_core::session_id::StorageKey;
@@ -28,9 +29,9 @@ use auth_core::throttle::{
 use auth_core::web::{
     Rejection, RejectionKind, ResourceServer, TokenKeys, WebAuth, WebConfig, os_rng,
 };
-use auth_core::{UnixTime, ct};
+use auth_core::{UnixMillis, UnixTime, ct};
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
-use auth_redis::{RedisConfig, RedisStore};
+use auth_redis::{RedisConfig, RedisStore, RevocationFollower};
 use serde::Deserialize;
 
 /// The demo users and their passwords, printed at start (they are demo credentials).
@@ -174,13 +175,15 @@ impl Settings {
     /// A message when the Redis URL or the key cannot be used.
     pub fn web_auth(&mut self, name: &str) -> Result<WebAuth<DemoStore>, String> {
         let store = match &self.redis_url {
-            Some(url) => DemoStore::Redis(
-                RedisStore::open(
+            Some(url) => {
+                let store = RedisStore::open(
                     url,
                     RedisConfig::new().prefix(name).map_err(|e| e.to_string())?,
                 )
-                .map_err(|e| format!("REDIS_URL: {e}"))?,
-            ),
+                .map_err(|e| format!("REDIS_URL: {e}"))?;
+                let follower = Arc::new(store.follow_revocations());
+                DemoStore::Redis(store, follower)
+            }
             None => DemoStore::Memory(MemoryStore::new()),
         };
         let mut policy = SessionPolicy::new();
@@ -772,8 +775,9 @@ fn escape(text: &str) -> String {
 pub enum DemoStore {
     /// One process.
     Memory(MemoryStore),
-    /// Shared by several processes.
-    Redis(RedisStore),
+    /// Shared by several processes, with the task that follows its revocation feed (bearer
+    /// checks answer from this process's copy; the task stops with the last clone).
+    Redis(RedisStore, Arc<RevocationFollower>),
 }
 
 // The Redis calls' futures are boxed: they are large (hundreds of bytes, for the client's
@@ -783,7 +787,7 @@ macro_rules! delegate {
     ($self:ident, $s:ident => $call:expr) => {
         match $self {
             DemoStore::Memory($s) => $call.await,
-            DemoStore::Redis($s) => Box::pin($call).await,
+            DemoStore::Redis($s, _) => Box::pin($call).await,
         }
     };
 }
@@ -863,17 +867,17 @@ impl RefreshStore for DemoStore {
     async fn revoke_family(&self, user: &str, family: &FamilyId) -> Result<bool, StoreError> {
         delegate!(self, s => s.revoke_family(user, family))
     }
-    async fn revoke_user(&self, user: &str) -> Result<usize, StoreError> {
+    async fn revoke_user(&self, user: &str) -> Result<Vec<FamilyId>, StoreError> {
         delegate!(self, s => s.revoke_user(user))
     }
 }
 
-impl RevocationList for DemoStore {
-    async fn revoke_jti(&self, jti: &str, exp: UnixTime) -> Result<(), StoreError> {
-        delegate!(self, s => s.revoke_jti(jti, exp))
+impl RevocationStore for DemoStore {
+    async fn revoke_tokens(&self, entries: &[Revocation], now: UnixTime) -> Result<(), StoreError> {
+        delegate!(self, s => s.revoke_tokens(entries, now))
     }
-    async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        delegate!(self, s => s.is_revoked(jti))
+    async fn is_revoked(&self, probe: &Probe<'_>, now: UnixMillis) -> Result<bool, StoreError> {
+        delegate!(self, s => s.is_revoked(probe, now))
     }
 }
 

@@ -1,0 +1,959 @@
+//! Revoking access tokens before their `exp`, and the replica of that state every server keeps,
+//! so that the bearer check asks no store per request.
+//!
+//! What can be revoked ([`Revocation`]):
+//! - one token, by its `jti`, until that token's `exp`;
+//! - the tokens of one login session, by their `sid` (this crate's access tokens name their
+//!   refresh-token family with it), until the last of them has expired;
+//! - the tokens of one user issued before a time (a **cutoff**: log out everywhere, a password
+//!   change), kept for one access-token lifetime.
+//!
+//! A store also records when its revocation state began ([`StoreEpoch`]): a store that lost its
+//! memory (a Redis restarted empty, a process restarted with a [`MemoryStore`](crate::memory))
+//! cannot vouch for tokens issued before it came back, so those are refused.
+//!
+//! Cutoffs compare whole seconds, as `iat` is written: a cutoff at second `T` refuses tokens with
+//! `iat < T`, like Keycloak's not-before policy, so that a login right after a password change
+//! is not refused. The tokens issued earlier in second `T` by this crate are still refused:
+//! log out everywhere and a password change also revoke every refresh-token family of the user,
+//! and the family's `sid` entry refuses them.
+//!
+//! [`Replica`] is the sans-I/O state machine of one server's copy: it says what to fetch
+//! ([`Replica::wants`]), takes what the store answered, and answers a token check with
+//! [`Verdict::Accept`], [`Verdict::Revoked`] or, when it cannot confirm that it is current
+//! within its staleness bound, [`Verdict::Unconfirmed`]: the caller must then ask the store
+//! ([`Lookup`]) and refuse the request if that fails. It never accepts on an unconfirmed copy.
+//! `auth-redis` performs the fetches (a Redis Stream read with a cursor, and a full reload).
+//!
+//! Not constant-time: what is looked up are token ids and user names, not secrets.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::future::Future;
+use core::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::StoreError;
+use crate::jwt::Registered;
+use crate::time::{UnixMillis, UnixTime};
+
+/// Default staleness bound of a [`Replica`]: 1 s.
+pub const DEFAULT_STALENESS: Duration = Duration::from_secs(1);
+
+/// The longest user name a cutoff is kept for (longer ones are refused: [`Revocation::parse`]).
+pub const MAX_USER_LEN: usize = 1024;
+
+/// The fixed-size key of a `jti` or a `sid`: its 16 bytes when it is 22 characters of
+/// canonical base64url (the ids this crate makes), else the first 16 bytes of its SHA-256.
+/// Collisions could only refuse a token that was not revoked, never accept one that was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Mark(pub [u8; 16]);
+
+impl Mark {
+    /// The mark of an id.
+    #[must_use]
+    pub fn of(id: &str) -> Self {
+        if let Some(bytes) = decode16(id) {
+            return Self(bytes);
+        }
+        let digest = Sha256::digest(id.as_bytes());
+        let mut out = [0u8; 16];
+        if let Some(head) = digest.get(..16) {
+            out.copy_from_slice(head);
+        }
+        Self(out)
+    }
+
+    /// The mark as 22 base64url characters (how stores name it).
+    #[must_use]
+    pub fn encode(&self) -> String {
+        let mut buf = [0u8; 22];
+        crate::b64::encode(&self.0, &mut buf)
+            .map(String::from)
+            .unwrap_or_default()
+    }
+
+    /// The mark written by [`encode`](Self::encode).
+    #[must_use]
+    pub fn decode(text: &str) -> Option<Self> {
+        decode16(text).map(Self)
+    }
+}
+
+/// One revocation, as a store keeps it and a feed carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// The token with this `jti` mark, until `until` (its `exp`).
+    Token {
+        /// [`Mark::of`] the `jti`.
+        jti: Mark,
+        /// When the entry may be forgotten.
+        until: UnixTime,
+    },
+    /// The tokens with this `sid` mark (one login session), until `until`.
+    Session {
+        /// [`Mark::of`] the `sid`.
+        sid: Mark,
+        /// When the entry may be forgotten.
+        until: UnixTime,
+    },
+    /// The tokens of `user` issued before `before` (`iat < before`), until `until`.
+    User {
+        /// The user (the tokens' `sub`).
+        user: String,
+        /// The cutoff.
+        before: UnixTime,
+        /// When the entry may be forgotten.
+        until: UnixTime,
+    },
+}
+
+impl Revocation {
+    /// When the entry may be forgotten (every token it refuses has expired).
+    #[must_use]
+    pub fn until(&self) -> UnixTime {
+        match self {
+            Self::Token { until, .. } | Self::Session { until, .. } | Self::User { until, .. } => {
+                *until
+            }
+        }
+    }
+
+    /// The entry's name in a store: `t:<mark>`, `s:<mark>` or `u:<user>`. Two entries with the
+    /// same name are merged ([`merge`](Self::merge)).
+    #[must_use]
+    pub fn field(&self) -> String {
+        match self {
+            Self::Token { jti, .. } => field("t:", &jti.encode()),
+            Self::Session { sid, .. } => field("s:", &sid.encode()),
+            Self::User { user, .. } => field("u:", user),
+        }
+    }
+
+    /// The entry's value in a store: `<until>`, or `<before>:<until>` for a cutoff (decimal
+    /// seconds).
+    #[must_use]
+    pub fn value(&self) -> String {
+        use core::fmt::Write as _;
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = match self {
+            Self::User { before, until, .. } => write!(out, "{}:{}", before.0, until.0),
+            other => write!(out, "{}", other.until().0),
+        };
+        out
+    }
+
+    /// The entry a store keeps as `field` and `value`; `None` when it is not one
+    /// (a store that answers with it is corrupt).
+    #[must_use]
+    pub fn parse(field: &str, value: &str) -> Option<Self> {
+        let (kind, name) = (field.get(..2)?, field.get(2..)?);
+        match kind {
+            "t:" => Some(Self::Token {
+                jti: Mark::decode(name)?,
+                until: decimal(value)?,
+            }),
+            "s:" => Some(Self::Session {
+                sid: Mark::decode(name)?,
+                until: decimal(value)?,
+            }),
+            "u:" if !name.is_empty() && name.len() <= MAX_USER_LEN => {
+                let (before, until) = value.split_once(':')?;
+                Some(Self::User {
+                    user: String::from(name),
+                    before: decimal(before)?,
+                    until: decimal(until)?,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Folds `other` (an entry with the same [`field`](Self::field)) into this one: the later
+    /// `until` and, for cutoffs, the later `before`. A revocation is never weakened.
+    pub fn merge(&mut self, other: &Self) {
+        match (self, other) {
+            (Self::Token { until, .. }, Self::Token { until: u, .. })
+            | (Self::Session { until, .. }, Self::Session { until: u, .. }) => {
+                *until = (*until).max(*u);
+            }
+            (
+                Self::User { before, until, .. },
+                Self::User {
+                    before: b,
+                    until: u,
+                    ..
+                },
+            ) => {
+                *before = (*before).max(*b);
+                *until = (*until).max(*u);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What a token check needs to know about a verified token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe<'a> {
+    /// [`Mark::of`] its `jti`.
+    pub jti: Option<Mark>,
+    /// [`Mark::of`] its `sid`.
+    pub sid: Option<Mark>,
+    /// Its `sub`.
+    pub user: Option<&'a str>,
+    /// Its `iat`; a token without one counts as issued at the epoch (refused by any cutoff).
+    pub iat: UnixTime,
+}
+
+impl<'a> Probe<'a> {
+    /// The probe of a verified token's registered claims.
+    #[must_use]
+    pub fn of(claims: &'a Registered) -> Self {
+        Self {
+            jti: claims.jti().map(Mark::of),
+            sid: claims.sid().map(Mark::of),
+            user: claims.sub(),
+            iat: claims.iat().unwrap_or_default(),
+        }
+    }
+
+    /// The store fields that could refuse this token (to ask a store directly).
+    #[must_use]
+    pub fn fields(&self) -> Vec<String> {
+        let mut out = Vec::with_capacity(3);
+        if let Some(jti) = self.jti {
+            out.push(field("t:", &jti.encode()));
+        }
+        if let Some(sid) = self.sid {
+            out.push(field("s:", &sid.encode()));
+        }
+        if let Some(user) = self.user {
+            out.push(field("u:", user));
+        }
+        out
+    }
+}
+
+/// When a store's revocation state began, and a random id that tells one beginning from
+/// another: tokens issued before `start` are refused, since the store cannot vouch for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreEpoch {
+    /// Random, drawn by whoever created the state.
+    pub id: u64,
+    /// When the state began.
+    pub start: UnixTime,
+}
+
+impl StoreEpoch {
+    /// A new epoch starting `now` with a random id.
+    pub fn generate<R: rand_core::CryptoRng + ?Sized>(now: UnixTime, rng: &mut R) -> Self {
+        Self {
+            id: rng.next_u64(),
+            start: now,
+        }
+    }
+
+    /// The epoch as a store keeps it: `<id, 16 hex digits>:<start>`.
+    #[must_use]
+    pub fn to_text(&self) -> String {
+        alloc::format!("{:016x}:{}", self.id, self.start.0)
+    }
+
+    /// The epoch written by [`to_text`](Self::to_text).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let (id, start) = text.split_once(':')?;
+        if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        Some(Self {
+            id: u64::from_str_radix(id, 16).ok()?,
+            start: decimal(start)?,
+        })
+    }
+}
+
+/// The revocations in force, and when they began: what a store holds and what a replica copies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevocationState {
+    start: UnixTime,
+    tokens: BTreeMap<Mark, UnixTime>,
+    sessions: BTreeMap<Mark, UnixTime>,
+    users: BTreeMap<String, (UnixTime, UnixTime)>,
+}
+
+impl RevocationState {
+    /// An empty state that began at `start`.
+    #[must_use]
+    pub fn new(start: UnixTime) -> Self {
+        Self {
+            start,
+            ..Self::default()
+        }
+    }
+
+    /// When the state began.
+    #[must_use]
+    pub fn start(&self) -> UnixTime {
+        self.start
+    }
+
+    /// Adds `entry` (merged with one of the same name); an entry already over at `now` is not
+    /// kept. Returns whether it is kept.
+    pub fn insert(&mut self, entry: &Revocation, now: UnixTime) -> bool {
+        if entry.until() <= now {
+            return false;
+        }
+        match entry {
+            Revocation::Token { jti, until } => {
+                let e = self.tokens.entry(*jti).or_insert(*until);
+                *e = (*e).max(*until);
+            }
+            Revocation::Session { sid, until } => {
+                let e = self.sessions.entry(*sid).or_insert(*until);
+                *e = (*e).max(*until);
+            }
+            Revocation::User {
+                user,
+                before,
+                until,
+            } => {
+                let e = self.users.entry(user.clone()).or_insert((*before, *until));
+                *e = (e.0.max(*before), e.1.max(*until));
+            }
+        }
+        true
+    }
+
+    /// Whether the token is refused at `now`: issued before the state began, or named by an
+    /// entry still in force.
+    #[must_use]
+    pub fn revoked(&self, probe: &Probe<'_>, now: UnixTime) -> bool {
+        let live = |until: Option<&UnixTime>| until.is_some_and(|u| *u > now);
+        probe.iat < self.start
+            || probe.jti.is_some_and(|m| live(self.tokens.get(&m)))
+            || probe.sid.is_some_and(|m| live(self.sessions.get(&m)))
+            || probe.user.is_some_and(|user| {
+                self.users
+                    .get(user)
+                    .is_some_and(|(before, until)| *until > now && probe.iat < *before)
+            })
+    }
+
+    /// Forgets the entry named `field` if it is over at `now` (a store's expiry index calls
+    /// this at the entry's `until`; a later merge may have extended it).
+    pub fn forget_if_over(&mut self, field: &str, now: UnixTime) {
+        let (Some(kind), Some(name)) = (field.get(..2), field.get(2..)) else {
+            return;
+        };
+        let mark = Mark::decode(name);
+        match (kind, mark) {
+            ("t:", Some(m)) if self.tokens.get(&m).is_some_and(|u| *u <= now) => {
+                self.tokens.remove(&m);
+            }
+            ("s:", Some(m)) if self.sessions.get(&m).is_some_and(|u| *u <= now) => {
+                self.sessions.remove(&m);
+            }
+            ("u:", _) if self.users.get(name).is_some_and(|(_, u)| *u <= now) => {
+                self.users.remove(name);
+            }
+            _ => {}
+        }
+    }
+
+    /// Forgets the entries over at `now`.
+    pub fn prune(&mut self, now: UnixTime) {
+        self.tokens.retain(|_, until| *until > now);
+        self.sessions.retain(|_, until| *until > now);
+        self.users.retain(|_, (_, until)| *until > now);
+    }
+
+    /// How many entries are held (some may be over and not yet pruned).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.tokens
+            .len()
+            .saturating_add(self.sessions.len())
+            .saturating_add(self.users.len())
+    }
+
+    /// Whether no entry is held.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A store's direct answer about one token ([`RevocationStore::is_revoked`] on the slow path):
+/// its epoch and the entries named by the token's [`Probe::fields`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// The store's epoch.
+    pub epoch: StoreEpoch,
+    /// The entries found.
+    pub entries: Vec<Revocation>,
+}
+
+impl Lookup {
+    /// Whether the token is refused at `now`.
+    #[must_use]
+    pub fn revoked(&self, probe: &Probe<'_>, now: UnixTime) -> bool {
+        let mut state = RevocationState::new(self.epoch.start);
+        for entry in &self.entries {
+            state.insert(entry, now);
+        }
+        state.revoked(probe, now)
+    }
+}
+
+/// A store of revocations that every server sees.
+pub trait RevocationStore: Send + Sync {
+    /// Records `entries` (merged with entries of the same name, never weakened) and publishes
+    /// them to every replica. Entries already over at `now` change nothing.
+    ///
+    /// # Errors
+    /// A backend error: the caller must report the revocation as failed.
+    fn revoke_tokens(
+        &self,
+        entries: &[Revocation],
+        now: UnixTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Whether the token is refused at `now`: from a replica confirmed within its bound, else
+    /// by asking the store.
+    ///
+    /// # Errors
+    /// A backend error when the store must be asked and cannot answer: refuse the request
+    /// (fail closed).
+    fn is_revoked(
+        &self,
+        probe: &Probe<'_>,
+        now: UnixMillis,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// A position in a store's feed of revocations (a Redis Stream id: milliseconds and a sequence
+/// number), ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FeedPos {
+    /// The milliseconds part.
+    pub ms: u64,
+    /// The sequence part.
+    pub seq: u64,
+}
+
+impl FeedPos {
+    /// Reads `<ms>-<seq>`.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let (ms, seq) = text.split_once('-')?;
+        Some(Self {
+            ms: decimal(ms)?.0,
+            seq: decimal(seq)?.0,
+        })
+    }
+
+    /// Writes `<ms>-<seq>`.
+    #[must_use]
+    pub fn to_text(&self) -> String {
+        alloc::format!("{}-{}", self.ms, self.seq)
+    }
+}
+
+/// What a [`Replica`] needs next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// A full reload: the store's epoch (created if there is none) and feed position, then
+    /// every live entry ([`Reload`]), then reads from that position.
+    Reload,
+    /// The feed's entries after this position, with the store's epoch and how far the feed
+    /// was trimmed, read after the entries ([`Batch`]).
+    Read(FeedPos),
+}
+
+/// A replica's answer about one token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not revoked, by a copy confirmed within the bound.
+    Accept,
+    /// Revoked.
+    Revoked,
+    /// The copy is not confirmed current within the bound: ask the store.
+    Unconfirmed,
+}
+
+/// A full copy of a store's revocations, being read ([`Want::Reload`]).
+#[derive(Debug, Clone)]
+pub struct Reload {
+    epoch: StoreEpoch,
+    pos: FeedPos,
+    state: RevocationState,
+    corrupt: usize,
+}
+
+impl Reload {
+    /// A reload of the store in `epoch`, whose feed was at `pos` before any entry was read.
+    #[must_use]
+    pub fn new(epoch: StoreEpoch, pos: FeedPos) -> Self {
+        Self {
+            epoch,
+            pos,
+            state: RevocationState::new(epoch.start),
+            corrupt: 0,
+        }
+    }
+
+    /// Adds one live entry as the store keeps it (one not understood is counted and skipped).
+    pub fn add(&mut self, field: &str, value: &str, now: UnixTime) {
+        match Revocation::parse(field, value) {
+            Some(entry) => {
+                self.state.insert(&entry, now);
+            }
+            None => self.corrupt = self.corrupt.saturating_add(1),
+        }
+    }
+}
+
+/// The feed's entries after a position, and what the store said right after reading them.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// The entries, in feed order, as the store keeps them: position, field, value.
+    pub entries: Vec<(FeedPos, String, String)>,
+    /// The store's epoch, read after the entries (`None`: the store has none: it lost its
+    /// state).
+    pub epoch: Option<StoreEpoch>,
+    /// The newest position the feed's trimming removed, read after the entries.
+    pub trimmed: Option<FeedPos>,
+}
+
+/// One server's copy of the revocations, and whether it may be trusted now.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    bound: u64,
+    copy: Option<(StoreEpoch, RevocationState)>,
+    pos: FeedPos,
+    confirmed: Option<UnixMillis>,
+    corrupt: usize,
+    pruned: UnixTime,
+}
+
+impl Default for Replica {
+    fn default() -> Self {
+        Self::new(DEFAULT_STALENESS)
+    }
+}
+
+impl Replica {
+    /// Seconds between two prunings of entries that are over.
+    pub const PRUNE_EVERY: u64 = 60;
+
+    /// How long to wait before fetching again after a fetch failed.
+    pub const RETRY_AFTER: Duration = Duration::from_millis(100);
+
+    /// How long one read may wait for new entries (a blocking read): a quarter of the bound,
+    /// so that a copy is confirmed several times within it.
+    #[must_use]
+    pub fn read_wait(&self) -> Duration {
+        Duration::from_millis((self.bound / 4).max(1))
+    }
+
+    /// An empty replica that trusts itself for at most `bound` after the store last confirmed
+    /// it (the start of the last read that succeeded).
+    #[must_use]
+    pub fn new(bound: Duration) -> Self {
+        Self {
+            bound: u64::try_from(bound.as_millis()).unwrap_or(u64::MAX),
+            copy: None,
+            pos: FeedPos::default(),
+            confirmed: None,
+            corrupt: 0,
+            pruned: UnixTime(0),
+        }
+    }
+
+    /// What to fetch next.
+    #[must_use]
+    pub fn wants(&self) -> Want {
+        match self.copy {
+            None => Want::Reload,
+            Some(_) => Want::Read(self.pos),
+        }
+    }
+
+    /// Installs a full reload whose first request was sent at `sent_at`.
+    pub fn reloaded(&mut self, reload: Reload, sent_at: UnixMillis) {
+        self.copy = Some((reload.epoch, reload.state));
+        self.pos = reload.pos;
+        self.corrupt = reload.corrupt;
+        // Every entry made before the reload began was in the store's live entries while they
+        // were read; later ones are in the feed after `pos`.
+        self.confirmed = Some(sent_at);
+    }
+
+    /// Applies a read sent at `sent_at`. Returns how many entries were applied; when the
+    /// store's epoch changed (it lost its state) or the feed was trimmed past this copy's
+    /// position, nothing is applied and the next want is a reload.
+    pub fn read(&mut self, batch: Batch, sent_at: UnixMillis) -> usize {
+        let Some((epoch, state)) = self.copy.as_mut() else {
+            return 0;
+        };
+        let resumable =
+            batch.epoch == Some(*epoch) && batch.trimmed.is_none_or(|trimmed| trimmed <= self.pos);
+        if !resumable {
+            self.copy = None;
+            self.confirmed = None;
+            return 0;
+        }
+        let now = sent_at.secs();
+        let mut applied = 0usize;
+        for (pos, field, value) in &batch.entries {
+            match Revocation::parse(field, value) {
+                Some(entry) => {
+                    state.insert(&entry, now);
+                    applied = applied.saturating_add(1);
+                }
+                None => self.corrupt = self.corrupt.saturating_add(1),
+            }
+            self.pos = self.pos.max(*pos);
+        }
+        if now.0 >= self.pruned.0.saturating_add(Self::PRUNE_EVERY) {
+            state.prune(now);
+            self.pruned = now;
+        }
+        self.confirmed = Some(self.confirmed.map_or(sent_at, |c| c.max(sent_at)));
+        applied
+    }
+
+    /// Adds revocations this server has just written to the store (so that it refuses them at
+    /// once, before the feed brings them back; merging them again then changes nothing).
+    pub fn written(&mut self, entries: &[Revocation], now: UnixTime) {
+        if let Some((_, state)) = self.copy.as_mut() {
+            for entry in entries {
+                state.insert(entry, now);
+            }
+        }
+    }
+
+    /// The verdict on a verified token at `now`.
+    #[must_use]
+    pub fn check(&self, probe: &Probe<'_>, now: UnixMillis) -> Verdict {
+        let (Some((_, state)), Some(confirmed)) = (&self.copy, self.confirmed) else {
+            return Verdict::Unconfirmed;
+        };
+        // Fresh while `now` is within the bound after the confirmation. A clock that went back
+        // by more than the bound does not make an old confirmation look fresh.
+        let fresh = now.0 <= confirmed.0.saturating_add(self.bound)
+            && now.0.saturating_add(self.bound) >= confirmed.0;
+        if !fresh {
+            return Verdict::Unconfirmed;
+        }
+        if state.revoked(probe, now.secs()) {
+            Verdict::Revoked
+        } else {
+            Verdict::Accept
+        }
+    }
+
+    /// When the store last confirmed this copy (`None`: not since the last reload).
+    #[must_use]
+    pub fn confirmed_at(&self) -> Option<UnixMillis> {
+        self.confirmed
+    }
+
+    /// The store's epoch this copy follows.
+    #[must_use]
+    pub fn epoch(&self) -> Option<StoreEpoch> {
+        self.copy.as_ref().map(|(epoch, _)| *epoch)
+    }
+
+    /// How many entries the copy holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.copy.as_ref().map_or(0, |(_, state)| state.len())
+    }
+
+    /// Whether the copy holds no entry.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Entries the store gave that were not understood (skipped; a sign of a corrupt store).
+    #[must_use]
+    pub fn corrupt(&self) -> usize {
+        self.corrupt
+    }
+}
+
+fn field(kind: &str, name: &str) -> String {
+    let mut out = String::with_capacity(kind.len().saturating_add(name.len()));
+    out.push_str(kind);
+    out.push_str(name);
+    out
+}
+
+/// Decimal seconds without sign or leading zeros (but `0`), at most 19 digits.
+fn decimal(text: &str) -> Option<UnixTime> {
+    let bytes = text.as_bytes();
+    let ok = !bytes.is_empty()
+        && bytes.len() <= 19
+        && bytes.iter().all(u8::is_ascii_digit)
+        && (bytes.len() == 1 || bytes.first() != Some(&b'0'));
+    if !ok {
+        return None;
+    }
+    text.parse().ok().map(UnixTime)
+}
+
+/// The 16 bytes of 22 characters of canonical base64url, or `None`.
+fn decode16(text: &str) -> Option<[u8; 16]> {
+    if text.len() != 22 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    let decoded = crate::b64::decode(text.as_bytes(), &mut buf).ok()?;
+    <[u8; 16]>::try_from(&*decoded).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    const T: u64 = 1_700_000_000;
+    const EPOCH: StoreEpoch = StoreEpoch {
+        id: 7,
+        start: UnixTime(T),
+    };
+
+    fn at(ms_after: u64) -> UnixMillis {
+        UnixMillis(T * 1000 + ms_after)
+    }
+
+    fn token(jti: &str, iat: u64) -> Probe<'static> {
+        Probe {
+            jti: Some(Mark::of(jti)),
+            sid: None,
+            user: Some("ada"),
+            iat: UnixTime(iat),
+        }
+    }
+
+    fn entry(pos: u64, r: &Revocation) -> (FeedPos, String, String) {
+        (FeedPos { ms: pos, seq: 0 }, r.field(), r.value())
+    }
+
+    fn revoke(jti: &str) -> Revocation {
+        Revocation::Token {
+            jti: Mark::of(jti),
+            until: UnixTime(T + 300),
+        }
+    }
+
+    /// A replica reloaded at `at(0)` from a store at feed position 10.
+    fn loaded() -> Replica {
+        let mut r = Replica::new(Duration::from_millis(1000));
+        assert_eq!(r.wants(), Want::Reload);
+        let mut reload = Reload::new(EPOCH, FeedPos { ms: 10, seq: 0 });
+        let old = revoke("old");
+        reload.add(&old.field(), &old.value(), UnixTime(T));
+        reload.add("x:junk", "1", UnixTime(T));
+        r.reloaded(reload, at(0));
+        assert_eq!(r.corrupt(), 1);
+        r
+    }
+
+    fn batch(entries: Vec<(FeedPos, String, String)>) -> Batch {
+        Batch {
+            entries,
+            epoch: Some(EPOCH),
+            trimmed: None,
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_through_their_store_form_and_odd_forms_are_refused() {
+        let user = Revocation::User {
+            user: "ada:x".to_string(),
+            before: UnixTime(5),
+            until: UnixTime(9),
+        };
+        for r in [revoke("j1"), user.clone()] {
+            assert_eq!(Revocation::parse(&r.field(), &r.value()), Some(r));
+        }
+        assert_eq!(user.value(), "5:9");
+        for (f, v) in [
+            ("t:short", "1"),
+            ("t:AAAAAAAAAAAAAAAAAAAAAA", "01"),
+            ("t:AAAAAAAAAAAAAAAAAAAAAA", "+1"),
+            ("t:AAAAAAAAAAAAAAAAAAAAAA", ""),
+            ("u:", "1:2"),
+            ("u:ada", "12"),
+            ("q:ada", "1"),
+            ("", ""),
+            ("t", "1"),
+            ("s:AAAAAAAAAAAAAAAAAAAAAA", "99999999999999999999"),
+        ] {
+            assert_eq!(Revocation::parse(f, v), None, "{f} {v}");
+        }
+        let mut long = String::from("u:");
+        long.push_str(&"a".repeat(MAX_USER_LEN + 1));
+        assert_eq!(Revocation::parse(&long, "1:2"), None);
+        // Our ids are their own marks; others are hashed.
+        assert_eq!(Mark::of("AAAAAAAAAAAAAAAAAAAAAQ").0[15], 1);
+        assert_ne!(Mark::of("j1"), Mark::of("j2"));
+        let epoch = StoreEpoch::parse(&EPOCH.to_text()).unwrap();
+        assert_eq!(epoch, EPOCH);
+        assert_eq!(StoreEpoch::parse("7:1"), None);
+        assert_eq!(FeedPos::parse("12-3"), Some(FeedPos { ms: 12, seq: 3 }));
+        assert_eq!(FeedPos::parse("12"), None);
+    }
+
+    #[test]
+    fn a_revocation_is_never_weakened_by_a_merge() {
+        let mut s = RevocationState::new(UnixTime(T));
+        let cutoff = |before, until| Revocation::User {
+            user: "ada".to_string(),
+            before: UnixTime(before),
+            until: UnixTime(until),
+        };
+        assert!(s.insert(&cutoff(T + 10, T + 400), UnixTime(T)));
+        assert!(s.insert(&cutoff(T + 5, T + 100), UnixTime(T)));
+        assert!(s.revoked(&token("j", T + 9), UnixTime(T + 200)));
+        let mut merged = cutoff(T + 10, T + 400);
+        merged.merge(&cutoff(T + 5, T + 100));
+        assert_eq!(merged, cutoff(T + 10, T + 400));
+        // Over at insertion: not kept.
+        assert!(!s.insert(&cutoff(T, T), UnixTime(T)));
+        s.forget_if_over("u:ada", UnixTime(T + 100));
+        assert_eq!(
+            s.len(),
+            1,
+            "extended by the merge: not forgotten at the old until"
+        );
+        s.forget_if_over("u:ada", UnixTime(T + 400));
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn a_cutoff_refuses_tokens_issued_before_it_and_the_start_refuses_older_ones() {
+        let mut s = RevocationState::new(UnixTime(T));
+        s.insert(
+            &Revocation::User {
+                user: "ada".to_string(),
+                before: UnixTime(T + 10),
+                until: UnixTime(T + 400),
+            },
+            UnixTime(T),
+        );
+        let now = UnixTime(T + 10);
+        assert!(s.revoked(&token("j", T + 9), now));
+        assert!(!s.revoked(&token("j", T + 10), now), "issued at the cutoff");
+        assert!(s.revoked(&token("j", T - 1), now), "before the store began");
+        let bob = Probe {
+            user: Some("bob"),
+            ..token("j", T + 1)
+        };
+        assert!(!s.revoked(&bob, now));
+        // Without `iat`: the epoch, refused by any cutoff and by the start.
+        let no_iat = Probe {
+            iat: UnixTime::default(),
+            ..bob
+        };
+        assert!(s.revoked(&no_iat, now));
+        // After `until` the cutoff refuses nothing (the tokens have expired anyway).
+        assert!(!s.revoked(&token("j", T + 9), UnixTime(T + 400)));
+    }
+
+    #[test]
+    fn a_replica_accepts_only_while_confirmed_within_its_bound() {
+        let mut r = loaded();
+        assert_eq!(r.check(&token("old", T), at(0)), Verdict::Revoked);
+        assert_eq!(r.check(&token("new", T), at(1000)), Verdict::Accept);
+        assert_eq!(r.check(&token("new", T), at(1001)), Verdict::Unconfirmed);
+        assert_eq!(r.wants(), Want::Read(FeedPos { ms: 10, seq: 0 }));
+        // A read sent at 900 ms brings `new` and confirms the copy until 1900 ms.
+        assert_eq!(r.read(batch(vec![entry(11, &revoke("new"))]), at(900)), 1);
+        assert_eq!(r.check(&token("new", T), at(1900)), Verdict::Revoked);
+        assert_eq!(r.check(&token("other", T), at(1900)), Verdict::Accept);
+        assert_eq!(r.check(&token("other", T), at(1901)), Verdict::Unconfirmed);
+        assert_eq!(r.wants(), Want::Read(FeedPos { ms: 11, seq: 0 }));
+        // What this server wrote is refused at once, before the feed brings it.
+        r.written(&[revoke("mine")], UnixTime(T));
+        assert_eq!(r.check(&token("mine", T), at(1000)), Verdict::Revoked);
+        // An earlier read answering late does not move the confirmation back.
+        r.read(batch(Vec::new()), at(500));
+        assert_eq!(r.confirmed_at(), Some(at(900)));
+    }
+
+    #[test]
+    fn a_clock_that_went_back_does_not_make_an_old_confirmation_fresh() {
+        let r = loaded();
+        assert_eq!(r.check(&token("new", T), at(0)), Verdict::Accept);
+        let back = UnixMillis(T * 1000 - 1001);
+        assert_eq!(r.check(&token("new", T), back), Verdict::Unconfirmed);
+    }
+
+    #[test]
+    fn a_store_that_lost_its_state_or_a_trimmed_feed_forces_a_reload() {
+        // The store's epoch changed (restarted empty, then another server made a new one).
+        let mut r = loaded();
+        let mut b = batch(vec![entry(11, &revoke("new"))]);
+        b.epoch = Some(StoreEpoch { id: 8, ..EPOCH });
+        assert_eq!(r.read(b, at(100)), 0);
+        assert_eq!(r.wants(), Want::Reload);
+        assert_eq!(r.check(&token("new", T), at(100)), Verdict::Unconfirmed);
+        // No epoch at all.
+        let mut r = loaded();
+        let mut b = batch(Vec::new());
+        b.epoch = None;
+        r.read(b, at(100));
+        assert_eq!(r.wants(), Want::Reload);
+        assert_eq!(r.check(&token("x", T), at(100)), Verdict::Unconfirmed);
+        // The feed lost entries this copy had not read.
+        let mut r = loaded();
+        let mut b = batch(Vec::new());
+        b.trimmed = Some(FeedPos { ms: 10, seq: 1 });
+        r.read(b, at(100));
+        assert_eq!(r.wants(), Want::Reload);
+        // Trimmed up to what it had read: resumable.
+        let mut r = loaded();
+        let mut b = batch(Vec::new());
+        b.trimmed = Some(FeedPos { ms: 10, seq: 0 });
+        r.read(b, at(100));
+        assert_eq!(r.wants(), Want::Read(FeedPos { ms: 10, seq: 0 }));
+        assert_eq!(r.check(&token("x", T), at(100)), Verdict::Accept);
+    }
+
+    #[test]
+    fn a_replica_prunes_entries_that_are_over() {
+        let mut r = loaded();
+        let short = Revocation::Token {
+            jti: Mark::of("short"),
+            until: UnixTime(T + 1),
+        };
+        r.read(batch(vec![entry(11, &short)]), at(0));
+        assert_eq!(r.len(), 2);
+        r.read(batch(Vec::new()), at(Replica::PRUNE_EVERY * 1000));
+        assert_eq!(r.len(), 1);
+        r.read(batch(Vec::new()), at(300_000));
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn a_lookup_decides_as_the_state_would() {
+        let lookup = Lookup {
+            epoch: EPOCH,
+            entries: vec![revoke("j1")],
+        };
+        assert!(lookup.revoked(&token("j1", T), UnixTime(T)));
+        assert!(!lookup.revoked(&token("j2", T), UnixTime(T)));
+        assert!(lookup.revoked(&token("j2", T - 1), UnixTime(T)));
+        assert_eq!(token("j1", T).fields().len(), 2);
+    }
+}
