@@ -454,8 +454,24 @@ pub fn logout_everywhere_ends_every_session_of_that_user_only(demo: &Demo) {
     let a = demo.login("ada", "lovelace-1815", None);
     let b = demo.login("ada", "lovelace-1815", None);
     let g = demo.login("grace", "hopper-1906", None);
+    let ada_tokens = demo.tokens("ada", "lovelace-1815");
+    let grace_tokens = demo.tokens("grace", "hopper-1906");
     let r = demo.post("/api/logout-all", &[("Cookie", &a)], b"");
     assert_eq!(r.status, 204, "{}", r.text());
+    // The user's access tokens end at once, not at their `exp`; another user's do not.
+    let r = demo.get("/api/token/me", &[("Authorization", &bearer(&ada_tokens))]);
+    assert_json_error(&r, 401, "revoked");
+    let r = demo.get(
+        "/api/token/me",
+        &[("Authorization", &bearer(&grace_tokens))],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = refresh(demo, ada_tokens["refresh_token"].as_str().unwrap());
+    assert_json_error(&r, 401, "invalid_refresh_token");
+    // A login right after works, tokens included.
+    let again = demo.tokens("ada", "lovelace-1815");
+    let r = demo.get("/api/token/me", &[("Authorization", &bearer(&again))]);
+    assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(demo.me(&a).status, 401);
     assert_eq!(
         demo.me(&b).status,
@@ -502,10 +518,15 @@ pub fn token_pairs_refresh_once_and_reuse_revokes_the_family(demo: &Demo) {
     assert_ne!(next["refresh_token"], pair["refresh_token"]);
     let me = demo.get("/api/token/me", &[("Authorization", &bearer(&next))]);
     assert_eq!(me.status, 200);
-    // The spent token again: refused, and the whole family (with `next`) is revoked.
+    // The spent token again: refused, and the whole family (with `next`) is revoked, its
+    // access tokens too.
     assert_json_error(&refresh(demo, first), 401, "refresh_token_reused");
     let r = refresh(demo, next["refresh_token"].as_str().unwrap());
     assert_json_error(&r, 401, "invalid_refresh_token");
+    for tokens in [&pair, &next] {
+        let r = demo.get("/api/token/me", &[("Authorization", &bearer(tokens))]);
+        assert_json_error(&r, 401, "revoked");
+    }
     assert_json_error(&refresh(demo, "garbage"), 401, "invalid_refresh_token");
 }
 
@@ -772,19 +793,38 @@ pub fn a_stopped_store_fails_closed_and_recovers(demo: &Demo, redis: &mut RedisS
     let pair = demo.tokens("ada", "lovelace-1815");
     let auth = bearer(&pair);
     redis.kill();
+    let killed = Instant::now();
     let json = ("Content-Type", "application/json");
     let credentials = br#"{"username":"ada","password":"lovelace-1815"}"#;
-    for r in [
-        demo.me(&cookie),
-        demo.get("/", &[("Cookie", &cookie)]),
-        demo.get("/api/token/me", &[("Authorization", &auth)]),
-        demo.post("/api/token", &[json], credentials),
-        refresh(demo, pair["refresh_token"].as_str().unwrap()),
-    ] {
+    let refused = |r: &Reply| {
         assert_eq!(r.status, 503, "{}", r.text());
         assert!(r.header("retry-after").is_some());
         assert!(r.code().starts_with("store_"), "{}", r.text());
+    };
+    for r in [
+        demo.me(&cookie),
+        demo.get("/", &[("Cookie", &cookie)]),
+        demo.post("/api/token", &[json], credentials),
+        refresh(demo, pair["refresh_token"].as_str().unwrap()),
+    ] {
+        refused(&r);
     }
+    // A bearer check answers from the process's copy of the revocations while Redis last
+    // confirmed it within the staleness bound (1 s); past it, it asks Redis, and refuses.
+    loop {
+        let asked = killed.elapsed();
+        let r = demo.get("/api/token/me", &[("Authorization", &auth)]);
+        if r.status == 200 {
+            assert!(asked <= Duration::from_secs(1), "accepted past the bound");
+        } else {
+            refused(&r);
+            break;
+        }
+        assert!(killed.elapsed() < Duration::from_secs(5), "never refused");
+        sleep(Duration::from_millis(50));
+    }
+    sleep(Duration::from_millis(1000));
+    refused(&demo.get("/api/token/me", &[("Authorization", &auth)]));
     let _restarted = RedisServer::start_on(redis.port);
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -888,6 +928,14 @@ macro_rules! demo_tests {
         fn works_in_a_real_browser() {
             let demo = $crate::Demo::start($bin, None);
             $crate::browser::run(&demo);
+        }
+
+        #[test]
+        fn revocations_reach_three_processes_within_the_bound_through_faults() {
+            let Some(mut redis) = $crate::RedisServer::start() else {
+                return;
+            };
+            $crate::revocations_reach_every_process_within_the_bound($bin, &mut redis);
         }
 
         #[test]
@@ -1271,3 +1319,168 @@ pub fn failed_logins_are_throttled_and_a_known_browser_is_not(demo: &Demo) {
 
 /// What the page says after a failed login.
 const LOGIN_FAILED_TEXT: &str = "wrong user name or password";
+
+/// How long a process's copy of the revocations is trusted after Redis last confirmed it
+/// (the library's default).
+pub const STALENESS_BOUND: Duration = Duration::from_secs(1);
+
+/// Revocations made in [`revocations_reach_every_process_within_the_bound`].
+pub const PROOF_REVOCATIONS: usize = 1000;
+
+/// Three processes of the demo `bin` sharing the Redis `redis`: [`PROOF_REVOCATIONS`]
+/// revocations (a single access token, log out everywhere, the reuse of a spent refresh token,
+/// in turn, each made on one process), each followed at once by requests with the revoked token
+/// to all three until all refuse it. No process accepts it past [`STALENESS_BOUND`]; the
+/// delays' p50 and p99 are printed. Then the faults: Redis stopped (`SIGSTOP`), killed and
+/// restarted with its data, and restarted empty: no revoked token is accepted, and no token at
+/// all past the bound while Redis cannot confirm anything; service comes back by itself.
+pub fn revocations_reach_every_process_within_the_bound(bin: &str, redis: &mut RedisServer) {
+    // One service behind three processes: one issuer name, one signing key, one Redis.
+    let issuer = [("AUTH_ISSUER", "https://api.demo.example")];
+    let demos: Vec<Demo> = (0..3)
+        .map(|_| Demo::start_with(bin, Some(&redis.url()), &issuer))
+        .collect();
+    let mut delays = Vec::with_capacity(PROOF_REVOCATIONS);
+    for i in 0..PROOF_REVOCATIONS {
+        let (on, other) = (&demos[i % 3], &demos[(i + 1) % 3]);
+        let pair = on.tokens("ada", "lovelace-1815");
+        // Revoked: the tokens that must be refused from now on.
+        let revoked: Vec<String> = match i % 3 {
+            0 => {
+                let r = other.post(
+                    "/api/token/revoke",
+                    &[("Authorization", &bearer(&pair))],
+                    b"",
+                );
+                assert_eq!(r.status, 204, "{}", r.text());
+                vec![bearer(&pair)]
+            }
+            1 => {
+                let cookie = on.login("ada", "lovelace-1815", None);
+                let r = other.post("/api/logout-all", &[("Cookie", &cookie)], b"");
+                assert_eq!(r.status, 204, "{}", r.text());
+                vec![bearer(&pair)]
+            }
+            _ => {
+                let first = pair["refresh_token"].as_str().unwrap();
+                let next = refresh(on, first);
+                assert_eq!(next.status, 200, "{}", next.text());
+                assert_json_error(&refresh(other, first), 401, "refresh_token_reused");
+                vec![bearer(&pair), bearer(&next.json())]
+            }
+        };
+        let done = Instant::now();
+        loop {
+            let mut refused = 0;
+            for demo in &demos {
+                for auth in &revoked {
+                    let asked = done.elapsed();
+                    let r = demo.get("/api/token/me", &[("Authorization", auth)]);
+                    match r.status {
+                        200 => assert!(asked <= STALENESS_BOUND, "accepted past the bound"),
+                        401 => {
+                            assert_eq!(r.code(), "revoked");
+                            refused += 1;
+                        }
+                        other => panic!("{other}: {}", r.text()),
+                    }
+                }
+            }
+            if refused == demos.len() * revoked.len() {
+                break;
+            }
+        }
+        delays.push(done.elapsed());
+    }
+    delays.sort();
+    let at = |q: usize| delays[(delays.len() * q / 100).min(delays.len() - 1)];
+    eprintln!(
+        "{bin}: {} revocations, time until all 3 processes refuse: p50 {:?}, p99 {:?}, max {:?}",
+        delays.len(),
+        at(50),
+        at(99),
+        delays[delays.len() - 1]
+    );
+
+    // Faults. `revoked` must never be accepted; `valid` only while a copy is within the bound.
+    let pair = demos[0].tokens("ada", "lovelace-1815");
+    let revoked = bearer(&pair);
+    assert_eq!(
+        demos[1]
+            .post("/api/token/revoke", &[("Authorization", &revoked)], b"")
+            .status,
+        204
+    );
+    let valid = bearer(&demos[2].tokens("grace", "hopper-1906"));
+    let watch = |demos: &[Demo], valid: &str, revoked: &str, for_: Duration| {
+        let since = Instant::now();
+        let mut refused_valid = 0;
+        while since.elapsed() < for_ {
+            for demo in demos {
+                let asked = since.elapsed();
+                let r = demo.get("/api/token/me", &[("Authorization", revoked)]);
+                assert_ne!(r.status, 200, "a revoked token accepted during a fault");
+                let r = demo.get("/api/token/me", &[("Authorization", valid)]);
+                match r.status {
+                    200 => assert!(asked <= STALENESS_BOUND, "accepted past the bound"),
+                    503 => refused_valid += 1,
+                    other => panic!("{other}: {}", r.text()),
+                }
+            }
+            sleep(Duration::from_millis(50));
+        }
+        assert!(refused_valid > 0, "the fault was never noticed");
+    };
+    let restored = |demos: &[Demo], valid: &str, revoked: &str| {
+        let since = Instant::now();
+        for demo in demos {
+            loop {
+                let r = demo.get("/api/token/me", &[("Authorization", valid)]);
+                if r.status == 200 {
+                    break;
+                }
+                assert_eq!(r.status, 503, "{}", r.text());
+                assert!(since.elapsed() < Duration::from_secs(15), "never restored");
+                sleep(Duration::from_millis(50));
+            }
+            let r = demo.get("/api/token/me", &[("Authorization", revoked)]);
+            assert_json_error(&r, 401, "revoked");
+        }
+    };
+    restored(&demos, &valid, &revoked);
+    redis.signal("STOP");
+    watch(&demos, &valid, &revoked, Duration::from_secs(3));
+    redis.signal("CONT");
+    restored(&demos, &valid, &revoked);
+
+    redis.kill();
+    watch(&demos, &valid, &revoked, Duration::from_secs(3));
+    let mut redis = RedisServer::start_on(redis.port);
+    restored(&demos, &valid, &revoked);
+
+    // Restarted empty: the revocation is lost with the data, but every token issued before
+    // the store's new start is refused, revoked or not; new logins work.
+    redis.kill();
+    watch(&demos, &valid, &revoked, Duration::from_secs(2));
+    let _redis = RedisServer::start_empty_on(redis.port);
+    let since = Instant::now();
+    for demo in &demos {
+        for auth in [&valid, &revoked] {
+            loop {
+                let r = demo.get("/api/token/me", &[("Authorization", auth)]);
+                assert_ne!(r.status, 200, "a token from before the data loss accepted");
+                if r.status == 401 {
+                    assert_eq!(r.code(), "revoked");
+                    break;
+                }
+                assert!(since.elapsed() < Duration::from_secs(15), "never restored");
+                sleep(Duration::from_millis(50));
+            }
+        }
+    }
+    let fresh = bearer(&demos[0].tokens("grace", "hopper-1906"));
+    for demo in &demos {
+        let r = demo.get("/api/token/me", &[("Authorization", &fresh)]);
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+}
