@@ -30,11 +30,7 @@ impl UnixTime {
     #[cfg(feature = "std")]
     #[must_use]
     pub fn now() -> Self {
-        Self(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-        )
+        UnixMillis::now().secs()
     }
 }
 

@@ -25,12 +25,6 @@ mod shared;
 
 const SESSIONS: u64 = 100_000;
 
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: u64 = statm.split(' ').nth(1).unwrap().parse().unwrap();
-    pages * 4096
-}
-
 fn record(i: u64, now: UnixTime) -> SessionRecord {
     SessionRecord {
         user: format!("user{i}"),
@@ -52,16 +46,6 @@ async fn fill<S: SessionStore>(store: &S) {
     }
 }
 
-fn used_memory(server: &support::RedisServer) -> u64 {
-    let info = server.cli(&["INFO", "memory"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run only for bench.
     if !std::env::args().any(|a| a == "--bench") {
@@ -72,9 +56,9 @@ fn main() {
         .build()
         .unwrap();
     let store = MemoryStore::new().capacity(usize::MAX);
-    let before = resident_bytes();
+    let before = shared::resident_bytes();
     rt.block_on(fill(&store));
-    let after = resident_bytes();
+    let after = shared::resident_bytes();
     println!(
         "memory_per_session MemoryStore: {} B per session ({SESSIONS} sessions, process RSS)",
         (after - before) / SESSIONS
@@ -92,9 +76,9 @@ fn main() {
         )
         .unwrap()
     };
-    let before = used_memory(&server);
+    let before = shared::used_memory(&server);
     rt.block_on(fill(&redis));
-    let after = used_memory(&server);
+    let after = shared::used_memory(&server);
     println!(
         "memory_per_session Redis: {} B per session ({SESSIONS} sessions, used_memory; record, \
          locator and index entry)",

@@ -131,28 +131,9 @@ fn request_auth(c: &mut Criterion) {
     });
     let id = rt.block_on(fill(&redis, &policy));
     bench_sessions(&mut g, &rt, "session_redis", &redis, &id, &signer);
-    // Without a follower: every check asks Redis (one round trip).
+    // Without a follower: every check asks Redis (one round trip); `--bench revocation` has
+    // the check with the follower's copy.
     g.bench_function("jwt_hs256_verify_plus_redis_revocation_lookup", |b| {
-        b.iter(|| {
-            let verified =
-                jwt::verify::<Claims, _>(black_box(&token), &key, &rules(), UnixTime::now())
-                    .unwrap();
-            let probe = Probe::of(verified.registered());
-            let now = auth_core::UnixMillis::now();
-            assert!(!rt.block_on(redis.is_revoked(&probe, now)).unwrap());
-        })
-    });
-    // With the follower: the local replica, confirmed by the feed.
-    let _follower = {
-        let _guard = rt.enter();
-        redis.follow_revocations()
-    };
-    rt.block_on(async {
-        while redis.replica().confirmed_at().is_none() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    });
-    g.bench_function("jwt_hs256_verify_plus_redis_revocation_replica", |b| {
         b.iter(|| {
             let verified =
                 jwt::verify::<Claims, _>(black_box(&token), &key, &rules(), UnixTime::now())

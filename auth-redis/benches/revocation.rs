@@ -20,6 +20,8 @@
     dead_code
 )]
 
+#[path = "shared/mod.rs"]
+mod shared;
 #[path = "../tests/support/mod.rs"]
 mod support;
 mod fixture {
@@ -33,12 +35,6 @@ use auth_core::revocation::{Mark, Probe, Revocation, RevocationState, Revocation
 use auth_core::{UnixMillis, UnixTime, jwt};
 use auth_redis::{RedisConfig, RedisStore};
 use fixture::{Claims, our_key, rules, token};
-
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: u64 = statm.split(' ').nth(1).unwrap().parse().unwrap();
-    pages * 4096
-}
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -71,18 +67,11 @@ async fn fill(store: &RedisStore, from: usize, n: usize) {
     }
 }
 
-fn used_memory(server: &support::RedisServer) -> u64 {
-    server
-        .cli(&["INFO", "memory"])
-        .lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run only for bench.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
     let Some(server) = support::RedisServer::start() else {
         return;
     };
@@ -178,12 +167,12 @@ fn main() {
     // Memory of the copy: the core's state with `LIVE` token entries.
     let live = env("LIVE", 1_000_000);
     let now = UnixTime::now();
-    let before = resident_bytes();
+    let before = shared::resident_bytes();
     let mut state = RevocationState::new(now);
     for i in 0..live {
         state.insert(&jti(i), now);
     }
-    let held = resident_bytes() - before;
+    let held = shared::resident_bytes() - before;
     println!(
         "\nreplica memory: {live} live revoked tokens: resident +{:.1} MiB, {:.1} B per token",
         held as f64 / 1_048_576.0,
@@ -192,11 +181,11 @@ fn main() {
     drop(state);
 
     // In Redis, and a follower's full reload of them.
-    let redis_before = used_memory(&server);
+    let redis_before = shared::used_memory(&server);
     let started = Instant::now();
     rt.block_on(fill(&asked, 100_000, live - 100_000.min(live)));
     let wrote = started.elapsed();
-    let redis_held = used_memory(&server) - redis_before;
+    let redis_held = shared::used_memory(&server) - redis_before;
     println!(
         "redis: {} more revocations written in {wrote:.1?} (1,000 per call); used_memory +{:.1} MiB, \
          {:.0} B per entry (live hash, ends, feed)",

@@ -199,7 +199,7 @@ impl RedisStore {
     /// trim mark as they stand after the read, on one dedicated connection.
     async fn read_feed(
         &self,
-        conn: &mut Option<crate::store::FeedConn>,
+        conn: &mut Option<crate::store::Conn>,
         pos: FeedPos,
         wait: Duration,
     ) -> Result<Batch, StoreError> {

@@ -130,44 +130,6 @@ enum FeedClient {
     Cluster(Vec<String>),
 }
 
-/// The revocation follower's connection.
-pub(crate) enum FeedConn {
-    Standalone(redis::aio::MultiplexedConnection),
-    #[cfg(feature = "cluster")]
-    Cluster(redis::cluster_async::ClusterConnection),
-}
-
-impl redis::aio::ConnectionLike for FeedConn {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, Value> {
-        match self {
-            Self::Standalone(c) => c.req_packed_command(cmd),
-            #[cfg(feature = "cluster")]
-            Self::Cluster(c) => c.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        cmd: &'a redis::Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> redis::RedisFuture<'a, Vec<Value>> {
-        match self {
-            Self::Standalone(c) => c.req_packed_commands(cmd, offset, count),
-            #[cfg(feature = "cluster")]
-            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Self::Standalone(c) => c.get_db(),
-            #[cfg(feature = "cluster")]
-            Self::Cluster(c) => c.get_db(),
-        }
-    }
-}
-
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
@@ -180,7 +142,7 @@ impl fmt::Debug for RedisStore {
 
 /// A single Redis (or a primary), or a Redis Cluster.
 #[derive(Clone)]
-enum Conn {
+pub(crate) enum Conn {
     Standalone(ConnectionManager),
     #[cfg(feature = "cluster")]
     Cluster(redis::cluster_async::ClusterConnection),
@@ -332,18 +294,19 @@ impl RedisStore {
         }
     }
 
-    /// A connection of the revocation follower's own, whose answers may take `bound`.
-    pub(crate) async fn feed_connection(&self, bound: Duration) -> Result<FeedConn, StoreError> {
+    /// A connection of the revocation follower's own (its reads block), whose answers may take
+    /// `bound`.
+    pub(crate) async fn feed_connection(&self, bound: Duration) -> Result<Conn, StoreError> {
         let connect = async {
             match &*self.feed {
                 FeedClient::Standalone(client) => {
-                    let config = redis::AsyncConnectionConfig::new()
+                    let config = ConnectionManagerConfig::new()
                         .set_connection_timeout(Some(self.timeout))
-                        .set_response_timeout(Some(bound));
-                    client
-                        .get_multiplexed_async_connection_with_config(&config)
+                        .set_response_timeout(Some(bound))
+                        .set_number_of_retries(0);
+                    ConnectionManager::new_with_config(client.clone(), config)
                         .await
-                        .map(FeedConn::Standalone)
+                        .map(Conn::Standalone)
                 }
                 #[cfg(feature = "cluster")]
                 FeedClient::Cluster(nodes) => {
@@ -351,7 +314,7 @@ impl RedisStore {
                         .connection_timeout(self.timeout)
                         .response_timeout(bound)
                         .build()?;
-                    client.get_async_connection().await.map(FeedConn::Cluster)
+                    client.get_async_connection().await.map(Conn::Cluster)
                 }
             }
         };

@@ -12,3 +12,21 @@ pub(crate) fn demo_data() -> auth_core::session_data::StoredData {
     }
     data
 }
+
+/// Redis's `used_memory`.
+pub(crate) fn used_memory(server: &crate::support::RedisServer) -> u64 {
+    let info = server.cli(&["INFO", "memory"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// This process's resident memory.
+pub(crate) fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split(' ').nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
