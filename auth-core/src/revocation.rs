@@ -46,8 +46,10 @@ pub const DEFAULT_STALENESS: Duration = Duration::from_secs(1);
 pub const MAX_USER_LEN: usize = 1024;
 
 /// The fixed-size key of a `jti` or a `sid`: its 16 bytes when it is 22 characters of
-/// canonical base64url (the ids this crate makes), else the first 16 bytes of its SHA-256.
-/// Collisions could only refuse a token that was not revoked, never accept one that was.
+/// canonical base64url (the ids this crate makes) or a UUID in its 36-character text form
+/// (either case), else the first 16 bytes of its SHA-256. Two ids with one mark (a UUID in
+/// upper and lower case, say) are revoked together: a collision could only refuse a token that
+/// was not revoked, never accept one that was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Mark(pub [u8; 16]);
 
@@ -55,7 +57,7 @@ impl Mark {
     /// The mark of an id.
     #[must_use]
     pub fn of(id: &str) -> Self {
-        if let Some(bytes) = decode16(id) {
+        if let Some(bytes) = decode16(id).or_else(|| uuid(id)) {
             return Self(bytes);
         }
         let digest = Sha256::digest(id.as_bytes());
@@ -709,6 +711,29 @@ fn decimal(text: &str) -> Option<UnixTime> {
     text.parse().ok().map(UnixTime)
 }
 
+/// The 16 bytes of a UUID's text form (`8-4-4-4-12` hex digits, either case), or `None`.
+fn uuid(text: &str) -> Option<[u8; 16]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 36 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut digits = bytes.iter().enumerate().filter_map(|(i, b)| {
+        let dash = matches!(i, 8 | 13 | 18 | 23);
+        match (dash, *b) {
+            (true, b'-') => None,
+            (true, _) => Some(None),
+            (false, b) => Some(char::from(b).to_digit(16)),
+        }
+    });
+    for byte in &mut out {
+        let hi = digits.next()??;
+        let lo = digits.next()??;
+        *byte = u8::try_from(hi << 4 | lo).ok()?;
+    }
+    digits.next().is_none().then_some(out)
+}
+
 /// The 16 bytes of 22 characters of canonical base64url, or `None`.
 fn decode16(text: &str) -> Option<[u8; 16]> {
     if text.len() != 22 {
@@ -804,8 +829,21 @@ mod tests {
         let mut long = String::from("u:");
         long.push_str(&"a".repeat(MAX_USER_LEN + 1));
         assert_eq!(Revocation::parse(&long, "1:2"), None);
-        // Our ids are their own marks; others are hashed.
+        // Our ids and UUIDs are their own marks; others are hashed.
         assert_eq!(Mark::of("AAAAAAAAAAAAAAAAAAAAAQ").0[15], 1);
+        let uuid = Mark::of("4f1c2b7e-7d1a-4a53-9a0e-2f5e0a8c1d2b");
+        assert_eq!(uuid.0[..3], [0x4f, 0x1c, 0x2b]);
+        assert_eq!(uuid.0[15], 0x2b);
+        assert_eq!(uuid, Mark::of("4F1C2B7E-7D1A-4A53-9A0E-2F5E0A8C1D2B"));
+        for not_uuid in [
+            "4f1c2b7e-7d1a-4a53-9a0e-2f5e0a8c1d2g",
+            "4f1c2b7e07d1a-4a53-9a0e-2f5e0a8c1d2b",
+            "4f1c2b7e-7d1a-4a53-9a0e-2f5e0a8c1d2b-",
+            "-f1c2b7e-7d1a-4a53-9a0e-2f5e0a8c1d2b",
+        ] {
+            assert_ne!(Mark::of(not_uuid), uuid, "{not_uuid}");
+            assert_eq!(super::uuid(not_uuid), None, "{not_uuid}");
+        }
         assert_ne!(Mark::of("j1"), Mark::of("j2"));
         let epoch = StoreEpoch::parse(&EPOCH.to_text()).unwrap();
         assert_eq!(epoch, EPOCH);
