@@ -15,10 +15,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use auth_core::UnixTime;
+use auth_core::revocation::{Mark, Probe, Revocation, RevocationStore, Verdict};
 use auth_core::session::SessionPolicy;
 use auth_core::session_id::SessionId;
 use auth_core::store::{SessionLimit, SessionRecord, SessionStore};
+use auth_core::{UnixMillis, UnixTime};
 use auth_redis::{RedisConfig, RedisStore};
 use harness::RedisHarness;
 use support::RedisServer;
@@ -75,7 +76,10 @@ async fn redis_store_passes_the_conformance_suite_on_a_cluster() {
     let seeds: Vec<&str> = urls.iter().map(String::as_str).collect();
     let config = RedisConfig::new().timeout(Duration::from_secs(5));
     let store = RedisStore::open_cluster(&seeds, config).await.unwrap();
-    let h = RedisHarness { store, urls };
+    let h = RedisHarness {
+        store,
+        urls: urls.clone(),
+    };
     store_suite::run_all(&h).await;
     store_suite::run_refresh_and_revocation(&h).await;
     store_suite::run_throttle(&h).await;
@@ -114,4 +118,42 @@ async fn redis_store_passes_the_conformance_suite_on_a_cluster() {
     );
     let used: std::collections::HashSet<usize> = nodes_of.values().flatten().copied().collect();
     assert!(used.len() >= 2, "users spread over {} node(s)", used.len());
+
+    // Revocation followers on the cluster: each confirms its copy from the feed (in the
+    // revocation slot's node), and a revocation made through one reaches the other.
+    let other =
+        RedisStore::open_cluster(&seeds, RedisConfig::new().timeout(Duration::from_secs(5)))
+            .await
+            .unwrap();
+    let (_a, _b) = (h.store.follow_revocations(), other.follow_revocations());
+    let iat = UnixTime::now();
+    let probe = Probe {
+        jti: Some(Mark::of("on-a-cluster")),
+        sid: None,
+        user: Some("ada"),
+        iat,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for s in [&h.store, &other] {
+        while s.replica().check(&probe, UnixMillis::now()) != Verdict::Accept {
+            assert!(
+                Instant::now() < deadline,
+                "a follower never confirmed its copy"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let entry = Revocation::Token {
+        jti: Mark::of("on-a-cluster"),
+        until: iat.saturating_add(300),
+    };
+    h.store.revoke_tokens(&[entry], iat).await.unwrap();
+    let revoked_at = Instant::now();
+    while other.replica().check(&probe, UnixMillis::now()) != Verdict::Revoked {
+        assert!(
+            revoked_at.elapsed() < Duration::from_secs(1),
+            "the other follower missed it for the bound"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
