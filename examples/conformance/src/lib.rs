@@ -931,6 +931,12 @@ macro_rules! demo_tests {
         }
 
         #[test]
+        fn login_waits_double_up_to_their_cap() {
+            let demo = $crate::Demo::start_with($bin, None, &[("AUTH_THROTTLE_DELAYS", "2,4")]);
+            $crate::login_waits_double_up_to_their_cap(&demo);
+        }
+
+        #[test]
         fn revocations_reach_three_processes_within_the_bound_through_faults() {
             let Some(mut redis) = $crate::RedisServer::start() else {
                 return;
@@ -1483,4 +1489,33 @@ pub fn revocations_reach_every_process_within_the_bound(bin: &str, redis: &mut R
         let r = demo.get("/api/token/me", &[("Authorization", &fresh)]);
         assert_eq!(r.status, 200, "{}", r.text());
     }
+}
+
+/// With `AUTH_THROTTLE_DELAYS=2,4`: five failures, then a wait of 2 s; the failure after it
+/// doubles the wait to 4 s, the cap; the next failure waits 4 s again, not 8. `Retry-After` is
+/// whole seconds from a clock in whole seconds, so each may read one less.
+pub fn login_waits_double_up_to_their_cap(demo: &Demo) {
+    let fail = || demo.post("/login", &[FORM], b"username=ada&password=guess");
+    for _ in 0..5 {
+        assert_eq!(fail().status, 401);
+    }
+    let mut waits = Vec::new();
+    for _ in 0..3 {
+        let r = fail();
+        assert_json_error(&r, 429, "too_many_attempts");
+        let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+        waits.push(wait);
+        // Past the wait, an attempt is judged (and counted) again.
+        sleep(Duration::from_millis(wait * 1000 + 1100));
+        assert_eq!(fail().status, 401, "after waiting {wait} s");
+    }
+    let [first, second, third] = waits[..] else {
+        unreachable!()
+    };
+    assert!((1..=2).contains(&first), "{waits:?}");
+    assert!((3..=4).contains(&second), "doubled: {waits:?}");
+    assert!(
+        (3..=4).contains(&third),
+        "capped, not doubled again: {waits:?}"
+    );
 }

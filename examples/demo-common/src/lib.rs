@@ -1,6 +1,7 @@
 //! What the three demo services share, so that they differ only in framework glue: settings
 //! (`--addr`/`PORT`, `REDIS_URL`, `AUTH_SIGNING_KEY`, `AUTH_JWT_KEY`, `AUTH_ISSUER`,
-//! `AUTH_IDLE_SECS`, `AUTH_ROTATION_SECS`, `AUTH_TRUSTED_ISSUER`, `AUTH_TRUSTED_AUDIENCE`),
+//! `AUTH_IDLE_SECS`, `AUTH_ROTATION_SECS`, `AUTH_TRUSTED_ISSUER`, `AUTH_TRUSTED_AUDIENCE`,
+//! `AUTH_THROTTLE_DELAYS`),
 //! the store (memory or Redis), the signing keys (a rotating EdDSA ring by default), the demo
 //! users and their Argon2id password check, the HTML page, the published keys, and the
 //! request bodies of the login form and the token endpoints.
@@ -62,6 +63,9 @@ pub struct Settings {
     /// The audience those tokens must carry (`AUTH_TRUSTED_AUDIENCE`, default the trusted
     /// issuer, which is what the demos put in `aud`).
     pub trusted_audience: Option<String>,
+    /// The first and the longest wait of login throttling, in seconds
+    /// (`AUTH_THROTTLE_DELAYS=first,longest`, default 10 and 300).
+    pub throttle_delays: (u64, u64),
 }
 
 /// How a demo signs its access tokens.
@@ -165,6 +169,14 @@ impl Settings {
             trusted_audience: std::env::var("AUTH_TRUSTED_AUDIENCE")
                 .ok()
                 .filter(|a| !a.is_empty()),
+            throttle_delays: match std::env::var("AUTH_THROTTLE_DELAYS") {
+                Ok(v) => v
+                    .split_once(',')
+                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+                    .filter(|&(first, longest)| 0 < first && first <= longest)
+                    .ok_or_else(|| format!("bad AUTH_THROTTLE_DELAYS {v:?} (first,longest)"))?,
+                Err(_) => (10, 300),
+            },
         })
     }
 
@@ -198,7 +210,8 @@ impl Settings {
         let devices = DeviceSigner::new(&device_key).map_err(|e| e.to_string())?;
         // Five failures in 15 minutes, then 10 s doubling up to 5 minutes: the first wait is
         // longer than the library's 1 s, so that it is visible on the page.
-        let throttle = ThrottlePolicy::new().delays(10, 300);
+        let (first, longest) = self.throttle_delays;
+        let throttle = ThrottlePolicy::new().delays(first, longest);
         let config = WebConfig::new(&self.issuer)
             .policy(policy)
             .throttle(throttle)
