@@ -530,6 +530,9 @@ pub struct Batch {
     pub epoch: Option<StoreEpoch>,
     /// The newest position the feed's trimming removed, read after the entries.
     pub trimmed: Option<FeedPos>,
+    /// Whether the feed may hold more entries after these (the read returned as many as it
+    /// asked for): the entries are applied, but the copy is not confirmed by this read.
+    pub more: bool,
 }
 
 /// One server's copy of the revocations, and whether it may be trusted now.
@@ -598,7 +601,8 @@ impl Replica {
 
     /// Applies a read sent at `sent_at`. Returns how many entries were applied; when the
     /// store's epoch changed (it lost its state) or the feed was trimmed past this copy's
-    /// position, nothing is applied and the next want is a reload.
+    /// position, nothing is applied and the next want is a reload. A read that may have left
+    /// entries behind ([`Batch::more`]) does not confirm the copy.
     pub fn read(&mut self, batch: Batch, sent_at: UnixMillis) -> usize {
         let Some((epoch, state)) = self.copy.as_mut() else {
             return 0;
@@ -626,7 +630,9 @@ impl Replica {
             state.prune(now);
             self.pruned = now;
         }
-        self.confirmed = Some(self.confirmed.map_or(sent_at, |c| c.max(sent_at)));
+        if !batch.more {
+            self.confirmed = Some(self.confirmed.map_or(sent_at, |c| c.max(sent_at)));
+        }
         applied
     }
 
@@ -798,6 +804,7 @@ mod tests {
             entries,
             epoch: Some(EPOCH),
             trimmed: None,
+            more: false,
         }
     }
 
@@ -924,6 +931,13 @@ mod tests {
         // What this server wrote is refused at once, before the feed brings it.
         r.written(&[revoke("mine")], UnixTime(T));
         assert_eq!(r.check(&token("mine", T), at(1000)), Verdict::Revoked);
+        // A full page may have left entries behind: applied, but it confirms nothing.
+        let mut full = batch(vec![entry(12, &revoke("paged"))]);
+        full.more = true;
+        assert_eq!(r.read(full, at(1800)), 1);
+        assert_eq!(r.check(&token("paged", T), at(1900)), Verdict::Revoked);
+        assert_eq!(r.check(&token("other", T), at(1901)), Verdict::Unconfirmed);
+        assert_eq!(r.confirmed_at(), Some(at(900)));
         // An earlier read answering late does not move the confirmation back.
         r.read(batch(Vec::new()), at(500));
         assert_eq!(r.confirmed_at(), Some(at(900)));

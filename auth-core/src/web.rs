@@ -1165,25 +1165,26 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     ///
     /// # Errors
     /// 503 when the store fails.
-    pub async fn revoke(&self, token: &Verified<AccessClaims>) -> Result<(), Rejection> {
+    pub async fn revoke(
+        &self,
+        token: &Verified<AccessClaims>,
+        now: UnixTime,
+    ) -> Result<(), Rejection> {
         let claims = token.claims();
-        let exp = UnixTime(claims.exp);
-        // The family's other tokens were issued before this call, which `exp` (plus leeway)
-        // has not passed: they end by `exp` + leeway + one lifetime.
+        let family = decode16(&claims.sid);
         let mut entries = alloc::vec![Revocation::Token {
             jti: Mark::of(&claims.jti),
-            until: exp,
+            until: UnixTime(claims.exp),
         }];
-        if let Some(family) = decode16(&claims.sid) {
+        if let Some(family) = family {
+            // The family's other tokens were issued before now: over within one lifetime.
             entries.push(Revocation::Session {
                 sid: Mark(family),
-                until: self.tokens_end(exp),
+                until: self.tokens_end(now),
             });
         }
-        // `iat` is a time the token's signature vouches for, not attacker-chosen.
-        let now = UnixTime(claims.iat);
         self.backend.store.revoke_tokens(&entries, now).await?;
-        if let Some(family) = decode16(&claims.sid) {
+        if let Some(family) = family {
             self.backend
                 .store
                 .revoke_family(&claims.sub, &FamilyId(family))

@@ -277,7 +277,7 @@ fn token_pairs_refresh_once_reuse_revokes_and_revocation_ends_both() {
     let pair = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
     let header = format!("Bearer {}", pair.access_token);
     let verified = block_on(auth.bearer::<AccessClaims>([header.as_bytes()], now)).unwrap();
-    block_on(auth.revoke(&verified)).unwrap();
+    block_on(auth.revoke(&verified, now)).unwrap();
     let err = block_on(auth.bearer::<AccessClaims>([header.as_bytes()], now)).unwrap_err();
     assert!(matches!(
         err.kind(),
@@ -428,7 +428,7 @@ fn a_memory_store_that_restarted_refuses_tokens_issued_before_it_began() {
         UnixTime(T0),
     ))
     .unwrap();
-    block_on(first.revoke(&verified)).unwrap();
+    block_on(first.revoke(&verified, UnixTime(T0))).unwrap();
     assert_eq!(
         bearer_status(&first, &pair.access_token, T0),
         Err("revoked")

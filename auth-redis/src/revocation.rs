@@ -61,7 +61,8 @@ pub(crate) type SharedReplica = Arc<RwLock<Replica>>;
 
 impl RevocationStore for RedisStore {
     /// One script: the entries merged into `live`, their ends, one feed entry each; entries
-    /// over are forgotten (up to 100 per call) and the feed trimmed to its keep window.
+    /// over are forgotten (up to 1,000 per call; a reload forgets up to 10,000) and the feed
+    /// trimmed to its keep window.
     async fn revoke_tokens(&self, entries: &[Revocation], now: UnixTime) -> Result<(), StoreError> {
         let k = &self.rev;
         let mut args: Vec<Vec<u8>> = vec![
@@ -163,8 +164,16 @@ impl RedisStore {
         let start: Vec<String> = self
             .script(
                 &self.scripts.feed_start,
-                &[&self.rev.epoch, &self.rev.feed],
-                &[candidate_epoch(now).as_bytes()],
+                &[
+                    &self.rev.epoch,
+                    &self.rev.feed,
+                    &self.rev.live,
+                    &self.rev.ends,
+                ],
+                &[
+                    candidate_epoch(now).as_bytes(),
+                    now.as_secs().to_string().as_bytes(),
+                ],
             )
             .await?;
         let (Some(epoch), Some(pos)) = (start.first(), start.get(1)) else {
@@ -230,8 +239,10 @@ impl RedisStore {
                 Ok(Ok(v)) => v,
             };
         let (entries, epoch, trimmed) = answer;
+        let entries = parse_xread(&entries).ok_or_else(|| corrupt("feed entry"))?;
         Ok(Batch {
-            entries: parse_xread(&entries).ok_or_else(|| corrupt("feed entry"))?,
+            more: entries.len() >= PAGE,
+            entries,
             epoch: match epoch {
                 None => None,
                 Some(text) => {

@@ -70,13 +70,16 @@ fuzz_target!(|data: &[u8]| {
                         entries: vec![(FeedPos { ms: pos, seq: 0 }, e.field(), e.value())],
                         epoch: Some(StoreEpoch { id: epoch_id, start: UnixTime(T) }),
                         trimmed: None,
+                        more: b & 0x80 != 0,
                     },
                     UnixMillis(sent),
                 );
                 if resumable && replica.epoch().is_some() {
                     assert_eq!(n, 1);
                     reference.insert(&e, UnixMillis(sent).secs());
-                    confirmed = Some(confirmed.map_or(sent, |c| c.max(sent)));
+                    if b & 0x80 == 0 {
+                        confirmed = Some(confirmed.map_or(sent, |c| c.max(sent)));
+                    }
                 }
             }
             3 => {

@@ -31,8 +31,8 @@ for i = 5, #ARGV, 3 do
     kept = kept + 1
   end
 end
--- Forget up to 100 entries that are over.
-local over = redis.call('ZRANGE', KEYS[2], '-inf', now, 'BYSCORE', 'LIMIT', 0, 100)
+-- Forget up to 1,000 entries that are over (a reload forgets more: feed_start.lua).
+local over = redis.call('ZRANGE', KEYS[2], '-inf', now, 'BYSCORE', 'LIMIT', 0, 1000)
 for _, field in ipairs(over) do
   redis.call('HDEL', KEYS[1], field)
   redis.call('ZREM', KEYS[2], field)

@@ -191,7 +191,7 @@ async fn revoke(
     State(app): State<App>,
     Bearer(token): Bearer<AccessClaims>,
 ) -> Result<StatusCode, AuthRejection> {
-    app.auth.revoke(&token).await?;
+    app.auth.revoke(&token, auth_core::UnixTime::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

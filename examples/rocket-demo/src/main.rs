@@ -235,7 +235,7 @@ async fn refresh(
 
 #[post("/api/token/revoke")]
 async fn revoke(auth: &State<Auth>, token: Bearer) -> Result<Status, AuthRejection> {
-    auth.revoke(&token.0).await?;
+    auth.revoke(&token.0, auth_core::UnixTime::now()).await?;
     Ok(Status::NoContent)
 }
 

@@ -176,7 +176,7 @@ async fn refresh(auth: Auth, headers: HeaderMap, body: Bytes) -> Result<Response
 }
 
 async fn revoke(auth: Auth, token: Verified<AccessClaims>) -> Result<Response, AuthRejection> {
-    auth.revoke(&token).await?;
+    auth.revoke(&token, auth_core::UnixTime::now()).await?;
     Ok(auth_warp::bearer_reply(StatusCode::NO_CONTENT))
 }
 
