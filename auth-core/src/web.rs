@@ -1160,8 +1160,8 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         }
     }
 
-    /// Revokes a verified access token until its own `exp`, the refresh-token family of its
-    /// login, and the family's other access tokens, on every server.
+    /// Revokes a verified access token until its own `exp` (and the leeway), the refresh-token
+    /// family of its login, and the family's other access tokens, on every server.
     ///
     /// # Errors
     /// 503 when the store fails.
@@ -1172,9 +1172,10 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     ) -> Result<(), Rejection> {
         let claims = token.claims();
         let family = decode16(&claims.sid);
+        // Kept while the token could pass: its `exp` and the leeway the check allows.
         let mut entries = alloc::vec![Revocation::Token {
             jti: Mark::of(&claims.jti),
-            until: UnixTime(claims.exp),
+            until: UnixTime(claims.exp).saturating_add(jwt::DEFAULT_LEEWAY),
         }];
         if let Some(family) = family {
             // The family's other tokens were issued before now: over within one lifetime.

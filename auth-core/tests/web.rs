@@ -373,6 +373,34 @@ fn logout_everywhere_ends_the_users_access_tokens_at_once_even_those_of_the_same
 }
 
 #[test]
+fn a_revoked_token_stays_refused_through_the_leeway_after_its_exp() {
+    let (auth, clock) = auth();
+    // A token of this issuer whose `sid` names no family: only its `jti` entry refuses it.
+    let claims = AccessClaims {
+        sub: "ada".into(),
+        iss: "demo".into(),
+        aud: "demo".into(),
+        client_id: "demo".into(),
+        iat: T0,
+        exp: T0 + 300,
+        jti: "jti-of-a-token-without-family".into(),
+        sid: "no family".into(),
+    };
+    let key = AnyKey::new(Alg::Hs256, &[7; 32]).unwrap();
+    let token = key.sign_with_typ(&claims, Some("at+jwt")).unwrap();
+    let header = format!("Bearer {token}");
+    let verified =
+        block_on(auth.bearer::<AccessClaims>([header.as_bytes()], UnixTime(T0))).unwrap();
+    block_on(auth.revoke(&verified, UnixTime(T0))).unwrap();
+    // Past `exp` (T0 + 300) but within the 60 s leeway the check allows: still refused.
+    for at in [T0 + 299, T0 + 300, T0 + 330, T0 + 359] {
+        clock.store(at, Ordering::SeqCst);
+        assert_eq!(bearer_status(&auth, &token, at), Err("revoked"), "{at}");
+    }
+    assert_eq!(bearer_status(&auth, &token, T0 + 361), Err("expired"));
+}
+
+#[test]
 fn a_password_change_ends_sessions_refresh_families_and_access_tokens() {
     let (auth, clock) = auth();
     let pair = block_on(auth.issue_tokens("ada", UnixTime(T0), &mut rng())).unwrap();
