@@ -198,9 +198,18 @@ impl RedisStore {
                 reload.add(field, value, now);
             }
             if next == "0" {
-                return Ok(reload);
+                break;
             }
             cursor = next;
+        }
+        // Redis lost its data while it was read: start again.
+        let after: Option<String> = self
+            .cmd(redis::cmd("GET").arg(&self.rev.epoch).clone())
+            .await?;
+        if after.as_deref().and_then(StoreEpoch::parse) == Some(epoch) {
+            Ok(reload)
+        } else {
+            Err(StoreError::Conflict)
         }
     }
 
