@@ -171,6 +171,32 @@ impl Revocation {
         }
     }
 
+    /// What a copy keeps for an entry whose value it cannot read ([`parse`](Self::parse) gave
+    /// `None`): when the field still names a token, a session or a user, an entry that refuses
+    /// them for good (fail closed; a store's direct answer is an error for them too). A field
+    /// that names nothing can refuse no token this crate checks.
+    #[must_use]
+    pub fn unreadable(field: &str) -> Option<Self> {
+        let (kind, name) = (field.get(..2)?, field.get(2..)?);
+        let never = UnixTime(u64::MAX);
+        match kind {
+            "t:" => Some(Self::Token {
+                jti: Mark::decode(name)?,
+                until: never,
+            }),
+            "s:" => Some(Self::Session {
+                sid: Mark::decode(name)?,
+                until: never,
+            }),
+            "u:" if !name.is_empty() => Some(Self::User {
+                user: String::from(name),
+                before: never,
+                until: never,
+            }),
+            _ => None,
+        }
+    }
+
     /// Folds `other` (an entry with the same [`field`](Self::field)) into this one: the later
     /// `until` and, for cutoffs, the later `before`. A revocation is never weakened.
     pub fn merge(&mut self, other: &Self) {
@@ -506,13 +532,11 @@ impl Reload {
         }
     }
 
-    /// Adds one live entry as the store keeps it (one not understood is counted and skipped).
+    /// Adds one live entry as the store keeps it (one whose value cannot be read is counted,
+    /// and kept as [`Revocation::unreadable`] says).
     pub fn add(&mut self, field: &str, value: &str, now: UnixTime) {
-        match Revocation::parse(field, value) {
-            Some(entry) => {
-                self.state.insert(&entry, now);
-            }
-            None => self.corrupt = self.corrupt.saturating_add(1),
+        if let Some(entry) = read_entry(field, value, &mut self.corrupt) {
+            self.state.insert(&entry, now);
         }
     }
 }
@@ -614,12 +638,9 @@ impl Replica {
         let now = sent_at.secs();
         let mut applied = 0usize;
         for (pos, field, value) in &batch.entries {
-            match Revocation::parse(field, value) {
-                Some(entry) => {
-                    state.insert(&entry, now);
-                    applied = applied.saturating_add(1);
-                }
-                None => self.corrupt = self.corrupt.saturating_add(1),
+            if let Some(entry) = read_entry(field, value, &mut self.corrupt) {
+                state.insert(&entry, now);
+                applied = applied.saturating_add(1);
             }
             self.pos = self.pos.max(*pos);
         }
@@ -687,11 +708,21 @@ impl Replica {
         self.len() == 0
     }
 
-    /// Entries the store gave that were not understood (skipped; a sign of a corrupt store).
+    /// Entries the store gave whose values could not be read (a sign of a corrupt store; kept
+    /// as [`Revocation::unreadable`] says).
     #[must_use]
     pub fn corrupt(&self) -> usize {
         self.corrupt
     }
+}
+
+/// The entry a store gave, or what a copy keeps for it when its value cannot be read
+/// (counted in `corrupt`).
+fn read_entry(field: &str, value: &str, corrupt: &mut usize) -> Option<Revocation> {
+    Revocation::parse(field, value).or_else(|| {
+        *corrupt = corrupt.saturating_add(1);
+        Revocation::unreadable(field)
+    })
 }
 
 fn field(kind: &str, name: &str) -> String {
@@ -791,8 +822,12 @@ mod tests {
         let old = revoke("old");
         reload.add(&old.field(), &old.value(), UnixTime(T));
         reload.add("x:junk", "1", UnixTime(T));
+        // A readable field with an unreadable value: that token is refused for good.
+        let bad = revoke("unreadable");
+        reload.add(&bad.field(), "99999999999999999999", UnixTime(T));
         r.reloaded(reload, at(0));
-        assert_eq!(r.corrupt(), 1);
+        assert_eq!(r.corrupt(), 2);
+        assert_eq!(r.check(&token("unreadable", T), at(0)), Verdict::Revoked);
         r
     }
 
@@ -988,12 +1023,13 @@ mod tests {
             jti: Mark::of("short"),
             until: UnixTime(T + 1),
         };
+        // `old`, the unreadable one (kept for good), and `short`.
         r.read(batch(vec![entry(11, &short)]), at(0));
-        assert_eq!(r.len(), 2);
+        assert_eq!(r.len(), 3);
         r.read(batch(Vec::new()), at(Replica::PRUNE_EVERY * 1000));
-        assert_eq!(r.len(), 1);
+        assert_eq!(r.len(), 2);
         r.read(batch(Vec::new()), at(300_000));
-        assert!(r.is_empty());
+        assert_eq!(r.len(), 1);
     }
 
     #[test]

@@ -25,7 +25,7 @@ use auth_core::revocation::{
 use auth_core::{UnixMillis, UnixTime};
 use redis::Value;
 
-use crate::store::{RedisStore, corrupt, unavailable};
+use crate::store::{MAX_TIME, RedisStore, corrupt, unavailable};
 
 /// How long the feed keeps entries: a follower further behind reloads.
 pub(crate) const FEED_KEEP: Duration = Duration::from_secs(600);
@@ -71,7 +71,7 @@ impl RevocationStore for RedisStore {
             FEED_KEEP.as_millis().to_string().into_bytes(),
             UnixMillis::now().as_millis().to_string().into_bytes(),
         ];
-        for entry in entries {
+        for entry in entries.iter().map(clamped) {
             args.push(entry.field().into_bytes());
             args.push(entry.value().into_bytes());
             args.push(entry.until().as_secs().to_string().into_bytes());
@@ -275,6 +275,31 @@ pub struct RevocationFollower {
 impl Drop for RevocationFollower {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// The entry with its times clamped to [`MAX_TIME`] (Redis's Lua reads numbers as doubles
+/// and prints them as 64-bit integers): a time that far ahead is the same as never.
+fn clamped(entry: &Revocation) -> Revocation {
+    let clamp = |t: UnixTime| UnixTime(t.as_secs().min(MAX_TIME));
+    match entry {
+        Revocation::Token { jti, until } => Revocation::Token {
+            jti: *jti,
+            until: clamp(*until),
+        },
+        Revocation::Session { sid, until } => Revocation::Session {
+            sid: *sid,
+            until: clamp(*until),
+        },
+        Revocation::User {
+            user,
+            before,
+            until,
+        } => Revocation::User {
+            user: user.clone(),
+            before: clamp(*before),
+            until: clamp(*until),
+        },
     }
 }
 

@@ -26,7 +26,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Times beyond this (year 33658) are clamped before they reach Redis, whose Lua reads numbers
 /// as doubles and whose expiry times are milliseconds in a signed 64-bit integer.
-const MAX_TIME: u64 = 1_000_000_000_000;
+pub(crate) const MAX_TIME: u64 = 1_000_000_000_000;
 
 /// How a [`RedisStore`] is set up.
 #[derive(Debug, Clone)]

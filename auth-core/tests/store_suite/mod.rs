@@ -1158,6 +1158,15 @@ where
         !is(probe("jti-past", "s9", "bob", now)).await,
         "over already"
     );
+    // Times as far ahead as they go (a token with an absurd `exp`), twice (the merge): kept.
+    for _ in 0..2 {
+        let far = Revocation::Token {
+            jti: Mark::of("jti-far"),
+            until: UnixTime(u64::MAX),
+        };
+        h.store().revoke_tokens(&[far], now).await.unwrap();
+    }
+    assert!(is(probe("jti-far", "s9", "bob", now)).await, "a far end");
     h.advance(3 * H::TICK).await;
     assert!(
         !is(probe("jti-1", "sid-1", "ada", before)).await,
