@@ -30,7 +30,7 @@ use crate::error::{KeyError, TokenError};
 /// A public key bound to one algorithm, for verifying tokens; optionally with a `kid`.
 ///
 /// Made from raw public key bytes ([`ed25519`](Self::ed25519), [`p256`](Self::p256)), from
-/// an RSA modulus and exponent ([`rsa`](Self::rsa)), from a JWK
+/// an RSA modulus and exponent (`rsa`, feature `rsa`), from a JWK
 /// ([`from_jwk`](Self::from_jwk)), from a [`SigningKey`], or (feature `pem`) from an SPKI
 /// document. `Debug` shows the algorithm and key id.
 #[derive(Clone)]
