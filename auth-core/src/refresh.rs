@@ -88,7 +88,7 @@ pub trait RefreshStore: Send + Sync {
     /// A backend error.
     fn revoke(&self, key: &StorageKey) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Revokes the family `family` of `user` (the access token's `fid` names it, so that
+    /// Revokes the family `family` of `user` (the access token's `sid` names it, so that
     /// revoking an access token also ends the refresh tokens of its login); `false` if `user`
     /// has no such live family.
     ///
