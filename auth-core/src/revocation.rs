@@ -684,7 +684,8 @@ impl Replica {
         }
     }
 
-    /// When the store last confirmed this copy (`None`: not since the last reload).
+    /// When the store last confirmed this copy: the sending time of the last reload or read
+    /// that confirmed it (`None`: no copy yet, or the copy was dropped for a reload).
     #[must_use]
     pub fn confirmed_at(&self) -> Option<UnixMillis> {
         self.confirmed
