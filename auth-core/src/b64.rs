@@ -119,6 +119,27 @@ pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8]
 }
 
 /// Decodes `input` into a new vector.
+/// 16 bytes (a random id, a revocation mark) as 22 base64url characters.
+#[cfg(feature = "alloc")]
+pub(crate) fn encode16(bytes: &[u8; 16]) -> alloc::string::String {
+    let mut buf = [0u8; 22];
+    // 16 bytes always fit in 22 characters.
+    encode(bytes, &mut buf)
+        .map(alloc::string::String::from)
+        .unwrap_or_default()
+}
+
+/// The 16 bytes of 22 characters of strict, canonical base64url ([`encode16`]), or `None`.
+#[cfg(feature = "alloc")]
+pub(crate) fn decode16(text: &str) -> Option<[u8; 16]> {
+    if text.len() != 22 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    let decoded = decode(text.as_bytes(), &mut buf).ok()?;
+    <[u8; 16]>::try_from(&*decoded).ok()
+}
+
 #[cfg(feature = "alloc")]
 pub(crate) fn decode_vec(input: &[u8]) -> Result<alloc::vec::Vec<u8>, Invalid> {
     let mut out = alloc::vec![0; decoded_len(input.len()).ok_or(Invalid)?];

@@ -35,6 +35,7 @@ use core::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::b64::{decode16, encode16};
 use crate::error::StoreError;
 use crate::jwt::Registered;
 use crate::time::{UnixMillis, UnixTime};
@@ -68,10 +69,7 @@ impl Mark {
     /// The mark as 22 base64url characters (how stores name it).
     #[must_use]
     pub fn encode(&self) -> String {
-        let mut buf = [0u8; 22];
-        crate::b64::encode(&self.0, &mut buf)
-            .map(String::from)
-            .unwrap_or_default()
+        encode16(&self.0)
     }
 
     /// The mark written by [`encode`](Self::encode).
@@ -767,16 +765,6 @@ fn uuid(text: &str) -> Option<[u8; 16]> {
         *byte = u8::try_from(hi << 4 | lo).ok()?;
     }
     digits.next().is_none().then_some(out)
-}
-
-/// The 16 bytes of 22 characters of canonical base64url, or `None`.
-fn decode16(text: &str) -> Option<[u8; 16]> {
-    if text.len() != 22 {
-        return None;
-    }
-    let mut buf = [0u8; 16];
-    let decoded = crate::b64::decode(text.as_bytes(), &mut buf).ok()?;
-    <[u8; 16]>::try_from(&*decoded).ok()
 }
 
 #[cfg(test)]

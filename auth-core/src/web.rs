@@ -39,6 +39,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::access::ACCESS_TOKEN_TYP;
+use crate::b64::{decode16, encode16};
 use crate::error::{HeaderError, KeyCacheError, StoreError, TokenError};
 use crate::http::{BearerChallenge, BearerError, SetCookie, bearer_token, find_cookie_bytes};
 use crate::jwt::{self, AnyKey, Validation, Verified};
@@ -1546,22 +1547,6 @@ fn cookie_text(config: &WebConfig, cookie: SetCookie<'_>) -> String {
     // Name and value are ours (a fixed name, base64url ids): writing cannot fail; if it ever
     // did, an empty header would set no cookie rather than a wrong one.
     cookie.to_string().unwrap_or_default()
-}
-
-/// 16 random bytes (a `jti`, a family id) as 22 base64url characters.
-fn encode16(bytes: &[u8; 16]) -> String {
-    let mut buf = [0u8; 22];
-    // 16 bytes always fit in 22 characters.
-    crate::b64::encode(bytes, &mut buf)
-        .map(String::from)
-        .unwrap_or_default()
-}
-
-/// The 16 bytes of [`encode16`]'s text (strict, canonical base64url), or `None`.
-fn decode16(text: &str) -> Option<[u8; 16]> {
-    let mut buf = [0u8; 16];
-    let decoded = crate::b64::decode(text.as_bytes(), &mut buf).ok()?;
-    <[u8; 16]>::try_from(&*decoded).ok()
 }
 
 /// The bearer token of a request's `Authorization` header values (RFC 6750 §2.1).
