@@ -20,7 +20,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use auth_core::error::StoreError;
 use auth_core::revocation::{
-    Batch, FeedPos, Lookup, Probe, Reload, Replica, Revocation, RevocationStore, StoreEpoch, Want,
+    Batch, FeedPos, Lookup, Probe, Reload, Replica, Revocation, RevocationStore, StoreEpoch,
+    Verdict, Want,
 };
 use auth_core::{UnixMillis, UnixTime};
 use redis::Value;
@@ -88,11 +89,10 @@ impl RevocationStore for RedisStore {
 
     /// The replica when a follower keeps it confirmed; else one script asking the store.
     async fn is_revoked(&self, probe: &Probe<'_>, now: UnixMillis) -> Result<bool, StoreError> {
-        let verdict = read(&self.replica).check(probe, now);
-        match verdict {
-            auth_core::revocation::Verdict::Accept => return Ok(false),
-            auth_core::revocation::Verdict::Revoked => return Ok(true),
-            auth_core::revocation::Verdict::Unconfirmed => {}
+        match read(&self.replica).check(probe, now) {
+            Verdict::Accept => return Ok(false),
+            Verdict::Revoked => return Ok(true),
+            Verdict::Unconfirmed => {}
         }
         let fields = probe.fields();
         let mut args: Vec<&[u8]> = Vec::with_capacity(fields.len().saturating_add(1));
