@@ -462,7 +462,7 @@ fn signing_key(args: &KeyArgs) -> Result<Signer, Failure> {
 enum Verifier {
     Hmac(AnyKey),
     Public(VerifyingKey),
-    Set(JwkSet),
+    Set(Vec<VerifyingKey>),
 }
 
 impl Verifier {
@@ -495,7 +495,7 @@ fn verifying_key(args: &KeyArgs) -> Result<Verifier, Failure> {
                     skipped.reason.code()
                 );
             }
-            Ok(Verifier::Set(set))
+            Ok(Verifier::Set(set.keys().to_vec()))
         }
     }
 }

@@ -514,7 +514,7 @@ impl<'b> Writer<'b> {
 }
 
 /// A public JWK set (RFC 7517 §5), read strictly: the keys this crate can use, and for each
-/// one it cannot, why. A [`KeySource`](crate::jwt::KeySource): a token's `kid` picks the key.
+/// one it cannot, why. Its [`keys`](Self::keys) are a [`KeySource`](crate::jwt::KeySource): a token's `kid` picks the key.
 #[cfg(feature = "alloc")]
 #[derive(Clone, Debug)]
 pub struct JwkSet {
@@ -647,20 +647,5 @@ impl JwkSet {
         }
         out.push_str("]}");
         out
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl crate::jwt::KeySource for JwkSet {
-    fn verify_signature(
-        &self,
-        alg: Alg,
-        kid: Option<&str>,
-        input: &[u8],
-        signature_b64: &[u8],
-    ) -> Result<(), crate::error::TokenError> {
-        self.keys
-            .as_slice()
-            .verify_signature(alg, kid, input, signature_b64)
     }
 }

@@ -663,7 +663,7 @@ mod tests {
         let token = signer.sign(&claims).unwrap();
         let verify = |cache: &KeyCache, now| {
             let keys = cache.keys(now)?;
-            jwt::verify::<serde_json::Value, _>(&token, keys, &Validation::new(), now)
+            jwt::verify::<serde_json::Value, _>(&token, keys.keys(), &Validation::new(), now)
                 .map(|_| ())
                 .map_err(|_| KeyCacheError::KeyNotFound)
         };
@@ -772,7 +772,9 @@ mod tests {
         let claims = serde_json::json!({"sub": "ada", "exp": t.as_secs() + 300});
         let token = b.sign(&claims).unwrap();
         let keys = cache.keys(t).unwrap();
-        assert!(jwt::verify::<serde_json::Value, _>(&token, keys, &Validation::new(), t).is_ok());
+        assert!(
+            jwt::verify::<serde_json::Value, _>(&token, keys.keys(), &Validation::new(), t).is_ok()
+        );
         // 10,000 made-up kids within the cooldown: no fetch at all.
         for i in 0..10_000u64 {
             let now = t.saturating_add(i % 60);

@@ -253,8 +253,8 @@ impl KeyRing {
     }
 
     /// The public keys to publish: the current key, the next one and the retired ones still
-    /// within their time, in that order. The ring is also a
-    /// [`KeySource`](crate::jwt::KeySource) over these keys.
+    /// within their time, in that order: a [`KeySource`](crate::jwt::KeySource) for
+    /// `jwt::verify(token, ring.published(), …)`.
     #[must_use]
     pub fn published(&self) -> &[VerifyingKey] {
         &self.published
@@ -289,20 +289,6 @@ impl KeyRing {
         put(self.policy.alg.name());
         put("\"]}");
         out
-    }
-}
-
-impl crate::jwt::KeySource for KeyRing {
-    fn verify_signature(
-        &self,
-        alg: Alg,
-        kid: Option<&str>,
-        input: &[u8],
-        signature_b64: &[u8],
-    ) -> Result<(), crate::error::TokenError> {
-        self.published
-            .as_slice()
-            .verify_signature(alg, kid, input, signature_b64)
     }
 }
 

@@ -29,6 +29,7 @@ extern crate std;
 pub mod access;
 mod b64;
 pub mod ct;
+pub mod device;
 #[cfg(feature = "alloc")]
 pub mod discovery;
 pub mod error;

@@ -10,17 +10,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::future::Future;
 
-use crate::error::{RefreshTokenError, StoreError};
-use crate::session_id::{StorageKey, secret_256};
+use crate::error::StoreError;
+use crate::session_id::StorageKey;
 use crate::time::UnixTime;
-
-secret_256!(
-    /// A refresh token: 256 bits from a CSPRNG, handed to the client as 43 base64url characters.
-    ///
-    /// Equality is constant-time; bytes are wiped on drop; `Debug` is redacted.
-    RefreshToken,
-    RefreshTokenError
-);
 
 /// The family of refresh tokens one login produced. Random, not secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

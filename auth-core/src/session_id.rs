@@ -1,4 +1,5 @@
-//! Session ids: 256 random bits, their cookie form, their storage key, and signed cookie values.
+//! Session ids and refresh tokens: 256 random bits, their text form, their storage key, and
+//! signed cookie values.
 //!
 //! - [`SessionId`]: 32 bytes from a caller-supplied CSPRNG, written in a cookie as 43
 //!   characters of unpadded base64url. Parsing is strict (exact length, alphabet, canonical
@@ -18,7 +19,7 @@ use sha2::Sha256;
 use zeroize::Zeroize;
 
 use crate::ct;
-use crate::error::{KeyError, SessionIdError};
+use crate::error::{KeyError, RefreshTokenError, SessionIdError};
 
 /// Length of a session id in bytes.
 pub const SESSION_ID_LEN: usize = 32;
@@ -27,7 +28,7 @@ pub const ENCODED_LEN: usize = 43;
 /// Length of a signed cookie value `id.tag`.
 pub const SIGNED_LEN: usize = ENCODED_LEN * 2 + 1;
 
-/// The HMAC-SHA-256 of a cookie-signing key (session ids here, device cookies in `throttle`):
+/// The HMAC-SHA-256 of a cookie-signing key (session ids here, device cookies in `device`):
 /// at least 32 bytes.
 pub(crate) fn cookie_mac(key: &[u8]) -> Result<Hmac<Sha256>, KeyError> {
     if key.len() < 32 {
@@ -152,8 +153,6 @@ macro_rules! secret_256 {
         }
     };
 }
-#[cfg(feature = "alloc")]
-pub(crate) use secret_256;
 
 secret_256!(
     /// A session id: 256 bits from a CSPRNG.
@@ -171,6 +170,15 @@ secret_256!(
     /// ```
     SessionId,
     SessionIdError
+);
+
+secret_256!(
+    /// A refresh token (OAuth 2.0, RFC 9700 §4.14): 256 bits from a CSPRNG, handed to the
+    /// client as 43 base64url characters; stores keep only its [`StorageKey`].
+    ///
+    /// Equality is constant-time; bytes are wiped on drop; `Debug` is redacted.
+    RefreshToken,
+    RefreshTokenError
 );
 
 /// A session id or refresh token in its text form. Wiped on drop; `Debug` is redacted.

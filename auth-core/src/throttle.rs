@@ -1,28 +1,23 @@
-//! Login throttling, pure: how long a login attempt must wait after failures, which counters
-//! an attempt is judged by, and the signed device cookie that exempts a browser from other
-//! clients' failures (OWASP ASVS v5 V6.3.1; OWASP's "Slow Down Online Guessing Attacks with
+//! Login throttling, pure: how long a login attempt must wait after failures, and which
+//! counters an attempt is judged by (a signed device cookie exempts a browser from other
+//! clients' failures) (OWASP ASVS v5 V6.3.1; OWASP's "Slow Down Online Guessing Attacks with
 //! Device Cookies").
 //!
 //! - Failed logins are counted per account and per account-and-client. Past a threshold (5 in
 //!   15 minutes by default) an attempt must wait, for a delay that doubles with each further
 //!   failure up to a cap (5 minutes): slow, never a permanent lockout.
-//! - A browser that has logged in as that user before carries a device cookie (an HMAC over the
-//!   user and a random device id) and is judged by its own device's failures only, so that
-//!   someone guessing a victim's password cannot lock the victim out.
+//! - A browser that has logged in as that user before carries a device cookie
+//!   ([`crate::device`]) and is judged by its own device's failures only, so that someone
+//!   guessing a victim's password cannot lock the victim out.
 //! - Unknown users are counted exactly like known ones: the counters are keyed by the name
 //!   tried, whether or not it exists.
 //!
 //! Nothing here reads a clock or touches a store: the counters are kept by a store, the time
 //! is the caller's `now`.
 
-use core::fmt;
-
-use base64ct::{Base64UrlUnpadded, Encoding};
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::ct;
-use crate::error::KeyError;
+use crate::device::DeviceId;
 use crate::time::UnixTime;
 
 /// Failures before attempts must wait: 5.
@@ -33,10 +28,6 @@ pub const DEFAULT_WINDOW: u64 = 15 * 60;
 pub const DEFAULT_BASE_DELAY: u64 = 1;
 /// The longest wait, in seconds: 5 minutes.
 pub const DEFAULT_MAX_DELAY: u64 = 5 * 60;
-/// Name of the device cookie.
-pub const DEVICE_COOKIE: &str = "__Host-device";
-/// Length of a device cookie value: 22 characters of device id, `.`, 43 of tag.
-pub const DEVICE_COOKIE_LEN: usize = 22 + 1 + 43;
 
 /// When login attempts must wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,7 +226,7 @@ impl Counter {
 #[must_use]
 pub fn counters(client: &[u8], device: Option<DeviceId>) -> Counters {
     match device {
-        Some(DeviceId(id)) => Counters([Some(Counter::Device(id)), None]),
+        Some(device) => Counters([Some(Counter::Device(device.to_bytes())), None]),
         None => Counters([Some(Counter::Account), Some(Counter::client(client))]),
     }
 }
@@ -291,89 +282,6 @@ pub trait ThrottleStore: Send + Sync {
         user: &str,
         counters: &Counters,
     ) -> impl core::future::Future<Output = Result<(), crate::error::StoreError>> + Send;
-}
-
-/// The random id of a browser that has logged in as a user (from its device cookie).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct DeviceId([u8; 16]);
-
-impl fmt::Debug for DeviceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DeviceId(..)")
-    }
-}
-
-impl DeviceId {
-    /// A new device id from `rng`.
-    pub fn generate<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        let mut id = [0u8; 16];
-        rng.fill_bytes(&mut id);
-        Self(id)
-    }
-}
-
-/// Signs and checks device cookies: `<device id>.<tag>`, the tag an HMAC-SHA-256 under a server
-/// key over the user name and the device id, so that a cookie is worth something only for the
-/// user it was issued to, and cannot be made without the key.
-#[derive(Clone)]
-pub struct DeviceSigner(Hmac<Sha256>);
-
-impl fmt::Debug for DeviceSigner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DeviceSigner(..)")
-    }
-}
-
-impl DeviceSigner {
-    /// A signer with a key of at least 32 bytes (another key than the session cookies').
-    ///
-    /// # Errors
-    /// [`KeyError::TooShort`].
-    pub fn new(key: &[u8]) -> Result<Self, KeyError> {
-        crate::session_id::cookie_mac(key).map(Self)
-    }
-
-    /// The cookie value for `device` and `user` (66 characters of base64url and a `.`).
-    #[must_use]
-    pub fn sign(&self, user: &str, device: DeviceId) -> [u8; DEVICE_COOKIE_LEN] {
-        let mut out = [b'.'; DEVICE_COOKIE_LEN];
-        let (id, rest) = out.split_at_mut(22);
-        let _ = Base64UrlUnpadded::encode(&device.0, id);
-        if let Some(tag) = rest.get_mut(1..) {
-            let _ = Base64UrlUnpadded::encode(&self.tag(user, &device.0), tag);
-        }
-        out
-    }
-
-    /// The device id of `value` if it is a device cookie signed for `user` by this key (the
-    /// tag compared in constant time); `None` for anything else.
-    #[must_use]
-    pub fn verify(&self, user: &str, value: &str) -> Option<DeviceId> {
-        if value.len() != DEVICE_COOKIE_LEN {
-            return None;
-        }
-        // Not `split_at`: a character across byte 22 must be a refusal, not a panic.
-        let (id, rest) = value.split_at_checked(22)?;
-        let tag = rest.strip_prefix('.')?;
-        let mut device = [0u8; 16];
-        let decoded = Base64UrlUnpadded::decode(id, &mut device).ok()?;
-        if decoded.len() != 16 {
-            return None;
-        }
-        let mut received = [0u8; 32];
-        let received = Base64UrlUnpadded::decode(tag, &mut received).ok()?;
-        ct::eq(received, &self.tag(user, &device)).then_some(DeviceId(device))
-    }
-
-    fn tag(&self, user: &str, device: &[u8; 16]) -> [u8; 32] {
-        let mut mac = self.0.clone();
-        mac.update(b"auth-device-v1\0");
-        // The length first, so that no two (user, id) pairs share a MAC input.
-        mac.update(&u64::try_from(user.len()).unwrap_or(u64::MAX).to_be_bytes());
-        mac.update(user.as_bytes());
-        mac.update(device);
-        mac.finalize().into_bytes().into()
-    }
 }
 
 #[cfg(test)]
@@ -452,38 +360,8 @@ mod tests {
     }
 
     #[test]
-    fn a_device_cookie_is_worth_something_only_for_its_user_and_key() {
-        let signer = DeviceSigner::new(&[7; 32]).unwrap();
-        let other = DeviceSigner::new(&[8; 32]).unwrap();
-        let device = DeviceId([3; 16]);
-        let cookie = signer.sign("ada", device);
-        let text = core::str::from_utf8(&cookie).unwrap();
-        assert_eq!(signer.verify("ada", text), Some(device));
-        assert_eq!(signer.verify("eve", text), None, "another user");
-        assert_eq!(other.verify("ada", text), None, "another key");
-        let mut tampered = cookie;
-        tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
-        assert_eq!(
-            signer.verify("ada", core::str::from_utf8(&tampered).unwrap()),
-            None
-        );
-        assert_eq!(signer.verify("ada", ""), None);
-        // Any text of the right length, a character across the split included: no panic.
-        let across = std::format!("{}é{}", "a".repeat(21), "b".repeat(DEVICE_COOKIE_LEN - 23));
-        assert_eq!(across.len(), DEVICE_COOKIE_LEN);
-        assert_eq!(signer.verify("ada", &across), None);
-        assert_eq!(signer.verify("ada", &text[..60]), None);
-        assert!(DeviceSigner::new(&[7; 31]).is_err());
-        assert_eq!(debug_of(&device), "DeviceId(..)");
-    }
-
-    fn debug_of(device: &DeviceId) -> std::string::String {
-        std::format!("{device:?}")
-    }
-
-    #[test]
     fn a_device_is_judged_by_its_own_failures_and_others_by_account_and_client() {
-        let trusted = counters(b"198.51.100.7", Some(DeviceId([1; 16])));
+        let trusted = counters(b"198.51.100.7", Some(DeviceId::from_bytes([1; 16])));
         assert_eq!(
             trusted.iter().copied().collect::<std::vec::Vec<_>>(),
             [Counter::Device([1; 16])]

@@ -40,23 +40,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::ACCESS_TOKEN_TYP;
 use crate::b64::{decode16, encode16};
+use crate::device::{DeviceId, DeviceSigner};
 use crate::error::{HeaderError, KeyCacheError, StoreError, TokenError};
 use crate::http::{BearerChallenge, BearerError, SetCookie, bearer_token, find_cookie_bytes};
 use crate::jwt::{self, AnyKey, Validation, Verified};
 #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
 use crate::keyring::KeyRing;
-use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, RefreshToken, Refreshed};
+use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
 use crate::revocation::{Mark, Probe, Revocation, RevocationStore};
 use crate::session::SessionPolicy;
 use crate::session_data::{DataError, DataLimits, SessionData, StoredData};
-use crate::session_id::{CookieSigner, SessionId, StorageKey};
+use crate::session_id::{CookieSigner, RefreshToken, SessionId, StorageKey};
 use crate::store::{
     ActiveSession, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
     check_session,
 };
-use crate::throttle::{
-    self, Counters, DEVICE_COOKIE, DeviceId, DeviceSigner, ThrottlePolicy, ThrottleStore, Verdict,
-};
+use crate::throttle::{self, Counters, ThrottlePolicy, ThrottleStore, Verdict};
 use crate::time::{UnixMillis, UnixTime};
 
 mod data;
@@ -758,7 +757,7 @@ impl<S> WebAuth<S> {
         match &self.keys {
             TokenKeys::Hmac(key) => jwt::verify::<C, _>(token, key, rules, now),
             #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
-            TokenKeys::Ring(lock) => jwt::verify::<C, _>(token, &*read(lock), rules, now),
+            TokenKeys::Ring(lock) => jwt::verify::<C, _>(token, read(lock).published(), rules, now),
         }
     }
 
@@ -1470,6 +1469,8 @@ pub struct LoginAttempt {
     device: Option<DeviceId>,
 }
 
+/// Name of the device cookie ([`crate::device`]).
+pub const DEVICE_COOKIE: &str = "__Host-device";
 /// Seconds a device cookie lives: a year.
 pub const DEVICE_COOKIE_MAX_AGE: u64 = 365 * 24 * 60 * 60;
 

@@ -537,7 +537,8 @@ mod ring {
             .audience("https://api.example")
             .typ("at+jwt");
         let verified =
-            jwt::verify::<AccessClaims, _>(&pair.access_token, &set, &rules, UnixTime(T0)).unwrap();
+            jwt::verify::<AccessClaims, _>(&pair.access_token, set.keys(), &rules, UnixTime(T0))
+                .unwrap();
         assert_eq!(verified.claims().sub, "ada");
         // The metadata names the issuer and the key set.
         let meta: serde_json::Value =

@@ -290,7 +290,7 @@ impl RemoteKeys {
             let action = {
                 let cache = read(&self.inner.cache);
                 match cache.keys(now) {
-                    Ok(keys) => match jwt::verify::<C, _>(token, keys, rules, now) {
+                    Ok(keys) => match jwt::verify::<C, _>(token, keys.keys(), rules, now) {
                         Err(TokenError::UnknownKeyId) => cache.on_unknown_key(now),
                         other => return other.map_err(VerifyError::Token),
                     },

@@ -518,8 +518,9 @@ async fn the_lua_commit_matches_the_reference_semantics() {
 /// and leave the same counters.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lua_throttle_matches_the_reference_semantics() {
+    use auth_core::device::DeviceId;
     use auth_core::memory::MemoryStore;
-    use auth_core::throttle::{self, DeviceId, ThrottlePolicy, ThrottleStore};
+    use auth_core::throttle::{self, ThrottlePolicy, ThrottleStore};
     use rand::{RngExt, SeedableRng};
     let Some(server) = RedisServer::start() else {
         return;

@@ -97,7 +97,7 @@ fn main() {
             run: Box::new(move || {
                 drop(black_box(jwt::verify::<Value, _>(
                     black_box(&t),
-                    &local,
+                    local.keys(),
                     &rules(),
                     now,
                 )));
@@ -138,7 +138,7 @@ fn main() {
                 let t = &u1[i.fetch_add(1, Ordering::Relaxed) % u1.len()];
                 drop(black_box(jwt::verify::<Value, _>(
                     t,
-                    &local2,
+                    local2.keys(),
                     &rules(),
                     now,
                 )));

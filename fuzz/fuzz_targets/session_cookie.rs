@@ -3,7 +3,7 @@
 #![no_main]
 
 use auth_core::session_id::{CookieSigner, SessionId};
-use auth_core::throttle::DeviceSigner;
+use auth_core::device::DeviceSigner;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

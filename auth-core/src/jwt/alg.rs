@@ -191,13 +191,6 @@ mod sealed {
         any(feature = "ed25519", feature = "p256", feature = "rsa")
     ))]
     impl Sealed for alloc::vec::Vec<super::super::VerifyingKey> {}
-    #[cfg(all(
-        feature = "alloc",
-        any(feature = "ed25519", feature = "p256", feature = "rsa")
-    ))]
-    impl Sealed for crate::jwk::JwkSet {}
-    #[cfg(all(feature = "alloc", any(feature = "ed25519", feature = "p256")))]
-    impl Sealed for crate::keyring::KeyRing {}
     #[cfg(feature = "alloc")]
     impl Sealed for alloc::vec::Vec<super::AnyKey> {}
 }
@@ -358,7 +351,9 @@ impl fmt::Debug for AnyKey {
 ///
 /// Implemented for [`Key`], [`AnyKey`], slices (and, with `alloc`, vectors) of [`AnyKey`],
 /// and for the public keys of the enabled algorithm features (`VerifyingKey`, its slices and
-/// vectors, `JwkSet`). Sealed: key selection is part of the security boundary.
+/// vectors; a `JwkSet` through its `keys()`). Implemented only on this module's own types,
+/// so key selection never depends on a module above it. Sealed: key selection is part of
+/// the security boundary.
 ///
 /// - One key: the token's `alg` must be the key's; `kid` is ignored (RFC 8725 §3.10).
 /// - A key set: the token's `kid` picks the key by exact match ([`TokenError::UnknownKeyId`]

@@ -33,7 +33,7 @@ pub trait AccessKeys: Send + Sync {
 }
 
 /// Keys in hand: a [`VerifyingKey`](crate::jwt::VerifyingKey), a
-/// [`JwkSet`](crate::jwk::JwkSet), a slice of keys, … (any [`KeySource`]).
+/// vector of them (a [`JwkSet`](crate::jwk::JwkSet)'s `keys().to_vec()`), … (any [`KeySource`]).
 #[derive(Debug, Clone)]
 pub struct LocalKeys<K>(pub K);
 
@@ -426,7 +426,7 @@ mod tests {
 
     fn api_with_set(key: &SigningKey) -> ResourceServer {
         let set = crate::jwk::JwkSet::from_keys(std::vec![key.verifying_key()]).unwrap();
-        api(LocalKeys(set))
+        api(LocalKeys(set.keys().to_vec()))
     }
 
     fn api_down() -> ResourceServer {

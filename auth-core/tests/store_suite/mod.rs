@@ -940,8 +940,9 @@ async fn no_raw_id_is_ever_stored<H: Harness>(h: &H) {
     }
 }
 
-use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, RefreshToken, Refreshed};
+use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
 use auth_core::revocation::{Mark, Probe, Revocation, RevocationStore};
+use auth_core::session_id::RefreshToken;
 
 /// The refresh-token and revocation-list checks, for stores that implement those traits.
 pub async fn run_refresh_and_revocation<H: Harness>(h: &H)
@@ -1202,9 +1203,8 @@ where
 
 // ---- Login throttling ----------------------------------------------------------------------
 
-use auth_core::throttle::{
-    self as throttle, DeviceId, Failures, ThrottlePolicy, ThrottleStore, Verdict,
-};
+use auth_core::device::DeviceId;
+use auth_core::throttle::{self as throttle, Failures, ThrottlePolicy, ThrottleStore, Verdict};
 
 /// Every check of the failed-login counters.
 pub async fn run_throttle<H: Harness>(h: &H)

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use argon2::Argon2;
 use auth_core::access::AccessToken;
+use auth_core::device::DeviceSigner;
 use auth_core::error::StoreError;
 use auth_core::jwt::{Alg, AnyKey, SigningKey};
 use auth_core::keyring::{KeyRing, RotationPolicy};
@@ -24,9 +25,7 @@ use auth_core::session_id::StorageKey;
 use auth_core::store::{
     Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
 };
-use auth_core::throttle::{
-    Counters, DeviceSigner, Failures, ThrottlePolicy, ThrottleStore, Verdict,
-};
+use auth_core::throttle::{Counters, Failures, ThrottlePolicy, ThrottleStore, Verdict};
 use auth_core::web::{
     Rejection, RejectionKind, ResourceServer, TokenKeys, WebAuth, WebConfig, os_rng,
 };
