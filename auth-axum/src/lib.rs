@@ -7,15 +7,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use auth_core::UnixTime;
-use auth_core::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
 use auth_core::jwt::Verified;
-use auth_core::refresh::RefreshStore;
-use auth_core::revocation::RevocationStore;
-use auth_core::session_data::DataError;
-use auth_core::store::SessionStore;
-use auth_core::web::{
-    self, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, TokenPair, WebAuth,
+use auth_policy::refresh::RefreshStore;
+use auth_policy::revocation::RevocationStore;
+use auth_policy::session_data::DataError;
+use auth_policy::store::SessionStore;
+use auth_web::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
+use auth_web::{
+    Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, TokenPair, WebAuth,
 };
+use auth_web::{auth_core, auth_policy};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::Request;
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE, VARY};
@@ -122,7 +123,7 @@ struct Staged(Arc<Mutex<StagedInner>>);
 struct StagedInner {
     finish: Finish,
     /// The request's unsaved session-data changes, committed after the handler.
-    unsaved: Option<web::Unsaved>,
+    unsaved: Option<auth_web::Unsaved>,
 }
 
 /// What the layer adds to the response: staged cookies, and the private-response headers of
@@ -158,11 +159,11 @@ impl Staged {
     }
 
     /// Keeps a request's session-data changes, to commit after the handler.
-    fn unsaved(&self, unsaved: web::Unsaved) {
-        web::Unsaved::stage(&mut self.lock().unsaved, unsaved);
+    fn unsaved(&self, unsaved: auth_web::Unsaved) {
+        auth_web::Unsaved::stage(&mut self.lock().unsaved, unsaved);
     }
 
-    fn take(&self) -> (Finish, Option<web::Unsaved>) {
+    fn take(&self) -> (Finish, Option<auth_web::Unsaved>) {
         let mut inner = self.lock();
         (std::mem::take(&mut inner.finish), inner.unsaved.take())
     }
@@ -255,7 +256,7 @@ where
             None => {
                 let response = std::task::ready!(this.inner.poll(cx))?;
                 let (finish, unsaved) = this.staged.take();
-                let kept = web::Unsaved::kept_by(response.status().as_u16());
+                let kept = auth_web::Unsaved::kept_by(response.status().as_u16());
                 match unsaved.filter(|_| kept) {
                     None => return Poll::Ready(Ok(finish.apply(response))),
                     Some(unsaved) => (response, finish, Box::pin(unsaved.commit()) as CommitFuture),
@@ -329,24 +330,24 @@ async fn load<St: AuthState>(
 
 /// The request's valid session (renewed when due), or 401. Unsafe methods from another site
 /// are refused with 403. `Option<Session>` yields `None` instead of the 401. It derefs to the
-/// core's [`web::Session`] and so to its data: `session.get(&CART)?`,
+/// core's [`auth_web::Session`] and so to its data: `session.get(&CART)?`,
 /// `session.insert_entry(&CART, id, &n)?`, `session.take(&STATE).await?`. Changes are
 /// committed by [`SessionLayer`] after the handler.
 #[derive(Debug)]
 pub struct Session {
-    inner: web::Session,
+    inner: auth_web::Session,
     staged: Staged,
 }
 
 impl std::ops::Deref for Session {
-    type Target = web::Session;
-    fn deref(&self) -> &web::Session {
+    type Target = auth_web::Session;
+    fn deref(&self) -> &auth_web::Session {
         &self.inner
     }
 }
 
 impl std::ops::DerefMut for Session {
-    fn deref_mut(&mut self) -> &mut web::Session {
+    fn deref_mut(&mut self) -> &mut auth_web::Session {
         &mut self.inner
     }
 }
@@ -425,7 +426,11 @@ impl<S: AuthStore> std::ops::DerefMut for Sessions<S> {
 impl<S: AuthStore> Drop for Sessions<S> {
     fn drop(&mut self) {
         self.staged.extend(self.inner.take_cookies());
-        if let Some(unsaved) = self.inner.current_mut().and_then(web::Session::unsaved) {
+        if let Some(unsaved) = self
+            .inner
+            .current_mut()
+            .and_then(auth_web::Session::unsaved)
+        {
             self.staged.unsaved(unsaved);
         }
     }
@@ -498,15 +503,15 @@ impl ResourceState for Arc<ResourceServer> {
 /// The verified access token (RFC 9068) of a request to a resource server: the bearer token,
 /// verified with the issuer's keys for this resource. Refusals: 401 (no token, a bad one, a
 /// `kid` the issuer does not have), 400 (malformed header), 503 with `Retry-After` (the
-/// issuer's keys unavailable). It derefs to the core's [`Access`](web::Access): `claims()`,
+/// issuer's keys unavailable). It derefs to the core's [`Access`](auth_web::Access): `claims()`,
 /// and a scope in one line of a route, `token.require_scope("orders:read")?;` (403
 /// `insufficient_scope` naming it).
 #[derive(Debug)]
-pub struct AccessToken(pub web::Access);
+pub struct AccessToken(pub auth_web::Access);
 
 impl std::ops::Deref for AccessToken {
-    type Target = web::Access;
-    fn deref(&self) -> &web::Access {
+    type Target = auth_web::Access;
+    fn deref(&self) -> &auth_web::Access {
         &self.0
     }
 }

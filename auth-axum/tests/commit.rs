@@ -6,12 +6,13 @@
 use std::sync::Arc;
 
 use auth_axum::{AuthRejection, Session, SessionLayer};
-use auth_core::UnixTime;
-use auth_core::jwt::{Alg, AnyKey};
-use auth_core::memory::MemoryStore;
-use auth_core::session_data::{DataLimits, Key, StoredData};
-use auth_core::store::SessionStore;
-use auth_core::web::{WebAuth, WebConfig, os_rng};
+use auth_web::auth_core::UnixTime;
+use auth_web::auth_core::jwt::{Alg, AnyKey};
+use auth_web::auth_core::rng::os_rng;
+use auth_web::auth_policy::memory::MemoryStore;
+use auth_web::auth_policy::session_data::{DataLimits, Key, StoredData};
+use auth_web::auth_policy::store::SessionStore;
+use auth_web::{WebAuth, WebConfig};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -41,7 +42,7 @@ async fn change_too_much(mut session: Session) -> Result<&'static str, AuthRejec
 /// Changes the session, then answers an error.
 async fn change_then_fail(mut session: Session) -> Result<&'static str, AuthRejection> {
     session.insert(&NOTE, &"half done".to_string())?;
-    Err(auth_core::web::Rejection::from(auth_core::web::RejectionKind::BadRequest("nope")).into())
+    Err(auth_web::Rejection::from(auth_web::RejectionKind::BadRequest("nope")).into())
 }
 
 async fn setup() -> (Router, App, String) {

@@ -8,7 +8,7 @@
 
 /// The input was not canonical unpadded base64url, or the output buffer was too small.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Invalid;
+pub struct Invalid;
 
 /// Length of the decoding of `n` base64url characters, or `None` if no canonical input has
 /// that length.
@@ -118,10 +118,9 @@ pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8]
     Ok(whole_out)
 }
 
-/// Decodes `input` into a new vector.
 /// 16 bytes (a random id, a revocation mark) as 22 base64url characters.
 #[cfg(feature = "alloc")]
-pub(crate) fn encode16(bytes: &[u8; 16]) -> alloc::string::String {
+pub fn encode16(bytes: &[u8; 16]) -> alloc::string::String {
     let mut buf = [0u8; 22];
     // 16 bytes always fit in 22 characters.
     encode(bytes, &mut buf)
@@ -131,7 +130,7 @@ pub(crate) fn encode16(bytes: &[u8; 16]) -> alloc::string::String {
 
 /// The 16 bytes of 22 characters of strict, canonical base64url ([`encode16`]), or `None`.
 #[cfg(feature = "alloc")]
-pub(crate) fn decode16(text: &str) -> Option<[u8; 16]> {
+pub fn decode16(text: &str) -> Option<[u8; 16]> {
     if text.len() != 22 {
         return None;
     }
@@ -140,8 +139,12 @@ pub(crate) fn decode16(text: &str) -> Option<[u8; 16]> {
     <[u8; 16]>::try_from(&*decoded).ok()
 }
 
+/// Decodes canonical unpadded base64url `input` into a new vector.
+///
+/// # Errors
+/// [`Invalid`] when `input` is not canonical unpadded base64url.
 #[cfg(feature = "alloc")]
-pub(crate) fn decode_vec(input: &[u8]) -> Result<alloc::vec::Vec<u8>, Invalid> {
+pub fn decode_vec(input: &[u8]) -> Result<alloc::vec::Vec<u8>, Invalid> {
     let mut out = alloc::vec![0; decoded_len(input.len()).ok_or(Invalid)?];
     decode(input, &mut out)?;
     Ok(out)

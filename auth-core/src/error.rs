@@ -445,62 +445,6 @@ impl core::error::Error for JwkError {
     }
 }
 
-/// Why a key source (local keys, or a remote one such as `auth-oidc`'s) refused a token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum VerifyError {
-    /// The token itself: malformed, bad signature, expired, wrong audience, … (401).
-    Token(TokenError),
-    /// No key for it: its `kid` is not the issuer's ([`KeyCacheError::KeyNotFound`],
-    /// [`KeyCacheError::AmbiguousKey`]: 401), or the key set is unavailable (every other
-    /// variant: 503, see [`KeyCacheError::is_unavailable`]).
-    Keys(KeyCacheError),
-}
-
-impl VerifyError {
-    /// Whether the refusal is the key source's, not the token's: answer 503, not 401.
-    #[must_use]
-    pub const fn is_unavailable(&self) -> bool {
-        match self {
-            Self::Token(_) => false,
-            Self::Keys(e) => e.is_unavailable(),
-        }
-    }
-
-    /// The stable code of the underlying error.
-    #[must_use]
-    pub const fn code(&self) -> &'static str {
-        match self {
-            Self::Token(e) => e.code(),
-            Self::Keys(e) => e.code(),
-        }
-    }
-}
-
-impl From<TokenError> for VerifyError {
-    fn from(e: TokenError) -> Self {
-        Self::Token(e)
-    }
-}
-
-impl fmt::Display for VerifyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Token(e) => e.fmt(f),
-            Self::Keys(e) => e.fmt(f),
-        }
-    }
-}
-
-impl core::error::Error for VerifyError {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            Self::Token(e) => Some(e),
-            Self::Keys(e) => Some(e),
-        }
-    }
-}
-
 /// A `scope` string that is not scope tokens separated by single spaces (RFC 6749 §3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScopeError;
@@ -520,132 +464,6 @@ impl fmt::Display for ScopeError {
 }
 
 impl core::error::Error for ScopeError {}
-
-/// Why a fetch of an issuer's metadata or key set brought no usable answer (reported by the
-/// I/O layer to [`crate::keycache::KeyCache::complete`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FetchFailure {
-    /// No connection, or it broke (DNS, refused, reset, TLS).
-    Connect,
-    /// No complete answer within the fetch's timeout.
-    Timeout,
-    /// An HTTP status other than 200 (or 304 to a conditional request).
-    HttpStatus(u16),
-    /// A redirect: never followed, the URL of keys must be exact.
-    Redirect,
-    /// The body was larger than the cap.
-    TooLarge,
-    /// The body was not UTF-8 text.
-    NotText,
-    /// The URL is not allowed: `https`, or `http` to a loopback address only.
-    UrlNotAllowed,
-}
-
-impl fmt::Display for FetchFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Connect => f.write_str("could not connect"),
-            Self::Timeout => f.write_str("timed out"),
-            Self::HttpStatus(status) => write!(f, "http status {status}"),
-            Self::Redirect => f.write_str("redirect refused"),
-            Self::TooLarge => f.write_str("document too large"),
-            Self::NotText => f.write_str("document is not utf-8"),
-            Self::UrlNotAllowed => f.write_str("url not allowed (https, or http to loopback)"),
-        }
-    }
-}
-
-/// Why a remote key source cannot give a key for a token: the stable reasons of
-/// [`crate::keycache`].
-///
-/// Only [`KeyNotFound`](Self::KeyNotFound) and [`AmbiguousKey`](Self::AmbiguousKey) are about
-/// the token; every other variant means the *key set is unavailable*, which an adapter answers
-/// with 503, never as a bad token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyCacheError {
-    /// The token's `kid` is not in the issuer's current set (fetched within the cooldown).
-    KeyNotFound,
-    /// The token names no `kid` and the set holds several keys for its algorithm.
-    AmbiguousKey,
-    /// No key set has been fetched yet.
-    NotLoaded,
-    /// The last fetch failed and the keys held (if any) cannot stand in.
-    FetchFailed(FetchFailure),
-    /// The keys held are older than their lifetime plus the allowed staleness.
-    StaleBeyondMaxStale,
-    /// The fetched document is not an acceptable JWK set.
-    BadDocument(JwkError),
-    /// The fetched set holds no key this crate can verify with (the previous set is kept).
-    NoUsableKeys,
-    /// The metadata's `issuer` is not the configured issuer, byte for byte.
-    IssuerMismatch,
-    /// The metadata document is not acceptable (not a JSON object, `issuer` or `jwks_uri`
-    /// missing or not a string, a URL not allowed).
-    BadMetadata,
-    /// A fetch outcome for a fetch that is not the one running (abandoned after its timeout,
-    /// or never started); it changed nothing.
-    UnexpectedOutcome,
-}
-
-impl KeyCacheError {
-    /// A stable, machine-readable code.
-    #[must_use]
-    pub const fn code(&self) -> &'static str {
-        match self {
-            Self::KeyNotFound => "key_not_found",
-            Self::AmbiguousKey => "ambiguous_key",
-            Self::NotLoaded => "key_set_not_loaded",
-            Self::FetchFailed(_) => "key_set_fetch_failed",
-            Self::StaleBeyondMaxStale => "key_set_stale",
-            Self::BadDocument(_) => "key_set_bad_document",
-            Self::NoUsableKeys => "key_set_no_usable_keys",
-            Self::IssuerMismatch => "issuer_mismatch",
-            Self::BadMetadata => "bad_metadata",
-            Self::UnexpectedOutcome => "unexpected_fetch_outcome",
-        }
-    }
-
-    /// Whether the key set is unavailable (an adapter's 503), rather than the token naming a
-    /// key the issuer does not have (401).
-    #[must_use]
-    pub const fn is_unavailable(&self) -> bool {
-        !matches!(self, Self::KeyNotFound | Self::AmbiguousKey)
-    }
-}
-
-impl fmt::Display for KeyCacheError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::KeyNotFound => f.write_str("no key of the issuer has the token's key id"),
-            Self::AmbiguousKey => {
-                f.write_str("the token names no key id and the issuer has several keys for it")
-            }
-            Self::NotLoaded => f.write_str("key set unavailable: not fetched yet"),
-            Self::FetchFailed(e) => write!(f, "key set unavailable: fetch failed: {e}"),
-            Self::StaleBeyondMaxStale => {
-                f.write_str("key set unavailable: stale beyond the allowed bound")
-            }
-            Self::BadDocument(e) => write!(f, "key set unavailable: bad document: {e}"),
-            Self::NoUsableKeys => f.write_str("key set unavailable: no usable key in the set"),
-            Self::IssuerMismatch => {
-                f.write_str("key set unavailable: metadata issuer is not the configured issuer")
-            }
-            Self::BadMetadata => f.write_str("key set unavailable: bad metadata document"),
-            Self::UnexpectedOutcome => f.write_str("fetch outcome for a fetch not running"),
-        }
-    }
-}
-
-impl core::error::Error for KeyCacheError {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            Self::BadDocument(e) => Some(e),
-            _ => None,
-        }
-    }
-}
 
 /// Why a session id or a signed cookie value was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -707,136 +525,6 @@ impl fmt::Display for RefreshTokenError {
 
 impl core::error::Error for RefreshTokenError {}
 
-/// Why an HTTP header value was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HeaderError {
-    /// The `Authorization` value does not use the `Bearer` scheme.
-    NotBearer,
-    /// The value does not follow the header's syntax.
-    Malformed,
-    /// The same cookie name appears more than once.
-    DuplicateCookie,
-    /// The value is longer than this crate reads.
-    TooLong,
-}
-
-impl HeaderError {
-    /// A stable, machine-readable code.
-    #[must_use]
-    pub const fn code(&self) -> &'static str {
-        match self {
-            Self::NotBearer => "not_bearer",
-            Self::Malformed => "malformed_header",
-            Self::DuplicateCookie => "duplicate_cookie",
-            Self::TooLong => "header_too_long",
-        }
-    }
-}
-
-impl fmt::Display for HeaderError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NotBearer => f.write_str("authorization scheme is not bearer"),
-            Self::Malformed => f.write_str("header value is malformed"),
-            Self::DuplicateCookie => f.write_str("cookie appears more than once"),
-            Self::TooLong => f.write_str("header value is too long"),
-        }
-    }
-}
-
-impl core::error::Error for HeaderError {}
-
-/// Why a store operation failed. "Not found" is not an error (`Ok(None)` / `Ok(false)`).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// Another writer came first (a stale version, or a key already taken).
-    Conflict,
-    /// The record no longer exists (logged out or expired); it was not re-created.
-    Gone,
-    /// The user already has the maximum number of sessions.
-    LimitReached,
-    /// The store is full (its capacity protects memory against a flood of logins).
-    Full,
-    /// The backend could not be reached or refused the operation.
-    Unavailable(BoxError),
-    /// The backend did not answer within the configured time.
-    Timeout,
-    /// A stored record could not be read.
-    Corrupt(BoxError),
-    /// A commit would take the session's data past its limits; nothing was written.
-    DataTooLarge,
-    /// A counter would pass its range, or its slot holds something else; nothing was written.
-    BadCounter,
-}
-
-/// The source of a backend error, kept for `source()` chains.
-#[cfg(feature = "alloc")]
-pub type BoxError = alloc::boxed::Box<dyn core::error::Error + Send + Sync + 'static>;
-/// Without `alloc`, backend errors carry no source.
-#[cfg(not(feature = "alloc"))]
-pub type BoxError = NoSource;
-
-/// The source of a backend error when there is no allocator: none.
-#[cfg(not(feature = "alloc"))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NoSource;
-
-impl StoreError {
-    /// A stable, machine-readable code.
-    #[must_use]
-    pub const fn code(&self) -> &'static str {
-        match self {
-            Self::Conflict => "store_conflict",
-            Self::Gone => "store_gone",
-            Self::LimitReached => "session_limit_reached",
-            Self::Full => "store_full",
-            Self::Unavailable(_) => "store_unavailable",
-            Self::Timeout => "store_timeout",
-            Self::Corrupt(_) => "store_corrupt_record",
-            Self::DataTooLarge => "session_data_too_large",
-            Self::BadCounter => "session_bad_counter",
-        }
-    }
-
-    /// Whether the request should be answered "try again later" (HTTP 503): the backend is
-    /// down, slow or full, through no fault of the client.
-    #[must_use]
-    pub const fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable(_) | Self::Timeout | Self::Full)
-    }
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Conflict => "store write conflicts with a newer one",
-            Self::Gone => "session no longer exists",
-            Self::LimitReached => "user has too many sessions",
-            Self::Full => "store is full",
-            Self::Unavailable(_) => "store is unavailable",
-            Self::Timeout => "store did not answer in time",
-            Self::Corrupt(_) => "stored record is corrupt",
-            Self::DataTooLarge => "session data would exceed its limits",
-            Self::BadCounter => "session counter out of range or not a counter",
-        })
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl core::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            Self::Unavailable(e) | Self::Corrupt(e) => Some(&**e),
-            _ => None,
-        }
-    }
-}
-
-#[cfg(not(feature = "alloc"))]
-impl core::error::Error for StoreError {}
-
 /// Any error of this crate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -845,10 +533,14 @@ pub enum Error {
     Token(TokenError),
     /// Key material was refused.
     Key(KeyError),
+    /// A JWK or JWK set was refused.
+    Jwk(JwkError),
     /// A session id was refused.
     SessionId(SessionIdError),
-    /// An HTTP header value was refused.
-    Header(HeaderError),
+    /// A refresh token was refused.
+    RefreshToken(RefreshTokenError),
+    /// A `scope` string was refused.
+    Scope(ScopeError),
 }
 
 impl Error {
@@ -858,8 +550,10 @@ impl Error {
         match self {
             Self::Token(e) => e.code(),
             Self::Key(e) => e.code(),
+            Self::Jwk(e) => e.code(),
             Self::SessionId(e) => e.code(),
-            Self::Header(e) => e.code(),
+            Self::RefreshToken(e) => e.code(),
+            Self::Scope(e) => e.code(),
         }
     }
 }
@@ -869,8 +563,10 @@ impl fmt::Display for Error {
         match self {
             Self::Token(e) => e.fmt(f),
             Self::Key(e) => e.fmt(f),
+            Self::Jwk(e) => e.fmt(f),
             Self::SessionId(e) => e.fmt(f),
-            Self::Header(e) => e.fmt(f),
+            Self::RefreshToken(e) => e.fmt(f),
+            Self::Scope(e) => e.fmt(f),
         }
     }
 }
@@ -880,8 +576,10 @@ impl core::error::Error for Error {
         match self {
             Self::Token(e) => Some(e),
             Self::Key(e) => Some(e),
+            Self::Jwk(e) => Some(e),
             Self::SessionId(e) => Some(e),
-            Self::Header(e) => Some(e),
+            Self::RefreshToken(e) => Some(e),
+            Self::Scope(e) => Some(e),
         }
     }
 }
@@ -895,7 +593,14 @@ macro_rules! from_phase {
         }
     )*};
 }
-from_phase!(TokenError => Token, KeyError => Key, SessionIdError => SessionId, HeaderError => Header);
+from_phase!(
+    TokenError => Token,
+    KeyError => Key,
+    JwkError => Jwk,
+    SessionIdError => SessionId,
+    RefreshTokenError => RefreshToken,
+    ScopeError => Scope
+);
 
 #[cfg(test)]
 mod tests {

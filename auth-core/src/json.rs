@@ -11,9 +11,9 @@
 //! reader into a `serde` deserializer for typed claims, and [`ser`] writes typed claims.
 
 #[cfg(feature = "alloc")]
-pub(crate) mod de;
+pub mod de;
 #[cfg(feature = "alloc")]
-pub(crate) mod ser;
+pub mod ser;
 
 /// Deepest nesting accepted inside a member value (one bit per level in a `u64`).
 const MAX_DEPTH: u32 = 64;
@@ -22,7 +22,7 @@ pub(crate) const MAX_MEMBERS: usize = 32;
 
 /// Why a document was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum JsonError {
+pub enum JsonError {
     /// Not valid JSON, or not a single object.
     Syntax,
     /// Two members with the same name.
@@ -33,7 +33,7 @@ pub(crate) enum JsonError {
 
 /// A string's content between its quotes, escapes not yet resolved; validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct JsonStr<'a> {
+pub struct JsonStr<'a> {
     text: &'a str,
     /// Whether `text` contains a `\` escape (else it is already the string's value).
     escaped: bool,
@@ -41,8 +41,10 @@ pub(crate) struct JsonStr<'a> {
 
 /// A member's value, classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Value<'a> {
+pub enum Value<'a> {
+    /// A string.
     Str(JsonStr<'a>),
+    /// `true` or `false`.
     Bool(bool),
     /// A number, as written (validated against the JSON grammar).
     Num(&'a str),
@@ -56,11 +58,11 @@ pub(crate) enum Value<'a> {
 
 /// The text of a validated array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct JsonArray<'a>(&'a str);
+pub struct JsonArray<'a>(&'a str);
 
 impl<'a> JsonArray<'a> {
     /// The array's elements, classified like member values.
-    pub(crate) fn items(self) -> impl Iterator<Item = Value<'a>> {
+    pub fn items(self) -> impl Iterator<Item = Value<'a>> {
         let mut p = Parser { s: self.0, pos: 1 };
         let mut done = false;
         core::iter::from_fn(move || {
@@ -84,12 +86,12 @@ impl<'a> JsonArray<'a> {
 
 impl<'a> JsonStr<'a> {
     /// The unescaped characters.
-    pub(crate) fn chars(self) -> Unescape<'a> {
+    pub fn chars(self) -> Unescape<'a> {
         Unescape(self.text.chars())
     }
 
     /// Exact equality with `s` after unescaping.
-    pub(crate) fn eq_str(self, s: &str) -> bool {
+    pub fn eq_str(self, s: &str) -> bool {
         match self.unescaped() {
             Some(plain) => plain == s,
             None => self.chars().eq(s.chars()),
@@ -97,7 +99,7 @@ impl<'a> JsonStr<'a> {
     }
 
     /// The text itself when it has no escapes (then it is the unescaped value).
-    pub(crate) fn unescaped(self) -> Option<&'a str> {
+    pub fn unescaped(self) -> Option<&'a str> {
         (!self.escaped).then_some(self.text)
     }
 
@@ -117,7 +119,7 @@ impl<'a> JsonStr<'a> {
 
 /// Iterator over the characters of a validated JSON string.
 #[derive(Debug, Clone)]
-pub(crate) struct Unescape<'a>(core::str::Chars<'a>);
+pub struct Unescape<'a>(core::str::Chars<'a>);
 
 impl Iterator for Unescape<'_> {
     type Item = char;
@@ -162,7 +164,7 @@ pub(crate) fn for_each_member<'a, E>(
 
 /// Parses `doc` as one JSON object and calls `member` for each member, in order; any number
 /// of members, and names are not compared (the caller checks the names it cares about).
-pub(crate) fn for_each_member_unbounded<'a, E>(
+pub fn for_each_member_unbounded<'a, E>(
     doc: &'a str,
     mut member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,
 ) -> Result<Result<(), E>, JsonError> {
@@ -267,7 +269,7 @@ fn names(text: &str) -> impl Iterator<Item = JsonStr<'_>> {
 }
 
 /// Writes `s` as a JSON string literal (with quotes) through `push`; see [`escape`].
-pub(crate) fn write_str(s: &str, mut push: impl FnMut(&str)) {
+pub fn write_str(s: &str, mut push: impl FnMut(&str)) {
     push("\"");
     escape(s, &mut push);
     push("\"");

@@ -643,7 +643,10 @@ fn jwk_sets_skip_unknown_keys_with_a_reason() {
     // A token naming a skipped key finds no key.
     let header = b64(br#"{"alg":"ES256","kid":"enc"}"#);
     let token = format!("{header}.{}.{}", b64(b"{}"), "A".repeat(86));
-    assert_eq!(verify(&token, set.keys()).unwrap_err(), TokenError::UnknownKeyId);
+    assert_eq!(
+        verify(&token, set.keys()).unwrap_err(),
+        TokenError::UnknownKeyId
+    );
 }
 
 #[test]

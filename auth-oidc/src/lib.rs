@@ -6,15 +6,16 @@ use std::time::Duration;
 
 use auth_core::UnixTime;
 use auth_core::access::AccessToken;
-use auth_core::discovery::{self, Host, ProviderMetadata};
-use auth_core::error::{FetchFailure, KeyCacheError, TokenError, VerifyError};
-use auth_core::http::cache_control_max_age;
+use auth_core::error::TokenError;
 use auth_core::jwk::MAX_JWK_SET_LEN;
 use auth_core::jwt::{self, Validation, Verified};
-use auth_core::keycache::{
+use auth_policy::discovery::{self, Host, ProviderMetadata};
+use auth_policy::keycache::cache_control_max_age;
+use auth_policy::keycache::{
     CachePolicy, FetchOutcome, FetchReason, FetchRequest, Health, KeyCache, UnknownKey,
 };
-use auth_core::web::{AccessKeys, VerifyFuture};
+use auth_policy::keycache::{FetchFailure, KeyCacheError};
+use auth_policy::verifier::{AccessKeys, VerifyError, VerifyFuture};
 use reqwest::header::{ACCEPT, CACHE_CONTROL, ETAG, IF_NONE_MATCH};
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
@@ -345,7 +346,7 @@ impl RemoteKeys {
     }
 }
 
-/// A [`ResourceServer`](auth_core::web::ResourceServer) over these keys: what the adapters'
+/// A [`ResourceServer`](auth_web::ResourceServer) over these keys: what the adapters'
 /// bearer extractors use for tokens of this issuer.
 impl AccessKeys for RemoteKeys {
     fn verify_access<'a>(

@@ -13,9 +13,11 @@ mod support;
 
 use auth_core::UnixTime;
 use auth_core::access::{self, AccessToken};
-use auth_core::error::{KeyCacheError, TokenError, VerifyError};
-use auth_core::keycache::CachePolicy;
+use auth_core::error::TokenError;
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
+use auth_policy::keycache::CachePolicy;
+use auth_policy::keycache::KeyCacheError;
+use auth_policy::verifier::VerifyError;
 use support::{access_token, free_port, id_token, install, skip, start_provider};
 
 const RESOURCES: [(&str, &str); 3] = [

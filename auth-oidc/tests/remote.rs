@@ -7,10 +7,12 @@
 use std::sync::{Arc, Mutex};
 
 use auth_core::UnixTime;
-use auth_core::error::{FetchFailure, JwkError, KeyCacheError, TokenError, VerifyError};
+use auth_core::error::{JwkError, TokenError};
 use auth_core::jwt::{Alg, SigningKey, Validation};
-use auth_core::keycache::{CachePolicy, Health};
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
+use auth_policy::keycache::{CachePolicy, Health};
+use auth_policy::keycache::{FetchFailure, KeyCacheError};
+use auth_policy::verifier::VerifyError;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

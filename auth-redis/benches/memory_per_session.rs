@@ -14,10 +14,10 @@ mod support;
 use std::time::Duration;
 
 use auth_core::UnixTime;
-use auth_core::memory::MemoryStore;
-use auth_core::session::SessionPolicy;
 use auth_core::session_id::SessionId;
-use auth_core::store::{SessionLimit, SessionRecord, SessionStore};
+use auth_policy::memory::MemoryStore;
+use auth_policy::session::SessionPolicy;
+use auth_policy::store::{SessionLimit, SessionRecord, SessionStore};
 use auth_redis::{RedisConfig, RedisStore};
 
 #[path = "shared/mod.rs"]

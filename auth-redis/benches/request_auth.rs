@@ -21,11 +21,11 @@ use std::time::Duration;
 
 use auth_core::UnixTime;
 use auth_core::jwt;
-use auth_core::memory::MemoryStore;
-use auth_core::revocation::{Probe, RevocationStore};
-use auth_core::session::SessionPolicy;
 use auth_core::session_id::{CookieSigner, SessionId};
-use auth_core::store::{SessionLimit, SessionRecord, SessionStore, check_session};
+use auth_policy::memory::MemoryStore;
+use auth_policy::revocation::{Probe, RevocationStore};
+use auth_policy::session::SessionPolicy;
+use auth_policy::store::{SessionLimit, SessionRecord, SessionStore, check_session};
 use auth_redis::{RedisConfig, RedisStore};
 use criterion::{Criterion, criterion_group, criterion_main};
 use fixture::{Claims, our_key, rules, token};

@@ -33,8 +33,8 @@ use std::future::Future;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use auth_core::revocation::{Mark, Probe, Revocation, RevocationState, RevocationStore, Verdict};
 use auth_core::{UnixMillis, UnixTime, jwt};
+use auth_policy::revocation::{Mark, Probe, Revocation, RevocationState, RevocationStore, Verdict};
 use auth_redis::{RedisConfig, RedisStore};
 use fixture::{Claims, our_key, rules, token};
 

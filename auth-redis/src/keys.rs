@@ -7,7 +7,7 @@
 use core::fmt::Write as _;
 
 use auth_core::session_id::StorageKey;
-use auth_core::throttle::Counter;
+use auth_policy::throttle::Counter;
 
 /// Key names under one prefix.
 #[derive(Debug, Clone)]

@@ -18,12 +18,12 @@
 use core::time::Duration;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use auth_core::error::StoreError;
-use auth_core::revocation::{
+use auth_core::{UnixMillis, UnixTime};
+use auth_policy::revocation::{
     Batch, FeedPos, Lookup, Probe, Reload, Replica, Revocation, RevocationStore, StoreEpoch,
     Verdict, Want,
 };
-use auth_core::{UnixMillis, UnixTime};
+use auth_policy::store::StoreError;
 use redis::Value;
 
 use crate::store::{MAX_TIME, RedisStore, corrupt, unavailable};
@@ -305,7 +305,7 @@ fn clamped(entry: &Revocation) -> Revocation {
 
 /// A new epoch this server would create if the store has none, starting `now`.
 fn candidate_epoch(now: UnixTime) -> String {
-    StoreEpoch::generate(now, &mut auth_core::web::os_rng()).to_text()
+    StoreEpoch::generate(now, &mut auth_core::rng::os_rng()).to_text()
 }
 
 /// `{ epoch, field, value or nil, … }` as a [`Lookup`].

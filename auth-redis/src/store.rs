@@ -5,16 +5,16 @@ use core::time::Duration;
 use std::sync::Arc;
 
 use auth_core::UnixTime;
-use auth_core::error::StoreError;
-use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
-use auth_core::revocation::{DEFAULT_STALENESS, Replica};
-use auth_core::session::SessionTimes;
-use auth_core::session_data::{Change, CommitOutcome, DataLimits, Slot, StoredData};
 use auth_core::session_id::StorageKey;
-use auth_core::store::{
+use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use auth_policy::revocation::{DEFAULT_STALENESS, Replica};
+use auth_policy::session::SessionTimes;
+use auth_policy::session_data::{Change, CommitOutcome, DataLimits, Slot, StoredData};
+use auth_policy::store::StoreError;
+use auth_policy::store::{
     Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
 };
-use auth_core::throttle::{Counter, Counters, Failures, ThrottlePolicy, ThrottleStore, Verdict};
+use auth_policy::throttle::{Counter, Counters, Failures, ThrottlePolicy, ThrottleStore, Verdict};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script, Value};
 
@@ -103,7 +103,7 @@ impl core::error::Error for InvalidPrefix {}
 
 /// Sessions, refresh-token families, login throttling and access-token revocation in Redis:
 /// implements [`SessionStore`], [`RefreshStore`], [`ThrottleStore`] and
-/// [`RevocationStore`](auth_core::revocation::RevocationStore).
+/// [`RevocationStore`](auth_policy::revocation::RevocationStore).
 ///
 /// Cheap to clone (clones share one connection, which reconnects by itself). Every change to a
 /// user's records is one Lua script in that user's hash slot, so that records, the per-user

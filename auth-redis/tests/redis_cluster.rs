@@ -9,17 +9,17 @@
 )]
 
 mod harness;
-#[path = "../../auth-core/tests/store_suite/mod.rs"]
+#[path = "../../auth-policy/tests/store_suite/mod.rs"]
 mod store_suite;
 mod support;
 
 use std::time::{Duration, Instant};
 
-use auth_core::revocation::{Mark, Probe, Revocation, RevocationStore, Verdict};
-use auth_core::session::SessionPolicy;
 use auth_core::session_id::SessionId;
-use auth_core::store::{SessionLimit, SessionRecord, SessionStore};
 use auth_core::{UnixMillis, UnixTime};
+use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore, Verdict};
+use auth_policy::session::SessionPolicy;
+use auth_policy::store::{SessionLimit, SessionRecord, SessionStore};
 use auth_redis::{RedisConfig, RedisStore};
 use harness::RedisHarness;
 use support::RedisServer;
@@ -92,7 +92,7 @@ async fn redis_store_passes_the_conformance_suite_on_a_cluster() {
             .storage_key();
         let record = SessionRecord {
             user: format!("spread{i}"),
-            data: auth_core::session_data::StoredData::new(),
+            data: auth_policy::session_data::StoredData::new(),
             version: 0,
             times: SessionPolicy::new().start(now, 0),
         };

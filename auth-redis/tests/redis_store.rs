@@ -9,18 +9,18 @@
 )]
 
 mod harness;
-#[path = "../../auth-core/tests/store_suite/mod.rs"]
+#[path = "../../auth-policy/tests/store_suite/mod.rs"]
 mod store_suite;
 mod support;
 
 use std::time::{Duration, Instant};
 
 use auth_core::UnixTime;
-use auth_core::revocation::{Mark, Probe, RevocationStore};
-use auth_core::session::SessionPolicy;
-use auth_core::session_data::{DataLimits, Key, MapKey, SessionData, StoredData};
 use auth_core::session_id::{SessionId, StorageKey};
-use auth_core::store::{SessionLimit, SessionRecord, SessionStore, check_session, commit_data};
+use auth_policy::revocation::{Mark, Probe, RevocationStore};
+use auth_policy::session::SessionPolicy;
+use auth_policy::session_data::{DataLimits, Key, MapKey, SessionData, StoredData};
+use auth_policy::store::{SessionLimit, SessionRecord, SessionStore, check_session, commit_data};
 use auth_redis::{RedisConfig, RedisStore};
 use harness::RedisHarness;
 use support::RedisServer;
@@ -345,7 +345,7 @@ async fn a_commit_while_redis_is_down_or_stalled_is_all_or_nothing() {
     let started = Instant::now();
     let err = commit_data(&s, &key, "ada", &mut data).await.unwrap_err();
     assert!(
-        matches!(err, auth_core::session_data::DataError::Store(ref e) if e.is_unavailable()),
+        matches!(err, auth_policy::session_data::DataError::Store(ref e) if e.is_unavailable()),
         "{err:?}"
     );
     assert!(
@@ -373,7 +373,7 @@ async fn a_commit_while_redis_is_down_or_stalled_is_all_or_nothing() {
     server.kill();
     let err = commit_data(&s, &key, "ada", &mut data).await.unwrap_err();
     assert!(
-        matches!(err, auth_core::session_data::DataError::Store(ref e) if e.is_unavailable()),
+        matches!(err, auth_policy::session_data::DataError::Store(ref e) if e.is_unavailable()),
         "{err:?}"
     );
     let _restarted = RedisServer::start_on(server.port);
@@ -414,8 +414,8 @@ async fn wait_for_load(s: &RedisStore, key: &StorageKey) -> SessionData {
 /// runs): the same random commits on both give the same answers and leave the same data.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lua_commit_matches_the_reference_semantics() {
-    use auth_core::memory::MemoryStore;
-    use auth_core::session_data::Change;
+    use auth_policy::memory::MemoryStore;
+    use auth_policy::session_data::Change;
     use rand::{RngExt, SeedableRng};
     let Some(server) = RedisServer::start() else {
         return;
@@ -519,8 +519,8 @@ async fn the_lua_commit_matches_the_reference_semantics() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lua_throttle_matches_the_reference_semantics() {
     use auth_core::device::DeviceId;
-    use auth_core::memory::MemoryStore;
-    use auth_core::throttle::{self, ThrottlePolicy, ThrottleStore};
+    use auth_policy::memory::MemoryStore;
+    use auth_policy::throttle::{self, ThrottlePolicy, ThrottleStore};
     use rand::{RngExt, SeedableRng};
     let Some(server) = RedisServer::start() else {
         return;
@@ -568,7 +568,7 @@ async fn the_lua_throttle_matches_the_reference_semantics() {
 /// script (Redis's own commandstats).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_logins_bookkeeping_is_one_round_trip() {
-    use auth_core::throttle::{self, ThrottlePolicy, ThrottleStore, Verdict};
+    use auth_policy::throttle::{self, ThrottlePolicy, ThrottleStore, Verdict};
     let Some(server) = RedisServer::start() else {
         return;
     };

@@ -12,8 +12,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use auth_core::revocation::{Mark, Probe, Revocation, RevocationStore, Verdict};
 use auth_core::{UnixMillis, UnixTime};
+use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore, Verdict};
 use auth_redis::{RedisConfig, RedisStore};
 use support::RedisServer;
 

@@ -5,14 +5,15 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use auth_core::UnixTime;
-use auth_core::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
 use auth_core::jwt::Verified;
-use auth_core::refresh::RefreshStore;
-use auth_core::revocation::RevocationStore;
-use auth_core::store::SessionStore;
-use auth_core::web::{
-    self, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, TokenPair, WebAuth,
+use auth_policy::refresh::RefreshStore;
+use auth_policy::revocation::RevocationStore;
+use auth_policy::store::SessionStore;
+use auth_web::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
+use auth_web::{
+    Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, TokenPair, WebAuth,
 };
+use auth_web::{auth_core, auth_policy};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
@@ -35,7 +36,7 @@ struct Staged(Arc<Mutex<StagedInner>>);
 #[derive(Default)]
 struct StagedInner {
     cookies: Vec<String>,
-    unsaved: Option<web::Unsaved>,
+    unsaved: Option<auth_web::Unsaved>,
     /// What authenticated the request (its response is private to that user).
     by: Vec<AuthenticatedBy>,
 }
@@ -69,9 +70,9 @@ impl Staged {
     }
 
     /// Keeps the session's unsaved data changes, if any, for [`SessionCookies`] to commit.
-    fn keep_unsaved(&self, session: Option<&mut web::Session>) {
-        if let Some(unsaved) = session.and_then(web::Session::unsaved) {
-            web::Unsaved::stage(&mut self.lock().unsaved, unsaved);
+    fn keep_unsaved(&self, session: Option<&mut auth_web::Session>) {
+        if let Some(unsaved) = session.and_then(auth_web::Session::unsaved) {
+            auth_web::Unsaved::stage(&mut self.lock().unsaved, unsaved);
         }
     }
 }
@@ -117,7 +118,7 @@ async fn load<'r, S: Store>(
 async fn load_session<S: Store>(
     req: &Request<'_>,
     auth: &WebAuth<S>,
-) -> Result<Option<web::Session>, Rejection> {
+) -> Result<Option<auth_web::Session>, Rejection> {
     let (current, cookies) = load(req, auth).await?.into_parts();
     if !cookies.is_empty() {
         staged(req).extend(cookies);
@@ -126,21 +127,21 @@ async fn load_session<S: Store>(
 }
 
 /// The request's valid session (renewed when due); 401 without one. Unsafe methods from
-/// another site are refused with 403. It derefs to the core's [`web::Session`] and so to its
+/// another site are refused with 403. It derefs to the core's [`auth_web::Session`] and so to its
 /// data (`session.get(&CART)?`, `session.insert_entry(&CART, id, &n)?`); changes are
 /// committed by the [`SessionCookies`] fairing after the handler.
 #[derive(Debug)]
-pub struct Session<S>(pub web::Session, Staged, PhantomData<fn() -> S>);
+pub struct Session<S>(pub auth_web::Session, Staged, PhantomData<fn() -> S>);
 
 impl<S> std::ops::Deref for Session<S> {
-    type Target = web::Session;
-    fn deref(&self) -> &web::Session {
+    type Target = auth_web::Session;
+    fn deref(&self) -> &auth_web::Session {
         &self.0
     }
 }
 
 impl<S> std::ops::DerefMut for Session<S> {
-    fn deref_mut(&mut self) -> &mut web::Session {
+    fn deref_mut(&mut self) -> &mut auth_web::Session {
         &mut self.0
     }
 }
@@ -173,7 +174,11 @@ impl<'r, S: Store> FromRequest<'r> for Session<S> {
 /// The request's session if it has a valid one. Unlike `Option<Session<S>>` (which Rocket
 /// makes `None` on any failure), a store failure or a cross-site request is still refused.
 #[derive(Debug)]
-pub struct MaybeSession<S>(pub Option<web::Session>, Staged, PhantomData<fn() -> S>);
+pub struct MaybeSession<S>(
+    pub Option<auth_web::Session>,
+    Staged,
+    PhantomData<fn() -> S>,
+);
 
 impl<S> Drop for MaybeSession<S> {
     fn drop(&mut self) {
@@ -292,14 +297,14 @@ where
 /// local keys, or `auth-oidc`'s `RemoteKeys` for an identity provider). Refusals, answered by
 /// the [`catchers`]: 401 (no token, a bad one, a `kid` the issuer does not have), 400
 /// (malformed header), 503 with `Retry-After` (the issuer's keys unavailable). It derefs to the
-/// core's [`Access`](web::Access): `claims()`, and a scope in one line of a route,
+/// core's [`Access`](auth_web::Access): `claims()`, and a scope in one line of a route,
 /// `token.require_scope("orders:read")?;` (403 `insufficient_scope` naming it).
 #[derive(Debug)]
-pub struct AccessToken(pub web::Access);
+pub struct AccessToken(pub auth_web::Access);
 
 impl std::ops::Deref for AccessToken {
-    type Target = web::Access;
-    fn deref(&self) -> &web::Access {
+    type Target = auth_web::Access;
+    fn deref(&self) -> &auth_web::Access {
         &self.0
     }
 }
@@ -335,8 +340,8 @@ impl From<Rejection> for AuthRejection {
     }
 }
 
-impl From<auth_core::session_data::DataError> for AuthRejection {
-    fn from(e: auth_core::session_data::DataError) -> Self {
+impl From<auth_policy::session_data::DataError> for AuthRejection {
+    fn from(e: auth_policy::session_data::DataError) -> Self {
         Self(e.into())
     }
 }
@@ -422,7 +427,7 @@ impl Fairing for SessionCookies {
             let by = std::mem::take(&mut inner.by);
             (std::mem::take(&mut inner.cookies), inner.unsaved.take(), by)
         };
-        let kept = web::Unsaved::kept_by(res.status().code);
+        let kept = auth_web::Unsaved::kept_by(res.status().code);
         if let Some(unsaved) = unsaved.filter(|_| kept)
             && let Err(rejection) = unsaved.commit().await
         {

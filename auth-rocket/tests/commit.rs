@@ -3,13 +3,14 @@
 //! data over its limits (400); and that a handler answering an error saves nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use auth_core::UnixTime;
-use auth_core::jwt::{Alg, AnyKey};
-use auth_core::memory::MemoryStore;
-use auth_core::session_data::{DataLimits, Key, StoredData};
-use auth_core::store::SessionStore;
-use auth_core::web::{WebAuth, WebConfig, os_rng};
 use auth_rocket::{AuthRejection, SessionCookies};
+use auth_web::auth_core::UnixTime;
+use auth_web::auth_core::jwt::{Alg, AnyKey};
+use auth_web::auth_core::rng::os_rng;
+use auth_web::auth_policy::memory::MemoryStore;
+use auth_web::auth_policy::session_data::{DataLimits, Key, StoredData};
+use auth_web::auth_policy::store::SessionStore;
+use auth_web::{WebAuth, WebConfig};
 use rocket::http::{Header, Status};
 use rocket::local::asynchronous::Client;
 use rocket::{State, post, routes};
@@ -34,7 +35,7 @@ fn big(mut session: Session) -> Result<&'static str, AuthRejection> {
 #[post("/fail")]
 fn fail(mut session: Session) -> Result<&'static str, AuthRejection> {
     session.insert(&NOTE, &"half done".to_string())?;
-    Err(auth_core::web::Rejection::from(auth_core::web::RejectionKind::BadRequest("nope")).into())
+    Err(auth_web::Rejection::from(auth_web::RejectionKind::BadRequest("nope")).into())
 }
 
 async fn setup() -> (Client, String) {

@@ -5,14 +5,15 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use auth_core::UnixTime;
-use auth_core::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
 use auth_core::jwt::Verified;
-use auth_core::refresh::RefreshStore;
-use auth_core::revocation::RevocationStore;
-use auth_core::store::SessionStore;
-use auth_core::web::{
+use auth_policy::refresh::RefreshStore;
+use auth_policy::revocation::RevocationStore;
+use auth_policy::store::SessionStore;
+use auth_web::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
+use auth_web::{
     Access, Provenance, Rejection, RequestSessions, ResourceServer, TokenPair, WebAuth,
 };
+use auth_web::{auth_core, auth_policy};
 use warp::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE, VARY};
 use warp::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use warp::reply::{Reply, Response};
@@ -34,8 +35,8 @@ impl From<Rejection> for AuthRejection {
     }
 }
 
-impl From<auth_core::session_data::DataError> for AuthRejection {
-    fn from(e: auth_core::session_data::DataError) -> Self {
+impl From<auth_policy::session_data::DataError> for AuthRejection {
+    fn from(e: auth_policy::session_data::DataError) -> Self {
         Self(e.into())
     }
 }
@@ -130,11 +131,8 @@ impl<S: Store> Sessions<S> {
     /// saved.
     pub async fn reply(mut self, reply: impl Reply) -> Response {
         let mut response = reply.into_response();
-        if auth_core::web::Unsaved::kept_by(response.status().as_u16())
-            && let Some(unsaved) = self
-                .0
-                .current_mut()
-                .and_then(auth_core::web::Session::unsaved)
+        if auth_web::Unsaved::kept_by(response.status().as_u16())
+            && let Some(unsaved) = self.0.current_mut().and_then(auth_web::Session::unsaved)
             && let Err(rejection) = unsaved.commit().await
         {
             return rejection_response(&rejection);

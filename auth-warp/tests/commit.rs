@@ -5,13 +5,14 @@
 
 use std::sync::Arc;
 
-use auth_core::UnixTime;
-use auth_core::jwt::{Alg, AnyKey};
-use auth_core::memory::MemoryStore;
-use auth_core::session_data::{DataLimits, Key, StoredData};
-use auth_core::store::SessionStore;
-use auth_core::web::{WebAuth, WebConfig, os_rng};
 use auth_warp::Sessions;
+use auth_web::auth_core::UnixTime;
+use auth_web::auth_core::jwt::{Alg, AnyKey};
+use auth_web::auth_core::rng::os_rng;
+use auth_web::auth_policy::memory::MemoryStore;
+use auth_web::auth_policy::session_data::{DataLimits, Key, StoredData};
+use auth_web::auth_policy::store::SessionStore;
+use auth_web::{WebAuth, WebConfig};
 use warp::Filter;
 use warp::http::StatusCode;
 

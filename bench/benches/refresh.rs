@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use auth_bench::env;
 use auth_core::UnixTime;
 use auth_core::jwt::Validation;
-use auth_core::keycache::CachePolicy;
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
+use auth_policy::keycache::CachePolicy;
 use serde_json::{Value, json};
 
 async fn server(jwks: String, max_age: u64, fetches: Arc<AtomicUsize>) -> String {

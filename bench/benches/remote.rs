@@ -24,8 +24,8 @@ use auth_bench::{Case, env, measure};
 use auth_core::UnixTime;
 use auth_core::jwk::JwkSet;
 use auth_core::jwt::{self, Alg, SigningKey, Validation};
-use auth_core::keycache::CachePolicy;
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
+use auth_policy::keycache::CachePolicy;
 use serde_json::{Value, json};
 
 /// Polls `future` once: the steady state of `verify_at` never waits.

@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use auth_bench::{Case, env, measure};
 use auth_core::jwt::{Alg, AnyKey};
-use auth_core::memory::MemoryStore;
-use auth_core::session_data::{MapKey, StoredData};
-use auth_core::web::{WebAuth, WebConfig};
+use auth_policy::memory::MemoryStore;
+use auth_policy::session_data::{MapKey, StoredData};
+use auth_web::{WebAuth, WebConfig};
 use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
@@ -110,7 +110,7 @@ fn main() {
         key,
         WebConfig::new("bench"),
     ));
-    let mut rng = auth_core::web::os_rng();
+    let mut rng = auth_core::rng::os_rng();
     let login = rt
         .block_on(auth.login(
             "ada",

@@ -2,7 +2,7 @@
 //! obey the syntax, and the byte and text forms of the cookie finder agree.
 #![no_main]
 
-use auth_core::http::{bearer_token, find_cookie, find_cookie_bytes};
+use auth_web::http::{bearer_token, find_cookie, find_cookie_bytes};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,7 +6,7 @@
 
 use core::time::Duration;
 
-use auth_core::revocation::{
+use auth_policy::revocation::{
     Batch, FeedPos, Mark, Probe, Reload, Replica, Revocation, RevocationState, StoreEpoch,
     Verdict, Want,
 };

@@ -3,7 +3,7 @@
 //! any sequence of changes applies all or nothing, within the limits or not at all.
 #![no_main]
 
-use auth_core::session_data::{
+use auth_policy::session_data::{
     Change, CommitOutcome, DataLimits, Key, MapKey, SessionData, Slot, StoredData, apply,
 };
 use libfuzzer_sys::fuzz_target;

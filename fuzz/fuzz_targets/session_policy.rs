@@ -3,7 +3,7 @@
 #![no_main]
 
 use auth_core::UnixTime;
-use auth_core::session::{Decision, SessionPolicy, SessionTimes};
+use auth_policy::session::{Decision, SessionPolicy, SessionTimes};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: ([u64; 7], u8)| {

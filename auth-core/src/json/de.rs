@@ -19,7 +19,7 @@ use super::{JsonError, JsonStr, MAX_DEPTH, Parser, Value};
 
 /// Why the payload did not deserialize.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Error {
+pub enum Error {
     /// Not a JSON object this reader accepts (the same answer as the allocation-free path).
     Json(JsonError),
     /// Valid JSON that the caller's type refused.
@@ -87,7 +87,7 @@ pub(crate) fn from_object<'de, C: de::Deserialize<'de>>(
 ///
 /// # Errors
 /// [`Error::Json`] for text that is not one JSON value; [`Error::Type`] when `T` refused it.
-pub(crate) fn from_value<'de, T: de::Deserialize<'de>>(text: &'de str) -> Result<T, Error> {
+pub fn from_value<'de, T: de::Deserialize<'de>>(text: &'de str) -> Result<T, Error> {
     let mut p = Parser { s: text, pos: 0 };
     p.ws();
     let value = T::deserialize(&mut Nested {

@@ -21,7 +21,7 @@ use serde::ser::{self, Impossible, Serialize};
 
 /// Why a value did not serialize.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Error {
+pub enum Error {
     /// The value's `Serialize` implementation reported an error.
     Custom,
     /// A map key that JSON cannot hold as a string.
@@ -49,7 +49,7 @@ impl ser::Error for Error {
 ///
 /// # Errors
 /// [`Error`] when the value's `Serialize` fails or a map key is not string-like.
-pub(crate) fn to_writer<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
+pub fn to_writer<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
     value.serialize(&mut Writer { out })
 }
 

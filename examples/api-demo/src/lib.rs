@@ -1,7 +1,7 @@
 //! The resource-server demo: a service that holds no secret at all, only the URL of the issuer
 //! whose access tokens it accepts. It discovers the issuer's keys (`auth-oidc`), keeps them
 //! fresh in the background, and checks every bearer token by RFC 9068's rules
-//! (`auth_core::web::ResourceServer`) through `auth-axum`'s `AccessToken` extractor.
+//! (`auth_web::ResourceServer`) through `auth-axum`'s `AccessToken` extractor.
 //!
 //! Routes: `GET /api/me` (any valid access token), `GET /api/orders` (scope `orders:read`),
 //! `GET /health` (the key cache's state), `GET /hello` (no auth).
@@ -11,9 +11,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use auth_axum::{AccessToken, ResourceState};
-use auth_core::keycache::Health;
-use auth_core::web::ResourceServer;
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
+use auth_policy::keycache::Health;
+use auth_web::ResourceServer;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;

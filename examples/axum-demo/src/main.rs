@@ -8,7 +8,7 @@ use std::sync::Arc;
 use auth_axum::{
     AccessToken, AuthRejection, AuthState, Bearer, Session, SessionLayer, Sessions, TokenResponse,
 };
-use auth_core::web::{AccessClaims, WebAuth};
+use auth_web::{AccessClaims, WebAuth};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -76,7 +76,7 @@ fn html(status: StatusCode, page: String) -> Response {
 }
 
 fn page_headers(response: &mut Response) {
-    for (name, value) in auth_core::http::PAGE_HEADERS {
+    for (name, value) in demo_common::PAGE_HEADERS {
         response.headers_mut().insert(
             axum::http::HeaderName::from_static(name),
             HeaderValue::from_static(value),

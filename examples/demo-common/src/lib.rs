@@ -13,26 +13,40 @@ use std::sync::Arc;
 use argon2::Argon2;
 use auth_core::access::AccessToken;
 use auth_core::device::DeviceSigner;
-use auth_core::error::StoreError;
 use auth_core::jwt::{Alg, AnyKey, SigningKey};
-use auth_core::keyring::{KeyRing, RotationPolicy};
-use auth_core::memory::MemoryStore;
-use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
-use auth_core::revocation::{Probe, Revocation, RevocationStore};
-use auth_core::session::{SessionPolicy, SessionTimes};
-use auth_core::session_data::{Change, CommitOutcome, DataLimits, MapKey};
+use auth_core::rng::os_rng;
 use auth_core::session_id::StorageKey;
-use auth_core::store::{
-    Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
-};
-use auth_core::throttle::{Counters, Failures, ThrottlePolicy, ThrottleStore, Verdict};
-use auth_core::web::{
-    Rejection, RejectionKind, ResourceServer, TokenKeys, WebAuth, WebConfig, os_rng,
-};
 use auth_core::{UnixMillis, UnixTime, ct};
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
+use auth_policy::keyring::{KeyRing, RotationPolicy};
+use auth_policy::memory::MemoryStore;
+use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use auth_policy::revocation::{Probe, Revocation, RevocationStore};
+use auth_policy::session::{SessionPolicy, SessionTimes};
+use auth_policy::session_data::{Change, CommitOutcome, DataLimits, MapKey};
+use auth_policy::store::StoreError;
+use auth_policy::store::{
+    Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
+};
+use auth_policy::throttle::{Counters, Failures, ThrottlePolicy, ThrottleStore, Verdict};
 use auth_redis::{RedisConfig, RedisStore, RevocationFollower};
+use auth_web::{Rejection, RejectionKind, ResourceServer, TokenKeys, WebAuth, WebConfig};
 use serde::Deserialize;
+
+/// The headers of the demos' HTML page:
+/// `nosniff` (no content-type guessing), a `Content-Security-Policy` that allows only the
+/// service's own scripts, styles and requests and no framing at all (clickjacking), and a
+/// `Referrer-Policy` that sends no referrer at all to other sites.
+pub const PAGE_HEADERS: [(&str, &str); 3] = [
+    ("x-content-type-options", "nosniff"),
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; \
+         frame-ancestors 'none'",
+    ),
+    ("referrer-policy", "same-origin"),
+];
 
 /// The demo users and their passwords, printed at start (they are demo credentials).
 pub const DEMO_USERS: [(&str, &str); 2] = [("ada", "lovelace-1815"), ("grace", "hopper-1906")];
@@ -215,7 +229,7 @@ impl Settings {
             .policy(policy)
             .throttle(throttle)
             .device_cookies(devices);
-        let lifetime = auth_core::web::DEFAULT_ACCESS_TTL;
+        let lifetime = auth_web::DEFAULT_ACCESS_TTL;
         let keys: TokenKeys = match std::mem::replace(&mut self.key, KeyChoice::Generated) {
             KeyChoice::Hmac(key) => key.into(),
             KeyChoice::Fixed(key) => {
@@ -518,7 +532,7 @@ pub enum CartAction {
 /// # Errors
 /// 400 for a stored cart that does not read (a changed type) or a cart over its limits.
 pub fn change_cart(
-    session: &mut auth_core::web::Session,
+    session: &mut auth_web::Session,
     action: CartAction,
     item: &str,
 ) -> Result<String, Rejection> {
@@ -537,7 +551,7 @@ pub fn change_cart(
 ///
 /// # Errors
 /// 400 for a stored cart that does not read (a changed type).
-pub fn cart_json(session: &auth_core::web::Session) -> Result<String, Rejection> {
+pub fn cart_json(session: &auth_web::Session) -> Result<String, Rejection> {
     let items: std::collections::BTreeMap<String, u32> =
         session.entries(&CART)?.into_iter().collect();
     Ok(serde_json::json!({ "items": items }).to_string())
@@ -572,7 +586,7 @@ const SIGNED_OUT: &str = "signed_out";
 /// out." once.
 #[must_use]
 pub fn signed_out_cookie() -> String {
-    auth_core::http::SetCookie::new(NOTICE_COOKIE, SIGNED_OUT)
+    auth_web::http::SetCookie::new(NOTICE_COOKIE, SIGNED_OUT)
         .max_age(60)
         .to_string()
         .unwrap_or_default()
@@ -588,17 +602,17 @@ pub fn signed_out_cookie() -> String {
 /// 401/503 when the flash messages cannot be taken (the session ended, the store failed), 400
 /// for a cart that does not read.
 pub async fn index_page<'h, A>(
-    sessions: &mut auth_core::web::RequestSessions<A>,
+    sessions: &mut auth_web::RequestSessions<A>,
     cookie_headers: impl IntoIterator<Item = &'h [u8]>,
 ) -> Result<String, Rejection>
 where
     A: std::ops::Deref<Target = WebAuth<DemoStore>>,
 {
-    let notice = auth_core::http::find_cookie_bytes(cookie_headers, NOTICE_COOKIE)
+    let notice = auth_web::http::find_cookie_bytes(cookie_headers, NOTICE_COOKIE)
         .ok()
         .flatten();
     if notice.is_some() {
-        let removal = auth_core::http::SetCookie::removal(NOTICE_COOKIE).to_string();
+        let removal = auth_web::http::SetCookie::removal(NOTICE_COOKIE).to_string();
         sessions.stage_cookie(removal.unwrap_or_default());
     }
     Ok(match sessions.current_mut() {
@@ -719,7 +733,7 @@ pub const DEMO_JS: &str = include_str!("../assets/demo.js");
 /// 503 when the store fails.
 pub async fn sessions_json(
     auth: &WebAuth<DemoStore>,
-    session: &auth_core::web::Session,
+    session: &auth_web::Session,
 ) -> Result<String, Rejection> {
     let current = session.handle();
     let list: Vec<serde_json::Value> = auth
@@ -745,7 +759,7 @@ pub async fn sessions_json(
 /// 400 for another content type or a malformed handle, 503 when the store fails.
 pub async fn end_session(
     auth: &WebAuth<DemoStore>,
-    session: &auth_core::web::Session,
+    session: &auth_web::Session,
     content_type: Option<&[u8]>,
     body: &[u8],
 ) -> Result<String, Rejection> {

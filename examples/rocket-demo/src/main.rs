@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use auth_core::web::{AccessClaims, WebAuth};
 use auth_rocket::{AccessToken, AuthRejection, SessionCookies, TokenResponse};
+use auth_web::{AccessClaims, WebAuth};
 use demo_common::{CartAction, DemoStore, Settings, Users};
 use rocket::data::{Limits, ToByteUnit};
 use rocket::http::{ContentType, Header, Status};
@@ -72,7 +72,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Asset {
             .header(self.0)
             .raw_header("Cache-Control", "no-cache")
             .sized_body(self.1.len(), std::io::Cursor::new(self.1));
-        for (name, value) in auth_core::http::PAGE_HEADERS {
+        for (name, value) in demo_common::PAGE_HEADERS {
             response.raw_header(name, value);
         }
         response.ok()
@@ -89,7 +89,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
             .status(self.0)
             .header(ContentType::HTML)
             .sized_body(self.1.len(), std::io::Cursor::new(self.1));
-        for (name, value) in auth_core::http::PAGE_HEADERS {
+        for (name, value) in demo_common::PAGE_HEADERS {
             response.raw_header(name, value);
         }
         response.ok()

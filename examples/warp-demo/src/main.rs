@@ -7,8 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use auth_core::jwt::Verified;
-use auth_core::web::{AccessClaims, WebAuth};
 use auth_warp::{AuthRejection, TokenResponse};
+use auth_web::{AccessClaims, WebAuth};
 use demo_common::{CartAction, DemoStore, Settings, Users};
 use warp::Filter;
 use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
@@ -101,7 +101,7 @@ fn html(status: StatusCode, page: String) -> Response {
 }
 
 fn page_headers(response: &mut Response) {
-    for (name, value) in auth_core::http::PAGE_HEADERS {
+    for (name, value) in demo_common::PAGE_HEADERS {
         response.headers_mut().insert(
             warp::http::HeaderName::from_static(name),
             HeaderValue::from_static(value),
@@ -150,7 +150,7 @@ async fn cart_change(
     let item = demo_common::cart_form(content_type(&headers), &body)?;
     let session = sessions
         .current_mut()
-        .ok_or_else(|| auth_core::web::Rejection::from(auth_core::web::RejectionKind::NoSession))?;
+        .ok_or_else(|| auth_web::Rejection::from(auth_web::RejectionKind::NoSession))?;
     let cart = demo_common::change_cart(session, action, &item)?;
     Ok(sessions.reply(json(StatusCode::OK, cart)).await)
 }
@@ -308,22 +308,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let remote_me = warp::path!("api" / "remote" / "me")
                 .and(warp::get())
                 .and(auth_warp::access_token(Arc::clone(&server)))
-                .map(|t: auth_core::web::Access| {
+                .map(|t: auth_web::Access| {
                     let body = demo_common::remote_me_body(t.claims());
                     auth_warp::bearer_reply(json(StatusCode::OK, body))
                 });
             let remote_orders = warp::path!("api" / "remote" / "orders")
                 .and(warp::get())
                 .and(auth_warp::access_token(server))
-                .map(|t: auth_core::web::Access| {
-                    match t.require_scope(demo_common::REMOTE_SCOPE) {
+                .map(
+                    |t: auth_web::Access| match t.require_scope(demo_common::REMOTE_SCOPE) {
                         Ok(()) => {
                             let body = demo_common::remote_orders_body(t.claims());
                             auth_warp::bearer_reply(json(StatusCode::OK, body))
                         }
                         Err(refusal) => AuthRejection(refusal).into_response(),
-                    }
-                });
+                    },
+                );
             remote_me.or(remote_orders).unify().boxed()
         }
         None => warp::any()

@@ -35,10 +35,10 @@ use core::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::b64::{decode16, encode16};
-use crate::error::StoreError;
-use crate::jwt::Registered;
-use crate::time::{UnixMillis, UnixTime};
+use crate::store::StoreError;
+use auth_core::b64::{decode16, encode16};
+use auth_core::jwt::Registered;
+use auth_core::{UnixMillis, UnixTime};
 
 /// Default staleness bound of a [`Replica`]: 1 s.
 pub const DEFAULT_STALENESS: Duration = Duration::from_secs(1);

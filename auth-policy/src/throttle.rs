@@ -7,7 +7,7 @@
 //!   15 minutes by default) an attempt must wait, for a delay that doubles with each further
 //!   failure up to a cap (5 minutes): slow, never a permanent lockout.
 //! - A browser that has logged in as that user before carries a device cookie
-//!   ([`crate::device`]) and is judged by its own device's failures only, so that someone
+//!   ([`auth_core::device`]) and is judged by its own device's failures only, so that someone
 //!   guessing a victim's password cannot lock the victim out.
 //! - Unknown users are counted exactly like known ones: the counters are keyed by the name
 //!   tried, whether or not it exists.
@@ -17,8 +17,8 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::device::DeviceId;
-use crate::time::UnixTime;
+use auth_core::UnixTime;
+use auth_core::device::DeviceId;
 
 /// Failures before attempts must wait: 5.
 pub const DEFAULT_THRESHOLD: u32 = 5;
@@ -254,14 +254,14 @@ pub trait ThrottleStore: Send + Sync {
     /// A backend error (the login is refused: fail closed); [`StoreError::Full`] when an
     /// in-process store has no room for another counter.
     ///
-    /// [`StoreError::Full`]: crate::error::StoreError::Full
+    /// [`StoreError::Full`]: crate::store::StoreError::Full
     fn attempt(
         &self,
         user: &str,
         counters: &Counters,
         policy: &ThrottlePolicy,
         now: UnixTime,
-    ) -> impl core::future::Future<Output = Result<Verdict, crate::error::StoreError>> + Send;
+    ) -> impl core::future::Future<Output = Result<Verdict, crate::store::StoreError>> + Send;
 
     /// The failures of `user` on each of `counters`, in order (absent: none).
     ///
@@ -271,7 +271,7 @@ pub trait ThrottleStore: Send + Sync {
         &self,
         user: &str,
         counters: &Counters,
-    ) -> impl core::future::Future<Output = Result<[Failures; 2], crate::error::StoreError>> + Send;
+    ) -> impl core::future::Future<Output = Result<[Failures; 2], crate::store::StoreError>> + Send;
 
     /// After a successful login on `counters`: [`ThrottlePolicy::forgive`] on each.
     ///
@@ -281,7 +281,7 @@ pub trait ThrottleStore: Send + Sync {
         &self,
         user: &str,
         counters: &Counters,
-    ) -> impl core::future::Future<Output = Result<(), crate::error::StoreError>> + Send;
+    ) -> impl core::future::Future<Output = Result<(), crate::store::StoreError>> + Send;
 }
 
 #[cfg(test)]

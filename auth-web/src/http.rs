@@ -5,15 +5,13 @@
 
 use core::fmt::{self, Write};
 
-use crate::error::HeaderError;
-
 /// Extracts the token from an `Authorization: Bearer <token>` value (RFC 6750 §2.1).
 ///
 /// The scheme is case-insensitive; one or more spaces separate it from the token; surrounding
 /// blanks are ignored. The token must be a `b64token` (letters, digits, `-._~+/`, then `=`s).
 ///
 /// ```
-/// use auth_core::http::bearer_token;
+/// use auth_web::http::bearer_token;
 /// assert_eq!(bearer_token("Bearer abc.def.ghi"), Ok("abc.def.ghi"));
 /// assert_eq!(bearer_token("bearer  abc"), Ok("abc"));
 /// assert!(bearer_token("Basic dXNlcjpwYXNz").is_err());
@@ -93,7 +91,7 @@ pub const MAX_COOKIE_HEADER_LEN: usize = 16 * 1024;
 /// double quotes is returned without them.
 ///
 /// ```
-/// use auth_core::http::find_cookie;
+/// use auth_web::http::find_cookie;
 /// assert_eq!(find_cookie(["a=1; __Host-id=xyz; b=2"], "__Host-id"), Ok(Some("xyz")));
 /// assert_eq!(find_cookie(["a=1", "b=2"], "c"), Ok(None));
 /// ```
@@ -114,7 +112,7 @@ where
 /// found must be UTF-8 (other cookies are not looked at), so no header is converted or copied.
 ///
 /// ```
-/// use auth_core::http::find_cookie_bytes;
+/// use auth_web::http::find_cookie_bytes;
 /// let header: &[u8] = b"theirs=\xff; __Host-id=xyz";
 /// assert_eq!(find_cookie_bytes([header], "__Host-id"), Ok(Some("xyz")));
 /// ```
@@ -199,12 +197,12 @@ pub enum SameSite {
 /// `Debug` redacts the value (it is usually a session id).
 ///
 /// ```
-/// use auth_core::http::SetCookie;
+/// use auth_web::http::SetCookie;
 /// let c = SetCookie::new("__Host-id", "abc").max_age(1800);
 /// assert_eq!(c.to_string()?, "__Host-id=abc; Max-Age=1800; Path=/; Secure; HttpOnly; SameSite=Lax");
 /// let gone = SetCookie::removal("__Host-id");
 /// assert_eq!(gone.to_string()?, "__Host-id=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax");
-/// # Ok::<(), auth_core::error::HeaderError>(())
+/// # Ok::<(), auth_web::http::HeaderError>(())
 /// ```
 #[derive(Clone)]
 pub struct SetCookie<'a> {
@@ -300,7 +298,6 @@ impl<'a> SetCookie<'a> {
     ///
     /// # Errors
     /// As [`write_to`](Self::write_to).
-    #[cfg(feature = "alloc")]
     pub fn to_string(&self) -> Result<alloc::string::String, HeaderError> {
         let mut s = alloc::string::String::new();
         self.write_to(&mut s)?;
@@ -407,11 +404,11 @@ impl BearerError {
 /// as §3.1 asks). Quoted values are escaped; characters that cannot be quoted are refused.
 ///
 /// ```
-/// use auth_core::http::{BearerChallenge, BearerError};
+/// use auth_web::http::{BearerChallenge, BearerError};
 /// let c = BearerChallenge::new("api").error(BearerError::InvalidToken, "token has expired");
 /// assert_eq!(c.to_string()?, r#"Bearer realm="api", error="invalid_token", error_description="token has expired""#);
 /// assert_eq!(BearerChallenge::new("api").to_string()?, r#"Bearer realm="api""#);
-/// # Ok::<(), auth_core::error::HeaderError>(())
+/// # Ok::<(), auth_web::http::HeaderError>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct BearerChallenge<'a> {
@@ -486,62 +483,11 @@ impl<'a> BearerChallenge<'a> {
     ///
     /// # Errors
     /// As [`write_to`](Self::write_to).
-    #[cfg(feature = "alloc")]
     pub fn to_string(&self) -> Result<alloc::string::String, HeaderError> {
         let mut s = alloc::string::String::new();
         self.write_to(&mut s)?;
         Ok(s)
     }
-}
-
-/// How long a response may be reused, from its `Cache-Control` value (RFC 9111 §5.2.2), as
-/// a verifier's key cache reads a JWK set's: `max-age=N` (also quoted) gives `Some(N)`;
-/// `no-store` or `no-cache`, or `max-age` given twice with different values (RFC 9111
-/// §4.2.1: then the response is stale), give `Some(0)`; no usable directive gives `None`.
-/// A number too large for `u64` saturates. Directive names are case-insensitive; join
-/// several header lines with `,`.
-///
-/// ```
-/// use auth_core::http::cache_control_max_age;
-/// assert_eq!(cache_control_max_age("public, max-age=600"), Some(600));
-/// assert_eq!(cache_control_max_age("max-age=600, no-cache"), Some(0));
-/// assert_eq!(cache_control_max_age("public"), None);
-/// ```
-#[must_use]
-pub fn cache_control_max_age(value: &str) -> Option<u64> {
-    let mut max_age: Option<u64> = None;
-    for directive in value.split(',') {
-        let directive = directive.trim_matches([' ', '\t']);
-        let (name, arg) = match directive.split_once('=') {
-            Some((name, arg)) => (name.trim_end_matches([' ', '\t']), Some(arg)),
-            None => (directive, None),
-        };
-        if name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("no-cache") {
-            return Some(0);
-        }
-        if !name.eq_ignore_ascii_case("max-age") {
-            continue;
-        }
-        let Some(arg) = arg.map(|a| a.trim_start_matches([' ', '\t'])) else {
-            continue;
-        };
-        let digits = arg
-            .strip_prefix('"')
-            .and_then(|a| a.strip_suffix('"'))
-            .unwrap_or(arg);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let secs = digits.bytes().fold(0u64, |n, b| {
-            n.saturating_mul(10)
-                .saturating_add(u64::from(b.wrapping_sub(b'0')))
-        });
-        match max_age {
-            Some(earlier) if earlier != secs => return Some(0),
-            _ => max_age = Some(secs),
-        }
-    }
-    max_age
 }
 
 fn quoted(out: &mut dyn Write, s: &str) -> fmt::Result {
@@ -604,31 +550,15 @@ impl AuthenticatedBy {
 /// `no-store`.
 pub const PRIVATE_CACHE_CONTROL: &str = "no-store";
 
-/// The headers of an HTML page a service serves beside these flows (the demos' page):
-/// `nosniff` (no content-type guessing), a `Content-Security-Policy` that allows only the
-/// service's own scripts, styles and requests and no framing at all (clickjacking), and a
-/// `Referrer-Policy` that sends no referrer at all to other sites.
-pub const PAGE_HEADERS: [(&str, &str); 3] = [
-    ("x-content-type-options", "nosniff"),
-    (
-        "content-security-policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
-         connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; \
-         frame-ancestors 'none'",
-    ),
-    ("referrer-policy", "same-origin"),
-];
-
 /// `Vary` after adding `header` to `current` (a response's `Vary` so far, if any), or `None`
 /// when it already names it (or `*`).
 ///
 /// ```
-/// use auth_core::http::vary_with;
+/// use auth_web::http::vary_with;
 /// assert_eq!(vary_with(None, "Cookie").as_deref(), Some("Cookie"));
 /// assert_eq!(vary_with(Some("Accept-Encoding"), "Cookie").as_deref(), Some("Accept-Encoding, Cookie"));
 /// assert_eq!(vary_with(Some("accept-encoding, cookie"), "Cookie"), None);
 /// ```
-#[cfg(feature = "alloc")]
 #[must_use]
 pub fn vary_with(current: Option<&str>, header: &str) -> Option<alloc::string::String> {
     let Some(current) = current.map(str::trim).filter(|c| !c.is_empty()) else {
@@ -640,6 +570,46 @@ pub fn vary_with(current: Option<&str>, header: &str) -> Option<alloc::string::S
         .any(|h| h == "*" || h.eq_ignore_ascii_case(header));
     (!named).then(|| alloc::format!("{current}, {header}"))
 }
+
+/// Why an HTTP header value was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// The `Authorization` value does not use the `Bearer` scheme.
+    NotBearer,
+    /// The value does not follow the header's syntax.
+    Malformed,
+    /// The same cookie name appears more than once.
+    DuplicateCookie,
+    /// The value is longer than this crate reads.
+    TooLong,
+}
+
+impl HeaderError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::NotBearer => "not_bearer",
+            Self::Malformed => "malformed_header",
+            Self::DuplicateCookie => "duplicate_cookie",
+            Self::TooLong => "header_too_long",
+        }
+    }
+}
+
+impl fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotBearer => f.write_str("authorization scheme is not bearer"),
+            Self::Malformed => f.write_str("header value is malformed"),
+            Self::DuplicateCookie => f.write_str("cookie appears more than once"),
+            Self::TooLong => f.write_str("header value is too long"),
+        }
+    }
+}
+
+impl core::error::Error for HeaderError {}
 
 #[cfg(test)]
 mod tests {
@@ -838,31 +808,6 @@ mod tests {
         fn header_parsers_never_panic(s in "\\PC{0,200}") {
             let _ = bearer_token(&s);
             let _ = find_cookie([s.as_str()], "id");
-        }
-    }
-
-    #[test]
-    fn cache_control_max_age_reads_the_directives_a_key_cache_needs() {
-        for (value, want) in [
-            ("max-age=600", Some(600)),
-            ("public, max-age=600, must-revalidate", Some(600)),
-            ("Public,MAX-AGE=\"60\"", Some(60)),
-            (" max-age = 5 ", Some(5)),
-            ("max-age= 5", Some(5)),
-            ("max-age=600, max-age=600", Some(600)),
-            ("max-age=600, max-age=60", Some(0)),
-            ("max-age=600, no-store", Some(0)),
-            ("no-cache", Some(0)),
-            ("max-age=99999999999999999999999", Some(u64::MAX)),
-            ("max-age=-1", None),
-            ("max-age=1e3", None),
-            ("max-age=", None),
-            ("max-age", None),
-            ("s-maxage=600", None),
-            ("", None),
-            ("private", None),
-        ] {
-            assert_eq!(cache_control_max_age(value), want, "{value:?}");
         }
     }
 }

@@ -21,15 +21,15 @@ use core::future::{Future, ready};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::error::StoreError;
 use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
 use crate::revocation::{Probe, Revocation, RevocationState, RevocationStore};
 use crate::session::SessionTimes;
 use crate::session_data::{self, Change, CommitOutcome, DataLimits};
-use crate::session_id::StorageKey;
+use crate::store::StoreError;
 use crate::store::{Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore};
 use crate::throttle::{Counter, Counters, Failures, ThrottlePolicy, ThrottleStore, Verdict};
-use crate::time::UnixTime;
+use auth_core::UnixTime;
+use auth_core::session_id::StorageKey;
 
 /// Default capacity: entries (sessions, refresh families, revoked `jti`s) kept at most.
 pub const DEFAULT_CAPACITY: usize = 100_000;
@@ -684,7 +684,7 @@ impl RevocationStore for MemoryStore {
     fn is_revoked(
         &self,
         probe: &Probe<'_>,
-        now: crate::UnixMillis,
+        now: auth_core::UnixMillis,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         ready(Ok(
             self.with(|inner, _| inner.revoked.revoked(probe, now.secs()))

@@ -1,34 +1,5 @@
-//! The request flows every web adapter shares, framework-free: authenticate a bearer token or a
-//! session cookie, log in (a new id every time), log out, log out everywhere, issue, refresh
-//! and revoke token pairs, refuse cross-site requests, and turn every refusal into a status,
-//! headers and a small JSON body.
-//!
-//! An adapter reads its framework's request into plain header bytes, reads the clock and the
-//! RNG, calls one of these methods and writes what comes back into its framework's response.
-//! Nothing here knows a framework; nothing in an adapter decides anything.
-//!
-//! ```
-//! use auth_core::memory::MemoryStore;
-//! use auth_core::web::{WebAuth, WebConfig};
-//! use auth_core::jwt::{AnyKey, Alg};
-//! use auth_core::UnixTime;
-//! use auth_core::session_data::StoredData;
-//! # pollster::block_on(async {
-//! let key = AnyKey::new(Alg::Hs256, &[7; 32])?;
-//! let auth = WebAuth::new(MemoryStore::new(), key, WebConfig::new("demo"));
-//! let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-//! let now = UnixTime::now();
-//!
-//! // Log in: a fresh session id in a secure cookie.
-//! let login = auth.login("ada", StoredData::new(), None, now, &mut rng).await?;
-//! assert!(login.set_cookie.starts_with("__Host-id="));
-//!
-//! // The browser sends it back.
-//! let cookie = format!("__Host-id={}", login.cookie_value());
-//! let session = auth.session([cookie.as_bytes()], now).await?.expect("signed in");
-//! assert_eq!(session.user(), "ada");
-//! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
-//! ```
+//! [`WebAuth`] and the request flows it runs: configuration, the session and token flows,
+//! rejections, same-site checks and throttled logins. Re-exported at the crate root.
 
 use alloc::format;
 use alloc::string::String;
@@ -38,31 +9,33 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::access::ACCESS_TOKEN_TYP;
-use crate::b64::{decode16, encode16};
-use crate::device::{DeviceId, DeviceSigner};
-use crate::error::{HeaderError, KeyCacheError, StoreError, TokenError};
+use crate::http::HeaderError;
 use crate::http::{BearerChallenge, BearerError, SetCookie, bearer_token, find_cookie_bytes};
-use crate::jwt::{self, AnyKey, Validation, Verified};
-#[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
-use crate::keyring::KeyRing;
-use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
-use crate::revocation::{Mark, Probe, Revocation, RevocationStore};
-use crate::session::SessionPolicy;
-use crate::session_data::{DataError, DataLimits, SessionData, StoredData};
-use crate::session_id::{CookieSigner, RefreshToken, SessionId, StorageKey};
-use crate::store::{
+use auth_core::access::ACCESS_TOKEN_TYP;
+use auth_core::b64::{decode16, encode16};
+use auth_core::device::{DeviceId, DeviceSigner};
+use auth_core::error::TokenError;
+use auth_core::jwt::{self, AnyKey, Validation, Verified};
+use auth_core::session_id::{CookieSigner, RefreshToken, SessionId, StorageKey};
+use auth_core::{UnixMillis, UnixTime};
+use auth_policy::keycache::KeyCacheError;
+use auth_policy::keyring::KeyRing;
+use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore};
+use auth_policy::session::SessionPolicy;
+use auth_policy::session_data::{DataError, DataLimits, SessionData, StoredData};
+use auth_policy::store::StoreError;
+use auth_policy::store::{
     ActiveSession, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
     check_session,
 };
-use crate::throttle::{self, Counters, ThrottlePolicy, ThrottleStore, Verdict};
-use crate::time::{UnixMillis, UnixTime};
+use auth_policy::throttle::{self, Counters, ThrottlePolicy, ThrottleStore, Verdict};
 
 mod data;
 mod resource;
 use data::Backend;
 pub use data::Unsaved;
-pub use resource::{Access, AccessKeys, LocalKeys, ResourceServer, VerifyFuture};
+pub use resource::{Access, ResourceServer};
 
 /// Default lifetime of an access token: 5 minutes.
 pub const DEFAULT_ACCESS_TTL: u64 = 5 * 60;
@@ -71,17 +44,6 @@ pub const DEFAULT_REFRESH_TTL: u64 = 14 * 24 * 60 * 60;
 /// Default session cookie name. The `__Host-` prefix makes browsers insist on `Secure`,
 /// `Path=/` and no `Domain`, so that no sibling subdomain can set or shadow it.
 pub const DEFAULT_COOKIE_NAME: &str = "__Host-id";
-/// Seconds a client is asked to wait (`Retry-After`) when a store is unavailable.
-pub const RETRY_AFTER_SECS: u64 = 1;
-
-/// The operating system's CSPRNG, for callers that have one (`getrandom` feature): what the
-/// adapters hand to [`WebAuth::login`] and the token flows. `Send`, so the futures that hold
-/// it can move between threads.
-#[cfg(feature = "getrandom")]
-#[must_use]
-pub fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
-    rand_core::UnwrapErr(getrandom::SysRng)
-}
 
 /// What a service decides once: names, lifetimes, trusted origins.
 #[derive(Clone)]
@@ -299,7 +261,7 @@ impl TokenPair {
     pub fn to_json(&self) -> String {
         // Strings of base64url and digits: serializing cannot fail.
         let mut out = alloc::vec::Vec::with_capacity(512);
-        match crate::json::ser::to_writer(&mut out, self) {
+        match auth_core::json::ser::to_writer(&mut out, self) {
             Ok(()) => String::from_utf8(out).unwrap_or_default(),
             Err(_) => String::new(),
         }
@@ -642,7 +604,6 @@ pub enum TokenKeys {
     /// A public-key ring, rotating or fixed: tokens are signed with its current key, and its
     /// public keys are published ([`WebAuth::jwks`]) so that other services verify tokens
     /// without being able to make them.
-    #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
     Ring(std::sync::RwLock<KeyRing>),
 }
 
@@ -652,7 +613,6 @@ impl From<AnyKey> for TokenKeys {
     }
 }
 
-#[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
 impl From<KeyRing> for TokenKeys {
     fn from(ring: KeyRing) -> Self {
         Self::Ring(std::sync::RwLock::new(ring))
@@ -678,8 +638,8 @@ pub struct WebAuth<S> {
 }
 
 impl<S> WebAuth<S> {
-    /// Flows over `store`, signing access tokens with `keys` (an [`AnyKey`] or, with `std`
-    /// and a public-key feature, a [`KeyRing`]).
+    /// Flows over `store`, signing access tokens with `keys` (an [`AnyKey`] or a
+    /// [`KeyRing`]).
     pub fn new(store: S, keys: impl Into<TokenKeys>, config: WebConfig) -> Self {
         let removal_cookie = cookie_text(&config, SetCookie::removal(&config.cookie_name));
         Self {
@@ -694,7 +654,6 @@ impl<S> WebAuth<S> {
 
     /// The published public keys and their `Cache-Control`, after moving a rotating ring to
     /// `now`; `None` for an HMAC key (nothing to publish: answer 404).
-    #[allow(unused_variables)]
     pub fn jwks<R: rand_core::CryptoRng + ?Sized>(
         &self,
         now: UnixTime,
@@ -702,7 +661,6 @@ impl<S> WebAuth<S> {
     ) -> Option<PublishedKeys> {
         match &self.keys {
             TokenKeys::Hmac(_) => None,
-            #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
             TokenKeys::Ring(lock) => {
                 advance_ring(lock, now, rng);
                 let ring = read(lock);
@@ -717,17 +675,14 @@ impl<S> WebAuth<S> {
     /// A minimal OpenID Provider metadata document (`issuer`, `jwks_uri`, the algorithm) for
     /// `/.well-known/openid-configuration`; `None` for an HMAC key.
     #[must_use]
-    #[allow(unused_variables)]
     pub fn metadata(&self, jwks_uri: &str) -> Option<String> {
         match &self.keys {
             TokenKeys::Hmac(_) => None,
-            #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
             TokenKeys::Ring(lock) => Some(read(lock).metadata_json(&self.config.issuer, jwks_uri)),
         }
     }
 
     /// Signs access-token claims with the current key, typed `at+jwt`.
-    #[allow(unused_variables)]
     fn sign_access<R: rand_core::CryptoRng + ?Sized>(
         &self,
         claims: &AccessClaims,
@@ -736,7 +691,6 @@ impl<S> WebAuth<S> {
     ) -> Result<String, TokenError> {
         match &self.keys {
             TokenKeys::Hmac(key) => key.sign_with_typ(claims, Some(ACCESS_TOKEN_TYP)),
-            #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
             TokenKeys::Ring(lock) => {
                 advance_ring(lock, now, rng);
                 read(lock)
@@ -756,7 +710,6 @@ impl<S> WebAuth<S> {
     ) -> Result<Verified<C>, TokenError> {
         match &self.keys {
             TokenKeys::Hmac(key) => jwt::verify::<C, _>(token, key, rules, now),
-            #[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
             TokenKeys::Ring(lock) => jwt::verify::<C, _>(token, read(lock).published(), rules, now),
         }
     }
@@ -990,7 +943,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     /// Ends every session, every refresh-token family and every access token of the session's
     /// user (log out everywhere), and returns the `Set-Cookie` value that removes this
     /// browser's cookie. Access tokens end on every server within the store's propagation
-    /// bound ([`crate::revocation`]), not at their `exp`.
+    /// bound ([`auth_policy::revocation`]), not at their `exp`.
     ///
     /// # Errors
     /// 503 when the store fails.
@@ -1006,7 +959,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     /// The user's credentials changed (a new password, a reset): every session started before
     /// is refused (the credential epoch), every refresh-token family and access token of the
     /// user ends. A login afterwards starts afresh; its tokens are not refused (cutoffs compare
-    /// `iat` in whole seconds, [`crate::revocation`]).
+    /// `iat` in whole seconds, [`auth_policy::revocation`]).
     ///
     /// # Errors
     /// 503 when the store fails.
@@ -1067,7 +1020,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         let token = bearer_of(authorization).map_err(|kind| self.reject(kind))?;
         // RFC 9068: typed `at+jwt` (so that an ID token, a logout token or any other JWT
         // signed by the same key is never taken for an access token), for this audience.
-        let rules = crate::access::rules(&self.config.issuer, &self.config.audience);
+        let rules = auth_core::access::rules(&self.config.issuer, &self.config.audience);
         let verified = self
             .verify_access::<C>(token, &rules, now)
             .map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
@@ -1107,9 +1060,8 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     ///
     /// # Errors
     /// As [`issue_tokens`](Self::issue_tokens).
-    #[cfg(all(feature = "std", feature = "getrandom"))]
     pub async fn issue_tokens_now(&self, user: &str) -> Result<TokenPair, Rejection> {
-        self.issue_tokens(user, UnixTime::now(), &mut os_rng())
+        self.issue_tokens(user, UnixTime::now(), &mut auth_core::rng::os_rng())
             .await
     }
 
@@ -1117,10 +1069,13 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     ///
     /// # Errors
     /// As [`refresh_tokens`](Self::refresh_tokens).
-    #[cfg(all(feature = "std", feature = "getrandom"))]
     pub async fn refresh_tokens_now(&self, refresh_token: &str) -> Result<TokenPair, Rejection> {
-        self.refresh_tokens(refresh_token, UnixTime::now(), &mut os_rng())
-            .await
+        self.refresh_tokens(
+            refresh_token,
+            UnixTime::now(),
+            &mut auth_core::rng::os_rng(),
+        )
+        .await
     }
 
     /// Trades a refresh token for a new pair. The presented token is spent; presenting a spent
@@ -1230,7 +1185,6 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
 }
 
 /// Moves a rotating ring to `now` when a change is due (a write lock only then).
-#[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
 fn advance_ring<R: rand_core::CryptoRng + ?Sized>(
     lock: &std::sync::RwLock<KeyRing>,
     now: UnixTime,
@@ -1250,7 +1204,6 @@ fn advance_ring<R: rand_core::CryptoRng + ?Sized>(
 /// The ring for reading. A panic elsewhere while it was held cannot have left it half
 /// changed (`advance` changes it in steps that are each complete), so a poisoned lock is
 /// read as it is.
-#[cfg(all(feature = "std", any(feature = "ed25519", feature = "p256")))]
 fn read(lock: &std::sync::RwLock<KeyRing>) -> std::sync::RwLockReadGuard<'_, KeyRing> {
     lock.read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -1413,9 +1366,9 @@ where
     ///
     /// # Errors
     /// As [`login`](Self::login).
-    #[cfg(all(feature = "std", feature = "getrandom"))]
     pub async fn login_now(&mut self, user: &str) -> Result<(), Rejection> {
-        self.login(user, UnixTime::now(), &mut os_rng()).await
+        self.login(user, UnixTime::now(), &mut auth_core::rng::os_rng())
+            .await
     }
 
     /// Ends the request's session, if any, and stages the removal of the cookie.
@@ -1469,7 +1422,7 @@ pub struct LoginAttempt {
     device: Option<DeviceId>,
 }
 
-/// Name of the device cookie ([`crate::device`]).
+/// Name of the device cookie ([`auth_core::device`]).
 pub const DEVICE_COOKIE: &str = "__Host-device";
 /// Seconds a device cookie lives: a year.
 pub const DEVICE_COOKIE_MAX_AGE: u64 = 365 * 24 * 60 * 60;

@@ -11,9 +11,9 @@ use core::pin::Pin;
 use serde::de::DeserializeOwned;
 
 use super::{Rejection, RejectionKind, Session};
-use crate::session_data::{Change, DataError, FLASH, Key, SessionData, decode};
-use crate::session_id::StorageKey;
-use crate::store::{SessionStore, commit_data, take_now};
+use auth_core::session_id::StorageKey;
+use auth_policy::session_data::{Change, DataError, FLASH, Key, SessionData, decode};
+use auth_policy::store::{SessionStore, commit_data, take_now};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Slots a take removed: name and JSON.
@@ -134,7 +134,7 @@ impl Session {
 
     /// Saves this request's changes, if any, in one atomic store step per try; `update`s that
     /// met concurrent changes re-run on the fresh values, at most
-    /// [`MAX_COMMIT_ATTEMPTS`](crate::session_data::MAX_COMMIT_ATTEMPTS) tries. Returns
+    /// [`MAX_COMMIT_ATTEMPTS`](auth_policy::session_data::MAX_COMMIT_ATTEMPTS) tries. Returns
     /// whether anything was written. A request that changed nothing costs no store call.
     ///
     /// # Errors

@@ -18,7 +18,7 @@
 //! verifier's last refresh.
 //!
 //! ```
-//! use auth_core::keyring::{KeyRing, RotationPolicy};
+//! use auth_policy::keyring::{KeyRing, RotationPolicy};
 //! use auth_core::jwt::Alg;
 //! use auth_core::UnixTime;
 //!
@@ -39,13 +39,13 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::error::KeyError;
-use crate::jwk::JwkSet;
-use crate::jwt::{Alg, SigningKey, VerifyingKey};
-use crate::time::UnixTime;
+use auth_core::UnixTime;
+use auth_core::error::KeyError;
+use auth_core::jwk::JwkSet;
+use auth_core::jwt::{Alg, SigningKey, VerifyingKey};
 
 /// The clock leeway verifiers are assumed to allow past `exp` (the crate's default).
-const LEEWAY: u64 = crate::jwt::DEFAULT_LEEWAY;
+const LEEWAY: u64 = auth_core::jwt::DEFAULT_LEEWAY;
 
 /// How an issuer rotates its signing keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,7 +253,7 @@ impl KeyRing {
     }
 
     /// The public keys to publish: the current key, the next one and the retired ones still
-    /// within their time, in that order: a [`KeySource`](crate::jwt::KeySource) for
+    /// within their time, in that order: a [`KeySource`](auth_core::jwt::KeySource) for
     /// `jwt::verify(token, ring.published(), …)`.
     #[must_use]
     pub fn published(&self) -> &[VerifyingKey] {
@@ -282,9 +282,9 @@ impl KeyRing {
         let mut out = String::with_capacity(128);
         let mut put = |s: &str| out.push_str(s);
         put("{\"issuer\":");
-        crate::json::write_str(issuer, &mut put);
+        auth_core::json::write_str(issuer, &mut put);
         put(",\"jwks_uri\":");
-        crate::json::write_str(jwks_uri, &mut put);
+        auth_core::json::write_str(jwks_uri, &mut put);
         put(",\"id_token_signing_alg_values_supported\":[\"");
         put(self.policy.alg.name());
         put("\"]}");
@@ -305,7 +305,7 @@ fn new_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jwt::{self, Validation};
+    use auth_core::jwt::{self, Validation};
     use proptest::prelude::*;
     use std::borrow::ToOwned;
     use std::vec;

@@ -38,7 +38,7 @@ use core::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::StoreError;
+use crate::store::StoreError;
 
 /// Default limit on a session's data: 16 KiB (slot names and values).
 pub const DEFAULT_MAX_TOTAL: usize = 16 * 1024;
@@ -703,7 +703,7 @@ impl SessionData {
 
     /// Appends the changes of another working copy of the same session (loaded at the same
     /// time), to be committed after this one's.
-    pub(crate) fn append(&mut self, later: Self) {
+    pub fn append(&mut self, later: Self) {
         let offset = self.changes.len();
         self.changes.extend(later.changes);
         self.reruns.extend(
@@ -716,7 +716,7 @@ impl SessionData {
 
     /// The loaded data without this request's changes.
     #[must_use]
-    pub(crate) fn snapshot(&self) -> Self {
+    pub fn snapshot(&self) -> Self {
         Self::new(self.stored.clone(), self.limits)
     }
 
@@ -1177,16 +1177,20 @@ fn encode<T: Serialize + ?Sized>(
     limits: &DataLimits,
 ) -> Result<Vec<u8>, DataError> {
     let mut out = Vec::new();
-    crate::json::ser::to_writer(&mut out, value).map_err(|_| DataError::Encode { key })?;
+    auth_core::json::ser::to_writer(&mut out, value).map_err(|_| DataError::Encode { key })?;
     if out.len() > limits.value {
         return Err(DataError::ValueTooLarge { key });
     }
     Ok(out)
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(key: &'static str, json: &[u8]) -> Result<T, DataError> {
+/// Reads a stored value (JSON) of the slot `key` as a `T`.
+///
+/// # Errors
+/// [`DataError::Type`] when the bytes are not a `T` in JSON.
+pub fn decode<T: DeserializeOwned>(key: &'static str, json: &[u8]) -> Result<T, DataError> {
     let text = core::str::from_utf8(json).map_err(|_| DataError::Type { key })?;
-    crate::json::de::from_value(text).map_err(|_| DataError::Type { key })
+    auth_core::json::de::from_value(text).map_err(|_| DataError::Type { key })
 }
 
 #[cfg(test)]

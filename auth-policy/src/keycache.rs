@@ -26,7 +26,7 @@
 //! usable key) is a failed fetch like any other: the previous keys stay.
 //!
 //! ```
-//! use auth_core::keycache::{CachePolicy, FetchOutcome, FetchReason, KeyCache, UnknownKey};
+//! use auth_policy::keycache::{CachePolicy, FetchOutcome, FetchReason, KeyCache, UnknownKey};
 //! use auth_core::UnixTime;
 //!
 //! let mut cache = KeyCache::new(CachePolicy::new());
@@ -53,14 +53,15 @@
 //! assert_eq!(cache.on_unknown_key(t1), UnknownKey::WaitForFetch);
 //! cache.complete(t1, again.id(), FetchOutcome::NotModified { max_age: Some(600) })?;
 //! assert!(matches!(cache.on_unknown_key(t1), UnknownKey::Refuse(_)));
-//! # Ok::<(), auth_core::error::KeyCacheError>(())
+//! # Ok::<(), auth_policy::keycache::KeyCacheError>(())
 //! ```
 
 use alloc::string::String;
+use core::fmt;
 
-use crate::error::{FetchFailure, KeyCacheError};
-use crate::jwk::JwkSet;
-use crate::time::UnixTime;
+use auth_core::UnixTime;
+use auth_core::error::JwkError;
+use auth_core::jwk::JwkSet;
 
 /// How a [`KeyCache`] refreshes, retries and tolerates failures. All durations in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,7 +236,7 @@ impl FetchRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FetchOutcome<'a> {
-    /// `200 OK` with a body (at most [`crate::jwk::MAX_JWK_SET_LEN`] bytes were read), its
+    /// `200 OK` with a body (at most [`auth_core::jwk::MAX_JWK_SET_LEN`] bytes were read), its
     /// `Cache-Control: max-age` and its `ETag`.
     Fetched {
         /// The document.
@@ -519,12 +520,188 @@ impl KeyCache {
     }
 }
 
+/// How long a response may be reused, from its `Cache-Control` value (RFC 9111 §5.2.2), as
+/// a verifier's key cache reads a JWK set's: `max-age=N` (also quoted) gives `Some(N)`;
+/// `no-store` or `no-cache`, or `max-age` given twice with different values (RFC 9111
+/// §4.2.1: then the response is stale), give `Some(0)`; no usable directive gives `None`.
+/// A number too large for `u64` saturates. Directive names are case-insensitive; join
+/// several header lines with `,`.
+///
+/// ```
+/// use auth_policy::keycache::cache_control_max_age;
+/// assert_eq!(cache_control_max_age("public, max-age=600"), Some(600));
+/// assert_eq!(cache_control_max_age("max-age=600, no-cache"), Some(0));
+/// assert_eq!(cache_control_max_age("public"), None);
+/// ```
+#[must_use]
+pub fn cache_control_max_age(value: &str) -> Option<u64> {
+    let mut max_age: Option<u64> = None;
+    for directive in value.split(',') {
+        let directive = directive.trim_matches([' ', '\t']);
+        let (name, arg) = match directive.split_once('=') {
+            Some((name, arg)) => (name.trim_end_matches([' ', '\t']), Some(arg)),
+            None => (directive, None),
+        };
+        if name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("no-cache") {
+            return Some(0);
+        }
+        if !name.eq_ignore_ascii_case("max-age") {
+            continue;
+        }
+        let Some(arg) = arg.map(|a| a.trim_start_matches([' ', '\t'])) else {
+            continue;
+        };
+        let digits = arg
+            .strip_prefix('"')
+            .and_then(|a| a.strip_suffix('"'))
+            .unwrap_or(arg);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let secs = digits.bytes().fold(0u64, |n, b| {
+            n.saturating_mul(10)
+                .saturating_add(u64::from(b.wrapping_sub(b'0')))
+        });
+        match max_age {
+            Some(earlier) if earlier != secs => return Some(0),
+            _ => max_age = Some(secs),
+        }
+    }
+    max_age
+}
+
+/// Why a fetch of an issuer's metadata or key set brought no usable answer (reported by the
+/// I/O layer to [`crate::keycache::KeyCache::complete`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FetchFailure {
+    /// No connection, or it broke (DNS, refused, reset, TLS).
+    Connect,
+    /// No complete answer within the fetch's timeout.
+    Timeout,
+    /// An HTTP status other than 200 (or 304 to a conditional request).
+    HttpStatus(u16),
+    /// A redirect: never followed, the URL of keys must be exact.
+    Redirect,
+    /// The body was larger than the cap.
+    TooLarge,
+    /// The body was not UTF-8 text.
+    NotText,
+    /// The URL is not allowed: `https`, or `http` to a loopback address only.
+    UrlNotAllowed,
+}
+
+impl fmt::Display for FetchFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Connect => f.write_str("could not connect"),
+            Self::Timeout => f.write_str("timed out"),
+            Self::HttpStatus(status) => write!(f, "http status {status}"),
+            Self::Redirect => f.write_str("redirect refused"),
+            Self::TooLarge => f.write_str("document too large"),
+            Self::NotText => f.write_str("document is not utf-8"),
+            Self::UrlNotAllowed => f.write_str("url not allowed (https, or http to loopback)"),
+        }
+    }
+}
+
+/// Why a remote key source cannot give a key for a token: the stable reasons of
+/// [`crate::keycache`].
+///
+/// Only [`KeyNotFound`](Self::KeyNotFound) and [`AmbiguousKey`](Self::AmbiguousKey) are about
+/// the token; every other variant means the *key set is unavailable*, which an adapter answers
+/// with 503, never as a bad token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyCacheError {
+    /// The token's `kid` is not in the issuer's current set (fetched within the cooldown).
+    KeyNotFound,
+    /// The token names no `kid` and the set holds several keys for its algorithm.
+    AmbiguousKey,
+    /// No key set has been fetched yet.
+    NotLoaded,
+    /// The last fetch failed and the keys held (if any) cannot stand in.
+    FetchFailed(FetchFailure),
+    /// The keys held are older than their lifetime plus the allowed staleness.
+    StaleBeyondMaxStale,
+    /// The fetched document is not an acceptable JWK set.
+    BadDocument(JwkError),
+    /// The fetched set holds no key this crate can verify with (the previous set is kept).
+    NoUsableKeys,
+    /// The metadata's `issuer` is not the configured issuer, byte for byte.
+    IssuerMismatch,
+    /// The metadata document is not acceptable (not a JSON object, `issuer` or `jwks_uri`
+    /// missing or not a string, a URL not allowed).
+    BadMetadata,
+    /// A fetch outcome for a fetch that is not the one running (abandoned after its timeout,
+    /// or never started); it changed nothing.
+    UnexpectedOutcome,
+}
+
+impl KeyCacheError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::KeyNotFound => "key_not_found",
+            Self::AmbiguousKey => "ambiguous_key",
+            Self::NotLoaded => "key_set_not_loaded",
+            Self::FetchFailed(_) => "key_set_fetch_failed",
+            Self::StaleBeyondMaxStale => "key_set_stale",
+            Self::BadDocument(_) => "key_set_bad_document",
+            Self::NoUsableKeys => "key_set_no_usable_keys",
+            Self::IssuerMismatch => "issuer_mismatch",
+            Self::BadMetadata => "bad_metadata",
+            Self::UnexpectedOutcome => "unexpected_fetch_outcome",
+        }
+    }
+
+    /// Whether the key set is unavailable (an adapter's 503), rather than the token naming a
+    /// key the issuer does not have (401).
+    #[must_use]
+    pub const fn is_unavailable(&self) -> bool {
+        !matches!(self, Self::KeyNotFound | Self::AmbiguousKey)
+    }
+}
+
+impl fmt::Display for KeyCacheError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::KeyNotFound => f.write_str("no key of the issuer has the token's key id"),
+            Self::AmbiguousKey => {
+                f.write_str("the token names no key id and the issuer has several keys for it")
+            }
+            Self::NotLoaded => f.write_str("key set unavailable: not fetched yet"),
+            Self::FetchFailed(e) => write!(f, "key set unavailable: fetch failed: {e}"),
+            Self::StaleBeyondMaxStale => {
+                f.write_str("key set unavailable: stale beyond the allowed bound")
+            }
+            Self::BadDocument(e) => write!(f, "key set unavailable: bad document: {e}"),
+            Self::NoUsableKeys => f.write_str("key set unavailable: no usable key in the set"),
+            Self::IssuerMismatch => {
+                f.write_str("key set unavailable: metadata issuer is not the configured issuer")
+            }
+            Self::BadMetadata => f.write_str("key set unavailable: bad metadata document"),
+            Self::UnexpectedOutcome => f.write_str("fetch outcome for a fetch not running"),
+        }
+    }
+}
+
+impl core::error::Error for KeyCacheError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::BadDocument(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(all(test, feature = "ed25519"))]
 mod tests {
     //! The tests sign with Ed25519.
     use super::*;
-    use crate::error::JwkError;
-    use crate::jwt::{self, Alg, SigningKey, Validation};
+    use auth_core::error::JwkError;
+    use auth_core::jwt::{self, Alg, SigningKey, Validation};
     use proptest::prelude::*;
     use std::format;
     use std::string::ToString;
@@ -964,6 +1141,31 @@ mod tests {
             for pair in unknown_fetches.windows(2) {
                 prop_assert!(pair[1].as_secs() >= pair[0].as_secs() + 30);
             }
+        }
+    }
+
+    #[test]
+    fn cache_control_max_age_reads_the_directives_a_key_cache_needs() {
+        for (value, want) in [
+            ("max-age=600", Some(600)),
+            ("public, max-age=600, must-revalidate", Some(600)),
+            ("Public,MAX-AGE=\"60\"", Some(60)),
+            (" max-age = 5 ", Some(5)),
+            ("max-age= 5", Some(5)),
+            ("max-age=600, max-age=600", Some(600)),
+            ("max-age=600, max-age=60", Some(0)),
+            ("max-age=600, no-store", Some(0)),
+            ("no-cache", Some(0)),
+            ("max-age=99999999999999999999999", Some(u64::MAX)),
+            ("max-age=-1", None),
+            ("max-age=1e3", None),
+            ("max-age=", None),
+            ("max-age", None),
+            ("s-maxage=600", None),
+            ("", None),
+            ("private", None),
+        ] {
+            assert_eq!(cache_control_max_age(value), want, "{value:?}");
         }
     }
 }

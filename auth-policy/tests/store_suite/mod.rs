@@ -10,14 +10,14 @@
 )]
 
 use auth_core::UnixTime;
-use auth_core::error::StoreError;
-use auth_core::session::{Decision, ExpiredBy, SessionPolicy};
-use auth_core::session_data::{
+use auth_core::session_id::{SessionId, StorageKey};
+use auth_policy::session::{Decision, ExpiredBy, SessionPolicy};
+use auth_policy::session_data::{
     Change, CommitOutcome, CounterKey, DataError, DataLimits, Key, MapKey, SessionData, Slot,
     StoredData,
 };
-use auth_core::session_id::{SessionId, StorageKey};
-use auth_core::store::{
+use auth_policy::store::StoreError;
+use auth_policy::store::{
     SessionHandle, SessionLimit, SessionRecord, SessionStore, commit_data, take_now,
 };
 use std::future::Future;
@@ -940,9 +940,9 @@ async fn no_raw_id_is_ever_stored<H: Harness>(h: &H) {
     }
 }
 
-use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
-use auth_core::revocation::{Mark, Probe, Revocation, RevocationStore};
 use auth_core::session_id::RefreshToken;
+use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore};
 
 /// The refresh-token and revocation-list checks, for stores that implement those traits.
 pub async fn run_refresh_and_revocation<H: Harness>(h: &H)
@@ -1204,7 +1204,7 @@ where
 // ---- Login throttling ----------------------------------------------------------------------
 
 use auth_core::device::DeviceId;
-use auth_core::throttle::{self as throttle, Failures, ThrottlePolicy, ThrottleStore, Verdict};
+use auth_policy::throttle::{self as throttle, Failures, ThrottlePolicy, ThrottleStore, Verdict};
 
 /// Every check of the failed-login counters.
 pub async fn run_throttle<H: Harness>(h: &H)

@@ -20,14 +20,14 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
 use core::future::Future;
 
-use crate::error::StoreError;
 use crate::session::SessionTimes;
 use crate::session_data::{
     Change, CommitOutcome, DataError, DataLimits, MAX_COMMIT_ATTEMPTS, SessionData, StoredData,
 };
-use crate::session_id::StorageKey;
+use auth_core::session_id::StorageKey;
 
 /// A session as a store keeps it.
 #[derive(Clone, PartialEq, Eq)]
@@ -114,9 +114,9 @@ pub struct SessionInfo {
     /// Ends this session with [`SessionStore::delete_handle`].
     pub handle: SessionHandle,
     /// When the session started.
-    pub created: crate::UnixTime,
+    pub created: auth_core::UnixTime,
     /// When it was last active (at renewal resolution).
-    pub last_active: crate::UnixTime,
+    pub last_active: auth_core::UnixTime,
 }
 
 /// What [`SessionStore::create`] does when the user already has `max` sessions.
@@ -257,13 +257,13 @@ pub async fn check_session<S: SessionStore + ?Sized>(
     store: &S,
     policy: &crate::session::SessionPolicy,
     cookie_value: &str,
-    signer: Option<&crate::session_id::CookieSigner>,
-    now: crate::UnixTime,
+    signer: Option<&auth_core::session_id::CookieSigner>,
+    now: auth_core::UnixTime,
 ) -> Result<Option<ActiveSession>, StoreError> {
     use crate::session::Decision;
     let id = match signer {
         Some(signer) => signer.verify(cookie_value),
-        None => crate::session_id::SessionId::parse(cookie_value),
+        None => auth_core::session_id::SessionId::parse(cookie_value),
     };
     let Ok(id) = id else { return Ok(None) };
     let key = id.storage_key();
@@ -351,5 +351,82 @@ pub async fn take_now<S: SessionStore + ?Sized>(
         }
         // A take checks no version: a store cannot answer it with a conflict.
         CommitOutcome::Conflict { .. } => Err(DataError::Contended),
+    }
+}
+
+/// Why a store operation failed. "Not found" is not an error (`Ok(None)` / `Ok(false)`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Another writer came first (a stale version, or a key already taken).
+    Conflict,
+    /// The record no longer exists (logged out or expired); it was not re-created.
+    Gone,
+    /// The user already has the maximum number of sessions.
+    LimitReached,
+    /// The store is full (its capacity protects memory against a flood of logins).
+    Full,
+    /// The backend could not be reached or refused the operation.
+    Unavailable(BoxError),
+    /// The backend did not answer within the configured time.
+    Timeout,
+    /// A stored record could not be read.
+    Corrupt(BoxError),
+    /// A commit would take the session's data past its limits; nothing was written.
+    DataTooLarge,
+    /// A counter would pass its range, or its slot holds something else; nothing was written.
+    BadCounter,
+}
+
+/// The source of a backend error, kept for `source()` chains.
+pub type BoxError = alloc::boxed::Box<dyn core::error::Error + Send + Sync + 'static>;
+
+impl StoreError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Conflict => "store_conflict",
+            Self::Gone => "store_gone",
+            Self::LimitReached => "session_limit_reached",
+            Self::Full => "store_full",
+            Self::Unavailable(_) => "store_unavailable",
+            Self::Timeout => "store_timeout",
+            Self::Corrupt(_) => "store_corrupt_record",
+            Self::DataTooLarge => "session_data_too_large",
+            Self::BadCounter => "session_bad_counter",
+        }
+    }
+
+    /// Whether the request should be answered "try again later" (HTTP 503): the backend is
+    /// down, slow or full, through no fault of the client.
+    #[must_use]
+    pub const fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Timeout | Self::Full)
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Conflict => "store write conflicts with a newer one",
+            Self::Gone => "session no longer exists",
+            Self::LimitReached => "user has too many sessions",
+            Self::Full => "store is full",
+            Self::Unavailable(_) => "store is unavailable",
+            Self::Timeout => "store did not answer in time",
+            Self::Corrupt(_) => "stored record is corrupt",
+            Self::DataTooLarge => "session data would exceed its limits",
+            Self::BadCounter => "session counter out of range or not a counter",
+        })
+    }
+}
+
+impl core::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Unavailable(e) | Self::Corrupt(e) => Some(&**e),
+            _ => None,
+        }
     }
 }

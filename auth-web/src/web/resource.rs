@@ -1,59 +1,21 @@
 //! The flow of a resource server: a service that only checks access tokens (RFC 9068) issued
 //! elsewhere, holding no secret: the issuer's public keys, local or fetched by a remote key
-//! source (`auth-oidc`'s `RemoteKeys`), and the rules of [`crate::access`].
+//! source (`auth-oidc`'s `RemoteKeys`), and the rules of [`auth_core::access`].
 
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use core::future::Future;
-use core::pin::Pin;
 
 use super::{Rejection, RejectionKind, bearer_of};
-use crate::access::{self, AccessToken};
-use crate::error::{KeyCacheError, TokenError, VerifyError};
-use crate::jwt::{self, KeySource, Validation, Verified};
-use crate::time::UnixTime;
-
-/// A boxed future, as [`AccessKeys`] returns.
-pub type VerifyFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Verified<AccessToken>, VerifyError>> + Send + 'a>>;
-
-/// Where a [`ResourceServer`]'s keys come from: [`LocalKeys`] (keys in hand), or a remote
-/// source that fetches the issuer's JWK set (`auth-oidc`'s `RemoteKeys` implements it).
-pub trait AccessKeys: Send + Sync {
-    /// Verifies `token` by `rules` at `now` into the RFC 9068 claims.
-    fn verify_access<'a>(
-        &'a self,
-        token: &'a str,
-        rules: &'a Validation<'a>,
-        now: UnixTime,
-    ) -> VerifyFuture<'a>;
-}
-
-/// Keys in hand: a [`VerifyingKey`](crate::jwt::VerifyingKey), a
-/// vector of them (a [`JwkSet`](crate::jwk::JwkSet)'s `keys().to_vec()`), … (any [`KeySource`]).
-#[derive(Debug, Clone)]
-pub struct LocalKeys<K>(pub K);
-
-impl<K: KeySource + Send + Sync> AccessKeys for LocalKeys<K> {
-    fn verify_access<'a>(
-        &'a self,
-        token: &'a str,
-        rules: &'a Validation<'a>,
-        now: UnixTime,
-    ) -> VerifyFuture<'a> {
-        let result =
-            jwt::verify::<AccessToken, K>(token, &self.0, rules, now).map_err(|e| match e {
-                // The same refusals a remote source gives, so that both answer alike.
-                TokenError::UnknownKeyId => VerifyError::Keys(KeyCacheError::KeyNotFound),
-                TokenError::AmbiguousKey => VerifyError::Keys(KeyCacheError::AmbiguousKey),
-                other => VerifyError::Token(other),
-            });
-        Box::pin(core::future::ready(result))
-    }
-}
+use auth_core::UnixTime;
+use auth_core::access::{self, AccessToken};
+use auth_core::error::TokenError;
+use auth_core::jwt::Verified;
+use auth_policy::keycache::KeyCacheError;
+use auth_policy::verifier::AccessKeys;
+use auth_policy::verifier::VerifyError;
 
 /// A resource server's bearer check: the `Authorization` header, the token verified with the
 /// issuer's keys by the RFC 9068 rules ([`access::rules`]) for this resource, and scope
@@ -63,7 +25,7 @@ impl<K: KeySource + Send + Sync> AccessKeys for LocalKeys<K> {
 ///
 /// ```
 /// use auth_core::jwt::{Alg, SigningKey};
-/// use auth_core::web::{LocalKeys, ResourceServer};
+/// use auth_web::{LocalKeys, ResourceServer};
 /// use auth_core::UnixTime;
 /// # pollster::block_on(async {
 /// let issuer_key = SigningKey::from_bytes(Alg::EdDsa, &[7; 32])?;
@@ -236,11 +198,11 @@ impl Access {
 fn unverified_issuer(token: &str) -> Option<String> {
     let mut parts = token.split('.');
     let (_header, payload) = (parts.next()?, parts.next()?);
-    let payload = crate::b64::decode_vec(payload.as_bytes()).ok()?;
+    let payload = auth_core::b64::decode_vec(payload.as_bytes()).ok()?;
     let payload = core::str::from_utf8(&payload).ok()?;
     let mut iss = None;
-    crate::json::for_each_member_unbounded(payload, |name, value| {
-        if let (true, crate::json::Value::Str(s)) = (name.eq_str("iss"), value) {
+    auth_core::json::for_each_member_unbounded(payload, |name, value| {
+        if let (true, auth_core::json::Value::Str(s)) = (name.eq_str("iss"), value) {
             iss = Some(s.chars().collect::<String>());
         }
         Ok::<(), ()>(())
@@ -264,10 +226,12 @@ fn refusal(e: VerifyError) -> RejectionKind {
     }
 }
 
-#[cfg(all(test, feature = "ed25519"))]
+#[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jwt::{Alg, SigningKey};
+    use auth_core::jwt::Validation;
+    use auth_core::jwt::{Alg, SigningKey};
+    use auth_policy::verifier::{LocalKeys, VerifyFuture};
     use serde_json::json;
     use std::format;
     use std::string::ToString;
@@ -425,7 +389,7 @@ mod tests {
     }
 
     fn api_with_set(key: &SigningKey) -> ResourceServer {
-        let set = crate::jwk::JwkSet::from_keys(std::vec![key.verifying_key()]).unwrap();
+        let set = auth_core::jwk::JwkSet::from_keys(std::vec![key.verifying_key()]).unwrap();
         api(LocalKeys(set.keys().to_vec()))
     }
 

@@ -12,7 +12,7 @@
 //! Deadlines only ever move forward, and the idle deadline never passes the absolute one.
 //!
 //! ```
-//! use auth_core::session::{Decision, SessionPolicy};
+//! use auth_policy::session::{Decision, SessionPolicy};
 //! use auth_core::UnixTime;
 //!
 //! let policy = SessionPolicy::new(); // idle 30 min, absolute 12 h, renew after half the window
@@ -26,7 +26,7 @@
 //! assert!(matches!(policy.check(&times, login.saturating_add(1800), 0), Decision::Expired(_)));
 //! ```
 
-use crate::time::UnixTime;
+use auth_core::UnixTime;
 
 /// Default idle timeout: 30 minutes.
 pub const DEFAULT_IDLE_TIMEOUT: u64 = 30 * 60;

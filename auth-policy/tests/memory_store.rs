@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use auth_core::UnixTime;
-use auth_core::error::StoreError;
-use auth_core::memory::MemoryStore;
-use auth_core::session::SessionPolicy;
-use auth_core::session_data::{DataLimits, Key, MapKey, SessionData, StoredData};
 use auth_core::session_id::SessionId;
-use auth_core::store::{SessionLimit, SessionRecord, SessionStore, commit_data};
+use auth_policy::memory::MemoryStore;
+use auth_policy::session::SessionPolicy;
+use auth_policy::session_data::{DataLimits, Key, MapKey, SessionData, StoredData};
+use auth_policy::store::StoreError;
+use auth_policy::store::{SessionLimit, SessionRecord, SessionStore, commit_data};
 
 /// A store on a clock the test moves, starting at 1,700,000,000.
 fn clocked_store() -> (MemoryStore, Arc<AtomicU64>) {
@@ -199,9 +199,9 @@ fn a_full_store_evicts_only_when_that_makes_room() {
 
 mod check_session {
     use super::*;
-    use auth_core::session::SessionPolicy;
     use auth_core::session_id::CookieSigner;
-    use auth_core::store::check_session;
+    use auth_policy::session::SessionPolicy;
+    use auth_policy::store::check_session;
 
     fn setup() -> (MemoryStore, Arc<AtomicU64>, SessionId, SessionPolicy) {
         let (store, clock) = clocked_store();

@@ -10,9 +10,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::future::Future;
 
-use crate::error::StoreError;
-use crate::session_id::StorageKey;
-use crate::time::UnixTime;
+use crate::store::StoreError;
+use auth_core::UnixTime;
+use auth_core::session_id::StorageKey;
 
 /// The family of refresh tokens one login produced. Random, not secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -14,7 +14,7 @@
 //! address.
 //!
 //! ```
-//! use auth_core::discovery::{self, Host, ProviderMetadata};
+//! use auth_policy::discovery::{self, Host, ProviderMetadata};
 //!
 //! let issuer = "https://id.example.com/realms/main";
 //! assert_eq!(
@@ -31,13 +31,13 @@
 //! assert!(discovery::fetch_allowed("https", Host::Domain("id.example.com")));
 //! assert!(discovery::fetch_allowed("http", Host::Ipv4([127, 0, 0, 1])));
 //! assert!(!discovery::fetch_allowed("http", Host::Domain("id.example.com")));
-//! # Ok::<(), auth_core::error::KeyCacheError>(())
+//! # Ok::<(), auth_policy::keycache::KeyCacheError>(())
 //! ```
 
 use alloc::string::String;
 
-use crate::error::KeyCacheError;
-use crate::json::{self, JsonStr, Value};
+use crate::keycache::KeyCacheError;
+use auth_core::json::{self, JsonStr, Value};
 
 /// The largest metadata document read, in bytes (Keycloak's and Entra ID's are under 10 KiB).
 pub const MAX_METADATA_LEN: usize = 64 * 1024;
@@ -83,7 +83,7 @@ pub fn oauth_metadata_url(issuer: &str) -> Option<String> {
 /// `scheme://authority` (a trailing `/` allowed); `None` if either is not of that form.
 ///
 /// ```
-/// use auth_core::discovery::rebase;
+/// use auth_policy::discovery::rebase;
 /// assert_eq!(
 ///     rebase("https://id.example.com/realms/main/certs", "http://keycloak.internal:8080").as_deref(),
 ///     Some("http://keycloak.internal:8080/realms/main/certs")

@@ -1,6 +1,5 @@
-//! The framework-free request flows (`auth_core::web`) on `MemoryStore` with a moved clock:
+//! The framework-free request flows (`auth_web`) on `MemoryStore` with a moved clock:
 //! what every adapter inherits.
-#![cfg(feature = "std")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -8,10 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use auth_core::UnixTime;
 use auth_core::jwt::{Alg, AnyKey};
-use auth_core::memory::MemoryStore;
-use auth_core::session::SessionPolicy;
-use auth_core::session_data::StoredData;
-use auth_core::web::{AccessClaims, Provenance, RejectionKind, WebAuth, WebConfig};
+use auth_policy::memory::MemoryStore;
+use auth_policy::session::SessionPolicy;
+use auth_policy::session_data::StoredData;
+use auth_web::{AccessClaims, Provenance, RejectionKind, WebAuth, WebConfig};
 use pollster::block_on;
 
 const T0: u64 = 1_700_000_000;
@@ -32,7 +31,7 @@ fn auth() -> (WebAuth<MemoryStore>, Arc<AtomicU64>) {
 }
 
 fn rng() -> impl rand_core::CryptoRng {
-    rand_core::UnwrapErr(getrandom::SysRng)
+    auth_core::rng::os_rng()
 }
 
 fn cookie_header(set_cookie: &str) -> String {
@@ -223,7 +222,7 @@ fn bearer_refusals_follow_rfc_6750() {
     let run = |headers: &[&[u8]]| {
         block_on(auth.bearer::<AccessClaims>(headers.iter().copied(), now)).unwrap_err()
     };
-    let challenge = |e: &auth_core::web::Rejection| {
+    let challenge = |e: &auth_web::Rejection| {
         e.headers()
             .find(|(n, _)| *n == "www-authenticate")
             .map(|(_, v)| v.to_owned())
@@ -480,7 +479,7 @@ fn a_memory_store_that_restarted_refuses_tokens_issued_before_it_began() {
 
 #[test]
 fn a_store_failure_is_a_503_with_retry_after() {
-    let rejection = auth_core::web::Rejection::from(auth_core::error::StoreError::Timeout);
+    let rejection = auth_web::Rejection::from(auth_policy::store::StoreError::Timeout);
     assert_eq!(rejection.status(), 503);
     let headers: Vec<_> = rejection.headers().collect();
     assert!(headers.contains(&("retry-after", "1")));
@@ -490,13 +489,12 @@ fn a_store_failure_is_a_503_with_retry_after() {
 
 // ---- Public-key access tokens (a key ring) ----------------------------------------------
 
-#[cfg(all(feature = "ed25519", feature = "p256"))]
 mod ring {
     use super::*;
     use auth_core::error::TokenError;
     use auth_core::jwk::JwkSet;
     use auth_core::jwt::{self, Validation};
-    use auth_core::keyring::{KeyRing, RotationPolicy};
+    use auth_policy::keyring::{KeyRing, RotationPolicy};
 
     const DAY: u64 = 86_400;
 
@@ -634,16 +632,16 @@ mod ring {
 
 mod data {
     use super::*;
-    use auth_core::error::StoreError;
-    use auth_core::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
-    use auth_core::revocation::{Probe, Revocation, RevocationStore};
-    use auth_core::session::SessionTimes;
-    use auth_core::session_data::{Change, CommitOutcome, DataLimits, Key, MapKey};
     use auth_core::session_id::StorageKey;
-    use auth_core::store::{
+    use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+    use auth_policy::revocation::{Probe, Revocation, RevocationStore};
+    use auth_policy::session::SessionTimes;
+    use auth_policy::session_data::{Change, CommitOutcome, DataLimits, Key, MapKey};
+    use auth_policy::store::StoreError;
+    use auth_policy::store::{
         Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
     };
-    use auth_core::web::RequestSessions;
+    use auth_web::RequestSessions;
     use std::sync::atomic::AtomicBool;
 
     /// `MemoryStore` that counts commits and can be made to fail them.
@@ -887,8 +885,8 @@ mod data {
             .insert_entry(&CART, "b", &2)
             .unwrap();
         let mut slot = None;
-        auth_core::web::Unsaved::stage(&mut slot, first.current_mut().unwrap().unsaved().unwrap());
-        auth_core::web::Unsaved::stage(&mut slot, second.current_mut().unwrap().unsaved().unwrap());
+        auth_web::Unsaved::stage(&mut slot, first.current_mut().unwrap().unsaved().unwrap());
+        auth_web::Unsaved::stage(&mut slot, second.current_mut().unwrap().unsaved().unwrap());
         block_on(slot.unwrap().commit()).unwrap();
         assert_eq!(commits(&auth), 1, "one commit");
         let r = request(&auth, &cookie);
@@ -927,13 +925,13 @@ mod data {
         let session = r.current_mut().unwrap();
         session.insert(&STATE, &"x".to_string()).unwrap();
         const WRONG: Key<u64> = Key::new("state");
-        let refusal = auth_core::web::Rejection::from(session.get(&WRONG).unwrap_err());
+        let refusal = auth_web::Rejection::from(session.get(&WRONG).unwrap_err());
         assert_eq!(
             (refusal.status(), refusal.code()),
             (400, "session_data_type")
         );
         let refusal =
-            auth_core::web::Rejection::from(session.insert(&STATE, &"x".repeat(5000)).unwrap_err());
+            auth_web::Rejection::from(session.insert(&STATE, &"x".repeat(5000)).unwrap_err());
         assert_eq!(
             (refusal.status(), refusal.code()),
             (400, "session_value_too_large")
