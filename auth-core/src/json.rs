@@ -164,6 +164,10 @@ pub(crate) fn for_each_member<'a, E>(
 
 /// Parses `doc` as one JSON object and calls `member` for each member, in order; any number
 /// of members, and names are not compared (the caller checks the names it cares about).
+///
+/// # Errors
+/// The outer [`JsonError`] when `doc` is not one valid JSON object (within the depth bound);
+/// the inner error is the first one `member` returned (the document is still read to its end).
 pub fn for_each_member_unbounded<'a, E>(
     doc: &'a str,
     mut member: impl FnMut(JsonStr<'a>, Value<'a>) -> Result<(), E>,

@@ -1,9 +1,15 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 extern crate alloc;
 
+mod bearer;
+mod config;
+mod flows;
 pub mod http;
-mod web;
+mod rejection;
+mod resource;
+mod session;
 
 /// The crypto path this crate builds on (tokens, keys, ids), re-exported so that an adapter
 /// depends on this crate alone.
@@ -12,9 +18,14 @@ pub use auth_core;
 pub use auth_policy;
 /// A [`ResourceServer`]'s key sources, re-exported beside it.
 pub use auth_policy::verifier::{AccessKeys, LocalKeys, VerifyFuture};
-pub use web::{
-    Access, AccessClaims, DEFAULT_ACCESS_TTL, DEFAULT_COOKIE_NAME, DEFAULT_REFRESH_TTL,
-    DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, Login, LoginAttempt, Provenance, PublishedKeys,
-    Rejection, RejectionKind, RequestSessions, ResourceServer, Session, TokenKeys, TokenPair,
-    Unsaved, WebAuth, WebConfig,
+pub use config::{
+    DEFAULT_ACCESS_TTL, DEFAULT_COOKIE_NAME, DEFAULT_REFRESH_TTL, DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE, WebConfig,
 };
+pub use flows::{
+    AccessClaims, Login, LoginAttempt, Provenance, PublishedKeys, RequestSessions, TokenKeys,
+    TokenPair, WebAuth,
+};
+pub use rejection::{Rejection, RejectionKind};
+pub use resource::{Access, ResourceServer};
+pub use session::{Session, Unsaved};

@@ -174,26 +174,19 @@ impl Algorithm for Hs512 {
     const ALG: Alg = Alg::Hs512;
 }
 
-mod sealed {
+/// The seal of [`Algorithm`] and [`KeySource`]: implemented only in this crate, each impl
+/// beside its type (the public-key ones in `asymmetric`).
+pub(crate) mod sealed {
     pub trait Sealed {}
-    impl Sealed for super::Hs256 {}
-    impl Sealed for super::Hs384 {}
-    impl Sealed for super::Hs512 {}
-    impl Sealed for super::AnyKey {}
-    impl<A: super::Algorithm> Sealed for super::Key<A> {}
-    impl Sealed for [super::AnyKey] {}
-    #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
-    impl Sealed for super::super::VerifyingKey {}
-    #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
-    impl Sealed for [super::super::VerifyingKey] {}
-    #[cfg(all(
-        feature = "alloc",
-        any(feature = "ed25519", feature = "p256", feature = "rsa")
-    ))]
-    impl Sealed for alloc::vec::Vec<super::super::VerifyingKey> {}
-    #[cfg(feature = "alloc")]
-    impl Sealed for alloc::vec::Vec<super::AnyKey> {}
 }
+impl sealed::Sealed for Hs256 {}
+impl sealed::Sealed for Hs384 {}
+impl sealed::Sealed for Hs512 {}
+impl sealed::Sealed for AnyKey {}
+impl<A: Algorithm> sealed::Sealed for Key<A> {}
+impl sealed::Sealed for [AnyKey] {}
+#[cfg(feature = "alloc")]
+impl sealed::Sealed for alloc::vec::Vec<AnyKey> {}
 
 /// An HMAC key whose algorithm is chosen at run time; see [`Key`] for the typed form.
 ///

@@ -325,6 +325,11 @@ impl Selectable for VerifyingKey {
     }
 }
 
+impl super::alg::sealed::Sealed for VerifyingKey {}
+impl super::alg::sealed::Sealed for [VerifyingKey] {}
+#[cfg(feature = "alloc")]
+impl super::alg::sealed::Sealed for alloc::vec::Vec<VerifyingKey> {}
+
 impl KeySource for VerifyingKey {
     fn verify_signature(
         &self,

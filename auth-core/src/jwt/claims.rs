@@ -21,7 +21,7 @@ use crate::time::UnixTime;
 pub struct Verified<C> {
     claims: C,
     registered: Registered,
-    alg: super::Alg,
+    alg: super::alg::Alg,
 }
 
 impl<C> Verified<C> {
@@ -41,7 +41,7 @@ impl<C> Verified<C> {
     }
 
     /// The algorithm the token was verified with (its key's).
-    pub fn alg(&self) -> super::Alg {
+    pub fn alg(&self) -> super::alg::Alg {
         self.alg
     }
 }

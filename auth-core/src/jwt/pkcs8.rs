@@ -9,11 +9,11 @@
 use pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
 
-use super::Alg;
-#[cfg(any(feature = "ed25519", feature = "p256"))]
-use super::SigningKey;
-use super::VerifyingKey;
+use super::alg::Alg;
 use super::asymmetric::Public;
+#[cfg(any(feature = "ed25519", feature = "p256"))]
+use super::asymmetric::SigningKey;
+use super::asymmetric::VerifyingKey;
 use crate::error::KeyError;
 
 #[cfg(any(feature = "ed25519", feature = "p256"))]

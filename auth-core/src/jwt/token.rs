@@ -383,7 +383,7 @@ impl<A: Algorithm> Key<A> {
 }
 
 #[cfg(any(feature = "ed25519", feature = "p256"))]
-impl super::SigningKey {
+impl super::asymmetric::SigningKey {
     signing_methods!();
 }
 

@@ -1,7 +1,6 @@
-//! [`WebAuth`] and the request flows it runs: configuration, the session and token flows,
-//! rejections, same-site checks and throttled logins. Re-exported at the crate root.
+//! [`WebAuth`] and the request flows it runs: bearer and session checks, login, logout, log
+//! out everywhere, token pairs, same-site checks and throttled logins.
 
-use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -9,213 +8,28 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::http::HeaderError;
-use crate::http::{BearerChallenge, BearerError, SetCookie, bearer_token, find_cookie_bytes};
 use auth_core::access::ACCESS_TOKEN_TYP;
 use auth_core::b64::{decode16, encode16};
-use auth_core::device::{DeviceId, DeviceSigner};
+use auth_core::device::DeviceId;
 use auth_core::error::TokenError;
 use auth_core::jwt::{self, AnyKey, Validation, Verified};
-use auth_core::session_id::{CookieSigner, RefreshToken, SessionId, StorageKey};
+use auth_core::session_id::{RefreshToken, SessionId, StorageKey};
 use auth_core::{UnixMillis, UnixTime};
-use auth_policy::keycache::KeyCacheError;
 use auth_policy::keyring::KeyRing;
 use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
 use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore};
-use auth_policy::session::SessionPolicy;
-use auth_policy::session_data::{DataError, DataLimits, SessionData, StoredData};
-use auth_policy::store::StoreError;
+use auth_policy::session_data::{SessionData, StoredData};
 use auth_policy::store::{
-    ActiveSession, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
-    check_session,
+    ActiveSession, SessionHandle, SessionInfo, SessionRecord, SessionStore, check_session,
 };
-use auth_policy::throttle::{self, Counters, ThrottlePolicy, ThrottleStore, Verdict};
+use auth_policy::throttle::{self, Counters, ThrottleStore, Verdict};
 
-mod data;
-mod resource;
-use data::Backend;
-pub use data::Unsaved;
-pub use resource::{Access, ResourceServer};
-
-/// Default lifetime of an access token: 5 minutes.
-pub const DEFAULT_ACCESS_TTL: u64 = 5 * 60;
-/// Default lifetime of a refresh-token family (one login of the token half): 14 days.
-pub const DEFAULT_REFRESH_TTL: u64 = 14 * 24 * 60 * 60;
-/// Default session cookie name. The `__Host-` prefix makes browsers insist on `Secure`,
-/// `Path=/` and no `Domain`, so that no sibling subdomain can set or shadow it.
-pub const DEFAULT_COOKIE_NAME: &str = "__Host-id";
-
-/// What a service decides once: names, lifetimes, trusted origins.
-#[derive(Clone)]
-pub struct WebConfig {
-    issuer: String,
-    audience: String,
-    realm: String,
-    cookie_name: String,
-    secure_cookies: bool,
-    allowed_origins: Vec<String>,
-    policy: SessionPolicy,
-    session_limit: SessionLimit,
-    access_ttl: u64,
-    refresh_ttl: u64,
-    cookie_signer: Option<CookieSigner>,
-    data_limits: DataLimits,
-    throttle: ThrottlePolicy,
-    device_signer: Option<DeviceSigner>,
-}
-
-impl fmt::Debug for WebConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebConfig")
-            .field("issuer", &self.issuer)
-            .field("realm", &self.realm)
-            .field("cookie_name", &self.cookie_name)
-            .field("secure_cookies", &self.secure_cookies)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("policy", &self.policy)
-            .field("session_limit", &self.session_limit)
-            .field("access_ttl", &self.access_ttl)
-            .field("refresh_ttl", &self.refresh_ttl)
-            .field("signed_cookies", &self.cookie_signer.is_some())
-            .field("data_limits", &self.data_limits)
-            .field("throttle", &self.throttle)
-            .field("device_cookies", &self.device_signer.is_some())
-            .finish()
-    }
-}
-
-impl WebConfig {
-    /// Defaults for a service called `issuer` (the `iss` of its tokens and the `realm` of its
-    /// challenges): cookie `__Host-id` (`Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/`), the
-    /// default [`SessionPolicy`], no session limit, access tokens for 5 minutes, refresh
-    /// families for 14 days, no other trusted origin than the request's own.
-    #[must_use]
-    pub fn new(issuer: &str) -> Self {
-        Self {
-            issuer: issuer.into(),
-            audience: issuer.into(),
-            realm: issuer.into(),
-            cookie_name: DEFAULT_COOKIE_NAME.into(),
-            secure_cookies: true,
-            allowed_origins: Vec::new(),
-            policy: SessionPolicy::new(),
-            session_limit: SessionLimit::Unlimited,
-            access_ttl: DEFAULT_ACCESS_TTL,
-            refresh_ttl: DEFAULT_REFRESH_TTL,
-            cookie_signer: None,
-            data_limits: DataLimits::new(),
-            throttle: ThrottlePolicy::new(),
-            device_signer: None,
-        }
-    }
-
-    /// When failed logins make further attempts wait ([`ThrottlePolicy`]; default: 5 in 15
-    /// minutes, then 1 s doubling up to 5 minutes).
-    #[must_use]
-    pub fn throttle(mut self, policy: ThrottlePolicy) -> Self {
-        self.throttle = policy;
-        self
-    }
-
-    /// Device cookies (`__Host-device`), signed with `signer` (a key of its own): a browser
-    /// that has logged in as a user is then judged by its own failed logins only, so that
-    /// someone guessing the user's password cannot lock them out. Without it every attempt is
-    /// judged by the account's and the client's failures.
-    #[must_use]
-    pub fn device_cookies(mut self, signer: DeviceSigner) -> Self {
-        self.device_signer = Some(signer);
-        self
-    }
-
-    /// Limits on each session's data (default: 16 KiB, 4 KiB per value, 64 keys).
-    #[must_use]
-    pub fn data_limits(mut self, limits: DataLimits) -> Self {
-        self.data_limits = limits;
-        self
-    }
-
-    /// The audience of the access tokens (`aud`, RFC 9068: the resource they are for); the
-    /// issuer by default, for a service that is its own resource server. The bearer check
-    /// requires it.
-    #[must_use]
-    pub fn audience(mut self, audience: &str) -> Self {
-        self.audience = audience.into();
-        self
-    }
-
-    /// The session policy (timeouts, renewal).
-    #[must_use]
-    pub fn policy(mut self, policy: SessionPolicy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// The per-user session limit applied at login.
-    #[must_use]
-    pub fn session_limit(mut self, limit: SessionLimit) -> Self {
-        self.session_limit = limit;
-        self
-    }
-
-    /// Lifetime of access tokens, in seconds (at least 1).
-    #[must_use]
-    pub fn access_ttl(mut self, secs: u64) -> Self {
-        self.access_ttl = secs.max(1);
-        self
-    }
-
-    /// Lifetime of a refresh-token family, in seconds (at least 1).
-    #[must_use]
-    pub fn refresh_ttl(mut self, secs: u64) -> Self {
-        self.refresh_ttl = secs.max(1);
-        self
-    }
-
-    /// An origin (`https://app.example.com`) that may send cookie-authenticated unsafe
-    /// requests besides the request's own.
-    #[must_use]
-    pub fn allow_origin(mut self, origin: &str) -> Self {
-        self.allowed_origins.push(origin.into());
-        self
-    }
-
-    /// Signs session cookies (`id.tag`), so that forged or mangled cookies are refused before
-    /// any store lookup.
-    #[must_use]
-    pub fn signed_cookies(mut self, signer: CookieSigner) -> Self {
-        self.cookie_signer = Some(signer);
-        self
-    }
-
-    /// **Development only, insecure**: session cookies without `Secure`, so that they travel
-    /// over plain HTTP, under the name `id` (a `__Host-` cookie must be `Secure`). Anyone on the
-    /// network path can then read and replay sessions. Browsers already send `Secure` cookies
-    /// to `http://localhost`, so local development rarely needs this.
-    #[must_use]
-    pub fn insecure_dev_only_http_cookies(mut self) -> Self {
-        self.secure_cookies = false;
-        self.cookie_name = "id".into();
-        self
-    }
-
-    /// The issuer (`iss` of the access tokens).
-    #[must_use]
-    pub fn issuer(&self) -> &str {
-        &self.issuer
-    }
-
-    /// The audience of the access tokens.
-    #[must_use]
-    pub fn access_audience(&self) -> &str {
-        &self.audience
-    }
-
-    /// The session cookie's name.
-    #[must_use]
-    pub fn cookie_name(&self) -> &str {
-        &self.cookie_name
-    }
-}
+use crate::bearer::bearer_of;
+use crate::config::{DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, WebConfig, cookie_text};
+use crate::http::HeaderError;
+use crate::http::{SetCookie, find_cookie_bytes};
+use crate::rejection::{Rejection, RejectionKind};
+use crate::session::{Backend, DataBackend, Session};
 
 /// The claims of the access tokens [`WebAuth`] issues: the RFC 9068 profile (`typ` `at+jwt`
 /// in the header; `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`) and `sid`.
@@ -276,61 +90,6 @@ impl fmt::Debug for TokenPair {
     }
 }
 
-/// A session found valid for this request, with its data ([`SessionData`] through `Deref`:
-/// `get`, `insert`, `update`, …; [`take`](Self::take) and [`commit`](Self::commit) reach the
-/// store). `Debug` leaves out the renewal cookie (it holds the session id) and the values.
-pub struct Session {
-    /// The record, its data moved to `data`.
-    active: ActiveSession,
-    /// `Set-Cookie` with the new `Max-Age`, when this request slid the idle deadline.
-    renewal: Option<String>,
-    data: SessionData,
-    backend: Arc<dyn data::DataBackend>,
-}
-
-impl fmt::Debug for Session {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("active", &self.active)
-            .field("renewed", &self.renewal.is_some())
-            .field("data", &self.data)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Session {
-    /// The session's user.
-    #[must_use]
-    pub fn user(&self) -> &str {
-        &self.active.record.user
-    }
-
-    /// The session's storage key (to log out, or to replace the session at login).
-    #[must_use]
-    pub fn key(&self) -> &StorageKey {
-        &self.active.key
-    }
-
-    /// The session's handle: what a page listing the user's sessions shows and ends it by
-    /// ([`WebAuth::end_session`]); never the session id.
-    #[must_use]
-    pub fn handle(&self) -> SessionHandle {
-        SessionHandle::of(&self.active.key)
-    }
-
-    /// The stored session (its data is in [`data`](Self::data), not here).
-    #[must_use]
-    pub fn record(&self) -> &SessionRecord {
-        &self.active.record
-    }
-
-    /// The `Set-Cookie` value the response must carry because the session was renewed.
-    #[must_use]
-    pub fn renewal_cookie(&self) -> Option<&str> {
-        self.renewal.as_deref()
-    }
-}
-
 /// A new session.
 #[derive(Clone)]
 pub struct Login {
@@ -351,244 +110,6 @@ impl Login {
 impl fmt::Debug for Login {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Login { .. }")
-    }
-}
-
-/// Why a request was refused, ready to be written as a response: [`status`](Self::status),
-/// [`headers`](Self::headers) and a small JSON [`body`](Self::body) holding only the stable
-/// [`code`](Self::code). Details for logs are in [`kind`](Self::kind).
-#[derive(Debug)]
-pub struct Rejection {
-    kind: RejectionKind,
-    challenge: Option<String>,
-    set_cookie: Option<String>,
-    /// `Retry-After` when it is not the store's fixed one (a login that must wait).
-    retry_after: Option<String>,
-}
-
-/// What a [`Rejection`] is about.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum RejectionKind {
-    /// No bearer token was sent (401 with a bare challenge, RFC 6750 §3.1).
-    MissingToken,
-    /// The bearer token is malformed, badly signed, expired, revoked … (401 `invalid_token`).
-    InvalidToken(TokenError),
-    /// The token lacks a scope the resource needs (403 `insufficient_scope`).
-    InsufficientScope,
-    /// The request is malformed (400): the code says how.
-    BadRequest(&'static str),
-    /// No valid session (401).
-    NoSession,
-    /// Wrong user name or password (401).
-    BadCredentials,
-    /// The refresh token is unknown, spent or expired (401).
-    InvalidRefreshToken,
-    /// A spent refresh token was presented again: its family is revoked (401).
-    RefreshTokenReused,
-    /// A cookie-authenticated unsafe request came from another site (403).
-    CrossSite,
-    /// The user already has the maximum number of sessions (403).
-    SessionLimit,
-    /// A store is down, slow or full: try again later (503 with `Retry-After`).
-    Unavailable(StoreError),
-    /// The issuer's key set cannot be had (fetch failed beyond the staleness bound, bad
-    /// metadata, …): try again later (503 with `Retry-After`), never a bad token.
-    KeysUnavailable(KeyCacheError),
-    /// Too many failed logins for this account from this client: try again after this many
-    /// seconds (429 with `Retry-After`). Answered the same for unknown users.
-    TooManyAttempts(u64),
-    /// Session data could not be read or saved: 401 when the session ended before its changes
-    /// were saved (the cookie is removed), 503 with `Retry-After` when the store failed or
-    /// values kept changing, 400 for data over its limits or a value that does not read as
-    /// its type.
-    SessionData(DataError),
-}
-
-impl Rejection {
-    fn new(kind: RejectionKind) -> Self {
-        let retry_after = match &kind {
-            RejectionKind::TooManyAttempts(secs) => Some(format!("{secs}")),
-            _ => None,
-        };
-        Self {
-            kind,
-            challenge: None,
-            set_cookie: None,
-            retry_after,
-        }
-    }
-
-    /// The same refusal, removing or replacing a cookie (`Set-Cookie: value`).
-    fn with_cookie(mut self, value: String) -> Self {
-        self.set_cookie = Some(value);
-        self
-    }
-
-    /// A refusal of `kind` with the `WWW-Authenticate: Bearer` challenge of `realm` when it is
-    /// about a bearer token (with the `scope` needed, for `insufficient_scope`).
-    pub(crate) fn with_challenge(kind: RejectionKind, realm: &str, scope: Option<&str>) -> Self {
-        let challenge = BearerChallenge::new(realm);
-        let challenge = match &kind {
-            RejectionKind::MissingToken => Some(challenge),
-            RejectionKind::InvalidToken(_) => {
-                Some(challenge.error(BearerError::InvalidToken, "the access token is not valid"))
-            }
-            RejectionKind::BadRequest(_) => {
-                Some(challenge.error(BearerError::InvalidRequest, "the request is malformed"))
-            }
-            RejectionKind::InsufficientScope => {
-                let challenge = challenge.error(
-                    BearerError::InsufficientScope,
-                    "the access token lacks a required scope",
-                );
-                Some(match scope {
-                    Some(scope) => challenge.scope(scope),
-                    None => challenge,
-                })
-            }
-            _ => None,
-        };
-        Self {
-            kind,
-            // The realm is the service's own configuration; if it cannot be quoted the
-            // challenge is left out rather than written wrong.
-            challenge: challenge.and_then(|c| c.to_string().ok()),
-            set_cookie: None,
-            retry_after: None,
-        }
-    }
-
-    /// What was refused, for logs (may hold a store error's source; never secrets).
-    #[must_use]
-    pub fn kind(&self) -> &RejectionKind {
-        &self.kind
-    }
-
-    /// The HTTP status.
-    #[must_use]
-    pub fn status(&self) -> u16 {
-        match &self.kind {
-            RejectionKind::BadRequest(_) => 400,
-            RejectionKind::MissingToken
-            | RejectionKind::InvalidToken(_)
-            | RejectionKind::NoSession
-            | RejectionKind::BadCredentials
-            | RejectionKind::InvalidRefreshToken
-            | RejectionKind::RefreshTokenReused => 401,
-            RejectionKind::InsufficientScope
-            | RejectionKind::CrossSite
-            | RejectionKind::SessionLimit => 403,
-            RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_) => 503,
-            RejectionKind::SessionData(e) => data_status(e),
-            RejectionKind::TooManyAttempts(_) => 429,
-        }
-    }
-
-    /// A stable machine-readable code, the only content of the body.
-    #[must_use]
-    pub fn code(&self) -> &'static str {
-        match &self.kind {
-            RejectionKind::MissingToken => "missing_token",
-            RejectionKind::InvalidToken(e) => e.code(),
-            RejectionKind::InsufficientScope => "insufficient_scope",
-            RejectionKind::BadRequest(code) => code,
-            RejectionKind::NoSession => "no_session",
-            RejectionKind::BadCredentials => "bad_credentials",
-            RejectionKind::InvalidRefreshToken => "invalid_refresh_token",
-            RejectionKind::RefreshTokenReused => "refresh_token_reused",
-            RejectionKind::CrossSite => "cross_site_request",
-            RejectionKind::SessionLimit => "session_limit_reached",
-            RejectionKind::Unavailable(e) => e.code(),
-            RejectionKind::KeysUnavailable(e) => e.code(),
-            RejectionKind::SessionData(e) => e.code(),
-            RejectionKind::TooManyAttempts(_) => "too_many_attempts",
-        }
-    }
-
-    /// Whether this is a store or key-source failure (log it as an operational problem, not
-    /// a client's).
-    #[must_use]
-    pub fn is_unavailable(&self) -> bool {
-        match &self.kind {
-            RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_) => true,
-            RejectionKind::SessionData(e) => data_status(e) == 503,
-            _ => false,
-        }
-    }
-
-    /// The response headers: `WWW-Authenticate` for bearer refusals, `Retry-After` for 503,
-    /// `Set-Cookie` when the refusal removes the session cookie (a session that ended before
-    /// its data was saved), and `Cache-Control: no-store` always (RFC 6750 §5.3 asks it of
-    /// token responses).
-    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        let retry = match &self.retry_after {
-            Some(secs) => Some(("retry-after", secs.as_str())),
-            None => self
-                .is_unavailable()
-                .then_some(("retry-after", RETRY_AFTER)),
-        };
-        self.challenge
-            .as_deref()
-            .map(|c| ("www-authenticate", c))
-            .into_iter()
-            .chain(retry)
-            .chain(self.set_cookie.as_deref().map(|c| ("set-cookie", c)))
-            .chain([("cache-control", "no-store")])
-    }
-
-    /// The JSON body: `{"error":"<code>"}`.
-    #[must_use]
-    pub fn body(&self) -> String {
-        format!("{{\"error\":\"{}\"}}", self.code())
-    }
-}
-
-const RETRY_AFTER: &str = "1";
-
-/// The status of a session-data failure: 401 for a session that ended first, 503 for a store
-/// that failed (fail closed) or values that kept changing, 400 for the request's data (over
-/// the limits, a counter out of range, a value of another type).
-fn data_status(e: &DataError) -> u16 {
-    match e {
-        DataError::Gone => 401,
-        DataError::Store(StoreError::BadCounter) => 400,
-        DataError::Store(_) | DataError::Contended => 503,
-        _ => 400,
-    }
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "request refused ({}): {}", self.status(), self.code())
-    }
-}
-
-impl core::error::Error for Rejection {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match &self.kind {
-            RejectionKind::InvalidToken(e) => Some(e),
-            RejectionKind::Unavailable(e) => Some(e),
-            RejectionKind::KeysUnavailable(e) => Some(e),
-            RejectionKind::SessionData(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<RejectionKind> for Rejection {
-    /// A refusal without a bearer challenge (use [`WebAuth::reject`] for token refusals).
-    fn from(kind: RejectionKind) -> Self {
-        Self::new(kind)
-    }
-}
-
-impl From<StoreError> for Rejection {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::LimitReached => Self::new(RejectionKind::SessionLimit),
-            e => Self::new(RejectionKind::Unavailable(e)),
-        }
     }
 }
 
@@ -632,9 +153,9 @@ pub struct PublishedKeys {
 #[derive(Debug)]
 pub struct WebAuth<S> {
     /// The store, shared with the sessions handed out (they save their data through it).
-    backend: Arc<Backend<S>>,
-    keys: TokenKeys,
-    config: WebConfig,
+    pub(crate) backend: Arc<Backend<S>>,
+    pub(crate) keys: TokenKeys,
+    pub(crate) config: WebConfig,
 }
 
 impl<S> WebAuth<S> {
@@ -900,7 +421,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             active,
             renewal,
             data: SessionData::new(stored, self.config.data_limits),
-            backend: Arc::clone(&self.backend) as Arc<dyn data::DataBackend>,
+            backend: Arc::clone(&self.backend) as Arc<dyn DataBackend>,
         }
     }
 
@@ -1422,11 +943,6 @@ pub struct LoginAttempt {
     device: Option<DeviceId>,
 }
 
-/// Name of the device cookie ([`auth_core::device`]).
-pub const DEVICE_COOKIE: &str = "__Host-device";
-/// Seconds a device cookie lives: a year.
-pub const DEVICE_COOKIE_MAX_AGE: u64 = 365 * 24 * 60 * 60;
-
 impl<S: ThrottleStore> WebAuth<S> {
     /// Before a password for `user` (the name tried, known or not) is checked: refuses the
     /// attempt with 429 and `Retry-After` while its counters impose a wait, otherwise counts it
@@ -1488,39 +1004,5 @@ impl<S: ThrottleStore> WebAuth<S> {
         Ok(Some(self.cookie(
             SetCookie::new(DEVICE_COOKIE, value).max_age(DEVICE_COOKIE_MAX_AGE),
         )))
-    }
-}
-
-/// A `Set-Cookie` value with the configuration's `Secure` choice.
-fn cookie_text(config: &WebConfig, cookie: SetCookie<'_>) -> String {
-    let cookie = if config.secure_cookies {
-        cookie
-    } else {
-        cookie.insecure_dev_only_without_secure()
-    };
-    // Name and value are ours (a fixed name, base64url ids): writing cannot fail; if it ever
-    // did, an empty header would set no cookie rather than a wrong one.
-    cookie.to_string().unwrap_or_default()
-}
-
-/// The bearer token of a request's `Authorization` header values (RFC 6750 §2.1).
-///
-/// # Errors
-/// [`RejectionKind::MissingToken`] when none was sent (no header, or another scheme);
-/// [`RejectionKind::BadRequest`] for several headers or a malformed one.
-pub(crate) fn bearer_of<'h>(
-    authorization: impl IntoIterator<Item = &'h [u8]>,
-) -> Result<&'h str, RejectionKind> {
-    let mut values = authorization.into_iter();
-    let value = match (values.next(), values.next()) {
-        (None, _) => return Err(RejectionKind::MissingToken),
-        (Some(value), None) => value,
-        (Some(_), Some(_)) => return Err(RejectionKind::BadRequest("invalid_request")),
-    };
-    match core::str::from_utf8(value).map(bearer_token) {
-        Ok(Ok(token)) => Ok(token),
-        // Another scheme (Basic, …): no bearer token was sent.
-        Ok(Err(HeaderError::NotBearer)) => Err(RejectionKind::MissingToken),
-        _ => Err(RejectionKind::BadRequest("invalid_request")),
     }
 }

@@ -8,7 +8,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::{Rejection, RejectionKind, bearer_of};
+use crate::bearer::bearer_of;
+use crate::rejection::{Rejection, RejectionKind};
 use auth_core::UnixTime;
 use auth_core::access::{self, AccessToken};
 use auth_core::error::TokenError;

@@ -10,10 +10,12 @@ use core::pin::Pin;
 
 use serde::de::DeserializeOwned;
 
-use super::{Rejection, RejectionKind, Session};
+use crate::rejection::{Rejection, RejectionKind};
 use auth_core::session_id::StorageKey;
 use auth_policy::session_data::{Change, DataError, FLASH, Key, SessionData, decode};
+use auth_policy::store::{ActiveSession, SessionHandle, SessionRecord};
 use auth_policy::store::{SessionStore, commit_data, take_now};
+use core::fmt;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Slots a take removed: name and JSON.
@@ -255,5 +257,60 @@ impl core::ops::DerefMut for Session {
 impl From<DataError> for Rejection {
     fn from(e: DataError) -> Self {
         Self::new(RejectionKind::SessionData(e))
+    }
+}
+
+/// A session found valid for this request, with its data ([`SessionData`] through `Deref`:
+/// `get`, `insert`, `update`, …; [`take`](Self::take) and [`commit`](Self::commit) reach the
+/// store). `Debug` leaves out the renewal cookie (it holds the session id) and the values.
+pub struct Session {
+    /// The record, its data moved to `data`.
+    pub(crate) active: ActiveSession,
+    /// `Set-Cookie` with the new `Max-Age`, when this request slid the idle deadline.
+    pub(crate) renewal: Option<String>,
+    pub(crate) data: SessionData,
+    pub(crate) backend: Arc<dyn DataBackend>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("active", &self.active)
+            .field("renewed", &self.renewal.is_some())
+            .field("data", &self.data)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// The session's user.
+    #[must_use]
+    pub fn user(&self) -> &str {
+        &self.active.record.user
+    }
+
+    /// The session's storage key (to log out, or to replace the session at login).
+    #[must_use]
+    pub fn key(&self) -> &StorageKey {
+        &self.active.key
+    }
+
+    /// The session's handle: what a page listing the user's sessions shows and ends it by
+    /// ([`WebAuth::end_session`]); never the session id.
+    #[must_use]
+    pub fn handle(&self) -> SessionHandle {
+        SessionHandle::of(&self.active.key)
+    }
+
+    /// The stored session (its data is in [`data`](Self::data), not here).
+    #[must_use]
+    pub fn record(&self) -> &SessionRecord {
+        &self.active.record
+    }
+
+    /// The `Set-Cookie` value the response must carry because the session was renewed.
+    #[must_use]
+    pub fn renewal_cookie(&self) -> Option<&str> {
+        self.renewal.as_deref()
     }
 }
