@@ -25,6 +25,7 @@ pub mod refresh;
 pub mod revocation;
 pub mod session;
 pub mod session_data;
+pub mod session_flow;
 pub mod store;
 pub mod throttle;
 #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]

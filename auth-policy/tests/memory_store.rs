@@ -18,8 +18,9 @@ use auth_core::session_id::SessionId;
 use auth_policy::memory::MemoryStore;
 use auth_policy::session::SessionPolicy;
 use auth_policy::session_data::{DataLimits, Key, MapKey, SessionData, StoredData};
+use auth_policy::session_flow::commit_data;
 use auth_policy::store::StoreError;
-use auth_policy::store::{SessionLimit, SessionRecord, SessionStore, commit_data};
+use auth_policy::store::{SessionLimit, SessionRecord, SessionStore};
 
 /// A store on a clock the test moves, starting at 1,700,000,000.
 fn clocked_store() -> (MemoryStore, Arc<AtomicU64>) {
@@ -201,7 +202,7 @@ mod check_session {
     use super::*;
     use auth_core::session_id::CookieSigner;
     use auth_policy::session::SessionPolicy;
-    use auth_policy::store::check_session;
+    use auth_policy::session_flow::check_session;
 
     fn setup() -> (MemoryStore, Arc<AtomicU64>, SessionId, SessionPolicy) {
         let (store, clock) = clocked_store();

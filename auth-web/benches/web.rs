@@ -29,7 +29,8 @@ use fixture::{Claims, our_key, rules, token};
 fn request_auth(c: &mut Criterion) {
     use auth_policy::memory::MemoryStore;
     use auth_policy::session::SessionPolicy;
-    use auth_policy::store::{SessionLimit, SessionRecord, SessionStore, check_session};
+    use auth_policy::session_flow::check_session;
+    use auth_policy::store::{SessionLimit, SessionRecord, SessionStore};
     let mut g = c.benchmark_group("request_auth");
     let store = MemoryStore::new();
     let policy = SessionPolicy::new();

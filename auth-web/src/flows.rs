@@ -19,9 +19,8 @@ use auth_policy::keyring::KeyRing;
 use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
 use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore};
 use auth_policy::session_data::{SessionData, StoredData};
-use auth_policy::store::{
-    ActiveSession, SessionHandle, SessionInfo, SessionRecord, SessionStore, check_session,
-};
+use auth_policy::session_flow::{ActiveSession, check_session};
+use auth_policy::store::{SessionHandle, SessionInfo, SessionRecord, SessionStore};
 use auth_policy::throttle::{self, Counters, ThrottleStore, Verdict};
 
 use crate::bearer::bearer_of;

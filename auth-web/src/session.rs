@@ -13,8 +13,10 @@ use serde::de::DeserializeOwned;
 use crate::rejection::{Rejection, RejectionKind};
 use auth_core::session_id::StorageKey;
 use auth_policy::session_data::{Change, DataError, FLASH, Key, SessionData, decode};
-use auth_policy::store::{ActiveSession, SessionHandle, SessionRecord};
-use auth_policy::store::{SessionStore, commit_data, take_now};
+use auth_policy::session_flow::ActiveSession;
+use auth_policy::session_flow::{commit_data, take_now};
+use auth_policy::store::SessionStore;
+use auth_policy::store::{SessionHandle, SessionRecord};
 use core::fmt;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -16,10 +16,9 @@ use auth_policy::session_data::{
     Change, CommitOutcome, CounterKey, DataError, DataLimits, Key, MapKey, SessionData, Slot,
     StoredData,
 };
+use auth_policy::session_flow::{commit_data, take_now};
 use auth_policy::store::StoreError;
-use auth_policy::store::{
-    SessionHandle, SessionLimit, SessionRecord, SessionStore, commit_data, take_now,
-};
+use auth_policy::store::{SessionHandle, SessionLimit, SessionRecord, SessionStore};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
