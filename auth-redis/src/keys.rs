@@ -75,6 +75,29 @@ impl Keys {
 }
 
 /// Lowercase hex.
+/// The keys of the revocation state, in one hash slot.
+#[derive(Debug, Clone)]
+pub(crate) struct RevKeys {
+    pub(crate) live: String,
+    pub(crate) ends: String,
+    pub(crate) feed: String,
+    pub(crate) epoch: String,
+    pub(crate) trimmed: String,
+}
+
+impl RevKeys {
+    pub(crate) fn new(prefix: &str) -> Self {
+        let base = format!("{prefix}{{rev}}:");
+        Self {
+            live: format!("{base}live"),
+            ends: format!("{base}ends"),
+            feed: format!("{base}feed"),
+            epoch: format!("{base}epoch"),
+            trimmed: format!("{base}trimmed"),
+        }
+    }
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().saturating_mul(2));
     push_hex(&mut out, bytes);

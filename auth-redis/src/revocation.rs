@@ -16,7 +16,7 @@
 //! decisions (what to fetch, when a copy may be trusted, when to reload) are the core's.
 
 use core::time::Duration;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::PoisonError;
 
 use auth_core::{UnixMillis, UnixTime};
 use auth_policy::revocation::{
@@ -26,39 +26,14 @@ use auth_policy::revocation::{
 use auth_policy::store::StoreError;
 use redis::Value;
 
-use crate::store::{MAX_TIME, RedisStore, corrupt, unavailable};
+use crate::codec::{MAX_TIME, corrupt, unavailable};
+use crate::store::{RedisStore, SharedReplica};
 
 /// How long the feed keeps entries: a follower further behind reloads.
 pub(crate) const FEED_KEEP: Duration = Duration::from_secs(600);
 
 /// Entries asked for per `XREAD` and per `HSCAN` page.
 const PAGE: usize = 1000;
-
-/// The keys of the revocation state, in one hash slot.
-#[derive(Debug, Clone)]
-pub(crate) struct RevKeys {
-    pub(crate) live: String,
-    pub(crate) ends: String,
-    pub(crate) feed: String,
-    pub(crate) epoch: String,
-    pub(crate) trimmed: String,
-}
-
-impl RevKeys {
-    pub(crate) fn new(prefix: &str) -> Self {
-        let base = format!("{prefix}{{rev}}:");
-        Self {
-            live: format!("{base}live"),
-            ends: format!("{base}ends"),
-            feed: format!("{base}feed"),
-            epoch: format!("{base}epoch"),
-            trimmed: format!("{base}trimmed"),
-        }
-    }
-}
-
-/// This process's copy of the revocations, shared by the store's clones and its follower.
-pub(crate) type SharedReplica = Arc<RwLock<Replica>>;
 
 impl RevocationStore for RedisStore {
     /// One script: the entries merged into `live`, their ends, one feed entry each; entries
@@ -217,7 +192,7 @@ impl RedisStore {
     /// trim mark as they stand after the read, on one dedicated connection.
     async fn read_feed(
         &self,
-        conn: &mut Option<crate::store::Conn>,
+        conn: &mut Option<crate::conn::Conn>,
         pos: FeedPos,
         wait: Duration,
     ) -> Result<Batch, StoreError> {
