@@ -12,9 +12,10 @@ use auth_policy::refresh::RefreshStore;
 use auth_policy::revocation::RevocationStore;
 use auth_policy::session_data::DataError;
 use auth_policy::store::SessionStore;
-use auth_web::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
+use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, TokenPair, WebAuth,
+    Finish, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, Staging,
+    TokenPair, WebAuth,
 };
 use auth_web::{auth_core, auth_policy};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
@@ -95,7 +96,7 @@ impl From<DataError> for AuthRejection {
     }
 }
 
-/// The core's refusal as a response: status, headers, JSON body. Details go to `tracing`.
+/// The refusal as a response: status, headers, JSON body. Details go to `tracing`.
 fn refusal(r: Rejection) -> axum::http::Response<String> {
     if r.is_unavailable() {
         tracing::warn!(code = r.code(), error = ?r.kind(), "auth store unavailable");
@@ -104,68 +105,33 @@ fn refusal(r: Rejection) -> axum::http::Response<String> {
     }
     let mut response = axum::http::Response::new(r.body());
     *response.status_mut() = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for (name, value) in r.headers() {
         if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(HeaderName::from_static(name), value);
+            response
+                .headers_mut()
+                .append(HeaderName::from_static(name), value);
         }
     }
     response
 }
 
-/// The staged `Set-Cookie` values and the session-data commit of one request, filled by the
-/// extractors and carried out by [`SessionLayer`].
+/// What the extractors of one request staged for [`SessionLayer`] (auth-web's [`Staging`]).
 #[derive(Clone, Default)]
-struct Staged(Arc<Mutex<StagedInner>>);
-
-#[derive(Default)]
-struct StagedInner {
-    finish: Finish,
-    /// The request's unsaved session-data changes, committed after the handler.
-    unsaved: Option<auth_web::Unsaved>,
-}
-
-/// What the layer adds to the response: staged cookies, and the private-response headers of
-/// what authenticated the request.
-#[derive(Default)]
-struct Finish {
-    cookies: Vec<String>,
-    by: Vec<AuthenticatedBy>,
-}
+struct Staged(Arc<Mutex<Staging>>);
 
 impl std::fmt::Debug for Staged {
-    // The values are session ids: never formatted.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Staged { .. }")
+        self.lock().fmt(f)
     }
 }
 
 impl Staged {
-    fn lock(&self) -> std::sync::MutexGuard<'_, StagedInner> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Staging> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn extend(&self, cookies: Vec<String>) {
-        self.lock().finish.cookies.extend(cookies);
-    }
-
-    /// Notes that a session or a bearer token authenticated the request.
-    fn mark(&self, by: AuthenticatedBy) {
-        let by_list = &mut self.lock().finish.by;
-        if !by_list.contains(&by) {
-            by_list.push(by);
-        }
-    }
-
-    /// Keeps a request's session-data changes, to commit after the handler.
-    fn unsaved(&self, unsaved: auth_web::Unsaved) {
-        auth_web::Unsaved::stage(&mut self.lock().unsaved, unsaved);
-    }
-
-    fn take(&self) -> (Finish, Option<auth_web::Unsaved>) {
-        let mut inner = self.lock();
-        (std::mem::take(&mut inner.finish), inner.unsaved.take())
+    fn take(&self) -> Staging {
+        std::mem::take(&mut *self.lock())
     }
 }
 
@@ -216,28 +182,28 @@ where
         SessionFuture {
             inner: self.inner.call(request),
             staged,
-            commit: None,
+            finishing: None,
         }
     }
 }
 
-type CommitFuture = Pin<Box<dyn Future<Output = Result<(), Rejection>> + Send>>;
+type FinishFuture = Pin<Box<dyn Future<Output = Result<Finish, Rejection>> + Send>>;
 
 pin_project_lite::pin_project! {
-    /// The response future of [`SessionService`]: the handler, then the commit of its
-    /// session-data changes, if any.
+    /// The response future of [`SessionService`]: the handler, then auth-web's finish (the
+    /// commit of its session-data changes, if any).
     pub struct SessionFuture<F, B> {
         #[pin]
         inner: F,
         staged: Staged,
-        commit: Option<(axum::http::Response<B>, Finish, CommitFuture)>,
+        finishing: Option<(axum::http::Response<B>, FinishFuture)>,
     }
 }
 
 impl<F, B> std::fmt::Debug for SessionFuture<F, B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionFuture")
-            .field("committing", &self.commit.is_some())
+            .field("finishing", &self.finishing.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -251,57 +217,49 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let (response, finish, mut commit) = match this.commit.take() {
-            Some(committing) => committing,
+        let (response, mut finishing) = match this.finishing.take() {
+            Some(finishing) => finishing,
             None => {
                 let response = std::task::ready!(this.inner.poll(cx))?;
-                let (finish, unsaved) = this.staged.take();
-                let kept = auth_web::Unsaved::kept_by(response.status().as_u16());
-                match unsaved.filter(|_| kept) {
-                    None => return Poll::Ready(Ok(finish.apply(response))),
-                    Some(unsaved) => (response, finish, Box::pin(unsaved.commit()) as CommitFuture),
-                }
+                let status = response.status().as_u16();
+                let finish = Box::pin(this.staged.take().finish(status)) as FinishFuture;
+                (response, finish)
             }
         };
-        match commit.as_mut().poll(cx) {
+        match finishing.as_mut().poll(cx) {
             Poll::Pending => {
-                *this.commit = Some((response, finish, commit));
+                *this.finishing = Some((response, finishing));
                 Poll::Pending
             }
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(finish.apply(response))),
+            Poll::Ready(Ok(finish)) => Poll::Ready(Ok(with_finish(response, &finish))),
             // The handler's response is dropped: the change it reports was not saved.
             Poll::Ready(Err(rejection)) => Poll::Ready(Ok(refusal(rejection).map(ResBody::from))),
         }
     }
 }
 
-impl Finish {
-    /// The response with the staged `Set-Cookie`s; when it sets cookies or answers an
-    /// authenticated request, `Cache-Control: no-store`, and `Vary` on what authenticated it.
-    fn apply<B>(self, mut response: axum::http::Response<B>) -> axum::http::Response<B> {
-        if self.cookies.is_empty() && self.by.is_empty() {
-            return response;
+/// The handler's response with what [`Finish`] adds: staged `Set-Cookie`s, `Cache-Control`,
+/// `Vary`.
+fn with_finish<B>(
+    mut response: axum::http::Response<B>,
+    finish: &Finish,
+) -> axum::http::Response<B> {
+    let headers = response.headers_mut();
+    for cookie in finish.set_cookies() {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            headers.append(SET_COOKIE, value);
         }
-        let headers = response.headers_mut();
-        for cookie in self.cookies {
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                headers.append(SET_COOKIE, value);
-            }
-        }
-        headers.insert(
-            CACHE_CONTROL,
-            HeaderValue::from_static(PRIVATE_CACHE_CONTROL),
-        );
-        for by in self.by {
-            let current = headers.get(VARY).and_then(|v| v.to_str().ok());
-            if let Some(vary) = vary_with(current, by.header())
-                && let Ok(value) = HeaderValue::from_str(&vary)
-            {
-                headers.insert(VARY, value);
-            }
-        }
-        response
     }
+    if let Some(value) = finish.cache_control() {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    let current = headers.get(VARY).and_then(|v| v.to_str().ok());
+    if let Some(vary) = finish.vary(current)
+        && let Ok(value) = HeaderValue::from_str(&vary)
+    {
+        headers.insert(VARY, value);
+    }
+    response
 }
 
 fn staged(parts: &Parts) -> Result<Staged, AuthRejection> {
@@ -354,9 +312,7 @@ impl std::ops::DerefMut for Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        if let Some(unsaved) = self.inner.unsaved() {
-            self.staged.unsaved(unsaved);
-        }
+        self.staged.lock().keep(&mut self.inner);
     }
 }
 
@@ -366,12 +322,12 @@ async fn load_session<St: AuthState>(
 ) -> Result<Option<Session>, AuthRejection> {
     let (sessions, staged) = load(parts, state).await?;
     let (current, cookies) = sessions.into_parts();
-    if !cookies.is_empty() {
-        staged.extend(cookies);
-    }
+    let mut staging = staged.lock();
+    staging.set_cookies(cookies);
     if current.is_some() {
-        staged.mark(AuthenticatedBy::Session);
+        staging.authenticated(AuthenticatedBy::Session);
     }
+    drop(staging);
     Ok(current.map(|inner| Session { inner, staged }))
 }
 
@@ -425,13 +381,10 @@ impl<S: AuthStore> std::ops::DerefMut for Sessions<S> {
 
 impl<S: AuthStore> Drop for Sessions<S> {
     fn drop(&mut self) {
-        self.staged.extend(self.inner.take_cookies());
-        if let Some(unsaved) = self
-            .inner
-            .current_mut()
-            .and_then(auth_web::Session::unsaved)
-        {
-            self.staged.unsaved(unsaved);
+        let mut staging = self.staged.lock();
+        staging.set_cookies(self.inner.take_cookies());
+        if let Some(session) = self.inner.current_mut() {
+            staging.keep(session);
         }
     }
 }
@@ -442,15 +395,16 @@ impl<St: AuthState> FromRequestParts<St> for Sessions<St::Store> {
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
         let (inner, staged) = load(parts, state).await?;
         if inner.current().is_some() {
-            staged.mark(AuthenticatedBy::Session);
+            staged.lock().authenticated(AuthenticatedBy::Session);
         }
         Ok(Self { inner, staged })
     }
 }
 
 /// The verified claims of the request's bearer token (RFC 6750): form, MAC, claims, then the
-/// revocation list. `Option<Bearer<C>>` yields `None` when no `Authorization` header was sent
-/// and refuses a bad token all the same.
+/// revocation list. `Option<Bearer<C>>` yields `None` when no bearer token was sent (no
+/// `Authorization` header, or another scheme such as `Basic`) and refuses a bad token all the
+/// same ([`WebAuth::optional_bearer`]).
 #[derive(Debug)]
 pub struct Bearer<C>(pub Verified<C>);
 
@@ -477,12 +431,15 @@ impl<St: AuthState, C: serde::de::DeserializeOwned + Send> OptionalFromRequestPa
         parts: &mut Parts,
         state: &St,
     ) -> Result<Option<Self>, AuthRejection> {
-        if !parts.headers.contains_key(AUTHORIZATION) {
-            return Ok(None);
+        let values = authorization(parts);
+        let verified = state
+            .web_auth()
+            .optional_bearer(values, auth_core::UnixMillis::now())
+            .await?;
+        if verified.is_some() {
+            mark_bearer(parts);
         }
-        <Self as FromRequestParts<St>>::from_request_parts(parts, state)
-            .await
-            .map(Some)
+        Ok(verified.map(Self))
     }
 }
 
@@ -534,7 +491,7 @@ impl<St: ResourceState> FromRequestParts<St> for AccessToken {
 /// the request (its response gets `Cache-Control: no-store` and `Vary: Authorization`).
 fn mark_bearer(parts: &Parts) {
     if let Some(staged) = parts.extensions.get::<Staged>() {
-        staged.mark(AuthenticatedBy::Bearer);
+        staged.lock().authenticated(AuthenticatedBy::Bearer);
     }
 }
 
@@ -553,13 +510,13 @@ pub struct TokenResponse(pub TokenPair);
 
 impl IntoResponse for TokenResponse {
     fn into_response(self) -> Response {
-        (
-            [
-                (CONTENT_TYPE, HeaderValue::from_static("application/json")),
-                (CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            ],
-            self.0.to_json(),
-        )
-            .into_response()
+        let mut response = self.0.to_json().into_response();
+        for (name, value) in self.0.headers() {
+            response.headers_mut().insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        response
     }
 }

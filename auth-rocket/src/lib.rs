@@ -9,9 +9,10 @@ use auth_core::jwt::Verified;
 use auth_policy::refresh::RefreshStore;
 use auth_policy::revocation::RevocationStore;
 use auth_policy::store::SessionStore;
-use auth_web::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
+use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, TokenPair, WebAuth,
+    Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, Staging, TokenPair,
+    WebAuth,
 };
 use auth_web::{auth_core, auth_policy};
 use rocket::fairing::{Fairing, Info, Kind};
@@ -28,23 +29,14 @@ impl<S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static> S
 #[derive(Default)]
 struct Refused(Mutex<Option<Rejection>>);
 
-/// The `Set-Cookie` values and the session-data changes staged for the response by guards
-/// and handlers (shared: a guard value keeps a handle to stage its changes when dropped).
+/// What the guards and handlers of one request staged for [`SessionCookies`] (auth-web's
+/// [`Staging`]; shared: a guard value keeps a handle to stage its changes when dropped).
 #[derive(Clone, Default)]
-struct Staged(Arc<Mutex<StagedInner>>);
-
-#[derive(Default)]
-struct StagedInner {
-    cookies: Vec<String>,
-    unsaved: Option<auth_web::Unsaved>,
-    /// What authenticated the request (its response is private to that user).
-    by: Vec<AuthenticatedBy>,
-}
+struct Staged(Arc<Mutex<Staging>>);
 
 impl std::fmt::Debug for Staged {
-    // The values are session ids: never formatted.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Staged { .. }")
+        self.lock().fmt(f)
     }
 }
 
@@ -53,26 +45,14 @@ fn staged<'r>(req: &'r Request<'_>) -> &'r Staged {
 }
 
 impl Staged {
-    fn lock(&self) -> std::sync::MutexGuard<'_, StagedInner> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Staging> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn extend(&self, cookies: Vec<String>) {
-        self.lock().cookies.extend(cookies);
-    }
-
-    /// Notes that a session or a bearer token authenticated the request.
-    fn mark(&self, by: AuthenticatedBy) {
-        let list = &mut self.lock().by;
-        if !list.contains(&by) {
-            list.push(by);
-        }
-    }
-
     /// Keeps the session's unsaved data changes, if any, for [`SessionCookies`] to commit.
-    fn keep_unsaved(&self, session: Option<&mut auth_web::Session>) {
-        if let Some(unsaved) = session.and_then(auth_web::Session::unsaved) {
-            auth_web::Unsaved::stage(&mut self.lock().unsaved, unsaved);
+    fn keep(&self, session: Option<&mut auth_web::Session>) {
+        if let Some(session) = session {
+            self.lock().keep(session);
         }
     }
 }
@@ -120,9 +100,7 @@ async fn load_session<S: Store>(
     auth: &WebAuth<S>,
 ) -> Result<Option<auth_web::Session>, Rejection> {
     let (current, cookies) = load(req, auth).await?.into_parts();
-    if !cookies.is_empty() {
-        staged(req).extend(cookies);
-    }
+    staged(req).lock().set_cookies(cookies);
     Ok(current)
 }
 
@@ -148,7 +126,7 @@ impl<S> std::ops::DerefMut for Session<S> {
 
 impl<S> Drop for Session<S> {
     fn drop(&mut self) {
-        self.1.keep_unsaved(Some(&mut self.0));
+        self.1.keep(Some(&mut self.0));
     }
 }
 
@@ -162,7 +140,7 @@ impl<'r, S: Store> FromRequest<'r> for Session<S> {
         };
         match load_session(req, auth).await {
             Ok(Some(session)) => {
-                staged(req).mark(AuthenticatedBy::Session);
+                staged(req).lock().authenticated(AuthenticatedBy::Session);
                 Outcome::Success(Self(session, staged(req).clone(), PhantomData))
             }
             Ok(None) => fail(req, RejectionKind::NoSession.into()),
@@ -182,7 +160,7 @@ pub struct MaybeSession<S>(
 
 impl<S> Drop for MaybeSession<S> {
     fn drop(&mut self) {
-        self.1.keep_unsaved(self.0.as_mut());
+        self.1.keep(self.0.as_mut());
     }
 }
 
@@ -197,7 +175,7 @@ impl<'r, S: Store> FromRequest<'r> for MaybeSession<S> {
         match load_session(req, auth).await {
             Ok(session) => {
                 if session.is_some() {
-                    staged(req).mark(AuthenticatedBy::Session);
+                    staged(req).lock().authenticated(AuthenticatedBy::Session);
                 }
                 Outcome::Success(Self(session, staged(req).clone(), PhantomData))
             }
@@ -236,8 +214,8 @@ impl<S: Store> std::ops::DerefMut for Sessions<'_, S> {
 
 impl<S: Store> Drop for Sessions<'_, S> {
     fn drop(&mut self) {
-        self.staged.extend(self.inner.take_cookies());
-        self.staged.keep_unsaved(self.inner.current_mut());
+        self.staged.lock().set_cookies(self.inner.take_cookies());
+        self.staged.keep(self.inner.current_mut());
     }
 }
 
@@ -252,7 +230,7 @@ impl<'r, S: Store> FromRequest<'r> for Sessions<'r, S> {
         match load(req, auth).await {
             Ok(inner) => {
                 if inner.current().is_some() {
-                    staged(req).mark(AuthenticatedBy::Session);
+                    staged(req).lock().authenticated(AuthenticatedBy::Session);
                 }
                 Outcome::Success(Self {
                     inner,
@@ -284,7 +262,7 @@ where
         let values = req.headers().get("Authorization").map(str::as_bytes);
         match auth.bearer(values, auth_core::UnixMillis::now()).await {
             Ok(verified) => {
-                staged(req).mark(AuthenticatedBy::Bearer);
+                staged(req).lock().authenticated(AuthenticatedBy::Bearer);
                 Outcome::Success(Self(verified, PhantomData))
             }
             Err(rejection) => fail(req, rejection),
@@ -321,7 +299,7 @@ impl<'r> FromRequest<'r> for AccessToken {
         let values = req.headers().get("Authorization").map(str::as_bytes);
         match server.bearer(values, UnixTime::now()).await {
             Ok(access) => {
-                staged(req).mark(AuthenticatedBy::Bearer);
+                staged(req).lock().authenticated(AuthenticatedBy::Bearer);
                 Outcome::Success(Self(access))
             }
             Err(rejection) => fail(req, rejection),
@@ -360,10 +338,9 @@ fn rejection_response(r: &Rejection) -> Response<'static> {
     let mut response = Response::build();
     response
         .status(Status::from_code(r.status()).unwrap_or(Status::Unauthorized))
-        .header(ContentType::JSON)
         .sized_body(body.len(), std::io::Cursor::new(body));
     for (name, value) in r.headers() {
-        response.raw_header(name, value.to_owned());
+        response.raw_header_adjoin(name, value.to_owned());
     }
     response.finalize()
 }
@@ -422,30 +399,20 @@ impl Fairing for SessionCookies {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let (cookies, unsaved, by) = {
-            let mut inner = staged(req).lock();
-            let by = std::mem::take(&mut inner.by);
-            (std::mem::take(&mut inner.cookies), inner.unsaved.take(), by)
-        };
-        let kept = auth_web::Unsaved::kept_by(res.status().code);
-        if let Some(unsaved) = unsaved.filter(|_| kept)
-            && let Err(rejection) = unsaved.commit().await
-        {
+        let staging = std::mem::take(&mut *staged(req).lock());
+        let finish = match staging.finish(res.status().code).await {
+            Ok(finish) => finish,
             // The handler's response is dropped: the change it reports was not saved.
-            *res = rejection_response(&rejection);
-            return;
+            Err(rejection) => return *res = rejection_response(&rejection),
+        };
+        for cookie in finish.set_cookies() {
+            res.adjoin_header(Header::new("Set-Cookie", cookie.to_owned()));
         }
-        if cookies.is_empty() && by.is_empty() {
-            return;
+        if let Some(value) = finish.cache_control() {
+            res.set_header(Header::new("Cache-Control", value));
         }
-        for cookie in cookies {
-            res.adjoin_header(Header::new("Set-Cookie", cookie));
-        }
-        res.set_header(Header::new("Cache-Control", PRIVATE_CACHE_CONTROL));
-        for by in by {
-            if let Some(vary) = vary_with(res.headers().get_one("Vary"), by.header()) {
-                res.set_header(Header::new("Vary", vary));
-            }
+        if let Some(vary) = finish.vary(res.headers().get_one("Vary")) {
+            res.set_header(Header::new("Vary", vary));
         }
     }
 }
@@ -457,9 +424,11 @@ pub struct TokenResponse(pub TokenPair);
 impl<'r> Responder<'r, 'static> for TokenResponse {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         let body = self.0.to_json();
-        Response::build()
-            .header(ContentType::JSON)
-            .raw_header("Cache-Control", "no-store")
+        let mut response = Response::build();
+        for (name, value) in self.0.headers() {
+            response.raw_header(name, value);
+        }
+        response
             .sized_body(body.len(), std::io::Cursor::new(body))
             .ok()
     }

@@ -9,9 +9,10 @@ use auth_core::jwt::Verified;
 use auth_policy::refresh::RefreshStore;
 use auth_policy::revocation::RevocationStore;
 use auth_policy::store::SessionStore;
-use auth_web::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
+use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Access, Provenance, Rejection, RequestSessions, ResourceServer, TokenPair, WebAuth,
+    Access, Finish, Provenance, Rejection, RequestSessions, ResourceServer, Staging, TokenPair,
+    WebAuth,
 };
 use auth_web::{auth_core, auth_policy};
 use warp::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE, VARY};
@@ -55,14 +56,22 @@ fn rejection_response(r: &Rejection) -> Response {
     }
     let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::UNAUTHORIZED);
     let mut response = warp::reply::with_status(r.body(), status).into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    for (name, value) in r.headers() {
+    with_headers(&mut response, r.headers());
+    response
+}
+
+/// Adds `headers` (lowercase names, from auth-web) to `response`.
+fn with_headers<'a>(
+    response: &mut Response,
+    headers: impl Iterator<Item = (&'static str, &'a str)>,
+) {
+    for (name, value) in headers {
         if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(HeaderName::from_static(name), value);
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name), value);
         }
     }
-    response
 }
 
 /// The recover handler (`routes.recover(auth_warp::recover)`): a refusal of these filters is
@@ -130,30 +139,16 @@ impl<S: Store> Sessions<S> {
     /// `Retry-After` when the store failed, never a response that pretends the change was
     /// saved.
     pub async fn reply(mut self, reply: impl Reply) -> Response {
-        let mut response = reply.into_response();
-        if auth_web::Unsaved::kept_by(response.status().as_u16())
-            && let Some(unsaved) = self.0.current_mut().and_then(auth_web::Session::unsaved)
-            && let Err(rejection) = unsaved.commit().await
-        {
-            return rejection_response(&rejection);
-        }
-        let cookies = self.0.take_cookies();
-        if cookies.is_empty() && !self.1 {
-            return response;
-        }
-        let headers = response.headers_mut();
-        for cookie in cookies {
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                headers.append(SET_COOKIE, value);
-            }
+        let response = reply.into_response();
+        let mut staging = Staging::default();
+        staging.set_cookies(self.0.take_cookies());
+        if let Some(session) = self.0.current_mut() {
+            staging.keep(session);
         }
         if self.1 {
-            private(&mut response, AuthenticatedBy::Session);
-        } else {
-            let value = HeaderValue::from_static(PRIVATE_CACHE_CONTROL);
-            response.headers_mut().insert(CACHE_CONTROL, value);
+            staging.authenticated(AuthenticatedBy::Session);
         }
-        response
+        finish(staging, response).await
     }
 }
 
@@ -163,19 +158,38 @@ impl<S: Store> Sessions<S> {
 /// route with it.
 pub fn bearer_reply(reply: impl Reply) -> Response {
     let mut response = reply.into_response();
-    private(&mut response, AuthenticatedBy::Bearer);
+    with_finish(
+        &mut response,
+        &Finish::authenticated(AuthenticatedBy::Bearer),
+    );
     response
 }
 
-/// Marks `response` private to the user `by` authenticated.
-fn private(response: &mut Response, by: AuthenticatedBy) {
+/// auth-web's finish on `response`: the commit, then the headers it adds, or the refusal that
+/// replaces the response.
+async fn finish(staging: Staging, mut response: Response) -> Response {
+    match staging.finish(response.status().as_u16()).await {
+        Ok(finish) => {
+            with_finish(&mut response, &finish);
+            response
+        }
+        Err(rejection) => rejection_response(&rejection),
+    }
+}
+
+/// `response` with what `finish` adds: staged `Set-Cookie`s, `Cache-Control`, `Vary`.
+fn with_finish(response: &mut Response, finish: &Finish) {
     let headers = response.headers_mut();
-    headers.insert(
-        CACHE_CONTROL,
-        HeaderValue::from_static(PRIVATE_CACHE_CONTROL),
-    );
+    for cookie in finish.set_cookies() {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            headers.append(SET_COOKIE, value);
+        }
+    }
+    if let Some(value) = finish.cache_control() {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(value));
+    }
     let current = headers.get(VARY).and_then(|v| v.to_str().ok());
-    if let Some(vary) = vary_with(current, by.header())
+    if let Some(vary) = finish.vary(current)
         && let Ok(value) = HeaderValue::from_str(&vary)
     {
         headers.insert(VARY, value);
@@ -276,9 +290,7 @@ pub struct TokenResponse(pub TokenPair);
 impl Reply for TokenResponse {
     fn into_response(self) -> Response {
         let mut response = self.0.to_json().into_response();
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        with_headers(&mut response, self.0.headers());
         response
     }
 }

@@ -68,7 +68,17 @@ pub struct TokenPair {
 }
 
 impl TokenPair {
-    /// The JSON body of a token response. Send it with `Cache-Control: no-store`
+    /// The headers of a token response (RFC 6749 §5.1): `Content-Type: application/json`
+    /// and `Cache-Control: no-store`.
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        [
+            ("content-type", "application/json"),
+            ("cache-control", "no-store"),
+        ]
+        .into_iter()
+    }
+
+    /// The JSON body of a token response. Send it with [`headers`](Self::headers)
     /// (RFC 6749 §5.1).
     #[must_use]
     pub fn to_json(&self) -> String {
@@ -550,6 +560,24 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             return Err(self.reject(RejectionKind::InvalidToken(TokenError::Revoked)));
         }
         Ok(verified)
+    }
+
+    /// [`bearer`](Self::bearer) for a route where a token is optional: `None` when none was
+    /// sent (no `Authorization` header, or another scheme such as `Basic`), a refusal for a
+    /// token that was sent and fails, exactly as `bearer` refuses it.
+    ///
+    /// # Errors
+    /// As [`bearer`](Self::bearer), except that no token is not an error.
+    pub async fn optional_bearer<'h, C: serde::de::DeserializeOwned>(
+        &self,
+        authorization: impl IntoIterator<Item = &'h [u8]>,
+        now: impl Into<UnixMillis>,
+    ) -> Result<Option<Verified<C>>, Rejection> {
+        match self.bearer(authorization, now).await {
+            Ok(verified) => Ok(Some(verified)),
+            Err(r) if matches!(r.kind(), RejectionKind::MissingToken) => Ok(None),
+            Err(r) => Err(r),
+        }
     }
 
     /// Issues an access token and a refresh token for `user`, who has just proved who they are

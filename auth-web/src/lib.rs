@@ -5,6 +5,7 @@ extern crate alloc;
 
 mod bearer;
 mod config;
+mod finish;
 mod flows;
 pub mod http;
 mod rejection;
@@ -22,6 +23,7 @@ pub use config::{
     DEFAULT_ACCESS_TTL, DEFAULT_COOKIE_NAME, DEFAULT_REFRESH_TTL, DEVICE_COOKIE,
     DEVICE_COOKIE_MAX_AGE, WebConfig,
 };
+pub use finish::{Finish, Staging};
 pub use flows::{
     AccessClaims, Login, LoginAttempt, Provenance, PublishedKeys, RequestSessions, TokenKeys,
     TokenPair, WebAuth,

@@ -175,10 +175,10 @@ impl Rejection {
         }
     }
 
-    /// The response headers: `WWW-Authenticate` for bearer refusals, `Retry-After` for 503,
-    /// `Set-Cookie` when the refusal removes the session cookie (a session that ended before
-    /// its data was saved), and `Cache-Control: no-store` always (RFC 6750 §5.3 asks it of
-    /// token responses).
+    /// The response headers: `Content-Type: application/json` (of [`body`](Self::body)),
+    /// `WWW-Authenticate` for bearer refusals, `Retry-After` for 503, `Set-Cookie` when the
+    /// refusal removes the session cookie (a session that ended before its data was saved),
+    /// and `Cache-Control: no-store` always (RFC 6750 §5.3 asks it of token responses).
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let retry = match &self.retry_after {
             Some(secs) => Some(("retry-after", secs.as_str())),
@@ -186,10 +186,9 @@ impl Rejection {
                 .is_unavailable()
                 .then_some(("retry-after", RETRY_AFTER)),
         };
-        self.challenge
-            .as_deref()
-            .map(|c| ("www-authenticate", c))
+        [("content-type", "application/json")]
             .into_iter()
+            .chain(self.challenge.as_deref().map(|c| ("www-authenticate", c)))
             .chain(retry)
             .chain(self.set_cookie.as_deref().map(|c| ("set-cookie", c)))
             .chain([("cache-control", "no-store")])
