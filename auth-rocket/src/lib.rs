@@ -270,6 +270,41 @@ where
     }
 }
 
+/// The verified claims of the request's bearer token if one was sent: `None` without an
+/// `Authorization` header or with another scheme (`Basic …`); a token that was sent and fails
+/// is refused all the same (unlike `Option<Bearer>`, which Rocket makes `None` on any
+/// failure).
+#[derive(Debug)]
+pub struct MaybeBearer<C, S>(pub Option<Verified<C>>, PhantomData<fn() -> S>);
+
+#[async_trait]
+impl<'r, C, S> FromRequest<'r> for MaybeBearer<C, S>
+where
+    C: serde::de::DeserializeOwned + Send,
+    S: Store,
+{
+    type Error = &'static str;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
+        let Some(auth) = auth::<S>(req) else {
+            return missing_state();
+        };
+        let values = req.headers().get("Authorization").map(str::as_bytes);
+        match auth
+            .optional_bearer(values, auth_core::UnixMillis::now())
+            .await
+        {
+            Ok(verified) => {
+                if verified.is_some() {
+                    staged(req).lock().authenticated(AuthenticatedBy::Bearer);
+                }
+                Outcome::Success(Self(verified, PhantomData))
+            }
+            Err(rejection) => fail(req, rejection),
+        }
+    }
+}
+
 /// The verified access token (RFC 9068) of a request to a resource server, over the core's
 /// [`ResourceServer`] in Rocket's managed state (`rocket.manage(ResourceServer::new(...))`:
 /// local keys, or `auth-oidc`'s `RemoteKeys` for an identity provider). Refusals, answered by

@@ -259,6 +259,30 @@ where
     })
 }
 
+/// The verified claims of the request's bearer token if one was sent: `None` without an
+/// `Authorization` header or with another scheme (`Basic …`); a token that was sent and fails
+/// is refused all the same. End the route with [`bearer_reply`] when it is `Some`.
+pub fn optional_bearer<C, S>(
+    auth: Arc<WebAuth<S>>,
+) -> impl Filter<Extract = (Option<Verified<C>>,), Error = warp::Rejection> + Clone
+where
+    C: serde::de::DeserializeOwned + Send + 'static,
+    S: Store,
+{
+    warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
+        let auth = Arc::clone(&auth);
+        async move {
+            let values = headers
+                .get_all(AUTHORIZATION)
+                .iter()
+                .map(HeaderValue::as_bytes);
+            auth.optional_bearer(values, auth_core::UnixMillis::now())
+                .await
+                .map_err(|r| reject::custom(AuthRejection(r)))
+        }
+    })
+}
+
 /// The verified access token (RFC 9068) of a request to a resource server, over the core's
 /// [`ResourceServer`] (local keys, or `auth-oidc`'s `RemoteKeys` for an identity provider), as
 /// the core's [`Access`]: `claims()`, and a scope in one line, `access.require_scope("x")`

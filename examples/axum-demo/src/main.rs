@@ -202,6 +202,12 @@ async fn token_me(Bearer(token): Bearer<AccessClaims>) -> Response {
     )
 }
 
+/// A bearer token if one was sent (another scheme, or none, is anonymous).
+async fn whoami(token: Option<Bearer<AccessClaims>>) -> Response {
+    let user = token.as_ref().map(|Bearer(t)| t.claims().sub.as_str());
+    json(StatusCode::OK, demo_common::whoami_json(user))
+}
+
 /// The published keys (`jwks`) or the issuer metadata.
 fn well_known(app: &App, jwks: bool) -> Response {
     let (status, cache, body) = demo_common::well_known(&app.auth, jwks);
@@ -282,6 +288,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // `Cache-Control: no-store` and `Vary: Authorization`.
         .route("/api/token/revoke", post(revoke))
         .route("/api/token/me", get(token_me))
+        .route("/api/token/whoami", get(whoami))
         .route_layer(SessionLayer)
         // The page's assets and the token endpoints need no layer.
         .route(

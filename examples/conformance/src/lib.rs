@@ -327,6 +327,7 @@ pub fn run_all(demo: &Demo) {
     token_pairs_refresh_once_and_reuse_revokes_the_family(demo);
     revoking_an_access_token_ends_it_and_its_refresh_family(demo);
     bearer_refusals_follow_rfc_6750(demo);
+    an_optional_bearer_route_takes_another_scheme_as_no_token(demo);
     published_keys_verify_the_access_tokens(demo);
     cross_site_unsafe_requests_are_refused(demo);
     malformed_requests_get_4xx_never_5xx(demo);
@@ -649,6 +650,78 @@ pub fn bearer_refusals_follow_rfc_6750(demo: &Demo) {
         401
     );
     assert_eq!(demo.get("/api/me", &[("Authorization", &auth)]).status, 401);
+}
+
+/// The whole answer to a refusal, so that every adapter answers alike: status, content type,
+/// body, `WWW-Authenticate`, `Cache-Control`.
+fn assert_refusal(r: &Reply, status: u16, code: &str, challenge: &str) {
+    assert_json_error(r, status, code);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(challenge),
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+}
+
+/// One rule for every adapter (auth-web's `bearer_of`): no `Authorization` header, or another
+/// scheme, is no bearer token; an empty or malformed header is a bad request. On a route that
+/// requires a token, "no token" is 401 without an error code; on a route where a token is
+/// optional, it is the anonymous answer, while a token that was sent and fails is refused.
+pub fn an_optional_bearer_route_takes_another_scheme_as_no_token(demo: &Demo) {
+    let realm = "Bearer realm=\"";
+    // Required: the exact same answer to no header and to another scheme.
+    for headers in [&[][..], &[("Authorization", "Basic YWRhOng=")][..]] {
+        let r = demo.get("/api/token/me", headers);
+        assert_json_error(&r, 401, "missing_token");
+        let challenge = r.header("www-authenticate").unwrap();
+        assert!(
+            challenge.starts_with(realm) && !challenge.contains("error="),
+            "{challenge}"
+        );
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+    }
+    // An empty header, or a scheme alone, is malformed: 400, on either route.
+    for value in ["", "Bearer", "Bearer "] {
+        for path in ["/api/token/me", "/api/token/whoami"] {
+            let r = demo.get(path, &[("Authorization", value)]);
+            let challenge = r.header("www-authenticate").unwrap_or_default().to_owned();
+            assert_refusal(&r, 400, "invalid_request", &challenge);
+            assert!(
+                challenge.contains("error=\"invalid_request\""),
+                "{value:?} {path}: {challenge}"
+            );
+        }
+    }
+    // Optional: no header and another scheme are anonymous, and public.
+    for headers in [&[][..], &[("Authorization", "Basic YWRhOng=")][..]] {
+        let r = demo.get("/api/token/whoami", headers);
+        assert_eq!(r.status, 200, "{headers:?}: {}", r.text());
+        assert_eq!(r.json()["user"], serde_json::Value::Null);
+        assert_ne!(
+            r.header("cache-control"),
+            Some("no-store"),
+            "nothing private in it"
+        );
+    }
+    // A token that was sent and fails is refused as on the required route.
+    let forged = demo.get("/api/token/whoami", &[("Authorization", "Bearer a.b.c")]);
+    assert_eq!(forged.status, 401, "{}", forged.text());
+    assert_eq!(forged.header("content-type"), Some("application/json"));
+    assert!(
+        forged
+            .header("www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+    // A good one names its user, privately.
+    let pair = demo.tokens("ada", "lovelace-1815");
+    let auth = format!("Bearer {}", pair["access_token"].as_str().unwrap());
+    let r = demo.get("/api/token/whoami", &[("Authorization", &auth)]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["user"], "ada");
+    assert_private(&r, "Authorization");
 }
 
 pub fn cross_site_unsafe_requests_are_refused(demo: &Demo) {

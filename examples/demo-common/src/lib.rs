@@ -563,7 +563,18 @@ pub fn bad_credentials() -> Rejection {
     Rejection::from(RejectionKind::BadCredentials)
 }
 
-/// `{"user":…,"via":…}`.
+/// `GET /api/token/whoami`: `{"user":NAME}` for a bearer token, `{"user":null}` without one.
+#[must_use]
+pub fn whoami_json(user: Option<&str>) -> String {
+    #[derive(serde::Serialize)]
+    struct WhoAmI<'a> {
+        user: Option<&'a str>,
+    }
+    // One optional string: serializing cannot fail.
+    serde_json::to_string(&WhoAmI { user }).unwrap_or_default()
+}
+
+/// `GET /api/me` and `GET /api/token/me`: `{"user":NAME,"via":VIA}`.
 #[must_use]
 pub fn me_json(user: &str, via: &str) -> String {
     #[derive(serde::Serialize)]

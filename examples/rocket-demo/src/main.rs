@@ -244,6 +244,13 @@ fn token_me(token: Bearer) -> (ContentType, String) {
     json(demo_common::me_json(&token.0.claims().sub, "jwt"))
 }
 
+/// A bearer token if one was sent (another scheme, or none, is anonymous).
+#[get("/api/token/whoami")]
+fn whoami(token: auth_rocket::MaybeBearer<AccessClaims, DemoStore>) -> (ContentType, String) {
+    let user = token.0.as_ref().map(|t| t.claims().sub.as_str());
+    json(demo_common::whoami_json(user))
+}
+
 /// The published keys or the issuer metadata, with their `Cache-Control`.
 #[derive(rocket::Responder)]
 struct WellKnown {
@@ -325,6 +332,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 refresh,
                 revoke,
                 token_me,
+                whoami,
                 jwks,
                 openid_configuration,
                 hello

@@ -288,6 +288,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             auth_warp::bearer_reply(json(StatusCode::OK, body))
         });
 
+    let whoami = warp::path!("api" / "token" / "whoami")
+        .and(warp::get())
+        .and(auth_warp::optional_bearer::<AccessClaims, _>(Arc::clone(
+            &auth,
+        )))
+        .map(|t: Option<Verified<AccessClaims>>| {
+            let body = demo_common::whoami_json(t.as_ref().map(|t| t.claims().sub.as_str()));
+            match t {
+                Some(_) => auth_warp::bearer_reply(json(StatusCode::OK, body)),
+                None => json(StatusCode::OK, body).into_response(),
+            }
+        });
+
     // The public keys and issuer metadata, for services that verify the tokens.
     let jwks = warp::path!(".well-known" / "jwks.json")
         .and(warp::get())
@@ -347,6 +360,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or(refresh)
         .or(revoke)
         .or(token_me)
+        .or(whoami)
         .or(jwks)
         .or(openid_configuration)
         .or(hello)
