@@ -8,13 +8,10 @@ use std::task::{Context, Poll};
 
 use auth_core::UnixTime;
 use auth_core::jwt::Verified;
-use auth_policy::refresh::RefreshStore;
-use auth_policy::revocation::RevocationStore;
 use auth_policy::session_data::DataError;
-use auth_policy::store::SessionStore;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Finish, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, Staging,
+    Finish, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, Staging, Store,
     TokenPair, WebAuth,
 };
 use auth_web::{auth_core, auth_policy};
@@ -25,26 +22,23 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// What the extractors need from the application state: the core's flows over its store.
+/// What the extractors need from the application state: auth-web's flows over its store.
 /// Implemented for `Arc<WebAuth<S>>`; a larger state implements it by returning its field.
 pub trait AuthState: Clone + Send + Sync + 'static {
-    /// The store of sessions, refresh families and revoked `jti`s.
-    type Store: AuthStore;
+    /// The store of sessions, refresh families and revocations.
+    type Store: Store;
     /// The flows.
     fn web_auth(&self) -> &Arc<WebAuth<Self::Store>>;
 }
 
-impl<S> AuthState for Arc<WebAuth<S>>
-where
-    S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static,
-{
+impl<S: Store> AuthState for Arc<WebAuth<S>> {
     type Store = S;
     fn web_auth(&self) -> &Arc<WebAuth<S>> {
         self
     }
 }
 
-/// A refusal, answered as the core says: status, `WWW-Authenticate`/`Retry-After`/
+/// A refusal, answered as auth-web says: status, `WWW-Authenticate`/`Retry-After`/
 /// `Cache-Control` headers and a `{"error":"<code>"}` body. Details go to `tracing` only.
 #[derive(Debug)]
 pub struct AuthRejection(Refusal);
@@ -57,7 +51,7 @@ enum Refusal {
 }
 
 impl AuthRejection {
-    /// The core's refusal; `None` for the setup error of a missing [`SessionLayer`].
+    /// auth-web's refusal; `None` for the setup error of a missing [`SessionLayer`].
     pub fn rejection(&self) -> Option<&Rejection> {
         match &self.0 {
             Refusal::Core(r) => Some(r),
@@ -352,34 +346,30 @@ impl<St: AuthState> OptionalFromRequestParts<St> for Session {
     }
 }
 
-/// Session changes for this request, through the core's [`RequestSessions`] (deref): log in
+/// Session changes for this request, through auth-web's [`RequestSessions`] (deref): log in
 /// (`login_now`, always under a new id), log out, log out everywhere. Unsafe methods from
 /// another site are refused with 403, login forms included (login CSRF). The cookies it
 /// stages go out through [`SessionLayer`] when the handler is done with it.
 #[derive(Debug)]
-pub struct Sessions<S: AuthStore> {
+pub struct Sessions<S: Store> {
     inner: RequestSessions<Arc<WebAuth<S>>>,
     staged: Staged,
 }
 
-/// What a store must do for the extractors: sessions, refresh families, revoked `jti`s.
-pub trait AuthStore: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static {}
-impl<S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static> AuthStore for S {}
-
-impl<S: AuthStore> std::ops::Deref for Sessions<S> {
+impl<S: Store> std::ops::Deref for Sessions<S> {
     type Target = RequestSessions<Arc<WebAuth<S>>>;
     fn deref(&self) -> &Self::Target {
         &self.inner
     }
 }
 
-impl<S: AuthStore> std::ops::DerefMut for Sessions<S> {
+impl<S: Store> std::ops::DerefMut for Sessions<S> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.inner
     }
 }
 
-impl<S: AuthStore> Drop for Sessions<S> {
+impl<S: Store> Drop for Sessions<S> {
     fn drop(&mut self) {
         let mut staging = self.staged.lock();
         staging.set_cookies(self.inner.take_cookies());
@@ -443,7 +433,7 @@ impl<St: AuthState, C: serde::de::DeserializeOwned + Send> OptionalFromRequestPa
     }
 }
 
-/// What [`AccessToken`] needs from the application state of a resource server: the core's
+/// What [`AccessToken`] needs from the application state of a resource server: auth-web's
 /// [`ResourceServer`] (over local keys, or `auth-oidc`'s `RemoteKeys` for an identity
 /// provider). Implemented for `Arc<ResourceServer>`.
 pub trait ResourceState: Clone + Send + Sync + 'static {
@@ -460,7 +450,7 @@ impl ResourceState for Arc<ResourceServer> {
 /// The verified access token (RFC 9068) of a request to a resource server: the bearer token,
 /// verified with the issuer's keys for this resource. Refusals: 401 (no token, a bad one, a
 /// `kid` the issuer does not have), 400 (malformed header), 503 with `Retry-After` (the
-/// issuer's keys unavailable). It derefs to the core's [`Access`](auth_web::Access): `claims()`,
+/// issuer's keys unavailable). It derefs to auth-web's [`Access`](auth_web::Access): `claims()`,
 /// and a scope in one line of a route, `token.require_scope("orders:read")?;` (403
 /// `insufficient_scope` naming it).
 #[derive(Debug)]

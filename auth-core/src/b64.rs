@@ -1,7 +1,7 @@
 //! Strict, fast base64url without padding (RFC 4648 §5) for *public* data: token headers and
 //! payloads. Secrets (MACs, ids, key bytes) go through `base64ct`, which is constant-time, or,
 //! for the 43-character ids parsed on every request on 64-bit targets, through
-//! [`decode_secret_256`], which is constant-time too and several times faster.
+//! `decode_secret_256`, which is constant-time too and several times faster.
 //!
 //! The decoder accepts only the canonical encoding: no padding, no `+`/`/`, no whitespace, no
 //! length ≡ 1 (mod 4) and no non-zero unused trailing bits.

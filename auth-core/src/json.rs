@@ -272,7 +272,7 @@ fn names(text: &str) -> impl Iterator<Item = JsonStr<'_>> {
     })
 }
 
-/// Writes `s` as a JSON string literal (with quotes) through `push`; see [`escape`].
+/// Writes `s` as a JSON string literal (with quotes) through `push`; see `escape`.
 pub fn write_str(s: &str, mut push: impl FnMut(&str)) {
     push("\"");
     escape(s, &mut push);

@@ -271,7 +271,7 @@ impl RemoteKeys {
     }
 
     /// Verifies `token` with the issuer's keys at `now`. Known keys: no I/O, a read lock and
-    /// the verify. An unknown `kid`: the core decides (fetch once per cooldown and wait for
+    /// the verify. An unknown `kid`: the policy layer's key cache decides (fetch once per cooldown and wait for
     /// it, join a running fetch, or refuse at once).
     ///
     /// # Errors
@@ -346,7 +346,7 @@ impl RemoteKeys {
     }
 }
 
-/// A [`ResourceServer`](auth_web::ResourceServer) over these keys: what the adapters'
+/// An `auth_web::ResourceServer` over these keys: what the adapters'
 /// bearer extractors use for tokens of this issuer.
 impl AccessKeys for RemoteKeys {
     fn verify_access<'a>(
@@ -487,7 +487,7 @@ impl Fetched {
     }
 }
 
-/// Parses `url` with the parser reqwest connects with and asks the core whether it may be
+/// Parses `url` with the parser reqwest connects with and asks the policy layer whether it may be
 /// fetched (no user info either: credentials never go in a key URL).
 fn allowed_url(url: &str) -> Result<reqwest::Url, FetchFailure> {
     let parsed = reqwest::Url::parse(url).map_err(|_| FetchFailure::UrlNotAllowed)?;

@@ -3,17 +3,17 @@
 //!
 //! All in one hash slot (`<prefix>:{rev}:…`), so that each write is one Lua script on a single
 //! Redis and on a Cluster:
-//! - `live`: a hash of the entries in force (the core's field and value forms);
+//! - `live`: a hash of the entries in force (the policy layer's field and value forms);
 //! - `ends`: a sorted set of their ends, to forget them once over;
 //! - `feed`: a stream of every entry written, trimmed to a keep window (10 minutes);
 //! - `trimmed`: the newest stream id trimmed away, so that a follower that fell further behind
 //!   knows it must reload;
 //! - `epoch`: `<random id>:<start>`, created by the first server that needs it.
 //!
-//! [`RedisStore::follow_revocations`] runs the core's [`Replica`] state machine: a full reload
+//! [`RedisStore::follow_revocations`] runs the policy layer's [`Replica`] state machine: a full reload
 //! (epoch and feed position, then every live entry by `HSCAN`), then blocking `XREAD`s from the
 //! position, each followed on the same connection by a read of the epoch and the trim mark. The
-//! decisions (what to fetch, when a copy may be trusted, when to reload) are the core's.
+//! decisions (what to fetch, when a copy may be trusted, when to reload) are the policy layer's.
 
 use core::time::Duration;
 use std::sync::PoisonError;
@@ -352,7 +352,7 @@ fn text(value: &Value) -> Option<String> {
 }
 
 fn read(replica: &SharedReplica) -> std::sync::RwLockReadGuard<'_, Replica> {
-    // The replica's methods cannot panic (the core denies it): a poisoned lock is whole.
+    // The replica's methods cannot panic (auth-policy denies it): a poisoned lock is whole.
     replica.read().unwrap_or_else(PoisonError::into_inner)
 }
 

@@ -95,7 +95,7 @@ impl fmt::Display for InvalidPrefix {
 impl core::error::Error for InvalidPrefix {}
 
 /// Sessions, refresh-token families, login throttling and access-token revocation in Redis:
-/// implements [`SessionStore`], [`RefreshStore`], [`ThrottleStore`] and
+/// implements [`SessionStore`](auth_policy::store::SessionStore), [`RefreshStore`](auth_policy::refresh::RefreshStore), [`ThrottleStore`](auth_policy::throttle::ThrottleStore) and
 /// [`RevocationStore`](auth_policy::revocation::RevocationStore).
 ///
 /// Cheap to clone (clones share one connection, which reconnects by itself). Every change to a

@@ -6,24 +6,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use auth_core::UnixTime;
 use auth_core::jwt::Verified;
-use auth_policy::refresh::RefreshStore;
-use auth_policy::revocation::RevocationStore;
-use auth_policy::store::SessionStore;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
     Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, Staging, TokenPair,
     WebAuth,
 };
-use auth_web::{auth_core, auth_policy};
+use auth_web::{Store, auth_core, auth_policy};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{self, Responder, Response};
 use rocket::{Catcher, async_trait, catcher};
-
-/// What a store must do for the guards: sessions, refresh families, revoked `jti`s.
-pub trait Store: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static {}
-impl<S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static> Store for S {}
 
 /// The request's refusal, kept for the catcher (Rocket's guards fail with a status only).
 #[derive(Default)]
@@ -57,7 +50,7 @@ impl Staged {
     }
 }
 
-/// Fails a guard with the core's refusal: the catchers answer with its status, headers and
+/// Fails a guard with auth-web's refusal: the catchers answer with its status, headers and
 /// body. The guard's error value is the refusal's stable code.
 fn fail<T>(req: &Request<'_>, rejection: Rejection) -> Outcome<T, &'static str> {
     let status = Status::from_code(rejection.status()).unwrap_or(Status::Unauthorized);
@@ -69,7 +62,7 @@ fn fail<T>(req: &Request<'_>, rejection: Rejection) -> Outcome<T, &'static str> 
     Outcome::Error((status, code))
 }
 
-/// The core's flows for the store `S`, from Rocket's managed state
+/// auth-web's flows for the store `S`, from Rocket's managed state
 /// (`rocket.manage(WebAuth::new(...))`).
 fn auth<'r, S: Store>(req: &'r Request<'_>) -> Option<&'r WebAuth<S>> {
     req.rocket().state::<WebAuth<S>>()
@@ -105,7 +98,7 @@ async fn load_session<S: Store>(
 }
 
 /// The request's valid session (renewed when due); 401 without one. Unsafe methods from
-/// another site are refused with 403. It derefs to the core's [`auth_web::Session`] and so to its
+/// another site are refused with 403. It derefs to auth-web's [`auth_web::Session`] and so to its
 /// data (`session.get(&CART)?`, `session.insert_entry(&CART, id, &n)?`); changes are
 /// committed by the [`SessionCookies`] fairing after the handler.
 #[derive(Debug)]
@@ -184,7 +177,7 @@ impl<'r, S: Store> FromRequest<'r> for MaybeSession<S> {
     }
 }
 
-/// Session changes for this request, through the core's [`RequestSessions`] (deref): log in
+/// Session changes for this request, through auth-web's [`RequestSessions`] (deref): log in
 /// (`login_now`, always under a new id), log out, log out everywhere. Unsafe methods from
 /// another site are refused with 403, login forms included. The cookies it stages go out
 /// through [`SessionCookies`] when the handler is done with it.
@@ -305,7 +298,7 @@ where
     }
 }
 
-/// The verified access token (RFC 9068) of a request to a resource server, over the core's
+/// The verified access token (RFC 9068) of a request to a resource server, over auth-web's
 /// [`ResourceServer`] in Rocket's managed state (`rocket.manage(ResourceServer::new(...))`:
 /// local keys, or `auth-oidc`'s `RemoteKeys` for an identity provider). Refusals, answered by
 /// the [`catchers`]: 401 (no token, a bad one, a `kid` the issuer does not have), 400
@@ -342,7 +335,7 @@ impl<'r> FromRequest<'r> for AccessToken {
     }
 }
 
-/// A refusal from a handler, answered as the core says: status, `WWW-Authenticate`/
+/// A refusal from a handler, answered as auth-web says: status, `WWW-Authenticate`/
 /// `Retry-After`/`Cache-Control` headers and a `{"error":"<code>"}` body.
 #[derive(Debug)]
 pub struct AuthRejection(pub Rejection);

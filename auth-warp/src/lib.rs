@@ -6,25 +6,18 @@ use std::sync::Arc;
 
 use auth_core::UnixTime;
 use auth_core::jwt::Verified;
-use auth_policy::refresh::RefreshStore;
-use auth_policy::revocation::RevocationStore;
-use auth_policy::store::SessionStore;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
     Access, Finish, Provenance, Rejection, RequestSessions, ResourceServer, Staging, TokenPair,
     WebAuth,
 };
-use auth_web::{auth_core, auth_policy};
+use auth_web::{Store, auth_core, auth_policy};
 use warp::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE, VARY};
 use warp::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use warp::reply::{Reply, Response};
 use warp::{Filter, reject};
 
-/// What a store must do for the filters: sessions, refresh families, revoked `jti`s.
-pub trait Store: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static {}
-impl<S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static> Store for S {}
-
-/// A refusal, as a warp rejection; [`recover`] answers it as the core says.
+/// A refusal, as a warp rejection; [`recover`] answers it as auth-web says.
 #[derive(Debug)]
 pub struct AuthRejection(pub Rejection);
 
@@ -107,7 +100,7 @@ pub async fn recover(err: warp::Rejection) -> Result<Response, Infallible> {
 }
 
 /// A request's session state and the cookies it will send: what [`sessions`] and
-/// [`session`] extract, the core's [`RequestSessions`] (deref: `login_now`, `logout`,
+/// [`session`] extract, auth-web's [`RequestSessions`] (deref: `login_now`, `logout`,
 /// `logout_everywhere`). Handlers end with [`Sessions::reply`], which writes the staged
 /// `Set-Cookie`s (login, logout, renewal) and `Cache-Control: no-store` after committing the
 /// session-data changes the handler made (`current_mut()`: `insert_entry`, `flash`, …): warp
@@ -283,9 +276,9 @@ where
     })
 }
 
-/// The verified access token (RFC 9068) of a request to a resource server, over the core's
+/// The verified access token (RFC 9068) of a request to a resource server, over auth-web's
 /// [`ResourceServer`] (local keys, or `auth-oidc`'s `RemoteKeys` for an identity provider), as
-/// the core's [`Access`]: `claims()`, and a scope in one line, `access.require_scope("x")`
+/// auth-web's [`Access`]: `claims()`, and a scope in one line, `access.require_scope("x")`
 /// (403 `insufficient_scope` naming it; its `Err` converts into [`AuthRejection`], a reply).
 /// Refusals: 401 (no token, a bad one, a `kid` the issuer does not have), 400 (malformed
 /// header), 503 with `Retry-After` (the issuer's keys unavailable), answered by [`recover`].

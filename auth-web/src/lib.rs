@@ -11,6 +11,7 @@ pub mod http;
 mod rejection;
 mod resource;
 mod session;
+mod store;
 
 /// The crypto path this crate builds on (tokens, keys, ids), re-exported so that an adapter
 /// depends on this crate alone.
@@ -31,3 +32,4 @@ pub use flows::{
 pub use rejection::{Rejection, RejectionKind};
 pub use resource::{Access, ResourceServer};
 pub use session::{Session, Unsaved};
+pub use store::Store;

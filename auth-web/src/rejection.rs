@@ -234,7 +234,7 @@ impl core::error::Error for Rejection {
 }
 
 impl From<RejectionKind> for Rejection {
-    /// A refusal without a bearer challenge (use [`WebAuth::reject`] for token refusals).
+    /// A refusal without a bearer challenge (use `WebAuth::reject` for token refusals).
     fn from(kind: RejectionKind) -> Self {
         Self::new(kind)
     }

@@ -298,7 +298,7 @@ impl Session {
     }
 
     /// The session's handle: what a page listing the user's sessions shows and ends it by
-    /// ([`WebAuth::end_session`]); never the session id.
+    /// ([`WebAuth::end_session`](crate::WebAuth::end_session)); never the session id.
     #[must_use]
     pub fn handle(&self) -> SessionHandle {
         SessionHandle::of(&self.active.key)

@@ -2,7 +2,7 @@
 //!
 //! One pass over the payload both feeds the caller's claims type and hands every top-level
 //! member to the claim rules, with exactly the grammar, limits and classification of the
-//! allocation-free path (it is the same [`Parser`]), so the two paths cannot disagree about
+//! allocation-free path (it is the same `Parser`), so the two paths cannot disagree about
 //! what a payload is. Numbers reach the caller's type as `u64`/`i64` when they are integers
 //! that fit, else as the correctly rounded `f64` (`core`'s parser); strings borrowed from the
 //! payload when they have no escapes.

@@ -94,7 +94,7 @@ impl DataLimits {
 /// A key of one value of type `T`: `const CART: Key<Cart> = Key::new("cart");`.
 ///
 /// Names are 1 to 64 bytes of ASCII letters, digits, `_`, `-` and `.`, starting with a letter
-/// or digit; a key with any other name is refused with [`DataError::BadName`] when used.
+/// or digit; a key with any other name is refused with [`DataError::BadName`](crate::session_data::DataError::BadName) when used.
 pub struct Key<T> {
     pub(crate) name: &'static str,
     pub(crate) ty: PhantomData<fn() -> T>,

@@ -49,7 +49,7 @@ pub enum DataError {
     /// The session ended (logged out, rotated, expired) before the change was saved; nothing
     /// was written and the session was not re-created.
     Gone,
-    /// `update`s kept meeting concurrent changes for [`MAX_COMMIT_ATTEMPTS`] tries.
+    /// `update`s kept meeting concurrent changes for [`MAX_COMMIT_ATTEMPTS`](crate::session_data::MAX_COMMIT_ATTEMPTS) tries.
     Contended,
     /// The store failed.
     Store(StoreError),

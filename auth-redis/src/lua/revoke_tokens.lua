@@ -4,7 +4,7 @@
 -- ARGV: 1 now (s), 2 candidate epoch ("<id hex>:<start>"), 3 feed keep (ms), 4 now (ms),
 --       then triples: field, value, until (s).
 -- Entries are merged with one of the same name, never weakened: `until` (and a cutoff's
--- `before`) only grow. The values are the core's: "<until>" or "<before>:<until>".
+-- `before`) only grow. The values are the policy layer's: "<until>" or "<before>:<until>".
 -- Returns the number of entries kept.
 local now = tonumber(ARGV[1])
 redis.call('SET', KEYS[4], ARGV[2], 'NX')

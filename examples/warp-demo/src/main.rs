@@ -45,7 +45,7 @@ fn ip_of(peer: Option<SocketAddr>) -> IpAddr {
     peer.map_or(IpAddr::from([0, 0, 0, 0]), |p| p.ip())
 }
 
-/// A handler's answer: its reply, or the refusal as the core words it.
+/// A handler's answer: its reply, or the refusal as auth-web words it.
 fn answer(result: Result<Response, AuthRejection>) -> Result<Response, Infallible> {
     Ok(result.unwrap_or_else(Reply::into_response))
 }

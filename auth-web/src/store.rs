@@ -1,0 +1,12 @@
+//! What a store must do for the request flows, in one trait the adapters name.
+
+use auth_policy::refresh::RefreshStore;
+use auth_policy::revocation::RevocationStore;
+use auth_policy::store::SessionStore;
+
+/// A store of sessions, refresh families and revocations: what [`WebAuth`](crate::WebAuth)'s
+/// flows need, and what every adapter's extractors are generic over. Implemented for every
+/// type that implements the three traits (`MemoryStore`, `auth-redis`'s `RedisStore`).
+pub trait Store: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static {}
+
+impl<S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static> Store for S {}
