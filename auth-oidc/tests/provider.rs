@@ -8,8 +8,7 @@
 //! `AUTH_REQUIRE_SERVICES=1`, which makes it fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-#[path = "provider/support.rs"]
-mod support;
+use auth_test::provider as support;
 
 use auth_core::UnixTime;
 use auth_core::access::{self, AccessToken};

@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )]
 
-mod store_suite;
+use auth_test::store_suite;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

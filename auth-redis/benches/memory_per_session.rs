@@ -8,8 +8,7 @@
     dead_code
 )]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use auth_test::redis as support;
 
 use std::time::Duration;
 
@@ -20,8 +19,7 @@ use auth_policy::session::SessionPolicy;
 use auth_policy::store::{SessionLimit, SessionRecord, SessionStore};
 use auth_redis::{RedisConfig, RedisStore};
 
-#[path = "shared/mod.rs"]
-mod shared;
+use auth_test::measure as shared;
 
 const SESSIONS: u64 = 100_000;
 

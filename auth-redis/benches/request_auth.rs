@@ -10,11 +10,8 @@
     dead_code
 )]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-mod fixture {
-    include!("../../auth-core/benches/support/fixture.rs");
-}
+use auth_test::fixture;
+use auth_test::redis as support;
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -31,8 +28,7 @@ use auth_redis::{RedisConfig, RedisStore};
 use criterion::{Criterion, criterion_group, criterion_main};
 use fixture::{Claims, our_key, rules, token};
 
-#[path = "shared/mod.rs"]
-mod shared;
+use auth_test::measure as shared;
 
 /// Files 10,000 sessions (a busy server) and returns the id of the last one.
 async fn fill<S: SessionStore>(store: &S, policy: &SessionPolicy) -> SessionId {

@@ -21,13 +21,9 @@
     dead_code
 )]
 
-#[path = "shared/mod.rs"]
-mod shared;
-#[path = "../tests/support/mod.rs"]
-mod support;
-mod fixture {
-    include!("../../auth-core/benches/support/fixture.rs");
-}
+use auth_test::fixture;
+use auth_test::measure as shared;
+use auth_test::redis as support;
 
 use std::future::Future;
 use std::hint::black_box;

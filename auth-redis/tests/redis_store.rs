@@ -9,9 +9,8 @@
 )]
 
 mod harness;
-#[path = "../../auth-policy/tests/store_suite/mod.rs"]
-mod store_suite;
-mod support;
+use auth_test::redis as support;
+use auth_test::store_suite;
 
 use std::time::{Duration, Instant};
 

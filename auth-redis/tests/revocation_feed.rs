@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )]
 
-mod support;
+use auth_test::redis as support;
 
 use std::time::{Duration, Instant};
 

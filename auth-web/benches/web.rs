@@ -19,9 +19,7 @@ use auth_policy::session_data::{Slot, StoredData};
 use auth_web::http::find_cookie;
 use criterion::{Criterion, criterion_group, criterion_main};
 
-mod fixture {
-    include!("../../auth-core/benches/support/fixture.rs");
-}
+use auth_test::fixture;
 use fixture::{Claims, our_key, rules, token};
 
 /// The two ways a request is authenticated, side by side in one run: a session check against

@@ -11,7 +11,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-include!("../../auth-core/benches/support/fixture.rs");
+pub use auth_test::fixture::*;
 
 /// Makes jsonwebtoken use its `rust_crypto` provider (one choice per process; call once).
 pub fn use_rust_crypto() {

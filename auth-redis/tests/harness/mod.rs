@@ -8,7 +8,7 @@ use auth_core::UnixTime;
 use auth_redis::RedisStore;
 use redis::AsyncCommands;
 
-use crate::store_suite;
+use auth_test::store_suite;
 
 pub struct RedisHarness {
     pub store: RedisStore,

@@ -1,11 +1,10 @@
 //! The api-demo against a real OpenID provider (`oidc-provider`, pinned under
-//! `auth-oidc/tests/provider`): it discovers the provider's keys by its URL alone and serves
+//! `auth-test/provider`): it discovers the provider's keys by its URL alone and serves
 //! the provider's RFC 9068 access tokens, with the scope route answering by the token's scope.
 //! Skips loudly without Node.js/npm, unless `AUTH_REQUIRE_SERVICES=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-#[path = "../../../auth-oidc/tests/provider/support.rs"]
-mod support;
+use auth_test::provider as support;
 
 use std::net::SocketAddr;
 

@@ -13,8 +13,7 @@
 )]
 
 pub mod browser;
-#[path = "../../../auth-redis/tests/support/mod.rs"]
-pub mod redis_server;
+pub use auth_test::redis as redis_server;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

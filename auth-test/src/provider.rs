@@ -1,18 +1,16 @@
 //! Shared by the tests that run against the pinned OpenID provider (`auth-oidc/tests/provider.rs`,
 //! `examples/api-demo/tests/provider.rs`, which includes this file by path): install it, start
 //! it on a free loopback port, and get client-credentials access tokens from it.
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub(crate) fn required() -> bool {
+pub fn required() -> bool {
     std::env::var("AUTH_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
 }
 
-pub(crate) fn skip(why: &str) {
+pub fn skip(why: &str) {
     assert!(
         !required(),
         "OpenID provider unavailable and AUTH_REQUIRE_SERVICES=1: {why}"
@@ -23,13 +21,13 @@ pub(crate) fn skip(why: &str) {
 }
 
 /// `target/oidc-provider/` with the pinned provider installed (`npm ci`, once per lockfile).
-pub(crate) fn install() -> Result<PathBuf, String> {
+pub fn install() -> Result<PathBuf, String> {
     let source = Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
         .find(|dir| dir.join("Cargo.lock").exists())
         .expect("the workspace root")
-        .join("auth-oidc/tests/provider");
-    let dir = source.join("../../../target/oidc-provider");
+        .join("auth-test/provider");
+    let dir = source.join("../../target/oidc-provider");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let lock = std::fs::read(source.join("package-lock.json")).map_err(|e| e.to_string())?;
     let installed = std::fs::read(dir.join("package-lock.json")).unwrap_or_default();
@@ -53,9 +51,9 @@ pub(crate) fn install() -> Result<PathBuf, String> {
 }
 
 /// A running provider; killed when dropped.
-pub(crate) struct Provider {
+pub struct Provider {
     child: Child,
-    pub(crate) issuer: String,
+    pub issuer: String,
 }
 
 impl Drop for Provider {
@@ -65,7 +63,7 @@ impl Drop for Provider {
     }
 }
 
-pub(crate) fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -74,7 +72,7 @@ pub(crate) fn free_port() -> u16 {
 }
 
 /// Starts the provider on `port`, with its keys in `keys_file` (made on first start).
-pub(crate) fn start_provider(dir: &Path, port: u16, keys_file: &Path, rotated: bool) -> Provider {
+pub fn start_provider(dir: &Path, port: u16, keys_file: &Path, rotated: bool) -> Provider {
     let mut child = Command::new("node")
         .arg("provider.mjs")
         .current_dir(dir)
@@ -102,17 +100,13 @@ pub(crate) fn start_provider(dir: &Path, port: u16, keys_file: &Path, rotated: b
 }
 
 /// A client-credentials access token for `resource`.
-pub(crate) async fn access_token(issuer: &str, resource: &str) -> String {
+pub async fn access_token(issuer: &str, resource: &str) -> String {
     access_token_with_scope(issuer, resource, Some("orders:read")).await
 }
 
 /// A client-credentials access token for `resource`, asking for `scope` (none: the grant's
 /// default).
-pub(crate) async fn access_token_with_scope(
-    issuer: &str,
-    resource: &str,
-    scope: Option<&str>,
-) -> String {
+pub async fn access_token_with_scope(issuer: &str, resource: &str, scope: Option<&str>) -> String {
     let encode = |s: &str| s.replace(':', "%3A").replace('/', "%2F");
     let mut body = format!(
         "grant_type=client_credentials&client_id=shop&client_secret=shop-secret-of-the-tests-only&resource={}",
@@ -135,7 +129,7 @@ pub(crate) async fn access_token_with_scope(
 
 /// An ID token the provider mints for the client itself (the test-only grant of
 /// `provider.mjs`): `aud` the client id, signed with the provider's RS256 key, no `typ`.
-pub(crate) async fn id_token(issuer: &str) -> String {
+pub async fn id_token(issuer: &str) -> String {
     let response = reqwest::Client::new()
         .post(format!("{issuer}/token"))
         .header("content-type", "application/x-www-form-urlencoded")

@@ -1,6 +1,6 @@
-// Shared benchmark fixture: the claims of issue #2, a key, and the token every verifier checks.
-// Included (with `include!`) by auth-core's own bench and by the comparison benches in
-// `bench/`, so that every number is measured on the same input.
+//! The shared benchmark fixture: the claims of issue #2, a key, and the token every verifier
+//! checks. auth-core's, auth-web's and auth-redis's benches and the comparison benches in
+//! `bench/` use it, so that every number is measured on the same input.
 
 /// A 32-byte HS256 key.
 pub const KEY: [u8; 32] = *b"0123456789abcdef0123456789abcdef";

@@ -1,14 +1,6 @@
 //! The store conformance suite: one set of checks every `SessionStore` must pass. Each store's
 //! test file provides a `Harness` (the store, its clock, a way to move time, a dump of what it
 //! holds) and calls `run_all`.
-#![allow(
-    dead_code,
-    unreachable_pub,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
-
 use auth_core::UnixTime;
 use auth_core::session_id::{SessionId, StorageKey};
 use auth_policy::session::{Decision, ExpiredBy, SessionPolicy};

@@ -1,14 +1,6 @@
 //! A real `redis-server` on a free loopback port, started by the test that needs it and
 //! killed when dropped. Without the binary: a loud skip, or a failure when
 //! `AUTH_REQUIRE_SERVICES=1`.
-#![allow(
-    dead_code,
-    unreachable_pub,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
-
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -1,4 +1,7 @@
-//! auth-core's own numbers: HS256 sign and verify on the shared fixture, and session ids.
+//! auth-core's own numbers: HS256 sign and verify on the shared fixture, and session ids
+//! (`cargo bench -p auth-bench --bench core`; here rather than in auth-core so that auth-core's
+//! dev-dependencies stay free of the test-support crate, whose `std` would reach auth-core's
+//! `alloc`-only test build).
 //! Comparisons with other libraries live in `bench/` (`cargo bench -p auth-bench`).
 #![allow(
     missing_docs,
@@ -15,9 +18,7 @@ use auth_core::jwt;
 use auth_core::session_id::{CookieSigner, SessionId};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-mod fixture {
-    include!("support/fixture.rs");
-}
+use auth_test::fixture;
 use fixture::{Claims, claims, our_key, rules, token};
 
 fn jwt_hs256(c: &mut Criterion) {
