@@ -57,6 +57,27 @@ fn session_ids(c: &mut Criterion) {
     g.bench_function("parse", |b| {
         b.iter(|| SessionId::parse(black_box(text.expose())).unwrap())
     });
+    // What the hand-written constant-time decoder (`decode_secret_256`, 64-bit targets) is
+    // measured against: the same 43 characters through `base64ct` (issue 25).
+    g.bench_function("parse_with_base64ct", |b| {
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        b.iter(|| {
+            let mut out = [0u8; 32];
+            let n = Base64UrlUnpadded::decode(black_box(text.expose()), &mut out)
+                .unwrap()
+                .len();
+            (out, n)
+        })
+    });
+    // And the word-at-a-time `ct::eq` against `subtle`'s slice comparison, 32 bytes.
+    let (x, y) = ([7u8; 32], [7u8; 32]);
+    g.bench_function("ct_eq_32", |b| {
+        b.iter(|| auth_core::ct::eq(black_box(&x), black_box(&y)))
+    });
+    g.bench_function("subtle_ct_eq_32", |b| {
+        use subtle::ConstantTimeEq;
+        b.iter(|| bool::from(black_box(&x[..]).ct_eq(black_box(&y[..]))))
+    });
     g.bench_function("storage_key", |b| b.iter(|| black_box(&id).storage_key()));
     let signer = CookieSigner::new(&[7; 32]).unwrap();
     let signed = signer.sign(&id);
