@@ -10,7 +10,7 @@ use auth_web::auth_core::UnixTime;
 use auth_web::auth_core::jwt::{Alg, AnyKey};
 use auth_web::auth_core::rng::os_rng;
 use auth_web::auth_policy::memory::MemoryStore;
-use auth_web::auth_policy::session_data::{DataLimits, Key, StoredData};
+use auth_web::auth_policy::session_data::{DataLimits, StoredData, ValueKey};
 use auth_web::auth_policy::store::SessionStore;
 use auth_web::{WebAuth, WebConfig};
 use axum::Router;
@@ -21,7 +21,7 @@ use axum::routing::post;
 use tower_service::Service;
 
 type App = Arc<WebAuth<MemoryStore>>;
-const NOTE: Key<String> = Key::new("note");
+const NOTE: ValueKey<String> = ValueKey::new("note");
 
 /// Changes the session, then a logout elsewhere ends it before the layer commits.
 async fn change_then_lose_the_race(

@@ -639,11 +639,13 @@ pub enum KeyCacheError {
 }
 
 impl KeyCacheError {
-    /// A stable, machine-readable code.
+    /// A stable, machine-readable code. The token's `kid` not being the issuer's, and a key
+    /// set with several keys for a token without `kid`, are the events auth-core's
+    /// `TokenError::UnknownKeyId` and `TokenError::AmbiguousKey` name: the same codes.
     #[must_use]
     pub const fn code(&self) -> &'static str {
         match self {
-            Self::KeyNotFound => "key_not_found",
+            Self::KeyNotFound => "unknown_kid",
             Self::AmbiguousKey => "ambiguous_key",
             Self::NotLoaded => "key_set_not_loaded",
             Self::FetchFailed(_) => "key_set_fetch_failed",

@@ -27,7 +27,7 @@ use crate::session::SessionTimes;
 use crate::session_data::{self, Change, CommitOutcome, DataLimits};
 use crate::store::StoreError;
 use crate::store::{Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore};
-use crate::throttle::{Counter, Counters, Failures, ThrottlePolicy, ThrottleStore, Verdict};
+use crate::throttle::{Admission, Counter, Counters, Failures, ThrottlePolicy, ThrottleStore};
 use auth_core::UnixTime;
 use auth_core::session_id::StorageKey;
 
@@ -196,7 +196,7 @@ impl Inner {
                     self.remove(&StorageKey::from_bytes(key));
                 }
                 Some((_, Expiring::Family(family))) => {
-                    self.remove_family(&FamilyId(family));
+                    self.remove_family(&FamilyId::from_bytes(family));
                 }
                 Some((_, Expiring::Revoked(field))) => {
                     self.revoked.forget_if_over(&field, now);
@@ -260,7 +260,7 @@ impl Inner {
             self.tokens.remove(token);
         }
         self.expiry
-            .remove(&(entry.info.expires_at, Expiring::Family(family.0)));
+            .remove(&(entry.info.expires_at, Expiring::Family(family.to_bytes())));
         if let Some(user) = self.users.get_mut(&entry.info.user) {
             user.families.retain(|f| f != family);
         }
@@ -504,9 +504,10 @@ impl RefreshStore for MemoryStore {
                     tokens: alloc::vec![*key],
                 },
             );
-            inner
-                .expiry
-                .insert((family.expires_at, Expiring::Family(family.family.0)));
+            inner.expiry.insert((
+                family.expires_at,
+                Expiring::Family(family.family.to_bytes()),
+            ));
             inner
                 .users
                 .entry(family.user.clone())
@@ -600,7 +601,7 @@ impl ThrottleStore for MemoryStore {
         counters: &Counters,
         policy: &ThrottlePolicy,
         now: UnixTime,
-    ) -> impl Future<Output = Result<Verdict, StoreError>> + Send {
+    ) -> impl Future<Output = Result<Admission, StoreError>> + Send {
         ready(self.with(|inner, _| {
             let keys: Vec<Counter> = counters.iter().copied().collect();
             let held: Vec<Option<Failures>> = keys
@@ -611,7 +612,7 @@ impl ThrottleStore for MemoryStore {
             let mut current: Vec<Failures> =
                 held.into_iter().map(Option::unwrap_or_default).collect();
             let verdict = policy.attempt(&mut current, now);
-            if verdict == Verdict::Proceed {
+            if verdict == Admission::Proceed {
                 if new > 0 && inner.entries().saturating_add(new) > self.capacity {
                     return Err(StoreError::Full);
                 }

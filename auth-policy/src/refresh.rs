@@ -16,7 +16,7 @@ use auth_core::session_id::StorageKey;
 
 /// The family of refresh tokens one login produced. Random, not secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FamilyId(pub [u8; 16]);
+pub struct FamilyId([u8; 16]);
 
 impl FamilyId {
     /// Draws a fresh family id from `rng`.
@@ -24,6 +24,18 @@ impl FamilyId {
         let mut bytes = [0u8; 16];
         rng.fill_bytes(&mut bytes);
         Self(bytes)
+    }
+
+    /// The id of these 16 bytes (as a store holds them).
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// Its 16 bytes.
+    #[must_use]
+    pub const fn to_bytes(self) -> [u8; 16] {
+        self.0
     }
 }
 

@@ -49,9 +49,21 @@ pub const DEFAULT_STALENESS: Duration = Duration::from_secs(1);
 /// upper and lower case, say) are revoked together: a collision could only refuse a token that
 /// was not revoked, never accept one that was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Mark(pub [u8; 16]);
+pub struct Mark([u8; 16]);
 
 impl Mark {
+    /// The mark of these 16 bytes (an id that is already 16 random bytes: a family, a UUID).
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// Its 16 bytes.
+    #[must_use]
+    pub const fn to_bytes(self) -> [u8; 16] {
+        self.0
+    }
+
     /// The mark of an id.
     #[must_use]
     pub fn of(id: &str) -> Self {

@@ -33,7 +33,7 @@ mod working;
 
 pub use model::{
     ApplyError, Change, CommitOutcome, CounterKey, DEFAULT_MAX_KEYS, DEFAULT_MAX_TOTAL,
-    DEFAULT_MAX_VALUE, DataLimits, FLASH, Key, MAX_COMMIT_ATTEMPTS, MAX_COUNTER, MAX_ENTRY_LEN,
-    MAX_NAME_LEN, MapKey, Slot, StoredData, apply,
+    DEFAULT_MAX_VALUE, DataLimits, FLASH, MAX_COMMIT_ATTEMPTS, MAX_COUNTER, MAX_ENTRY_LEN,
+    MAX_NAME_LEN, MapKey, Slot, StoredData, ValueKey, apply,
 };
 pub use working::{DataError, SessionData, decode};

@@ -65,9 +65,21 @@ pub struct Loaded {
 /// An opaque handle for one of a user's sessions, for listing and ending them one by one.
 /// Derived from the storage key; never the session id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionHandle(pub [u8; 16]);
+pub struct SessionHandle([u8; 16]);
 
 impl SessionHandle {
+    /// The handle of these 16 bytes (as a store holds them).
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// Its 16 bytes.
+    #[must_use]
+    pub const fn to_bytes(self) -> [u8; 16] {
+        self.0
+    }
+
     /// The handle as 32 lowercase hex digits (for a page that lists a user's sessions).
     #[must_use]
     pub fn to_hex(&self) -> String {

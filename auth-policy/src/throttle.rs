@@ -127,11 +127,11 @@ impl ThrottlePolicy {
     /// One attempt on `counters` at `now`, as a store applies it atomically: if any counter
     /// imposes a wait ([`decide`](Self::decide)), that wait and nothing counted; otherwise the
     /// attempt is counted as a failure on every counter (until a success forgives it, see
-    /// [`forgive`](Self::forgive)) and [`Verdict::Proceed`]. So a failed login costs one store
+    /// [`forgive`](Self::forgive)) and [`Admission::Proceed`]. So a failed login costs one store
     /// step, and attempts during a wait neither count nor lengthen it.
-    pub fn attempt(&self, counters: &mut [Failures], now: UnixTime) -> Verdict {
+    pub fn attempt(&self, counters: &mut [Failures], now: UnixTime) -> Admission {
         let verdict = self.decide(counters, now);
-        if verdict == Verdict::Proceed {
+        if verdict == Admission::Proceed {
             for f in counters.iter_mut() {
                 f.count = f.count.saturating_add(1);
                 f.last = f.last.max(now);
@@ -158,10 +158,10 @@ impl ThrottlePolicy {
     /// What an attempt judged by `counters` (their failures, in any order) must do at `now`:
     /// the longest wait any of them imposes.
     #[must_use]
-    pub fn decide(&self, counters: &[Failures], now: UnixTime) -> Verdict {
+    pub fn decide(&self, counters: &[Failures], now: UnixTime) -> Admission {
         match counters.iter().map(|f| self.wait(f, now)).max() {
-            Some(secs) if secs > 0 => Verdict::Wait(secs),
-            _ => Verdict::Proceed,
+            Some(secs) if secs > 0 => Admission::Wait(secs),
+            _ => Admission::Proceed,
         }
     }
 }
@@ -190,7 +190,7 @@ pub struct Failures {
 
 /// What a login attempt must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Admission {
     /// Check the password.
     Proceed,
     /// Do not check it: answer 429 with `Retry-After` of this many seconds.
@@ -248,7 +248,7 @@ impl Counters {
 pub trait ThrottleStore: Send + Sync {
     /// One login attempt of `user` on `counters` at `now`, in one atomic step, exactly as
     /// [`ThrottlePolicy::attempt`] does: a wait, or the attempt counted as a failure on every
-    /// counter and [`Verdict::Proceed`]. Concurrent attempts are all counted.
+    /// counter and [`Admission::Proceed`]. Concurrent attempts are all counted.
     ///
     /// # Errors
     /// A backend error (the login is refused: fail closed); [`StoreError::Full`] when an
@@ -261,7 +261,7 @@ pub trait ThrottleStore: Send + Sync {
         counters: &Counters,
         policy: &ThrottlePolicy,
         now: UnixTime,
-    ) -> impl core::future::Future<Output = Result<Verdict, crate::store::StoreError>> + Send;
+    ) -> impl core::future::Future<Output = Result<Admission, crate::store::StoreError>> + Send;
 
     /// The failures of `user` on each of `counters`, in order (absent: none).
     ///

@@ -34,7 +34,14 @@ pub trait AccessKeys: Send + Sync {
 /// Keys in hand: a [`VerifyingKey`](auth_core::jwt::VerifyingKey), a
 /// vector of them (a [`JwkSet`](auth_core::jwk::JwkSet)'s `keys().to_vec()`), … (any [`KeySource`]).
 #[derive(Debug, Clone)]
-pub struct LocalKeys<K>(pub K);
+pub struct LocalKeys<K>(K);
+
+impl<K> LocalKeys<K> {
+    /// A key source over `keys`.
+    pub const fn new(keys: K) -> Self {
+        Self(keys)
+    }
+}
 
 impl<K: KeySource + Send + Sync> AccessKeys for LocalKeys<K> {
     fn verify_access<'a>(

@@ -17,7 +17,7 @@ use auth_core::UnixTime;
 use auth_core::session_id::SessionId;
 use auth_policy::memory::MemoryStore;
 use auth_policy::session::SessionPolicy;
-use auth_policy::session_data::{DataLimits, Key, MapKey, SessionData, StoredData};
+use auth_policy::session_data::{DataLimits, MapKey, SessionData, StoredData, ValueKey};
 use auth_policy::session_flow::commit_data;
 use auth_policy::store::StoreError;
 use auth_policy::store::{SessionLimit, SessionRecord, SessionStore};
@@ -131,7 +131,7 @@ fn expired_sessions_free_capacity_without_a_scan() {
 
 #[test]
 fn many_threads_on_one_session_lose_nothing() {
-    const COUNT: Key<u64> = Key::new("count");
+    const COUNT: ValueKey<u64> = ValueKey::new("count");
     const SEEN: MapKey<u32> = MapKey::new("seen");
     let store = MemoryStore::new();
     let key = SessionId::generate(&mut rand::rng()).storage_key();

@@ -218,7 +218,9 @@ pub(crate) fn parse_refreshed(fam: &str, answer: &[Value]) -> Result<Refreshed, 
         [Value::Int(0)] => Ok(Refreshed::Unknown),
         [Value::Int(code @ (1 | 2)), user, expires] => {
             let family = RefreshFamily {
-                family: FamilyId(unhex::<16>(fam.as_bytes()).ok_or_else(|| corrupt("family id"))?),
+                family: FamilyId::from_bytes(
+                    unhex::<16>(fam.as_bytes()).ok_or_else(|| corrupt("family id"))?,
+                ),
                 user: text(user)?,
                 expires_at: UnixTime(number(text(expires)?.as_bytes())?),
             };

@@ -12,7 +12,7 @@ use crate::store::{Expire, RESERVATION_SECS, RedisStore};
 impl RefreshStore for RedisStore {
     async fn issue(&self, key: &StorageKey, family: &RefreshFamily) -> Result<(), StoreError> {
         let base = self.keys.user_base(&family.user);
-        let fam = hex(&family.family.0);
+        let fam = hex(&family.family.to_bytes());
         let loc = self.keys.refresh_locator(key);
         let value = format!("{}|{fam}", Keys::tag(&family.user));
         if !self
@@ -95,7 +95,7 @@ impl RefreshStore for RedisStore {
 
     async fn revoke_family(&self, user: &str, family: &FamilyId) -> Result<bool, StoreError> {
         let base = self.keys.user_base(user);
-        let fam = hex(&family.0);
+        let fam = hex(&family.to_bytes());
         let n: i64 = self
             .script(
                 &self.scripts.revoke_family,
@@ -117,7 +117,7 @@ impl RefreshStore for RedisStore {
             .await?;
         families
             .iter()
-            .map(|f| unhex::<16>(f.as_bytes()).map(FamilyId))
+            .map(|f| unhex::<16>(f.as_bytes()).map(FamilyId::from_bytes))
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| corrupt("family id"))
     }

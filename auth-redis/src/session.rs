@@ -262,7 +262,7 @@ impl SessionStore for RedisStore {
             .script(
                 &self.scripts.delete_handle,
                 &[&format!("{base}idx")],
-                &[base.as_bytes(), hex(&handle.0).as_bytes()],
+                &[base.as_bytes(), hex(&handle.to_bytes()).as_bytes()],
             )
             .await?;
         let Some(deleted) = deleted else {

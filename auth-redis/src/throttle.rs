@@ -2,7 +2,9 @@
 
 use auth_core::UnixTime;
 use auth_policy::store::StoreError;
-use auth_policy::throttle::{Counter, Counters, Failures, ThrottlePolicy, ThrottleStore, Verdict};
+use auth_policy::throttle::{
+    Admission, Counter, Counters, Failures, ThrottlePolicy, ThrottleStore,
+};
 
 use crate::codec::MAX_TIME;
 use crate::store::RedisStore;
@@ -17,7 +19,7 @@ impl ThrottleStore for RedisStore {
         counters: &Counters,
         policy: &ThrottlePolicy,
         now: UnixTime,
-    ) -> Result<Verdict, StoreError> {
+    ) -> Result<Admission, StoreError> {
         let keys: Vec<String> = counters
             .iter()
             .map(|c| self.keys.throttle(user, c))
@@ -47,9 +49,9 @@ impl ThrottleStore for RedisStore {
             )
             .await?;
         Ok(if wait > 0 {
-            Verdict::Wait(wait)
+            Admission::Wait(wait)
         } else {
-            Verdict::Proceed
+            Admission::Proceed
         })
     }
 

@@ -18,7 +18,7 @@ use auth_core::UnixTime;
 use auth_core::session_id::{SessionId, StorageKey};
 use auth_policy::revocation::{Mark, Probe, RevocationStore};
 use auth_policy::session::SessionPolicy;
-use auth_policy::session_data::{DataLimits, Key, MapKey, SessionData, StoredData};
+use auth_policy::session_data::{DataLimits, MapKey, SessionData, StoredData, ValueKey};
 use auth_policy::session_flow::{check_session, commit_data};
 use auth_policy::store::{SessionLimit, SessionRecord, SessionStore};
 use auth_redis::{RedisConfig, RedisStore};
@@ -103,7 +103,7 @@ async fn many_clients_on_one_session_lose_nothing() {
     eprintln!("{} conflicts re-run", calls - 160);
 }
 
-const COUNT: Key<u64> = Key::new("count");
+const COUNT: ValueKey<u64> = ValueKey::new("count");
 const CART: MapKey<u32> = MapKey::new("cart");
 
 /// A request's working copy of the session's data.
@@ -568,7 +568,7 @@ async fn the_lua_throttle_matches_the_reference_semantics() {
 /// script (Redis's own commandstats).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_logins_bookkeeping_is_one_round_trip() {
-    use auth_policy::throttle::{self, ThrottlePolicy, ThrottleStore, Verdict};
+    use auth_policy::throttle::{self, Admission, ThrottlePolicy, ThrottleStore};
     let Some(server) = RedisServer::start() else {
         return;
     };
@@ -585,7 +585,7 @@ async fn a_failed_logins_bookkeeping_is_one_round_trip() {
             .attempt("ivy", &counters, &policy, UnixTime::now())
             .await
             .unwrap();
-        assert_eq!(verdict, Verdict::Proceed);
+        assert_eq!(verdict, Admission::Proceed);
     }
     let (_, evalsha) = commands(&server);
     assert_eq!(

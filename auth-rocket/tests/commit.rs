@@ -8,7 +8,7 @@ use auth_web::auth_core::UnixTime;
 use auth_web::auth_core::jwt::{Alg, AnyKey};
 use auth_web::auth_core::rng::os_rng;
 use auth_web::auth_policy::memory::MemoryStore;
-use auth_web::auth_policy::session_data::{DataLimits, Key, StoredData};
+use auth_web::auth_policy::session_data::{DataLimits, StoredData, ValueKey};
 use auth_web::auth_policy::store::SessionStore;
 use auth_web::{WebAuth, WebConfig};
 use rocket::http::{Header, Status};
@@ -17,7 +17,7 @@ use rocket::{State, post, routes};
 
 type Session = auth_rocket::Session<MemoryStore>;
 type Auth = WebAuth<MemoryStore>;
-const NOTE: Key<String> = Key::new("note");
+const NOTE: ValueKey<String> = ValueKey::new("note");
 
 #[post("/race")]
 async fn race(auth: &State<Auth>, mut session: Session) -> Result<&'static str, AuthRejection> {

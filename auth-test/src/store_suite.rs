@@ -5,8 +5,8 @@ use auth_core::UnixTime;
 use auth_core::session_id::{SessionId, StorageKey};
 use auth_policy::session::{Decision, ExpiredBy, SessionPolicy};
 use auth_policy::session_data::{
-    Change, CommitOutcome, CounterKey, DataError, DataLimits, Key, MapKey, SessionData, Slot,
-    StoredData,
+    Change, CommitOutcome, CounterKey, DataError, DataLimits, MapKey, SessionData, Slot,
+    StoredData, ValueKey,
 };
 use auth_policy::session_flow::{commit_data, take_now};
 use auth_policy::store::StoreError;
@@ -192,8 +192,8 @@ async fn renewal_moves_only_the_idle_deadline_and_never_resurrects<H: Harness>(h
 
 const CART: MapKey<u32> = MapKey::new("cart");
 const VISITS: CounterKey = CounterKey::new("visits");
-const COUNT: Key<u64> = Key::new("count");
-const STATE: Key<String> = Key::new("state");
+const COUNT: ValueKey<u64> = ValueKey::new("count");
+const STATE: ValueKey<String> = ValueKey::new("state");
 
 /// A request's view of a session: what it loaded, as a working copy.
 async fn open<H: Harness>(h: &H, key: &StorageKey) -> SessionData {
@@ -680,7 +680,7 @@ async fn a_value_of_a_changed_type_is_an_error_for_that_key_only<H: Harness>(h: 
         .await
         .unwrap();
     // An older deployment stored the count as text.
-    const OLD_COUNT: Key<String> = Key::new("count");
+    const OLD_COUNT: ValueKey<String> = ValueKey::new("count");
     let mut data = open(h, &key).await;
     data.insert(&OLD_COUNT, &"seven".to_string()).unwrap();
     data.insert_entry(&CART, "a", &1).unwrap();
@@ -954,7 +954,7 @@ fn token(n: u8) -> RefreshToken {
 
 fn family<H: Harness>(h: &H, n: u8, user: &str) -> RefreshFamily {
     RefreshFamily {
-        family: FamilyId([n; 16]),
+        family: FamilyId::from_bytes([n; 16]),
         user: user.into(),
         expires_at: h.now().saturating_add(3600),
     }
@@ -1195,7 +1195,7 @@ where
 // ---- Login throttling ----------------------------------------------------------------------
 
 use auth_core::device::DeviceId;
-use auth_policy::throttle::{self as throttle, Failures, ThrottlePolicy, ThrottleStore, Verdict};
+use auth_policy::throttle::{self as throttle, Admission, Failures, ThrottlePolicy, ThrottleStore};
 
 /// Every check of the failed-login counters.
 pub async fn run_throttle<H: Harness>(h: &H)
@@ -1228,12 +1228,12 @@ where
                 .attempt("tia", &counters, &p, h.now())
                 .await
                 .unwrap(),
-            Verdict::Proceed
+            Admission::Proceed
         );
     }
     let [account, client] = h.store().failures("tia", &counters).await.unwrap();
     assert_eq!((account.count, client.count), (3, 3));
-    let Verdict::Wait(secs) = h
+    let Admission::Wait(secs) = h
         .store()
         .attempt("tia", &counters, &p, h.now())
         .await
@@ -1254,14 +1254,14 @@ where
             .attempt("tia", &other_client, &p, h.now())
             .await
             .unwrap(),
-        Verdict::Wait(_)
+        Admission::Wait(_)
     ));
     assert_eq!(
         h.store()
             .attempt("tib", &counters, &p, h.now())
             .await
             .unwrap(),
-        Verdict::Proceed
+        Admission::Proceed
     );
     h.advance(H::TICK).await;
     assert_eq!(
@@ -1269,7 +1269,7 @@ where
             .attempt("tia", &counters, &p, h.now())
             .await
             .unwrap(),
-        Verdict::Proceed
+        Admission::Proceed
     );
     assert!(
         matches!(
@@ -1277,7 +1277,7 @@ where
                 .attempt("tia", &counters, &p, h.now())
                 .await
                 .unwrap(),
-            Verdict::Wait(_)
+            Admission::Wait(_)
         ),
         "the wait doubles"
     );
@@ -1294,7 +1294,7 @@ where
         .map(|_| h.store().attempt("tic", &counters, &p, now))
         .collect();
     for verdict in join_all(attempts).await {
-        assert_eq!(verdict.unwrap(), Verdict::Proceed);
+        assert_eq!(verdict.unwrap(), Admission::Proceed);
     }
     let [account, client] = h.store().failures("tic", &counters).await.unwrap();
     assert_eq!((account.count, client.count), (50, 50));
@@ -1319,7 +1319,7 @@ where
             .attempt("tid", &device, &p, h.now())
             .await
             .unwrap(),
-        Verdict::Proceed
+        Admission::Proceed
     );
     h.store().settle("tid", &device).await.unwrap();
     assert_eq!(
@@ -1336,7 +1336,7 @@ where
             .attempt("tid", &client, &lenient, h.now())
             .await
             .unwrap(),
-        Verdict::Proceed
+        Admission::Proceed
     );
     assert_eq!(
         h.store().failures("tid", &client).await.unwrap()[0].count,
@@ -1354,7 +1354,7 @@ where
             .attempt("tid", &attacker, &p, h.now())
             .await
             .unwrap(),
-        Verdict::Wait(_)
+        Admission::Wait(_)
     ));
 }
 
@@ -1380,7 +1380,7 @@ where
             .attempt("tie", &counters, &p, h.now())
             .await
             .unwrap(),
-        Verdict::Proceed
+        Admission::Proceed
     );
 }
 

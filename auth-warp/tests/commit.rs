@@ -10,14 +10,14 @@ use auth_web::auth_core::UnixTime;
 use auth_web::auth_core::jwt::{Alg, AnyKey};
 use auth_web::auth_core::rng::os_rng;
 use auth_web::auth_policy::memory::MemoryStore;
-use auth_web::auth_policy::session_data::{DataLimits, Key, StoredData};
+use auth_web::auth_policy::session_data::{DataLimits, StoredData, ValueKey};
 use auth_web::auth_policy::store::SessionStore;
 use auth_web::{WebAuth, WebConfig};
 use warp::Filter;
 use warp::http::StatusCode;
 
 type App = Arc<WebAuth<MemoryStore>>;
-const NOTE: Key<String> = Key::new("note");
+const NOTE: ValueKey<String> = ValueKey::new("note");
 
 async fn setup() -> (App, String) {
     let key = AnyKey::new(Alg::Hs256, &[7; 32]).unwrap();

@@ -21,7 +21,7 @@ use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore};
 use auth_policy::session_data::{SessionData, StoredData};
 use auth_policy::session_flow::{ActiveSession, check_session};
 use auth_policy::store::{SessionHandle, SessionInfo, SessionRecord, SessionStore};
-use auth_policy::throttle::{self, Counters, ThrottleStore, Verdict};
+use auth_policy::throttle::{self, Admission, Counters, ThrottleStore};
 
 use crate::bearer::bearer_of;
 use crate::config::{DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, WebConfig, cookie_text};
@@ -513,7 +513,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         let sids: Vec<Revocation> = families
             .iter()
             .map(|f| Revocation::Session {
-                sid: Mark(f.0),
+                sid: Mark::from_bytes(f.to_bytes()),
                 until,
             })
             .collect();
@@ -653,7 +653,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             Refreshed::ReuseDetected(family) => {
                 // Someone holds a copy: the family's access tokens end too.
                 let sid = Revocation::Session {
-                    sid: Mark(family.family.0),
+                    sid: Mark::from_bytes(family.family.to_bytes()),
                     until: self.tokens_end(now),
                 };
                 self.backend.store.revoke_tokens(&[sid], now).await?;
@@ -683,7 +683,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         if let Some(family) = family {
             // The family's other tokens were issued before now: over within one lifetime.
             entries.push(Revocation::Session {
-                sid: Mark(family),
+                sid: Mark::from_bytes(family),
                 until: self.tokens_end(now),
             });
         }
@@ -691,7 +691,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         if let Some(family) = family {
             self.backend
                 .store
-                .revoke_family(&claims.sub, &FamilyId(family))
+                .revoke_family(&claims.sub, &FamilyId::from_bytes(family))
                 .await?;
         }
         Ok(())
@@ -718,7 +718,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             iat: now.as_secs(),
             exp: exp.as_secs(),
             jti: encode16(&jti),
-            sid: encode16(&family.family.0),
+            sid: encode16(&family.family.to_bytes()),
         };
         let access_token = self
             .sign_access(&claims, now, rng)
@@ -998,8 +998,8 @@ impl<S: ThrottleStore> WebAuth<S> {
             .attempt(user, &counters, &self.config.throttle, now)
             .await?
         {
-            Verdict::Wait(secs) => Err(Rejection::new(RejectionKind::TooManyAttempts(secs))),
-            Verdict::Proceed => Ok(LoginAttempt {
+            Admission::Wait(secs) => Err(Rejection::new(RejectionKind::TooManyAttempts(secs))),
+            Admission::Proceed => Ok(LoginAttempt {
                 user: user.into(),
                 counters,
                 device,

@@ -31,7 +31,7 @@ use auth_policy::verifier::VerifyError;
 /// # pollster::block_on(async {
 /// let issuer_key = SigningKey::from_bytes(Alg::EdDsa, &[7; 32])?;
 /// let api = ResourceServer::new(
-///     LocalKeys(issuer_key.verifying_key()),
+///     LocalKeys::new(issuer_key.verifying_key()),
 ///     "https://id.example.com",
 ///     "https://api.example.com",
 /// );

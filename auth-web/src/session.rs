@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::rejection::{Rejection, RejectionKind};
 use auth_core::session_id::StorageKey;
-use auth_policy::session_data::{Change, DataError, FLASH, Key, SessionData, decode};
+use auth_policy::session_data::{Change, DataError, FLASH, SessionData, ValueKey, decode};
 use auth_policy::session_flow::ActiveSession;
 use auth_policy::session_flow::{commit_data, take_now};
 use auth_policy::store::SessionStore;
@@ -99,7 +99,7 @@ impl Session {
     /// does not read as `T` (it is deleted all the same), a store error.
     pub async fn take<T: DeserializeOwned>(
         &mut self,
-        key: &Key<T>,
+        key: &ValueKey<T>,
     ) -> Result<Option<T>, DataError> {
         if self.data.changed(key) {
             let value = self.data.get(key)?;

@@ -636,7 +636,7 @@ mod data {
     use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
     use auth_policy::revocation::{Probe, Revocation, RevocationStore};
     use auth_policy::session::SessionTimes;
-    use auth_policy::session_data::{Change, CommitOutcome, DataLimits, Key, MapKey};
+    use auth_policy::session_data::{Change, CommitOutcome, DataLimits, MapKey, ValueKey};
     use auth_policy::store::StoreError;
     use auth_policy::store::{
         Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
@@ -744,7 +744,7 @@ mod data {
     }
 
     const CART: MapKey<u32> = MapKey::new("cart");
-    const STATE: Key<String> = Key::new("state");
+    const STATE: ValueKey<String> = ValueKey::new("state");
     /// The store runs on the system clock.
     fn now() -> UnixTime {
         UnixTime::now()
@@ -924,7 +924,7 @@ mod data {
         let mut r = request(&auth, &cookie);
         let session = r.current_mut().unwrap();
         session.insert(&STATE, &"x".to_string()).unwrap();
-        const WRONG: Key<u64> = Key::new("state");
+        const WRONG: ValueKey<u64> = ValueKey::new("state");
         let refusal = auth_web::Rejection::from(session.get(&WRONG).unwrap_err());
         assert_eq!(
             (refusal.status(), refusal.code()),

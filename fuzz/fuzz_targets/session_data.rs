@@ -4,13 +4,13 @@
 #![no_main]
 
 use auth_policy::session_data::{
-    Change, CommitOutcome, DataLimits, Key, MapKey, SessionData, Slot, StoredData, apply,
+    Change, CommitOutcome, DataLimits, ValueKey, MapKey, SessionData, Slot, StoredData, apply,
 };
 use libfuzzer_sys::fuzz_target;
 
-const ANY: Key<serde_json::Value> = Key::new("k");
-const NUMBER: Key<u64> = Key::new("k");
-const TEXT: Key<String> = Key::new("k");
+const ANY: ValueKey<serde_json::Value> = ValueKey::new("k");
+const NUMBER: ValueKey<u64> = ValueKey::new("k");
+const TEXT: ValueKey<String> = ValueKey::new("k");
 const MAP: MapKey<Vec<u32>> = MapKey::new("m");
 
 fn changes(bytes: &[u8]) -> Vec<Change> {

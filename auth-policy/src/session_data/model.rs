@@ -91,11 +91,11 @@ impl DataLimits {
     }
 }
 
-/// A key of one value of type `T`: `const CART: Key<Cart> = Key::new("cart");`.
+/// A key of one value of type `T`: `const CART: ValueKey<Cart> = ValueKey::new("cart");`.
 ///
 /// Names are 1 to 64 bytes of ASCII letters, digits, `_`, `-` and `.`, starting with a letter
 /// or digit; a key with any other name is refused with [`DataError::BadName`](crate::session_data::DataError::BadName) when used.
-pub struct Key<T> {
+pub struct ValueKey<T> {
     pub(crate) name: &'static str,
     pub(crate) ty: PhantomData<fn() -> T>,
 }
@@ -144,7 +144,7 @@ macro_rules! key_impls {
         }
     )*};
 }
-key_impls!(Key, MapKey);
+key_impls!(ValueKey, MapKey);
 
 impl CounterKey {
     /// A counter named `name`.

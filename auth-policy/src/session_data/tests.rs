@@ -5,8 +5,8 @@ use super::*;
 use alloc::vec;
 use proptest::prelude::*;
 
-const A: Key<u32> = Key::new("a");
-const B: Key<u32> = Key::new("b");
+const A: ValueKey<u32> = ValueKey::new("a");
+const B: ValueKey<u32> = ValueKey::new("b");
 const M: MapKey<u32> = MapKey::new("m");
 const N: CounterKey = CounterKey::new("n");
 
@@ -93,14 +93,14 @@ fn a_conflict_reruns_only_the_updates_of_the_changed_slots() {
 fn names_and_entry_ids_are_checked() {
     let mut d = SessionData::default();
     for bad in ["", "_flash", "a:b", "a b", "é"] {
-        let key: Key<u32> = Key::new(bad);
+        let key: ValueKey<u32> = ValueKey::new(bad);
         assert!(
             matches!(d.insert(&key, &1), Err(DataError::BadName)),
             "{bad:?}"
         );
     }
-    const LONG: Key<u32> =
-        Key::new("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    const LONG: ValueKey<u32> =
+        ValueKey::new("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     assert!(matches!(d.get(&LONG), Err(DataError::BadName)));
     assert!(matches!(
         d.insert_entry(&M, "", &1),
@@ -185,7 +185,11 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-const KEYS: [Key<u32>; 3] = [Key::new("k0"), Key::new("k1"), Key::new("k2")];
+const KEYS: [ValueKey<u32>; 3] = [
+    ValueKey::new("k0"),
+    ValueKey::new("k1"),
+    ValueKey::new("k2"),
+];
 
 fn run(d: &mut SessionData, ops: &[Op]) {
     for op in ops {

@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::model::{
-    Change, CounterKey, DataLimits, FLASH, Key, MAX_COUNTER, MAX_ENTRY_LEN, MAX_NAME_LEN, MapKey,
-    Slot, StoredData, apply, counter_value, entry_of, key_of, slot_name,
+    Change, CounterKey, DataLimits, FLASH, MAX_COUNTER, MAX_ENTRY_LEN, MAX_NAME_LEN, MapKey, Slot,
+    StoredData, ValueKey, apply, counter_value, entry_of, key_of, slot_name,
 };
 use crate::store::StoreError;
 
@@ -184,7 +184,7 @@ impl SessionData {
     ///
     /// # Errors
     /// [`DataError::Type`] when the stored value does not read as `T`, [`DataError::BadName`].
-    pub fn get<T: DeserializeOwned>(&self, key: &Key<T>) -> Result<Option<T>, DataError> {
+    pub fn get<T: DeserializeOwned>(&self, key: &ValueKey<T>) -> Result<Option<T>, DataError> {
         check_name(key.name)?;
         self.view(key.name, self.changes.len())
             .map(|json| decode(key.name, &json))
@@ -195,7 +195,7 @@ impl SessionData {
     ///
     /// # Errors
     /// [`DataError::ValueTooLarge`], [`DataError::Encode`], [`DataError::BadName`].
-    pub fn insert<T: Serialize>(&mut self, key: &Key<T>, value: &T) -> Result<(), DataError> {
+    pub fn insert<T: Serialize>(&mut self, key: &ValueKey<T>, value: &T) -> Result<(), DataError> {
         check_name(key.name)?;
         let value = encode(key.name, value, &self.limits)?;
         self.changes.push(Change::Put {
@@ -209,7 +209,7 @@ impl SessionData {
     ///
     /// # Errors
     /// [`DataError::BadName`].
-    pub fn remove<T>(&mut self, key: &Key<T>) -> Result<(), DataError> {
+    pub fn remove<T>(&mut self, key: &ValueKey<T>) -> Result<(), DataError> {
         check_name(key.name)?;
         self.changes.push(Change::Delete {
             slot: key.name.into(),
@@ -224,7 +224,7 @@ impl SessionData {
     /// # Errors
     /// [`DataError::Type`] when the stored value does not read as `T`, and the errors of
     /// [`insert`](Self::insert).
-    pub fn update<T, F>(&mut self, key: &Key<T>, f: F) -> Result<Option<T>, DataError>
+    pub fn update<T, F>(&mut self, key: &ValueKey<T>, f: F) -> Result<Option<T>, DataError>
     where
         T: Serialize + DeserializeOwned,
         F: FnMut(Option<T>) -> Option<T> + Send + Sync + 'static,
@@ -442,7 +442,7 @@ impl SessionData {
 
     /// Whether this request changed `key` (a `take` of it is then answered from the changes).
     #[must_use]
-    pub fn changed<T>(&self, key: &Key<T>) -> bool {
+    pub fn changed<T>(&self, key: &ValueKey<T>) -> bool {
         self.changes.iter().any(|c| match c {
             Change::Put { slot, .. }
             | Change::Delete { slot }
@@ -454,7 +454,7 @@ impl SessionData {
 
     /// Whether the loaded session holds `key` (taking it costs a store call only then).
     #[must_use]
-    pub fn has<T>(&self, key: &Key<T>) -> bool {
+    pub fn has<T>(&self, key: &ValueKey<T>) -> bool {
         self.stored.get(key.name).is_some()
     }
 

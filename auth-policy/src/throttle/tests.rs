@@ -31,28 +31,28 @@ fn waits_start_at_the_threshold_double_and_stop_at_the_cap() {
     );
     assert_eq!(
         p.decide(&[failures(2, 0), failures(7, 0)], at(1)),
-        Verdict::Wait(3),
+        Admission::Wait(3),
         "the longest wait of the counters"
     );
-    assert_eq!(p.decide(&[], at(0)), Verdict::Proceed);
+    assert_eq!(p.decide(&[], at(0)), Admission::Proceed);
 }
 
 #[test]
 fn an_attempt_counts_unless_it_must_wait_and_a_success_forgives_it() {
     let p = ThrottlePolicy::new();
     let mut counters = [failures(4, 0), failures(0, 0)];
-    assert_eq!(p.attempt(&mut counters, T0), Verdict::Proceed);
+    assert_eq!(p.attempt(&mut counters, T0), Admission::Proceed);
     assert_eq!(
         (counters[0].count, counters[1].count),
         (5, 1),
         "counted up front"
     );
     // The fifth failure imposes a wait: refused attempts count nothing and do not move it.
-    assert_eq!(p.attempt(&mut counters, T0), Verdict::Wait(1));
+    assert_eq!(p.attempt(&mut counters, T0), Admission::Wait(1));
     assert_eq!((counters[0].count, counters[0].last), (5, T0));
     assert_eq!(
         p.attempt(&mut counters, T0.saturating_add(1)),
-        Verdict::Proceed
+        Admission::Proceed
     );
     assert_eq!(counters[0].count, 6);
     let account = ThrottlePolicy::forgive(&Counter::Account, counters[0]);

@@ -58,7 +58,7 @@ fn challenge(r: &Rejection) -> std::string::String {
 #[test]
 fn a_resource_server_answers_each_refusal_with_its_status_and_challenge() {
     let key = issuer();
-    let api = api(LocalKeys(key.verifying_key()));
+    let api = api(LocalKeys::new(key.verifying_key()));
     let good = format!("Bearer {}", token(&key, "orders:read"));
     let verified = check(&api, &good).unwrap();
     assert_eq!(verified.claims().sub, "ada");
@@ -135,11 +135,11 @@ fn with_several_issuers_a_tokens_iss_picks_the_keys_it_must_match() {
         SigningKey::from_bytes(Alg::EdDsa, &[2; 32]).unwrap(),
     );
     let api = ResourceServer::new(
-        LocalKeys(a.verifying_key()),
+        LocalKeys::new(a.verifying_key()),
         "https://a.example",
         "https://api.example.com",
     )
-    .with_issuer(LocalKeys(b.verifying_key()), "https://b.example");
+    .with_issuer(LocalKeys::new(b.verifying_key()), "https://b.example");
     assert_eq!(
         api.issuers().collect::<std::vec::Vec<_>>(),
         ["https://a.example", "https://b.example"]
@@ -160,7 +160,7 @@ fn with_several_issuers_a_tokens_iss_picks_the_keys_it_must_match() {
 
 fn api_with_set(key: &SigningKey) -> ResourceServer {
     let set = auth_core::jwk::JwkSet::from_keys(std::vec![key.verifying_key()]).unwrap();
-    api(LocalKeys(set.keys().to_vec()))
+    api(LocalKeys::new(set.keys().to_vec()))
 }
 
 fn api_down() -> ResourceServer {

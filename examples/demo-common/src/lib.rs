@@ -28,7 +28,7 @@ use auth_policy::store::StoreError;
 use auth_policy::store::{
     Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
 };
-use auth_policy::throttle::{Counters, Failures, ThrottlePolicy, ThrottleStore, Verdict};
+use auth_policy::throttle::{Admission, Counters, Failures, ThrottlePolicy, ThrottleStore};
 use auth_redis::{RedisConfig, RedisStore, RevocationFollower};
 use auth_web::{Rejection, RejectionKind, ResourceServer, TokenKeys, WebAuth, WebConfig};
 use serde::Deserialize;
@@ -880,7 +880,7 @@ impl ThrottleStore for DemoStore {
         counters: &Counters,
         policy: &ThrottlePolicy,
         now: UnixTime,
-    ) -> Result<Verdict, StoreError> {
+    ) -> Result<Admission, StoreError> {
         delegate!(self, s => s.attempt(user, counters, policy, now))
     }
     async fn failures(&self, user: &str, counters: &Counters) -> Result<[Failures; 2], StoreError> {
