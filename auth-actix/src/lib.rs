@@ -312,11 +312,7 @@ impl<S: Store> std::ops::DerefMut for Sessions<S> {
 
 impl<S: Store> Drop for Sessions<S> {
     fn drop(&mut self) {
-        let mut staging = self.staged.0.borrow_mut();
-        staging.set_cookies(self.inner.take_cookies());
-        if let Some(session) = self.inner.current_mut() {
-            staging.keep(session);
-        }
+        self.staged.0.borrow_mut().keep_sessions(&mut self.inner);
     }
 }
 

@@ -207,8 +207,7 @@ impl<S: Store> std::ops::DerefMut for Sessions<'_, S> {
 
 impl<S: Store> Drop for Sessions<'_, S> {
     fn drop(&mut self) {
-        self.staged.lock().set_cookies(self.inner.take_cookies());
-        self.staged.keep(self.inner.current_mut());
+        self.staged.lock().keep_sessions(&mut self.inner);
     }
 }
 

@@ -134,10 +134,7 @@ impl<S: Store> Sessions<S> {
     pub async fn reply(mut self, reply: impl Reply) -> Response {
         let response = reply.into_response();
         let mut staging = Staging::default();
-        staging.set_cookies(self.0.take_cookies());
-        if let Some(session) = self.0.current_mut() {
-            staging.keep(session);
-        }
+        staging.keep_sessions(&mut self.0);
         if self.1 {
             staging.authenticated(AuthenticatedBy::Session);
         }

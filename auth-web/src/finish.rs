@@ -10,9 +10,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::flows::{RequestSessions, WebAuth};
 use crate::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
 use crate::rejection::Rejection;
 use crate::session::{Session, Unsaved};
+use crate::store::Store;
 
 /// What one request staged for its response while it was handled.
 #[derive(Default)]
@@ -52,6 +54,19 @@ impl Staging {
     pub fn keep(&mut self, session: &mut Session) {
         if let Some(unsaved) = session.unsaved() {
             Unsaved::stage(&mut self.unsaved, unsaved);
+        }
+    }
+
+    /// Stages what a request's [`RequestSessions`] holds when the handler is done with it:
+    /// its `Set-Cookie` values (login, logout) and its session's unsaved data changes.
+    pub fn keep_sessions<A, S>(&mut self, sessions: &mut RequestSessions<A>)
+    where
+        A: core::ops::Deref<Target = WebAuth<S>>,
+        S: Store,
+    {
+        self.set_cookies(sessions.take_cookies());
+        if let Some(session) = sessions.current_mut() {
+            self.keep(session);
         }
     }
 

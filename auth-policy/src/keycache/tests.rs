@@ -469,6 +469,12 @@ fn cache_control_max_age_reads_the_directives_a_key_cache_needs() {
 #[test]
 fn one_event_has_one_code_whichever_layer_names_it() {
     use auth_core::error::TokenError;
-    assert_eq!(KeyCacheError::KeyNotFound.code(), TokenError::UnknownKeyId.code());
-    assert_eq!(KeyCacheError::AmbiguousKey.code(), TokenError::AmbiguousKey.code());
+    assert_eq!(
+        KeyCacheError::KeyNotFound.code(),
+        TokenError::UnknownKeyId.code()
+    );
+    assert_eq!(
+        KeyCacheError::AmbiguousKey.code(),
+        TokenError::AmbiguousKey.code()
+    );
 }

@@ -436,6 +436,29 @@ pub async fn throttled_check<'h>(
     Ok(Some((user, device)))
 }
 
+/// What every demo does once a password check passed: log in under a new session id, stage
+/// the browser's device cookie (when the throttle issued one) and a welcome flash message.
+///
+/// # Errors
+/// 503 when the store fails, 403 over the session limit, 400 when the message does not fit.
+pub async fn after_login<A>(
+    sessions: &mut auth_web::RequestSessions<A>,
+    user: &str,
+    device: Option<String>,
+) -> Result<(), Rejection>
+where
+    A: std::ops::Deref<Target = WebAuth<DemoStore>>,
+{
+    sessions.login_now(user).await?;
+    if let Some(device) = device {
+        sessions.stage_cookie(device);
+    }
+    if let Some(session) = sessions.current_mut() {
+        session.flash(&welcome(user))?;
+    }
+    Ok(())
+}
+
 /// The credentials of a login form (`application/x-www-form-urlencoded`).
 ///
 /// # Errors

@@ -143,13 +143,7 @@ async fn login(
         let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[], &[]);
         return Ok(Err(Page(Status::Unauthorized, page)));
     };
-    sessions.login_now(&user).await?;
-    if let Some(device) = device {
-        sessions.stage_cookie(device);
-    }
-    if let Some(session) = sessions.current_mut() {
-        session.flash(&demo_common::welcome(&user))?;
-    }
+    demo_common::after_login(&mut sessions, &user, device).await?;
     Ok(Ok(Redirect::to("/")))
 }
 

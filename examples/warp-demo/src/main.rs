@@ -66,13 +66,7 @@ async fn login(
         let page = demo_common::page(None, Some(demo_common::LOGIN_FAILED), &[], &[]);
         return Ok(html(StatusCode::UNAUTHORIZED, page));
     };
-    sessions.login_now(&user).await?;
-    if let Some(device) = device {
-        sessions.stage_cookie(device);
-    }
-    if let Some(session) = sessions.current_mut() {
-        session.flash(&demo_common::welcome(&user))?;
-    }
+    demo_common::after_login(&mut sessions, &user, device).await?;
     Ok(sessions.reply(see_other()).await)
 }
 
