@@ -9,30 +9,26 @@ use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
 use actix_web::{App, test};
 use auth_actix::{AuthRejection, Session};
-use auth_web::auth_core::UnixTime;
-use auth_web::auth_core::jwt::{Alg, AnyKey};
-use auth_web::auth_core::rng::os_rng;
+use auth_test::adapter::{self, HALF_DONE, LOST, NOTE, TOO_LARGE_BODY, TOO_MUCH};
+use auth_web::WebAuth;
 use auth_web::auth_policy::memory::MemoryStore;
-use auth_web::auth_policy::session_data::{DataLimits, StoredData, ValueKey};
 use auth_web::auth_policy::store::SessionStore;
-use auth_web::{WebAuth, WebConfig};
 
 type Auth = Data<WebAuth<MemoryStore>>;
-const NOTE: ValueKey<String> = ValueKey::new("note");
 
 /// Changes the session, then a logout elsewhere ends it before the middleware commits.
 async fn change_then_lose_the_race(
     auth: Auth,
     mut session: Session<MemoryStore>,
 ) -> Result<&'static str, AuthRejection> {
-    session.insert(&NOTE, &"lost".to_string())?;
+    session.insert(&NOTE, &LOST.to_string())?;
     auth.store().delete(session.key()).await.unwrap();
     Ok("the handler thinks it is saved")
 }
 
 /// Adds a value; the configured limit of 20 bytes per session refuses the commit.
 async fn change_too_much(mut session: Session<MemoryStore>) -> Result<&'static str, AuthRejection> {
-    session.insert(&NOTE, &"0123456789abcdef".to_string())?;
+    session.insert(&NOTE, &TOO_MUCH.to_string())?;
     Ok("ok")
 }
 
@@ -40,25 +36,13 @@ async fn change_too_much(mut session: Session<MemoryStore>) -> Result<&'static s
 async fn change_then_fail(
     mut session: Session<MemoryStore>,
 ) -> Result<&'static str, AuthRejection> {
-    session.insert(&NOTE, &"half done".to_string())?;
+    session.insert(&NOTE, &HALF_DONE.to_string())?;
     Err(auth_web::Rejection::from(auth_web::RejectionKind::BadRequest("nope")).into())
 }
 
 async fn setup() -> (Auth, String) {
-    let key = AnyKey::new(Alg::Hs256, &[7; 32]).unwrap();
-    let config = WebConfig::new("test").data_limits(DataLimits::new().max_total(20));
-    let auth = Data::new(WebAuth::new(MemoryStore::new(), key, config));
-    let login = auth
-        .login(
-            "ada",
-            StoredData::new(),
-            None,
-            UnixTime::now(),
-            &mut os_rng(),
-        )
-        .await
-        .unwrap();
-    (auth, format!("__Host-id={}", login.cookie_value()))
+    let (auth, cookie) = adapter::signed_in().await;
+    (Data::new(auth), cookie)
 }
 
 macro_rules! app {
@@ -93,12 +77,7 @@ async fn a_commit_that_lost_the_race_with_logout_is_401_and_removes_the_cookie()
         .unwrap()
         .to_str()
         .unwrap();
-    assert!(set_cookie.starts_with("__Host-id=;"), "{set_cookie}");
-    let session = auth
-        .session([cookie.as_bytes()], UnixTime::now())
-        .await
-        .unwrap();
-    assert!(session.is_none(), "not re-created");
+    adapter::assert_not_recreated(&auth, &cookie, set_cookie).await;
 }
 
 #[actix_web::test]
@@ -109,18 +88,8 @@ async fn data_over_its_limit_is_400_and_an_error_answer_saves_nothing() {
     let response = test::call_service(&app, post("/big", &cookie).to_request()).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body = test::read_body(response).await;
-    assert_eq!(&body[..], br#"{"error":"session_data_too_large"}"#);
+    assert_eq!(&body[..], TOO_LARGE_BODY.as_bytes());
     let response = test::call_service(&app, post("/fail", &cookie).to_request()).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let session = auth
-        .session([cookie.as_bytes()], UnixTime::now())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        session.get(&NOTE).unwrap(),
-        None,
-        "nothing of a failed handler was saved"
-    );
-    assert!(auth.store().load(session.key()).await.unwrap().is_some());
+    adapter::assert_nothing_saved(&auth, &cookie).await;
 }

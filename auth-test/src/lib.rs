@@ -3,6 +3,7 @@
 //! it.
 //!
 //! - [`store_suite`]: the checks every store must pass (`MemoryStore`, Redis, Redis Cluster).
+//! - [`adapter`]: the cases every adapter's commit tests run through its framework.
 //! - [`redis`]: a real `redis-server` on a free loopback port, killed when dropped.
 //! - [`provider`]: the pinned OpenID provider (`oidc-provider` from npm, `provider/`).
 //! - [`fixture`]: the claims, key and token every benchmark measures; [`measure`]: memory
@@ -20,6 +21,7 @@
     clippy::missing_errors_doc
 )]
 
+pub mod adapter;
 pub mod fixture;
 pub mod measure;
 pub mod provider;

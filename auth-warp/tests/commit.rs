@@ -1,39 +1,24 @@
 //! What `Sessions::reply` answers when a handler's session-data changes cannot be saved: the
 //! session ended before the commit (401, the cookie removed, nothing re-created), data over its
-//! limits (400); and that a reply with an error status saves nothing.
+//! limits (400); and that a reply with an error status saves nothing. The cases and their
+//! checks are `auth_test::adapter`'s, shared by every adapter.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
+use auth_test::adapter::{self, HALF_DONE, LOST, NOTE, TOO_LARGE_BODY, TOO_MUCH};
 use auth_warp::Sessions;
-use auth_web::auth_core::UnixTime;
-use auth_web::auth_core::jwt::{Alg, AnyKey};
-use auth_web::auth_core::rng::os_rng;
+use auth_web::WebAuth;
 use auth_web::auth_policy::memory::MemoryStore;
-use auth_web::auth_policy::session_data::{DataLimits, StoredData, ValueKey};
 use auth_web::auth_policy::store::SessionStore;
-use auth_web::{WebAuth, WebConfig};
 use warp::Filter;
 use warp::http::StatusCode;
 
 type App = Arc<WebAuth<MemoryStore>>;
-const NOTE: ValueKey<String> = ValueKey::new("note");
 
 async fn setup() -> (App, String) {
-    let key = AnyKey::new(Alg::Hs256, &[7; 32]).unwrap();
-    let config = WebConfig::new("test").data_limits(DataLimits::new().max_total(20));
-    let auth: App = Arc::new(WebAuth::new(MemoryStore::new(), key, config));
-    let login = auth
-        .login(
-            "ada",
-            StoredData::new(),
-            None,
-            UnixTime::now(),
-            &mut os_rng(),
-        )
-        .await
-        .unwrap();
-    (auth, format!("__Host-id={}", login.cookie_value()))
+    let (auth, cookie) = adapter::signed_in().await;
+    (Arc::new(auth), cookie)
 }
 
 /// A route that stores `value`, ends the session first when `race`, and replies `status`.
@@ -57,60 +42,36 @@ fn route(
     })
 }
 
+async fn post(
+    auth: &App,
+    cookie: &str,
+    value: &'static str,
+    race: bool,
+    status: StatusCode,
+) -> warp::http::Response<warp::hyper::body::Bytes> {
+    warp::test::request()
+        .method("POST")
+        .header("cookie", cookie)
+        .reply(&route(Arc::clone(auth), value, race, status))
+        .await
+}
+
 #[tokio::test]
 async fn a_commit_that_lost_the_race_with_logout_is_401_and_removes_the_cookie() {
     let (auth, cookie) = setup().await;
-    let response = warp::test::request()
-        .method("POST")
-        .header("cookie", &cookie)
-        .reply(&route(Arc::clone(&auth), "lost", true, StatusCode::OK))
-        .await;
+    let response = post(&auth, &cookie, LOST, true, StatusCode::OK).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
-    assert!(set_cookie.starts_with("__Host-id=;"), "{set_cookie}");
-    assert!(
-        auth.session([cookie.as_bytes()], UnixTime::now())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    adapter::assert_not_recreated(&auth, &cookie, set_cookie).await;
 }
 
 #[tokio::test]
 async fn data_over_its_limit_is_400_and_an_error_reply_saves_nothing() {
     let (auth, cookie) = setup().await;
-    let response = warp::test::request()
-        .method("POST")
-        .header("cookie", &cookie)
-        .reply(&route(
-            Arc::clone(&auth),
-            "0123456789abcdef",
-            false,
-            StatusCode::OK,
-        ))
-        .await;
+    let response = post(&auth, &cookie, TOO_MUCH, false, StatusCode::OK).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(response.body(), r#"{"error":"session_data_too_large"}"#);
-    let response = warp::test::request()
-        .method("POST")
-        .header("cookie", &cookie)
-        .reply(&route(
-            Arc::clone(&auth),
-            "half done",
-            false,
-            StatusCode::CONFLICT,
-        ))
-        .await;
+    assert_eq!(response.body(), TOO_LARGE_BODY);
+    let response = post(&auth, &cookie, HALF_DONE, false, StatusCode::CONFLICT).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
-    let session = auth
-        .session([cookie.as_bytes()], UnixTime::now())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        session.get(&NOTE).unwrap(),
-        None,
-        "nothing of a failed reply was saved"
-    );
-    assert!(auth.store().load(session.key()).await.unwrap().is_some());
+    adapter::assert_nothing_saved(&auth, &cookie).await;
 }
