@@ -143,7 +143,7 @@ struct KeyArgs {
 
 /// A failure: a rejected token (exit 1) or a usage problem (exit 2).
 enum Failure {
-    Rejected(auth_core::error::TokenError),
+    Rejected(auth_core::Error),
     Usage(String),
 }
 
@@ -247,7 +247,7 @@ fn run(command: Command) -> Result<(), Failure> {
             }
             let token = key
                 .sign_with_typ(&claims, typ.as_deref())
-                .map_err(Failure::Rejected)?;
+                .map_err(|e| Failure::Rejected(e.into()))?;
             println!("{token}");
             Ok(())
         }
@@ -288,7 +288,7 @@ fn run(command: Command) -> Result<(), Failure> {
             }
             let now = now.map_or_else(UnixTime::now, UnixTime);
             let verified = jwt::verify::<Map<String, Value>, _>(&token, key.source(), &rules, now)
-                .map_err(Failure::Rejected)?;
+                .map_err(|e| Failure::Rejected(e.into()))?;
             let json = serde_json::to_string(verified.claims())
                 .map_err(|e| Failure::Usage(e.to_string()))?;
             println!("{json}");
@@ -296,8 +296,8 @@ fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Inspect { token } => {
             let token = token_arg(token)?;
-            let (header, payload) =
-                jwt::danger_decode_unverified(&token, usize::MAX).map_err(Failure::Rejected)?;
+            let (header, payload) = jwt::danger_decode_unverified(&token, usize::MAX)
+                .map_err(|e| Failure::Rejected(e.into()))?;
             let mut out = io::stdout().lock();
             let show = |bytes: &[u8]| match serde_json::from_slice::<Value>(bytes) {
                 Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
@@ -437,7 +437,7 @@ impl Signer {
         &self,
         claims: &Map<String, Value>,
         typ: Option<&str>,
-    ) -> Result<String, auth_core::error::TokenError> {
+    ) -> Result<String, auth_core::error::SignError> {
         match self {
             Self::Hmac(k) => k.sign_with_typ(claims, typ),
             Self::Private(k) => k.sign_with_typ(claims, typ),

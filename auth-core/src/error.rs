@@ -6,7 +6,7 @@
 
 use core::fmt;
 
-/// Why a token was rejected, or could not be produced.
+/// Why a token was rejected.
 ///
 /// Checks run in a fixed order and the first failure is reported: first the token's form
 /// ([`Phase::Malformed`]), then its MAC ([`Phase::Signature`]), then its claims
@@ -65,10 +65,9 @@ pub enum TokenError {
     WrongType,
     /// The revocation check reported the token as revoked.
     Revoked,
-    /// Signing: the output buffer is too small.
+    /// The caller's buffer is too small for the token's payload (`verify_in`,
+    /// `decode_payload_into`).
     BufferTooSmall,
-    /// Signing: the claims did not serialize to a JSON object.
-    Serialize,
 }
 
 /// The phase of verification a [`TokenError`] belongs to.
@@ -81,8 +80,6 @@ pub enum Phase {
     Signature,
     /// Claims validation and revocation, after the MAC passed.
     Claims,
-    /// Producing a token.
-    Signing,
 }
 
 impl TokenError {
@@ -115,7 +112,6 @@ impl TokenError {
             Self::WrongType => "wrong_typ",
             Self::Revoked => "revoked",
             Self::BufferTooSmall => "buffer_too_small",
-            Self::Serialize => "serialize",
         }
     }
 
@@ -134,7 +130,6 @@ impl TokenError {
             | Self::UnsupportedContentType
             | Self::UnknownKeyId => Phase::Malformed,
             Self::BadSignature => Phase::Signature,
-            Self::BufferTooSmall | Self::Serialize => Phase::Signing,
             _ => Phase::Claims,
         }
     }
@@ -170,12 +165,44 @@ impl fmt::Display for TokenError {
             Self::WrongType => f.write_str("token type is not accepted"),
             Self::Revoked => f.write_str("token has been revoked"),
             Self::BufferTooSmall => f.write_str("output buffer is too small"),
-            Self::Serialize => f.write_str("claims do not serialize to a JSON object"),
         }
     }
 }
 
 impl core::error::Error for TokenError {}
+
+/// Why a token could not be produced. Signing checks nothing about the claims beyond their
+/// form: the only failures are these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The claims (or `typ`, longer than 64 bytes) do not make a token's JSON object.
+    Serialize,
+    /// The token does not fit the caller's buffer (`sign_raw_into`).
+    BufferTooSmall,
+}
+
+impl SignError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Serialize => "serialize",
+            Self::BufferTooSmall => "buffer_too_small",
+        }
+    }
+}
+
+impl fmt::Display for SignError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Serialize => "claims do not serialize to a JSON object",
+            Self::BufferTooSmall => "output buffer is too small",
+        })
+    }
+}
+
+impl core::error::Error for SignError {}
 
 /// The name of a required claim, as configured (never taken from a token).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -529,8 +556,10 @@ impl core::error::Error for RefreshTokenError {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// A token was rejected or could not be produced.
+    /// A token was rejected.
     Token(TokenError),
+    /// A token could not be produced.
+    Sign(SignError),
     /// Key material was refused.
     Key(KeyError),
     /// A JWK or JWK set was refused.
@@ -549,6 +578,7 @@ impl Error {
     pub const fn code(&self) -> &'static str {
         match self {
             Self::Token(e) => e.code(),
+            Self::Sign(e) => e.code(),
             Self::Key(e) => e.code(),
             Self::Jwk(e) => e.code(),
             Self::SessionId(e) => e.code(),
@@ -562,6 +592,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Token(e) => e.fmt(f),
+            Self::Sign(e) => e.fmt(f),
             Self::Key(e) => e.fmt(f),
             Self::Jwk(e) => e.fmt(f),
             Self::SessionId(e) => e.fmt(f),
@@ -575,6 +606,7 @@ impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Token(e) => Some(e),
+            Self::Sign(e) => Some(e),
             Self::Key(e) => Some(e),
             Self::Jwk(e) => Some(e),
             Self::SessionId(e) => Some(e),
@@ -595,6 +627,7 @@ macro_rules! from_phase {
 }
 from_phase!(
     TokenError => Token,
+    SignError => Sign,
     KeyError => Key,
     JwkError => Jwk,
     SessionIdError => SessionId,

@@ -9,7 +9,7 @@
 mod common;
 
 use auth_core::UnixTime;
-use auth_core::error::{Phase, TokenError};
+use auth_core::error::{Phase, SignError, TokenError};
 use auth_core::jwt::{self, Alg, AnyKey, Hs256, Hs384, Hs512, Key, Validation};
 use common::*;
 use serde::{Deserialize, Serialize};
@@ -1067,13 +1067,13 @@ fn sign_raw_into_needs_no_allocator_and_reports_a_small_buffer() {
     assert_eq!(
         key.sign_raw_into(payload.as_bytes(), None, &mut small)
             .unwrap_err(),
-        TokenError::BufferTooSmall
+        SignError::BufferTooSmall
     );
     assert_eq!(
         key.sign_raw_into(b"[1]", None, &mut buf).unwrap_err(),
-        TokenError::Serialize
+        SignError::Serialize
     );
-    assert_eq!(key.sign(&42).unwrap_err(), TokenError::Serialize);
+    assert_eq!(key.sign(&42).unwrap_err(), SignError::Serialize);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use auth_core::access::ACCESS_TOKEN_TYP;
 use auth_core::b64::{decode16, encode16};
 use auth_core::device::DeviceId;
-use auth_core::error::TokenError;
+use auth_core::error::{SignError, TokenError};
 use auth_core::jwt::{self, AnyKey, Validation, Verified};
 use auth_core::session_id::{RefreshToken, SessionId, StorageKey};
 use auth_core::{UnixMillis, UnixTime};
@@ -218,7 +218,7 @@ impl<S> WebAuth<S> {
         claims: &AccessClaims,
         now: UnixTime,
         rng: &mut R,
-    ) -> Result<String, TokenError> {
+    ) -> Result<String, SignError> {
         match &self.keys {
             TokenKeys::Hmac(key) => key.sign_with_typ(claims, Some(ACCESS_TOKEN_TYP)),
             TokenKeys::Ring(lock) => {
@@ -722,7 +722,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         };
         let access_token = self
             .sign_access(&claims, now, rng)
-            .map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
+            .map_err(|e| Rejection::new(RejectionKind::SignFailed(e)))?;
         Ok(TokenPair {
             access_token,
             token_type: "Bearer",

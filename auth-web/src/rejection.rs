@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::String;
 use core::fmt;
 
-use auth_core::error::TokenError;
+use auth_core::error::{SignError, TokenError};
 use auth_policy::keycache::KeyCacheError;
 use auth_policy::session_data::DataError;
 use auth_policy::store::StoreError;
@@ -56,6 +56,9 @@ pub enum RejectionKind {
     /// Too many failed logins for this account from this client: try again after this many
     /// seconds (429 with `Retry-After`). Answered the same for unknown users.
     TooManyAttempts(u64),
+    /// The service could not sign the access token it issues (500): the service's fault,
+    /// never the client's, and not reachable with the claims `WebAuth` writes.
+    SignFailed(SignError),
     /// Session data could not be read or saved: 401 when the session ended before its changes
     /// were saved (the cookie is removed), 503 with `Retry-After` when the store failed or
     /// values kept changing, 400 for data over its limits or a value that does not read as
@@ -140,6 +143,7 @@ impl Rejection {
             RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_) => 503,
             RejectionKind::SessionData(e) => data_status(e),
             RejectionKind::TooManyAttempts(_) => 429,
+            RejectionKind::SignFailed(_) => 500,
         }
     }
 
@@ -161,6 +165,7 @@ impl Rejection {
             RejectionKind::KeysUnavailable(e) => e.code(),
             RejectionKind::SessionData(e) => e.code(),
             RejectionKind::TooManyAttempts(_) => "too_many_attempts",
+            RejectionKind::SignFailed(e) => e.code(),
         }
     }
 

@@ -10,7 +10,7 @@ use super::alg::{
     Alg, Algorithm, AnyKey, Key, KeySource, MAX_KID_LEN, MAX_MAC_B64_LEN, SignKey, mac_b64,
 };
 use crate::b64;
-use crate::error::TokenError;
+use crate::error::{SignError, TokenError};
 use crate::json::{self, JsonStr, Value};
 
 /// The default maximum token length, in bytes, checked before any other work.
@@ -325,14 +325,14 @@ macro_rules! signing_methods {
         /// only its first and last non-blank characters are checked).
         ///
         /// # Errors
-        /// [`TokenError::Serialize`] if the payload is not `{…}` or `typ` is longer than 64 bytes;
-        /// [`TokenError::BufferTooSmall`] if the token does not fit into `buf`.
+        /// [`SignError::Serialize`] if the payload is not `{…}` or `typ` is longer than 64 bytes;
+        /// [`SignError::BufferTooSmall`] if the token does not fit into `buf`.
         pub fn sign_raw_into<'b>(
             &self,
             payload_json: &[u8],
             typ: Option<&str>,
             buf: &'b mut [u8],
-        ) -> Result<&'b str, TokenError> {
+        ) -> Result<&'b str, SignError> {
             sign_raw_into(self, payload_json, typ, buf)
         }
 
@@ -348,12 +348,12 @@ macro_rules! signing_methods {
         /// ```
         ///
         /// # Errors
-        /// [`TokenError::Serialize`] if the claims do not serialize to a JSON object.
+        /// [`SignError::Serialize`] if the claims do not serialize to a JSON object.
         #[cfg(feature = "alloc")]
         pub fn sign<C: serde::Serialize + ?Sized>(
             &self,
             claims: &C,
-        ) -> Result<alloc::string::String, TokenError> {
+        ) -> Result<alloc::string::String, SignError> {
             self.sign_with_typ(claims, None)
         }
 
@@ -361,14 +361,14 @@ macro_rules! signing_methods {
         /// `JWT`.
         ///
         /// # Errors
-        /// [`TokenError::Serialize`] if the claims do not serialize to a JSON object, or `typ` is
+        /// [`SignError::Serialize`] if the claims do not serialize to a JSON object, or `typ` is
         /// longer than 64 bytes.
         #[cfg(feature = "alloc")]
         pub fn sign_with_typ<C: serde::Serialize + ?Sized>(
             &self,
             claims: &C,
             typ: Option<&str>,
-        ) -> Result<alloc::string::String, TokenError> {
+        ) -> Result<alloc::string::String, SignError> {
             sign_serialized(self, &serialize(claims)?, typ)
         }
     };
@@ -393,9 +393,9 @@ fn sign_raw_into<'b, K: SignKey + ?Sized>(
     payload_json: &[u8],
     typ: Option<&str>,
     buf: &'b mut [u8],
-) -> Result<&'b str, TokenError> {
+) -> Result<&'b str, SignError> {
     if !looks_like_object(payload_json) {
-        return Err(TokenError::Serialize);
+        return Err(SignError::Serialize);
     }
     let mut header = [0u8; MAX_HEADER_B64_LEN];
     let header = header_segment(key, typ, &mut header)?;
@@ -405,7 +405,7 @@ fn sign_raw_into<'b, K: SignKey + ?Sized>(
     w.push_b64(payload_json)?;
     w.sign(key)?;
     let Writer { buf, len } = w;
-    core::str::from_utf8(buf.get(..len).unwrap_or_default()).map_err(|_| TokenError::Serialize)
+    core::str::from_utf8(buf.get(..len).unwrap_or_default()).map_err(|_| SignError::Serialize)
 }
 
 /// [`AnyKey::sign_with_typ`] for any key, from the serialized claims.
@@ -414,9 +414,9 @@ fn sign_serialized<K: SignKey + ?Sized>(
     key: &K,
     payload: &[u8],
     typ: Option<&str>,
-) -> Result<alloc::string::String, TokenError> {
+) -> Result<alloc::string::String, SignError> {
     if payload.first() != Some(&b'{') {
-        return Err(TokenError::Serialize);
+        return Err(SignError::Serialize);
     }
     let mut header = [0u8; MAX_HEADER_B64_LEN];
     let header = header_segment(key, typ, &mut header)?;
@@ -425,7 +425,7 @@ fn sign_serialized<K: SignKey + ?Sized>(
             p.checked_add(header.len())?
                 .checked_add(key.alg().mac_b64_len().saturating_add(2))
         })
-        .ok_or(TokenError::Serialize)?;
+        .ok_or(SignError::Serialize)?;
     let mut out = alloc::vec![0u8; len];
     let mut w = Writer {
         buf: &mut out,
@@ -436,7 +436,7 @@ fn sign_serialized<K: SignKey + ?Sized>(
     w.push_b64(payload)?;
     w.sign(key)?;
     // One validation of the whole token: every byte written is base64url or a dot.
-    alloc::string::String::from_utf8(out).map_err(|_| TokenError::Serialize)
+    alloc::string::String::from_utf8(out).map_err(|_| SignError::Serialize)
 }
 
 /// Room for the JSON of a header [`header_json`] writes.
@@ -452,7 +452,7 @@ fn header_segment<'b, K: SignKey + ?Sized>(
     key: &K,
     typ: Option<&str>,
     buf: &'b mut [u8; MAX_HEADER_B64_LEN],
-) -> Result<&'b [u8], TokenError> {
+) -> Result<&'b [u8], SignError> {
     if key.kid().is_none() && typ.is_none() {
         let alg = key.alg();
         if let Some((b64, _)) = COMMON_HEADERS.iter().find(|(_, a)| *a == alg) {
@@ -461,18 +461,18 @@ fn header_segment<'b, K: SignKey + ?Sized>(
     }
     let mut json = [0u8; HEADER_JSON_ROOM];
     let json = header_json(key, typ, &mut json)?;
-    let len = b64::encode_into(json, buf).map_err(|_| TokenError::Serialize)?;
-    buf.get(..len).ok_or(TokenError::Serialize)
+    let len = b64::encode_into(json, buf).map_err(|_| SignError::Serialize)?;
+    buf.get(..len).ok_or(SignError::Serialize)
 }
 
 fn header_json<'b, K: SignKey + ?Sized>(
     key: &K,
     typ: Option<&str>,
     buf: &'b mut [u8],
-) -> Result<&'b [u8], TokenError> {
+) -> Result<&'b [u8], SignError> {
     let typ = typ.unwrap_or("JWT");
     if typ.len() > MAX_TYP_LEN {
-        return Err(TokenError::Serialize);
+        return Err(SignError::Serialize);
     }
     let mut w = Writer { buf, len: 0 };
     let mut ok = true;
@@ -490,10 +490,10 @@ fn header_json<'b, K: SignKey + ?Sized>(
     json::write_str(typ, &mut put);
     put("}");
     if !ok {
-        return Err(TokenError::Serialize);
+        return Err(SignError::Serialize);
     }
     let Writer { buf, len } = w;
-    buf.get(..len).ok_or(TokenError::Serialize)
+    buf.get(..len).ok_or(SignError::Serialize)
 }
 
 impl<A: Algorithm> core::ops::Deref for Key<A> {
@@ -565,9 +565,9 @@ fn decode_header<'b>(header_b64: &str, buf: &'b mut [u8]) -> Result<&'b [u8], To
 
 /// Claims to JSON, into a buffer sized for typical claims so that writing rarely reallocates.
 #[cfg(feature = "alloc")]
-fn serialize<C: serde::Serialize + ?Sized>(claims: &C) -> Result<alloc::vec::Vec<u8>, TokenError> {
+fn serialize<C: serde::Serialize + ?Sized>(claims: &C) -> Result<alloc::vec::Vec<u8>, SignError> {
     let mut payload = alloc::vec::Vec::with_capacity(384);
-    json::ser::to_writer(&mut payload, claims).map_err(|_| TokenError::Serialize)?;
+    json::ser::to_writer(&mut payload, claims).map_err(|_| SignError::Serialize)?;
     Ok(payload)
 }
 
@@ -662,37 +662,37 @@ struct Writer<'b> {
 }
 
 impl Writer<'_> {
-    fn push(&mut self, bytes: &[u8]) -> Result<(), TokenError> {
+    fn push(&mut self, bytes: &[u8]) -> Result<(), SignError> {
         let end = self
             .len
             .checked_add(bytes.len())
-            .ok_or(TokenError::BufferTooSmall)?;
+            .ok_or(SignError::BufferTooSmall)?;
         self.buf
             .get_mut(self.len..end)
-            .ok_or(TokenError::BufferTooSmall)?
+            .ok_or(SignError::BufferTooSmall)?
             .copy_from_slice(bytes);
         self.len = end;
         Ok(())
     }
 
     /// Appends `.` and the base64url MAC of everything written so far.
-    fn sign<K: SignKey + ?Sized>(&mut self, key: &K) -> Result<(), TokenError> {
+    fn sign<K: SignKey + ?Sized>(&mut self, key: &K) -> Result<(), SignError> {
         let mut mac = [0u8; MAX_MAC_B64_LEN];
         let mac = mac_b64(key, self.buf.get(..self.len).unwrap_or_default(), &mut mac);
         if mac.is_empty() {
-            return Err(TokenError::Serialize);
+            return Err(SignError::Serialize);
         }
         self.push(b".")?;
         self.push(mac)
     }
 
-    fn push_b64(&mut self, bytes: &[u8]) -> Result<(), TokenError> {
+    fn push_b64(&mut self, bytes: &[u8]) -> Result<(), SignError> {
         let rest = self
             .buf
             .get_mut(self.len..)
-            .ok_or(TokenError::BufferTooSmall)?;
-        let n = b64::encode_into(bytes, rest).map_err(|_| TokenError::BufferTooSmall)?;
-        self.len = self.len.checked_add(n).ok_or(TokenError::BufferTooSmall)?;
+            .ok_or(SignError::BufferTooSmall)?;
+        let n = b64::encode_into(bytes, rest).map_err(|_| SignError::BufferTooSmall)?;
+        self.len = self.len.checked_add(n).ok_or(SignError::BufferTooSmall)?;
         Ok(())
     }
 }
