@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
-use crate::revocation::{Probe, Revocation, RevocationState, RevocationStore};
+use crate::revocation::{Probe, Revocation, RevocationState, RevocationStore, Target};
 use crate::session::SessionTimes;
 use crate::session_data::{self, Change, CommitOutcome, DataLimits};
 use crate::store::StoreError;
@@ -77,7 +77,7 @@ struct Inner {
 enum Expiring {
     Session([u8; 32]),
     Family([u8; 16]),
-    Revoked(String),
+    Revoked(Target),
     Throttle(String, Counter),
 }
 
@@ -198,8 +198,8 @@ impl Inner {
                 Some((_, Expiring::Family(family))) => {
                     self.remove_family(&FamilyId::from_bytes(family));
                 }
-                Some((_, Expiring::Revoked(field))) => {
-                    self.revoked.forget_if_over(&field, now);
+                Some((_, Expiring::Revoked(target))) => {
+                    self.revoked.forget_if_over(&target, now);
                 }
                 Some((_, Expiring::Throttle(user, counter))) => {
                     self.throttle.remove(&(user, counter));
@@ -675,7 +675,7 @@ impl RevocationStore for MemoryStore {
                 if inner.revoked.insert(entry, now) {
                     inner
                         .expiry
-                        .insert((entry.until(), Expiring::Revoked(entry.field())));
+                        .insert((entry.until(), Expiring::Revoked(entry.target())));
                 }
             }
             Ok(())

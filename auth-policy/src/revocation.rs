@@ -91,6 +91,18 @@ impl Mark {
     }
 }
 
+/// What one revocation names: a token, a login session or a user. Entries with the same
+/// target are one entry in a store ([`Revocation::merge`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// The token with this [`Mark::of`] its `jti`.
+    Token(Mark),
+    /// The tokens with this [`Mark::of`] their `sid`.
+    Session(Mark),
+    /// The tokens whose `sub` is this user.
+    User(String),
+}
+
 /// One revocation, as a store keeps it and a feed carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Revocation {
@@ -130,84 +142,35 @@ impl Revocation {
         }
     }
 
-    /// The entry's name in a store: `t:<mark>`, `s:<mark>` or `u:<user>`. Two entries with the
-    /// same name are merged ([`merge`](Self::merge)).
+    /// What the entry names; two entries with one target are merged
+    /// ([`merge`](Self::merge)).
     #[must_use]
-    pub fn field(&self) -> String {
+    pub fn target(&self) -> Target {
         match self {
-            Self::Token { jti, .. } => field("t:", &jti.encode()),
-            Self::Session { sid, .. } => field("s:", &sid.encode()),
-            Self::User { user, .. } => field("u:", user),
+            Self::Token { jti, .. } => Target::Token(*jti),
+            Self::Session { sid, .. } => Target::Session(*sid),
+            Self::User { user, .. } => Target::User(user.clone()),
         }
     }
 
-    /// The entry's value in a store: `<until>`, or `<before>:<until>` for a cutoff (decimal
-    /// seconds).
+    /// What a copy keeps for a stored entry that names `target` but whose times cannot be
+    /// read: an entry that refuses what it names for good (fail closed; a store's direct
+    /// answer is an error for it too).
     #[must_use]
-    pub fn value(&self) -> String {
-        use core::fmt::Write as _;
-        let mut out = String::new();
-        // Writing to a String cannot fail.
-        let _ = match self {
-            Self::User { before, until, .. } => write!(out, "{}:{}", before.0, until.0),
-            other => write!(out, "{}", other.until().0),
-        };
-        out
-    }
-
-    /// The entry a store keeps as `field` and `value`; `None` when it is not one
-    /// (a store that answers with it is corrupt).
-    #[must_use]
-    pub fn parse(field: &str, value: &str) -> Option<Self> {
-        let (kind, name) = (field.get(..2)?, field.get(2..)?);
-        match kind {
-            "t:" => Some(Self::Token {
-                jti: Mark::decode(name)?,
-                until: decimal(value)?,
-            }),
-            "s:" => Some(Self::Session {
-                sid: Mark::decode(name)?,
-                until: decimal(value)?,
-            }),
-            "u:" if !name.is_empty() => {
-                let (before, until) = value.split_once(':')?;
-                Some(Self::User {
-                    user: String::from(name),
-                    before: decimal(before)?,
-                    until: decimal(until)?,
-                })
-            }
-            _ => None,
-        }
-    }
-
-    /// What a copy keeps for an entry whose value it cannot read ([`parse`](Self::parse) gave
-    /// `None`): when the field still names a token, a session or a user, an entry that refuses
-    /// them for good (fail closed; a store's direct answer is an error for them too). A field
-    /// that names nothing can refuse no token this crate checks.
-    #[must_use]
-    pub fn unreadable(field: &str) -> Option<Self> {
-        let (kind, name) = (field.get(..2)?, field.get(2..)?);
+    pub fn unreadable(target: Target) -> Self {
         let never = UnixTime(u64::MAX);
-        match kind {
-            "t:" => Some(Self::Token {
-                jti: Mark::decode(name)?,
-                until: never,
-            }),
-            "s:" => Some(Self::Session {
-                sid: Mark::decode(name)?,
-                until: never,
-            }),
-            "u:" if !name.is_empty() => Some(Self::User {
-                user: String::from(name),
+        match target {
+            Target::Token(jti) => Self::Token { jti, until: never },
+            Target::Session(sid) => Self::Session { sid, until: never },
+            Target::User(user) => Self::User {
+                user,
                 before: never,
                 until: never,
-            }),
-            _ => None,
+            },
         }
     }
 
-    /// Folds `other` (an entry with the same [`field`](Self::field)) into this one: the later
+    /// Folds `other` (an entry with the same [`target`](Self::target)) into this one: the later
     /// `until` and, for cutoffs, the later `before`. A revocation is never weakened.
     pub fn merge(&mut self, other: &Self) {
         match (self, other) {
@@ -256,19 +219,13 @@ impl<'a> Probe<'a> {
         }
     }
 
-    /// The store fields that could refuse this token (to ask a store directly).
+    /// The targets whose entries could refuse this token (to ask a store directly).
     #[must_use]
-    pub fn fields(&self) -> Vec<String> {
+    pub fn targets(&self) -> Vec<Target> {
         let mut out = Vec::with_capacity(3);
-        if let Some(jti) = self.jti {
-            out.push(field("t:", &jti.encode()));
-        }
-        if let Some(sid) = self.sid {
-            out.push(field("s:", &sid.encode()));
-        }
-        if let Some(user) = self.user {
-            out.push(field("u:", user));
-        }
+        out.extend(self.jti.map(Target::Token));
+        out.extend(self.sid.map(Target::Session));
+        out.extend(self.user.map(|user| Target::User(String::from(user))));
         out
     }
 }
@@ -290,25 +247,6 @@ impl StoreEpoch {
             id: rng.next_u64(),
             start: now,
         }
-    }
-
-    /// The epoch as a store keeps it: `<id, 16 hex digits>:<start>`.
-    #[must_use]
-    pub fn to_text(&self) -> String {
-        alloc::format!("{:016x}:{}", self.id, self.start.0)
-    }
-
-    /// The epoch written by [`to_text`](Self::to_text).
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        let (id, start) = text.split_once(':')?;
-        if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        Some(Self {
-            id: u64::from_str_radix(id, 16).ok()?,
-            start: decimal(start)?,
-        })
     }
 }
 
@@ -379,22 +317,18 @@ impl RevocationState {
             })
     }
 
-    /// Forgets the entry named `field` if it is over at `now` (a store's expiry index calls
+    /// Forgets the entry of `target` if it is over at `now` (a store's expiry index calls
     /// this at the entry's `until`; a later merge may have extended it).
-    pub fn forget_if_over(&mut self, field: &str, now: UnixTime) {
-        let (Some(kind), Some(name)) = (field.get(..2), field.get(2..)) else {
-            return;
-        };
-        let mark = Mark::decode(name);
-        match (kind, mark) {
-            ("t:", Some(m)) if self.tokens.get(&m).is_some_and(|u| *u <= now) => {
-                self.tokens.remove(&m);
+    pub fn forget_if_over(&mut self, target: &Target, now: UnixTime) {
+        match target {
+            Target::Token(m) if self.tokens.get(m).is_some_and(|u| *u <= now) => {
+                self.tokens.remove(m);
             }
-            ("s:", Some(m)) if self.sessions.get(&m).is_some_and(|u| *u <= now) => {
-                self.sessions.remove(&m);
+            Target::Session(m) if self.sessions.get(m).is_some_and(|u| *u <= now) => {
+                self.sessions.remove(m);
             }
-            ("u:", _) if self.users.get(name).is_some_and(|(_, u)| *u <= now) => {
-                self.users.remove(name);
+            Target::User(user) if self.users.get(user).is_some_and(|(_, u)| *u <= now) => {
+                self.users.remove(user);
             }
             _ => {}
         }
@@ -424,7 +358,7 @@ impl RevocationState {
 }
 
 /// A store's direct answer about one token ([`RevocationStore::is_revoked`] on the slow path):
-/// its epoch and the entries named by the token's [`Probe::fields`].
+/// its epoch and the entries of the token's [`Probe::targets`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lookup {
     /// The store's epoch.
@@ -471,8 +405,8 @@ pub trait RevocationStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// A position in a store's feed of revocations (a Redis Stream id: milliseconds and a sequence
-/// number), ordered.
+/// A position in a store's feed of revocations, ordered: milliseconds and a sequence number
+/// (how a Redis Stream numbers its entries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct FeedPos {
     /// The milliseconds part.
@@ -481,22 +415,17 @@ pub struct FeedPos {
     pub seq: u64,
 }
 
-impl FeedPos {
-    /// Reads `<ms>-<seq>`.
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        let (ms, seq) = text.split_once('-')?;
-        Some(Self {
-            ms: decimal(ms)?.0,
-            seq: decimal(seq)?.0,
-        })
-    }
-
-    /// Writes `<ms>-<seq>`.
-    #[must_use]
-    pub fn to_text(&self) -> String {
-        alloc::format!("{}-{}", self.ms, self.seq)
-    }
+/// One entry as a store's codec read it back: a store that is corrupt must not make a copy
+/// accept what the entry would have refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredEntry {
+    /// Read whole.
+    Read(Revocation),
+    /// Its target could be read, its times could not: refused for good
+    /// ([`Revocation::unreadable`]).
+    Unreadable(Target),
+    /// Not even its target could be read: it names nothing a check could look up.
+    Foreign,
 }
 
 /// What a [`Replica`] needs next.
@@ -542,10 +471,10 @@ impl Reload {
         }
     }
 
-    /// Adds one live entry as the store keeps it (one whose value cannot be read is counted,
-    /// and kept as [`Revocation::unreadable`] says).
-    pub fn add(&mut self, field: &str, value: &str, now: UnixTime) {
-        if let Some(entry) = read_entry(field, value, &mut self.corrupt) {
+    /// Adds one live entry (one that could not be read whole is counted, and kept as
+    /// [`StoredEntry`] says).
+    pub fn add(&mut self, entry: StoredEntry, now: UnixTime) {
+        if let Some(entry) = kept(entry, &mut self.corrupt) {
             self.state.insert(&entry, now);
         }
     }
@@ -554,8 +483,8 @@ impl Reload {
 /// The feed's entries after a position, and what the store said right after reading them.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
-    /// The entries, in feed order, as the store keeps them: position, field, value.
-    pub entries: Vec<(FeedPos, String, String)>,
+    /// The entries, in feed order, with their positions.
+    pub entries: Vec<(FeedPos, StoredEntry)>,
     /// The store's epoch, read after the entries (`None`: the store has none: it lost its
     /// state).
     pub epoch: Option<StoreEpoch>,
@@ -647,12 +576,12 @@ impl Replica {
         }
         let now = sent_at.secs();
         let mut applied = 0usize;
-        for (pos, field, value) in &batch.entries {
-            if let Some(entry) = read_entry(field, value, &mut self.corrupt) {
+        for (pos, entry) in batch.entries {
+            if let Some(entry) = kept(entry, &mut self.corrupt) {
                 state.insert(&entry, now);
                 applied = applied.saturating_add(1);
             }
-            self.pos = self.pos.max(*pos);
+            self.pos = self.pos.max(pos);
         }
         if now.0 >= self.pruned.0.saturating_add(Self::PRUNE_EVERY) {
             state.prune(now);
@@ -719,41 +648,27 @@ impl Replica {
         self.len() == 0
     }
 
-    /// Entries the store gave whose values could not be read (a sign of a corrupt store; kept
-    /// as [`Revocation::unreadable`] says).
+    /// Entries the store gave that could not be read whole (a sign of a corrupt store; kept
+    /// as [`StoredEntry`] says).
     #[must_use]
     pub fn corrupt(&self) -> usize {
         self.corrupt
     }
 }
 
-/// The entry a store gave, or what a copy keeps for it when its value cannot be read
-/// (counted in `corrupt`).
-fn read_entry(field: &str, value: &str, corrupt: &mut usize) -> Option<Revocation> {
-    Revocation::parse(field, value).or_else(|| {
-        *corrupt = corrupt.saturating_add(1);
-        Revocation::unreadable(field)
-    })
-}
-
-fn field(kind: &str, name: &str) -> String {
-    let mut out = String::with_capacity(kind.len().saturating_add(name.len()));
-    out.push_str(kind);
-    out.push_str(name);
-    out
-}
-
-/// Decimal seconds without sign or leading zeros (but `0`), at most 19 digits.
-fn decimal(text: &str) -> Option<UnixTime> {
-    let bytes = text.as_bytes();
-    let ok = !bytes.is_empty()
-        && bytes.len() <= 19
-        && bytes.iter().all(u8::is_ascii_digit)
-        && (bytes.len() == 1 || bytes.first() != Some(&b'0'));
-    if !ok {
-        return None;
+/// What a copy keeps for an entry a store gave (one not read whole is counted in `corrupt`).
+fn kept(entry: StoredEntry, corrupt: &mut usize) -> Option<Revocation> {
+    match entry {
+        StoredEntry::Read(entry) => Some(entry),
+        StoredEntry::Unreadable(target) => {
+            *corrupt = corrupt.saturating_add(1);
+            Some(Revocation::unreadable(target))
+        }
+        StoredEntry::Foreign => {
+            *corrupt = corrupt.saturating_add(1);
+            None
+        }
     }
-    text.parse().ok().map(UnixTime)
 }
 
 /// The 16 bytes of a UUID's text form (`8-4-4-4-12` hex digits, either case), or `None`.

@@ -13,6 +13,8 @@ use redis::{RedisError, Value};
 
 use crate::keys::unhex;
 
+pub(crate) mod revocation;
+
 /// A time as Redis gets it: decimal seconds, clamped to [`MAX_TIME`].
 /// Times beyond this (year 33658) are clamped before they reach Redis, whose Lua reads numbers
 /// as doubles and whose expiry times are milliseconds in a signed 64-bit integer.

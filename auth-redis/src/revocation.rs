@@ -3,7 +3,8 @@
 //!
 //! All in one hash slot (`<prefix>:{rev}:…`), so that each write is one Lua script on a single
 //! Redis and on a Cluster:
-//! - `live`: a hash of the entries in force (the policy layer's field and value forms);
+//! - `live`: a hash of the entries in force (field and value as [`codec::revocation`] writes
+//!   them);
 //! - `ends`: a sorted set of their ends, to forget them once over;
 //! - `feed`: a stream of every entry written, trimmed to a keep window (10 minutes);
 //! - `trimmed`: the newest stream id trimmed away, so that a follower that fell further behind
@@ -21,11 +22,12 @@ use std::sync::PoisonError;
 use auth_core::{UnixMillis, UnixTime};
 use auth_policy::revocation::{
     Batch, FeedPos, Lookup, Probe, Reload, Replica, Revocation, RevocationStore, StoreEpoch,
-    Verdict, Want,
+    StoredEntry, Verdict, Want,
 };
 use auth_policy::store::StoreError;
 use redis::Value;
 
+use crate::codec::revocation as rev;
 use crate::codec::{MAX_TIME, corrupt, unavailable};
 use crate::store::{RedisStore, SharedReplica};
 
@@ -48,8 +50,8 @@ impl RevocationStore for RedisStore {
             UnixMillis::now().as_millis().to_string().into_bytes(),
         ];
         for entry in entries.iter().map(clamped) {
-            args.push(entry.field().into_bytes());
-            args.push(entry.value().into_bytes());
+            args.push(rev::field(&entry.target()).into_bytes());
+            args.push(rev::value(&entry).into_bytes());
             args.push(entry.until().as_secs().to_string().into_bytes());
         }
         let args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
@@ -69,7 +71,7 @@ impl RevocationStore for RedisStore {
             Verdict::Revoked => return Ok(true),
             Verdict::Unconfirmed => {}
         }
-        let fields = probe.fields();
+        let fields: Vec<String> = probe.targets().iter().map(rev::field).collect();
         let mut args: Vec<&[u8]> = Vec::with_capacity(fields.len().saturating_add(1));
         let epoch = candidate_epoch(now.secs());
         args.push(epoch.as_bytes());
@@ -151,12 +153,12 @@ impl RedisStore {
                 ],
             )
             .await?;
-        let (Some(epoch), Some(pos)) = (start.first(), start.get(1)) else {
+        let (Some(epoch), Some(at)) = (start.first(), start.get(1)) else {
             return Err(corrupt("revocation epoch"));
         };
-        let epoch = StoreEpoch::parse(epoch).ok_or_else(|| corrupt("revocation epoch"))?;
-        let pos = FeedPos::parse(pos).ok_or_else(|| corrupt("feed id"))?;
-        let mut reload = Reload::new(epoch, pos);
+        let epoch = rev::epoch(epoch).ok_or_else(|| corrupt("revocation epoch"))?;
+        let at = rev::pos(at).ok_or_else(|| corrupt("feed id"))?;
+        let mut reload = Reload::new(epoch, at);
         let mut cursor = String::from("0");
         loop {
             let (next, page): (String, Vec<(String, String)>) = self
@@ -170,7 +172,7 @@ impl RedisStore {
                 )
                 .await?;
             for (field, value) in &page {
-                reload.add(field, value, now);
+                reload.add(rev::stored(field, value), now);
             }
             if next == "0" {
                 break;
@@ -181,7 +183,7 @@ impl RedisStore {
         let after: Option<String> = self
             .cmd(redis::cmd("GET").arg(&self.rev.epoch).clone())
             .await?;
-        if after.as_deref().and_then(StoreEpoch::parse) == Some(epoch) {
+        if after.as_deref().and_then(rev::epoch) == Some(epoch) {
             Ok(reload)
         } else {
             Err(StoreError::Conflict)
@@ -211,7 +213,7 @@ impl RedisStore {
             .arg(PAGE)
             .arg("STREAMS")
             .arg(&self.rev.feed)
-            .arg(pos.to_text())
+            .arg(rev::pos_text(pos))
             .cmd("GET")
             .arg(&self.rev.epoch)
             .cmd("GET")
@@ -229,13 +231,11 @@ impl RedisStore {
             entries,
             epoch: match epoch {
                 None => None,
-                Some(text) => {
-                    Some(StoreEpoch::parse(&text).ok_or_else(|| corrupt("revocation epoch"))?)
-                }
+                Some(text) => Some(rev::epoch(&text).ok_or_else(|| corrupt("revocation epoch"))?),
             },
             trimmed: match trimmed {
                 None => None,
-                Some(text) => Some(FeedPos::parse(&text).ok_or_else(|| corrupt("feed id"))?),
+                Some(text) => Some(rev::pos(&text).ok_or_else(|| corrupt("feed id"))?),
             },
         })
     }
@@ -280,26 +280,26 @@ fn clamped(entry: &Revocation) -> Revocation {
 
 /// A new epoch this server would create if the store has none, starting `now`.
 fn candidate_epoch(now: UnixTime) -> String {
-    StoreEpoch::generate(now, &mut auth_core::rng::os_rng()).to_text()
+    rev::epoch_text(&StoreEpoch::generate(now, &mut auth_core::rng::os_rng()))
 }
 
 /// `{ epoch, field, value or nil, … }` as a [`Lookup`].
 fn parse_lookup(answer: &[Option<String>]) -> Option<Lookup> {
     let (epoch, rest) = answer.split_first()?;
-    let epoch = StoreEpoch::parse(epoch.as_deref()?)?;
+    let epoch = rev::epoch(epoch.as_deref()?)?;
     let mut entries = Vec::new();
     for pair in rest.chunks(2) {
         let [field, value] = pair else { return None };
         if let (Some(field), Some(value)) = (field, value) {
-            entries.push(Revocation::parse(field, value)?);
+            entries.push(rev::entry(field, value)?);
         }
     }
     Some(Lookup { epoch, entries })
 }
 
-/// An `XREAD` answer for one stream (nil when nothing came within the wait) as positions,
-/// fields and values.
-fn parse_xread(value: &Value) -> Option<Vec<(FeedPos, String, String)>> {
+/// An `XREAD` answer for one stream (nil when nothing came within the wait) as positions and
+/// entries.
+fn parse_xread(value: &Value) -> Option<Vec<(FeedPos, StoredEntry)>> {
     let streams = match value {
         Value::Nil => return Some(Vec::new()),
         Value::Array(streams) => streams,
@@ -316,7 +316,7 @@ fn parse_xread(value: &Value) -> Option<Vec<(FeedPos, String, String)>> {
     parse_entries(stream.get(1)?)
 }
 
-fn parse_entries(entries: &Value) -> Option<Vec<(FeedPos, String, String)>> {
+fn parse_entries(entries: &Value) -> Option<Vec<(FeedPos, StoredEntry)>> {
     let Value::Array(entries) = entries else {
         return None;
     };
@@ -325,7 +325,7 @@ fn parse_entries(entries: &Value) -> Option<Vec<(FeedPos, String, String)>> {
         let Value::Array(parts) = entry else {
             return None;
         };
-        let pos = FeedPos::parse(&text(parts.first()?)?)?;
+        let at = rev::pos(&text(parts.first()?)?)?;
         let Value::Array(kv) = parts.get(1)? else {
             return None;
         };
@@ -338,7 +338,7 @@ fn parse_entries(entries: &Value) -> Option<Vec<(FeedPos, String, String)>> {
                 _ => {}
             }
         }
-        out.push((pos, field?, value?));
+        out.push((at, rev::stored(&field?, &value?)));
     }
     Some(out)
 }
