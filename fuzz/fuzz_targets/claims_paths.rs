@@ -37,21 +37,38 @@ fuzz_target!(|payload: &[u8]| {
         let no_alloc = jwt::verify_in(&token, &key, &rules, UnixTime(NOW), &mut buf)
             .map(|c| (c.exp(), c.nbf(), c.iat()));
         let typed = jwt::verify::<serde::de::IgnoredAny, _>(&token, &key, &rules, UnixTime(NOW))
-            .map(|v| (v.registered().exp(), v.registered().nbf(), v.registered().iat()));
+            .map(|v| {
+                (
+                    v.registered().exp(),
+                    v.registered().nbf(),
+                    v.registered().iat(),
+                )
+            });
         assert_eq!(no_alloc, typed, "the two claim paths disagree");
         if let Ok(v) = jwt::verify::<Value, _>(&token, &key, &rules, UnixTime(NOW)) {
             let independent: Value =
                 serde_json::from_slice(payload).expect("accepted payload is JSON");
-            assert_eq!(v.claims(), &independent, "typed claims differ from serde_json's");
+            assert_eq!(
+                v.claims(),
+                &independent,
+                "typed claims differ from serde_json's"
+            );
             // Signing writes the claims back: the crate's writer gives what serde_json gives
             // for the same value, up to the spelling of floats (compared as values).
             let token = key.sign(v.claims()).expect("an object signs");
             let payload_b64 = token.split('.').nth(1).expect("three segments");
             let written = Base64UrlUnpadded::decode_vec(payload_b64).expect("base64url");
             let reread: Value = serde_json::from_slice(&written).expect("written JSON reads");
-            assert_eq!(reread, independent, "signed claims differ from the claims read");
+            assert_eq!(
+                reread, independent,
+                "signed claims differ from the claims read"
+            );
             if !has_float(v.claims()) {
-                assert_eq!(written, serde_json::to_vec(v.claims()).unwrap(), "bytes differ");
+                assert_eq!(
+                    written,
+                    serde_json::to_vec(v.claims()).unwrap(),
+                    "bytes differ"
+                );
             }
         }
     }

@@ -24,7 +24,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(key) = SigningKey::from_jwk(text) {
         round_trips(&key.verifying_key());
         let back = SigningKey::from_jwk(&key.to_jwk()).expect("a written private JWK reads back");
-        assert_eq!(back.verifying_key().thumbprint(), key.verifying_key().thumbprint());
+        assert_eq!(
+            back.verifying_key().thumbprint(),
+            key.verifying_key().thumbprint()
+        );
     }
     if let Ok(set) = JwkSet::parse(text) {
         for key in set.keys() {

@@ -13,8 +13,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let ed = SigningKey::from_bytes(Alg::EdDsa, &[0x11; 32]).unwrap().with_kid("ed").unwrap();
-    let es = SigningKey::from_bytes(Alg::Es256, &[0x22; 32]).unwrap().with_kid("es").unwrap();
+    let ed = SigningKey::from_bytes(Alg::EdDsa, &[0x11; 32])
+        .unwrap()
+        .with_kid("ed")
+        .unwrap();
+    let es = SigningKey::from_bytes(Alg::Es256, &[0x22; 32])
+        .unwrap()
+        .with_kid("es")
+        .unwrap();
     let keys: Vec<VerifyingKey> = vec![ed.verifying_key(), es.verifying_key()];
     let now = UnixTime(1_700_000_000);
     let rules = Validation::new().insecure_allow_missing_exp().leeway(0);
@@ -31,14 +37,18 @@ fuzz_target!(|data: &[u8]| {
             // same verdicts by another route, see `small_order_r`).
             let key = ed25519_dalek::SigningKey::from_bytes(&[0x11; 32]).verifying_key();
             let sig = ed25519_dalek::Signature::from_slice(&sig).unwrap();
-            key.verify_strict(input.as_bytes(), &sig).expect("dalek's verify_strict confirms the signature");
+            key.verify_strict(input.as_bytes(), &sig)
+                .expect("dalek's verify_strict confirms the signature");
             &ed
         }
         Alg::Es256 => {
             use p256::ecdsa::signature::Verifier;
-            let key = *p256::ecdsa::SigningKey::from_slice(&[0x22; 32]).unwrap().verifying_key();
+            let key = *p256::ecdsa::SigningKey::from_slice(&[0x22; 32])
+                .unwrap()
+                .verifying_key();
             let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
-            key.verify(input.as_bytes(), &sig).expect("p256 confirms the signature");
+            key.verify(input.as_bytes(), &sig)
+                .expect("p256 confirms the signature");
             &es
         }
         other => panic!("accepted a token of {other}"),

@@ -35,7 +35,10 @@ fuzz_target!(|input: (Vec<u8>, Vec<u8>, u32)| {
     let no_alloc = jwt::verify_in(&token, &key, &rules, at, &mut buf).map(|c| (c.exp(), c.nbf()));
     let typed = jwt::verify::<serde::de::IgnoredAny, _>(&token, &key, &rules, at)
         .map(|v| (v.registered().exp(), v.registered().nbf()));
-    assert_eq!(no_alloc, typed, "the no-alloc and typed claim paths disagree");
+    assert_eq!(
+        no_alloc, typed,
+        "the no-alloc and typed claim paths disagree"
+    );
 
     let Ok(verified) = jwt::verify::<Value, _>(&token, &key, &rules, at) else {
         return;

@@ -2,8 +2,8 @@
 //! verifies round-trips exactly.
 #![no_main]
 
-use auth_core::session_id::{CookieSigner, SessionId};
 use auth_core::device::DeviceSigner;
+use auth_core::session_id::{CookieSigner, SessionId};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -23,6 +23,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let devices = DeviceSigner::new(&[9; 32]).unwrap();
     if let Some(device) = devices.verify("ada", text) {
-        assert_eq!(&devices.sign("ada", device)[..], text.as_bytes(), "only the exact form");
+        assert_eq!(
+            &devices.sign("ada", device)[..],
+            text.as_bytes(),
+            "only the exact form"
+        );
     }
 });

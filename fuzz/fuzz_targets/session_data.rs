@@ -4,7 +4,7 @@
 #![no_main]
 
 use auth_policy::session_data::{
-    Change, CommitOutcome, DataLimits, ValueKey, MapKey, SessionData, Slot, StoredData, apply,
+    Change, CommitOutcome, DataLimits, MapKey, SessionData, Slot, StoredData, ValueKey, apply,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -25,13 +25,29 @@ fn changes(bytes: &[u8]) -> Vec<Change> {
             match op % 9 {
                 0 => Change::Put { slot, value },
                 1 => Change::Delete { slot },
-                2 => Change::Swap { slot, expected: u64::from(v % 4), value: Some(value) },
-                3 => Change::Swap { slot, expected: u64::from(v % 4), value: None },
-                4 => Change::Add { slot, delta: i64::from(v as i8) << (v % 60) },
-                5 => Change::Push { list: "m".into(), value },
+                2 => Change::Swap {
+                    slot,
+                    expected: u64::from(v % 4),
+                    value: Some(value),
+                },
+                3 => Change::Swap {
+                    slot,
+                    expected: u64::from(v % 4),
+                    value: None,
+                },
+                4 => Change::Add {
+                    slot,
+                    delta: i64::from(v as i8) << (v % 60),
+                },
+                5 => Change::Push {
+                    list: "m".into(),
+                    value,
+                },
                 6 => Change::Take { slot },
                 7 => Change::TakeAll { name: "m".into() },
-                _ => Change::Clear { name: "_flash".into() },
+                _ => Change::Clear {
+                    name: "_flash".into(),
+                },
             }
         })
         .collect()
@@ -40,15 +56,31 @@ fn changes(bytes: &[u8]) -> Vec<Change> {
 fuzz_target!(|data: &[u8]| {
     let (value, rest) = data.split_at(data.len() / 2);
     let mut stored = StoredData::new();
-    stored.insert("k".into(), Slot { version: 1, value: value.to_vec() });
-    stored.insert("m:a".into(), Slot { version: 1, value: value.to_vec() });
+    stored.insert(
+        "k".into(),
+        Slot {
+            version: 1,
+            value: value.to_vec(),
+        },
+    );
+    stored.insert(
+        "m:a".into(),
+        Slot {
+            version: 1,
+            value: value.to_vec(),
+        },
+    );
     let session = SessionData::new(stored.clone(), DataLimits::new());
     if let Ok(Some(ours)) = session.get(&ANY) {
         let theirs: serde_json::Value =
             serde_json::from_slice(value).expect("serde_json reads what the core reads");
         assert_eq!(ours, theirs);
     }
-    let _ = (session.get(&NUMBER), session.get(&TEXT), session.entries(&MAP));
+    let _ = (
+        session.get(&NUMBER),
+        session.get(&TEXT),
+        session.entries(&MAP),
+    );
 
     let limits = DataLimits::new()
         .max_total(usize::from(rest.first().copied().unwrap_or(0)) * 4)
