@@ -5,6 +5,7 @@
 //! - [`store_suite`]: the checks every store must pass (`MemoryStore`, Redis, Redis Cluster).
 //! - [`adapter`]: the cases every adapter's commit tests run through its framework.
 //! - [`redis`]: a real `redis-server` on a free loopback port, killed when dropped.
+//! - [`ports`]: free loopback ports, none handed out twice in a process.
 //! - [`provider`]: the pinned OpenID provider (`oidc-provider` from npm, `provider/`).
 //! - [`fixture`]: the claims, key and token every benchmark measures; [`measure`]: memory
 //!   figures for the memory benches.
@@ -24,6 +25,7 @@
 pub mod adapter;
 pub mod fixture;
 pub mod measure;
+pub mod ports;
 pub mod provider;
 pub mod redis;
 pub mod store_suite;

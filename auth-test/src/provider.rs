@@ -63,13 +63,7 @@ impl Drop for Provider {
     }
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use crate::ports::free_port;
 
 /// Starts the provider on `port`, with its keys in `keys_file` (made on first start). Waits at
 /// most 30 s for it to say it is ready: a provider that hangs at start (seen once: node

@@ -1,7 +1,6 @@
 //! A real `redis-server` on a free loopback port, started by the test that needs it and
 //! killed when dropped. Without the binary: a loud skip, or a failure when
 //! `AUTH_REQUIRE_SERVICES=1`.
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -134,10 +133,4 @@ impl Drop for RedisServer {
     }
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind(("127.0.0.1", 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use crate::ports::free_port;
