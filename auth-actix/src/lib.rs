@@ -1,27 +1,23 @@
 #![doc = include_str!("../README.md")]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, COOKIE, HeaderName, HeaderValue, SET_COOKIE, VARY,
-};
+use actix_web::http::header::{AUTHORIZATION, COOKIE, HeaderName, HeaderValue, VARY};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use auth_core::UnixTime;
 use auth_core::jwt::Verified;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Finish, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, Staging, Store,
-    TokenPair, WebAuth,
+    Finish, HeaderWrite, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer,
+    StagedSession, StagedSessions, StagingSlot, Store, TokenPair, WebAuth,
 };
 use auth_web::{auth_core, auth_policy};
 
@@ -107,10 +103,6 @@ fn refusal(r: &Rejection) -> HttpResponse<BoxBody> {
     response
 }
 
-/// What the extractors of one request staged for [`session_middleware`].
-#[derive(Clone, Default)]
-struct Staged(Rc<RefCell<Staging>>);
-
 /// The session middleware: after the handler, commits the session-data changes it made (unless
 /// it answered with an error status: then nothing of them is saved), then writes the cookies
 /// the extractors staged (login, logout, renewal) and, on answers that set a cookie or that a
@@ -126,11 +118,10 @@ pub async fn session_middleware(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let staged = Staged::default();
+    let staged = StagingSlot::default();
     request.extensions_mut().insert(staged.clone());
     let mut response = next.call(request).await?.map_into_boxed_body();
-    let staging = std::mem::take(&mut *staged.0.borrow_mut());
-    match staging.finish(response.status().as_u16()).await {
+    match staged.take().finish(response.status().as_u16()).await {
         Ok(finish) => {
             with_finish(response.headers_mut(), &finish);
             Ok(response)
@@ -142,26 +133,24 @@ pub async fn session_middleware(
 
 /// The response headers with what [`Finish`] adds: `Set-Cookie`s, `Cache-Control`, `Vary`.
 fn with_finish(headers: &mut actix_web::http::header::HeaderMap, finish: &Finish) {
-    for cookie in finish.set_cookies() {
-        if let Ok(value) = HeaderValue::from_str(cookie) {
-            headers.append(SET_COOKIE, value);
+    let vary = headers.get(VARY).and_then(|v| v.to_str().ok());
+    for (name, value, write) in finish.headers(vary) {
+        let (name, Ok(value)) = (HeaderName::from_static(name), HeaderValue::try_from(value))
+        else {
+            continue;
+        };
+        if write == HeaderWrite::Append {
+            headers.append(name, value);
+        } else {
+            headers.insert(name, value);
         }
-    }
-    if let Some(value) = finish.cache_control() {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static(value));
-    }
-    let current = headers.get(VARY).and_then(|v| v.to_str().ok());
-    if let Some(vary) = finish.vary(current)
-        && let Ok(value) = HeaderValue::from_str(&vary)
-    {
-        headers.insert(VARY, value);
     }
 }
 
 /// The staging of the request, or the setup error of a missing middleware (500, logged).
-fn staged(req: &HttpRequest) -> Result<Staged, AuthRejection> {
+fn staged(req: &HttpRequest) -> Result<StagingSlot, AuthRejection> {
     req.extensions()
-        .get::<Staged>()
+        .get::<StagingSlot>()
         .cloned()
         .ok_or_else(|| AuthRejection::setup("session_middleware_missing"))
 }
@@ -184,7 +173,7 @@ fn authorization(req: &HttpRequest) -> Vec<Vec<u8>> {
 /// The cross-site check for unsafe methods, then the session of the request's cookie.
 async fn load<S: Store>(
     req: &HttpRequest,
-) -> Result<(RequestSessions<Arc<WebAuth<S>>>, Staged), AuthRejection> {
+) -> Result<(RequestSessions<Arc<WebAuth<S>>>, StagingSlot), AuthRejection> {
     let staged = staged(req)?;
     let auth = auth::<S>(req)?;
     let h = req.headers();
@@ -197,18 +186,11 @@ async fn load<S: Store>(
 }
 
 /// The session of the request, its renewal cookie staged; `None` without a valid one.
-async fn load_session<S: Store>(
-    req: HttpRequest,
-) -> Result<(Option<auth_web::Session>, Staged), AuthRejection> {
+async fn load_session<S: Store>(req: HttpRequest) -> Result<Option<Session<S>>, AuthRejection> {
     let (sessions, staged) = load::<S>(&req).await?;
-    let (current, cookies) = sessions.into_parts();
-    let mut staging = staged.0.borrow_mut();
-    staging.set_cookies(cookies);
-    if current.is_some() {
-        staging.authenticated(AuthenticatedBy::Session);
-    }
-    drop(staging);
-    Ok((current, staged))
+    Ok(staged
+        .session(sessions)
+        .map(|inner| Session(inner, PhantomData)))
 }
 
 /// The request's valid session (renewed when due), or 401. Unsafe methods from another site
@@ -216,34 +198,18 @@ async fn load_session<S: Store>(
 /// `session.get(&CART)?`, `session.insert_entry(&CART, id, &n)?`, `session.take(&STATE).await?`.
 /// Changes are committed by [`session_middleware`] after the handler.
 #[derive(Debug)]
-pub struct Session<S> {
-    inner: auth_web::Session,
-    staged: Staged,
-    store: PhantomData<fn() -> S>,
-}
-
-impl std::fmt::Debug for Staged {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.borrow().fmt(f)
-    }
-}
+pub struct Session<S>(StagedSession, PhantomData<fn() -> S>);
 
 impl<S> std::ops::Deref for Session<S> {
     type Target = auth_web::Session;
     fn deref(&self) -> &auth_web::Session {
-        &self.inner
+        &self.0
     }
 }
 
 impl<S> std::ops::DerefMut for Session<S> {
     fn deref_mut(&mut self) -> &mut auth_web::Session {
-        &mut self.inner
-    }
-}
-
-impl<S> Drop for Session<S> {
-    fn drop(&mut self) {
-        self.staged.0.borrow_mut().keep(&mut self.inner);
+        &mut self.0
     }
 }
 
@@ -254,13 +220,9 @@ impl<S: Store> FromRequest for Session<S> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let (current, staged) = load_session::<S>(req).await?;
-            let inner = current.ok_or_else(|| Rejection::from(RejectionKind::NoSession))?;
-            Ok(Self {
-                inner,
-                staged,
-                store: PhantomData,
-            })
+            load_session::<S>(req)
+                .await?
+                .ok_or_else(|| Rejection::from(RejectionKind::NoSession).into())
         })
     }
 }
@@ -276,14 +238,7 @@ impl<S: Store> FromRequest for MaybeSession<S> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move {
-            let (current, staged) = load_session::<S>(req).await?;
-            Ok(Self(current.map(|inner| Session {
-                inner,
-                staged,
-                store: PhantomData,
-            })))
-        })
+        Box::pin(async move { Ok(Self(load_session::<S>(req).await?)) })
     }
 }
 
@@ -292,27 +247,18 @@ impl<S: Store> FromRequest for MaybeSession<S> {
 /// another site are refused with 403, login forms included (login CSRF). The cookies it
 /// stages go out through [`session_middleware`].
 #[derive(Debug)]
-pub struct Sessions<S: Store> {
-    inner: RequestSessions<Arc<WebAuth<S>>>,
-    staged: Staged,
-}
+pub struct Sessions<S: Store>(StagedSessions<Arc<WebAuth<S>>>);
 
 impl<S: Store> std::ops::Deref for Sessions<S> {
     type Target = RequestSessions<Arc<WebAuth<S>>>;
     fn deref(&self) -> &Self::Target {
-        &self.inner
+        &self.0
     }
 }
 
 impl<S: Store> std::ops::DerefMut for Sessions<S> {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.inner
-    }
-}
-
-impl<S: Store> Drop for Sessions<S> {
-    fn drop(&mut self) {
-        self.staged.0.borrow_mut().keep_sessions(&mut self.inner);
+        &mut self.0
     }
 }
 
@@ -323,14 +269,8 @@ impl<S: Store> FromRequest for Sessions<S> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let (inner, staged) = load::<S>(&req).await?;
-            if inner.current().is_some() {
-                staged
-                    .0
-                    .borrow_mut()
-                    .authenticated(AuthenticatedBy::Session);
-            }
-            Ok(Self { inner, staged })
+            let (sessions, staged) = load::<S>(&req).await?;
+            Ok(Self(staged.sessions(sessions)))
         })
     }
 }
@@ -338,8 +278,8 @@ impl<S: Store> FromRequest for Sessions<S> {
 /// Notes for [`session_middleware`], when installed on the route, that a bearer token
 /// authenticated the request (its response gets `Cache-Control: no-store` and `Vary`).
 fn mark_bearer(req: &HttpRequest) {
-    if let Some(staged) = req.extensions().get::<Staged>() {
-        staged.0.borrow_mut().authenticated(AuthenticatedBy::Bearer);
+    if let Some(staged) = req.extensions().get::<StagingSlot>() {
+        staged.authenticated(AuthenticatedBy::Bearer);
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use auth_core::UnixTime;
@@ -11,13 +11,13 @@ use auth_core::jwt::Verified;
 use auth_policy::session_data::DataError;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Finish, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, Staging, Store,
-    TokenPair, WebAuth,
+    Finish, HeaderWrite, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer,
+    StagedSession, StagedSessions, StagingSlot, Store, TokenPair, WebAuth,
 };
 use auth_web::{auth_core, auth_policy};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::Request;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE, VARY};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, VARY};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -109,26 +109,6 @@ fn refusal(r: Rejection) -> axum::http::Response<String> {
     response
 }
 
-/// What the extractors of one request staged for [`SessionLayer`] (auth-web's [`Staging`]).
-#[derive(Clone, Default)]
-struct Staged(Arc<Mutex<Staging>>);
-
-impl std::fmt::Debug for Staged {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.lock().fmt(f)
-    }
-}
-
-impl Staged {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Staging> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn take(&self) -> Staging {
-        std::mem::take(&mut *self.lock())
-    }
-}
-
 /// The layer that commits the session-data changes a handler made (unless it answered with
 /// an error status: then nothing of them is saved), then writes the cookies
 /// the session extractors staged (login, logout, renewal) into the response, with
@@ -171,7 +151,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let staged = Staged::default();
+        let staged = StagingSlot::default();
         request.extensions_mut().insert(staged.clone());
         SessionFuture {
             inner: self.inner.call(request),
@@ -189,7 +169,7 @@ pin_project_lite::pin_project! {
     pub struct SessionFuture<F, B> {
         #[pin]
         inner: F,
-        staged: Staged,
+        staged: StagingSlot,
         finishing: Option<(axum::http::Response<B>, FinishFuture)>,
     }
 }
@@ -239,37 +219,31 @@ fn with_finish<B>(
     finish: &Finish,
 ) -> axum::http::Response<B> {
     let headers = response.headers_mut();
-    for cookie in finish.set_cookies() {
-        if let Ok(value) = HeaderValue::from_str(cookie) {
-            headers.append(SET_COOKIE, value);
+    let vary = headers.get(VARY).and_then(|v| v.to_str().ok());
+    for (name, value, write) in finish.headers(vary) {
+        let (name, Ok(value)) = (HeaderName::from_static(name), HeaderValue::try_from(value))
+        else {
+            continue;
+        };
+        if write == HeaderWrite::Append {
+            headers.append(name, value);
+        } else {
+            headers.insert(name, value);
         }
     }
-    if let Some(value) = finish.cache_control() {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static(value));
-    }
-    let current = headers.get(VARY).and_then(|v| v.to_str().ok());
-    if let Some(vary) = finish.vary(current)
-        && let Ok(value) = HeaderValue::from_str(&vary)
-    {
-        headers.insert(VARY, value);
-    }
     response
-}
-
-fn staged(parts: &Parts) -> Result<Staged, AuthRejection> {
-    parts
-        .extensions
-        .get::<Staged>()
-        .cloned()
-        .ok_or(AuthRejection(Refusal::SessionLayerMissing))
 }
 
 /// The cross-site check for unsafe methods, then the session of the request's cookie.
 async fn load<St: AuthState>(
     parts: &Parts,
     state: &St,
-) -> Result<(RequestSessions<Arc<WebAuth<St::Store>>>, Staged), AuthRejection> {
-    let staged = staged(parts)?;
+) -> Result<(RequestSessions<Arc<WebAuth<St::Store>>>, StagingSlot), AuthRejection> {
+    let staged = parts
+        .extensions
+        .get::<StagingSlot>()
+        .cloned()
+        .ok_or(AuthRejection(Refusal::SessionLayerMissing))?;
     let h = &parts.headers;
     let from = Provenance::lookup(parts.method.as_str(), |name| {
         h.get(name).map(HeaderValue::as_bytes)
@@ -286,27 +260,18 @@ async fn load<St: AuthState>(
 /// `session.insert_entry(&CART, id, &n)?`, `session.take(&STATE).await?`. Changes are
 /// committed by [`SessionLayer`] after the handler.
 #[derive(Debug)]
-pub struct Session {
-    inner: auth_web::Session,
-    staged: Staged,
-}
+pub struct Session(StagedSession);
 
 impl std::ops::Deref for Session {
     type Target = auth_web::Session;
     fn deref(&self) -> &auth_web::Session {
-        &self.inner
+        &self.0
     }
 }
 
 impl std::ops::DerefMut for Session {
     fn deref_mut(&mut self) -> &mut auth_web::Session {
-        &mut self.inner
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        self.staged.lock().keep(&mut self.inner);
+        &mut self.0
     }
 }
 
@@ -315,14 +280,7 @@ async fn load_session<St: AuthState>(
     state: &St,
 ) -> Result<Option<Session>, AuthRejection> {
     let (sessions, staged) = load(parts, state).await?;
-    let (current, cookies) = sessions.into_parts();
-    let mut staging = staged.lock();
-    staging.set_cookies(cookies);
-    if current.is_some() {
-        staging.authenticated(AuthenticatedBy::Session);
-    }
-    drop(staging);
-    Ok(current.map(|inner| Session { inner, staged }))
+    Ok(staged.session(sessions).map(Session))
 }
 
 impl<St: AuthState> FromRequestParts<St> for Session {
@@ -351,27 +309,18 @@ impl<St: AuthState> OptionalFromRequestParts<St> for Session {
 /// another site are refused with 403, login forms included (login CSRF). The cookies it
 /// stages go out through [`SessionLayer`] when the handler is done with it.
 #[derive(Debug)]
-pub struct Sessions<S: Store> {
-    inner: RequestSessions<Arc<WebAuth<S>>>,
-    staged: Staged,
-}
+pub struct Sessions<S: Store>(StagedSessions<Arc<WebAuth<S>>>);
 
 impl<S: Store> std::ops::Deref for Sessions<S> {
     type Target = RequestSessions<Arc<WebAuth<S>>>;
     fn deref(&self) -> &Self::Target {
-        &self.inner
+        &self.0
     }
 }
 
 impl<S: Store> std::ops::DerefMut for Sessions<S> {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.inner
-    }
-}
-
-impl<S: Store> Drop for Sessions<S> {
-    fn drop(&mut self) {
-        self.staged.lock().keep_sessions(&mut self.inner);
+        &mut self.0
     }
 }
 
@@ -379,11 +328,8 @@ impl<St: AuthState> FromRequestParts<St> for Sessions<St::Store> {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
-        let (inner, staged) = load(parts, state).await?;
-        if inner.current().is_some() {
-            staged.lock().authenticated(AuthenticatedBy::Session);
-        }
-        Ok(Self { inner, staged })
+        let (sessions, staged) = load(parts, state).await?;
+        Ok(Self(staged.sessions(sessions)))
     }
 }
 
@@ -476,8 +422,8 @@ impl<St: ResourceState> FromRequestParts<St> for AccessToken {
 /// Notes for [`SessionLayer`], when installed on the route, that a bearer token authenticated
 /// the request (its response gets `Cache-Control: no-store` and `Vary: Authorization`).
 fn mark_bearer(parts: &Parts) {
-    if let Some(staged) = parts.extensions.get::<Staged>() {
-        staged.lock().authenticated(AuthenticatedBy::Bearer);
+    if let Some(staged) = parts.extensions.get::<StagingSlot>() {
+        staged.authenticated(AuthenticatedBy::Bearer);
     }
 }
 

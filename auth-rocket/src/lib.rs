@@ -2,14 +2,14 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use auth_core::UnixTime;
 use auth_core::jwt::Verified;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, Staging, TokenPair,
-    WebAuth,
+    HeaderWrite, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer,
+    StagedSession, StagedSessions, StagingSlot, TokenPair, WebAuth,
 };
 use auth_web::{Store, auth_core, auth_policy};
 use rocket::fairing::{Fairing, Info, Kind};
@@ -22,32 +22,9 @@ use rocket::{Catcher, async_trait, catcher};
 #[derive(Default)]
 struct Refused(Mutex<Option<Rejection>>);
 
-/// What the guards and handlers of one request staged for [`SessionCookies`] (auth-web's
-/// [`Staging`]; shared: a guard value keeps a handle to stage its changes when dropped).
-#[derive(Clone, Default)]
-struct Staged(Arc<Mutex<Staging>>);
-
-impl std::fmt::Debug for Staged {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.lock().fmt(f)
-    }
-}
-
-fn staged<'r>(req: &'r Request<'_>) -> &'r Staged {
-    req.local_cache(Staged::default)
-}
-
-impl Staged {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Staging> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Keeps the session's unsaved data changes, if any, for [`SessionCookies`] to commit.
-    fn keep(&self, session: Option<&mut auth_web::Session>) {
-        if let Some(session) = session {
-            self.lock().keep(session);
-        }
-    }
+/// What the guards and handlers of one request staged for [`SessionCookies`].
+fn staged<'r>(req: &'r Request<'_>) -> &'r StagingSlot {
+    req.local_cache(StagingSlot::default)
 }
 
 /// Fails a guard with auth-web's refusal: the catchers answer with its status, headers and
@@ -91,10 +68,11 @@ async fn load<'r, S: Store>(
 async fn load_session<S: Store>(
     req: &Request<'_>,
     auth: &WebAuth<S>,
-) -> Result<Option<auth_web::Session>, Rejection> {
-    let (current, cookies) = load(req, auth).await?.into_parts();
-    staged(req).lock().set_cookies(cookies);
-    Ok(current)
+) -> Result<Option<Session<S>>, Rejection> {
+    let sessions = load(req, auth).await?;
+    Ok(staged(req)
+        .session(sessions)
+        .map(|inner| Session(inner, PhantomData)))
 }
 
 /// The request's valid session (renewed when due); 401 without one. Unsafe methods from
@@ -102,7 +80,7 @@ async fn load_session<S: Store>(
 /// data (`session.get(&CART)?`, `session.insert_entry(&CART, id, &n)?`); changes are
 /// committed by the [`SessionCookies`] fairing after the handler.
 #[derive(Debug)]
-pub struct Session<S>(pub auth_web::Session, Staged, PhantomData<fn() -> S>);
+pub struct Session<S>(StagedSession, PhantomData<fn() -> S>);
 
 impl<S> std::ops::Deref for Session<S> {
     type Target = auth_web::Session;
@@ -117,12 +95,6 @@ impl<S> std::ops::DerefMut for Session<S> {
     }
 }
 
-impl<S> Drop for Session<S> {
-    fn drop(&mut self) {
-        self.1.keep(Some(&mut self.0));
-    }
-}
-
 #[async_trait]
 impl<'r, S: Store> FromRequest<'r> for Session<S> {
     type Error = &'static str;
@@ -132,10 +104,7 @@ impl<'r, S: Store> FromRequest<'r> for Session<S> {
             return missing_state();
         };
         match load_session(req, auth).await {
-            Ok(Some(session)) => {
-                staged(req).lock().authenticated(AuthenticatedBy::Session);
-                Outcome::Success(Self(session, staged(req).clone(), PhantomData))
-            }
+            Ok(Some(session)) => Outcome::Success(session),
             Ok(None) => fail(req, RejectionKind::NoSession.into()),
             Err(rejection) => fail(req, rejection),
         }
@@ -145,17 +114,7 @@ impl<'r, S: Store> FromRequest<'r> for Session<S> {
 /// The request's session if it has a valid one. Unlike `Option<Session<S>>` (which Rocket
 /// makes `None` on any failure), a store failure or a cross-site request is still refused.
 #[derive(Debug)]
-pub struct MaybeSession<S>(
-    pub Option<auth_web::Session>,
-    Staged,
-    PhantomData<fn() -> S>,
-);
-
-impl<S> Drop for MaybeSession<S> {
-    fn drop(&mut self) {
-        self.1.keep(self.0.as_mut());
-    }
-}
+pub struct MaybeSession<S>(pub Option<Session<S>>);
 
 #[async_trait]
 impl<'r, S: Store> FromRequest<'r> for MaybeSession<S> {
@@ -166,12 +125,7 @@ impl<'r, S: Store> FromRequest<'r> for MaybeSession<S> {
             return missing_state();
         };
         match load_session(req, auth).await {
-            Ok(session) => {
-                if session.is_some() {
-                    staged(req).lock().authenticated(AuthenticatedBy::Session);
-                }
-                Outcome::Success(Self(session, staged(req).clone(), PhantomData))
-            }
+            Ok(session) => Outcome::Success(Self(session)),
             Err(rejection) => fail(req, rejection),
         }
     }
@@ -181,33 +135,19 @@ impl<'r, S: Store> FromRequest<'r> for MaybeSession<S> {
 /// (`login_now`, always under a new id), log out, log out everywhere. Unsafe methods from
 /// another site are refused with 403, login forms included. The cookies it stages go out
 /// through [`SessionCookies`] when the handler is done with it.
-pub struct Sessions<'r, S: Store> {
-    inner: RequestSessions<&'r WebAuth<S>>,
-    staged: &'r Staged,
-}
-
-impl<S: Store> std::fmt::Debug for Sessions<'_, S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Sessions").field(&self.inner).finish()
-    }
-}
+#[derive(Debug)]
+pub struct Sessions<'r, S: Store>(StagedSessions<&'r WebAuth<S>>);
 
 impl<'r, S: Store> std::ops::Deref for Sessions<'r, S> {
     type Target = RequestSessions<&'r WebAuth<S>>;
     fn deref(&self) -> &Self::Target {
-        &self.inner
+        &self.0
     }
 }
 
 impl<S: Store> std::ops::DerefMut for Sessions<'_, S> {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.inner
-    }
-}
-
-impl<S: Store> Drop for Sessions<'_, S> {
-    fn drop(&mut self) {
-        self.staged.lock().keep_sessions(&mut self.inner);
+        &mut self.0
     }
 }
 
@@ -220,15 +160,7 @@ impl<'r, S: Store> FromRequest<'r> for Sessions<'r, S> {
             return missing_state();
         };
         match load(req, auth).await {
-            Ok(inner) => {
-                if inner.current().is_some() {
-                    staged(req).lock().authenticated(AuthenticatedBy::Session);
-                }
-                Outcome::Success(Self {
-                    inner,
-                    staged: staged(req),
-                })
-            }
+            Ok(sessions) => Outcome::Success(Self(staged(req).sessions(sessions))),
             Err(rejection) => fail(req, rejection),
         }
     }
@@ -254,7 +186,7 @@ where
         let values = req.headers().get("Authorization").map(str::as_bytes);
         match auth.bearer(values, auth_core::UnixMillis::now()).await {
             Ok(verified) => {
-                staged(req).lock().authenticated(AuthenticatedBy::Bearer);
+                staged(req).authenticated(AuthenticatedBy::Bearer);
                 Outcome::Success(Self(verified, PhantomData))
             }
             Err(rejection) => fail(req, rejection),
@@ -288,7 +220,7 @@ where
         {
             Ok(verified) => {
                 if verified.is_some() {
-                    staged(req).lock().authenticated(AuthenticatedBy::Bearer);
+                    staged(req).authenticated(AuthenticatedBy::Bearer);
                 }
                 Outcome::Success(Self(verified, PhantomData))
             }
@@ -326,7 +258,7 @@ impl<'r> FromRequest<'r> for AccessToken {
         let values = req.headers().get("Authorization").map(str::as_bytes);
         match server.bearer(values, UnixTime::now()).await {
             Ok(access) => {
-                staged(req).lock().authenticated(AuthenticatedBy::Bearer);
+                staged(req).authenticated(AuthenticatedBy::Bearer);
                 Outcome::Success(Self(access))
             }
             Err(rejection) => fail(req, rejection),
@@ -426,20 +358,17 @@ impl Fairing for SessionCookies {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let staging = std::mem::take(&mut *staged(req).lock());
-        let finish = match staging.finish(res.status().code).await {
+        let finish = match staged(req).take().finish(res.status().code).await {
             Ok(finish) => finish,
             // The handler's response is dropped: the change it reports was not saved.
             Err(rejection) => return *res = rejection_response(&rejection),
         };
-        for cookie in finish.set_cookies() {
-            res.adjoin_header(Header::new("Set-Cookie", cookie.to_owned()));
-        }
-        if let Some(value) = finish.cache_control() {
-            res.set_header(Header::new("Cache-Control", value));
-        }
-        if let Some(vary) = finish.vary(res.headers().get_one("Vary")) {
-            res.set_header(Header::new("Vary", vary));
+        for (name, value, write) in finish.headers(res.headers().get_one("Vary")) {
+            if write == HeaderWrite::Append {
+                res.adjoin_header(Header::new(name, value));
+            } else {
+                res.set_header(Header::new(name, value));
+            }
         }
     }
 }

@@ -8,11 +8,11 @@ use auth_core::UnixTime;
 use auth_core::jwt::Verified;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Access, Finish, Provenance, Rejection, RequestSessions, ResourceServer, Staging, TokenPair,
-    WebAuth,
+    Access, Finish, HeaderWrite, Provenance, Rejection, RequestSessions, ResourceServer, Staging,
+    TokenPair, WebAuth,
 };
 use auth_web::{Store, auth_core, auth_policy};
-use warp::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE, VARY};
+use warp::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, VARY};
 use warp::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use warp::reply::{Reply, Response};
 use warp::{Filter, reject};
@@ -170,19 +170,17 @@ async fn finish(staging: Staging, mut response: Response) -> Response {
 /// `response` with what `finish` adds: staged `Set-Cookie`s, `Cache-Control`, `Vary`.
 fn with_finish(response: &mut Response, finish: &Finish) {
     let headers = response.headers_mut();
-    for cookie in finish.set_cookies() {
-        if let Ok(value) = HeaderValue::from_str(cookie) {
-            headers.append(SET_COOKIE, value);
+    let vary = headers.get(VARY).and_then(|v| v.to_str().ok());
+    for (name, value, write) in finish.headers(vary) {
+        let (name, Ok(value)) = (HeaderName::from_static(name), HeaderValue::try_from(value))
+        else {
+            continue;
+        };
+        if write == HeaderWrite::Append {
+            headers.append(name, value);
+        } else {
+            headers.insert(name, value);
         }
-    }
-    if let Some(value) = finish.cache_control() {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static(value));
-    }
-    let current = headers.get(VARY).and_then(|v| v.to_str().ok());
-    if let Some(vary) = finish.vary(current)
-        && let Ok(value) = HeaderValue::from_str(&vary)
-    {
-        headers.insert(VARY, value);
     }
 }
 

@@ -10,11 +10,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::flows::{RequestSessions, WebAuth};
+use crate::flows::RequestSessions;
 use crate::http::{AuthenticatedBy, PRIVATE_CACHE_CONTROL, vary_with};
 use crate::rejection::Rejection;
 use crate::session::{Session, Unsaved};
-use crate::store::Store;
 
 /// What one request staged for its response while it was handled.
 #[derive(Default)]
@@ -59,11 +58,7 @@ impl Staging {
 
     /// Stages what a request's [`RequestSessions`] holds when the handler is done with it:
     /// its `Set-Cookie` values (login, logout) and its session's unsaved data changes.
-    pub fn keep_sessions<A, S>(&mut self, sessions: &mut RequestSessions<A>)
-    where
-        A: core::ops::Deref<Target = WebAuth<S>>,
-        S: Store,
-    {
+    pub fn keep_sessions<A>(&mut self, sessions: &mut RequestSessions<A>) {
         self.set_cookies(sessions.take_cookies());
         if let Some(session) = sessions.current_mut() {
             self.keep(session);
@@ -86,6 +81,16 @@ impl Staging {
             by: self.by,
         })
     }
+}
+
+/// How a header of [`Finish::headers`] goes into the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderWrite {
+    /// Added beside the response's own values (`Set-Cookie`).
+    Append,
+    /// In place of the response's own value (`Cache-Control`; `Vary`, whose value already
+    /// holds the response's own).
+    Replace,
 }
 
 /// The headers the handler's response gets after [`Staging::finish`].
@@ -113,6 +118,23 @@ impl Finish {
             cookies: Vec::new(),
             by: alloc::vec![by],
         }
+    }
+
+    /// Every header to write, in order, given the response's `current_vary`: what an adapter
+    /// copies into its framework's response (the three methods below, together).
+    #[must_use]
+    pub fn headers(&self, current_vary: Option<&str>) -> Vec<(&'static str, String, HeaderWrite)> {
+        let mut out: Vec<_> = self
+            .set_cookies()
+            .map(|c| ("set-cookie", String::from(c), HeaderWrite::Append))
+            .collect();
+        if let Some(value) = self.cache_control() {
+            out.push(("cache-control", String::from(value), HeaderWrite::Replace));
+        }
+        if let Some(vary) = self.vary(current_vary) {
+            out.push(("vary", vary, HeaderWrite::Replace));
+        }
+        out
     }
 
     /// The `Set-Cookie` values to append, in order.
@@ -163,6 +185,27 @@ mod tests {
         assert_eq!(finish.set_cookies().collect::<Vec<_>>(), ["a=b"]);
         assert_eq!(finish.cache_control(), Some("no-store"));
         assert_eq!(finish.vary(None), None);
+    }
+
+    #[test]
+    fn headers_lists_the_three_with_how_each_is_written() {
+        let mut staging = Staging::default();
+        staging.set_cookies(["a=b".to_owned(), "c=d".to_owned()]);
+        staging.authenticated(AuthenticatedBy::Bearer);
+        let finish = pollster::block_on(staging.finish(200)).unwrap();
+        let append = HeaderWrite::Append;
+        let replace = HeaderWrite::Replace;
+        assert_eq!(
+            finish.headers(Some("Origin")),
+            [
+                ("set-cookie", "a=b".to_owned(), append),
+                ("set-cookie", "c=d".to_owned(), append),
+                ("cache-control", "no-store".to_owned(), replace),
+                ("vary", "Origin, Authorization".to_owned(), replace),
+            ]
+        );
+        let plain = pollster::block_on(Staging::default().finish(200)).unwrap();
+        assert_eq!(plain.headers(None), []);
     }
 
     #[test]

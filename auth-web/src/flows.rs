@@ -815,6 +815,51 @@ impl<A> fmt::Debug for RequestSessions<A> {
     }
 }
 
+impl<A> RequestSessions<A> {
+    /// The request's valid session, if any.
+    pub fn current(&self) -> Option<&Session> {
+        self.current.as_ref()
+    }
+
+    /// The request's valid session, if any, to change its data (after a login: the new
+    /// session).
+    pub fn current_mut(&mut self) -> Option<&mut Session> {
+        self.current.as_mut()
+    }
+
+    /// The user of the request's valid session, if any.
+    pub fn user(&self) -> Option<&str> {
+        self.current.as_ref().map(Session::user)
+    }
+
+    /// Splits into the request's valid session, if any, and the staged `Set-Cookie` values
+    /// (for extractors that only read the session).
+    pub fn into_parts(self) -> (Option<Session>, Vec<String>) {
+        (self.current, self.staged)
+    }
+
+    /// The valid session, or 401 `no_session`.
+    ///
+    /// # Errors
+    /// [`RejectionKind::NoSession`].
+    pub fn require(&self) -> Result<&Session, Rejection> {
+        self.current
+            .as_ref()
+            .ok_or_else(|| Rejection::new(RejectionKind::NoSession))
+    }
+
+    /// Stages another `Set-Cookie` value for the response (the application's own cookie: a
+    /// notice for the page after a logout, say); the adapters write it with the others.
+    pub fn stage_cookie(&mut self, set_cookie: String) {
+        self.staged.push(set_cookie);
+    }
+
+    /// Takes the `Set-Cookie` values staged so far, for the response.
+    pub fn take_cookies(&mut self) -> Vec<String> {
+        core::mem::take(&mut self.staged)
+    }
+}
+
 impl<A, S> RequestSessions<A>
 where
     A: core::ops::Deref<Target = WebAuth<S>>,
@@ -846,38 +891,6 @@ where
             staged,
             now,
         })
-    }
-
-    /// The request's valid session, if any.
-    pub fn current(&self) -> Option<&Session> {
-        self.current.as_ref()
-    }
-
-    /// The request's valid session, if any, to change its data (after a login: the new
-    /// session).
-    pub fn current_mut(&mut self) -> Option<&mut Session> {
-        self.current.as_mut()
-    }
-
-    /// The user of the request's valid session, if any.
-    pub fn user(&self) -> Option<&str> {
-        self.current.as_ref().map(Session::user)
-    }
-
-    /// Splits into the request's valid session, if any, and the staged `Set-Cookie` values
-    /// (for extractors that only read the session).
-    pub fn into_parts(self) -> (Option<Session>, Vec<String>) {
-        (self.current, self.staged)
-    }
-
-    /// The valid session, or 401 `no_session`.
-    ///
-    /// # Errors
-    /// [`RejectionKind::NoSession`].
-    pub fn require(&self) -> Result<&Session, Rejection> {
-        self.current
-            .as_ref()
-            .ok_or_else(|| Rejection::new(RejectionKind::NoSession))
     }
 
     /// Logs `user` in under a fresh session id ([`WebAuth::login`]); the request's previous
@@ -947,17 +960,6 @@ where
         self.staged.clear();
         self.staged.push(removal);
         Ok(())
-    }
-
-    /// Stages another `Set-Cookie` value for the response (the application's own cookie: a
-    /// notice for the page after a logout, say); the adapters write it with the others.
-    pub fn stage_cookie(&mut self, set_cookie: String) {
-        self.staged.push(set_cookie);
-    }
-
-    /// Takes the `Set-Cookie` values staged so far, for the response.
-    pub fn take_cookies(&mut self) -> Vec<String> {
-        core::mem::take(&mut self.staged)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod http;
 mod rejection;
 mod resource;
 mod session;
+mod staged;
 mod store;
 
 /// The crypto path this crate builds on (tokens, keys, ids), re-exported so that an adapter
@@ -24,7 +25,7 @@ pub use config::{
     DEFAULT_ACCESS_TTL, DEFAULT_COOKIE_NAME, DEFAULT_REFRESH_TTL, DEVICE_COOKIE,
     DEVICE_COOKIE_MAX_AGE, WebConfig,
 };
-pub use finish::{Finish, Staging};
+pub use finish::{Finish, HeaderWrite, Staging};
 pub use flows::{
     AccessClaims, Login, LoginAttempt, Provenance, PublishedKeys, RequestSessions, TokenKeys,
     TokenPair, WebAuth,
@@ -32,4 +33,5 @@ pub use flows::{
 pub use rejection::{Rejection, RejectionKind};
 pub use resource::{Access, ResourceServer};
 pub use session::{Session, Unsaved};
+pub use staged::{StagedSession, StagedSessions, StagingSlot};
 pub use store::Store;

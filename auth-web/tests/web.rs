@@ -641,7 +641,7 @@ mod data {
     use auth_policy::store::{
         Loaded, SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore,
     };
-    use auth_web::RequestSessions;
+    use auth_web::{HeaderWrite, RequestSessions, StagingSlot};
     use std::sync::atomic::AtomicBool;
 
     /// `MemoryStore` that counts commits and can be made to fail them.
@@ -936,5 +936,58 @@ mod data {
             (refusal.status(), refusal.code()),
             (400, "session_value_too_large")
         );
+    }
+
+    /// What the adapters' extractors do, through the shared slot: the session handed out
+    /// stages its changes when dropped; the finish commits them unless the answer is an error.
+    #[test]
+    fn a_staged_session_stages_its_changes_when_the_handler_drops_it() {
+        let auth = setup();
+        let (cookie, _) = login(&auth);
+        for (status, kept) in [(500u16, false), (200, true)] {
+            let slot = StagingSlot::default();
+            let mut session = slot.session(request(&auth, &cookie)).expect("the session");
+            session
+                .insert_entry(&CART, "book", &u32::from(status))
+                .unwrap();
+            let before = commits(&auth);
+            drop(session);
+            assert_eq!(commits(&auth), before, "nothing saved before the finish");
+            let finish = block_on(slot.take().finish(status)).unwrap();
+            assert_eq!(commits(&auth), before + u64::from(kept));
+            // Read by a session: private to its user.
+            assert_eq!(
+                finish.headers(None),
+                [
+                    ("cache-control", "no-store".to_owned(), HeaderWrite::Replace),
+                    ("vary", "Cookie".to_owned(), HeaderWrite::Replace),
+                ]
+            );
+        }
+        let r = request(&auth, &cookie);
+        assert_eq!(
+            r.current().unwrap().entries(&CART).unwrap(),
+            [("book".to_string(), 200)],
+            "the change of the error answer was dropped"
+        );
+        // No session: nothing handed out, nothing staged.
+        let slot = StagingSlot::default();
+        assert!(slot.session(request(&auth, "")).is_none());
+        assert_eq!(block_on(slot.take().finish(200)).unwrap().headers(None), []);
+    }
+
+    #[test]
+    fn staged_sessions_stage_a_logouts_cookie_when_the_handler_drops_them() {
+        let auth = setup();
+        let (cookie, _) = login(&auth);
+        let slot = StagingSlot::default();
+        let mut sessions = slot.sessions(request(&auth, &cookie));
+        block_on(sessions.logout()).unwrap();
+        drop(sessions);
+        let headers = block_on(slot.take().finish(303)).unwrap().headers(None);
+        let (name, removal, write) = &headers[0];
+        assert_eq!((*name, *write), ("set-cookie", HeaderWrite::Append));
+        assert!(removal.contains("Max-Age=0"), "{removal}");
+        assert!(request(&auth, &cookie).current().is_none());
     }
 }
