@@ -11,12 +11,12 @@ use auth_policy::throttle::Counter;
 
 /// Key names under one prefix.
 #[derive(Debug, Clone)]
-pub(crate) struct Keys {
+pub(crate) struct KeyNames {
     /// `<prefix>:`
     prefix: String,
 }
 
-impl Keys {
+impl KeyNames {
     pub(crate) fn new(prefix: &str) -> Self {
         Self {
             prefix: format!("{prefix}:"),
@@ -74,10 +74,9 @@ impl Keys {
     }
 }
 
-/// Lowercase hex.
-/// The keys of the revocation state, in one hash slot.
+/// The key names of the revocation state, in one hash slot.
 #[derive(Debug, Clone)]
-pub(crate) struct RevKeys {
+pub(crate) struct RevocationKeyNames {
     pub(crate) live: String,
     pub(crate) ends: String,
     pub(crate) feed: String,
@@ -85,7 +84,7 @@ pub(crate) struct RevKeys {
     pub(crate) trimmed: String,
 }
 
-impl RevKeys {
+impl RevocationKeyNames {
     pub(crate) fn new(prefix: &str) -> Self {
         let base = format!("{prefix}{{rev}}:");
         Self {
@@ -139,7 +138,7 @@ mod tests {
 
     #[test]
     fn a_users_keys_share_one_hash_tag() {
-        let keys = Keys::new("auth");
+        let keys = KeyNames::new("auth");
         assert_eq!(keys.user_base("ada"), "auth:{u616461}:");
         // A user id with braces cannot break out of the tag: it is hex-encoded.
         assert_eq!(keys.user_base("}{"), "auth:{u7d7b}:");
@@ -147,7 +146,7 @@ mod tests {
 
     #[test]
     fn a_users_throttle_counters_share_the_users_hash_tag() {
-        let keys = Keys::new("auth");
+        let keys = KeyNames::new("auth");
         assert_eq!(
             keys.throttle("ada", &Counter::Account),
             "auth:{u616461}:t:a"

@@ -6,7 +6,7 @@ use auth_policy::store::StoreError;
 use redis::Value;
 
 use crate::codec::{corrupt, parse_refreshed, time};
-use crate::keys::{Keys, hex, unhex};
+use crate::keys::{KeyNames, hex, unhex};
 use crate::store::{Expire, RESERVATION_SECS, RedisStore};
 
 impl RefreshStore for RedisStore {
@@ -14,7 +14,7 @@ impl RefreshStore for RedisStore {
         let base = self.keys.user_base(&family.user);
         let fam = hex(&family.family.to_bytes());
         let loc = self.keys.refresh_locator(key);
-        let value = format!("{}|{fam}", Keys::tag(&family.user));
+        let value = format!("{}|{fam}", KeyNames::tag(&family.user));
         if !self
             .reserve(&loc, &value, Expire::At(family.expires_at))
             .await?

@@ -13,7 +13,7 @@ use redis::Value;
 use crate::codec::{
     corrupt, encode_change, field, number, parse_commit, parse_loaded, stored, text, time,
 };
-use crate::keys::{Keys, hex, unhex};
+use crate::keys::{KeyNames, hex, unhex};
 use crate::store::{Expire, RESERVATION_SECS, RedisStore};
 
 impl SessionStore for RedisStore {
@@ -33,7 +33,7 @@ impl SessionStore for RedisStore {
         };
         // The locator first (it also claims the key): a record is never without one.
         let loc = self.keys.locator(key);
-        let tag = Keys::tag(&record.user);
+        let tag = KeyNames::tag(&record.user);
         if !self
             .reserve(&loc, &tag, Expire::At(t.absolute_deadline()))
             .await?

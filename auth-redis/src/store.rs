@@ -13,7 +13,7 @@ use redis::{RedisError, Script};
 
 use crate::codec::{time, unavailable};
 use crate::conn::{Conn, Scripts};
-use crate::keys::{Keys, RevKeys};
+use crate::keys::{KeyNames, RevocationKeyNames};
 
 /// Default bound on every store call: 1 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -107,10 +107,10 @@ impl core::error::Error for InvalidPrefix {}
 #[derive(Clone)]
 pub struct RedisStore {
     pub(crate) conn: Conn,
-    pub(crate) keys: Keys,
+    pub(crate) keys: KeyNames,
     pub(crate) timeout: Duration,
     pub(crate) scripts: Arc<Scripts>,
-    pub(crate) rev: Arc<RevKeys>,
+    pub(crate) rev: Arc<RevocationKeyNames>,
     pub(crate) replica: SharedReplica,
     pub(crate) feed: Arc<FeedClient>,
 }
@@ -178,10 +178,10 @@ impl RedisStore {
     }
 
     pub(crate) fn with(conn: Conn, feed: FeedClient, config: &RedisConfig) -> Self {
-        let keys = Keys::new(&config.prefix);
+        let keys = KeyNames::new(&config.prefix);
         Self {
             conn,
-            rev: Arc::new(RevKeys::new(keys.prefix())),
+            rev: Arc::new(RevocationKeyNames::new(keys.prefix())),
             keys,
             timeout: config.timeout,
             scripts: Arc::new(Scripts::new()),
