@@ -97,6 +97,7 @@ impl RevocationKeyNames {
     }
 }
 
+/// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().saturating_mul(2));
     push_hex(&mut out, bytes);
