@@ -11,15 +11,15 @@ use auth_core::jwt::Verified;
 use auth_policy::session_data::DataError;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Finish, HeaderWrite, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer,
-    StagedSession, StagedSessions, StagingSlot, Store, TokenPair, WebAuth,
+    Finish, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, StagedSession,
+    StagedSessions, StagingSlot, Store, TokenPair, WebAuth,
 };
 use auth_web::{auth_core, auth_policy};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::Request;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, VARY};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// What the extractors need from the application state: auth-web's flows over its store.
@@ -80,7 +80,7 @@ impl IntoResponse for AuthRejection {
                     .into_response();
             }
         };
-        refusal(r).map(axum::body::Body::from)
+        refusal(&r).map(axum::body::Body::from)
     }
 }
 
@@ -91,22 +91,13 @@ impl From<DataError> for AuthRejection {
 }
 
 /// The refusal as a response: status, headers, JSON body. Details go to `tracing`.
-fn refusal(r: Rejection) -> axum::http::Response<String> {
+fn refusal(r: &Rejection) -> axum::http::Response<String> {
     if r.is_unavailable() {
         tracing::warn!(code = r.code(), error = ?r.kind(), "auth store unavailable");
     } else {
         tracing::debug!(code = r.code(), error = ?r.kind(), "request refused");
     }
-    let mut response = axum::http::Response::new(r.body());
-    *response.status_mut() = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    for (name, value) in r.headers() {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            response
-                .headers_mut()
-                .append(HeaderName::from_static(name), value);
-        }
-    }
-    response
+    r.to_response()
 }
 
 /// The layer that commits the session-data changes a handler made (unless it answered with
@@ -205,33 +196,15 @@ where
                 *this.finishing = Some((response, finishing));
                 Poll::Pending
             }
-            Poll::Ready(Ok(finish)) => Poll::Ready(Ok(with_finish(response, &finish))),
+            Poll::Ready(Ok(finish)) => {
+                let mut response = response;
+                finish.write_headers(response.headers_mut());
+                Poll::Ready(Ok(response))
+            }
             // The handler's response is dropped: the change it reports was not saved.
-            Poll::Ready(Err(rejection)) => Poll::Ready(Ok(refusal(rejection).map(ResBody::from))),
+            Poll::Ready(Err(rejection)) => Poll::Ready(Ok(refusal(&rejection).map(ResBody::from))),
         }
     }
-}
-
-/// The handler's response with what [`Finish`] adds: staged `Set-Cookie`s, `Cache-Control`,
-/// `Vary`.
-fn with_finish<B>(
-    mut response: axum::http::Response<B>,
-    finish: &Finish,
-) -> axum::http::Response<B> {
-    let headers = response.headers_mut();
-    let vary = headers.get(VARY).and_then(|v| v.to_str().ok());
-    for (name, value, write) in finish.headers(vary) {
-        let (name, Ok(value)) = (HeaderName::from_static(name), HeaderValue::try_from(value))
-        else {
-            continue;
-        };
-        if write == HeaderWrite::Append {
-            headers.append(name, value);
-        } else {
-            headers.insert(name, value);
-        }
-    }
-    response
 }
 
 /// The cross-site check for unsafe methods, then the session of the request's cookie.
@@ -442,13 +415,6 @@ pub struct TokenResponse(pub TokenPair);
 
 impl IntoResponse for TokenResponse {
     fn into_response(self) -> Response {
-        let mut response = self.0.to_json().into_response();
-        for (name, value) in self.0.headers() {
-            response.headers_mut().insert(
-                HeaderName::from_static(name),
-                HeaderValue::from_static(value),
-            );
-        }
-        response
+        self.0.to_response().into_response()
     }
 }

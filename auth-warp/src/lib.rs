@@ -8,12 +8,12 @@ use auth_core::UnixTime;
 use auth_core::jwt::Verified;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Access, Finish, HeaderWrite, Provenance, Rejection, RequestSessions, ResourceServer, Staging,
-    TokenPair, WebAuth,
+    Access, Finish, Provenance, Rejection, RequestSessions, ResourceServer, Staging, TokenPair,
+    WebAuth,
 };
 use auth_web::{Store, auth_core, auth_policy};
-use warp::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, VARY};
-use warp::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use warp::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::{Reply, Response};
 use warp::{Filter, reject};
 
@@ -47,24 +47,7 @@ fn rejection_response(r: &Rejection) -> Response {
     } else {
         tracing::debug!(code = r.code(), error = ?r.kind(), "request refused");
     }
-    let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let mut response = warp::reply::with_status(r.body(), status).into_response();
-    with_headers(&mut response, r.headers());
-    response
-}
-
-/// Adds `headers` (lowercase names, from auth-web) to `response`.
-fn with_headers<'a>(
-    response: &mut Response,
-    headers: impl Iterator<Item = (&'static str, &'a str)>,
-) {
-    for (name, value) in headers {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(name), value);
-        }
-    }
+    r.to_response().map(Into::into)
 }
 
 /// The recover handler (`routes.recover(auth_warp::recover)`): a refusal of these filters is
@@ -148,10 +131,7 @@ impl<S: Store> Sessions<S> {
 /// route with it.
 pub fn bearer_reply(reply: impl Reply) -> Response {
     let mut response = reply.into_response();
-    with_finish(
-        &mut response,
-        &Finish::authenticated(AuthenticatedBy::Bearer),
-    );
+    Finish::authenticated(AuthenticatedBy::Bearer).write_headers(response.headers_mut());
     response
 }
 
@@ -160,27 +140,10 @@ pub fn bearer_reply(reply: impl Reply) -> Response {
 async fn finish(staging: Staging, mut response: Response) -> Response {
     match staging.finish(response.status().as_u16()).await {
         Ok(finish) => {
-            with_finish(&mut response, &finish);
+            finish.write_headers(response.headers_mut());
             response
         }
         Err(rejection) => rejection_response(&rejection),
-    }
-}
-
-/// `response` with what `finish` adds: staged `Set-Cookie`s, `Cache-Control`, `Vary`.
-fn with_finish(response: &mut Response, finish: &Finish) {
-    let headers = response.headers_mut();
-    let vary = headers.get(VARY).and_then(|v| v.to_str().ok());
-    for (name, value, write) in finish.headers(vary) {
-        let (name, Ok(value)) = (HeaderName::from_static(name), HeaderValue::try_from(value))
-        else {
-            continue;
-        };
-        if write == HeaderWrite::Append {
-            headers.append(name, value);
-        } else {
-            headers.insert(name, value);
-        }
     }
 }
 
@@ -301,8 +264,6 @@ pub struct TokenResponse(pub TokenPair);
 
 impl Reply for TokenResponse {
     fn into_response(self) -> Response {
-        let mut response = self.0.to_json().into_response();
-        with_headers(&mut response, self.0.headers());
-        response
+        self.0.to_response().map(Into::into)
     }
 }

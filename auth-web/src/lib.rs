@@ -8,6 +8,8 @@ mod config;
 mod finish;
 mod flows;
 pub mod http;
+#[cfg(feature = "http")]
+mod http_types;
 mod rejection;
 mod resource;
 mod session;
