@@ -276,7 +276,7 @@ impl StoreError {
     pub const fn code(&self) -> &'static str {
         match self {
             Self::Conflict => "store_conflict",
-            Self::Gone => "store_gone",
+            Self::Gone => "session_gone",
             Self::LimitReached => "session_limit_reached",
             Self::Full => "store_full",
             Self::Unavailable(_) => "store_unavailable",

@@ -258,3 +258,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn one_event_has_one_code_whichever_layer_reports_it() {
+    use crate::store::StoreError;
+    for (store, data) in [
+        (StoreError::Gone, DataError::Gone),
+        (StoreError::DataTooLarge, DataError::SessionTooLarge),
+        (StoreError::BadCounter, DataError::BadCounter { key: "n" }),
+    ] {
+        assert_eq!(store.code(), data.code());
+    }
+    assert_eq!(DataError::from(StoreError::Gone).code(), "session_gone");
+}
