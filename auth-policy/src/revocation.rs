@@ -517,7 +517,7 @@ impl Replica {
     pub const PRUNE_EVERY: u64 = 60;
 
     /// How long to wait before fetching again after a fetch failed.
-    pub const RETRY_AFTER: Duration = Duration::from_millis(100);
+    pub const FETCH_RETRY_DELAY: Duration = Duration::from_millis(100);
 
     /// How long one read may wait for new entries (a blocking read): a quarter of the bound,
     /// so that a copy is confirmed several times within it.

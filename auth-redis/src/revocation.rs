@@ -129,7 +129,7 @@ impl RedisStore {
             };
             if done.is_err() {
                 conn = None;
-                tokio::time::sleep(Replica::RETRY_AFTER).await;
+                tokio::time::sleep(Replica::FETCH_RETRY_DELAY).await;
             }
         }
     }
