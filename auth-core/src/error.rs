@@ -310,10 +310,6 @@ pub enum KeyError {
     /// The DER or PEM document is not a PKCS#8 private key or an SPKI public key of a
     /// supported type.
     InvalidDocument,
-    /// A key rotation policy that cannot be kept: a cache lifetime longer than the rotation
-    /// period (keys must be published one cache lifetime before they sign), or a zero
-    /// lifetime.
-    InvalidRotation,
 }
 
 impl KeyError {
@@ -334,7 +330,6 @@ impl KeyError {
             Self::WeakKey => "weak_key",
             Self::RsaKeySize => "rsa_key_size",
             Self::InvalidDocument => "invalid_key_document",
-            Self::InvalidRotation => "invalid_rotation",
         }
     }
 }
@@ -362,9 +357,6 @@ impl fmt::Display for KeyError {
             }
             Self::InvalidDocument => {
                 f.write_str("document is not a PKCS#8 or SPKI key of a supported type")
-            }
-            Self::InvalidRotation => {
-                f.write_str("rotation policy needs a cache lifetime of at most the rotation period")
             }
         }
     }

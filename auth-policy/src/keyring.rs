@@ -56,14 +56,48 @@ pub struct RotationPolicy {
     max_cache: u64,
 }
 
+/// Why a [`RotationPolicy`] was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RotationError {
+    /// The ring's keys must be EdDSA or ES256.
+    WrongAlgorithm,
+    /// A cache lifetime of 0 or longer than the rotation period, or a token lifetime of 0: keys
+    /// could not be published one cache lifetime before they sign.
+    Unkeepable,
+}
+
+impl RotationError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::WrongAlgorithm => "key_wrong_alg",
+            Self::Unkeepable => "invalid_rotation",
+        }
+    }
+}
+
+impl core::fmt::Display for RotationError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::WrongAlgorithm => "a key ring's keys must be EdDSA or ES256",
+            Self::Unkeepable => {
+                "rotation policy needs a cache lifetime of at most the rotation period"
+            }
+        })
+    }
+}
+
+impl core::error::Error for RotationError {}
+
 impl RotationPolicy {
     /// A policy: keys for `alg` (EdDSA or ES256) that each sign for `rotation_period`
     /// seconds; tokens that live at most `max_token_lifetime` seconds; verifiers that cache
     /// the published set at most `max_cache` seconds (the `Cache-Control` max-age).
     ///
     /// # Errors
-    /// [`KeyError::WrongAlgorithm`] unless `alg` is EdDSA or ES256;
-    /// [`KeyError::InvalidRotation`] if `max_cache` is 0 or longer than the rotation period
+    /// [`RotationError::WrongAlgorithm`] unless `alg` is EdDSA or ES256;
+    /// [`RotationError::Unkeepable`] if `max_cache` is 0 or longer than the rotation period
     /// (a key must be published at least one cache lifetime before it signs), or the token
     /// lifetime is 0.
     pub fn new(
@@ -71,12 +105,12 @@ impl RotationPolicy {
         rotation_period: u64,
         max_token_lifetime: u64,
         max_cache: u64,
-    ) -> Result<Self, KeyError> {
+    ) -> Result<Self, RotationError> {
         if !matches!(alg, Alg::EdDsa | Alg::Es256) {
-            return Err(KeyError::WrongAlgorithm);
+            return Err(RotationError::WrongAlgorithm);
         }
         if max_cache == 0 || max_token_lifetime == 0 || max_cache > rotation_period {
-            return Err(KeyError::InvalidRotation);
+            return Err(RotationError::Unkeepable);
         }
         Ok(Self {
             alg,

@@ -13,15 +13,15 @@ fn rng(seed: u64) -> rand::rngs::StdRng {
 fn policies_publish_keys_a_cache_lifetime_before_they_sign() {
     assert_eq!(
         RotationPolicy::new(Alg::EdDsa, 3_600, 300, 7_200).unwrap_err(),
-        KeyError::InvalidRotation
+        RotationError::Unkeepable
     );
     assert_eq!(
         RotationPolicy::new(Alg::Hs256, 3_600, 300, 600).unwrap_err(),
-        KeyError::WrongAlgorithm
+        RotationError::WrongAlgorithm
     );
     assert_eq!(
         RotationPolicy::new(Alg::EdDsa, 3_600, 0, 600).unwrap_err(),
-        KeyError::InvalidRotation
+        RotationError::Unkeepable
     );
     assert!(RotationPolicy::new(Alg::Es256, 3_600, 300, 3_600).is_ok());
 }
