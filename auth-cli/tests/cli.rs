@@ -553,3 +553,23 @@ fn key_errors_say_what_is_wrong() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("32 bytes"), "{}", stderr(&o));
 }
+
+/// The attack of algorithm confusion through the CLI: a token MACed with an Ed25519 public
+/// key's PEM (113 bytes, public) as the HS256 secret. The key is refused before the token is
+/// looked at, so the forged token never verifies.
+#[test]
+fn a_public_key_offered_as_an_hmac_secret_is_refused() {
+    const PEM_B64: &str = "LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUNvd0JRWURLMlZ3QXlFQUdiOUVDV21FemY2RlFickJaOXc3bHNoUWhxb3d0cmJMREZ3NHJYQXhadUU9Ci0tLS0tRU5EIFBVQkxJQyBLRVktLS0tLQo";
+    const FORGED: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5IiwiZXhwIjo0MTAyNDQ0ODAwfQ.jWhkcZeYeRf6mmOLp2MBwZqerGDOfGrvADrrhMxADto";
+    let o = run(
+        &["verify", "--alg", "HS256", "--key-b64", PEM_B64, FORGED],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    assert!(
+        stderr(&o).contains("must not be a public or private key"),
+        "{}",
+        stderr(&o)
+    );
+}

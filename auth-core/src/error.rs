@@ -293,6 +293,11 @@ pub enum KeyError {
     /// An HMAC key was asked for with a public-key algorithm: no path of this crate turns
     /// key material into an HMAC key for anything but HS256, HS384 and HS512.
     NotHmac,
+    /// The bytes offered as an HMAC secret are a public or private key (a PEM block, an
+    /// OpenSSH key, a JWK, DER): a verifier holding a public key as its HMAC secret would
+    /// accept tokens anyone can make (algorithm confusion, RFC 8725 §2.1). Verify with the
+    /// key as a public key instead.
+    KeyMaterialAsSecret,
     /// The algorithm does not fit this type of key (e.g. ES256 for an Ed25519 key, RS256
     /// for a P-256 key, an HMAC algorithm for a public key).
     WrongAlgorithm,
@@ -324,6 +329,7 @@ impl KeyError {
             Self::InvalidEncoding => "invalid_key_encoding",
             Self::UnknownAlgorithm => "unknown_alg",
             Self::NotHmac => "not_hmac",
+            Self::KeyMaterialAsSecret => "key_material_as_secret",
             Self::WrongAlgorithm => "key_wrong_alg",
             Self::AlgorithmNotEnabled => "alg_not_enabled",
             Self::InvalidKey => "invalid_key",
@@ -346,6 +352,9 @@ impl fmt::Display for KeyError {
                 "algorithm is not one of HS256, HS384, HS512, EdDSA, ES256, RS256, PS256",
             ),
             Self::NotHmac => f.write_str("an HMAC key needs HS256, HS384 or HS512"),
+            Self::KeyMaterialAsSecret => f.write_str(
+                "an HMAC secret must not be a public or private key (PEM, OpenSSH, JWK or DER)",
+            ),
             Self::WrongAlgorithm => f.write_str("algorithm does not fit this type of key"),
             Self::AlgorithmNotEnabled => {
                 f.write_str("algorithm is not enabled in this build (crate feature)")

@@ -13,6 +13,8 @@ use sha2::{Sha256, Sha384, Sha512};
 
 use crate::error::{KeyError, TokenError};
 
+mod public_material;
+
 /// Longest accepted key id, in bytes.
 pub const MAX_KID_LEN: usize = 64;
 /// Longest MAC of the supported algorithms (HS512), in bytes.
@@ -280,7 +282,8 @@ impl AnyKey {
     /// # Errors
     /// [`KeyError::NotHmac`] if `alg` is not HS256, HS384 or HS512 (no path of this crate
     /// makes an HMAC key for a public-key algorithm); [`KeyError::TooShort`] if `bytes` is
-    /// shorter than `alg.mac_len()`.
+    /// shorter than `alg.mac_len()`; [`KeyError::KeyMaterialAsSecret`] if `bytes` are a
+    /// public or private key in a PEM, OpenSSH, JWK or DER form.
     #[inline(always)]
     pub fn new(alg: Alg, bytes: &[u8]) -> Result<Self, KeyError> {
         if !alg.is_hmac() {
@@ -288,6 +291,9 @@ impl AnyKey {
         }
         if bytes.len() < alg.mac_len() {
             return Err(KeyError::TooShort { min: alg.mac_len() });
+        }
+        if public_material::is_key_material(bytes) {
+            return Err(KeyError::KeyMaterialAsSecret);
         }
         Ok(Self {
             alg,
