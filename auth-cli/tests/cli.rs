@@ -480,10 +480,10 @@ fn public_key_tokens_round_trip_through_jwk_jwk_set_and_pem() {
 #[test]
 fn key_errors_say_what_is_wrong() {
     let dir = Scratch::new("keyerr");
-    // A secret of 300 bytes, as a new user might paste.
+    // A secret of 1,100 bytes, past what the text form takes.
     let long = {
         use base64ct::Encoding;
-        base64ct::Base64UrlUnpadded::encode_string(&[7u8; 300])
+        base64ct::Base64UrlUnpadded::encode_string(&[7u8; 1100])
     };
     let o = run(
         &[
@@ -499,7 +499,7 @@ fn key_errors_say_what_is_wrong() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("longer than 256 bytes"),
+        stderr(&o).contains("longer than 1024 bytes"),
         "{}",
         stderr(&o)
     );

@@ -272,8 +272,9 @@ pub enum KeyError {
         /// The minimum length in bytes for the algorithm.
         min: usize,
     },
-    /// An HMAC secret longer than this crate takes (HMAC hashes anything longer than its
-    /// block, so a longer secret adds nothing).
+    /// An HMAC secret given as text longer than this crate decodes without an allocator,
+    /// [`MAX_SECRET_LEN`](crate::jwt::MAX_SECRET_LEN) bytes (HMAC hashes anything longer than
+    /// its block, so a longer secret adds nothing; `AnyKey::new` takes bytes of any length).
     TooLong {
         /// The maximum length in bytes.
         max: usize,

@@ -232,7 +232,7 @@ impl<A: Algorithm> Key<A> {
     /// Makes a key from canonical unpadded base64url text.
     ///
     /// # Errors
-    /// [`KeyError::InvalidEncoding`], [`KeyError::TooLong`] (more than 256 bytes) or
+    /// [`KeyError::InvalidEncoding`], [`KeyError::TooLong`] (more than 1,024 bytes) or
     /// [`KeyError::TooShort`].
     pub fn from_base64url(text: &str) -> Result<Self, KeyError> {
         let mut buf = zeroize::Zeroizing::new([0u8; MAX_SECRET_LEN]);
@@ -303,11 +303,14 @@ impl AnyKey {
     }
 
     /// Makes a key for `alg` from canonical unpadded base64url text (decoded in constant time;
-    /// the decoded bytes are wiped before returning). Keys of up to 256 bytes are accepted
-    /// (HMAC hashes anything longer than its block, 64 or 128 bytes, so more adds nothing).
+    /// the decoded bytes are wiped before returning). Secrets of up to [`MAX_SECRET_LEN`]
+    /// (1,024) bytes are accepted: the text is decoded on the stack, without an allocator.
+    /// HMAC hashes a secret longer than its block (64 bytes for HS256, 128 for HS384 and
+    /// HS512) down to the hash's output (RFC 2104), so a longer one adds no strength;
+    /// [`new`](Self::new) takes bytes of any length.
     ///
     /// # Errors
-    /// [`KeyError::InvalidEncoding`], [`KeyError::TooLong`] (more than 256 bytes),
+    /// [`KeyError::InvalidEncoding`], [`KeyError::TooLong`] (more than 1,024 bytes),
     /// [`KeyError::NotHmac`] or [`KeyError::TooShort`].
     pub fn from_base64url(alg: Alg, text: &str) -> Result<Self, KeyError> {
         let mut buf = zeroize::Zeroizing::new([0u8; MAX_SECRET_LEN]);
@@ -555,10 +558,12 @@ pub(crate) fn mac_b64<'o, K: SignKey + ?Sized>(
     }
 }
 
-/// Longest HMAC secret accepted from base64url text, in bytes.
-pub const MAX_SECRET_LEN: usize = 256;
+/// Longest HMAC secret accepted from base64url text, in bytes: decoded on the stack, with
+/// room for any key-material form (an RSA-4096 public key's PEM is about 800 bytes) so that
+/// it is recognised and refused. HMAC hashes anything longer than its block anyway.
+pub const MAX_SECRET_LEN: usize = 1024;
 /// Its base64url length.
-const MAX_SECRET_B64_LEN: usize = 342;
+const MAX_SECRET_B64_LEN: usize = 1366;
 
 /// Decodes base64url key text (constant time) into `buf`.
 fn decode_key<'b>(text: &str, buf: &'b mut [u8; MAX_SECRET_LEN]) -> Result<&'b [u8], KeyError> {
