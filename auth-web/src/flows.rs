@@ -278,53 +278,80 @@ impl<S> WebAuth<S> {
     }
 
     /// Refuses a cookie-authenticated unsafe request (`POST`, `PUT`, `PATCH`, `DELETE` and any
-    /// other non-safe method) from another site: when `Sec-Fetch-Site` says `cross-site`, or
-    /// when an `Origin` is present and is neither a configured origin nor the request's own
-    /// `Host` (compared case-insensitively; an `Origin` that is not text, or `null`, is
-    /// foreign). Requests without either header (non-browser clients) pass. Login forms go
-    /// through this too (login CSRF).
+    /// other non-safe method) that does not come from this service's own origin or a
+    /// configured one ([`WebConfig::allow_origin`]), as Django's trusted origins do:
+    /// - `Sec-Fetch-Site: cross-site` is refused;
+    /// - an `Origin` must be a configured origin or the request's own `Host` (compared
+    ///   case-insensitively; one that is not text, or `null`, is foreign); with
+    ///   `Sec-Fetch-Site: same-site` (a sibling subdomain: same site, another origin) only a
+    ///   configured one passes;
+    /// - without an `Origin`, `Sec-Fetch-Site: same-site` is refused, and a `Referer` must
+    ///   name the request's own `Host` or a configured origin.
+    ///
+    /// Requests with none of these headers (non-browser clients) pass. Login forms go through
+    /// this too (login CSRF).
     ///
     /// # Errors
     /// [`RejectionKind::CrossSite`].
-    pub fn check_same_site(
-        &self,
-        method: &str,
-        sec_fetch_site: Option<&[u8]>,
-        origin: Option<&[u8]>,
-        host: Option<&[u8]>,
-    ) -> Result<(), Rejection> {
-        if is_safe_method(method) {
+    pub fn check_same_site(&self, from: &Provenance<'_>) -> Result<(), Rejection> {
+        if is_safe_method(from.method) {
             return Ok(());
         }
-        let cross = || Err(Rejection::new(RejectionKind::CrossSite));
-        if sec_fetch_site.is_some_and(|v| v.eq_ignore_ascii_case(b"cross-site")) {
-            return cross();
-        }
-        let Some(origin) = origin else { return Ok(()) };
-        let Ok(origin) = core::str::from_utf8(origin) else {
-            return cross();
+        let site = |value: &[u8]| {
+            from.sec_fetch_site
+                .is_some_and(|v| v.eq_ignore_ascii_case(value))
         };
-        let origin = origin.trim_matches([' ', '\t']);
-        if self
-            .config
+        let allowed = match (from.origin, from.referer) {
+            _ if site(b"cross-site") => false,
+            (Some(origin), _) => core::str::from_utf8(origin).is_ok_and(|origin| {
+                let origin = origin.trim_matches([' ', '\t']);
+                self.trusted_origin(origin) || (!site(b"same-site") && own(origin, from.host))
+            }),
+            (None, _) if site(b"same-site") => false,
+            // The part of a `Referer` before its path is an origin.
+            (None, Some(referer)) => core::str::from_utf8(referer).is_ok_and(|referer| {
+                let origin = referer_origin(referer.trim_matches([' ', '\t']));
+                self.trusted_origin(origin) || own(origin, from.host)
+            }),
+            (None, None) => true,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Rejection::new(RejectionKind::CrossSite))
+        }
+    }
+
+    fn trusted_origin(&self, origin: &str) -> bool {
+        self.config
             .allowed_origins
             .iter()
             .any(|o| o.eq_ignore_ascii_case(origin))
-        {
-            return Ok(());
-        }
-        let authority = ["https://", "http://"].into_iter().find_map(|scheme| {
-            let head = origin.get(..scheme.len())?;
-            head.eq_ignore_ascii_case(scheme)
-                .then(|| origin.get(scheme.len()..))
-                .flatten()
-        });
-        let own = match (authority, host) {
-            (Some(authority), Some(host)) => authority.as_bytes().eq_ignore_ascii_case(host),
-            _ => false,
-        };
-        if own { Ok(()) } else { cross() }
     }
+}
+
+/// Whether `origin` (`http(s)://<authority>`) names the request's own `host`.
+fn own(origin: &str, host: Option<&[u8]>) -> bool {
+    let authority = ["https://", "http://"].into_iter().find_map(|scheme| {
+        let head = origin.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme)
+            .then(|| origin.get(scheme.len()..))
+            .flatten()
+    });
+    match (authority, host) {
+        (Some(authority), Some(host)) => authority.as_bytes().eq_ignore_ascii_case(host),
+        _ => false,
+    }
+}
+
+/// The origin part of a `Referer` URL: up to the `/`, `?` or `#` after `scheme://`.
+fn referer_origin(referer: &str) -> &str {
+    let after_scheme = referer.find("://").map_or(0, |i| i.saturating_add(3));
+    let end = referer
+        .get(after_scheme..)
+        .and_then(|rest| rest.find(['/', '?', '#']))
+        .map_or(referer.len(), |i| i.saturating_add(after_scheme));
+    referer.get(..end).unwrap_or(referer)
 }
 
 impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
@@ -758,7 +785,7 @@ fn read(lock: &std::sync::RwLock<KeyRing>) -> std::sync::RwLockReadGuard<'_, Key
 }
 
 /// What a request says about where it comes from, for [`WebAuth::check_same_site`]: its
-/// method and its `Sec-Fetch-Site`, `Origin` and `Host` header bytes.
+/// method and its `Sec-Fetch-Site`, `Origin`, `Referer` and `Host` header bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Provenance<'h> {
     /// The method (`GET`, `POST`, …).
@@ -767,22 +794,31 @@ pub struct Provenance<'h> {
     pub sec_fetch_site: Option<&'h [u8]>,
     /// The `Origin` header.
     pub origin: Option<&'h [u8]>,
+    /// The `Referer` header (looked at only without an `Origin`).
+    pub referer: Option<&'h [u8]>,
     /// The `Host` header (or HTTP/2 `:authority`).
     pub host: Option<&'h [u8]>,
 }
 
 impl<'h> Provenance<'h> {
     /// The provenance of a request with `method`, looking its headers up with `header`
-    /// (called with the lower-case names `sec-fetch-site`, `origin` and `host`) only when the
+    /// (called with the lower-case names `sec-fetch-site`, `origin`, `referer` and `host`;
+    /// `referer` only without an `Origin`) only when the
     /// cross-site rule applies to the method: a safe method (`GET`, `HEAD`, `OPTIONS`,
     /// `TRACE`) costs no lookups.
     pub fn lookup(method: &'h str, header: impl Fn(&'static str) -> Option<&'h [u8]>) -> Self {
         let checked = !is_safe_method(method);
         let get = |name| if checked { header(name) } else { None };
+        let origin = get("origin");
         Self {
             method,
             sec_fetch_site: get("sec-fetch-site"),
-            origin: get("origin"),
+            origin,
+            referer: if origin.is_none() {
+                get("referer")
+            } else {
+                None
+            },
             host: get("host"),
         }
     }
@@ -877,7 +913,7 @@ where
         cookie_headers: impl IntoIterator<Item = &'h [u8]>,
         now: UnixTime,
     ) -> Result<Self, Rejection> {
-        auth.check_same_site(from.method, from.sec_fetch_site, from.origin, from.host)?;
+        auth.check_same_site(&from)?;
         let current = auth.session(cookie_headers, now).await?;
         let staged = current
             .as_ref()

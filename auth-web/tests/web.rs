@@ -143,8 +143,15 @@ fn a_duplicated_or_non_text_cookie_is_a_bad_request_and_garbage_is_no_session() 
 fn cross_site_unsafe_requests_are_refused() {
     let (auth, _) = auth();
     let host = Some(b"127.0.0.1:3000".as_slice());
-    let check = |method, site: Option<&str>, origin: Option<&[u8]>| {
-        auth.check_same_site(method, site.map(str::as_bytes), origin, host)
+    let from = |method, site: Option<&'static str>, origin: Option<&'static [u8]>| Provenance {
+        method,
+        sec_fetch_site: site.map(str::as_bytes),
+        origin,
+        referer: None,
+        host,
+    };
+    let check = |method, site, origin| {
+        auth.check_same_site(&from(method, site, origin))
             .map_err(|e| e.code())
     };
     assert_eq!(
@@ -175,11 +182,84 @@ fn cross_site_unsafe_requests_are_refused() {
     );
     assert_eq!(check("PUT", None, Some(b"null")), refused);
     assert_eq!(check("PATCH", None, Some(b"\xff")), refused);
+    let no_host = Provenance {
+        host: None,
+        ..from("POST", None, Some(b"http://127.0.0.1:3000"))
+    };
     assert_eq!(
-        auth.check_same_site("POST", None, Some(b"http://127.0.0.1:3000"), None)
-            .map_err(|e| e.status()),
+        auth.check_same_site(&no_host).map_err(|e| e.status()),
         Err(403),
         "no Host to compare with"
+    );
+}
+
+/// A sibling subdomain is the same site but another origin: its forms are refused unless its
+/// origin is configured, with or without an `Origin` header; without `Origin`, a `Referer`
+/// must name this origin or a configured one.
+#[test]
+fn same_site_is_not_same_origin_and_a_referer_speaks_when_origin_is_missing() {
+    let (auth, _) = auth();
+    let host = Some(b"127.0.0.1:3000".as_slice());
+    let check = |site: Option<&'static str>,
+                 origin: Option<&'static str>,
+                 referer: Option<&'static str>| {
+        let from = Provenance {
+            method: "POST",
+            sec_fetch_site: site.map(str::as_bytes),
+            origin: origin.map(str::as_bytes),
+            referer: referer.map(str::as_bytes),
+            host,
+        };
+        auth.check_same_site(&from).map_err(|e| e.code())
+    };
+    let refused = Err("cross_site_request");
+    // Sec-Fetch-Site: same-site.
+    assert_eq!(check(Some("same-site"), None, None), refused);
+    assert_eq!(
+        check(Some("same-site"), Some("https://blog.example"), None),
+        refused
+    );
+    assert_eq!(
+        check(Some("same-site"), Some("http://127.0.0.1:3000"), None),
+        refused
+    );
+    assert_eq!(
+        check(Some("same-site"), Some("https://app.example"), None),
+        Ok(()),
+        "configured"
+    );
+    // A Referer without Origin.
+    assert_eq!(
+        check(None, None, Some("https://evil.example/form")),
+        refused
+    );
+    assert_eq!(
+        check(None, None, Some("http://127.0.0.1:3000.evil.example/")),
+        refused
+    );
+    assert_eq!(check(None, None, Some("not a url")), refused);
+    assert_eq!(
+        check(None, None, Some("http://127.0.0.1:3000/login?next=/")),
+        Ok(())
+    );
+    assert_eq!(check(None, None, Some("http://127.0.0.1:3000")), Ok(()));
+    assert_eq!(
+        check(None, None, Some("https://app.example/page#x")),
+        Ok(()),
+        "configured"
+    );
+    assert_eq!(
+        check(Some("same-origin"), None, Some("http://127.0.0.1:3000/")),
+        Ok(())
+    );
+    // An Origin, when present, decides; the Referer is not consulted.
+    assert_eq!(
+        check(
+            None,
+            Some("https://evil.example"),
+            Some("http://127.0.0.1:3000/")
+        ),
+        refused
     );
 }
 
@@ -203,16 +283,16 @@ fn provenance_looks_headers_up_only_for_unsafe_methods() {
         assert_eq!(from.sec_fetch_site, Some(b"cross-site".as_slice()));
         assert!(from.origin.is_some() && from.host.is_some());
         let (auth, _) = auth();
-        let refused =
-            auth.check_same_site(from.method, from.sec_fetch_site, from.origin, from.host);
+        let refused = auth.check_same_site(&from);
         assert_eq!(
             refused.map_err(|e| e.code()),
             Err("cross_site_request"),
             "{method}"
         );
     }
+    // Three names each: `referer` is asked only when there is no `Origin` (here there is).
     assert_eq!(asked.borrow().len(), 15);
-    assert_eq!(asked.borrow()[..3], ["sec-fetch-site", "origin", "host"]);
+    assert_eq!(asked.borrow()[..3], ["origin", "sec-fetch-site", "host"]);
 }
 
 #[test]

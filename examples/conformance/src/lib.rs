@@ -764,6 +764,10 @@ pub fn cross_site_unsafe_requests_are_refused(demo: &Demo) {
         ("/api/logout-all", ("Origin", "https://evil.example")),
         ("/logout", ("Sec-Fetch-Site", "cross-site")),
         ("/logout", ("Origin", "null")),
+        // A sibling subdomain is the same site, not the same origin; without an `Origin`, a
+        // `Referer` says where the form was.
+        ("/logout", ("Sec-Fetch-Site", "same-site")),
+        ("/logout", ("Referer", "https://evil.example/page")),
     ] {
         let r = demo.send("POST", path, &[("Cookie", &cookie), extra], b"");
         assert_json_error(&r, 403, "cross_site_request");
