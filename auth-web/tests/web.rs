@@ -669,12 +669,24 @@ mod ring {
             .sign_with_typ(&claims("https://issuer.example"), Some("dpop+jwt"))
             .unwrap();
         assert_eq!(bearer(&auth, &dpop, T0).unwrap_err(), "wrong_typ");
-        // An HS256 token made with the public JWK as its secret.
+        // An HS256 token made with the public JWK set as its secret. This library will not
+        // make that key, so the attacker's MAC is computed with the plain RustCrypto crates.
         let jwk = auth.jwks(UnixTime(T0), &mut rng()).unwrap().body;
-        let hs = AnyKey::new(Alg::Hs256, jwk.as_bytes())
-            .unwrap()
-            .sign_with_typ(&claims("https://issuer.example"), Some("at+jwt"))
-            .unwrap();
+        assert_eq!(
+            AnyKey::new(Alg::Hs256, jwk.as_bytes()).unwrap_err(),
+            auth_core::error::KeyError::KeyMaterialAsSecret
+        );
+        let hs = {
+            use base64ct::{Base64UrlUnpadded, Encoding};
+            use hmac::{Hmac, KeyInit, Mac};
+            let header = Base64UrlUnpadded::encode_string(br#"{"alg":"HS256","typ":"at+jwt"}"#);
+            let claims = serde_json::to_vec(&claims("https://issuer.example")).unwrap();
+            let input = format!("{header}.{}", Base64UrlUnpadded::encode_string(&claims));
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(jwk.as_bytes()).unwrap();
+            mac.update(input.as_bytes());
+            let mac = Base64UrlUnpadded::encode_string(&mac.finalize().into_bytes());
+            format!("{input}.{mac}")
+        };
         assert_eq!(
             bearer(&auth, &hs, T0).unwrap_err(),
             TokenError::AlgorithmMismatch.code()
