@@ -646,12 +646,14 @@ impl ThrottleStore for MemoryStore {
         &self,
         user: &str,
         counters: &Counters,
+        policy: &ThrottlePolicy,
+        now: UnixTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         ready(self.with(|inner, _| {
             for counter in counters.iter() {
                 let value = inner
                     .counter(user, counter)
-                    .and_then(|(f, until)| Some((ThrottlePolicy::forgive(counter, f)?, until)));
+                    .and_then(|(f, until)| Some((policy.forgive(counter, f, now)?, until)));
                 inner.set_counter(user, *counter, value);
             }
             Ok(())

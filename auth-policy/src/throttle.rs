@@ -140,15 +140,26 @@ impl ThrottlePolicy {
         verdict
     }
 
-    /// What a successful login does to a counter its attempt counted on: the account's
-    /// forgives that one attempt (it keeps counting the failures of clients without a device
-    /// cookie); a client's or device's is forgotten (`None`).
+    /// What a successful login whose attempt was counted at `now` does to a counter it
+    /// counted on: the account's forgives that one attempt and ends the wait its failures
+    /// impose, so that the next client without a device cookie is not made to wait because
+    /// someone succeeded (the attempt had moved the counter's last failure to `now`); it keeps
+    /// counting the failures, so that the next failure waits again at once. A client's or
+    /// device's counter is forgotten (`None`).
     #[must_use]
-    pub fn forgive(counter: &Counter, failures: Failures) -> Option<Failures> {
+    pub fn forgive(
+        &self,
+        counter: &Counter,
+        failures: Failures,
+        now: UnixTime,
+    ) -> Option<Failures> {
         match counter {
             Counter::Account => Some(Failures {
                 count: failures.count.saturating_sub(1),
-                last: failures.last,
+                // No delay is longer than the longest: from here, the wait is over.
+                last: failures
+                    .last
+                    .min(UnixTime(now.as_secs().saturating_sub(self.max_delay))),
             })
             .filter(|f| f.count > 0),
             Counter::Client(_) | Counter::Device(_) => None,
@@ -273,7 +284,8 @@ pub trait ThrottleStore: Send + Sync {
         counters: &Counters,
     ) -> impl core::future::Future<Output = Result<[Failures; 2], crate::store::StoreError>> + Send;
 
-    /// After a successful login on `counters`: [`ThrottlePolicy::forgive`] on each.
+    /// After a successful login on `counters`, whose attempt was counted at `now`:
+    /// [`ThrottlePolicy::forgive`] on each.
     ///
     /// # Errors
     /// A backend error.
@@ -281,6 +293,8 @@ pub trait ThrottleStore: Send + Sync {
         &self,
         user: &str,
         counters: &Counters,
+        policy: &ThrottlePolicy,
+        now: UnixTime,
     ) -> impl core::future::Future<Output = Result<(), crate::store::StoreError>> + Send;
 }
 

@@ -74,23 +74,34 @@ impl ThrottleStore for RedisStore {
         Ok(out)
     }
 
-    async fn settle(&self, user: &str, counters: &Counters) -> Result<(), StoreError> {
+    async fn settle(
+        &self,
+        user: &str,
+        counters: &Counters,
+        policy: &ThrottlePolicy,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
         let keys: Vec<String> = counters
             .iter()
             .map(|c| self.keys.throttle(user, c))
             .collect();
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let kinds: Vec<&[u8]> = counters
+        let mut args: Vec<Vec<u8>> = counters
             .iter()
-            .map(|c| -> &[u8] {
+            .map(|c| {
                 if matches!(c, Counter::Account) {
-                    b"a"
+                    b"a".to_vec()
                 } else {
-                    b"o"
+                    b"o".to_vec()
                 }
             })
             .collect();
-        let _: i64 = self.script(&self.scripts.settle, &keys, &kinds).await?;
+        // Clamped as in `attempt`: Lua counts in doubles.
+        for n in [now.as_secs(), policy.settings().max_delay] {
+            args.push(n.min(MAX_TIME).to_string().into_bytes());
+        }
+        let args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        let _: i64 = self.script(&self.scripts.settle, &keys, &args).await?;
         Ok(())
     }
 }

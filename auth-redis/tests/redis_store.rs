@@ -553,8 +553,8 @@ async fn the_lua_throttle_matches_the_reference_semantics() {
                 "round {round}: {user} {counters:?} {policy:?} {now:?}"
             );
         } else {
-            redis.settle(user, &counters).await.unwrap();
-            memory.settle(user, &counters).await.unwrap();
+            redis.settle(user, &counters, &policy, now).await.unwrap();
+            memory.settle(user, &counters, &policy, now).await.unwrap();
         }
         assert_eq!(
             redis.failures(user, &counters).await.unwrap(),

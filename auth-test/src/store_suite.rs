@@ -1321,7 +1321,7 @@ where
             .unwrap(),
         Admission::Proceed
     );
-    h.store().settle("tid", &device).await.unwrap();
+    h.store().settle("tid", &device, &p, h.now()).await.unwrap();
     assert_eq!(
         h.store().failures("tid", &device).await.unwrap()[0],
         Failures::default(),
@@ -1342,12 +1342,23 @@ where
         h.store().failures("tid", &client).await.unwrap()[0].count,
         4
     );
-    h.store().settle("tid", &client).await.unwrap();
+    h.store()
+        .settle("tid", &client, &lenient, h.now())
+        .await
+        .unwrap();
     let [account, own] = h.store().failures("tid", &client).await.unwrap();
     assert_eq!(
         (account.count, own.count),
         (3, 0),
         "the attacker's failures stay"
+    );
+    // The success also ends the wait those failures imposed on the account: the next client
+    // without a device cookie is not made to wait because someone succeeded (the success's
+    // own attempt had moved the account's last failure to now).
+    let next = throttle::counters(b"198.51.100.3", None);
+    assert_eq!(
+        h.store().attempt("tid", &next, &p, h.now()).await.unwrap(),
+        Admission::Proceed
     );
     assert!(matches!(
         h.store()

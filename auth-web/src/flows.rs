@@ -1006,6 +1006,7 @@ pub struct LoginAttempt {
     user: String,
     counters: Counters,
     device: Option<DeviceId>,
+    at: UnixTime,
 }
 
 impl<S: ThrottleStore> WebAuth<S> {
@@ -1041,6 +1042,7 @@ impl<S: ThrottleStore> WebAuth<S> {
                 user: user.into(),
                 counters,
                 device,
+                at: now,
             }),
         }
     }
@@ -1058,7 +1060,12 @@ impl<S: ThrottleStore> WebAuth<S> {
     ) -> Result<Option<String>, Rejection> {
         self.backend
             .store
-            .settle(&attempt.user, &attempt.counters)
+            .settle(
+                &attempt.user,
+                &attempt.counters,
+                &self.config.throttle,
+                attempt.at,
+            )
             .await?;
         let Some(signer) = &self.config.device_signer else {
             return Ok(None);

@@ -55,18 +55,22 @@ fn an_attempt_counts_unless_it_must_wait_and_a_success_forgives_it() {
         Admission::Proceed
     );
     assert_eq!(counters[0].count, 6);
-    let account = ThrottlePolicy::forgive(&Counter::Account, counters[0]);
+    let success = T0.saturating_add(1);
+    let account = p.forgive(&Counter::Account, counters[0], success);
     assert_eq!(
         account.map(|f| f.count),
         Some(5),
         "the account forgives one attempt"
     );
+    // And its wait is over: the next client without a device cookie does not wait because
+    // someone succeeded; the next failure waits again at once.
+    let mut after = [account.unwrap()];
+    assert_eq!(p.decide(&after, success), Admission::Proceed);
+    assert_eq!(p.attempt(&mut after, success), Admission::Proceed);
+    assert_eq!(p.attempt(&mut after, success), Admission::Wait(2));
+    assert_eq!(p.forgive(&Counter::Account, failures(1, 0), success), None);
     assert_eq!(
-        ThrottlePolicy::forgive(&Counter::Account, failures(1, 0)),
-        None
-    );
-    assert_eq!(
-        ThrottlePolicy::forgive(&Counter::Device([1; 16]), counters[1]),
+        p.forgive(&Counter::Device([1; 16]), counters[1], success),
         None
     );
 }
@@ -87,7 +91,11 @@ fn a_device_is_judged_by_its_own_failures_and_others_by_account_and_client() {
     // After a success the account's counter outlives it; the client's is forgotten.
     let after: std::vec::Vec<_> = untrusted
         .iter()
-        .map(|c| ThrottlePolicy::forgive(c, failures(3, 0)).map(|f| f.count))
+        .map(|c| {
+            ThrottlePolicy::new()
+                .forgive(c, failures(3, 0), T0)
+                .map(|f| f.count)
+        })
         .collect();
     assert_eq!(
         after,

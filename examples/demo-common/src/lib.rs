@@ -909,8 +909,14 @@ impl ThrottleStore for DemoStore {
     async fn failures(&self, user: &str, counters: &Counters) -> Result<[Failures; 2], StoreError> {
         delegate!(self, s => s.failures(user, counters))
     }
-    async fn settle(&self, user: &str, counters: &Counters) -> Result<(), StoreError> {
-        delegate!(self, s => s.settle(user, counters))
+    async fn settle(
+        &self,
+        user: &str,
+        counters: &Counters,
+        policy: &ThrottlePolicy,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.settle(user, counters, policy, now))
     }
 }
 
