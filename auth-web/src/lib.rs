@@ -10,6 +10,8 @@ mod flows;
 pub mod http;
 #[cfg(feature = "http")]
 mod http_types;
+#[cfg(feature = "password")]
+pub mod password;
 mod rejection;
 mod resource;
 mod session;

@@ -53,6 +53,9 @@ pub enum RejectionKind {
     /// The issuer's key set cannot be had (fetch failed beyond the staleness bound, bad
     /// metadata, …): try again later (503 with `Retry-After`), never a bad token.
     KeysUnavailable(KeyCacheError),
+    /// The service is at its bound of concurrent expensive work (password hashes): try again
+    /// later (503 with `Retry-After`). The code names the work.
+    Busy(&'static str),
     /// Too many failed logins for this account from this client: try again after this many
     /// seconds (429 with `Retry-After`). Answered the same for unknown users.
     TooManyAttempts(u64),
@@ -140,7 +143,9 @@ impl Rejection {
             RejectionKind::InsufficientScope
             | RejectionKind::CrossSite
             | RejectionKind::SessionLimit => 403,
-            RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_) => 503,
+            RejectionKind::Unavailable(_)
+            | RejectionKind::KeysUnavailable(_)
+            | RejectionKind::Busy(_) => 503,
             RejectionKind::SessionData(e) => data_status(e),
             RejectionKind::TooManyAttempts(_) => 429,
             RejectionKind::SignFailed(_) => 500,
@@ -165,6 +170,7 @@ impl Rejection {
             RejectionKind::KeysUnavailable(e) => e.code(),
             RejectionKind::SessionData(e) => e.code(),
             RejectionKind::TooManyAttempts(_) => "too_many_attempts",
+            RejectionKind::Busy(code) => code,
             RejectionKind::SignFailed(e) => e.code(),
         }
     }
@@ -174,7 +180,9 @@ impl Rejection {
     #[must_use]
     pub fn is_unavailable(&self) -> bool {
         match &self.kind {
-            RejectionKind::Unavailable(_) | RejectionKind::KeysUnavailable(_) => true,
+            RejectionKind::Unavailable(_)
+            | RejectionKind::KeysUnavailable(_)
+            | RejectionKind::Busy(_) => true,
             RejectionKind::SessionData(e) => data_status(e) == 503,
             _ => false,
         }
