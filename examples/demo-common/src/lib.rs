@@ -10,13 +10,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use argon2::Argon2;
 use auth_core::access::AccessToken;
 use auth_core::device::DeviceSigner;
 use auth_core::jwt::{Alg, AnyKey, SigningKey};
 use auth_core::rng::os_rng;
 use auth_core::session_id::StorageKey;
-use auth_core::{UnixMillis, UnixTime, ct};
+use auth_core::{UnixMillis, UnixTime};
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
 use auth_policy::keyring::{KeyRing, RotationPolicy};
 use auth_policy::memory::MemoryStore;
@@ -30,6 +29,7 @@ use auth_policy::store::{
 };
 use auth_policy::throttle::{Admission, Counters, Failures, ThrottlePolicy, ThrottleStore};
 use auth_redis::{RedisConfig, RedisStore, RevocationFollower};
+use auth_web::password::{Checked, PasswordConfig, PasswordError, Passwords};
 use auth_web::{Rejection, RejectionKind, ResourceServer, TokenKeys, WebAuth, WebConfig};
 use serde::Deserialize;
 
@@ -293,12 +293,12 @@ fn rand_fill(bytes: &mut [u8]) {
     rand_core::Rng::fill_bytes(&mut os_rng(), bytes);
 }
 
-/// The demo users, with Argon2id hashes of their passwords made at start.
+/// The demo users, with Argon2id hashes of their passwords (PHC strings, made at start by
+/// auth-web's `password` module, which also checks them: the same work for unknown users, at
+/// most twice the cores hashing at once).
 pub struct Users {
-    argon2: Argon2<'static>,
-    users: Vec<(String, [u8; 16], [u8; 32])>,
-    /// Hashed for unknown users too, so that a name's existence does not show in the timing.
-    dummy: ([u8; 16], [u8; 32]),
+    passwords: Passwords,
+    users: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Users {
@@ -309,65 +309,65 @@ impl std::fmt::Debug for Users {
     }
 }
 
-/// Longest user name and password accepted (bounds the hashing work a request can ask for).
+/// Longest user name accepted.
 const MAX_NAME: usize = 64;
-const MAX_PASSWORD: usize = 1024;
+/// Longest password accepted (bounds the hashing work a request can ask for).
+const MAX_PASSWORD: usize = auth_web::password::DEFAULT_MAX_LEN;
 
 impl Users {
-    /// The [`DEMO_USERS`], hashed with Argon2id (RFC 9106 defaults of the `argon2` crate:
-    /// 19 MiB, 2 passes), each with its own random salt.
+    /// The [`DEMO_USERS`], hashed with OWASP's Argon2id parameters (19 MiB, 2 passes), each
+    /// with its own random salt.
     ///
     /// # Errors
     /// A message if hashing fails.
     pub fn demo() -> Result<Self, String> {
-        let argon2 = Argon2::default();
-        let hash = |password: &str| -> Result<([u8; 16], [u8; 32]), String> {
-            let mut salt = [0u8; 16];
-            rand_fill(&mut salt);
-            let mut out = [0u8; 32];
-            argon2
-                .hash_password_into(password.as_bytes(), &salt, &mut out)
-                .map_err(|e| e.to_string())?;
-            Ok((salt, out))
-        };
-        let mut users = Vec::new();
-        for (name, password) in DEMO_USERS {
-            let (salt, out) = hash(password)?;
-            users.push((name.to_owned(), salt, out));
-        }
-        let dummy = hash("no such user")?;
-        Ok(Self {
-            argon2,
-            users,
-            dummy,
-        })
+        let passwords =
+            Passwords::new(PasswordConfig::new(), &mut os_rng()).map_err(|e| e.to_string())?;
+        let users = DEMO_USERS
+            .iter()
+            .map(|(name, password)| {
+                let hash = passwords.hash(password, &mut os_rng())?;
+                Ok(((*name).to_owned(), hash))
+            })
+            .collect::<Result<_, PasswordError>>()
+            .map_err(|e| e.to_string())?;
+        Ok(Self { passwords, users })
     }
 
-    /// Whether `password` is `user`'s (constant-time comparison of the hashes).
-    #[must_use]
-    pub fn check(&self, user: &str, password: &str) -> bool {
-        let found = self.users.iter().find(|(name, _, _)| name == user);
-        let (salt, expected) = found.map_or(self.dummy, |(_, s, h)| (*s, *h));
-        let mut out = [0u8; 32];
-        let ok = self
-            .argon2
-            .hash_password_into(password.as_bytes(), &salt, &mut out)
-            .is_ok();
-        ok && ct::eq(&out, &expected) && found.is_some()
+    /// Whether `password` is `user`'s (an unknown user costs the same work and never
+    /// matches). The demo's hashes are made at start with the current parameters, so a match
+    /// never asks for a new one to be stored.
+    ///
+    /// # Errors
+    /// 503 when too many checks run at once, 400 for a password over the limit.
+    pub fn check(&self, user: &str, password: &str) -> Result<bool, PasswordError> {
+        let stored = self
+            .users
+            .iter()
+            .find(|(name, _)| name == user)
+            .map(|(_, hash)| hash.as_str());
+        let checked = self.passwords.check(stored, password, &mut os_rng())?;
+        Ok(matches!(checked, Checked::Match { .. }))
     }
 
     /// [`check`](Self::check) on Tokio's blocking pool (Argon2 takes tens of milliseconds of
     /// CPU, which must not stall the async workers).
-    pub async fn check_async(self: &Arc<Self>, credentials: Credentials) -> Option<String> {
+    ///
+    /// # Errors
+    /// As [`check`](Self::check).
+    pub async fn check_async(
+        self: &Arc<Self>,
+        credentials: Credentials,
+    ) -> Result<Option<String>, Rejection> {
         let users = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
+        let checked = tokio::task::spawn_blocking(move || {
             users
                 .check(&credentials.username, &credentials.password)
-                .then_some(credentials.username)
+                .map(|ok| ok.then_some(credentials.username))
         })
         .await
-        .ok()
-        .flatten()
+        .map_err(|_| Rejection::from(PasswordError::Busy))?;
+        Ok(checked?)
     }
 }
 
@@ -412,7 +412,8 @@ fn media_type(content_type: Option<&[u8]>) -> Option<String> {
 /// is the peer's address; `cookie_headers` the request's `Cookie` values (its device cookie).
 ///
 /// # Errors
-/// 429 while the attempt must wait, 503 when the store fails.
+/// 429 while the attempt must wait, 503 when the store fails or too many passwords are being
+/// checked at once.
 pub async fn throttled_check<'h>(
     auth: &WebAuth<DemoStore>,
     users: &Arc<Users>,
@@ -429,7 +430,7 @@ pub async fn throttled_check<'h>(
             UnixTime::now(),
         )
         .await?;
-    let Some(user) = users.check_async(credentials).await else {
+    let Some(user) = users.check_async(credentials).await? else {
         return Ok(None);
     };
     let device = auth.login_succeeded(attempt, &mut os_rng()).await?;
