@@ -3,7 +3,10 @@
 //! new hash when the parameters changed since the stored one was made; a length cap checked
 //! before any hashing; an optional check against a breached-password list the application
 //! supplies; and a bound on how many hashes run at once, so that a flood of logins cannot take
-//! the memory of the machine (each Argon2 run holds its memory cost, 19 MiB by default).
+//! the memory of the machine. Each Argon2 run needs its memory cost (19 MiB by default): the
+//! runs take it from a pool of [`PasswordConfig::max_concurrent`] buffers, allocated on first
+//! use and kept, so that memory stays at that many times the cost however many logins come
+//! (allocating per run, the allocator kept about one buffer per thread that ever hashed).
 //!
 //! Hashing is CPU work of tens of milliseconds: run [`Passwords::hash`] and
 //! [`Passwords::check`] off the async workers (Tokio's `spawn_blocking`, actix's
@@ -30,9 +33,10 @@ use core::fmt;
 use core::time::Duration;
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
+use alloc::vec::Vec;
+
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 /// OWASP's Argon2id parameters (Password Storage Cheat Sheet): 19 MiB of memory, 2 passes,
 /// 1 lane.
@@ -239,15 +243,16 @@ impl Passwords {
         let (m, t, p) = config.params;
         let params = Params::new(m, t, p, None).map_err(|_| PasswordError::Hash)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let gate = Gate::new(config.max_concurrent, config.queue_wait);
         let mut unknown = [0u8; 32];
         rng.fill_bytes(&mut unknown);
-        let dummy = hash_with(&argon2, &unknown, rng)?;
+        let dummy = hash_with(&argon2, &unknown, &mut gate.enter()?, rng)?;
         Ok(Self {
             argon2,
             dummy,
             max_len: config.max_len,
             breached: config.breached,
-            gate: Gate::new(config.max_concurrent, config.queue_wait),
+            gate,
         })
     }
 
@@ -265,8 +270,8 @@ impl Passwords {
         if self.breached.as_ref().is_some_and(|l| l.contains(password)) {
             return Err(PasswordError::Breached);
         }
-        let _turn = self.gate.enter()?;
-        hash_with(&self.argon2, password.as_bytes(), rng)
+        let mut turn = self.gate.enter()?;
+        hash_with(&self.argon2, password.as_bytes(), &mut turn, rng)
     }
 
     /// Whether `password` is the one `stored` was made from. `None` (no such user) is checked
@@ -285,26 +290,23 @@ impl Passwords {
         rng: &mut R,
     ) -> Result<Checked, PasswordError> {
         self.check_len(password)?;
-        let hash = stored.unwrap_or(&self.dummy);
-        let parsed = PasswordHash::new(hash).map_err(|_| PasswordError::Hash)?;
-        let turn = self.gate.enter()?;
-        let matched = self
-            .argon2
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        if !matched || stored.is_none() {
+        let known = Stored::parse(stored.unwrap_or(&self.dummy))?;
+        let mut turn = self.gate.enter()?;
+        if !known.matches(password.as_bytes(), &mut turn)? || stored.is_none() {
             return Ok(Checked::NoMatch);
         }
-        let current = Params::try_from(&parsed).is_ok_and(|p| {
-            let want = self.argon2.params();
-            (p.m_cost(), p.t_cost(), p.p_cost()) == (want.m_cost(), want.t_cost(), want.p_cost())
-        }) && parsed.algorithm.as_str() == "argon2id"
-            && parsed.version == Some(Version::V0x13.into());
+        let want = self.argon2.params();
+        let current = known.algorithm == Algorithm::Argon2id
+            && known.version == Version::V0x13
+            && (
+                known.params.m_cost(),
+                known.params.t_cost(),
+                known.params.p_cost(),
+            ) == (want.m_cost(), want.t_cost(), want.p_cost());
         if current {
             return Ok(Checked::Match { rehashed: None });
         }
-        let rehashed = hash_with(&self.argon2, password.as_bytes(), rng)?;
-        drop(turn);
+        let rehashed = hash_with(&self.argon2, password.as_bytes(), &mut turn, rng)?;
         Ok(Checked::Match {
             rehashed: Some(rehashed),
         })
@@ -319,34 +321,98 @@ impl Passwords {
     }
 }
 
+/// A new PHC string of `password` (a fresh salt), hashed in the turn's memory.
 fn hash_with<R: rand_core::CryptoRng + ?Sized>(
     argon2: &Argon2<'_>,
     password: &[u8],
+    turn: &mut Turn<'_>,
     rng: &mut R,
 ) -> Result<String, PasswordError> {
     let mut salt = [0u8; SALT_LEN];
     rng.fill_bytes(&mut salt);
+    let params = argon2.params();
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     argon2
-        .hash_password_with_salt(password, &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|_| PasswordError::Hash)
+        .hash_password_into_with_memory(password, &salt, &mut out, turn.memory(params))
+        .map_err(|_| PasswordError::Hash)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|_| PasswordError::Hash)?,
+        salt: Some(Salt::new(&salt).map_err(|_| PasswordError::Hash)?),
+        hash: Some(Output::new(&out).map_err(|_| PasswordError::Hash)?),
+    };
+    Ok(phc.to_string())
 }
 
-/// At most `max` holders at once; a newcomer waits up to `wait` for a turn.
+/// A stored PHC string of Argon2, read.
+struct Stored {
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    salt: Salt,
+    hash: Output,
+}
+
+impl Stored {
+    fn parse(text: &str) -> Result<Self, PasswordError> {
+        let phc = PasswordHash::new(text).map_err(|_| PasswordError::Hash)?;
+        Ok(Self {
+            algorithm: Algorithm::try_from(phc.algorithm.as_str())
+                .map_err(|_| PasswordError::Hash)?,
+            version: phc
+                .version
+                .map_or(Ok(Version::V0x13), Version::try_from)
+                .map_err(|_| PasswordError::Hash)?,
+            params: Params::try_from(&phc).map_err(|_| PasswordError::Hash)?,
+            salt: phc.salt.ok_or(PasswordError::Hash)?,
+            hash: phc.hash.ok_or(PasswordError::Hash)?,
+        })
+    }
+
+    /// Whether `password` hashes to this, in the turn's memory; the outputs are compared in
+    /// constant time.
+    fn matches(&self, password: &[u8], turn: &mut Turn<'_>) -> Result<bool, PasswordError> {
+        let argon2 = Argon2::new(self.algorithm, self.version, self.params.clone());
+        let expected = self.hash.as_bytes();
+        let mut buf = [0u8; Output::MAX_LENGTH];
+        let out = buf.get_mut(..expected.len()).ok_or(PasswordError::Hash)?;
+        let memory = turn.memory(&self.params);
+        argon2
+            .hash_password_into_with_memory(password, self.salt.as_ref(), &mut *out, memory)
+            .map_err(|_| PasswordError::Hash)?;
+        Ok(auth_core::ct::eq(out, expected))
+    }
+}
+
+/// At most `max` turns at once, each with a memory buffer from the pool; a newcomer waits up
+/// to `wait` for a turn.
 struct Gate {
-    running: Mutex<usize>,
+    pool: Mutex<Pool>,
     freed: Condvar,
     max: usize,
     wait: Duration,
 }
 
-/// A turn at the [`Gate`], given back when dropped.
-struct Turn<'g>(&'g Gate);
+/// The turns given out and the buffers not in use.
+struct Pool {
+    running: usize,
+    free: Vec<Vec<Block>>,
+}
+
+/// A turn at the [`Gate`] with its memory; given back when dropped.
+struct Turn<'g> {
+    gate: &'g Gate,
+    memory: Vec<Block>,
+}
 
 impl Gate {
     fn new(max: usize, wait: Duration) -> Self {
         Self {
-            running: Mutex::new(0),
+            pool: Mutex::new(Pool {
+                running: 0,
+                free: Vec::new(),
+            }),
             freed: Condvar::new(),
             max,
             wait,
@@ -354,29 +420,44 @@ impl Gate {
     }
 
     fn enter(&self) -> Result<Turn<'_>, PasswordError> {
-        let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        let (mut running, timeout) = self
+        let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut pool, timeout) = self
             .freed
-            .wait_timeout_while(running, self.wait, |n| *n >= self.max)
+            .wait_timeout_while(pool, self.wait, |p| p.running >= self.max)
             .unwrap_or_else(PoisonError::into_inner);
-        if timeout.timed_out() && *running >= self.max {
+        if timeout.timed_out() && pool.running >= self.max {
             return Err(PasswordError::Busy);
         }
-        *running = running.saturating_add(1);
-        Ok(Turn(self))
+        pool.running = pool.running.saturating_add(1);
+        let memory = pool.free.pop().unwrap_or_default();
+        Ok(Turn { gate: self, memory })
+    }
+}
+
+impl Turn<'_> {
+    /// The memory Argon2 with `params` needs: this turn's buffer, grown the first time (and
+    /// for a stored hash made with a larger cost).
+    fn memory(&mut self, params: &Params) -> &mut [Block] {
+        let blocks = params.block_count();
+        if self.memory.len() < blocks {
+            self.memory.resize(blocks, Block::default());
+        }
+        &mut self.memory
     }
 }
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        let mut running = self
-            .0
-            .running
+        let memory = core::mem::take(&mut self.memory);
+        let mut pool = self
+            .gate
+            .pool
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        *running = running.saturating_sub(1);
-        drop(running);
-        self.0.freed.notify_one();
+        pool.running = pool.running.saturating_sub(1);
+        pool.free.push(memory);
+        drop(pool);
+        self.gate.freed.notify_one();
     }
 }
 

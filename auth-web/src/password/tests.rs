@@ -221,3 +221,25 @@ fn refusals_answer_400_for_the_password_and_503_for_the_service() {
         (503, "store_corrupt_record", true)
     );
 }
+
+/// However many threads check passwords, the buffers Argon2 runs in are the pool's, at most
+/// `max_concurrent` of them, reused.
+#[test]
+fn the_memory_of_the_runs_is_a_pool_of_at_most_the_bound() {
+    use std::sync::Arc;
+    let p = Arc::new(passwords(small().max_concurrent(3)));
+    let threads: Vec<_> = (0..24)
+        .map(|i| {
+            let p = Arc::clone(&p);
+            std::thread::spawn(move || p.check(None, &format!("guess{i}"), &mut rng()))
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), Ok(Checked::NoMatch));
+    }
+    let pool = p.gate.pool.lock().unwrap();
+    assert_eq!(pool.running, 0);
+    assert!((1..=3).contains(&pool.free.len()), "{}", pool.free.len());
+    let blocks = Params::new(1024, 2, 1, None).unwrap().block_count();
+    assert!(pool.free.iter().all(|m| m.len() == blocks));
+}
