@@ -802,10 +802,9 @@ pub struct Provenance<'h> {
 
 impl<'h> Provenance<'h> {
     /// The provenance of a request with `method`, looking its headers up with `header`
-    /// (called with the lower-case names `sec-fetch-site`, `origin`, `referer` and `host`;
-    /// `referer` only without an `Origin`) only when the
-    /// cross-site rule applies to the method: a safe method (`GET`, `HEAD`, `OPTIONS`,
-    /// `TRACE`) costs no lookups.
+    /// (called with the lower-case names `origin`, `sec-fetch-site`, `referer` and `host`;
+    /// `referer` only without an `Origin`) only when the cross-site rule applies to the
+    /// method: a safe method (`GET`, `HEAD`, `OPTIONS`, `TRACE`) costs no lookups.
     pub fn lookup(method: &'h str, header: impl Fn(&'static str) -> Option<&'h [u8]>) -> Self {
         let checked = !is_safe_method(method);
         let get = |name| if checked { header(name) } else { None };

@@ -243,7 +243,11 @@ impl Passwords {
         let (m, t, p) = config.params;
         let params = Params::new(m, t, p, None).map_err(|_| PasswordError::Hash)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let gate = Gate::new(config.max_concurrent, config.queue_wait);
+        let gate = Gate::new(
+            config.max_concurrent,
+            config.queue_wait,
+            argon2.params().block_count(),
+        );
         let mut unknown = [0u8; 32];
         rng.fill_bytes(&mut unknown);
         let dummy = hash_with(&argon2, &unknown, &mut gate.enter()?, rng)?;
@@ -392,6 +396,9 @@ struct Gate {
     freed: Condvar,
     max: usize,
     wait: Duration,
+    /// Blocks a pooled buffer keeps: the current parameters' (one grown for a stored hash of
+    /// a larger cost is cut back when it returns).
+    blocks: usize,
 }
 
 /// The turns given out and the buffers not in use.
@@ -407,7 +414,7 @@ struct Turn<'g> {
 }
 
 impl Gate {
-    fn new(max: usize, wait: Duration) -> Self {
+    fn new(max: usize, wait: Duration, blocks: usize) -> Self {
         Self {
             pool: Mutex::new(Pool {
                 running: 0,
@@ -416,6 +423,7 @@ impl Gate {
             freed: Condvar::new(),
             max,
             wait,
+            blocks,
         }
     }
 
@@ -448,7 +456,11 @@ impl Turn<'_> {
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        let memory = core::mem::take(&mut self.memory);
+        let mut memory = core::mem::take(&mut self.memory);
+        if memory.len() > self.gate.blocks {
+            memory.truncate(self.gate.blocks);
+            memory.shrink_to_fit();
+        }
         let mut pool = self
             .gate
             .pool

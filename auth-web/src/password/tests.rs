@@ -161,7 +161,7 @@ fn a_breached_password_is_refused_when_set() {
 fn no_more_than_the_bound_hold_a_turn_and_the_rest_wait_then_give_up() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let gate = Arc::new(Gate::new(2, Duration::from_secs(30)));
+    let gate = Arc::new(Gate::new(2, Duration::from_secs(30), 8));
     // Eight at once with room for two: all get a turn, never more than two together.
     let (peak, now) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let threads: Vec<_> = (0..8)
@@ -241,5 +241,14 @@ fn the_memory_of_the_runs_is_a_pool_of_at_most_the_bound() {
     assert_eq!(pool.running, 0);
     assert!((1..=3).contains(&pool.free.len()), "{}", pool.free.len());
     let blocks = Params::new(1024, 2, 1, None).unwrap().block_count();
+    assert!(pool.free.iter().all(|m| m.len() == blocks));
+    drop(pool);
+    // A stored hash of a larger cost runs in a grown buffer, cut back when it returns.
+    let (password, stored) = REFERENCE[1];
+    assert!(matches!(
+        p.check(Some(stored), password, &mut rng()),
+        Ok(Checked::Match { rehashed: Some(_) })
+    ));
+    let pool = p.gate.pool.lock().unwrap();
     assert!(pool.free.iter().all(|m| m.len() == blocks));
 }
