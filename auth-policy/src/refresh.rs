@@ -49,6 +49,11 @@ pub struct RefreshFamily {
     /// When the whole family ends, however often it is refreshed (the login's absolute
     /// lifetime).
     pub expires_at: UnixTime,
+    /// What the family's access tokens carry beyond their registered claims (scopes, roles,
+    /// the application's own claims), as the issuer wrote it when the family began: opaque
+    /// text to a store, which keeps it as given and hands it back with the family, so that a
+    /// refresh can issue what the login issued. Empty for none.
+    pub claims: String,
 }
 
 /// What presenting a refresh token did.

@@ -218,13 +218,14 @@ pub(crate) fn text(v: &Value) -> Result<String, StoreError> {
 pub(crate) fn parse_refreshed(fam: &str, answer: &[Value]) -> Result<Refreshed, StoreError> {
     match answer {
         [Value::Int(0)] => Ok(Refreshed::Unknown),
-        [Value::Int(code @ (1 | 2)), user, expires] => {
+        [Value::Int(code @ (1 | 2)), user, expires, claims] => {
             let family = RefreshFamily {
                 family: FamilyId::from_bytes(
                     unhex::<16>(fam.as_bytes()).ok_or_else(|| corrupt("family id"))?,
                 ),
                 user: text(user)?,
                 expires_at: UnixTime(number(text(expires)?.as_bytes())?),
+                claims: text(claims)?,
             };
             Ok(if *code == 1 {
                 Refreshed::Rotated(family)

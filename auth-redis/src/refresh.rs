@@ -30,6 +30,7 @@ impl RefreshStore for RedisStore {
                     family.user.as_bytes(),
                     time(family.expires_at).as_bytes(),
                     fam.as_bytes(),
+                    family.claims.as_bytes(),
                 ],
             )
             .await?;

@@ -957,6 +957,9 @@ fn family<H: Harness>(h: &H, n: u8, user: &str) -> RefreshFamily {
         family: FamilyId::from_bytes([n; 16]),
         user: user.into(),
         expires_at: h.now().saturating_add(3600),
+        // Text a store keeps as given: JSON with quotes, a separator Redis's locator uses,
+        // non-ASCII.
+        claims: format!(r#"{{"scope":"orders:read","n":{n},"x":"a|b é"}}"#),
     }
 }
 

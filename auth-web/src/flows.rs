@@ -622,6 +622,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             family: FamilyId::generate(rng),
             user: user.into(),
             expires_at: now.saturating_add(self.config.refresh_ttl),
+            claims: String::new(),
         };
         let refresh = RefreshToken::generate(rng);
         self.backend
