@@ -1,6 +1,6 @@
 //! auth-web's own numbers: the two ways a request is authenticated side by side (a session
 //! check on the in-process store, an HS256 verify), and what a hostile `Cookie` header costs.
-//! auth-core's numbers are in `auth-core/benches/core.rs`; comparisons with other libraries
+//! auth-core's numbers are in `bench/benches/core.rs`; comparisons with other libraries
 //! in `bench/`.
 #![allow(
     missing_docs,

@@ -1,4 +1,4 @@
--- One login attempt, exactly as auth_core::throttle::ThrottlePolicy::attempt: if a counter
+-- One login attempt, exactly as auth_policy::throttle::ThrottlePolicy::attempt: if a counter
 -- imposes a wait, that wait and nothing counted; otherwise one failure counted on every
 -- counter (until a success forgives it). KEYS: the counters (hashes n = count, l = last).
 -- ARGV: 1 now, 2 window, 3 threshold, 4 first delay, 5 longest delay.

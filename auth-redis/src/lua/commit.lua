@@ -1,5 +1,5 @@
 -- Applies a request's session-data changes in one step, all or nothing, exactly as
--- auth_core::session_data::apply does. KEYS: record.
+-- auth_policy::session_data::apply does. KEYS: record.
 -- ARGV: 1 user, 2 data limit in bytes, 3 key limit, then one group of four per change:
 -- op, slot (or map/list name), a, b:
 --   P slot json        put                 D slot             delete
