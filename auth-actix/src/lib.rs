@@ -135,7 +135,7 @@ pub async fn session_middleware(
 fn with_finish(headers: &mut actix_web::http::header::HeaderMap, finish: &Finish) {
     let vary = headers.get(VARY).and_then(|v| v.to_str().ok());
     for (name, value, write) in finish.headers(vary) {
-        let (name, Ok(value)) = (HeaderName::from_static(name), HeaderValue::try_from(value))
+        let (name, Ok(value)) = (HeaderName::from_static(name), HeaderValue::from_str(&value))
         else {
             continue;
         };

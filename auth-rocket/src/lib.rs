@@ -364,10 +364,11 @@ impl Fairing for SessionCookies {
             Err(rejection) => return *res = rejection_response(&rejection),
         };
         for (name, value, write) in finish.headers(res.headers().get_one("Vary")) {
+            let header = Header::new(name, value.into_owned());
             if write == HeaderWrite::Append {
-                res.adjoin_header(Header::new(name, value));
+                res.adjoin_header(header);
             } else {
-                res.set_header(Header::new(name, value));
+                res.set_header(header);
             }
         }
     }

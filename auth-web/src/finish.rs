@@ -6,6 +6,7 @@
 //! ([`Finish`]), or which refusal replaces it when the commit failed. An adapter only copies
 //! the headers into its framework's response.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -121,20 +122,20 @@ impl Finish {
     }
 
     /// Every header to write, in order, given the response's `current_vary`: what an adapter
-    /// copies into its framework's response (the three methods below, together).
-    #[must_use]
-    pub fn headers(&self, current_vary: Option<&str>) -> Vec<(&'static str, String, HeaderWrite)> {
-        let mut out: Vec<_> = self
-            .set_cookies()
-            .map(|c| ("set-cookie", String::from(c), HeaderWrite::Append))
-            .collect();
-        if let Some(value) = self.cache_control() {
-            out.push(("cache-control", String::from(value), HeaderWrite::Replace));
-        }
-        if let Some(vary) = self.vary(current_vary) {
-            out.push(("vary", vary, HeaderWrite::Replace));
-        }
-        out
+    /// copies into its framework's response (the three methods below, together). Borrowed
+    /// but for a new `Vary`: nothing is copied on the way to the framework's header map.
+    pub fn headers<'a>(
+        &'a self,
+        current_vary: Option<&str>,
+    ) -> impl Iterator<Item = (&'static str, Cow<'a, str>, HeaderWrite)> + use<'a> {
+        let vary = self.vary(current_vary);
+        self.set_cookies()
+            .map(|c| ("set-cookie", Cow::Borrowed(c), HeaderWrite::Append))
+            .chain(
+                self.cache_control()
+                    .map(|v| ("cache-control", Cow::Borrowed(v), HeaderWrite::Replace)),
+            )
+            .chain(vary.map(|v| ("vary", Cow::Owned(v), HeaderWrite::Replace)))
     }
 
     /// The `Set-Cookie` values to append, in order.
@@ -196,7 +197,7 @@ mod tests {
         let append = HeaderWrite::Append;
         let replace = HeaderWrite::Replace;
         assert_eq!(
-            finish.headers(Some("Origin")),
+            owned(finish.headers(Some("Origin"))),
             [
                 ("set-cookie", "a=b".to_owned(), append),
                 ("set-cookie", "c=d".to_owned(), append),
@@ -205,7 +206,13 @@ mod tests {
             ]
         );
         let plain = pollster::block_on(Staging::default().finish(200)).unwrap();
-        assert_eq!(plain.headers(None), []);
+        assert_eq!(owned(plain.headers(None)), []);
+    }
+
+    fn owned<'a>(
+        headers: impl Iterator<Item = (&'static str, Cow<'a, str>, HeaderWrite)>,
+    ) -> Vec<(&'static str, String, HeaderWrite)> {
+        headers.map(|(n, v, w)| (n, v.into_owned(), w)).collect()
     }
 
     #[test]

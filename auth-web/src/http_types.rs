@@ -35,7 +35,7 @@ impl Finish {
             .get(::http::header::VARY)
             .and_then(|v| v.to_str().ok());
         for (name, value, write) in self.headers(vary) {
-            let (name, Ok(value)) = (HeaderName::from_static(name), HeaderValue::try_from(value))
+            let (name, Ok(value)) = (HeaderName::from_static(name), HeaderValue::from_str(&value))
             else {
                 continue;
             };

@@ -1049,7 +1049,7 @@ mod data {
             assert_eq!(commits(&auth), before + u64::from(kept));
             // Read by a session: private to its user.
             assert_eq!(
-                finish.headers(None),
+                owned(&finish, None),
                 [
                     ("cache-control", "no-store".to_owned(), HeaderWrite::Replace),
                     ("vary", "Cookie".to_owned(), HeaderWrite::Replace),
@@ -1065,7 +1065,8 @@ mod data {
         // No session: nothing handed out, nothing staged.
         let slot = StagingSlot::default();
         assert!(slot.session(request(&auth, "")).is_none());
-        assert_eq!(block_on(slot.take().finish(200)).unwrap().headers(None), []);
+        let plain = block_on(slot.take().finish(200)).unwrap();
+        assert_eq!(owned(&plain, None), []);
     }
 
     #[test]
@@ -1076,10 +1077,22 @@ mod data {
         let mut sessions = slot.sessions(request(&auth, &cookie));
         block_on(sessions.logout()).unwrap();
         drop(sessions);
-        let headers = block_on(slot.take().finish(303)).unwrap().headers(None);
+        let finish = block_on(slot.take().finish(303)).unwrap();
+        let headers = owned(&finish, None);
         let (name, removal, write) = &headers[0];
         assert_eq!((*name, *write), ("set-cookie", HeaderWrite::Append));
         assert!(removal.contains("Max-Age=0"), "{removal}");
         assert!(request(&auth, &cookie).current().is_none());
+    }
+
+    /// The headers a finish writes, as owned text.
+    fn owned(
+        finish: &auth_web::Finish,
+        vary: Option<&str>,
+    ) -> Vec<(&'static str, String, HeaderWrite)> {
+        finish
+            .headers(vary)
+            .map(|(n, v, w)| (n, v.into_owned(), w))
+            .collect()
     }
 }
