@@ -13,11 +13,11 @@ use actix_web::http::header::{AUTHORIZATION, COOKIE, HeaderName, HeaderValue, VA
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use auth_core::UnixTime;
-use auth_core::jwt::Verified;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Finish, HeaderWrite, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer,
-    StagedSession, StagedSessions, StagingSlot, Store, TokenPair, WebAuth,
+    Access, AppClaims, Finish, HeaderWrite, NoClaims, Provenance, Rejection, RejectionKind,
+    RequestSessions, ResourceServer, StagedSession, StagedSessions, StagingSlot, Store, TokenPair,
+    WebAuth,
 };
 use auth_web::{auth_core, auth_policy};
 
@@ -283,12 +283,22 @@ fn mark_bearer(req: &HttpRequest) {
     }
 }
 
-/// The verified claims of the request's bearer token (RFC 6750): form, MAC, claims, then
-/// revocation.
+/// The request's bearer token (RFC 6750), one the service issued over the store `S`: form,
+/// signature, claims, then revocation, and the application's claims `X` (any `Deserialize`
+/// type; none by default). It derefs to auth-web's [`Access`]: `claims()`, `app()`, and a
+/// guard in one line, `token.require_scope("orders:read")?` or `require_role` (403
+/// `insufficient_scope` naming it).
 #[derive(Debug)]
-pub struct Bearer<C, S>(pub Verified<C>, PhantomData<fn() -> S>);
+pub struct Bearer<S, X = NoClaims>(pub Access<X>, PhantomData<fn() -> S>);
 
-impl<C: serde::de::DeserializeOwned + 'static, S: Store> FromRequest for Bearer<C, S> {
+impl<S, X> std::ops::Deref for Bearer<S, X> {
+    type Target = Access<X>;
+    fn deref(&self) -> &Access<X> {
+        &self.0
+    }
+}
+
+impl<S: Store, X: AppClaims + 'static> FromRequest for Bearer<S, X> {
     type Error = AuthRejection;
     type Future = LocalFuture<Self>;
 
@@ -305,13 +315,13 @@ impl<C: serde::de::DeserializeOwned + 'static, S: Store> FromRequest for Bearer<
     }
 }
 
-/// The verified claims of the request's bearer token if one was sent: `None` without an
+/// The request's bearer token if one was sent, as [`Bearer`] checks it: `None` without an
 /// `Authorization` header or with another scheme (`Basic …`); a token that was sent and fails
 /// is refused all the same ([`WebAuth::optional_bearer`]).
 #[derive(Debug)]
-pub struct MaybeBearer<C, S>(pub Option<Verified<C>>, PhantomData<fn() -> S>);
+pub struct MaybeBearer<S, X = NoClaims>(pub Option<Access<X>>, PhantomData<fn() -> S>);
 
-impl<C: serde::de::DeserializeOwned + 'static, S: Store> FromRequest for MaybeBearer<C, S> {
+impl<S: Store, X: AppClaims + 'static> FromRequest for MaybeBearer<S, X> {
     type Error = AuthRejection;
     type Future = LocalFuture<Self>;
 
@@ -336,19 +346,19 @@ impl<C: serde::de::DeserializeOwned + 'static, S: Store> FromRequest for MaybeBe
 /// [`ResourceServer`] in the app data (`web::Data::new(ResourceServer::new(...))`: local keys,
 /// or `auth-oidc`'s `RemoteKeys` for an identity provider). Refusals: 401 (no token, a bad one,
 /// a `kid` the issuer does not have), 400 (malformed header), 503 with `Retry-After` (the
-/// issuer's keys unavailable). It derefs to [`Access`](auth_web::Access): `claims()`, and a
-/// scope in one line, `token.require_scope("orders:read")?;` (403 naming it).
+/// issuer's keys unavailable), 401 too when its claims do not fit `X`. It derefs to auth-web's
+/// [`Access`], as [`Bearer`] does.
 #[derive(Debug)]
-pub struct AccessToken(pub auth_web::Access);
+pub struct AccessToken<X = NoClaims>(pub Access<X>);
 
-impl std::ops::Deref for AccessToken {
-    type Target = auth_web::Access;
-    fn deref(&self) -> &auth_web::Access {
+impl<X> std::ops::Deref for AccessToken<X> {
+    type Target = Access<X>;
+    fn deref(&self) -> &Access<X> {
         &self.0
     }
 }
 
-impl FromRequest for AccessToken {
+impl<X: AppClaims + 'static> FromRequest for AccessToken<X> {
     type Error = AuthRejection;
     type Future = LocalFuture<Self>;
 

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use auth_core::UnixTime;
-use auth_core::jwt::Verified;
 use auth_policy::session_data::DataError;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Finish, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer, StagedSession,
-    StagedSessions, StagingSlot, Store, TokenPair, WebAuth,
+    Access, AppClaims, Finish, NoClaims, Provenance, Rejection, RejectionKind, RequestSessions,
+    ResourceServer, StagedSession, StagedSessions, StagingSlot, Store, TokenPair, WebAuth,
 };
 use auth_web::{auth_core, auth_policy};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
@@ -306,14 +305,24 @@ impl<St: AuthState> FromRequestParts<St> for Sessions<St::Store> {
     }
 }
 
-/// The verified claims of the request's bearer token (RFC 6750): form, MAC, claims, then the
-/// revocation list. `Option<Bearer<C>>` yields `None` when no bearer token was sent (no
-/// `Authorization` header, or another scheme such as `Basic`) and refuses a bad token all the
-/// same ([`WebAuth::optional_bearer`]).
+/// The request's bearer token (RFC 6750), one the service issued: form, signature, claims,
+/// then the revocation list, and the application's claims `X` (any `Deserialize` type;
+/// none by default). It derefs to auth-web's [`Access`]: `claims()`, `app()`, and a guard in one
+/// line of a route, `token.require_scope("orders:read")?` or `require_role` (403
+/// `insufficient_scope` naming it). `Option<Bearer>` yields `None` when no bearer token was
+/// sent (no `Authorization` header, or another scheme such as `Basic`) and refuses a bad token
+/// all the same ([`WebAuth::optional_bearer`]).
 #[derive(Debug)]
-pub struct Bearer<C>(pub Verified<C>);
+pub struct Bearer<X = NoClaims>(pub Access<X>);
 
-impl<St: AuthState, C: serde::de::DeserializeOwned + Send> FromRequestParts<St> for Bearer<C> {
+impl<X> std::ops::Deref for Bearer<X> {
+    type Target = Access<X>;
+    fn deref(&self) -> &Access<X> {
+        &self.0
+    }
+}
+
+impl<St: AuthState, X: AppClaims + Send> FromRequestParts<St> for Bearer<X> {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
@@ -327,9 +336,7 @@ impl<St: AuthState, C: serde::de::DeserializeOwned + Send> FromRequestParts<St> 
     }
 }
 
-impl<St: AuthState, C: serde::de::DeserializeOwned + Send> OptionalFromRequestParts<St>
-    for Bearer<C>
-{
+impl<St: AuthState, X: AppClaims + Send> OptionalFromRequestParts<St> for Bearer<X> {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(
@@ -365,20 +372,20 @@ impl ResourceState for Arc<ResourceServer> {
 /// The verified access token (RFC 9068) of a request to a resource server: the bearer token,
 /// verified with the issuer's keys for this resource. Refusals: 401 (no token, a bad one, a
 /// `kid` the issuer does not have), 400 (malformed header), 503 with `Retry-After` (the
-/// issuer's keys unavailable). It derefs to auth-web's [`Access`](auth_web::Access): `claims()`,
-/// and a scope in one line of a route, `token.require_scope("orders:read")?;` (403
-/// `insufficient_scope` naming it).
+/// issuer's keys unavailable), 401 too when its claims do not fit `X`. It derefs to
+/// auth-web's [`Access`], as [`Bearer`] does: `claims()`, `app()`, `require_scope`,
+/// `require_role`.
 #[derive(Debug)]
-pub struct AccessToken(pub auth_web::Access);
+pub struct AccessToken<X = NoClaims>(pub Access<X>);
 
-impl std::ops::Deref for AccessToken {
-    type Target = auth_web::Access;
-    fn deref(&self) -> &auth_web::Access {
+impl<X> std::ops::Deref for AccessToken<X> {
+    type Target = Access<X>;
+    fn deref(&self) -> &Access<X> {
         &self.0
     }
 }
 
-impl<St: ResourceState> FromRequestParts<St> for AccessToken {
+impl<St: ResourceState, X: AppClaims + Send> FromRequestParts<St> for AccessToken<X> {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {

@@ -494,6 +494,71 @@ impl fmt::Display for ScopeError {
 
 impl core::error::Error for ScopeError {}
 
+/// Why an access-token grant ([`crate::access::Grant`]) was refused, when built or when
+/// written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GrantError {
+    /// The scope is not RFC 6749 scope tokens separated by single spaces.
+    InvalidScope,
+    /// An application claim is named like a claim the issuer writes (one of
+    /// [`RESERVED_CLAIMS`](crate::access::RESERVED_CLAIMS), named here).
+    ReservedClaim(&'static str),
+    /// An application claim's name is given twice.
+    DuplicateClaim,
+    /// The application's claims are not a JSON object (or not one the token reader reads:
+    /// nested deeper than 64 levels).
+    NotAnObject,
+    /// The application's claims did not serialize (their `Serialize` failed, or a map key is
+    /// not a string).
+    Serialize,
+    /// The grant would add more than [`MAX_GRANT_LEN`](crate::access::MAX_GRANT_LEN) bytes to
+    /// the token.
+    TooLarge,
+    /// A role, group, entitlement or audience is the empty string.
+    EmptyValue,
+    /// A stored grant could not be read back.
+    Unreadable,
+}
+
+impl GrantError {
+    /// A stable, machine-readable code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidScope => "invalid_scope",
+            Self::ReservedClaim(_) => "reserved_claim",
+            Self::DuplicateClaim => "duplicate_claim",
+            Self::NotAnObject => "claims_not_an_object",
+            Self::Serialize => "claims_do_not_serialize",
+            Self::TooLarge => "grant_too_large",
+            Self::EmptyValue => "empty_grant_value",
+            Self::Unreadable => "unreadable_grant",
+        }
+    }
+}
+
+impl fmt::Display for GrantError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidScope => {
+                f.write_str("scope is not scope tokens separated by single spaces")
+            }
+            Self::ReservedClaim(name) => {
+                write!(f, "application claim `{name}` is one the issuer writes")
+            }
+            Self::DuplicateClaim => f.write_str("an application claim is given twice"),
+            Self::NotAnObject => f.write_str("application claims are not a JSON object"),
+            Self::Serialize => f.write_str("application claims do not serialize"),
+            Self::TooLarge => f.write_str("grant is larger than 4 KiB of claims"),
+            Self::EmptyValue => f.write_str("a role, group, entitlement or audience is empty"),
+            Self::Unreadable => f.write_str("stored grant cannot be read"),
+        }
+    }
+}
+
+impl core::error::Error for GrantError {}
+
 /// Why a session id or a signed cookie value was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -572,6 +637,8 @@ pub enum Error {
     RefreshToken(RefreshTokenError),
     /// A `scope` string was refused.
     Scope(ScopeError),
+    /// Building or writing an access-token grant.
+    Grant(GrantError),
 }
 
 impl Error {
@@ -586,6 +653,7 @@ impl Error {
             Self::SessionId(e) => e.code(),
             Self::RefreshToken(e) => e.code(),
             Self::Scope(e) => e.code(),
+            Self::Grant(e) => e.code(),
         }
     }
 }
@@ -600,6 +668,7 @@ impl fmt::Display for Error {
             Self::SessionId(e) => e.fmt(f),
             Self::RefreshToken(e) => e.fmt(f),
             Self::Scope(e) => e.fmt(f),
+            Self::Grant(e) => e.fmt(f),
         }
     }
 }
@@ -614,6 +683,7 @@ impl core::error::Error for Error {
             Self::SessionId(e) => Some(e),
             Self::RefreshToken(e) => Some(e),
             Self::Scope(e) => Some(e),
+            Self::Grant(e) => Some(e),
         }
     }
 }
@@ -634,7 +704,8 @@ from_phase!(
     JwkError => Jwk,
     SessionIdError => SessionId,
     RefreshTokenError => RefreshToken,
-    ScopeError => Scope
+    ScopeError => Scope,
+    GrantError => Grant
 );
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Wea
 use std::time::Duration;
 
 use auth_core::UnixTime;
-use auth_core::access::AccessToken;
+use auth_core::access::AccessClaims;
 use auth_core::error::TokenError;
 use auth_core::jwk::MAX_JWK_SET_LEN;
 use auth_core::jwt::{self, Validation, Verified};
@@ -355,7 +355,7 @@ impl AccessKeys for RemoteKeys {
         rules: &'a Validation<'a>,
         now: UnixTime,
     ) -> VerifyFuture<'a> {
-        Box::pin(self.verify_at::<AccessToken>(token, rules, now))
+        Box::pin(self.verify_at::<AccessClaims>(token, rules, now))
     }
 }
 

@@ -11,7 +11,7 @@
 use auth_test::provider as support;
 
 use auth_core::UnixTime;
-use auth_core::access::{self, AccessToken};
+use auth_core::access::{self, AccessClaims};
 use auth_core::error::TokenError;
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
 use auth_policy::keycache::CachePolicy;
@@ -38,10 +38,10 @@ async fn verify(
     token: &str,
     resource: &str,
     now: UnixTime,
-) -> Result<AccessToken, VerifyError> {
+) -> Result<AccessClaims, VerifyError> {
     let issuer = keys.issuer().to_owned();
     let rules = access::rules(&issuer, resource);
-    keys.verify_at::<AccessToken>(token, &rules, now)
+    keys.verify_at::<AccessClaims>(token, &rules, now)
         .await
         .map(|v| v.claims().clone())
 }

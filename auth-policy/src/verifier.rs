@@ -9,7 +9,7 @@ use core::future::Future;
 use core::pin::Pin;
 
 use auth_core::UnixTime;
-use auth_core::access::AccessToken;
+use auth_core::access::AccessClaims;
 use auth_core::error::TokenError;
 use auth_core::jwt::{self, KeySource, Validation, Verified};
 
@@ -17,7 +17,7 @@ use crate::keycache::KeyCacheError;
 
 /// A boxed future, as [`AccessKeys`] returns.
 pub type VerifyFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Verified<AccessToken>, VerifyError>> + Send + 'a>>;
+    Pin<Box<dyn Future<Output = Result<Verified<AccessClaims>, VerifyError>> + Send + 'a>>;
 
 /// Where a resource server's keys come from: [`LocalKeys`] (keys in hand), or a remote
 /// source that fetches the issuer's JWK set (`auth-oidc`'s `RemoteKeys` implements it).
@@ -51,7 +51,7 @@ impl<K: KeySource + Send + Sync> AccessKeys for LocalKeys<K> {
         now: UnixTime,
     ) -> VerifyFuture<'a> {
         let result =
-            jwt::verify::<AccessToken, K>(token, &self.0, rules, now).map_err(|e| match e {
+            jwt::verify::<AccessClaims, K>(token, &self.0, rules, now).map_err(|e| match e {
                 // The same refusals a remote source gives, so that both answer alike.
                 TokenError::UnknownKeyId => VerifyError::Keys(KeyCacheError::KeyNotFound),
                 TokenError::AmbiguousKey => VerifyError::Keys(KeyCacheError::AmbiguousKey),

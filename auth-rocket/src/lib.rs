@@ -5,11 +5,11 @@ use std::marker::PhantomData;
 use std::sync::{Mutex, PoisonError};
 
 use auth_core::UnixTime;
-use auth_core::jwt::Verified;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    HeaderWrite, Provenance, Rejection, RejectionKind, RequestSessions, ResourceServer,
-    StagedSession, StagedSessions, StagingSlot, TokenPair, WebAuth,
+    Access, AppClaims, HeaderWrite, NoClaims, Provenance, Rejection, RejectionKind,
+    RequestSessions, ResourceServer, StagedSession, StagedSessions, StagingSlot, TokenPair,
+    WebAuth,
 };
 use auth_web::{Store, auth_core, auth_policy};
 use rocket::fairing::{Fairing, Info, Kind};
@@ -166,16 +166,26 @@ impl<'r, S: Store> FromRequest<'r> for Sessions<'r, S> {
     }
 }
 
-/// The verified claims of the request's bearer token (RFC 6750): form, MAC, claims, then the
-/// revocation list.
+/// The request's bearer token (RFC 6750), one the service issued over the store `S`: form,
+/// signature, claims, then the revocation list, and the application's claims `X` (any
+/// `Deserialize` type; none by default). It derefs to auth-web's [`Access`]: `claims()`,
+/// `app()`, and a guard in one line of a route, `token.require_scope("orders:read")?` or
+/// `require_role` (403 `insufficient_scope` naming it).
 #[derive(Debug)]
-pub struct Bearer<C, S>(pub Verified<C>, PhantomData<fn() -> S>);
+pub struct Bearer<S, X = NoClaims>(pub Access<X>, PhantomData<fn() -> S>);
+
+impl<S, X> std::ops::Deref for Bearer<S, X> {
+    type Target = Access<X>;
+    fn deref(&self) -> &Access<X> {
+        &self.0
+    }
+}
 
 #[async_trait]
-impl<'r, C, S> FromRequest<'r> for Bearer<C, S>
+impl<'r, S, X> FromRequest<'r> for Bearer<S, X>
 where
-    C: serde::de::DeserializeOwned + Send,
     S: Store,
+    X: AppClaims + Send,
 {
     type Error = &'static str;
 
@@ -194,18 +204,18 @@ where
     }
 }
 
-/// The verified claims of the request's bearer token if one was sent: `None` without an
+/// The request's bearer token if one was sent, as [`Bearer`] checks it: `None` without an
 /// `Authorization` header or with another scheme (`Basic …`); a token that was sent and fails
 /// is refused all the same (unlike `Option<Bearer>`, which Rocket makes `None` on any
 /// failure).
 #[derive(Debug)]
-pub struct MaybeBearer<C, S>(pub Option<Verified<C>>, PhantomData<fn() -> S>);
+pub struct MaybeBearer<S, X = NoClaims>(pub Option<Access<X>>, PhantomData<fn() -> S>);
 
 #[async_trait]
-impl<'r, C, S> FromRequest<'r> for MaybeBearer<C, S>
+impl<'r, S, X> FromRequest<'r> for MaybeBearer<S, X>
 where
-    C: serde::de::DeserializeOwned + Send,
     S: Store,
+    X: AppClaims + Send,
 {
     type Error = &'static str;
 
@@ -233,21 +243,20 @@ where
 /// [`ResourceServer`] in Rocket's managed state (`rocket.manage(ResourceServer::new(...))`:
 /// local keys, or `auth-oidc`'s `RemoteKeys` for an identity provider). Refusals, answered by
 /// the [`catchers`]: 401 (no token, a bad one, a `kid` the issuer does not have), 400
-/// (malformed header), 503 with `Retry-After` (the issuer's keys unavailable). It derefs to the
-/// core's [`Access`](auth_web::Access): `claims()`, and a scope in one line of a route,
-/// `token.require_scope("orders:read")?;` (403 `insufficient_scope` naming it).
+/// (malformed header), 503 with `Retry-After` (the issuer's keys unavailable), 401 too when its
+/// claims do not fit `X`. It derefs to auth-web's [`Access`], as [`Bearer`] does.
 #[derive(Debug)]
-pub struct AccessToken(pub auth_web::Access);
+pub struct AccessToken<X = NoClaims>(pub Access<X>);
 
-impl std::ops::Deref for AccessToken {
-    type Target = auth_web::Access;
-    fn deref(&self) -> &auth_web::Access {
+impl<X> std::ops::Deref for AccessToken<X> {
+    type Target = Access<X>;
+    fn deref(&self) -> &Access<X> {
         &self.0
     }
 }
 
 #[async_trait]
-impl<'r> FromRequest<'r> for AccessToken {
+impl<'r, X: AppClaims + Send> FromRequest<'r> for AccessToken<X> {
     type Error = &'static str;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {

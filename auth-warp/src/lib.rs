@@ -5,11 +5,10 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use auth_core::UnixTime;
-use auth_core::jwt::Verified;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Access, Finish, Provenance, Rejection, RequestSessions, ResourceServer, Staging, TokenPair,
-    WebAuth,
+    Access, AppClaims, Finish, Provenance, Rejection, RequestSessions, ResourceServer, Staging,
+    TokenPair, WebAuth,
 };
 use auth_web::{Store, auth_core, auth_policy};
 use warp::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
@@ -187,13 +186,16 @@ pub fn session<S: Store>(
     })
 }
 
-/// The verified claims of the request's bearer token (RFC 6750): form, MAC, claims, then the
-/// revocation list.
-pub fn bearer<C, S>(
+/// The request's bearer token (RFC 6750), one the service issued: form, signature, claims,
+/// then the revocation list, and the application's claims `X` (any `Deserialize` type, or
+/// `NoClaims`), as auth-web's [`Access`]: `claims()`, `app()`, `require_scope`,
+/// `require_role` (403 `insufficient_scope` naming it; its `Err` converts into
+/// [`AuthRejection`], a reply).
+pub fn bearer<X, S>(
     auth: Arc<WebAuth<S>>,
-) -> impl Filter<Extract = (Verified<C>,), Error = warp::Rejection> + Clone
+) -> impl Filter<Extract = (Access<X>,), Error = warp::Rejection> + Clone
 where
-    C: serde::de::DeserializeOwned + Send + 'static,
+    X: AppClaims + Send + 'static,
     S: Store,
 {
     warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
@@ -210,14 +212,14 @@ where
     })
 }
 
-/// The verified claims of the request's bearer token if one was sent: `None` without an
+/// The request's bearer token if one was sent, as [`bearer`] checks it: `None` without an
 /// `Authorization` header or with another scheme (`Basic …`); a token that was sent and fails
 /// is refused all the same. End the route with [`bearer_reply`] when it is `Some`.
-pub fn optional_bearer<C, S>(
+pub fn optional_bearer<X, S>(
     auth: Arc<WebAuth<S>>,
-) -> impl Filter<Extract = (Option<Verified<C>>,), Error = warp::Rejection> + Clone
+) -> impl Filter<Extract = (Option<Access<X>>,), Error = warp::Rejection> + Clone
 where
-    C: serde::de::DeserializeOwned + Send + 'static,
+    X: AppClaims + Send + 'static,
     S: Store,
 {
     warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
@@ -236,13 +238,12 @@ where
 
 /// The verified access token (RFC 9068) of a request to a resource server, over auth-web's
 /// [`ResourceServer`] (local keys, or `auth-oidc`'s `RemoteKeys` for an identity provider), as
-/// auth-web's [`Access`]: `claims()`, and a scope in one line, `access.require_scope("x")`
-/// (403 `insufficient_scope` naming it; its `Err` converts into [`AuthRejection`], a reply).
-/// Refusals: 401 (no token, a bad one, a `kid` the issuer does not have), 400 (malformed
-/// header), 503 with `Retry-After` (the issuer's keys unavailable), answered by [`recover`].
-pub fn access_token(
+/// auth-web's [`Access`], as [`bearer`] gives it. Refusals: 401 (no token, a bad one, a `kid`
+/// the issuer does not have, claims that do not fit `X`), 400 (malformed header), 503 with
+/// `Retry-After` (the issuer's keys unavailable), answered by [`recover`].
+pub fn access_token<X: AppClaims + Send + 'static>(
     server: Arc<ResourceServer>,
-) -> impl Filter<Extract = (Access,), Error = warp::Rejection> + Clone {
+) -> impl Filter<Extract = (Access<X>,), Error = warp::Rejection> + Clone {
     warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
         let server = Arc::clone(&server);
         async move {

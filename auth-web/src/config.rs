@@ -27,7 +27,7 @@ pub const DEFAULT_COOKIE_NAME: &str = "__Host-id";
 pub struct WebConfig {
     pub(crate) issuer: String,
     pub(crate) audience: String,
-    pub(crate) realm: String,
+    pub(crate) realm: alloc::sync::Arc<str>,
     pub(crate) cookie_name: String,
     pub(crate) secure_cookies: bool,
     pub(crate) allowed_origins: Vec<String>,
@@ -71,7 +71,7 @@ impl WebConfig {
         Self {
             issuer: issuer.into(),
             audience: issuer.into(),
-            realm: issuer.into(),
+            realm: alloc::sync::Arc::from(issuer),
             cookie_name: DEFAULT_COOKIE_NAME.into(),
             secure_cookies: true,
             allowed_origins: Vec::new(),

@@ -6,9 +6,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use auth_core::access::ACCESS_TOKEN_TYP;
+use auth_core::access::{ACCESS_TOKEN_TYP, AccessClaims, Grant, Issue};
 use auth_core::b64::{decode16, encode16};
 use auth_core::device::DeviceId;
 use auth_core::error::{SignError, TokenError};
@@ -23,36 +23,13 @@ use auth_policy::session_flow::{ActiveSession, check_session};
 use auth_policy::store::{SessionHandle, SessionInfo, SessionRecord, SessionStore};
 use auth_policy::throttle::{self, Admission, Counters, ThrottleStore};
 
+use crate::access::{Access, AppClaims};
 use crate::bearer::bearer_of;
 use crate::config::{DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, WebConfig, cookie_text};
 use crate::http::HeaderError;
 use crate::http::{SetCookie, find_cookie_bytes};
 use crate::rejection::{Rejection, RejectionKind};
 use crate::session::{Backend, DataBackend, Session};
-
-/// The claims of the access tokens [`WebAuth`] issues: the RFC 9068 profile (`typ` `at+jwt`
-/// in the header; `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`) and `sid`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessClaims {
-    /// The user.
-    pub sub: String,
-    /// The issuer ([`WebConfig::new`]).
-    pub iss: String,
-    /// The resource the token is for ([`WebConfig::audience`]).
-    pub aud: String,
-    /// The client the token was issued to: this service itself (first-party logins).
-    pub client_id: String,
-    /// Issued at.
-    pub iat: u64,
-    /// Expires at.
-    pub exp: u64,
-    /// A random id (16 bytes, base64url), for the revocation list.
-    pub jti: String,
-    /// The login session: the refresh-token family of the login (base64url), so that revoking
-    /// the access token ends the family too, and ending the family ends its access tokens
-    /// (OpenID Connect's session id claim).
-    pub sid: String,
-}
 
 /// An access token and a refresh token, as the token endpoint answers (RFC 6749 §5.1).
 #[derive(Clone, Serialize)]
@@ -65,6 +42,9 @@ pub struct TokenPair {
     pub expires_in: u64,
     /// The single-use refresh token (43 base64url characters).
     pub refresh_token: String,
+    /// The scopes the access token grants (RFC 6749 §5.1), when it grants any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl TokenPair {
@@ -212,35 +192,35 @@ impl<S> WebAuth<S> {
         }
     }
 
-    /// Signs access-token claims with the current key, typed `at+jwt`.
+    /// Signs an access token's payload with the current key, typed `at+jwt`.
     fn sign_access<R: rand_core::CryptoRng + ?Sized>(
         &self,
-        claims: &AccessClaims,
+        payload: &[u8],
         now: UnixTime,
         rng: &mut R,
     ) -> Result<String, SignError> {
         match &self.keys {
-            TokenKeys::Hmac(key) => key.sign_with_typ(claims, Some(ACCESS_TOKEN_TYP)),
+            TokenKeys::Hmac(key) => key.sign_json(payload, Some(ACCESS_TOKEN_TYP)),
             TokenKeys::Ring(lock) => {
                 advance_ring(lock, now, rng);
                 read(lock)
                     .current()
-                    .sign_with_typ(claims, Some(ACCESS_TOKEN_TYP))
+                    .sign_json(payload, Some(ACCESS_TOKEN_TYP))
             }
         }
     }
 
     /// Verifies an access token against the keys (synchronously: no lock is held across an
     /// `.await`).
-    fn verify_access<C: serde::de::DeserializeOwned>(
+    fn verify_access(
         &self,
         token: &str,
         rules: &Validation<'_>,
         now: UnixTime,
-    ) -> Result<Verified<C>, TokenError> {
+    ) -> Result<Verified<AccessClaims>, TokenError> {
         match &self.keys {
-            TokenKeys::Hmac(key) => jwt::verify::<C, _>(token, key, rules, now),
-            TokenKeys::Ring(lock) => jwt::verify::<C, _>(token, read(lock).published(), rules, now),
+            TokenKeys::Hmac(key) => jwt::verify(token, key, rules, now),
+            TokenKeys::Ring(lock) => jwt::verify(token, read(lock).published(), rules, now),
         }
     }
 
@@ -557,21 +537,23 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     }
 
     /// Verifies the bearer token of the request's `Authorization` header values: form, MAC,
-    /// claims (`exp`, `iss`, `sub` and `jti` required), then revocation
-    /// ([`RevocationStore::is_revoked`]: a replica confirmed within its bound, else the store).
+    /// the RFC 9068 claims ([`auth_core::access::rules`]: `typ` `at+jwt`, `iss`, this service's
+    /// audience, `exp`, `sub`, `client_id`, `iat`, `jti`), then revocation
+    /// ([`RevocationStore::is_revoked`]: a replica confirmed within its bound, else the store),
+    /// then the application's claims `X` ([`NoClaims`](crate::NoClaims) for none).
     /// `now` may be a [`UnixTime`]; a [`UnixMillis`] lets a replica's bound be kept to the
     /// millisecond.
     ///
     /// # Errors
     /// 401 without an error when no bearer token was sent (no header, or another scheme);
     /// 400 `invalid_request` for several `Authorization` headers or a malformed one; 401
-    /// `invalid_token` for a token that fails any check; 503 when revocation cannot be
-    /// checked (fail closed).
-    pub async fn bearer<'h, C: serde::de::DeserializeOwned>(
+    /// `invalid_token` for a token that fails any check or whose claims do not fit `X`; 503
+    /// when revocation cannot be checked (fail closed).
+    pub async fn bearer<'h, X: AppClaims>(
         &self,
         authorization: impl IntoIterator<Item = &'h [u8]>,
         now: impl Into<UnixMillis>,
-    ) -> Result<Verified<C>, Rejection> {
+    ) -> Result<Access<X>, Rejection> {
         let now_ms = now.into();
         let now = now_ms.secs();
         let token = bearer_of(authorization).map_err(|kind| self.reject(kind))?;
@@ -579,14 +561,15 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         // signed by the same key is never taken for an access token), for this audience.
         let rules = auth_core::access::rules(&self.config.issuer, &self.config.audience);
         let verified = self
-            .verify_access::<C>(token, &rules, now)
+            .verify_access(token, &rules, now)
             .map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
         // Only after the MAC and every claim passed: revocation.
         let probe = Probe::of(verified.registered());
         if self.backend.store.is_revoked(&probe, now_ms).await? {
             return Err(self.reject(RejectionKind::InvalidToken(TokenError::Revoked)));
         }
-        Ok(verified)
+        let app = X::read(&verified).map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
+        Ok(Access::new(verified, app, Arc::clone(&self.config.realm)))
     }
 
     /// [`bearer`](Self::bearer) for a route where a token is optional: `None` when none was
@@ -595,26 +578,50 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     ///
     /// # Errors
     /// As [`bearer`](Self::bearer), except that no token is not an error.
-    pub async fn optional_bearer<'h, C: serde::de::DeserializeOwned>(
+    pub async fn optional_bearer<'h, X: AppClaims>(
         &self,
         authorization: impl IntoIterator<Item = &'h [u8]>,
         now: impl Into<UnixMillis>,
-    ) -> Result<Option<Verified<C>>, Rejection> {
+    ) -> Result<Option<Access<X>>, Rejection> {
         match self.bearer(authorization, now).await {
-            Ok(verified) => Ok(Some(verified)),
+            Ok(access) => Ok(Some(access)),
             Err(r) if matches!(r.kind(), RejectionKind::MissingToken) => Ok(None),
             Err(r) => Err(r),
         }
     }
 
     /// Issues an access token and a refresh token for `user`, who has just proved who they are
-    /// (a new refresh-token family: one login of the token half).
+    /// (a new refresh-token family: one login of the token half). The access token carries
+    /// `grant` (scopes, roles, groups, audiences, a lifetime within
+    /// [`WebConfig::access_ttl`], the application's claims); the family keeps it, so that
+    /// every refresh grants the same (or what [`refresh_tokens_with`](Self::refresh_tokens_with)
+    /// decides).
+    ///
+    /// ```
+    /// # use auth_web::{WebAuth, WebConfig, NoClaims};
+    /// # use auth_web::auth_core::{access::Grant, jwt::{Alg, AnyKey}, UnixTime};
+    /// # use auth_web::auth_policy::memory::MemoryStore;
+    /// # pollster::block_on(async {
+    /// let auth = WebAuth::new(MemoryStore::new(), AnyKey::new(Alg::Hs256, &[7; 32])?, WebConfig::new("https://shop.example"));
+    /// let grant = Grant::new().with_scope("orders:read")?.with_roles(["support"]);
+    /// let now = UnixTime::now();
+    /// let pair = auth.issue_tokens("ada", &grant, now, &mut rand::rng()).await?;
+    /// assert_eq!(pair.scope.as_deref(), Some("orders:read"));
+    ///
+    /// let header = format!("Bearer {}", pair.access_token);
+    /// let access = auth.bearer::<NoClaims>([header.as_bytes()], now).await?;
+    /// assert!(access.require_role("support").is_ok());
+    /// assert_eq!(access.require_scope("orders:write").unwrap_err().status(), 403);
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+    /// ```
     ///
     /// # Errors
-    /// 503 when the store fails.
+    /// 500 when `grant` cannot be written into a token ([`RejectionKind::Grant`]), before
+    /// anything is stored; 503 when the store fails.
     pub async fn issue_tokens<R: rand_core::CryptoRng + ?Sized>(
         &self,
         user: &str,
+        grant: &Grant,
         now: UnixTime,
         rng: &mut R,
     ) -> Result<TokenPair, Rejection> {
@@ -622,22 +629,28 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             family: FamilyId::generate(rng),
             user: user.into(),
             expires_at: now.saturating_add(self.config.refresh_ttl),
-            claims: String::new(),
+            claims: grant.to_json(),
         };
         let refresh = RefreshToken::generate(rng);
+        // Signed first: a grant that cannot be written leaves nothing behind.
+        let pair = self.pair(&family, grant, &refresh, now, rng)?;
         self.backend
             .store
             .issue(&refresh.storage_key(), &family)
             .await?;
-        self.pair(&family, &refresh, now, rng)
+        Ok(pair)
     }
 
     /// [`issue_tokens`](Self::issue_tokens) on the system clock and the OS RNG.
     ///
     /// # Errors
     /// As [`issue_tokens`](Self::issue_tokens).
-    pub async fn issue_tokens_now(&self, user: &str) -> Result<TokenPair, Rejection> {
-        self.issue_tokens(user, UnixTime::now(), &mut auth_core::rng::os_rng())
+    pub async fn issue_tokens_now(
+        &self,
+        user: &str,
+        grant: &Grant,
+    ) -> Result<TokenPair, Rejection> {
+        self.issue_tokens(user, grant, UnixTime::now(), &mut auth_core::rng::os_rng())
             .await
     }
 
@@ -654,8 +667,9 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         .await
     }
 
-    /// Trades a refresh token for a new pair. The presented token is spent; presenting a spent
-    /// token again revokes its whole family (someone holds a copy).
+    /// Trades a refresh token for a new pair, granting what the login granted. The presented
+    /// token is spent; presenting a spent token again revokes its whole family (someone holds
+    /// a copy).
     ///
     /// # Errors
     /// 401 `invalid_refresh_token` for a malformed, unknown, expired or revoked token, 401
@@ -666,6 +680,29 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         now: UnixTime,
         rng: &mut R,
     ) -> Result<TokenPair, Rejection> {
+        self.refresh_tokens_with(refresh_token, now, rng, |_, grant| async { Ok(grant) })
+            .await
+    }
+
+    /// [`refresh_tokens`](Self::refresh_tokens), letting the application decide the new access
+    /// token's grant: `regrant` sees the user and the login's grant and answers the grant to
+    /// issue (roles changed since the login, say), or a refusal. It runs after the presented
+    /// token was spent: a refusal ends the family for the client, which holds no new token.
+    ///
+    /// # Errors
+    /// As [`refresh_tokens`](Self::refresh_tokens), and `regrant`'s refusal.
+    pub async fn refresh_tokens_with<R, F, Fut>(
+        &self,
+        refresh_token: &str,
+        now: UnixTime,
+        rng: &mut R,
+        regrant: F,
+    ) -> Result<TokenPair, Rejection>
+    where
+        R: rand_core::CryptoRng + ?Sized,
+        F: FnOnce(&str, Grant) -> Fut,
+        Fut: core::future::Future<Output = Result<Grant, Rejection>>,
+    {
         let old = RefreshToken::parse(refresh_token)
             .map_err(|_| Rejection::new(RejectionKind::InvalidRefreshToken))?;
         let new = RefreshToken::generate(rng);
@@ -676,7 +713,10 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             .await?
         {
             Refreshed::Rotated(family) if family.expires_at > now => {
-                self.pair(&family, &new, now, rng)
+                let granted = Grant::from_json(&family.claims)
+                    .map_err(|e| Rejection::new(RejectionKind::Grant(e)))?;
+                let grant = regrant(&family.user, granted).await?;
+                self.pair(&family, &grant, &new, now, rng)
             }
             Refreshed::ReuseDetected(family) => {
                 // Someone holds a copy: the family's access tokens end too.
@@ -696,13 +736,9 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     ///
     /// # Errors
     /// 503 when the store fails.
-    pub async fn revoke(
-        &self,
-        token: &Verified<AccessClaims>,
-        now: UnixTime,
-    ) -> Result<(), Rejection> {
+    pub async fn revoke<X>(&self, token: &Access<X>, now: UnixTime) -> Result<(), Rejection> {
         let claims = token.claims();
-        let family = decode16(&claims.sid);
+        let family = claims.sid.as_deref().and_then(decode16);
         // Kept while the token could pass: its `exp` and the leeway the check allows.
         let mut entries = alloc::vec![Revocation::Token {
             jti: Mark::of(&claims.jti),
@@ -728,34 +764,41 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     fn pair<R: rand_core::CryptoRng + ?Sized>(
         &self,
         family: &RefreshFamily,
+        grant: &Grant,
         refresh: &RefreshToken,
         now: UnixTime,
         rng: &mut R,
     ) -> Result<TokenPair, Rejection> {
-        // The access token never outlives its family.
-        let exp = now
-            .saturating_add(self.config.access_ttl)
-            .min(family.expires_at);
+        // The lifetime asked for, within the configured one (at least a second); the access
+        // token never outlives its family.
+        let lifetime = grant.lifetime().map_or(self.config.access_ttl, |l| {
+            l.clamp(1, self.config.access_ttl)
+        });
+        let exp = now.saturating_add(lifetime).min(family.expires_at);
         let mut jti = [0u8; 16];
         rng.fill_bytes(&mut jti);
-        let claims = AccessClaims {
-            sub: family.user.clone(),
-            iss: self.config.issuer.clone(),
-            aud: self.config.audience.clone(),
-            client_id: self.config.issuer.clone(),
-            iat: now.as_secs(),
-            exp: exp.as_secs(),
-            jti: encode16(&jti),
-            sid: encode16(&family.family.to_bytes()),
-        };
+        let (jti, sid) = (encode16(&jti), encode16(&family.family.to_bytes()));
+        let payload = grant
+            .to_payload(&Issue {
+                issuer: &self.config.issuer,
+                subject: &family.user,
+                audience: &self.config.audience,
+                client_id: &self.config.issuer,
+                issued_at: now,
+                expires_at: exp,
+                jti: &jti,
+                sid: Some(&sid),
+            })
+            .map_err(|e| Rejection::new(RejectionKind::Grant(e)))?;
         let access_token = self
-            .sign_access(&claims, now, rng)
+            .sign_access(&payload, now, rng)
             .map_err(|e| Rejection::new(RejectionKind::SignFailed(e)))?;
         Ok(TokenPair {
             access_token,
             token_type: "Bearer",
             expires_in: exp.as_secs().saturating_sub(now.as_secs()),
             refresh_token: String::from(refresh.encode().expose()),
+            scope: (!grant.scope().is_empty()).then(|| String::from(grant.scope().as_str())),
         })
     }
 }

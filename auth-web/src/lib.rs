@@ -3,6 +3,7 @@
 
 extern crate alloc;
 
+mod access;
 mod bearer;
 mod config;
 mod finish;
@@ -18,6 +19,7 @@ mod session;
 mod staged;
 mod store;
 
+pub use access::{Access, AppClaims, NoClaims};
 /// The crypto path this crate builds on (tokens, keys, ids), re-exported so that an adapter
 /// depends on this crate alone.
 pub use auth_core;
@@ -31,11 +33,10 @@ pub use config::{
 };
 pub use finish::{Finish, HeaderWrite, Staging};
 pub use flows::{
-    AccessClaims, Login, LoginAttempt, Provenance, PublishedKeys, RequestSessions, TokenKeys,
-    TokenPair, WebAuth,
+    Login, LoginAttempt, Provenance, PublishedKeys, RequestSessions, TokenKeys, TokenPair, WebAuth,
 };
 pub use rejection::{Rejection, RejectionKind};
-pub use resource::{Access, ResourceServer};
+pub use resource::ResourceServer;
 pub use session::{Session, Unsaved};
 pub use staged::{StagedSession, StagedSessions, StagingSlot};
 pub use store::Store;

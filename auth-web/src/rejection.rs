@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::String;
 use core::fmt;
 
-use auth_core::error::{SignError, TokenError};
+use auth_core::error::{GrantError, SignError, TokenError};
 use auth_policy::keycache::KeyCacheError;
 use auth_policy::session_data::DataError;
 use auth_policy::store::StoreError;
@@ -62,6 +62,10 @@ pub enum RejectionKind {
     /// The service could not sign the access token it issues (500): the service's fault,
     /// never the client's, and not reachable with the claims `WebAuth` writes.
     SignFailed(SignError),
+    /// The grant the service asked for cannot be written into an access token (500): the
+    /// service's fault (an application claim named like a registered one, a grant over its
+    /// size, …), never the client's.
+    Grant(GrantError),
     /// Session data could not be read or saved: 401 when the session ended before its changes
     /// were saved (the cookie is removed), 503 with `Retry-After` when the store failed or
     /// values kept changing, 400 for data over its limits or a value that does not read as
@@ -123,6 +127,21 @@ impl Rejection {
         }
     }
 
+    /// 403 `insufficient_scope` for a requirement other than a scope (a role, say), described
+    /// in the challenge's `error_description`.
+    pub(crate) fn insufficient(realm: &str, description: &str) -> Self {
+        let challenge = BearerChallenge::new(realm)
+            .error(BearerError::InsufficientScope, description)
+            .to_string()
+            .ok();
+        Self {
+            kind: RejectionKind::InsufficientScope,
+            challenge,
+            set_cookie: None,
+            retry_after: None,
+        }
+    }
+
     /// What was refused, for logs (may hold a store error's source; never secrets).
     #[must_use]
     pub fn kind(&self) -> &RejectionKind {
@@ -148,7 +167,7 @@ impl Rejection {
             | RejectionKind::Busy(_) => 503,
             RejectionKind::SessionData(e) => data_status(e),
             RejectionKind::TooManyAttempts(_) => 429,
-            RejectionKind::SignFailed(_) => 500,
+            RejectionKind::SignFailed(_) | RejectionKind::Grant(_) => 500,
         }
     }
 
@@ -172,6 +191,7 @@ impl Rejection {
             RejectionKind::TooManyAttempts(_) => "too_many_attempts",
             RejectionKind::Busy(code) => code,
             RejectionKind::SignFailed(e) => e.code(),
+            RejectionKind::Grant(e) => e.code(),
         }
     }
 

@@ -8,12 +8,12 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::access::{Access, AppClaims};
 use crate::bearer::bearer_of;
 use crate::rejection::{Rejection, RejectionKind};
 use auth_core::UnixTime;
-use auth_core::access::{self, AccessToken};
+use auth_core::access;
 use auth_core::error::TokenError;
-use auth_core::jwt::Verified;
 use auth_policy::keycache::KeyCacheError;
 use auth_policy::verifier::AccessKeys;
 use auth_policy::verifier::VerifyError;
@@ -43,7 +43,7 @@ use auth_policy::verifier::VerifyError;
 /// });
 /// let token = issuer_key.sign_with_typ(&claims, Some("at+jwt"))?;
 /// let header = format!("Bearer {token}");
-/// let access = api.bearer([header.as_bytes()], now).await?;
+/// let access: auth_web::Access = api.bearer([header.as_bytes()], now).await?;
 /// assert!(access.require_scope("orders:read").is_ok());
 /// let refused = access.require_scope("orders:write").unwrap_err();
 /// assert_eq!(refused.status(), 403);
@@ -112,17 +112,19 @@ impl ResourceServer {
         &self.audience
     }
 
-    /// Checks the bearer token of a request's `Authorization` header values at `now`.
+    /// Checks the bearer token of a request's `Authorization` header values at `now`, and
+    /// reads the application's claims `X` from it ([`NoClaims`](crate::NoClaims) for none).
     ///
     /// # Errors
     /// 401 without an error when no bearer token was sent; 400 `invalid_request` for a
     /// malformed header; 401 `invalid_token` for a token that fails any check, its `kid` unknown
-    /// to the issuer included; 503 when the issuer's keys are unavailable (fail closed).
-    pub async fn bearer<'h>(
+    /// to the issuer included, and one whose claims do not fit `X`; 503 when the issuer's keys are
+    /// unavailable (fail closed).
+    pub async fn bearer<'h, X: AppClaims>(
         &self,
         authorization: impl IntoIterator<Item = &'h [u8]>,
         now: UnixTime,
-    ) -> Result<Access, Rejection> {
+    ) -> Result<Access<X>, Rejection> {
         let token = bearer_of(authorization).map_err(|kind| self.reject(kind))?;
         let (issuer, keys) = match self.issuers.as_slice() {
             [(issuer, keys)] => (issuer, keys),
@@ -142,54 +144,14 @@ impl ResourceServer {
             .verify_access(token, &rules, now)
             .await
             .map_err(|e| self.reject(refusal(e)))?;
-        Ok(Access {
-            token,
-            realm: Arc::clone(&self.realm),
-        })
+        let app = X::read(&token).map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
+        Ok(Access::new(token, app, Arc::clone(&self.realm)))
     }
 
     /// A refusal of `kind` with this resource's challenge.
     #[must_use]
     pub fn reject(&self, kind: RejectionKind) -> Rejection {
         Rejection::with_challenge(kind, &self.realm, None)
-    }
-}
-
-/// A request's verified access token, as [`ResourceServer::bearer`] gives it: the claims, and
-/// the scope requirements of a route.
-#[derive(Debug)]
-pub struct Access {
-    token: Verified<AccessToken>,
-    realm: Arc<str>,
-}
-
-impl Access {
-    /// The token's claims (`sub`, `client_id`, `scope`, …).
-    #[must_use]
-    pub fn claims(&self) -> &AccessToken {
-        self.token.claims()
-    }
-
-    /// The verified token (header and claims).
-    #[must_use]
-    pub fn verified(&self) -> &Verified<AccessToken> {
-        &self.token
-    }
-
-    /// Requires `scope`: one line in a route, `access.require_scope("orders:read")?`.
-    ///
-    /// # Errors
-    /// 403 `insufficient_scope`, with `scope` in the challenge (RFC 6750 §3.1).
-    pub fn require_scope(&self, scope: &str) -> Result<(), Rejection> {
-        if self.claims().scope.contains(scope) {
-            Ok(())
-        } else {
-            Err(Rejection::with_challenge(
-                RejectionKind::InsufficientScope,
-                &self.realm,
-                Some(scope),
-            ))
-        }
     }
 }
 

@@ -10,7 +10,8 @@ use auth_core::jwt::{Alg, AnyKey};
 use auth_policy::memory::MemoryStore;
 use auth_policy::session::SessionPolicy;
 use auth_policy::session_data::StoredData;
-use auth_web::{AccessClaims, Provenance, RejectionKind, WebAuth, WebConfig};
+use auth_web::auth_core::access::{AccessClaims, Grant};
+use auth_web::{NoClaims, Provenance, RejectionKind, WebAuth, WebConfig};
 use pollster::block_on;
 
 const T0: u64 = 1_700_000_000;
@@ -300,7 +301,7 @@ fn bearer_refusals_follow_rfc_6750() {
     let (auth, _) = auth();
     let now = UnixTime(T0);
     let run = |headers: &[&[u8]]| {
-        block_on(auth.bearer::<AccessClaims>(headers.iter().copied(), now)).unwrap_err()
+        block_on(auth.bearer::<NoClaims>(headers.iter().copied(), now)).unwrap_err()
     };
     let challenge = |e: &auth_web::Rejection| {
         e.headers()
@@ -335,10 +336,10 @@ fn bearer_refusals_follow_rfc_6750() {
 fn token_pairs_refresh_once_reuse_revokes_and_revocation_ends_both() {
     let (auth, clock) = auth();
     let now = UnixTime(T0);
-    let pair = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    let pair = block_on(auth.issue_tokens("ada", &Grant::new(), now, &mut rng())).unwrap();
     assert_eq!((pair.token_type, pair.expires_in), ("Bearer", 300));
     let header = format!("Bearer {}", pair.access_token);
-    let verified = block_on(auth.bearer::<AccessClaims>([header.as_bytes()], now)).unwrap();
+    let verified = block_on(auth.bearer::<NoClaims>([header.as_bytes()], now)).unwrap();
     assert_eq!(verified.claims().sub, "ada");
 
     // Refresh once: a new pair; the old refresh token is spent.
@@ -353,11 +354,11 @@ fn token_pairs_refresh_once_reuse_revokes_and_revocation_ends_both() {
     assert_eq!(err.code(), "invalid_refresh_token");
 
     // Revoking an access token refuses it and ends its login's refresh tokens.
-    let pair = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    let pair = block_on(auth.issue_tokens("ada", &Grant::new(), now, &mut rng())).unwrap();
     let header = format!("Bearer {}", pair.access_token);
-    let verified = block_on(auth.bearer::<AccessClaims>([header.as_bytes()], now)).unwrap();
+    let verified = block_on(auth.bearer::<NoClaims>([header.as_bytes()], now)).unwrap();
     block_on(auth.revoke(&verified, now)).unwrap();
-    let err = block_on(auth.bearer::<AccessClaims>([header.as_bytes()], now)).unwrap_err();
+    let err = block_on(auth.bearer::<NoClaims>([header.as_bytes()], now)).unwrap_err();
     assert!(matches!(
         err.kind(),
         RejectionKind::InvalidToken(auth_core::error::TokenError::Revoked)
@@ -366,11 +367,11 @@ fn token_pairs_refresh_once_reuse_revokes_and_revocation_ends_both() {
     assert_eq!(err.code(), "invalid_refresh_token");
 
     // An expired access token is refused.
-    let pair = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    let pair = block_on(auth.issue_tokens("ada", &Grant::new(), now, &mut rng())).unwrap();
     let header = format!("Bearer {}", pair.access_token);
     clock.store(T0 + 400, Ordering::SeqCst);
     let err =
-        block_on(auth.bearer::<AccessClaims>([header.as_bytes()], UnixTime(T0 + 400))).unwrap_err();
+        block_on(auth.bearer::<NoClaims>([header.as_bytes()], UnixTime(T0 + 400))).unwrap_err();
     assert_eq!(err.code(), "expired");
 }
 
@@ -381,7 +382,7 @@ fn logout_everywhere_ends_every_session_and_refresh_family_of_the_user() {
     let a = block_on(auth.login("ada", StoredData::new(), None, now, &mut rng())).unwrap();
     let b = block_on(auth.login("ada", StoredData::new(), None, now, &mut rng())).unwrap();
     let other = block_on(auth.login("bob", StoredData::new(), None, now, &mut rng())).unwrap();
-    let pair = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    let pair = block_on(auth.issue_tokens("ada", &Grant::new(), now, &mut rng())).unwrap();
     let (ha, hb, ho) = (
         cookie_header(&a.set_cookie),
         cookie_header(&b.set_cookie),
@@ -408,7 +409,7 @@ fn logout_everywhere_ends_every_session_and_refresh_family_of_the_user() {
 
 fn bearer_status(auth: &WebAuth<MemoryStore>, token: &str, now: u64) -> Result<(), &'static str> {
     let header = format!("Bearer {token}");
-    block_on(auth.bearer::<AccessClaims>([header.as_bytes()], UnixTime(now)))
+    block_on(auth.bearer::<NoClaims>([header.as_bytes()], UnixTime(now)))
         .map(|_| ())
         .map_err(|e| e.code())
 }
@@ -417,10 +418,11 @@ fn bearer_status(auth: &WebAuth<MemoryStore>, token: &str, now: u64) -> Result<(
 fn logout_everywhere_ends_the_users_access_tokens_at_once_even_those_of_the_same_second() {
     let (auth, clock) = auth();
     // Issued a minute before, and in the very second of the logout.
-    let old = block_on(auth.issue_tokens("ada", UnixTime(T0), &mut rng())).unwrap();
+    let old = block_on(auth.issue_tokens("ada", &Grant::new(), UnixTime(T0), &mut rng())).unwrap();
     clock.store(T0 + 60, Ordering::SeqCst);
-    let same_second = block_on(auth.issue_tokens("ada", UnixTime(T0 + 60), &mut rng())).unwrap();
-    let bob = block_on(auth.issue_tokens("bob", UnixTime(T0), &mut rng())).unwrap();
+    let same_second =
+        block_on(auth.issue_tokens("ada", &Grant::new(), UnixTime(T0 + 60), &mut rng())).unwrap();
+    let bob = block_on(auth.issue_tokens("bob", &Grant::new(), UnixTime(T0), &mut rng())).unwrap();
     let login = block_on(auth.login(
         "ada",
         StoredData::new(),
@@ -446,7 +448,8 @@ fn logout_everywhere_ends_the_users_access_tokens_at_once_even_those_of_the_same
     // Another user's token is untouched.
     assert_eq!(bearer_status(&auth, &bob.access_token, T0 + 60), Ok(()));
     // A login right after, in the same second, gets tokens that work.
-    let fresh = block_on(auth.issue_tokens("ada", UnixTime(T0 + 60), &mut rng())).unwrap();
+    let fresh =
+        block_on(auth.issue_tokens("ada", &Grant::new(), UnixTime(T0 + 60), &mut rng())).unwrap();
     assert_eq!(bearer_status(&auth, &fresh.access_token, T0 + 60), Ok(()));
     assert_eq!(bearer_status(&auth, &fresh.access_token, T0 + 61), Ok(()));
 }
@@ -455,21 +458,14 @@ fn logout_everywhere_ends_the_users_access_tokens_at_once_even_those_of_the_same
 fn a_revoked_token_stays_refused_through_the_leeway_after_its_exp() {
     let (auth, clock) = auth();
     // A token of this issuer whose `sid` names no family: only its `jti` entry refuses it.
-    let claims = AccessClaims {
-        sub: "ada".into(),
-        iss: "demo".into(),
-        aud: "demo".into(),
-        client_id: "demo".into(),
-        iat: T0,
-        exp: T0 + 300,
-        jti: "jti-of-a-token-without-family".into(),
-        sid: "no family".into(),
-    };
+    let claims = serde_json::json!({
+        "sub": "ada", "iss": "demo", "aud": "demo", "client_id": "demo", "iat": T0,
+        "exp": T0 + 300, "jti": "jti-of-a-token-without-family", "sid": "no family",
+    });
     let key = AnyKey::new(Alg::Hs256, &[7; 32]).unwrap();
     let token = key.sign_with_typ(&claims, Some("at+jwt")).unwrap();
     let header = format!("Bearer {token}");
-    let verified =
-        block_on(auth.bearer::<AccessClaims>([header.as_bytes()], UnixTime(T0))).unwrap();
+    let verified = block_on(auth.bearer::<NoClaims>([header.as_bytes()], UnixTime(T0))).unwrap();
     block_on(auth.revoke(&verified, UnixTime(T0))).unwrap();
     // Past `exp` (T0 + 300) but within the 60 s leeway the check allows: still refused.
     for at in [T0 + 299, T0 + 300, T0 + 330, T0 + 359] {
@@ -482,7 +478,7 @@ fn a_revoked_token_stays_refused_through_the_leeway_after_its_exp() {
 #[test]
 fn a_password_change_ends_sessions_refresh_families_and_access_tokens() {
     let (auth, clock) = auth();
-    let pair = block_on(auth.issue_tokens("ada", UnixTime(T0), &mut rng())).unwrap();
+    let pair = block_on(auth.issue_tokens("ada", &Grant::new(), UnixTime(T0), &mut rng())).unwrap();
     let login =
         block_on(auth.login("ada", StoredData::new(), None, UnixTime(T0), &mut rng())).unwrap();
     clock.store(T0 + 10, Ordering::SeqCst);
@@ -500,7 +496,8 @@ fn a_password_change_ends_sessions_refresh_families_and_access_tokens() {
     assert!(
         block_on(auth.refresh_tokens(&pair.refresh_token, UnixTime(T0 + 10), &mut rng())).is_err()
     );
-    let again = block_on(auth.issue_tokens("ada", UnixTime(T0 + 10), &mut rng())).unwrap();
+    let again =
+        block_on(auth.issue_tokens("ada", &Grant::new(), UnixTime(T0 + 10), &mut rng())).unwrap();
     assert_eq!(bearer_status(&auth, &again.access_token, T0 + 10), Ok(()));
 }
 
@@ -508,9 +505,9 @@ fn a_password_change_ends_sessions_refresh_families_and_access_tokens() {
 fn reuse_of_a_spent_refresh_token_ends_the_familys_access_tokens() {
     let (auth, _) = auth();
     let now = UnixTime(T0);
-    let first = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    let first = block_on(auth.issue_tokens("ada", &Grant::new(), now, &mut rng())).unwrap();
     let second = block_on(auth.refresh_tokens(&first.refresh_token, now, &mut rng())).unwrap();
-    let other_login = block_on(auth.issue_tokens("ada", now, &mut rng())).unwrap();
+    let other_login = block_on(auth.issue_tokens("ada", &Grant::new(), now, &mut rng())).unwrap();
     assert_eq!(bearer_status(&auth, &second.access_token, T0), Ok(()));
     let err = block_on(auth.refresh_tokens(&first.refresh_token, now, &mut rng())).unwrap_err();
     assert_eq!(err.code(), "refresh_token_reused");
@@ -529,8 +526,9 @@ fn a_memory_store_that_restarted_refuses_tokens_issued_before_it_began() {
         key.clone(),
         WebConfig::new("demo"),
     );
-    let pair = block_on(first.issue_tokens("ada", UnixTime(T0), &mut rng())).unwrap();
-    let verified = block_on(first.bearer::<AccessClaims>(
+    let pair =
+        block_on(first.issue_tokens("ada", &Grant::new(), UnixTime(T0), &mut rng())).unwrap();
+    let verified = block_on(first.bearer::<NoClaims>(
         [format!("Bearer {}", pair.access_token).as_bytes()],
         UnixTime(T0),
     ))
@@ -550,7 +548,9 @@ fn a_memory_store_that_restarted_refuses_tokens_issued_before_it_began() {
         bearer_status(&restarted, &pair.access_token, T0 + 1),
         Err("revoked")
     );
-    let fresh = block_on(restarted.issue_tokens("ada", UnixTime(T0 + 1), &mut rng())).unwrap();
+    let fresh =
+        block_on(restarted.issue_tokens("ada", &Grant::new(), UnixTime(T0 + 1), &mut rng()))
+            .unwrap();
     assert_eq!(
         bearer_status(&restarted, &fresh.access_token, T0 + 1),
         Ok(())
@@ -591,18 +591,19 @@ mod ring {
 
     fn bearer(auth: &WebAuth<MemoryStore>, token: &str, now: u64) -> Result<AccessClaims, String> {
         let header = format!("Bearer {token}");
-        block_on(auth.bearer::<AccessClaims>([header.as_bytes()], UnixTime(now)))
-            .map(|v| v.into_claims())
+        block_on(auth.bearer::<NoClaims>([header.as_bytes()], UnixTime(now)))
+            .map(|v| v.claims().clone())
             .map_err(|e| e.code().to_owned())
     }
 
     #[test]
     fn another_service_verifies_access_tokens_with_the_published_keys_only() {
         let auth = ring_auth();
-        let pair = block_on(auth.issue_tokens("ada", UnixTime(T0), &mut rng())).unwrap();
+        let pair =
+            block_on(auth.issue_tokens("ada", &Grant::new(), UnixTime(T0), &mut rng())).unwrap();
         let claims = bearer(&auth, &pair.access_token, T0).unwrap();
         assert_eq!(
-            (claims.aud.as_str(), claims.client_id.as_str()),
+            (claims.aud[0].as_str(), claims.client_id.as_str()),
             ("https://api.example", "https://issuer.example")
         );
         // The resource server holds the JWK set and nothing else.
@@ -696,17 +697,21 @@ mod ring {
     #[test]
     fn tokens_survive_a_rotation_and_new_ones_use_the_new_key() {
         let auth = ring_auth();
-        let before = block_on(auth.issue_tokens("ada", UnixTime(T0), &mut rng())).unwrap();
+        let before =
+            block_on(auth.issue_tokens("ada", &Grant::new(), UnixTime(T0), &mut rng())).unwrap();
         let kid = |token: &str| {
             let (h, _) = jwt::danger_decode_unverified(token, 8192).unwrap();
             serde_json::from_slice::<serde_json::Value>(&h).unwrap()["kid"].clone()
         };
         // One second before the rotation the old key still signs.
         let later = T0 + DAY;
-        let edge = block_on(auth.issue_tokens("ada", UnixTime(later - 1), &mut rng())).unwrap();
+        let edge =
+            block_on(auth.issue_tokens("ada", &Grant::new(), UnixTime(later - 1), &mut rng()))
+                .unwrap();
         assert_eq!(kid(&before.access_token), kid(&edge.access_token));
         // At the rotation the next key signs.
-        let after = block_on(auth.issue_tokens("ada", UnixTime(later), &mut rng())).unwrap();
+        let after =
+            block_on(auth.issue_tokens("ada", &Grant::new(), UnixTime(later), &mut rng())).unwrap();
         assert_ne!(kid(&before.access_token), kid(&after.access_token));
         let set = JwkSet::parse(&auth.jwks(UnixTime(later), &mut rng()).unwrap().body).unwrap();
         assert_eq!(set.keys().len(), 3, "current, next and the retired key");
@@ -1094,5 +1099,127 @@ mod data {
             .headers(vary)
             .map(|(n, v, w)| (n, v.into_owned(), w))
             .collect()
+    }
+}
+
+mod grants {
+    use super::*;
+    use auth_web::Access;
+    use auth_web::auth_policy::refresh::RefreshStore;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Tenant {
+        tenant: String,
+    }
+
+    fn bearer_of(auth: &WebAuth<MemoryStore>, token: &str, now: u64) -> Access<Tenant> {
+        let header = format!("Bearer {token}");
+        block_on(auth.bearer::<Tenant>([header.as_bytes()], UnixTime(now))).unwrap()
+    }
+
+    fn ada() -> Grant {
+        Grant::new()
+            .with_scope("orders:read")
+            .unwrap()
+            .with_roles(["support"])
+            .with_claims(&Tenant {
+                tenant: "acme".into(),
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn issued_tokens_carry_the_grant_and_every_refresh_keeps_it() {
+        let (auth, _) = auth();
+        let pair = block_on(auth.issue_tokens("ada", &ada(), UnixTime(T0), &mut rng())).unwrap();
+        assert_eq!(pair.scope.as_deref(), Some("orders:read"));
+        assert!(pair.to_json().contains(r#""scope":"orders:read""#));
+        let access = bearer_of(&auth, &pair.access_token, T0);
+        assert!(access.require_scope("orders:read").is_ok());
+        assert!(access.require_role("support").is_ok());
+        assert_eq!(access.app().tenant, "acme");
+        assert_eq!(
+            access.require_scope("orders:write").unwrap_err().status(),
+            403
+        );
+        // Two refreshes later, the same grant.
+        let mut refresh = pair.refresh_token;
+        for step in 1..=2 {
+            let next =
+                block_on(auth.refresh_tokens(&refresh, UnixTime(T0 + step), &mut rng())).unwrap();
+            let access = bearer_of(&auth, &next.access_token, T0 + step);
+            assert_eq!(access.claims().roles, ["support"]);
+            assert_eq!(access.app().tenant, "acme");
+            assert_eq!(next.scope.as_deref(), Some("orders:read"));
+            refresh = next.refresh_token;
+        }
+        // Without a grant, no scope in the answer either.
+        let bare =
+            block_on(auth.issue_tokens("grace", &Grant::new(), UnixTime(T0), &mut rng())).unwrap();
+        assert!(!bare.to_json().contains("scope"));
+        let header = format!("Bearer {}", bare.access_token);
+        let grace = block_on(auth.bearer::<NoClaims>([header.as_bytes()], UnixTime(T0))).unwrap();
+        assert_eq!(
+            grace.require_scope("orders:read").unwrap_err().status(),
+            403
+        );
+    }
+
+    #[test]
+    fn the_application_may_regrant_at_refresh_time() {
+        let (auth, _) = auth();
+        let pair = block_on(auth.issue_tokens("ada", &ada(), UnixTime(T0), &mut rng())).unwrap();
+        // Ada's roles changed since the login.
+        let next = block_on(auth.refresh_tokens_with(
+            &pair.refresh_token,
+            UnixTime(T0 + 1),
+            &mut rng(),
+            |user, granted| {
+                assert_eq!(user, "ada");
+                assert!(granted.roles().contains(&"support".to_owned()));
+                async move { Ok(Grant::new().with_roles(["billing"])) }
+            },
+        ))
+        .unwrap();
+        let header = format!("Bearer {}", next.access_token);
+        let access =
+            block_on(auth.bearer::<NoClaims>([header.as_bytes()], UnixTime(T0 + 1))).unwrap();
+        assert_eq!(access.claims().roles, ["billing"]);
+        assert!(access.claims().scope.is_empty());
+        // A refusal is answered as given.
+        let refused = block_on(auth.refresh_tokens_with(
+            &next.refresh_token,
+            UnixTime(T0 + 2),
+            &mut rng(),
+            |_, _| async { Err(auth.reject(RejectionKind::BadCredentials)) },
+        ))
+        .unwrap_err();
+        assert_eq!(refused.status(), 401);
+    }
+
+    #[test]
+    fn a_grant_that_cannot_be_written_stores_nothing() {
+        let (auth, _) = auth();
+        let too_big = Grant::new().with_roles((0..1000).map(|i| format!("role-{i}")));
+        let refused =
+            block_on(auth.issue_tokens("ada", &too_big, UnixTime(T0), &mut rng())).unwrap_err();
+        assert_eq!((refused.status(), refused.code()), (500, "grant_too_large"));
+        // No refresh family was left behind for the user.
+        let families = block_on(auth.store().revoke_user("ada")).unwrap();
+        assert!(families.is_empty(), "{families:?}");
+    }
+
+    #[test]
+    fn a_grant_asks_for_a_lifetime_within_the_configured_one() {
+        let (auth, _) = auth();
+        let short = Grant::new().with_lifetime(30);
+        let pair = block_on(auth.issue_tokens("ada", &short, UnixTime(T0), &mut rng())).unwrap();
+        assert_eq!(pair.expires_in, 30);
+        let long = Grant::new().with_lifetime(86_400);
+        let pair = block_on(auth.issue_tokens("ada", &long, UnixTime(T0), &mut rng())).unwrap();
+        assert_eq!(pair.expires_in, auth_web::DEFAULT_ACCESS_TTL);
+        let zero = Grant::new().with_lifetime(0);
+        let pair = block_on(auth.issue_tokens("ada", &zero, UnixTime(T0), &mut rng())).unwrap();
+        assert_eq!(pair.expires_in, 1);
     }
 }

@@ -40,6 +40,18 @@ impl<C> Verified<C> {
         &self.registered
     }
 
+    /// The verified claims read again into another type: the application's own claims of an
+    /// access token whose registered claims `C` holds, say. Reads the payload kept from the
+    /// check (the signature and the rules are not run again); `T` sees every member.
+    ///
+    /// # Errors
+    /// [`TokenError::InvalidClaims`] when the payload does not fit `T`.
+    pub fn claims_as<T: DeserializeOwned>(&self) -> Result<T, TokenError> {
+        let text = core::str::from_utf8(&self.registered.payload)
+            .map_err(|_| TokenError::InvalidClaims)?;
+        json::de::from_value(text).map_err(|_| TokenError::InvalidClaims)
+    }
+
     /// The algorithm the token was verified with (its key's).
     pub fn alg(&self) -> super::alg::Alg {
         self.alg

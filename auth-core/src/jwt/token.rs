@@ -371,6 +371,25 @@ macro_rules! signing_methods {
         ) -> Result<alloc::string::String, SignError> {
             sign_serialized(self, &serialize(claims)?, typ)
         }
+
+        /// Signs a payload that is already a JSON object (as
+        /// [`Grant::to_payload`](crate::access::Grant::to_payload) writes it), with `typ`
+        /// (`None` writes `JWT`).
+        ///
+        /// # Errors
+        /// [`SignError::Serialize`] if the payload is not `{…}` (only its first and last
+        /// non-blank characters are checked) or `typ` is longer than 64 bytes.
+        #[cfg(feature = "alloc")]
+        pub fn sign_json(
+            &self,
+            payload_json: &[u8],
+            typ: Option<&str>,
+        ) -> Result<alloc::string::String, SignError> {
+            if !looks_like_object(payload_json) {
+                return Err(SignError::Serialize);
+            }
+            sign_serialized(self, payload_json, typ)
+        }
     };
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::access::{Access, NoClaims};
 use auth_core::jwt::Validation;
 use auth_core::jwt::{Alg, SigningKey};
 use auth_policy::verifier::{LocalKeys, VerifyFuture};
@@ -63,7 +64,7 @@ fn a_resource_server_answers_each_refusal_with_its_status_and_challenge() {
     let verified = check(&api, &good).unwrap();
     assert_eq!(verified.claims().sub, "ada");
     // No token, another scheme: 401 with a bare challenge.
-    let none = pollster::block_on(api.bearer([], NOW)).unwrap_err();
+    let none = pollster::block_on(api.bearer::<NoClaims>([], NOW)).unwrap_err();
     assert_eq!(
         (none.status(), challenge(&none).as_str()),
         (401, r#"Bearer realm="https://api.example.com""#)
@@ -165,4 +166,46 @@ fn api_with_set(key: &SigningKey) -> ResourceServer {
 
 fn api_down() -> ResourceServer {
     api(Down)
+}
+
+#[test]
+fn roles_and_the_application_claims_come_back_typed_and_guard_routes() {
+    #[derive(Debug, serde::Deserialize)]
+    struct Tenant {
+        tenant: std::string::String,
+    }
+    let key = issuer();
+    let api = api(LocalKeys::new(key.verifying_key()));
+    let claims = json!({
+        "iss": "https://id.example.com", "aud": "https://api.example.com", "sub": "ada",
+        "client_id": "shop", "iat": NOW.as_secs(), "exp": NOW.as_secs() + 300, "jti": "j1",
+        "roles": ["support"], "groups": "eu", "tenant": "acme",
+    });
+    let header = format!(
+        "Bearer {}",
+        key.sign_with_typ(&claims, Some("at+jwt")).unwrap()
+    );
+    let access: Access<Tenant> = pollster::block_on(api.bearer([header.as_bytes()], NOW)).unwrap();
+    assert_eq!(access.app().tenant, "acme");
+    assert_eq!(access.claims().groups, ["eu"]);
+    assert!(access.require_role("support").is_ok());
+    let refused = access.require_role("admin").unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (403, "insufficient_scope")
+    );
+    assert!(
+        challenge(&refused)
+            .contains(r#"error_description="the access token lacks the role admin""#),
+        "{}",
+        challenge(&refused)
+    );
+    // Claims that do not fit the application's type: the token is refused, not defaulted.
+    #[derive(Debug, serde::Deserialize)]
+    struct Plan {
+        #[allow(dead_code)]
+        plan: std::string::String,
+    }
+    let unfit = pollster::block_on(api.bearer::<Plan>([header.as_bytes()], NOW)).unwrap_err();
+    assert_eq!((unfit.status(), unfit.code()), (401, "invalid_claims"));
 }

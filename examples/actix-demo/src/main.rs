@@ -13,13 +13,14 @@ use actix_web::middleware::from_fn;
 use actix_web::web::{self, Bytes, Data};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use auth_actix::{AccessToken, AuthRejection, TokenResponse};
-use auth_web::{AccessClaims, WebAuth};
+use auth_web::WebAuth;
+use demo_common::DemoClaims;
 use demo_common::{CartAction, DemoStore, Settings, Users};
 
 type Session = auth_actix::Session<DemoStore>;
 type Sessions = auth_actix::Sessions<DemoStore>;
-type Bearer = auth_actix::Bearer<AccessClaims, DemoStore>;
-type MaybeBearer = auth_actix::MaybeBearer<AccessClaims, DemoStore>;
+type Bearer<X = auth_web::NoClaims> = auth_actix::Bearer<DemoStore, X>;
+type MaybeBearer = auth_actix::MaybeBearer<DemoStore>;
 type Result<T> = std::result::Result<T, AuthRejection>;
 
 /// Bodies up to 64 KiB, as in the other demos.
@@ -169,7 +170,8 @@ async fn token(
         demo_common::throttled_check(&auth, &users, credentials, peer(&req), cookies(&req))
             .await?
             .ok_or_else(demo_common::bad_credentials)?;
-    Ok(TokenResponse(auth.issue_tokens_now(&user).await?))
+    let grant = demo_common::grant_for(&user);
+    Ok(TokenResponse(auth.issue_tokens_now(&user, &grant).await?))
 }
 
 async fn refresh(
@@ -188,11 +190,16 @@ async fn revoke(auth: Data<WebAuth<DemoStore>>, token: Bearer) -> Result<HttpRes
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn token_me(token: Bearer) -> HttpResponse {
-    json(
+async fn token_me(token: Bearer<DemoClaims>) -> HttpResponse {
+    json(StatusCode::OK, demo_common::token_me_json(&token))
+}
+
+/// Needs the scope and the role the demo grants `ada` only.
+async fn token_orders(token: Bearer<DemoClaims>) -> Result<HttpResponse> {
+    Ok(json(
         StatusCode::OK,
-        demo_common::me_json(&token.0.claims().sub, "jwt"),
-    )
+        demo_common::token_orders_json(&token)?,
+    ))
 }
 
 /// A bearer token if one was sent (another scheme, or none, is anonymous).
@@ -229,7 +236,7 @@ async fn remote_me(token: AccessToken) -> HttpResponse {
 
 /// The same, with a scope required.
 async fn remote_orders(token: AccessToken) -> Result<HttpResponse> {
-    token.require_scope(demo_common::REMOTE_SCOPE)?;
+    token.require_scope(demo_common::ORDERS_SCOPE)?;
     Ok(json(
         StatusCode::OK,
         demo_common::remote_orders_body(token.claims()),
@@ -275,6 +282,7 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
             .route("/api/token/refresh", web::post().to(refresh))
             .route("/api/token/revoke", web::post().to(revoke))
             .route("/api/token/me", web::get().to(token_me))
+            .route("/api/token/orders", web::get().to(token_orders))
             .route("/api/token/whoami", web::get().to(whoami))
             .route(
                 "/static/demo.css",

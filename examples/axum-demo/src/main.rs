@@ -8,7 +8,7 @@ use std::sync::Arc;
 use auth_axum::{
     AccessToken, AuthRejection, AuthState, Bearer, Session, SessionLayer, Sessions, TokenResponse,
 };
-use auth_web::{AccessClaims, WebAuth};
+use auth_web::WebAuth;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -16,6 +16,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use demo_common::DemoClaims;
 use demo_common::{CartAction, DemoStore, Settings, Users};
 
 #[derive(Clone)]
@@ -167,7 +168,10 @@ async fn token(
         demo_common::throttled_check(&app.auth, &app.users, credentials, peer.ip(), cookies)
             .await?
             .ok_or_else(demo_common::bad_credentials)?;
-    Ok(TokenResponse(app.auth.issue_tokens_now(&user).await?))
+    let grant = demo_common::grant_for(&user);
+    Ok(TokenResponse(
+        app.auth.issue_tokens_now(&user, &grant).await?,
+    ))
 }
 
 async fn refresh(
@@ -183,21 +187,26 @@ async fn refresh(
 
 async fn revoke(
     State(app): State<App>,
-    Bearer(token): Bearer<AccessClaims>,
+    Bearer(token): Bearer,
 ) -> Result<StatusCode, AuthRejection> {
     app.auth.revoke(&token, auth_core::UnixTime::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn token_me(Bearer(token): Bearer<AccessClaims>) -> Response {
-    json(
+async fn token_me(token: Bearer<DemoClaims>) -> Response {
+    json(StatusCode::OK, demo_common::token_me_json(&token))
+}
+
+/// Needs the scope and the role the demo grants `ada` only.
+async fn token_orders(token: Bearer<DemoClaims>) -> Result<Response, AuthRejection> {
+    Ok(json(
         StatusCode::OK,
-        demo_common::me_json(&token.claims().sub, "jwt"),
-    )
+        demo_common::token_orders_json(&token)?,
+    ))
 }
 
 /// A bearer token if one was sent (another scheme, or none, is anonymous).
-async fn whoami(token: Option<Bearer<AccessClaims>>) -> Response {
+async fn whoami(token: Option<Bearer>) -> Response {
     let user = token.as_ref().map(|Bearer(t)| t.claims().sub.as_str());
     json(StatusCode::OK, demo_common::whoami_json(user))
 }
@@ -230,7 +239,7 @@ async fn remote_me(token: AccessToken) -> Response {
 
 /// The same, with a scope required.
 async fn remote_orders(token: AccessToken) -> Result<Response, AuthRejection> {
-    token.require_scope(demo_common::REMOTE_SCOPE)?;
+    token.require_scope(demo_common::ORDERS_SCOPE)?;
     Ok(json(
         StatusCode::OK,
         demo_common::remote_orders_body(token.claims()),
@@ -282,6 +291,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // `Cache-Control: no-store` and `Vary: Authorization`.
         .route("/api/token/revoke", post(revoke))
         .route("/api/token/me", get(token_me))
+        .route("/api/token/orders", get(token_orders))
         .route("/api/token/whoami", get(whoami))
         .route_layer(SessionLayer)
         // The page's assets and the token endpoints need no layer.

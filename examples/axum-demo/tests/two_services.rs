@@ -51,8 +51,17 @@ async fn the_api_demo_verifies_this_demos_tokens_with_its_published_keys() {
     assert_eq!(r.json()["sub"], "ada");
     assert_eq!(r.json()["client_id"], issuer.as_str());
     assert_eq!(r.header("cache-control"), Some("no-store"));
-    // The demo grants no scopes: a route that needs one answers 403 naming it.
+    // The demo grants ada the scope: her orders. It grants grace none: 403 naming it.
     let r = get(api, "/api/orders", Some(&access)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (demo, grace) = tokio::task::spawn_blocking(move || {
+        let tokens = demo.tokens("grace", "hopper-1906");
+        (demo, tokens)
+    })
+    .await
+    .unwrap();
+    let grace = grace["access_token"].as_str().unwrap().to_owned();
+    let r = get(api, "/api/orders", Some(&grace)).await;
     assert_eq!(r.status, 403);
     assert_eq!(r.code(), "insufficient_scope");
     let challenge = r.header("www-authenticate").unwrap();

@@ -359,6 +359,7 @@ pub fn run_all(demo: &Demo) {
     logout_everywhere_ends_every_session_of_that_user_only(demo);
     token_pairs_refresh_once_and_reuse_revokes_the_family(demo);
     revoking_an_access_token_ends_it_and_its_refresh_family(demo);
+    access_tokens_carry_the_grant_and_routes_require_it(demo);
     bearer_refusals_follow_rfc_6750(demo);
     an_optional_bearer_route_takes_another_scheme_as_no_token(demo);
     published_keys_verify_the_access_tokens(demo);
@@ -542,7 +543,7 @@ pub fn token_pairs_refresh_once_and_reuse_revokes_the_family(demo: &Demo) {
     assert_eq!(me.status, 200);
     assert_eq!(
         me.json(),
-        serde_json::json!({"user": "grace", "via": "jwt"})
+        serde_json::json!({"user": "grace", "via": "jwt", "scope": "", "roles": [], "tenant": null})
     );
 
     let first = pair["refresh_token"].as_str().unwrap();
@@ -626,6 +627,43 @@ pub fn published_keys_verify_the_access_tokens(demo: &Demo) {
     let signed = jwt::verify_mac(token, set.keys(), jwt::DEFAULT_MAX_TOKEN_LEN).unwrap();
     assert_eq!(signed.header().kid(), Some(SIGNING_KID));
     assert_eq!(signed.header().typ(), Some("at+jwt"));
+}
+
+pub fn access_tokens_carry_the_grant_and_routes_require_it(demo: &Demo) {
+    let ada = demo.tokens("ada", "lovelace-1815");
+    assert_eq!(ada["scope"], "orders:read profile");
+    let bearer = format!("Bearer {}", ada["access_token"].as_str().unwrap());
+    let me = demo.get("/api/token/me", &[("Authorization", &bearer)]);
+    assert_eq!(me.status, 200, "{}", me.text());
+    let me = me.json();
+    assert_eq!(me["scope"], "orders:read profile");
+    assert_eq!(me["roles"], serde_json::json!(["support"]));
+    assert_eq!(me["tenant"], "acme");
+    let r = demo.get("/api/token/orders", &[("Authorization", &bearer)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["tenant"], "acme");
+    assert_private(&r, "Authorization");
+    // The grant survives a refresh.
+    let body = serde_json::json!({"refresh_token": ada["refresh_token"]}).to_string();
+    let next = demo.post(
+        "/api/token/refresh",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    );
+    assert_eq!(next.status, 200, "{}", next.text());
+    let bearer = format!("Bearer {}", next.json()["access_token"].as_str().unwrap());
+    let r = demo.get("/api/token/orders", &[("Authorization", &bearer)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    // grace has neither the scope nor the role: 403 naming the scope.
+    let grace = demo.tokens("grace", "hopper-1906");
+    assert!(grace.get("scope").is_none(), "{grace}");
+    let bearer = format!("Bearer {}", grace["access_token"].as_str().unwrap());
+    let r = demo.get("/api/token/orders", &[("Authorization", &bearer)]);
+    assert_json_error(&r, 403, "insufficient_scope");
+    let challenge = r.header("www-authenticate").unwrap_or_default();
+    assert!(challenge.contains(r#"scope="orders:read""#), "{challenge}");
+    let me = demo.get("/api/token/me", &[("Authorization", &bearer)]);
+    assert_eq!(me.json()["tenant"], serde_json::Value::Null);
 }
 
 pub fn bearer_refusals_follow_rfc_6750(demo: &Demo) {
@@ -966,8 +1004,19 @@ pub fn a_trusted_issuers_tokens_verify_with_its_published_keys(issuer: Demo, res
     assert_eq!(r.json()["sub"], "ada");
     assert_eq!(r.json()["via"], "remote_access_token");
     assert_private(&r, "Authorization");
-    // The issuer grants no scopes: 403 naming the scope needed.
+    // The issuer grants ada the scope: her orders.
     let r = resource.get("/api/remote/orders", &[("Authorization", &bearer)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["sub"], "ada");
+    // It grants grace none: 403 naming the scope needed.
+    let grace = issuer.tokens("grace", "hopper-1906")["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = resource.get(
+        "/api/remote/orders",
+        &[("Authorization", &format!("Bearer {grace}"))],
+    );
     assert_eq!((r.status, r.code().as_str()), (403, "insufficient_scope"));
     let challenge = r.header("www-authenticate").unwrap_or_default();
     assert!(

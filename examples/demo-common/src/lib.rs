@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use auth_core::access::AccessToken;
+use auth_core::access::{AccessClaims, Grant};
 use auth_core::device::DeviceSigner;
 use auth_core::jwt::{Alg, AnyKey, SigningKey};
 use auth_core::rng::os_rng;
@@ -30,7 +30,7 @@ use auth_policy::store::{
 use auth_policy::throttle::{Admission, Counters, Failures, ThrottlePolicy, ThrottleStore};
 use auth_redis::{RedisConfig, RedisStore, RevocationFollower};
 use auth_web::password::{Checked, PasswordConfig, PasswordError, Passwords};
-use auth_web::{Rejection, RejectionKind, ResourceServer, TokenKeys, WebAuth, WebConfig};
+use auth_web::{Access, Rejection, RejectionKind, ResourceServer, TokenKeys, WebAuth, WebConfig};
 use serde::Deserialize;
 
 /// The headers of the demos' HTML page:
@@ -598,7 +598,70 @@ pub fn whoami_json(user: Option<&str>) -> String {
     serde_json::to_string(&WhoAmI { user }).unwrap_or_default()
 }
 
-/// `GET /api/me` and `GET /api/token/me`: `{"user":NAME,"via":VIA}`.
+/// The scope `GET /api/token/orders` and `GET /api/remote/orders` need.
+pub const ORDERS_SCOPE: &str = "orders:read";
+/// The role `GET /api/token/orders` needs besides the scope.
+pub const ORDERS_ROLE: &str = "support";
+
+/// The demo's own claims in its access tokens (`tenant`), read back typed by the bearer
+/// routes; a token without them reads as `None`.
+#[derive(Debug, Default, serde::Serialize, Deserialize)]
+pub struct DemoClaims {
+    /// The customer the user works for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// What the demo's access tokens grant each user: `ada` reads orders, works in `support`,
+/// for tenant `acme`; `grace` gets the registered claims only (and a 403 on the orders
+/// routes).
+#[must_use]
+pub fn grant_for(user: &str) -> Grant {
+    if user != "ada" {
+        return Grant::new();
+    }
+    let claims = DemoClaims {
+        tenant: Some("acme".to_owned()),
+    };
+    // A fixed scope in the grammar and a fixed claims struct: neither can be refused.
+    Grant::new()
+        .with_scope(&format!("{ORDERS_SCOPE} profile"))
+        .and_then(|g| g.with_claims(&claims))
+        .map(|g| g.with_roles([ORDERS_ROLE]))
+        .unwrap_or_default()
+}
+
+/// `GET /api/token/me`: who the access token is for and what it grants.
+#[must_use]
+pub fn token_me_json(access: &Access<DemoClaims>) -> String {
+    let claims = access.claims();
+    serde_json::json!({
+        "user": claims.sub,
+        "via": "jwt",
+        "scope": claims.scope.as_str(),
+        "roles": claims.roles,
+        "tenant": access.app().tenant,
+    })
+    .to_string()
+}
+
+/// `GET /api/token/orders`: the scope and the role are required (403 `insufficient_scope`
+/// naming what is missing), then the user's orders.
+///
+/// # Errors
+/// The 403 of the first guard that fails.
+pub fn token_orders_json(access: &Access<DemoClaims>) -> Result<String, Rejection> {
+    access.require_scope(ORDERS_SCOPE)?;
+    access.require_role(ORDERS_ROLE)?;
+    Ok(serde_json::json!({
+        "sub": access.claims().sub,
+        "tenant": access.app().tenant,
+        "orders": [{"id": 1, "item": "a first edition"}],
+    })
+    .to_string())
+}
+
+/// `GET /api/me`: `{"user":NAME,"via":VIA}`.
 #[must_use]
 pub fn me_json(user: &str, via: &str) -> String {
     #[derive(serde::Serialize)]
@@ -948,12 +1011,9 @@ impl RevocationStore for DemoStore {
     }
 }
 
-/// The scope `GET /api/remote/orders` needs.
-pub const REMOTE_SCOPE: &str = "orders:read";
-
 /// The body of `GET /api/remote/me`: who another issuer's access token is for.
 #[must_use]
-pub fn remote_me_body(token: &AccessToken) -> String {
+pub fn remote_me_body(token: &AccessClaims) -> String {
     serde_json::json!({
         "sub": token.sub,
         "client_id": token.client_id,
@@ -965,7 +1025,7 @@ pub fn remote_me_body(token: &AccessToken) -> String {
 
 /// The body of `GET /api/remote/orders` (after the scope check).
 #[must_use]
-pub fn remote_orders_body(token: &AccessToken) -> String {
+pub fn remote_orders_body(token: &AccessClaims) -> String {
     serde_json::json!({"sub": token.sub, "orders": [{"id": 1, "item": "a first edition"}]})
         .to_string()
 }

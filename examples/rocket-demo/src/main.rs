@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use auth_rocket::{AccessToken, AuthRejection, SessionCookies, TokenResponse};
-use auth_web::{AccessClaims, WebAuth};
+use auth_web::WebAuth;
+use demo_common::DemoClaims;
 use demo_common::{CartAction, DemoStore, Settings, Users};
 use rocket::data::{Limits, ToByteUnit};
 use rocket::http::{ContentType, Header, Status};
@@ -16,7 +17,7 @@ use rocket::{State, get, post, routes};
 
 type Session = auth_rocket::Session<DemoStore>;
 type Sessions<'r> = auth_rocket::Sessions<'r, DemoStore>;
-type Bearer = auth_rocket::Bearer<AccessClaims, DemoStore>;
+type Bearer<X = auth_web::NoClaims> = auth_rocket::Bearer<DemoStore, X>;
 type Auth = WebAuth<DemoStore>;
 
 /// The raw `Content-Type` header (the body parsers in `demo-common` decide about it).
@@ -212,7 +213,8 @@ async fn token(
     let (user, _) = demo_common::throttled_check(auth, users, credentials, peer.ip(), cookies)
         .await?
         .ok_or_else(demo_common::bad_credentials)?;
-    Ok(TokenResponse(auth.issue_tokens_now(&user).await?))
+    let grant = demo_common::grant_for(&user);
+    Ok(TokenResponse(auth.issue_tokens_now(&user, &grant).await?))
 }
 
 #[post("/api/token/refresh", data = "<body>")]
@@ -234,13 +236,19 @@ async fn revoke(auth: &State<Auth>, token: Bearer) -> Result<Status, AuthRejecti
 }
 
 #[get("/api/token/me")]
-fn token_me(token: Bearer) -> (ContentType, String) {
-    json(demo_common::me_json(&token.0.claims().sub, "jwt"))
+fn token_me(token: Bearer<DemoClaims>) -> (ContentType, String) {
+    json(demo_common::token_me_json(&token))
+}
+
+/// Needs the scope and the role the demo grants `ada` only.
+#[get("/api/token/orders")]
+fn token_orders(token: Bearer<DemoClaims>) -> Result<(ContentType, String), AuthRejection> {
+    Ok(json(demo_common::token_orders_json(&token)?))
 }
 
 /// A bearer token if one was sent (another scheme, or none, is anonymous).
 #[get("/api/token/whoami")]
-fn whoami(token: auth_rocket::MaybeBearer<AccessClaims, DemoStore>) -> (ContentType, String) {
+fn whoami(token: auth_rocket::MaybeBearer<DemoStore>) -> (ContentType, String) {
     let user = token.0.as_ref().map(|t| t.claims().sub.as_str());
     json(demo_common::whoami_json(user))
 }
@@ -279,7 +287,7 @@ fn remote_me(token: AccessToken) -> (ContentType, String) {
 /// The same, with a scope required.
 #[get("/api/remote/orders")]
 fn remote_orders(token: AccessToken) -> Result<(ContentType, String), AuthRejection> {
-    token.require_scope(demo_common::REMOTE_SCOPE)?;
+    token.require_scope(demo_common::ORDERS_SCOPE)?;
     Ok(json(demo_common::remote_orders_body(token.claims())))
 }
 
@@ -326,6 +334,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 refresh,
                 revoke,
                 token_me,
+                token_orders,
                 whoami,
                 jwks,
                 openid_configuration,

@@ -6,9 +6,9 @@ use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use auth_core::jwt::Verified;
 use auth_warp::{AuthRejection, TokenResponse};
-use auth_web::{AccessClaims, WebAuth};
+use auth_web::{Access, NoClaims, WebAuth};
+use demo_common::DemoClaims;
 use demo_common::{CartAction, DemoStore, Settings, Users};
 use warp::Filter;
 use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
@@ -161,7 +161,8 @@ async fn token(
     let (user, _) = demo_common::throttled_check(&auth, &users, credentials, ip_of(peer), cookies)
         .await?
         .ok_or_else(demo_common::bad_credentials)?;
-    Ok(TokenResponse(auth.issue_tokens_now(&user).await?).into_response())
+    let grant = demo_common::grant_for(&user);
+    Ok(TokenResponse(auth.issue_tokens_now(&user, &grant).await?).into_response())
 }
 
 async fn refresh(auth: Auth, headers: HeaderMap, body: Bytes) -> Result<Response, AuthRejection> {
@@ -169,7 +170,7 @@ async fn refresh(auth: Auth, headers: HeaderMap, body: Bytes) -> Result<Response
     Ok(TokenResponse(auth.refresh_tokens_now(&refresh_token).await?).into_response())
 }
 
-async fn revoke(auth: Auth, token: Verified<AccessClaims>) -> Result<Response, AuthRejection> {
+async fn revoke(auth: Auth, token: Access) -> Result<Response, AuthRejection> {
     auth.revoke(&token, auth_core::UnixTime::now()).await?;
     Ok(auth_warp::bearer_reply(StatusCode::NO_CONTENT))
 }
@@ -272,22 +273,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let revoke = warp::path!("api" / "token" / "revoke")
         .and(warp::post())
         .and(with(Arc::clone(&auth)))
-        .and(auth_warp::bearer::<AccessClaims, _>(Arc::clone(&auth)))
+        .and(auth_warp::bearer::<NoClaims, _>(Arc::clone(&auth)))
         .and_then(|a, t| async move { answer(revoke(a, t).await) });
     let token_me = warp::path!("api" / "token" / "me")
         .and(warp::get())
-        .and(auth_warp::bearer::<AccessClaims, _>(Arc::clone(&auth)))
-        .map(|t: Verified<AccessClaims>| {
-            let body = demo_common::me_json(&t.claims().sub, "jwt");
+        .and(auth_warp::bearer::<DemoClaims, _>(Arc::clone(&auth)))
+        .map(|t: Access<DemoClaims>| {
+            let body = demo_common::token_me_json(&t);
             auth_warp::bearer_reply(json(StatusCode::OK, body))
         });
+    // Needs the scope and the role the demo grants `ada` only.
+    let token_orders = warp::path!("api" / "token" / "orders")
+        .and(warp::get())
+        .and(auth_warp::bearer::<DemoClaims, _>(Arc::clone(&auth)))
+        .map(
+            |t: Access<DemoClaims>| match demo_common::token_orders_json(&t) {
+                Ok(body) => auth_warp::bearer_reply(json(StatusCode::OK, body)),
+                Err(refusal) => AuthRejection(refusal).into_response(),
+            },
+        );
 
     let whoami = warp::path!("api" / "token" / "whoami")
         .and(warp::get())
-        .and(auth_warp::optional_bearer::<AccessClaims, _>(Arc::clone(
-            &auth,
-        )))
-        .map(|t: Option<Verified<AccessClaims>>| {
+        .and(auth_warp::optional_bearer::<NoClaims, _>(Arc::clone(&auth)))
+        .map(|t: Option<Access>| {
             let body = demo_common::whoami_json(t.as_ref().map(|t| t.claims().sub.as_str()));
             match t {
                 Some(_) => auth_warp::bearer_reply(json(StatusCode::OK, body)),
@@ -315,7 +324,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let remote_me = warp::path!("api" / "remote" / "me")
                 .and(warp::get())
                 .and(auth_warp::access_token(Arc::clone(&server)))
-                .map(|t: auth_web::Access| {
+                .map(|t: Access| {
                     let body = demo_common::remote_me_body(t.claims());
                     auth_warp::bearer_reply(json(StatusCode::OK, body))
                 });
@@ -323,7 +332,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .and(warp::get())
                 .and(auth_warp::access_token(server))
                 .map(
-                    |t: auth_web::Access| match t.require_scope(demo_common::REMOTE_SCOPE) {
+                    |t: Access| match t.require_scope(demo_common::ORDERS_SCOPE) {
                         Ok(()) => {
                             let body = demo_common::remote_orders_body(t.claims());
                             auth_warp::bearer_reply(json(StatusCode::OK, body))
@@ -354,6 +363,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or(refresh)
         .or(revoke)
         .or(token_me)
+        .or(token_orders)
         .or(whoami)
         .or(jwks)
         .or(openid_configuration)
