@@ -2,7 +2,8 @@
 //! `jwtVerify`) and PyJWT (`PyJWKClient`), each with its default key-set caching, verify this
 //! demo's access tokens through its discovery document, across a rotation of its signing key
 //! (the demo runs a generated ring that rotates every 2 seconds: the next key is published a
-//! rotation ahead, so clients that fetched the set before the rotation already hold it).
+//! rotation ahead, so clients that fetched the set before the rotation already hold it). Both
+//! read back the claims the demo grants (`scope`, `roles`, its own `tenant`) as written.
 //!
 //! The peers are installed by the test (`target/peers/`: an npm folder with `jose`, a Python
 //! venv with `pyjwt[crypto]`). When that is impossible the test says so loudly and skips, unless
@@ -116,6 +117,9 @@ fn kid(token: &str) -> String {
     json["kid"].as_str().unwrap().to_owned()
 }
 
+/// What both peers print for a token of ada: her sub, then the granted claims.
+const ADA: &str = r#"ok ada {"roles":["support"],"scope":"orders:read profile","tenant":"acme"}"#;
+
 fn access_token(demo: &Demo) -> String {
     demo.tokens("ada", "lovelace-1815")["access_token"]
         .as_str()
@@ -159,8 +163,17 @@ fn jose_and_pyjwt_verify_this_demos_tokens_by_discovery_across_a_key_rotation() 
     let at = tampered.len() - 5;
     tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
+    let grace = demo.tokens("grace", "hopper-1906")["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for (name, peer) in &mut peers {
-        assert_eq!(peer.verify(&first), "ok ada", "{name}");
+        assert_eq!(peer.verify(&first), ADA, "{name}");
+        assert_eq!(
+            peer.verify(&grace),
+            r#"ok grace {"roles":null,"scope":null,"tenant":null}"#,
+            "{name}"
+        );
         assert!(peer.verify(&tampered).starts_with("err"), "{name}");
     }
     // The ring rotates: a token under the next key.
@@ -174,7 +187,7 @@ fn jose_and_pyjwt_verify_this_demos_tokens_by_discovery_across_a_key_rotation() 
         assert!(Instant::now() < deadline, "the key did not rotate");
     };
     for (name, peer) in &mut peers {
-        assert_eq!(peer.verify(&second), "ok ada", "{name}: the new key");
-        assert_eq!(peer.verify(&first), "ok ada", "{name}: the retired key");
+        assert_eq!(peer.verify(&second), ADA, "{name}: the new key");
+        assert_eq!(peer.verify(&first), ADA, "{name}: the retired key");
     }
 }
