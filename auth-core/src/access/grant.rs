@@ -76,15 +76,26 @@ pub const MAX_GRANT_LEN: usize = 4 * 1024;
 /// # Ok::<(), auth_core::error::GrantError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Grant {
+pub struct Grant(Fields);
+
+/// A grant's parts, as kept with a refresh-token family ([`Grant::to_json`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Fields {
+    #[serde(default, skip_serializing_if = "Scope::is_empty")]
     scope: Scope,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     groups: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     entitlements: Vec<String>,
+    #[serde(default, rename = "aud", skip_serializing_if = "Vec::is_empty")]
     audiences: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     lifetime: Option<u64>,
     /// The application's claims: the members of a JSON object as the crate's writer wrote
     /// them, without the braces; checked by [`members_of`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     claims: Option<String>,
 }
 
@@ -122,21 +133,21 @@ impl Grant {
     /// # Errors
     /// [`GrantError::InvalidScope`] for text outside RFC 6749's scope grammar.
     pub fn with_scope(mut self, scope: &str) -> Result<Self, GrantError> {
-        self.scope = Scope::parse(scope).map_err(|_| GrantError::InvalidScope)?;
+        self.0.scope = Scope::parse(scope).map_err(|_| GrantError::InvalidScope)?;
         Ok(self)
     }
 
     /// Adds roles (`roles`).
     #[must_use]
     pub fn with_roles<S: Into<String>>(mut self, roles: impl IntoIterator<Item = S>) -> Self {
-        self.roles.extend(roles.into_iter().map(Into::into));
+        self.0.roles.extend(roles.into_iter().map(Into::into));
         self
     }
 
     /// Adds groups (`groups`).
     #[must_use]
     pub fn with_groups<S: Into<String>>(mut self, groups: impl IntoIterator<Item = S>) -> Self {
-        self.groups.extend(groups.into_iter().map(Into::into));
+        self.0.groups.extend(groups.into_iter().map(Into::into));
         self
     }
 
@@ -146,7 +157,8 @@ impl Grant {
         mut self,
         entitlements: impl IntoIterator<Item = S>,
     ) -> Self {
-        self.entitlements
+        self.0
+            .entitlements
             .extend(entitlements.into_iter().map(Into::into));
         self
     }
@@ -155,14 +167,14 @@ impl Grant {
     /// issuer's default audience. With several, `aud` is an array.
     #[must_use]
     pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
-        self.audiences.push(audience.into());
+        self.0.audiences.push(audience.into());
         self
     }
 
     /// Asks for a lifetime in seconds; the issuer shortens it to its configured maximum.
     #[must_use]
     pub fn with_lifetime(mut self, seconds: u64) -> Self {
-        self.lifetime = Some(seconds);
+        self.0.lifetime = Some(seconds);
         self
     }
 
@@ -179,50 +191,50 @@ impl Grant {
         let mut out = Vec::new();
         json::ser::to_writer(&mut out, claims).map_err(|_| GrantError::Serialize)?;
         let text = String::from_utf8(out).map_err(|_| GrantError::Serialize)?;
-        self.claims = members_of(&text)?.map(String::from);
+        self.0.claims = members_of(&text)?.map(String::from);
         Ok(self)
     }
 
     /// The scopes granted.
     #[must_use]
     pub fn scope(&self) -> &Scope {
-        &self.scope
+        &self.0.scope
     }
 
     /// The roles granted.
     #[must_use]
     pub fn roles(&self) -> &[String] {
-        &self.roles
+        &self.0.roles
     }
 
     /// The groups granted.
     #[must_use]
     pub fn groups(&self) -> &[String] {
-        &self.groups
+        &self.0.groups
     }
 
     /// The entitlements granted.
     #[must_use]
     pub fn entitlements(&self) -> &[String] {
-        &self.entitlements
+        &self.0.entitlements
     }
 
     /// The audiences named (empty: the issuer's default).
     #[must_use]
     pub fn audiences(&self) -> &[String] {
-        &self.audiences
+        &self.0.audiences
     }
 
     /// The lifetime asked for, in seconds.
     #[must_use]
     pub fn lifetime(&self) -> Option<u64> {
-        self.lifetime
+        self.0.lifetime
     }
 
     /// The application's claims as the members of a JSON object (without the braces).
     #[must_use]
     pub fn claims_json(&self) -> Option<&str> {
-        self.claims.as_deref()
+        self.0.claims.as_deref()
     }
 
     /// The token payload: `issue`'s registered claims, then the grant's, then the
@@ -233,10 +245,10 @@ impl Grant {
     /// [`GrantError::TooLarge`] when the grant writes more than [`MAX_GRANT_LEN`] bytes.
     pub fn to_payload(&self, issue: &Issue<'_>) -> Result<Vec<u8>, GrantError> {
         let lists = [
-            &self.roles,
-            &self.groups,
-            &self.entitlements,
-            &self.audiences,
+            &self.0.roles,
+            &self.0.groups,
+            &self.0.entitlements,
+            &self.0.audiences,
         ];
         if lists.iter().any(|l| l.iter().any(String::is_empty)) {
             return Err(GrantError::EmptyValue);
@@ -244,7 +256,7 @@ impl Grant {
         let registered = Registered {
             iss: issue.issuer,
             sub: issue.subject,
-            aud: match self.audiences.as_slice() {
+            aud: match self.0.audiences.as_slice() {
                 [] => Audience::One(issue.audience),
                 [one] => Audience::One(one),
                 several => Audience::Many(several),
@@ -259,15 +271,15 @@ impl Grant {
         json::ser::to_writer(&mut out, &registered).map_err(|_| GrantError::Serialize)?;
         let registered_len = out.len();
         let authorization = Authorization {
-            scope: &self.scope,
-            roles: &self.roles,
-            groups: &self.groups,
-            entitlements: &self.entitlements,
+            scope: &self.0.scope,
+            roles: &self.0.roles,
+            groups: &self.0.groups,
+            entitlements: &self.0.entitlements,
         };
         let mut members = Vec::new();
         json::ser::to_writer(&mut members, &authorization).map_err(|_| GrantError::Serialize)?;
         append_members(&mut out, members.get(1..members.len().saturating_sub(1)));
-        append_members(&mut out, self.claims.as_deref().map(str::as_bytes));
+        append_members(&mut out, self.0.claims.as_deref().map(str::as_bytes));
         if out.len().saturating_sub(registered_len) > MAX_GRANT_LEN {
             return Err(GrantError::TooLarge);
         }
@@ -278,18 +290,9 @@ impl Grant {
     /// the same ([`from_json`](Self::from_json) reads it back).
     #[must_use]
     pub fn to_json(&self) -> String {
-        let stored = Stored {
-            scope: self.scope.as_str(),
-            roles: &self.roles,
-            groups: &self.groups,
-            entitlements: &self.entitlements,
-            aud: &self.audiences,
-            lifetime: self.lifetime,
-            claims: self.claims.as_deref(),
-        };
         let mut out = Vec::new();
         // Strings, arrays of strings and a number: writing cannot fail.
-        match json::ser::to_writer(&mut out, &stored) {
+        match json::ser::to_writer(&mut out, &self.0) {
             Ok(()) => String::from_utf8(out).unwrap_or_default(),
             Err(_) => String::new(),
         }
@@ -308,23 +311,12 @@ impl Grant {
         if !text.trim_start().starts_with('{') {
             return Err(GrantError::Unreadable);
         }
-        let stored: StoredOwned = json::de::from_value(text).map_err(|_| GrantError::Unreadable)?;
-        let claims = match &stored.claims {
-            Some(members) => {
-                let object = alloc::format!("{{{members}}}");
-                members_of(&object)?.map(String::from)
-            }
-            None => None,
-        };
-        Ok(Self {
-            scope: Scope::parse(&stored.scope).map_err(|_| GrantError::InvalidScope)?,
-            roles: stored.roles,
-            groups: stored.groups,
-            entitlements: stored.entitlements,
-            audiences: stored.aud,
-            lifetime: stored.lifetime,
-            claims,
-        })
+        let mut fields: Fields = json::de::from_value(text).map_err(|_| GrantError::Unreadable)?;
+        if let Some(members) = fields.claims.take() {
+            let object = alloc::format!("{{{members}}}");
+            fields.claims = members_of(&object)?.map(String::from);
+        }
+        Ok(Self(fields))
     }
 }
 
@@ -379,10 +371,6 @@ fn empty_list(list: &&[String]) -> bool {
     list.is_empty()
 }
 
-fn empty_str(text: &&str) -> bool {
-    text.is_empty()
-}
-
 /// The registered claims, first in the payload, in RFC 9068's order.
 #[derive(Serialize)]
 struct Registered<'a> {
@@ -416,41 +404,4 @@ struct Authorization<'a> {
 enum Audience<'a> {
     One(&'a str),
     Many(&'a [String]),
-}
-
-/// A grant as kept with a refresh-token family.
-#[derive(Serialize)]
-struct Stored<'a> {
-    #[serde(skip_serializing_if = "empty_str")]
-    scope: &'a str,
-    #[serde(skip_serializing_if = "empty_list")]
-    roles: &'a [String],
-    #[serde(skip_serializing_if = "empty_list")]
-    groups: &'a [String],
-    #[serde(skip_serializing_if = "empty_list")]
-    entitlements: &'a [String],
-    #[serde(skip_serializing_if = "empty_list")]
-    aud: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    lifetime: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    claims: Option<&'a str>,
-}
-
-#[derive(Deserialize)]
-struct StoredOwned {
-    #[serde(default)]
-    scope: String,
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(default)]
-    groups: Vec<String>,
-    #[serde(default)]
-    entitlements: Vec<String>,
-    #[serde(default)]
-    aud: Vec<String>,
-    #[serde(default)]
-    lifetime: Option<u64>,
-    #[serde(default)]
-    claims: Option<String>,
 }
