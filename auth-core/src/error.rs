@@ -597,6 +597,8 @@ impl core::error::Error for SessionIdError {}
 pub enum RefreshTokenError {
     /// Not exactly 43 canonical base64url characters.
     Malformed,
+    /// A sealed answer that this token does not open (sealed under another token, or changed).
+    SealedAnswer,
 }
 
 impl RefreshTokenError {
@@ -605,6 +607,7 @@ impl RefreshTokenError {
     pub const fn code(&self) -> &'static str {
         match self {
             Self::Malformed => "malformed_refresh_token",
+            Self::SealedAnswer => "sealed_answer",
         }
     }
 }
@@ -613,6 +616,7 @@ impl fmt::Display for RefreshTokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Malformed => f.write_str("refresh token is malformed"),
+            Self::SealedAnswer => f.write_str("sealed answer does not open with this token"),
         }
     }
 }

@@ -9,6 +9,9 @@
 //! - [`CookieSigner`]: optional `id.tag` cookie values (tag = HMAC-SHA-256 under a server key),
 //!   so that forged or mangled cookies are refused before any store lookup.
 //!
+//! - A refresh token's sealed first answer ([`RefreshToken::seal_answer`], feature `alloc`),
+//!   kept by a store for the reuse interval and opened only with the token.
+//!
 //! `Debug` of every type here that holds an id is redacted; none implements `Display`.
 
 use core::fmt;
@@ -180,6 +183,44 @@ secret_256!(
     RefreshToken,
     RefreshTokenError
 );
+
+#[cfg(feature = "alloc")]
+impl RefreshToken {
+    /// Seals `answer` (the token pair a refresh with this token got) so that only a holder of
+    /// this token can open it: `nonce ‖ ciphertext ‖ tag` (ChaCha20-Poly1305 under a key
+    /// derived from the token), [`SEAL_OVERHEAD`] bytes longer. What a store keeps for the
+    /// reuse interval.
+    ///
+    /// ```
+    /// use auth_core::session_id::RefreshToken;
+    /// # let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    /// let spent = RefreshToken::generate(&mut rng);
+    /// let sealed = spent.seal_answer(br#"{"access_token":"a.b.c"}"#, &mut rng);
+    /// assert_eq!(&spent.open_answer(&sealed)?[..], br#"{"access_token":"a.b.c"}"#);
+    /// let other = RefreshToken::generate(&mut rng);
+    /// assert!(other.open_answer(&sealed).is_err());
+    /// # Ok::<(), auth_core::error::RefreshTokenError>(())
+    /// ```
+    pub fn seal_answer<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        answer: &[u8],
+        rng: &mut R,
+    ) -> alloc::vec::Vec<u8> {
+        answer::seal(&self.0, answer, rng)
+    }
+
+    /// Opens an answer [`seal_answer`](Self::seal_answer) sealed under this token.
+    ///
+    /// # Errors
+    /// [`RefreshTokenError::SealedAnswer`] when it was sealed under another token, or any byte
+    /// changed.
+    pub fn open_answer(
+        &self,
+        sealed: &[u8],
+    ) -> Result<zeroize::Zeroizing<alloc::vec::Vec<u8>>, RefreshTokenError> {
+        answer::open(&self.0, sealed)
+    }
+}
 
 /// A session id or refresh token in its text form. Wiped on drop; `Debug` is redacted.
 #[derive(Clone)]
@@ -379,5 +420,9 @@ impl fmt::Debug for SignedValue {
     }
 }
 
+#[cfg(feature = "alloc")]
+mod answer;
+#[cfg(feature = "alloc")]
+pub use answer::SEAL_OVERHEAD;
 #[cfg(test)]
 mod tests;

@@ -21,7 +21,7 @@ use core::future::{Future, ready};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, Reuse};
 use crate::revocation::{Probe, Revocation, RevocationState, RevocationStore, Target};
 use crate::session::SessionTimes;
 use crate::session_data::{self, Change, CommitOutcome, DataLimits};
@@ -96,7 +96,13 @@ impl User {
 
 struct Token {
     family: FamilyId,
-    spent: bool,
+    state: TokenState,
+}
+
+enum TokenState {
+    Current,
+    /// Spent; the first answer, sealed, kept until the end of the reuse interval.
+    Spent(Option<(UnixTime, Vec<u8>)>),
 }
 
 struct Family {
@@ -494,7 +500,7 @@ impl RefreshStore for MemoryStore {
                 *key,
                 Token {
                     family: family.family,
-                    spent: false,
+                    state: TokenState::Current,
                 },
             );
             inner.families.insert(
@@ -518,17 +524,41 @@ impl RefreshStore for MemoryStore {
         }))
     }
 
+    fn family(
+        &self,
+        key: &StorageKey,
+    ) -> impl Future<Output = Result<Option<RefreshFamily>, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| {
+            let family = inner.tokens.get(key)?.family;
+            Some(inner.families.get(&family)?.info.clone())
+        })))
+    }
+
     fn refresh(
         &self,
         old: &StorageKey,
         new: &StorageKey,
+        reuse: &Reuse<'_>,
     ) -> impl Future<Output = Result<Refreshed, StoreError>> + Send {
         ready(self.with(|inner, _| {
             let Some(token) = inner.tokens.get(old) else {
                 return Ok(Refreshed::Unknown);
             };
-            let (family, spent) = (token.family, token.spent);
-            if spent {
+            let family = token.family;
+            if let TokenState::Spent(kept) = &token.state {
+                let repeat = match kept {
+                    Some((until, sealed)) if reuse.now < *until => Some(sealed.clone()),
+                    _ => None,
+                };
+                let Some(entry) = inner.families.get(&family) else {
+                    return Ok(Refreshed::Unknown);
+                };
+                if let Some(sealed) = repeat {
+                    return Ok(Refreshed::Repeated {
+                        family: entry.info.clone(),
+                        sealed,
+                    });
+                }
                 return Ok(inner
                     .remove_family(&family)
                     .map_or(Refreshed::Unknown, Refreshed::ReuseDetected));
@@ -541,14 +571,32 @@ impl RefreshStore for MemoryStore {
             };
             entry.tokens.push(*new);
             let info = entry.info.clone();
+            let siblings = entry.tokens.clone();
+            // Answers past their interval are dropped as the family moves on.
+            for key in &siblings {
+                if let Some(Token {
+                    state: TokenState::Spent(kept),
+                    ..
+                }) = inner.tokens.get_mut(key)
+                    && kept.as_ref().is_some_and(|(until, _)| *until <= reuse.now)
+                {
+                    *kept = None;
+                }
+            }
+            let kept = (reuse.interval > 0).then(|| {
+                (
+                    reuse.now.saturating_add(reuse.interval),
+                    reuse.sealed.to_vec(),
+                )
+            });
             if let Some(token) = inner.tokens.get_mut(old) {
-                token.spent = true;
+                token.state = TokenState::Spent(kept);
             }
             inner.tokens.insert(
                 *new,
                 Token {
                     family,
-                    spent: false,
+                    state: TokenState::Current,
                 },
             );
             Ok(Refreshed::Rotated(info))

@@ -5,6 +5,14 @@
 //!
 //! Access tokens stay short-lived JWTs; a refresh token is what a client trades for the next
 //! pair.
+//!
+//! **Reuse interval.** A client with several requests in flight when its access token expires
+//! refreshes several times with one token. Within a short interval after a token was spent
+//! ([`Reuse::interval`], 10 s by default in auth-web), the same token presented again gets the
+//! answer its first presentation got ([`Refreshed::Repeated`]): the store keeps that answer,
+//! sealed under the spent token (`RefreshToken::seal_answer`), which only its holder opens.
+//! What counts as the same is the token itself (its storage key), never the client's word;
+//! after the interval, a spent token revokes its family as before.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -56,11 +64,32 @@ pub struct RefreshFamily {
     pub claims: String,
 }
 
+/// The answer a refresh will give if it rotates the token, kept for the reuse interval.
+#[derive(Debug, Clone, Copy)]
+pub struct Reuse<'a> {
+    /// The answer, sealed under the presented token: a store keeps it as given, and hands it to
+    /// a repeat of the same token within the interval.
+    pub sealed: &'a [u8],
+    /// How long after the token is spent a repeat gets that answer, in seconds; 0 keeps
+    /// nothing, and any repeat revokes the family.
+    pub interval: u64,
+    /// The time of this refresh.
+    pub now: UnixTime,
+}
+
 /// What presenting a refresh token did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refreshed {
     /// The token was current: it is now spent and the new one is current.
     Rotated(RefreshFamily),
+    /// The token was spent within the reuse interval: nothing changed, and this is the answer
+    /// its first presentation got, sealed under it.
+    Repeated {
+        /// The family.
+        family: RefreshFamily,
+        /// The first answer, as [`Reuse::sealed`] gave it.
+        sealed: Vec<u8>,
+    },
     /// The token had already been spent: the whole family is revoked.
     ReuseDetected(RefreshFamily),
     /// The token is unknown, expired, or its family was revoked.
@@ -79,8 +108,22 @@ pub trait RefreshStore: Send + Sync {
         family: &RefreshFamily,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Presents the token filed under `old` and, if it is current, replaces it with `new` in
-    /// one step. A spent token revokes its family.
+    /// The family of the token filed under `key`, current or spent, while the family lives;
+    /// `None` for an unknown token or a revoked family. Read before a refresh, to prepare its
+    /// answer; [`refresh`](Self::refresh) decides.
+    ///
+    /// # Errors
+    /// A backend error.
+    fn family(
+        &self,
+        key: &StorageKey,
+    ) -> impl Future<Output = Result<Option<RefreshFamily>, StoreError>> + Send;
+
+    /// Presents the token filed under `old`, in one step: if it is current, replaces it with
+    /// `new` and keeps `reuse.sealed` for `reuse.interval` seconds ([`Refreshed::Rotated`]); if
+    /// it was spent less than the interval ago, answers what was kept
+    /// ([`Refreshed::Repeated`]) and changes nothing; if it was spent earlier, revokes its
+    /// family ([`Refreshed::ReuseDetected`]).
     ///
     /// # Errors
     /// [`StoreError::Conflict`] if `new` is taken, or a backend error.
@@ -88,6 +131,7 @@ pub trait RefreshStore: Send + Sync {
         &self,
         old: &StorageKey,
         new: &StorageKey,
+        reuse: &Reuse<'_>,
     ) -> impl Future<Output = Result<Refreshed, StoreError>> + Send;
 
     /// Revokes the family of the token filed under `key` (logout of the token half); `false`

@@ -218,21 +218,50 @@ pub(crate) fn text(v: &Value) -> Result<String, StoreError> {
 pub(crate) fn parse_refreshed(fam: &str, answer: &[Value]) -> Result<Refreshed, StoreError> {
     match answer {
         [Value::Int(0)] => Ok(Refreshed::Unknown),
-        [Value::Int(code @ (1 | 2)), user, expires, claims] => {
-            let family = RefreshFamily {
-                family: FamilyId::from_bytes(
-                    unhex::<16>(fam.as_bytes()).ok_or_else(|| corrupt("family id"))?,
-                ),
-                user: text(user)?,
-                expires_at: UnixTime(number(text(expires)?.as_bytes())?),
-                claims: text(claims)?,
-            };
-            Ok(if *code == 1 {
-                Refreshed::Rotated(family)
-            } else {
-                Refreshed::ReuseDetected(family)
-            })
+        [Value::Int(1), user, expires, claims] => {
+            Ok(Refreshed::Rotated(family(fam, user, expires, claims)?))
         }
+        [Value::Int(2), user, expires, claims] => Ok(Refreshed::ReuseDetected(family(
+            fam, user, expires, claims,
+        )?)),
+        [
+            Value::Int(3),
+            user,
+            expires,
+            claims,
+            Value::BulkString(sealed),
+        ] => Ok(Refreshed::Repeated {
+            family: family(fam, user, expires, claims)?,
+            sealed: sealed.clone(),
+        }),
         _ => Err(corrupt("refresh answer out of shape")),
     }
+}
+
+/// What `family.lua` answers: `{0}` for none, `{1, user, expires at, claims}`.
+pub(crate) fn parse_family(
+    fam: &str,
+    answer: &[Value],
+) -> Result<Option<RefreshFamily>, StoreError> {
+    match answer {
+        [Value::Int(0)] => Ok(None),
+        [Value::Int(1), user, expires, claims] => Ok(Some(family(fam, user, expires, claims)?)),
+        _ => Err(corrupt("refresh family out of shape")),
+    }
+}
+
+fn family(
+    fam: &str,
+    user: &Value,
+    expires: &Value,
+    claims: &Value,
+) -> Result<RefreshFamily, StoreError> {
+    Ok(RefreshFamily {
+        family: FamilyId::from_bytes(
+            unhex::<16>(fam.as_bytes()).ok_or_else(|| corrupt("family id"))?,
+        ),
+        user: text(user)?,
+        expires_at: UnixTime(number(text(expires)?.as_bytes())?),
+        claims: text(claims)?,
+    })
 }

@@ -72,6 +72,12 @@ impl KeyNames {
     pub(crate) fn refresh_locator(&self, key: &StorageKey) -> String {
         format!("{}rl:{}", self.prefix, hex(key.as_bytes()))
     }
+
+    /// `<base>ra:<key>`: the sealed first answer a spent refresh token keeps for the reuse
+    /// interval, in its user's slot (`base` from [`tag_base`](Self::tag_base)).
+    pub(crate) fn refresh_answer(base: &str, key: &StorageKey) -> String {
+        format!("{base}ra:{}", hex(key.as_bytes()))
+    }
 }
 
 /// The key names of the revocation state, in one hash slot.

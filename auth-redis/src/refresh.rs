@@ -1,11 +1,11 @@
 //! `RefreshStore` on Redis: refresh-token families in the user's hash slot.
 
 use auth_core::session_id::StorageKey;
-use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, Reuse};
 use auth_policy::store::StoreError;
 use redis::Value;
 
-use crate::codec::{corrupt, parse_refreshed, time};
+use crate::codec::{corrupt, parse_family, parse_refreshed, time};
 use crate::keys::{KeyNames, hex, unhex};
 use crate::store::{Expire, RESERVATION_SECS, RedisStore};
 
@@ -42,7 +42,26 @@ impl RefreshStore for RedisStore {
         }
     }
 
-    async fn refresh(&self, old: &StorageKey, new: &StorageKey) -> Result<Refreshed, StoreError> {
+    async fn family(&self, key: &StorageKey) -> Result<Option<RefreshFamily>, StoreError> {
+        let Some((base, fam)) = self.locate_token(key).await? else {
+            return Ok(None);
+        };
+        let answer: Vec<Value> = self
+            .script(
+                &self.scripts.family,
+                &[&format!("{base}f:{fam}")],
+                &[hex(key.as_bytes()).as_bytes()],
+            )
+            .await?;
+        parse_family(&fam, &answer)
+    }
+
+    async fn refresh(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+        reuse: &Reuse<'_>,
+    ) -> Result<Refreshed, StoreError> {
         let old_loc = self.keys.refresh_locator(old);
         let Some(value) = self.get(&old_loc).await? else {
             return Ok(Refreshed::Unknown);
@@ -58,14 +77,21 @@ impl RefreshStore for RedisStore {
             return Err(StoreError::Conflict);
         }
         let base = self.keys.tag_base(tag);
+        let interval_ms = reuse.interval.saturating_mul(1000).to_string();
         let answer: Vec<Value> = self
             .script(
                 &self.scripts.refresh,
-                &[&format!("{base}f:{fam}"), &format!("{base}fams")],
+                &[
+                    &format!("{base}f:{fam}"),
+                    &format!("{base}fams"),
+                    &KeyNames::refresh_answer(&base, old),
+                ],
                 &[
                     hex(old.as_bytes()).as_bytes(),
                     hex(new.as_bytes()).as_bytes(),
                     fam.as_bytes(),
+                    reuse.sealed,
+                    interval_ms.as_bytes(),
                 ],
             )
             .await?;

@@ -932,7 +932,7 @@ async fn no_raw_id_is_ever_stored<H: Harness>(h: &H) {
 }
 
 use auth_core::session_id::RefreshToken;
-use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, Reuse};
 use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore};
 
 /// The refresh-token and revocation-list checks, for stores that implement those traits.
@@ -941,11 +941,22 @@ where
     H::Store: RefreshStore + RevocationStore,
 {
     refresh_tokens_are_single_use_and_reuse_revokes_the_family(h).await;
+    a_repeat_within_the_reuse_interval_gets_the_first_answer(h).await;
+    concurrent_refreshes_of_one_token_get_one_answer(h).await;
     unknown_tokens_and_explicit_revocation(h).await;
     revoking_a_user_ends_all_their_families(h).await;
     a_family_is_revoked_by_id_only_for_its_own_user(h).await;
     revocations_refuse_what_they_name_and_vanish_after_their_until(h).await;
     no_raw_refresh_token_is_ever_stored(h).await;
+}
+
+/// A refresh that keeps no answer: any repeat revokes the family.
+fn no_reuse<H: Harness>(h: &H) -> Reuse<'static> {
+    Reuse {
+        sealed: &[],
+        interval: 0,
+        now: h.now(),
+    }
 }
 
 fn token(n: u8) -> RefreshToken {
@@ -973,27 +984,27 @@ where
     // t1 -> t2: rotated.
     let r = h
         .store()
-        .refresh(&t1.storage_key(), &t2.storage_key())
+        .refresh(&t1.storage_key(), &t2.storage_key(), &no_reuse(h))
         .await
         .unwrap();
     assert_eq!(r, Refreshed::Rotated(fam.clone()));
     // t2 -> t3: rotated again.
     let r = h
         .store()
-        .refresh(&t2.storage_key(), &t3.storage_key())
+        .refresh(&t2.storage_key(), &t3.storage_key(), &no_reuse(h))
         .await
         .unwrap();
     assert_eq!(r, Refreshed::Rotated(fam.clone()));
     // t1 again: a spent token. The whole family goes, including the current t3.
     let r = h
         .store()
-        .refresh(&t1.storage_key(), &token(4).storage_key())
+        .refresh(&t1.storage_key(), &token(4).storage_key(), &no_reuse(h))
         .await
         .unwrap();
     assert_eq!(r, Refreshed::ReuseDetected(fam.clone()));
     let r = h
         .store()
-        .refresh(&t3.storage_key(), &token(5).storage_key())
+        .refresh(&t3.storage_key(), &token(5).storage_key(), &no_reuse(h))
         .await
         .unwrap();
     assert_eq!(
@@ -1003,13 +1014,176 @@ where
     );
 }
 
+async fn a_repeat_within_the_reuse_interval_gets_the_first_answer<H: Harness>(h: &H)
+where
+    H::Store: RefreshStore,
+{
+    let (t1, t2, t3) = (token(50), token(51), token(52));
+    let fam = family(h, 50, "lin");
+    h.store().issue(&t1.storage_key(), &fam).await.unwrap();
+    assert_eq!(
+        h.store().family(&t1.storage_key()).await.unwrap(),
+        Some(fam.clone())
+    );
+    let interval = 2 * H::TICK;
+    let reuse = |sealed: &'static [u8]| Reuse {
+        sealed,
+        interval,
+        now: h.now(),
+    };
+    let first = h
+        .store()
+        .refresh(
+            &t1.storage_key(),
+            &t2.storage_key(),
+            &reuse(b"answer one\0\xff"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first, Refreshed::Rotated(fam.clone()));
+    // The spent token still names its family (a repeat prepares its answer from it).
+    assert_eq!(
+        h.store().family(&t1.storage_key()).await.unwrap(),
+        Some(fam.clone())
+    );
+    // Presented again within the interval: the first answer, byte for byte; nothing changes.
+    for _ in 0..2 {
+        let again = h
+            .store()
+            .refresh(
+                &t1.storage_key(),
+                &token(53).storage_key(),
+                &reuse(b"other"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            Refreshed::Repeated {
+                family: fam.clone(),
+                sealed: b"answer one\0\xff".to_vec(),
+            }
+        );
+    }
+    // The repeat's own new token was not filed; the first answer's is current.
+    assert_eq!(
+        h.store().family(&token(53).storage_key()).await.unwrap(),
+        None
+    );
+    let next = h
+        .store()
+        .refresh(&t2.storage_key(), &t3.storage_key(), &reuse(b"answer two"))
+        .await
+        .unwrap();
+    assert_eq!(next, Refreshed::Rotated(fam.clone()));
+    // After the interval, the spent token is a copy: the family goes.
+    h.advance(interval + H::TICK).await;
+    let late = h
+        .store()
+        .refresh(&t1.storage_key(), &token(54).storage_key(), &reuse(b"late"))
+        .await
+        .unwrap();
+    assert_eq!(late, Refreshed::ReuseDetected(fam.clone()));
+    assert_eq!(h.store().family(&t3.storage_key()).await.unwrap(), None);
+    // With the interval off, the first repeat revokes, as before it existed.
+    let (u1, u2) = (token(55), token(56));
+    let fam = family(h, 55, "lin");
+    h.store().issue(&u1.storage_key(), &fam).await.unwrap();
+    let off = Reuse {
+        sealed: b"kept?",
+        interval: 0,
+        now: h.now(),
+    };
+    h.store()
+        .refresh(&u1.storage_key(), &u2.storage_key(), &off)
+        .await
+        .unwrap();
+    let again = h
+        .store()
+        .refresh(&u1.storage_key(), &token(57).storage_key(), &off)
+        .await
+        .unwrap();
+    assert_eq!(again, Refreshed::ReuseDetected(fam));
+}
+
+async fn concurrent_refreshes_of_one_token_get_one_answer<H: Harness>(h: &H)
+where
+    H::Store: RefreshStore,
+{
+    let t = token(60);
+    let fam = family(h, 60, "lin");
+    h.store().issue(&t.storage_key(), &fam).await.unwrap();
+    let news: Vec<RefreshToken> = (61..81).map(token).collect();
+    let sealed: Vec<Vec<u8>> = (0..20u8).map(|i| vec![i; 40]).collect();
+    let now = h.now();
+    let answers = join_all(
+        news.iter()
+            .zip(&sealed)
+            .map(|(new, sealed)| {
+                let reuse = Reuse {
+                    sealed,
+                    interval: 10 * H::TICK,
+                    now,
+                };
+                let (old, new) = (t.storage_key(), new.storage_key());
+                async move { h.store().refresh(&old, &new, &reuse).await.unwrap() }
+            })
+            .collect(),
+    )
+    .await;
+    let rotated: Vec<usize> = answers
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| matches!(a, Refreshed::Rotated(_)))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        rotated.len(),
+        1,
+        "one presentation spends the token: {answers:?}"
+    );
+    let winner = rotated[0];
+    for (i, answer) in answers.iter().enumerate() {
+        if i != winner {
+            assert_eq!(
+                answer,
+                &Refreshed::Repeated {
+                    family: fam.clone(),
+                    sealed: sealed[winner].clone(),
+                },
+                "presentation {i}"
+            );
+        }
+    }
+    // The family lives on with the winner's token, and only it.
+    let current: Vec<usize> = {
+        let mut v = Vec::new();
+        for (i, new) in news.iter().enumerate() {
+            if h.store()
+                .family(&new.storage_key())
+                .await
+                .unwrap()
+                .is_some()
+            {
+                v.push(i);
+            }
+        }
+        v
+    };
+    assert_eq!(current, [winner]);
+}
+
 async fn unknown_tokens_and_explicit_revocation<H: Harness>(h: &H)
 where
     H::Store: RefreshStore,
 {
     let r = h
         .store()
-        .refresh(&token(10).storage_key(), &token(11).storage_key())
+        .refresh(
+            &token(10).storage_key(),
+            &token(11).storage_key(),
+            &no_reuse(h),
+        )
         .await
         .unwrap();
     assert_eq!(r, Refreshed::Unknown);
@@ -1022,7 +1196,11 @@ where
     assert!(!h.store().revoke(&token(12).storage_key()).await.unwrap());
     let r = h
         .store()
-        .refresh(&token(12).storage_key(), &token(13).storage_key())
+        .refresh(
+            &token(12).storage_key(),
+            &token(13).storage_key(),
+            &no_reuse(h),
+        )
         .await
         .unwrap();
     assert_eq!(r, Refreshed::Unknown);
@@ -1051,7 +1229,11 @@ where
     assert_eq!(revoked, expected, "the families revoked, named");
     let r = h
         .store()
-        .refresh(&token(22).storage_key(), &token(23).storage_key())
+        .refresh(
+            &token(22).storage_key(),
+            &token(23).storage_key(),
+            &no_reuse(h),
+        )
         .await
         .unwrap();
     assert!(
@@ -1078,7 +1260,11 @@ where
     assert!(!h.store().revoke_family("ada", &fam.family).await.unwrap());
     let r = h
         .store()
-        .refresh(&token(40).storage_key(), &token(41).storage_key())
+        .refresh(
+            &token(40).storage_key(),
+            &token(41).storage_key(),
+            &no_reuse(h),
+        )
         .await
         .unwrap();
     assert_eq!(r, Refreshed::Unknown, "its tokens died with it");
@@ -1180,7 +1366,7 @@ where
         .await
         .unwrap();
     h.store()
-        .refresh(&a.storage_key(), &b.storage_key())
+        .refresh(&a.storage_key(), &b.storage_key(), &no_reuse(h))
         .await
         .unwrap();
     let dump = h.dump().await;

@@ -18,6 +18,10 @@ use auth_policy::throttle::ThrottlePolicy;
 pub const DEFAULT_ACCESS_TTL: u64 = 5 * 60;
 /// Default lifetime of a refresh-token family (one login of the token half): 14 days.
 pub const DEFAULT_REFRESH_TTL: u64 = 14 * 24 * 60 * 60;
+/// Default reuse interval of a spent refresh token: 10 seconds (Auth0's default; Okta's grace
+/// period is up to 60 s). Within it, the same token presented again gets the answer its first
+/// presentation got, so that a client with several requests in flight is not signed out.
+pub const DEFAULT_REFRESH_REUSE_INTERVAL: u64 = 10;
 /// Default session cookie name. The `__Host-` prefix makes browsers insist on `Secure`,
 /// `Path=/` and no `Domain`, so that no sibling subdomain can set or shadow it.
 pub const DEFAULT_COOKIE_NAME: &str = "__Host-id";
@@ -35,6 +39,7 @@ pub struct WebConfig {
     pub(crate) session_limit: SessionLimit,
     pub(crate) access_ttl: u64,
     pub(crate) refresh_ttl: u64,
+    pub(crate) reuse_interval: u64,
     pub(crate) cookie_signer: Option<CookieSigner>,
     pub(crate) data_limits: DataLimits,
     pub(crate) throttle: ThrottlePolicy,
@@ -53,6 +58,7 @@ impl fmt::Debug for WebConfig {
             .field("session_limit", &self.session_limit)
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
+            .field("reuse_interval", &self.reuse_interval)
             .field("signed_cookies", &self.cookie_signer.is_some())
             .field("data_limits", &self.data_limits)
             .field("throttle", &self.throttle)
@@ -79,6 +85,7 @@ impl WebConfig {
             session_limit: SessionLimit::Unlimited,
             access_ttl: DEFAULT_ACCESS_TTL,
             refresh_ttl: DEFAULT_REFRESH_TTL,
+            reuse_interval: DEFAULT_REFRESH_REUSE_INTERVAL,
             cookie_signer: None,
             data_limits: DataLimits::new(),
             throttle: ThrottlePolicy::new(),
@@ -145,6 +152,16 @@ impl WebConfig {
     #[must_use]
     pub fn refresh_ttl(mut self, secs: u64) -> Self {
         self.refresh_ttl = secs.max(1);
+        self
+    }
+
+    /// How long after a refresh token is spent the same token presented again gets the same
+    /// answer instead of revoking its family, in seconds (default
+    /// [`DEFAULT_REFRESH_REUSE_INTERVAL`]; 0 turns it off). Within it, whoever holds a copy of
+    /// the token gets the pair its legitimate presenter got (SECURITY.md, "Refresh tokens").
+    #[must_use]
+    pub fn refresh_reuse_interval(mut self, secs: u64) -> Self {
+        self.reuse_interval = secs;
         self
     }
 

@@ -16,7 +16,7 @@ use auth_core::jwt::{self, AnyKey, Validation, Verified};
 use auth_core::session_id::{RefreshToken, SessionId, StorageKey};
 use auth_core::{UnixMillis, UnixTime};
 use auth_policy::keyring::KeyRing;
-use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, Reuse};
 use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore};
 use auth_policy::session_data::{SessionData, StoredData};
 use auth_policy::session_flow::{ActiveSession, check_session};
@@ -668,12 +668,14 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     }
 
     /// Trades a refresh token for a new pair, granting what the login granted. The presented
-    /// token is spent; presenting a spent token again revokes its whole family (someone holds
-    /// a copy).
+    /// token is spent. Presented again within the reuse interval
+    /// ([`WebConfig::refresh_reuse_interval`], 10 s by default), it gets the same pair (a client
+    /// with several requests in flight refreshed more than once); presented later, it revokes
+    /// its whole family (someone holds a copy).
     ///
     /// # Errors
     /// 401 `invalid_refresh_token` for a malformed, unknown, expired or revoked token, 401
-    /// `refresh_token_reused` for a spent one, 503 when the store fails.
+    /// `refresh_token_reused` for a token spent before the interval, 503 when the store fails.
     pub async fn refresh_tokens<R: rand_core::CryptoRng + ?Sized>(
         &self,
         refresh_token: &str,
@@ -686,8 +688,9 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
 
     /// [`refresh_tokens`](Self::refresh_tokens), letting the application decide the new access
     /// token's grant: `regrant` sees the user and the login's grant and answers the grant to
-    /// issue (roles changed since the login, say), or a refusal. It runs after the presented
-    /// token was spent: a refusal ends the family for the client, which holds no new token.
+    /// issue (roles changed since the login, say), or a refusal, which leaves the token as it
+    /// was. It runs before the token is spent, for every presentation (a repeat within the reuse
+    /// interval gets the first presentation's pair whatever `regrant` answers).
     ///
     /// # Errors
     /// As [`refresh_tokens`](Self::refresh_tokens), and `regrant`'s refusal.
@@ -703,20 +706,41 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         F: FnOnce(&str, Grant) -> Fut,
         Fut: core::future::Future<Output = Result<Grant, Rejection>>,
     {
-        let old = RefreshToken::parse(refresh_token)
-            .map_err(|_| Rejection::new(RejectionKind::InvalidRefreshToken))?;
+        let invalid = || Rejection::new(RejectionKind::InvalidRefreshToken);
+        let old = RefreshToken::parse(refresh_token).map_err(|_| invalid())?;
+        let old_key = old.storage_key();
+        // The answer is made before the token is spent, so that the one step that spends it
+        // also keeps the answer for a repeat: no repeat ever finds a spent token without one.
+        let family = match self.backend.store.family(&old_key).await? {
+            Some(family) if family.expires_at > now => family,
+            _ => return Err(invalid()),
+        };
+        let granted = Grant::from_json(&family.claims)
+            .map_err(|e| Rejection::new(RejectionKind::Grant(e)))?;
+        let grant = regrant(&family.user, granted).await?;
         let new = RefreshToken::generate(rng);
+        let (pair, expires_at) = self.pair_until(&family, &grant, &new, now, rng)?;
+        let interval = self.config.reuse_interval;
+        let sealed = if interval > 0 {
+            old.seal_answer(&answer_json(&pair, expires_at), rng)
+        } else {
+            Vec::new()
+        };
+        let reuse = Reuse {
+            sealed: &sealed,
+            interval,
+            now,
+        };
         match self
             .backend
             .store
-            .refresh(&old.storage_key(), &new.storage_key())
+            .refresh(&old_key, &new.storage_key(), &reuse)
             .await?
         {
-            Refreshed::Rotated(family) if family.expires_at > now => {
-                let granted = Grant::from_json(&family.claims)
-                    .map_err(|e| Rejection::new(RejectionKind::Grant(e)))?;
-                let grant = regrant(&family.user, granted).await?;
-                self.pair(&family, &grant, &new, now, rng)
+            Refreshed::Rotated(_) => Ok(pair),
+            Refreshed::Repeated { sealed, .. } => {
+                let answer = old.open_answer(&sealed).map_err(|_| invalid())?;
+                read_answer(&answer, now).ok_or_else(invalid)
             }
             Refreshed::ReuseDetected(family) => {
                 // Someone holds a copy: the family's access tokens end too.
@@ -727,7 +751,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
                 self.backend.store.revoke_tokens(&[sid], now).await?;
                 Err(Rejection::new(RejectionKind::RefreshTokenReused))
             }
-            _ => Err(Rejection::new(RejectionKind::InvalidRefreshToken)),
+            _ => Err(invalid()),
         }
     }
 
@@ -769,6 +793,19 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         now: UnixTime,
         rng: &mut R,
     ) -> Result<TokenPair, Rejection> {
+        self.pair_until(family, grant, refresh, now, rng)
+            .map(|(pair, _)| pair)
+    }
+
+    /// A new pair, and when its access token expires.
+    fn pair_until<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        family: &RefreshFamily,
+        grant: &Grant,
+        refresh: &RefreshToken,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<(TokenPair, UnixTime), Rejection> {
         // The lifetime asked for, within the configured one (at least a second); the access
         // token never outlives its family.
         let lifetime = grant.lifetime().map_or(self.config.access_ttl, |l| {
@@ -793,14 +830,54 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         let access_token = self
             .sign_access(&payload, now, rng)
             .map_err(|e| Rejection::new(RejectionKind::SignFailed(e)))?;
-        Ok(TokenPair {
+        let pair = TokenPair {
             access_token,
             token_type: "Bearer",
             expires_in: exp.as_secs().saturating_sub(now.as_secs()),
             refresh_token: String::from(refresh.encode().expose()),
             scope: (!grant.scope().is_empty()).then(|| String::from(grant.scope().as_str())),
-        })
+        };
+        Ok((pair, exp))
     }
+}
+
+/// A refresh's answer as kept for a repeat (sealed): the pair, with its access token's expiry
+/// in absolute time so that a repeat answers the seconds left.
+#[derive(Serialize, serde::Deserialize)]
+struct KeptAnswer<'a> {
+    #[serde(borrow)]
+    access_token: alloc::borrow::Cow<'a, str>,
+    expires_at: u64,
+    #[serde(borrow)]
+    refresh_token: alloc::borrow::Cow<'a, str>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    scope: Option<alloc::borrow::Cow<'a, str>>,
+}
+
+fn answer_json(pair: &TokenPair, expires_at: UnixTime) -> Vec<u8> {
+    let kept = KeptAnswer {
+        access_token: pair.access_token.as_str().into(),
+        expires_at: expires_at.as_secs(),
+        refresh_token: pair.refresh_token.as_str().into(),
+        scope: pair.scope.as_deref().map(Into::into),
+    };
+    let mut out = Vec::with_capacity(768);
+    // Strings and a number: writing cannot fail.
+    let _ = auth_core::json::ser::to_writer(&mut out, &kept);
+    out
+}
+
+/// The pair a kept answer holds, as answered at `now`; `None` if it does not read.
+fn read_answer(answer: &[u8], now: UnixTime) -> Option<TokenPair> {
+    let text = core::str::from_utf8(answer).ok()?;
+    let kept: KeptAnswer<'_> = auth_core::json::de::from_value(text).ok()?;
+    Some(TokenPair {
+        access_token: kept.access_token.into_owned(),
+        token_type: "Bearer",
+        expires_in: kept.expires_at.saturating_sub(now.as_secs()),
+        refresh_token: kept.refresh_token.into_owned(),
+        scope: kept.scope.map(alloc::borrow::Cow::into_owned),
+    })
 }
 
 /// Moves a rotating ring to `now` when a change is due (a write lock only then).

@@ -28,8 +28,8 @@ pub use auth_policy;
 /// A [`ResourceServer`]'s key sources, re-exported beside it.
 pub use auth_policy::verifier::{AccessKeys, LocalKeys, VerifyFuture};
 pub use config::{
-    DEFAULT_ACCESS_TTL, DEFAULT_COOKIE_NAME, DEFAULT_REFRESH_TTL, DEVICE_COOKIE,
-    DEVICE_COOKIE_MAX_AGE, WebConfig,
+    DEFAULT_ACCESS_TTL, DEFAULT_COOKIE_NAME, DEFAULT_REFRESH_REUSE_INTERVAL, DEFAULT_REFRESH_TTL,
+    DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, WebConfig,
 };
 pub use finish::{Finish, HeaderWrite, Staging};
 pub use flows::{

@@ -345,10 +345,12 @@ fn token_pairs_refresh_once_reuse_revokes_and_revocation_ends_both() {
     // Refresh once: a new pair; the old refresh token is spent.
     let next = block_on(auth.refresh_tokens(&pair.refresh_token, now, &mut rng())).unwrap();
     assert_ne!(next.refresh_token, pair.refresh_token);
-    // Reuse of the spent token: refused, and the family (with `next`) is revoked.
-    let err = block_on(auth.refresh_tokens(&pair.refresh_token, now, &mut rng())).unwrap_err();
+    // Reuse of the spent token past the reuse interval: refused, and the family (with `next`)
+    // is revoked.
+    let later = UnixTime(T0 + auth_web::DEFAULT_REFRESH_REUSE_INTERVAL);
+    let err = block_on(auth.refresh_tokens(&pair.refresh_token, later, &mut rng())).unwrap_err();
     assert_eq!((err.status(), err.code()), (401, "refresh_token_reused"));
-    let err = block_on(auth.refresh_tokens(&next.refresh_token, now, &mut rng())).unwrap_err();
+    let err = block_on(auth.refresh_tokens(&next.refresh_token, later, &mut rng())).unwrap_err();
     assert_eq!(err.code(), "invalid_refresh_token");
     let err = block_on(auth.refresh_tokens("not a token", now, &mut rng())).unwrap_err();
     assert_eq!(err.code(), "invalid_refresh_token");
@@ -509,7 +511,8 @@ fn reuse_of_a_spent_refresh_token_ends_the_familys_access_tokens() {
     let second = block_on(auth.refresh_tokens(&first.refresh_token, now, &mut rng())).unwrap();
     let other_login = block_on(auth.issue_tokens("ada", &Grant::new(), now, &mut rng())).unwrap();
     assert_eq!(bearer_status(&auth, &second.access_token, T0), Ok(()));
-    let err = block_on(auth.refresh_tokens(&first.refresh_token, now, &mut rng())).unwrap_err();
+    let later = UnixTime(T0 + auth_web::DEFAULT_REFRESH_REUSE_INTERVAL);
+    let err = block_on(auth.refresh_tokens(&first.refresh_token, later, &mut rng())).unwrap_err();
     assert_eq!(err.code(), "refresh_token_reused");
     for token in [&first.access_token, &second.access_token] {
         assert_eq!(bearer_status(&auth, token, T0), Err("revoked"));
@@ -730,7 +733,7 @@ mod ring {
 mod data {
     use super::*;
     use auth_core::session_id::StorageKey;
-    use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+    use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, Reuse};
     use auth_policy::revocation::{Probe, Revocation, RevocationStore};
     use auth_policy::session::SessionTimes;
     use auth_policy::session_data::{Change, CommitOutcome, DataLimits, MapKey, ValueKey};
@@ -805,12 +808,16 @@ mod data {
         async fn issue(&self, key: &StorageKey, family: &RefreshFamily) -> Result<(), StoreError> {
             self.inner.issue(key, family).await
         }
+        async fn family(&self, key: &StorageKey) -> Result<Option<RefreshFamily>, StoreError> {
+            self.inner.family(key).await
+        }
         async fn refresh(
             &self,
             old: &StorageKey,
             new: &StorageKey,
+            reuse: &Reuse<'_>,
         ) -> Result<Refreshed, StoreError> {
-            self.inner.refresh(old, new).await
+            self.inner.refresh(old, new, reuse).await
         }
         async fn revoke(&self, key: &StorageKey) -> Result<bool, StoreError> {
             self.inner.revoke(key).await
@@ -1221,5 +1228,129 @@ mod grants {
         let zero = Grant::new().with_lifetime(0);
         let pair = block_on(auth.issue_tokens("ada", &zero, UnixTime(T0), &mut rng())).unwrap();
         assert_eq!(pair.expires_in, 1);
+    }
+}
+
+mod reuse_interval {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pair_of(p: &auth_web::TokenPair) -> (String, String) {
+        (p.access_token.clone(), p.refresh_token.clone())
+    }
+
+    #[test]
+    fn twenty_refreshes_of_one_token_get_one_pair_and_revoke_nothing() {
+        let (auth, _) = auth();
+        let first =
+            block_on(auth.issue_tokens("ada", &Grant::new(), UnixTime(T0), &mut rng())).unwrap();
+        let answers: Vec<_> = (0..20)
+            .map(|_| {
+                block_on(auth.refresh_tokens(&first.refresh_token, UnixTime(T0 + 1), &mut rng()))
+                    .unwrap()
+            })
+            .collect();
+        let one = pair_of(&answers[0]);
+        assert!(answers.iter().all(|a| pair_of(a) == one));
+        // The one new pair works, the family lives: its refresh token refreshes.
+        assert_eq!(bearer_status(&auth, &one.0, T0 + 1), Ok(()));
+        let next = block_on(auth.refresh_tokens(&one.1, UnixTime(T0 + 2), &mut rng())).unwrap();
+        assert_eq!(bearer_status(&auth, &next.access_token, T0 + 2), Ok(()));
+        // A repeat a little later answers the seconds left, not the first ones.
+        let late =
+            block_on(auth.refresh_tokens(&first.refresh_token, UnixTime(T0 + 5), &mut rng()))
+                .unwrap();
+        assert_eq!(pair_of(&late), one);
+        assert_eq!(late.expires_in, answers[0].expires_in - 4);
+    }
+
+    #[test]
+    fn with_the_interval_off_the_first_repeat_revokes() {
+        let (auth, _) = auth();
+        let auth = WebAuth::new(
+            MemoryStore::new(),
+            AnyKey::new(Alg::Hs256, &[7; 32]).unwrap(),
+            auth.config().clone().refresh_reuse_interval(0),
+        );
+        let now = UnixTime::now();
+        let first = block_on(auth.issue_tokens("ada", &Grant::new(), now, &mut rng())).unwrap();
+        block_on(auth.refresh_tokens(&first.refresh_token, now, &mut rng())).unwrap();
+        let again = block_on(auth.refresh_tokens(&first.refresh_token, now, &mut rng()));
+        assert_eq!(again.unwrap_err().code(), "refresh_token_reused");
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Time passes (seconds).
+        Wait(u64),
+        /// The first token is presented again.
+        RepeatFirst,
+        /// The latest token is presented (the client carries on).
+        Next,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (0u64..14).prop_map(Step::Wait),
+            Just(Step::RepeatFirst),
+            Just(Step::Next),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Any interleaving of repeats of a spent token, the client carrying on, and time: a
+        /// repeat less than 10 s after the token was spent gets that token's first pair and
+        /// revokes nothing; a later one revokes the family, after which nothing of it works.
+        #[test]
+        fn repeats_within_the_interval_are_answered_alike_and_later_ones_revoke(
+            steps in proptest::collection::vec(step(), 1..12)
+        ) {
+            let (auth, clock) = auth();
+            let mut now = T0;
+            let login = block_on(auth.issue_tokens("ada", &Grant::new(), UnixTime(now), &mut rng())).unwrap();
+            let first = login.refresh_token.clone();
+            let mut first_answer: Option<((String, String), u64)> = None;
+            let mut latest = login.refresh_token;
+            let mut revoked = false;
+            for s in steps {
+                match s {
+                    Step::Wait(secs) => {
+                        now += secs;
+                        clock.store(now, Ordering::SeqCst);
+                    }
+                    Step::RepeatFirst | Step::Next => {
+                        let token = if matches!(s, Step::RepeatFirst) { first.clone() } else { latest.clone() };
+                        let r = block_on(auth.refresh_tokens(&token, UnixTime(now), &mut rng()));
+                        if revoked {
+                            prop_assert!(r.is_err(), "a revoked family answered");
+                            continue;
+                        }
+                        let is_first = token == first;
+                        match (&first_answer, is_first) {
+                            (None, true) => {
+                                // The first presentation of the first token.
+                                let pair = r.unwrap();
+                                first_answer = Some((pair_of(&pair), now));
+                                latest = pair.refresh_token;
+                            }
+                            (Some((pair, spent_at)), true) => {
+                                if now < spent_at + 10 {
+                                    prop_assert_eq!(&pair_of(&r.unwrap()), pair);
+                                } else {
+                                    prop_assert_eq!(r.unwrap_err().code(), "refresh_token_reused");
+                                    revoked = true;
+                                }
+                            }
+                            (_, false) => {
+                                // The latest token, presented for the first time.
+                                let pair = r.unwrap();
+                                latest = pair.refresh_token;
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -116,3 +116,42 @@ proptest! {
         let _ = CookieSigner::new(&[1; 32]).unwrap().verify(&text);
     }
 }
+
+#[cfg(feature = "alloc")]
+mod sealed_answers {
+    use super::super::{RefreshToken, SEAL_OVERHEAD};
+    use crate::error::RefreshTokenError;
+    use rand::SeedableRng;
+
+    fn rng() -> rand::rngs::StdRng {
+        rand::rngs::StdRng::seed_from_u64(7)
+    }
+
+    #[test]
+    fn only_the_spent_token_opens_its_answer_and_a_changed_byte_never_does() {
+        let mut rng = rng();
+        let spent = RefreshToken::generate(&mut rng);
+        let answer = br#"{"access_token":"a.b.c","refresh_token":"x"}"#;
+        let sealed = spent.seal_answer(answer, &mut rng);
+        assert_eq!(sealed.len(), answer.len() + SEAL_OVERHEAD);
+        assert_eq!(&spent.open_answer(&sealed).unwrap()[..], answer);
+        // The plaintext is not in the sealed bytes.
+        assert!(!sealed.windows(12).any(|w| w == &answer[..12]));
+        // Another token, every changed byte, a cut: refused.
+        let other = RefreshToken::generate(&mut rng);
+        assert_eq!(
+            other.open_answer(&sealed),
+            Err(RefreshTokenError::SealedAnswer)
+        );
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 1;
+            assert!(spent.open_answer(&bad).is_err(), "byte {i}");
+        }
+        for len in [0, 11, 12, 27, sealed.len() - 1] {
+            assert!(spent.open_answer(&sealed[..len]).is_err(), "{len}");
+        }
+        // Two seals of one answer differ (a fresh nonce each).
+        assert_ne!(spent.seal_answer(answer, &mut rng), sealed);
+    }
+}

@@ -19,7 +19,7 @@ use auth_core::{UnixMillis, UnixTime};
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
 use auth_policy::keyring::{KeyRing, RotationPolicy};
 use auth_policy::memory::MemoryStore;
-use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed};
+use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, Reuse};
 use auth_policy::revocation::{Probe, Revocation, RevocationStore};
 use auth_policy::session::{SessionPolicy, SessionTimes};
 use auth_policy::session_data::{Change, CommitOutcome, DataLimits, MapKey};
@@ -988,8 +988,17 @@ impl RefreshStore for DemoStore {
     async fn issue(&self, key: &StorageKey, family: &RefreshFamily) -> Result<(), StoreError> {
         delegate!(self, s => s.issue(key, family))
     }
-    async fn refresh(&self, old: &StorageKey, new: &StorageKey) -> Result<Refreshed, StoreError> {
-        delegate!(self, s => s.refresh(old, new))
+    async fn family(&self, key: &StorageKey) -> Result<Option<RefreshFamily>, StoreError> {
+        delegate!(self, s => s.family(key))
+    }
+
+    async fn refresh(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+        reuse: &Reuse<'_>,
+    ) -> Result<Refreshed, StoreError> {
+        delegate!(self, s => s.refresh(old, new, reuse))
     }
     async fn revoke(&self, key: &StorageKey) -> Result<bool, StoreError> {
         delegate!(self, s => s.revoke(key))
