@@ -351,16 +351,6 @@ pub fn run(demo: &Demo) {
         );
     }
 
-    // The token half: a pair, an API call, a refresh, the spent token's reuse.
-    browser.click("#token-form button");
-    browser.wait_text("#token-note", "POST /api/token → 200");
-    browser.click("#call-api");
-    browser.wait_text("#token-note", "GET /api/token/me → 200 for ada");
-    browser.click("#do-refresh");
-    browser.wait_text("#token-note", "the old refresh token is now spent");
-    browser.click("#reuse");
-    browser.wait_text("#token-note", "401 refresh_token_reused");
-
     // A reload stays signed in.
     browser.refresh();
     assert_eq!(browser.text("#user"), "ada", "signed in after a reload");
@@ -392,4 +382,25 @@ pub fn run(demo: &Demo) {
         !browser.cookies().iter().any(|c| c["name"] == "__Host-id"),
         "the cookie is gone"
     );
+
+    // The token half, last: it needs no session (the page keeps its tokens in memory), and the
+    // session's 6-second idle window would end during its waits. A pair, an API call, 20 calls
+    // at once each refreshing with the same refresh token (one pair, one family), a refresh,
+    // the spent token's reuse within the interval (the same pair) and after it (the family
+    // revoked).
+    browser.click("#token-form button");
+    browser.wait_text("#token-note", "POST /api/token → 200");
+    browser.click("#call-api");
+    browser.wait_text("#token-note", "GET /api/token/me → 200 for ada");
+    browser.click("#burst");
+    browser.wait_text("#token-note", "20 × 200 with one new pair, one family");
+    browser.click("#call-api");
+    browser.wait_text("#token-note", "GET /api/token/me → 200 for ada");
+    browser.click("#do-refresh");
+    browser.wait_text("#token-note", "the old refresh token is now spent");
+    browser.click("#reuse");
+    browser.wait_text("#token-note", "→ 200 with the same pair");
+    sleep(Duration::from_millis(crate::REUSE_SECS * 1000 + 1100));
+    browser.click("#reuse");
+    browser.wait_text("#token-note", "401 refresh_token_reused");
 }

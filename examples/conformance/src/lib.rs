@@ -33,6 +33,10 @@ const SIGNING_KEY: &str = r#"{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0k
 /// Its RFC 7638 thumbprint, the `kid` of the tokens (RFC 8037 A.3).
 const SIGNING_KID: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
 
+/// The refresh reuse interval the demos run with under the suite (the library's default is
+/// 10 s): short, so that reuse after it can be shown within a test's time.
+pub const REUSE_SECS: u64 = 2;
+
 /// A running demo, killed when dropped.
 #[derive(Debug)]
 pub struct Demo {
@@ -56,6 +60,7 @@ impl Demo {
             .env_remove("AUTH_JWT_KEY")
             .env_remove("AUTH_ISSUER")
             .env("AUTH_IDLE_SECS", IDLE_SECS.to_string())
+            .env("AUTH_REFRESH_REUSE_SECS", REUSE_SECS.to_string())
             .env("RUST_LOG", "warn")
             .env_remove("REDIS_URL")
             .env_remove("PORT")
@@ -358,6 +363,7 @@ pub fn run_all(demo: &Demo) {
     logout_ends_the_session_and_removes_the_cookie(demo);
     logout_everywhere_ends_every_session_of_that_user_only(demo);
     token_pairs_refresh_once_and_reuse_revokes_the_family(demo);
+    concurrent_refreshes_of_one_token_get_one_pair(demo);
     revoking_an_access_token_ends_it_and_its_refresh_family(demo);
     access_tokens_carry_the_grant_and_routes_require_it(demo);
     bearer_refusals_follow_rfc_6750(demo);
@@ -553,8 +559,16 @@ pub fn token_pairs_refresh_once_and_reuse_revokes_the_family(demo: &Demo) {
     assert_ne!(next["refresh_token"], pair["refresh_token"]);
     let me = demo.get("/api/token/me", &[("Authorization", &bearer(&next))]);
     assert_eq!(me.status, 200);
-    // The spent token again: refused, and the whole family (with `next`) is revoked, its
-    // access tokens too.
+    // The spent token again within the reuse interval (a client with requests in flight): the
+    // same pair, nothing revoked.
+    let again = refresh(demo, first);
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["access_token"], next["access_token"]);
+    assert_eq!(again.json()["refresh_token"], next["refresh_token"]);
+    assert_eq!(again.header("cache-control"), Some("no-store"));
+    // After the interval: refused, and the whole family (with `next`) is revoked, its access
+    // tokens too.
+    std::thread::sleep(std::time::Duration::from_millis(REUSE_SECS * 1000 + 1100));
     assert_json_error(&refresh(demo, first), 401, "refresh_token_reused");
     let r = refresh(demo, next["refresh_token"].as_str().unwrap());
     assert_json_error(&r, 401, "invalid_refresh_token");
@@ -563,6 +577,44 @@ pub fn token_pairs_refresh_once_and_reuse_revokes_the_family(demo: &Demo) {
         assert_json_error(&r, 401, "revoked");
     }
     assert_json_error(&refresh(demo, "garbage"), 401, "invalid_refresh_token");
+}
+
+/// A client with 20 requests in flight when its access token is refused refreshes 20 times with
+/// one refresh token, at once: 20 answers with one and the same new pair, and the family lives.
+pub fn concurrent_refreshes_of_one_token_get_one_pair(demo: &Demo) {
+    let pair = demo.tokens("grace", "hopper-1906");
+    let token = pair["refresh_token"].as_str().unwrap().to_owned();
+    let addr = demo.addr;
+    let answers: Vec<Reply> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..20)
+            .map(|_| {
+                let body = serde_json::json!({ "refresh_token": token }).to_string();
+                s.spawn(move || {
+                    send(
+                        addr,
+                        "POST",
+                        "/api/token/refresh",
+                        &[("Content-Type", "application/json")],
+                        body.as_bytes(),
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in &answers {
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let first = answers[0].json();
+    for r in &answers {
+        let json = r.json();
+        assert_eq!(json["access_token"], first["access_token"]);
+        assert_eq!(json["refresh_token"], first["refresh_token"]);
+    }
+    let me = demo.get("/api/token/me", &[("Authorization", &bearer(&first))]);
+    assert_eq!(me.status, 200, "{}", me.text());
+    let next = refresh(demo, first["refresh_token"].as_str().unwrap());
+    assert_eq!(next.status, 200, "the family lives: {}", next.text());
 }
 
 pub fn revoking_an_access_token_ends_it_and_its_refresh_family(demo: &Demo) {
@@ -1500,8 +1552,12 @@ pub const PROOF_REVOCATIONS: usize = 1000;
 /// restarted with its data, and restarted empty: no revoked token is accepted, and no token at
 /// all past the bound while Redis cannot confirm anything; service comes back by itself.
 pub fn revocations_reach_every_process_within_the_bound(bin: &str, redis: &mut RedisServer) {
-    // One service behind three processes: one issuer name, one signing key, one Redis.
-    let issuer = [("AUTH_ISSUER", "https://api.demo.example")];
+    // One service behind three processes: one issuer name, one signing key, one Redis; no
+    // reuse interval, so that a reuse revokes at once.
+    let issuer = [
+        ("AUTH_ISSUER", "https://api.demo.example"),
+        ("AUTH_REFRESH_REUSE_SECS", "0"),
+    ];
     let demos: Vec<Demo> = (0..3)
         .map(|_| Demo::start_with(bin, Some(&redis.url()), &issuer))
         .collect();

@@ -209,11 +209,52 @@ async function doRefresh() {
 async function reuse() {
   if (!tokens.spent) return note("token-note", false, "refresh once first");
   const [r] = await refresh(tokens.spent);
+  if (r.status === 200) {
+    const same = r.json.refresh_token === tokens.refresh;
+    note("token-note", same, same
+      ? "POST /api/token/refresh with the spent token → 200 with the same pair: it was spent " +
+        "moments ago (within the reuse interval), as when a client has several requests in " +
+        "flight. Nothing was revoked; try again in a few seconds."
+      : "POST /api/token/refresh with the spent token → 200 with another pair");
+    return;
+  }
   note("token-note", r.status === 401, r.status === 401
-    ? `POST /api/token/refresh with the spent token → ${refusal(r)}: a spent token came back, ` +
-      `so someone copied it. The whole family is revoked: the current refresh token is dead ` +
-      `too (try "refresh").`
+    ? `POST /api/token/refresh with the spent token → ${refusal(r)}: a spent token came back ` +
+      `after the reuse interval, so someone copied it. The whole family is revoked: the ` +
+      `current refresh token is dead too (try "refresh").`
     : `POST /api/token/refresh → ${r.status}`);
+}
+
+/** A client with `n` requests in flight when the server refuses its access token (as when it
+ * expired): each refreshes with the refresh token the client holds, then calls again. */
+async function burst(n = 20) {
+  if (!tokens.refresh) return note("token-note", false, "get a token pair first");
+  const held = tokens.refresh;
+  const refused = (tokens.access || "x.y.z").slice(0, -4) + "AAAA";
+  const one = async () => {
+    const first = await call("GET", "/api/token/me", undefined, { Authorization: "Bearer " + refused });
+    if (first.status !== 401) return { error: `api ${first.status}` };
+    const [f] = await refresh(held);
+    if (f.status !== 200) return { error: `refresh ${refusal(f)}` };
+    const again = await call("GET", "/api/token/me", undefined,
+      { Authorization: "Bearer " + f.json.access_token });
+    return again.status === 200 ? f.json : { error: `api ${refusal(again)}` };
+  };
+  const results = await Promise.all(Array.from({ length: n }, one));
+  const errors = results.filter((r) => r.error).map((r) => r.error);
+  const pairs = new Set(results.filter((r) => !r.error).map((r) => r.refresh_token));
+  const ok = errors.length === 0 && pairs.size === 1;
+  if (ok) {
+    tokens.spent = held;
+    tokens.access = results[0].access_token;
+    tokens.refresh = results[0].refresh_token;
+  }
+  note("token-note", ok, ok
+    ? `${n} API calls with a refused access token, each refreshing with the same refresh ` +
+      `token: ${n} × 200 with one new pair, one family, still signed in.`
+    : `${n} calls: ${errors.length} failed (${[...new Set(errors)].join(", ")}), ` +
+      `${pairs.size} different pairs`);
+  showTokens();
 }
 
 async function revoke() {
@@ -241,6 +282,7 @@ document.addEventListener("DOMContentLoaded", () => {
   on("token-form", "submit", getTokens);
   on("call-api", "click", callApi);
   on("do-refresh", "click", doRefresh);
+  on("burst", "click", () => burst(20));
   on("reuse", "click", reuse);
   on("revoke", "click", revoke);
   on("logout-all", "click", logoutEverywhere);

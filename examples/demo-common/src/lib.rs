@@ -1,7 +1,7 @@
 //! What the three demo services share, so that they differ only in framework glue: settings
 //! (`--addr`/`PORT`, `REDIS_URL`, `AUTH_SIGNING_KEY`, `AUTH_JWT_KEY`, `AUTH_ISSUER`,
 //! `AUTH_IDLE_SECS`, `AUTH_ROTATION_SECS`, `AUTH_TRUSTED_ISSUER`, `AUTH_TRUSTED_AUDIENCE`,
-//! `AUTH_THROTTLE_DELAYS`),
+//! `AUTH_THROTTLE_DELAYS`, `AUTH_REFRESH_REUSE_SECS`),
 //! the store (memory or Redis), the signing keys (a rotating EdDSA ring by default), the demo
 //! users and their Argon2id password check, the HTML page, the published keys, and the
 //! request bodies of the login form and the token endpoints.
@@ -79,6 +79,9 @@ pub struct Settings {
     /// The first and the longest wait of login throttling, in seconds
     /// (`AUTH_THROTTLE_DELAYS=first,longest`, default 10 and 300).
     pub throttle_delays: (u64, u64),
+    /// How long a spent refresh token presented again gets the same pair, in seconds
+    /// (`AUTH_REFRESH_REUSE_SECS`, default the library's 10; 0 turns it off).
+    pub reuse_secs: u64,
 }
 
 /// How a demo signs its access tokens.
@@ -182,6 +185,12 @@ impl Settings {
             trusted_audience: std::env::var("AUTH_TRUSTED_AUDIENCE")
                 .ok()
                 .filter(|a| !a.is_empty()),
+            reuse_secs: match std::env::var("AUTH_REFRESH_REUSE_SECS") {
+                Ok(v) => v
+                    .parse()
+                    .map_err(|_| format!("bad AUTH_REFRESH_REUSE_SECS {v:?}"))?,
+                Err(_) => auth_web::DEFAULT_REFRESH_REUSE_INTERVAL,
+            },
             throttle_delays: match std::env::var("AUTH_THROTTLE_DELAYS") {
                 Ok(v) => v
                     .split_once(',')
@@ -228,6 +237,7 @@ impl Settings {
         let config = WebConfig::new(&self.issuer)
             .policy(policy)
             .throttle(throttle)
+            .refresh_reuse_interval(self.reuse_secs)
             .device_cookies(devices);
         let lifetime = auth_web::DEFAULT_ACCESS_TTL;
         let keys: TokenKeys = match std::mem::replace(&mut self.key, KeyChoice::Generated) {
@@ -801,6 +811,7 @@ pub fn page(
          <dt>spent refresh token</dt><dd class=\"token\" id=\"spent\">–</dd></dl>\
          <div class=\"row\"><button id=\"call-api\" class=\"quiet\">call /api/token/me</button>\
          <button id=\"do-refresh\" class=\"quiet\">refresh</button>\
+         <button id=\"burst\" class=\"quiet\">20 calls, each refreshing</button>\
          <button id=\"reuse\" class=\"danger\">use the spent refresh token</button>\
          <button id=\"revoke\" class=\"danger\">revoke</button></div>\
          <p class=\"server\" id=\"token-note\">tokens live in this page's memory only</p></div>";
