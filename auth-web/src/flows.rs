@@ -633,7 +633,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         };
         let refresh = RefreshToken::generate(rng);
         // Signed first: a grant that cannot be written leaves nothing behind.
-        let pair = self.pair(&family, grant, &refresh, now, rng)?;
+        let (pair, _) = self.pair(&family, grant, &refresh, now, rng)?;
         self.backend
             .store
             .issue(&refresh.storage_key(), &family)
@@ -719,7 +719,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             .map_err(|e| Rejection::new(RejectionKind::Grant(e)))?;
         let grant = regrant(&family.user, granted).await?;
         let new = RefreshToken::generate(rng);
-        let (pair, expires_at) = self.pair_until(&family, &grant, &new, now, rng)?;
+        let (pair, expires_at) = self.pair(&family, &grant, &new, now, rng)?;
         let interval = self.config.reuse_interval;
         let sealed = if interval > 0 {
             old.seal_answer(&answer_json(&pair, expires_at), rng)
@@ -785,20 +785,8 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         Ok(())
     }
 
-    fn pair<R: rand_core::CryptoRng + ?Sized>(
-        &self,
-        family: &RefreshFamily,
-        grant: &Grant,
-        refresh: &RefreshToken,
-        now: UnixTime,
-        rng: &mut R,
-    ) -> Result<TokenPair, Rejection> {
-        self.pair_until(family, grant, refresh, now, rng)
-            .map(|(pair, _)| pair)
-    }
-
     /// A new pair, and when its access token expires.
-    fn pair_until<R: rand_core::CryptoRng + ?Sized>(
+    fn pair<R: rand_core::CryptoRng + ?Sized>(
         &self,
         family: &RefreshFamily,
         grant: &Grant,

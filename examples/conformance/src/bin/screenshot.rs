@@ -1,7 +1,8 @@
 //! Makes the README's picture of the demo page from the running demo: starts the demo binary
 //! given as the first argument (memory store), drives headless Chromium through a short visit
 //! (log in, fill the cart, open a second session, get and refresh a token pair, try the spent
-//! refresh token) and writes a PNG to the second argument. Run by `scripts/screenshot.sh`.
+//! refresh token within the reuse interval: the same pair) and writes a PNG to the second
+//! argument. Run by `scripts/screenshot.sh`.
 #![allow(
     clippy::print_stderr,
     clippy::unwrap_used,
@@ -39,7 +40,7 @@ fn main() {
     browser.click("#do-refresh");
     browser.wait_text("#token-note", "the old refresh token is now spent");
     browser.click("#reuse");
-    browser.wait_text("#token-note", "401 refresh_token_reused");
+    browser.wait_text("#token-note", "→ 200 with the same pair");
     std::fs::write(&out, browser.screenshot()).expect("the picture is written");
     eprintln!("wrote {out}");
 }
