@@ -571,9 +571,8 @@ impl RefreshStore for MemoryStore {
             };
             entry.tokens.push(*new);
             let info = entry.info.clone();
-            let siblings = entry.tokens.clone();
             // Answers past their interval are dropped as the family moves on.
-            for key in &siblings {
+            for key in &entry.tokens {
                 if let Some(Token {
                     state: TokenState::Spent(kept),
                     ..

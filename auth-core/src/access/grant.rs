@@ -302,8 +302,8 @@ impl Grant {
     /// built; the empty text is the empty grant.
     ///
     /// # Errors
-    /// [`GrantError::Unreadable`] for text that is not a stored grant, and the errors of
-    /// [`with_scope`](Self::with_scope) and [`with_claims`](Self::with_claims).
+    /// [`GrantError::Unreadable`] for text that is not a stored grant (a scope outside the
+    /// grammar included), and the errors of [`with_claims`](Self::with_claims).
     pub fn from_json(text: &str) -> Result<Self, GrantError> {
         if text.is_empty() {
             return Ok(Self::new());
