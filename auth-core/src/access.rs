@@ -127,7 +127,7 @@ impl AccessClaims {
 
 /// `aud`, `roles`, `groups`, `entitlements`: an array of strings, or a single string (as some
 /// providers write a single value). Anything else refuses the token.
-fn strings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+pub(crate) fn strings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {

@@ -55,6 +55,8 @@ pub use claims::{Registered, Verified};
 #[cfg(feature = "alloc")]
 pub use token::danger_decode_unverified;
 pub use token::{DEFAULT_MAX_TOKEN_LEN, Header, MAX_HEADER_LEN, MacVerified, UntrustedToken};
+#[cfg(feature = "alloc")]
+pub(crate) use validation::typ_eq;
 pub use validation::{ClaimStr, DEFAULT_LEEWAY, ValidClaims, Validation};
 
 use crate::error::TokenError;

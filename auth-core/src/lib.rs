@@ -35,6 +35,8 @@ pub mod json;
 #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
 pub mod jwk;
 pub mod jwt;
+#[cfg(feature = "alloc")]
+pub mod oidc;
 #[cfg(feature = "getrandom")]
 pub mod rng;
 pub mod session_id;

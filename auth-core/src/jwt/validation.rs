@@ -149,7 +149,7 @@ impl<'a> Validation<'a> {
 
 /// RFC 7515 §4.1.9: media types compare case-insensitively, and a value without `/` means
 /// `application/<value>`.
-fn typ_eq(a: &str, b: &str) -> bool {
+pub(crate) fn typ_eq(a: &str, b: &str) -> bool {
     fn split(s: &str) -> (&str, &str) {
         match s.split_once('/') {
             Some((t, sub)) => (t, sub),
