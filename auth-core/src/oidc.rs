@@ -21,24 +21,35 @@ pub use id_token::{IdClaims, IdTokenRules, NonceRule};
 pub use logout_token::{BACKCHANNEL_LOGOUT_EVENT, LogoutClaims, LogoutTokenRules};
 
 use crate::error::TokenError;
-use crate::jwt::{self, KeySource, MacVerified};
+use crate::jwt::{self, DEFAULT_MAX_TOKEN_LEN, KeySource, MacVerified};
+use crate::time::UnixTime;
 
-/// Whether the header's `typ` names another kind of JWT this crate checks (an access token, a
-/// logout token, a DPoP proof), which must never pass for `allowed`.
-fn foreign_typ(mac: &MacVerified<'_>, foreign: &[&str]) -> Result<(), TokenError> {
-    match mac.header().typ() {
-        Some(typ) if foreign.iter().any(|f| jwt::typ_eq(f, typ)) => Err(TokenError::WrongType),
-        _ => Ok(()),
-    }
-}
-
-/// Form and signature, with the provider's keys, within `max_len` bytes.
+/// Form and signature with the provider's `keys`; then the header's `typ`, when present, must
+/// not be one of `refused` and, if `allowed` is not empty, must be one of `allowed` (compared as
+/// RFC 7515 §4.1.9 says).
 fn signed<'a, K: KeySource + ?Sized>(
     token: &'a str,
     keys: &K,
-    max_len: usize,
+    allowed: &[&str],
+    refused: &[&str],
 ) -> Result<MacVerified<'a>, TokenError> {
-    jwt::verify_mac(token, keys, max_len)
+    let mac = jwt::verify_mac(token, keys, DEFAULT_MAX_TOKEN_LEN)?;
+    let named = |list: &[&str], typ: &str| list.iter().any(|t| jwt::typ_eq(t, typ));
+    match mac.header().typ() {
+        Some(typ) if named(refused, typ) || !(allowed.is_empty() || named(allowed, typ)) => {
+            Err(TokenError::WrongType)
+        }
+        _ => Ok(mac),
+    }
+}
+
+/// `iat` no older than `window` (and the leeway) at `now`.
+fn check_iat(iat: u64, window: u64, leeway: u64, now: UnixTime) -> Result<(), TokenError> {
+    if iat.saturating_add(window).saturating_add(leeway) < now.as_secs() {
+        Err(TokenError::InvalidClaim("iat"))
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(all(test, feature = "ed25519"))]
