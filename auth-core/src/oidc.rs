@@ -2,6 +2,9 @@
 //! §12.2) and back-channel logout tokens (OpenID Connect Back-Channel Logout 1.0 §2.6), each
 //! checked in one call after the signature, with the provider's keys.
 //!
+//! [`login`] draws the one-time values of the authorization request (`state`, `nonce`, the PKCE
+//! verifier) and computes the S256 challenge.
+//!
 //! What is checked, and what is left to the caller:
 //! - [`id_token`]: `iss` exactly, `aud` containing the client id, `azp` required with several
 //!   audiences and equal to the client id whenever present, `exp`, `iat` neither ahead nor older
@@ -15,6 +18,7 @@
 //!   (a store's) job.
 
 pub mod id_token;
+pub mod login;
 pub mod logout_token;
 
 pub use id_token::{IdClaims, IdTokenRules, NonceRule};

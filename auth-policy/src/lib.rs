@@ -26,6 +26,8 @@ pub mod revocation;
 pub mod session;
 pub mod session_data;
 pub mod session_flow;
+#[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
+pub mod sso;
 pub mod store;
 pub mod throttle;
 #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]

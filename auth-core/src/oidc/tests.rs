@@ -283,3 +283,28 @@ fn a_logout_token_follows_back_channel_logout_2_6() {
         .is_err()
     );
 }
+
+#[test]
+fn login_values_are_distinct_43_character_base64url_and_challenge_matches_rfc_7636() {
+    use super::login::{LoginValues, s256_challenge};
+    assert_eq!(
+        s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
+    let mut rng = rand::rng();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..50 {
+        let v = LoginValues::generate(&mut rng);
+        for value in [&v.state, &v.nonce, &v.verifier] {
+            assert_eq!(value.len(), 43);
+            assert!(
+                value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            );
+            assert!(seen.insert(value.clone()), "a value came twice");
+        }
+        assert_eq!(v.challenge(), s256_challenge(&v.verifier));
+        assert_eq!(std::format!("{v:?}"), "LoginValues(..)");
+    }
+}

@@ -1,0 +1,550 @@
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use std::format;
+use std::sync::Mutex;
+
+use auth_core::UnixTime;
+use auth_core::jwt::{Alg, SigningKey, Verified};
+use auth_core::oidc::login::s256_challenge;
+use auth_core::oidc::{IdClaims, IdTokenRules, id_token};
+use serde_json::json;
+
+use super::flow::{self, AuthorizationResponse, LoginFlow, MAX_PENDING, to_evict};
+use super::http::basic_for_tests;
+use super::io::{IoFuture, ProviderIo};
+use super::sign_in;
+use super::token::{self, ProviderTokens};
+use super::{Client, ClientAuth, Par, ProviderInfo, Reply, SsoError};
+use crate::keycache::FetchFailure;
+use crate::verifier::VerifyError;
+
+const ISS: &str = "https://id.example.com";
+const NOW: UnixTime = UnixTime(1_700_000_000);
+
+fn metadata(extra: serde_json::Value) -> String {
+    let mut doc = json!({
+        "issuer": ISS,
+        "authorization_endpoint": "https://id.example.com/auth",
+        "token_endpoint": "https://id.example.com/token",
+        "jwks_uri": "https://id.example.com/jwks",
+        "code_challenge_methods_supported": ["plain", "S256"],
+        "authorization_response_iss_parameter_supported": true,
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        doc[k] = v.clone();
+    }
+    doc.to_string()
+}
+
+fn provider() -> ProviderInfo {
+    ProviderInfo::parse(&metadata(json!({})), ISS).unwrap()
+}
+
+fn client() -> Client {
+    Client::new(
+        "shop",
+        "https://shop.example/cb",
+        ClientAuth::SecretBasic("s3cret".into()),
+    )
+}
+
+fn query_of(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').unwrap().1;
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn metadata_of_another_issuer_or_without_endpoints_is_refused() {
+    assert!(ProviderInfo::parse(&metadata(json!({})), "https://id.example.com/").is_err());
+    assert!(ProviderInfo::parse(&metadata(json!({"token_endpoint": ""})), ISS).is_err());
+    let without = metadata(json!({})).replace(r#""jwks_uri":"https://id.example.com/jwks","#, "");
+    assert!(ProviderInfo::parse(&without, ISS).is_err());
+    let twice = metadata(json!({})).replacen('{', r#"{"issuer":"https://evil.example","#, 1);
+    assert_eq!(
+        ProviderInfo::parse(&twice, ISS),
+        Err(SsoError::BadMetadata),
+        "a repeated member"
+    );
+    let p = provider();
+    assert!(p.lists_s256() && p.sends_iss() && !p.requires_par());
+    assert!(p.accepts_auth_method("client_secret_basic"));
+    assert!(!p.accepts_auth_method("private_key_jwt"));
+}
+
+#[test]
+fn a_provider_without_s256_is_refused_unless_configured() {
+    let plain = ProviderInfo::parse(
+        &metadata(json!({"code_challenge_methods_supported": ["plain"]})),
+        ISS,
+    )
+    .unwrap();
+    let mut rng = rand::rng();
+    assert_eq!(
+        flow::start(&plain, &client(), "/", NOW, &mut rng).unwrap_err(),
+        SsoError::PkceUnsupported
+    );
+    let start = flow::start(
+        &plain,
+        &client().danger_accept_unlisted_pkce(),
+        "/",
+        NOW,
+        &mut rng,
+    )
+    .unwrap();
+    let q = query_of(&start.redirect_url(&plain, &client()));
+    assert_eq!(param(&q, "code_challenge_method"), Some("S256"));
+}
+
+#[test]
+fn the_authorization_request_carries_state_nonce_and_the_verifiers_challenge() {
+    let p = provider();
+    let c = client().scope("profile email").max_age(300);
+    let start = flow::start(&p, &c, "/orders", NOW, &mut rand::rng()).unwrap();
+    let url = start.redirect_url(&p, &c);
+    assert!(url.starts_with("https://id.example.com/auth?"));
+    let q = query_of(&url);
+    assert_eq!(param(&q, "response_type"), Some("code"));
+    assert_eq!(param(&q, "client_id"), Some("shop"));
+    assert_eq!(param(&q, "redirect_uri"), Some("https://shop.example/cb"));
+    assert_eq!(param(&q, "scope"), Some("openid profile email"));
+    assert_eq!(param(&q, "state"), Some(start.state.as_str()));
+    assert_eq!(param(&q, "nonce"), Some(start.flow.nonce.as_str()));
+    assert_eq!(
+        param(&q, "code_challenge"),
+        Some(s256_challenge(&start.flow.verifier).as_str())
+    );
+    assert_eq!(param(&q, "max_age"), Some("300"));
+    assert_eq!(param(&q, "code_verifier"), None);
+    assert_eq!(start.flow.return_to, "/orders");
+    // An endpoint with a query keeps it.
+    let with_query = ProviderInfo::parse(
+        &metadata(json!({"authorization_endpoint": "https://id.example.com/auth?tenant=a"})),
+        ISS,
+    )
+    .unwrap();
+    assert!(
+        start
+            .redirect_url(&with_query, &c)
+            .starts_with("https://id.example.com/auth?tenant=a&response_type=code")
+    );
+}
+
+#[test]
+fn pushed_requests_are_used_when_required_or_asked_and_need_an_endpoint() {
+    let mut rng = rand::rng();
+    let required_without = ProviderInfo::parse(
+        &metadata(json!({"require_pushed_authorization_requests": true})),
+        ISS,
+    )
+    .unwrap();
+    assert_eq!(
+        flow::start(&required_without, &client(), "/", NOW, &mut rng).unwrap_err(),
+        SsoError::ParUnavailable
+    );
+    let available = ProviderInfo::parse(
+        &metadata(json!({"pushed_authorization_request_endpoint": "https://id.example.com/par"})),
+        ISS,
+    )
+    .unwrap();
+    let start = flow::start(&available, &client(), "/", NOW, &mut rng).unwrap();
+    assert!(
+        start
+            .push(&available, &client(), NOW, &mut rng)
+            .unwrap()
+            .is_none()
+    );
+    let c = client().par(Par::WhenAvailable);
+    let form = start.push(&available, &c, NOW, &mut rng).unwrap().unwrap();
+    assert_eq!(form.url, "https://id.example.com/par");
+    assert_eq!(
+        form.authorization.as_deref(),
+        Some(basic_for_tests("shop", "s3cret").as_str())
+    );
+    let body: Vec<(String, String)> = form_urlencoded::parse(form.body.as_bytes())
+        .into_owned()
+        .collect();
+    assert_eq!(param(&body, "state"), Some(start.state.as_str()));
+    let reply = Reply {
+        status: 201,
+        body: r#"{"request_uri":"urn:ietf:params:oauth:request_uri:abc","expires_in":60}"#.into(),
+    };
+    let url = flow::LoginStart::pushed_redirect_url(&available, &c, &reply).unwrap();
+    assert_eq!(
+        url,
+        "https://id.example.com/auth?client_id=shop&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc"
+    );
+    let refused = Reply {
+        status: 400,
+        body: r#"{"error":"invalid_request"}"#.into(),
+    };
+    assert_eq!(
+        flow::LoginStart::pushed_redirect_url(&available, &c, &refused)
+            .unwrap_err()
+            .code(),
+        "code_refused"
+    );
+}
+
+#[test]
+fn client_secret_basic_form_encodes_before_base64() {
+    // RFC 6749 §2.3.1: "a b" → "a+b", ":" → "%3A", "%" → "%25".
+    let header = basic_for_tests("a b", "p:%é");
+    use base64ct::Encoding as _;
+    let decoded = base64ct::Base64::decode_vec(header.strip_prefix("Basic ").unwrap()).unwrap();
+    assert_eq!(String::from_utf8(decoded).unwrap(), "a+b:p%3A%25%C3%A9");
+}
+
+fn flow_at(created_at: u64) -> LoginFlow {
+    LoginFlow {
+        iss: ISS.into(),
+        redirect_uri: "https://shop.example/cb".into(),
+        verifier: "v".repeat(43),
+        nonce: "n".repeat(43),
+        return_to: "/".into(),
+        created_at,
+        max_age: None,
+    }
+}
+
+#[test]
+fn beginning_a_login_drops_expired_ones_and_the_oldest_beyond_eight() {
+    let now = NOW.as_secs();
+    let mut pending: Vec<(String, LoginFlow)> = (0..MAX_PENDING as u64)
+        .map(|i| (format!("s{i}"), flow_at(now - 100 + i)))
+        .collect();
+    // Eight live ones: the oldest goes, so that the new one makes eight.
+    assert_eq!(to_evict(&pending, NOW), ["s0"]);
+    // One expired (exactly 600 s old), one from the future: both go, no live one needs to.
+    pending.truncate(5);
+    pending.push(("old".into(), flow_at(now - 600)));
+    pending.push(("future".into(), flow_at(now + 1)));
+    assert_eq!(to_evict(&pending, NOW), ["old", "future"]);
+    assert!(to_evict(&[], NOW).is_empty());
+}
+
+#[test]
+fn callback_queries_with_missing_repeated_or_empty_parameters_are_refused() {
+    let ok = AuthorizationResponse::parse("code=c&state=s&session_state=x&iss=i").unwrap();
+    assert_eq!(ok.state(), "s");
+    for bad in [
+        "",
+        "code=c",
+        "code=c&state=s&state=t",
+        "code=c&code=d&state=s",
+        "state=s&iss=a&iss=b",
+        "state=s&error=a&error=b",
+        "state=&code=c",
+        "state=s&code=",
+        &format!("state=s&code={}", "c".repeat(9000)),
+    ] {
+        assert_eq!(
+            AuthorizationResponse::parse(bad),
+            Err(SsoError::BadCallback),
+            "{bad:.40}"
+        );
+    }
+    // Garbage bytes never panic.
+    let parsed = AuthorizationResponse::parse("state=%FF%FE&code=%zz");
+    assert!(parsed.is_ok());
+}
+
+fn check(flow: &LoginFlow, query: &str, provider: &ProviderInfo) -> Result<String, SsoError> {
+    let response = AuthorizationResponse::parse(query)?;
+    flow.check(&response, provider, NOW).map(String::from)
+}
+
+#[test]
+fn the_response_issuer_is_checked_before_its_code_or_error() {
+    let f = flow_at(NOW.as_secs() - 5);
+    let p = provider();
+    let iss = "iss=https%3A%2F%2Fid.example.com";
+    assert_eq!(
+        check(&f, &format!("state=s&code=c&{iss}"), &p).unwrap(),
+        "c"
+    );
+    // Mix-up: another issuer, with a code or with an error.
+    for query in [
+        "state=s&code=c&iss=https%3A%2F%2Fevil.example",
+        "state=s&error=access_denied&iss=https%3A%2F%2Fevil.example",
+        "state=s&code=c&iss=https%3A%2F%2Fid.example.com%2F",
+        "state=s&code=c&iss=HTTPS%3A%2F%2Fid.example.com",
+    ] {
+        assert_eq!(
+            check(&f, query, &p),
+            Err(SsoError::IssuerMismatch),
+            "{query}"
+        );
+    }
+    // Promised and missing.
+    assert_eq!(
+        check(&f, "state=s&code=c", &p),
+        Err(SsoError::IssuerMissing)
+    );
+    // Not promised: its absence is allowed, a wrong one is still refused.
+    let quiet = ProviderInfo::parse(
+        &metadata(json!({"authorization_response_iss_parameter_supported": false})),
+        ISS,
+    )
+    .unwrap();
+    assert_eq!(check(&f, "state=s&code=c", &quiet).unwrap(), "c");
+    assert_eq!(
+        check(&f, "state=s&code=c&iss=https%3A%2F%2Fevil.example", &quiet),
+        Err(SsoError::IssuerMismatch)
+    );
+}
+
+#[test]
+fn provider_errors_expiry_and_another_providers_flow_are_refused() {
+    let p = provider();
+    let iss = "iss=https%3A%2F%2Fid.example.com";
+    let f = flow_at(NOW.as_secs() - 5);
+    match check(&f, &format!("state=s&error=access_denied&{iss}"), &p) {
+        Err(SsoError::Provider(code)) => assert_eq!(code.as_str(), "access_denied"),
+        other => panic!("{other:?}"),
+    }
+    match check(&f, &format!("state=s&error=%3Cscript%3E%22&{iss}"), &p) {
+        // A `"` is outside RFC 6749's grammar: the code is not kept.
+        Err(SsoError::Provider(code)) => assert_eq!(code.as_str(), "invalid_error_code"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        check(&f, &format!("state=s&error=x&code=c&{iss}"), &p),
+        Err(SsoError::BadCallback)
+    );
+    assert_eq!(
+        check(&f, &format!("state=s&{iss}"), &p),
+        Err(SsoError::BadCallback)
+    );
+    assert_eq!(
+        check(
+            &flow_at(NOW.as_secs() - 600),
+            &format!("state=s&code=c&{iss}"),
+            &p
+        ),
+        Err(SsoError::Expired)
+    );
+    assert_eq!(
+        check(
+            &flow_at(NOW.as_secs() + 5),
+            &format!("state=s&code=c&{iss}"),
+            &p
+        ),
+        Err(SsoError::Expired)
+    );
+    let mut other = f.clone();
+    other.iss = "https://other.example".into();
+    assert_eq!(
+        check(&other, &format!("state=s&code=c&{iss}"), &p),
+        Err(SsoError::UnknownState)
+    );
+}
+
+#[test]
+fn the_code_exchange_sends_the_verifier_and_redirect_uri() {
+    let f = flow_at(NOW.as_secs());
+    let form = token::code_request(
+        &provider(),
+        &client(),
+        &f,
+        "the code",
+        NOW,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    assert_eq!(form.url, "https://id.example.com/token");
+    let body: Vec<(String, String)> = form_urlencoded::parse(form.body.as_bytes())
+        .into_owned()
+        .collect();
+    assert_eq!(param(&body, "grant_type"), Some("authorization_code"));
+    assert_eq!(param(&body, "code"), Some("the code"));
+    assert_eq!(param(&body, "code_verifier"), Some(f.verifier.as_str()));
+    assert_eq!(
+        param(&body, "redirect_uri"),
+        Some("https://shop.example/cb")
+    );
+    assert_eq!(param(&body, "client_secret"), None, "never in the body");
+    assert!(!format!("{form:?}").contains("the code"));
+    assert!(!format!("{f:?}").contains(&f.verifier));
+}
+
+#[test]
+fn private_key_jwt_signs_a_short_assertion_for_the_issuer() {
+    let key = Arc::new(SigningKey::from_bytes(Alg::EdDsa, &[9; 32]).unwrap());
+    let public = key.verifying_key();
+    let c = Client::new(
+        "shop",
+        "https://shop.example/cb",
+        ClientAuth::PrivateKeyJwt(key),
+    );
+    let form = token::refresh_request(&provider(), &c, "rt", NOW, &mut rand::rng()).unwrap();
+    assert!(form.authorization.is_none());
+    let body: Vec<(String, String)> = form_urlencoded::parse(form.body.as_bytes())
+        .into_owned()
+        .collect();
+    assert_eq!(
+        param(&body, "client_assertion_type"),
+        Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    );
+    assert_eq!(param(&body, "client_id"), Some("shop"));
+    let assertion = param(&body, "client_assertion").unwrap();
+    let rules = auth_core::jwt::Validation::new()
+        .issuer("shop")
+        .audience(ISS)
+        .require(&["sub", "jti", "iat", "exp"]);
+    let verified: Verified<serde_json::Value> =
+        auth_core::jwt::verify(assertion, &public, &rules, NOW).unwrap();
+    assert_eq!(verified.claims()["sub"], "shop");
+    assert_eq!(verified.claims()["exp"], NOW.as_secs() + 60);
+}
+
+#[test]
+fn token_responses_are_read_strictly() {
+    let ok = Reply {
+        status: 200,
+        body: r#"{"access_token":"at","token_type":"Bearer","expires_in":300,"id_token":"x.y.z","refresh_token":"rt","scope":"openid"}"#.into(),
+    };
+    let tokens = ProviderTokens::parse(&ok, NOW).unwrap();
+    assert_eq!(tokens.expires_at, Some(NOW.saturating_add(300)));
+    assert_eq!(tokens.refresh_token.as_deref(), Some("rt"));
+    assert!(!format!("{tokens:?}").contains("at\""));
+    let cases = [
+        (
+            200,
+            r#"{"access_token":"at","token_type":"DPoP"}"#,
+            "bad_token_response",
+        ),
+        (
+            200,
+            r#"{"access_token":"","token_type":"Bearer"}"#,
+            "bad_token_response",
+        ),
+        (200, r#"{"token_type":"Bearer"}"#, "bad_token_response"),
+        (
+            200,
+            r#"{"access_token":"a","access_token":"b","token_type":"Bearer"}"#,
+            "bad_token_response",
+        ),
+        (200, "<html>", "bad_token_response"),
+        (
+            400,
+            r#"{"error":"invalid_grant","error_description":"used"}"#,
+            "code_refused",
+        ),
+        (401, "no json", "bad_token_response"),
+        (503, "", "provider_unavailable"),
+        (302, "", "bad_token_response"),
+    ];
+    for (status, body, code) in cases {
+        let reply = Reply {
+            status,
+            body: body.into(),
+        };
+        assert_eq!(
+            ProviderTokens::parse(&reply, NOW).unwrap_err().code(),
+            code,
+            "{status} {body}"
+        );
+    }
+}
+
+/// A provider in memory for the order of [`sign_in::finish`]'s steps: it answers posts with a
+/// scripted reply and verifies ID tokens with a real key.
+struct Scripted {
+    key: SigningKey,
+    reply: Mutex<Option<Reply>>,
+    posts: Mutex<u32>,
+}
+
+impl ProviderIo for Scripted {
+    fn provider(&self) -> IoFuture<'_, Result<Arc<ProviderInfo>, SsoError>> {
+        Box::pin(core::future::ready(Ok(Arc::new(provider()))))
+    }
+
+    fn post<'a>(&'a self, _: &'a super::FormPost) -> IoFuture<'a, Result<Reply, FetchFailure>> {
+        *self.posts.lock().unwrap() += 1;
+        let reply = self.reply.lock().unwrap().clone();
+        Box::pin(core::future::ready(reply.ok_or(FetchFailure::Connect)))
+    }
+
+    fn verify_id_token<'a>(
+        &'a self,
+        token: &'a str,
+        rules: &'a IdTokenRules<'a>,
+        access_token: Option<&'a str>,
+        now: UnixTime,
+    ) -> IoFuture<'a, Result<Verified<IdClaims>, VerifyError>> {
+        let result = id_token::verify(token, &self.key.verifying_key(), rules, access_token, now)
+            .map_err(VerifyError::Token);
+        Box::pin(core::future::ready(result))
+    }
+}
+
+#[test]
+fn finishing_checks_the_response_before_posting_and_the_nonce_after() {
+    let key = SigningKey::from_bytes(Alg::EdDsa, &[7; 32]).unwrap();
+    let f = flow_at(NOW.as_secs() - 5);
+    let id = |nonce: &str| {
+        key.sign(
+            &json!({"iss": ISS, "sub": "u1", "aud": "shop", "iat": NOW.as_secs(),
+            "exp": NOW.as_secs() + 300, "nonce": nonce, "sid": "op-session"}),
+        )
+        .unwrap()
+    };
+    let reply = |id_token: Option<String>| Reply {
+        status: 200,
+        body: json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token})
+            .to_string(),
+    };
+    let io = Scripted {
+        key: SigningKey::from_bytes(Alg::EdDsa, &[7; 32]).unwrap(),
+        reply: Mutex::new(Some(reply(Some(id(&f.nonce))))),
+        posts: Mutex::new(0),
+    };
+    let run = |query: &str| {
+        let response = AuthorizationResponse::parse(query).unwrap();
+        pollster::block_on(sign_in::finish(
+            &io,
+            &client(),
+            &f,
+            &response,
+            NOW,
+            &mut rand::rng(),
+        ))
+    };
+    let iss = "iss=https%3A%2F%2Fid.example.com";
+    let signed = run(&format!("state=s&code=c&{iss}")).unwrap();
+    assert_eq!(signed.claims.sub, "u1");
+    assert_eq!(signed.claims.sid.as_deref(), Some("op-session"));
+    assert_eq!(*io.posts.lock().unwrap(), 1);
+    // A mix-up costs no token request.
+    assert_eq!(
+        run("state=s&code=c&iss=https%3A%2F%2Fevil.example").unwrap_err(),
+        SsoError::IssuerMismatch
+    );
+    assert_eq!(*io.posts.lock().unwrap(), 1);
+    // Another login's nonce, no ID token, the provider down.
+    *io.reply.lock().unwrap() = Some(reply(Some(id("another"))));
+    assert_eq!(
+        run(&format!("state=s&code=c&{iss}")).unwrap_err().code(),
+        "invalid_id_token"
+    );
+    *io.reply.lock().unwrap() = Some(reply(None));
+    assert_eq!(
+        run(&format!("state=s&code=c&{iss}")).unwrap_err(),
+        SsoError::BadTokenResponse
+    );
+    *io.reply.lock().unwrap() = None;
+    let down = run(&format!("state=s&code=c&{iss}")).unwrap_err();
+    assert_eq!((down.code(), down.status()), ("provider_unavailable", 503));
+}
