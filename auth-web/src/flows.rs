@@ -20,7 +20,8 @@ use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, Reu
 use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore};
 use auth_policy::session_data::{SessionData, StoredData};
 use auth_policy::session_flow::{ActiveSession, check_session};
-use auth_policy::store::{SessionHandle, SessionInfo, SessionRecord, SessionStore};
+use auth_policy::sso::local::is_pre_login;
+use auth_policy::store::{SessionHandle, SessionInfo, SessionLimit, SessionRecord, SessionStore};
 use auth_policy::throttle::{self, Admission, Counters, ThrottleStore};
 
 use crate::access::{Access, AppClaims};
@@ -347,7 +348,21 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         cookie_headers: impl IntoIterator<Item = &'h [u8]>,
         now: UnixTime,
     ) -> Result<Option<Session>, Rejection> {
-        let value = match find_cookie_bytes(cookie_headers, &self.config.cookie_name) {
+        self.session_named(cookie_headers, &self.config.cookie_name, false, now)
+            .await
+    }
+
+    /// [`session`](Self::session) under cookie `name`: a signed-in session (`pre_login`
+    /// false) or a browser's pre-login session (true); a session of the other kind is no
+    /// session, so that neither cookie can stand for the other.
+    pub(crate) async fn session_named<'h>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'h [u8]>,
+        name: &str,
+        pre_login: bool,
+        now: UnixTime,
+    ) -> Result<Option<Session>, Rejection> {
+        let value = match find_cookie_bytes(cookie_headers, name) {
             Ok(Some(value)) => value,
             Ok(None) => return Ok(None),
             Err(HeaderError::DuplicateCookie) => {
@@ -367,9 +382,12 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         else {
             return Ok(None);
         };
+        if is_pre_login(&active.record.user) != pre_login {
+            return Ok(None);
+        }
         let renewal = active.renewed.then(|| {
             let ttl = active.record.times.ttl(now);
-            self.cookie(SetCookie::new(&self.config.cookie_name, value).max_age(ttl))
+            self.cookie(SetCookie::new(name, value).max_age(ttl))
         });
         Ok(Some(self.adopt(active, renewal)))
     }
@@ -380,12 +398,34 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     /// nothing.
     ///
     /// # Errors
-    /// 403 `session_limit_reached` under a refusing limit, 503 when the store fails.
+    /// 403 `session_limit_reached` under a refusing limit, 503 when the store fails, 400
+    /// `reserved_user` for a user id beginning with a NUL byte (the mark of the pre-login
+    /// sessions of single sign-on).
     pub async fn login<R: rand_core::CryptoRng + ?Sized>(
         &self,
         user: &str,
         data: StoredData,
         previous: Option<&StorageKey>,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<Login, Rejection> {
+        if user.starts_with('\0') {
+            return Err(Rejection::new(RejectionKind::BadRequest("reserved_user")));
+        }
+        let (name, limit) = (&self.config.cookie_name, self.config.session_limit);
+        self.start_session(user, data, previous, name, limit, now, rng)
+            .await
+    }
+
+    /// A new session for `user` under a fresh id and cookie `name`, ending `previous`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn start_session<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        user: &str,
+        data: StoredData,
+        previous: Option<&StorageKey>,
+        name: &str,
+        limit: SessionLimit,
         now: UnixTime,
         rng: &mut R,
     ) -> Result<Login, Rejection> {
@@ -398,10 +438,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             times,
         };
         let key = id.storage_key();
-        self.backend
-            .store
-            .create(&key, &record, self.config.session_limit)
-            .await?;
+        self.backend.store.create(&key, &record, limit).await?;
         if let Some(previous) = previous {
             self.backend.store.delete(previous).await?;
         }
@@ -409,9 +446,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             Some(signer) => String::from(signer.sign(&id).expose()),
             None => String::from(id.encode().expose()),
         };
-        let set_cookie = self.cookie(
-            SetCookie::new(&self.config.cookie_name, &cookie_value).max_age(times.ttl(now)),
-        );
+        let set_cookie = self.cookie(SetCookie::new(name, &cookie_value).max_age(times.ttl(now)));
         Ok(Login {
             set_cookie,
             cookie_value,

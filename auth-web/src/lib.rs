@@ -16,6 +16,7 @@ pub mod password;
 mod rejection;
 mod resource;
 mod session;
+pub mod sso;
 mod staged;
 mod store;
 

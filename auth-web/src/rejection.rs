@@ -8,6 +8,7 @@ use core::fmt;
 use auth_core::error::{GrantError, SignError, TokenError};
 use auth_policy::keycache::KeyCacheError;
 use auth_policy::session_data::DataError;
+use auth_policy::sso::SsoError;
 use auth_policy::store::StoreError;
 
 use crate::http::{BearerChallenge, BearerError};
@@ -71,6 +72,11 @@ pub enum RejectionKind {
     /// values kept changing, 400 for data over its limits or a value that does not read as
     /// its type.
     SessionData(DataError),
+    /// A sign-in through the identity provider was refused: 400 for what the browser or the
+    /// provider sent wrong (a replayed or foreign `state`, a mix-up, the provider's own error,
+    /// a bad ID token), 503 with `Retry-After` when the provider or its keys could not answer.
+    /// Never a session.
+    SignIn(SsoError),
 }
 
 impl Rejection {
@@ -168,6 +174,7 @@ impl Rejection {
             RejectionKind::SessionData(e) => data_status(e),
             RejectionKind::TooManyAttempts(_) => 429,
             RejectionKind::SignFailed(_) | RejectionKind::Grant(_) => 500,
+            RejectionKind::SignIn(e) => e.status(),
         }
     }
 
@@ -192,6 +199,7 @@ impl Rejection {
             RejectionKind::Busy(code) => code,
             RejectionKind::SignFailed(e) => e.code(),
             RejectionKind::Grant(e) => e.code(),
+            RejectionKind::SignIn(e) => e.code(),
         }
     }
 
@@ -204,6 +212,7 @@ impl Rejection {
             | RejectionKind::KeysUnavailable(_)
             | RejectionKind::Busy(_) => true,
             RejectionKind::SessionData(e) => data_status(e) == 503,
+            RejectionKind::SignIn(e) => e.status() == 503,
             _ => false,
         }
     }
@@ -261,6 +270,7 @@ impl core::error::Error for Rejection {
             RejectionKind::Unavailable(e) => Some(e),
             RejectionKind::KeysUnavailable(e) => Some(e),
             RejectionKind::SessionData(e) => Some(e),
+            RejectionKind::SignIn(e) => Some(e),
             _ => None,
         }
     }
@@ -270,6 +280,12 @@ impl From<RejectionKind> for Rejection {
     /// A refusal without a bearer challenge (use `WebAuth::reject` for token refusals).
     fn from(kind: RejectionKind) -> Self {
         Self::new(kind)
+    }
+}
+
+impl From<SsoError> for Rejection {
+    fn from(e: SsoError) -> Self {
+        Self::new(RejectionKind::SignIn(e))
     }
 }
 

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::rejection::{Rejection, RejectionKind};
 use auth_core::session_id::StorageKey;
-use auth_policy::session_data::{Change, DataError, FLASH, SessionData, ValueKey, decode};
+use auth_policy::session_data::{Change, DataError, FLASH, MapKey, SessionData, ValueKey, decode};
 use auth_policy::session_flow::ActiveSession;
 use auth_policy::session_flow::{commit_data, take_now};
 use auth_policy::store::SessionStore;
@@ -114,6 +114,36 @@ impl Session {
                 slot: key.name().into(),
             })
             .await?;
+        taken
+            .first()
+            .map(|(_, json)| decode(key.name(), json))
+            .transpose()
+    }
+
+    /// Reads and deletes entry `id` of map `key` in one store step, at once, as
+    /// [`take`](Self::take) does for a value: of concurrent requests exactly one gets it.
+    ///
+    /// # Errors
+    /// As [`take`](Self::take), and [`DataError::BadName`] for a bad entry id.
+    pub async fn take_entry<V: DeserializeOwned>(
+        &mut self,
+        key: &MapKey<V>,
+        id: &str,
+    ) -> Result<Option<V>, DataError> {
+        let slot = key.entry_slot(id)?;
+        if self.data.changed_entry(key, id) {
+            let value = self
+                .data
+                .entries(key)?
+                .into_iter()
+                .find_map(|(entry, value)| (entry == id).then_some(value));
+            self.data.remove_entry(key, id)?;
+            return Ok(value);
+        }
+        if !self.data.has_entry(key, id) {
+            return Ok(None);
+        }
+        let taken = self.immediate(Change::Take { slot }).await?;
         taken
             .first()
             .map(|(_, json)| decode(key.name(), json))

@@ -458,6 +458,26 @@ impl SessionData {
         self.stored.get(key.name).is_some()
     }
 
+    /// Whether this request changed entry `id` of map `key` (a take of it is then answered from
+    /// the changes).
+    #[must_use]
+    pub fn changed_entry<V>(&self, key: &MapKey<V>, id: &str) -> bool {
+        let name = slot_name(key.name, id);
+        self.changes.iter().any(|c| match c {
+            Change::Put { slot, .. }
+            | Change::Delete { slot }
+            | Change::Swap { slot, .. }
+            | Change::Take { slot } => *slot == name,
+            _ => false,
+        })
+    }
+
+    /// Whether the loaded session holds entry `id` of map `key`.
+    #[must_use]
+    pub fn has_entry<V>(&self, key: &MapKey<V>, id: &str) -> bool {
+        self.stored.get(&slot_name(key.name, id)).is_some()
+    }
+
     /// The loaded slots with the changes of a commit that happened outside the working copy
     /// (a `take`) applied: `taken` slots are gone.
     pub(crate) fn forget(&mut self, taken: &[(String, Vec<u8>)]) {
@@ -557,6 +577,19 @@ impl SessionData {
             }
         }
         value
+    }
+}
+
+impl<V> MapKey<V> {
+    /// The slot entry `id` is filed under (for a [`Change::Take`] of one entry).
+    ///
+    /// # Errors
+    /// [`DataError::BadName`] for a bad map name or
+    /// entry id.
+    pub fn entry_slot(&self, id: &str) -> Result<String, DataError> {
+        check_name(self.name)?;
+        check_entry(id)?;
+        Ok(slot_name(self.name, id))
     }
 }
 

@@ -28,7 +28,7 @@ pub const FLOW_LIFETIME: u64 = 10 * 60;
 /// The longest callback query read.
 pub const MAX_CALLBACK_LEN: usize = 8 * 1024;
 /// Where a pre-login session keeps its pending logins: entry id the `state`.
-pub const PENDING_LOGINS: MapKey<LoginFlow> = MapKey::new("_sso_login");
+pub const PENDING_LOGINS: MapKey<LoginFlow> = MapKey::new("auth.sso.login");
 
 /// What the callback of one pending login needs, kept server-side: never read back from the
 /// callback.
@@ -206,7 +206,8 @@ impl LoginStart {
 }
 
 /// The entry ids of `pending` to drop before a new login is added: every expired one, then the
-/// oldest, so that at most [`MAX_PENDING`] − 1 remain.
+/// oldest, so that at most [`MAX_PENDING`] − 1 remain (logins begun within one second are
+/// equally old: which of them goes first is not specified).
 #[must_use]
 pub fn to_evict(pending: &[(String, LoginFlow)], now: UnixTime) -> Vec<String> {
     let mut live: Vec<&(String, LoginFlow)> = Vec::with_capacity(pending.len());

@@ -1,0 +1,109 @@
+//! The local side of single sign-on: which user a sign-in becomes, what the session keeps of
+//! it, and the pre-login sessions that hold pending logins.
+
+use alloc::string::String;
+
+use auth_core::UnixTime;
+use serde::{Deserialize, Serialize};
+
+use crate::session_data::ValueKey;
+use crate::sso::sign_in::SignedIn;
+
+/// Every pre-login session's user begins with this (a NUL byte first, which no application's
+/// user id holds): a pre-login session is never taken for a signed-in one, nor the other way
+/// round.
+pub const PRE_LOGIN_PREFIX: &str = "\u{0}pre-login:";
+
+/// A fresh user name for a browser's pre-login session: the prefix and 128 random bits, so
+/// that each browser's pending logins are filed apart (a store's per-user index holds one).
+pub fn pre_login_user<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    let mut user = String::from(PRE_LOGIN_PREFIX);
+    user.push_str(&auth_core::b64::encode16(&bytes));
+    user
+}
+
+/// Whether `user` names a pre-login session.
+#[must_use]
+pub fn is_pre_login(user: &str) -> bool {
+    user.starts_with(PRE_LOGIN_PREFIX)
+}
+
+/// The local user of a sign-in when the application maps none: `iss` and `sub` joined by `#`
+/// (an issuer has no fragment, so the pair is read back unambiguously), the pair OpenID
+/// Connect Core §2 says identifies a user.
+#[must_use]
+pub fn local_user(iss: &str, sub: &str) -> String {
+    let mut user = String::with_capacity(iss.len().saturating_add(sub.len()).saturating_add(1));
+    user.push_str(iss);
+    user.push('#');
+    user.push_str(sub);
+    user
+}
+
+/// Who signed in, at which provider, and in which of its sessions; kept in the local session
+/// under [`SSO_IDENTITY`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoIdentity {
+    /// The provider.
+    pub iss: String,
+    /// The user there.
+    pub sub: String,
+    /// The provider's session (`sid`), for back-channel logout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// The ID token, the `id_token_hint` of a logout.
+    pub id_token: String,
+}
+
+/// The provider's tokens, kept server-side in the local session under [`SSO_TOKENS`], never
+/// sent to the browser. `Debug` shows none of them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoTokens {
+    /// The access token.
+    pub access_token: String,
+    /// When it expires (seconds), if the provider said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+    /// The refresh token, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl core::fmt::Debug for SsoTokens {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SsoTokens")
+            .field("expires_at", &self.expires_at)
+            .field("refresh_token", &self.refresh_token.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a signed-in session keeps its [`SsoIdentity`].
+pub const SSO_IDENTITY: ValueKey<SsoIdentity> = ValueKey::new("auth.sso.identity");
+/// Where a signed-in session keeps its [`SsoTokens`].
+pub const SSO_TOKENS: ValueKey<SsoTokens> = ValueKey::new("auth.sso.tokens");
+
+impl SignedIn {
+    /// What the local session keeps of this sign-in.
+    #[must_use]
+    pub fn identity(&self) -> SsoIdentity {
+        SsoIdentity {
+            iss: self.claims.iss.clone(),
+            sub: self.claims.sub.clone(),
+            sid: self.claims.sid.clone(),
+            id_token: self.id_token.clone(),
+        }
+    }
+
+    /// The provider's tokens as the local session keeps them.
+    #[must_use]
+    pub fn stored_tokens(&self) -> SsoTokens {
+        SsoTokens {
+            access_token: self.tokens.access_token.clone(),
+            expires_at: self.tokens.expires_at.map(UnixTime::as_secs),
+            refresh_token: self.tokens.refresh_token.clone(),
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Single sign-on in the request flow: the login route that sends the browser to the
+//! provider, and the callback route that comes back with a session. The decisions are
+//! `auth_policy::sso`'s; the provider is reached through a [`ProviderIo`] (`auth-oidc`'s
+//! client); this module keeps the pending logins in the browser's pre-login session, checks the
+//! return path, and starts the signed-in session.
+//!
+//! - **Pre-login session.** A login begins in a session of its own, under the cookie
+//!   `<session cookie>-login` (same attributes: `HttpOnly`, `SameSite=Lax` so that the
+//!   provider's redirect back brings it), whose user is a random name marked as pre-login: it
+//!   never counts as signed in, and a signed-in session's cookie never counts as it. Each login
+//!   is an entry of its own (at most 8, 10 minutes), so that two tabs signing in at once both
+//!   succeed.
+//! - **Callback.** The `state` is taken (read and deleted in one store step) from the pre-login
+//!   session the request's own cookie names: a callback from another browser, a replay or a
+//!   forged `state` finds nothing (400 `login_state_unknown`) and changes nothing. Then the
+//!   policy's checks (RFC 9207 `iss` first), the code exchange and the ID token; then a
+//!   signed-in session under a fresh id (the one the request came with, if any, ends:
+//!   fixation), holding the identity and the provider's tokens, which never reach the browser.
+
+mod return_path;
+
+pub use return_path::{MAX_RETURN_PATH, same_origin_path};
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::fmt;
+
+use auth_core::UnixTime;
+use auth_core::oidc::IdClaims;
+use auth_policy::refresh::RefreshStore;
+use auth_policy::revocation::RevocationStore;
+use auth_policy::session_data::{DataError, SessionData, StoredData, apply};
+use auth_policy::sso::flow::{PENDING_LOGINS, to_evict};
+use auth_policy::sso::local::{SSO_IDENTITY, SSO_TOKENS, local_user, pre_login_user};
+use auth_policy::sso::{AuthorizationResponse, Client, ProviderIo, SsoError, SsoIdentity};
+use auth_policy::sso::{LoginFlow, sign_in};
+use auth_policy::store::{SessionLimit, SessionStore};
+
+use crate::flows::{Login, WebAuth};
+use crate::rejection::Rejection;
+use crate::session::Session;
+
+/// Sign-in through one provider for one client: see the module docs.
+pub struct SignIn {
+    io: Arc<dyn ProviderIo>,
+    client: Client,
+    user_of: fn(&IdClaims) -> String,
+}
+
+impl fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignIn")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where to send the browser to sign in, and the pre-login cookie to set, if a new one began.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct LoginRedirect {
+    /// The `Location` (a 303 or 302 redirect).
+    pub location: String,
+    /// The `Set-Cookie` of the pre-login session, when one began or was renewed.
+    pub set_cookie: Option<String>,
+}
+
+/// A finished sign-in: the new session's cookie, where to send the browser, who signed in.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct SignedInRedirect {
+    /// The `Location`: the return path the login began with (same-origin, checked).
+    pub location: String,
+    /// The local user (by default `iss#sub`).
+    pub user: String,
+    /// Who signed in, at which provider and in which of its sessions.
+    pub identity: SsoIdentity,
+    /// The new session.
+    pub login: Login,
+}
+
+impl SignIn {
+    /// Sign-in through `io`'s provider as `client`; the local user is `iss#sub`
+    /// ([`local_user`]) unless [`map_user`](Self::map_user) says otherwise.
+    pub fn new(io: impl ProviderIo + 'static, client: Client) -> Self {
+        Self {
+            io: Arc::new(io),
+            client,
+            user_of: |claims| local_user(&claims.iss, &claims.sub),
+        }
+    }
+
+    /// The local user of a verified ID token's claims (an account looked up by `sub`, say).
+    /// Two different (`iss`, `sub`) pairs must not map to one user.
+    #[must_use]
+    pub fn map_user(mut self, user_of: fn(&IdClaims) -> String) -> Self {
+        self.user_of = user_of;
+        self
+    }
+
+    /// The client.
+    #[must_use]
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Begins a login that returns to `return_to` (a same-origin path; anything else returns
+    /// to `/`): files it in the browser's pre-login session (beginning one if needed) and
+    /// answers where to send the browser.
+    ///
+    /// # Errors
+    /// 503 when the provider or the store cannot answer; 400 for a malformed `Cookie` header.
+    pub async fn begin<'h, S, R>(
+        &self,
+        auth: &WebAuth<S>,
+        cookie_headers: impl IntoIterator<Item = &'h [u8]>,
+        return_to: &str,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<LoginRedirect, Rejection>
+    where
+        S: SessionStore + RefreshStore + RevocationStore + 'static,
+        R: rand_core::CryptoRng + ?Sized,
+    {
+        let return_to = same_origin_path(return_to);
+        let begun = sign_in::begin(&*self.io, &self.client, return_to, now, rng).await?;
+        let (state, flow) = (&begun.start.state, &begun.start.flow);
+        let name = login_cookie_name(auth);
+        let current = auth.session_named(cookie_headers, &name, true, now).await?;
+        let set_cookie = match current {
+            Some(session) => match file_login(session, state, flow, now).await {
+                Ok(renewal) => renewal,
+                // Ended meanwhile: begin another.
+                Err(DataError::Gone) => {
+                    Some(new_pre_login(auth, &name, state, flow, now, rng).await?)
+                }
+                Err(e) => return Err(e.into()),
+            },
+            None => Some(new_pre_login(auth, &name, state, flow, now, rng).await?),
+        };
+        Ok(LoginRedirect {
+            location: begun.redirect,
+            set_cookie,
+        })
+    }
+
+    /// Finishes the login the callback's `query` (without `?`) answers: see the module docs.
+    ///
+    /// # Errors
+    /// 400 with the `SsoError`'s code (`bad_callback`, `login_state_unknown`,
+    /// `login_expired`, `issuer_mismatch`, `issuer_missing`, `provider_error`, `code_refused`,
+    /// `invalid_id_token`); 503 when the provider, its keys or the store cannot answer; 403 at
+    /// a refusing session limit.
+    pub async fn callback<'h, S, R>(
+        &self,
+        auth: &WebAuth<S>,
+        cookie_headers: impl IntoIterator<Item = &'h [u8]> + Clone,
+        query: &str,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<SignedInRedirect, Rejection>
+    where
+        S: SessionStore + RefreshStore + RevocationStore + 'static,
+        R: rand_core::CryptoRng + ?Sized,
+    {
+        let response = AuthorizationResponse::parse(query)?;
+        let name = login_cookie_name(auth);
+        let pre_login = auth
+            .session_named(cookie_headers.clone(), &name, true, now)
+            .await?;
+        let Some(mut pre_login) = pre_login else {
+            return Err(SsoError::UnknownState.into());
+        };
+        let flow = match pre_login
+            .take_entry(&PENDING_LOGINS, response.state())
+            .await
+        {
+            Ok(Some(flow)) => flow,
+            Ok(None) | Err(DataError::Gone | DataError::Type { .. } | DataError::BadName) => {
+                return Err(SsoError::UnknownState.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let signed = sign_in::finish(&*self.io, &self.client, &flow, &response, now, rng).await?;
+        let user = (self.user_of)(&signed.claims);
+        let identity = signed.identity();
+        let mut data = SessionData::new(StoredData::new(), auth.config().data_limits);
+        data.insert(&SSO_IDENTITY, &identity)?;
+        data.insert(&SSO_TOKENS, &signed.stored_tokens())?;
+        let stored = stored_data(&data)?;
+        let previous = auth.session(cookie_headers, now).await?;
+        let login = auth
+            .login(&user, stored, previous.as_ref().map(Session::key), now, rng)
+            .await?;
+        Ok(SignedInRedirect {
+            location: signed.return_to,
+            user,
+            identity,
+            login,
+        })
+    }
+}
+
+/// The pre-login cookie's name: the session cookie's with `-login` (a `__Host-` name keeps its
+/// prefix, so the browser holds it to the same rules).
+fn login_cookie_name<S>(auth: &WebAuth<S>) -> String {
+    let mut name = String::from(auth.config().cookie_name());
+    name.push_str("-login");
+    name
+}
+
+/// Files a login in an existing pre-login session, dropping expired and surplus ones; the
+/// session's renewal cookie, if due.
+async fn file_login(
+    mut session: Session,
+    state: &str,
+    flow: &LoginFlow,
+    now: UnixTime,
+) -> Result<Option<String>, DataError> {
+    let pending = match session.data().entries(&PENDING_LOGINS) {
+        Ok(pending) => pending,
+        // Entries that no longer read (a deployment changed the record) are dropped.
+        Err(DataError::Type { .. }) => {
+            session.data_mut().clear(&PENDING_LOGINS)?;
+            alloc::vec::Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+    for id in to_evict(&pending, now) {
+        session.data_mut().remove_entry(&PENDING_LOGINS, &id)?;
+    }
+    session
+        .data_mut()
+        .insert_entry(&PENDING_LOGINS, state, flow)?;
+    session.commit().await?;
+    Ok(session.renewal_cookie().map(String::from))
+}
+
+/// Begins a pre-login session holding one login; its `Set-Cookie`.
+async fn new_pre_login<S, R>(
+    auth: &WebAuth<S>,
+    name: &str,
+    state: &str,
+    flow: &LoginFlow,
+    now: UnixTime,
+    rng: &mut R,
+) -> Result<String, Rejection>
+where
+    S: SessionStore + RefreshStore + RevocationStore + 'static,
+    R: rand_core::CryptoRng + ?Sized,
+{
+    let mut data = SessionData::new(StoredData::new(), auth.config().data_limits);
+    data.insert_entry(&PENDING_LOGINS, state, flow)?;
+    let stored = stored_data(&data)?;
+    let user = pre_login_user(rng);
+    let login = auth
+        .start_session(&user, stored, None, name, SessionLimit::Unlimited, now, rng)
+        .await?;
+    Ok(login.set_cookie)
+}
+
+/// The stored form of a new session's data: its changes applied to nothing.
+fn stored_data(data: &SessionData) -> Result<StoredData, DataError> {
+    let mut stored = StoredData::new();
+    apply(&mut stored, 0, data.changes(), data.limits()).map_err(|_| DataError::SessionTooLarge)?;
+    Ok(stored)
+}

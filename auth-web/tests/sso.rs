@@ -1,0 +1,531 @@
+//! Single sign-on's request flow (`auth_web::sso`) on `MemoryStore`, with a provider that
+//! answers in process (a real signing key, scripted token responses): pre-login sessions, two
+//! tabs, replays, another browser, the return path. The same flow against a real OpenID
+//! provider is `auth-oidc`'s `tests/sign_in.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+
+use auth_core::UnixTime;
+use auth_core::jwt::{Alg, AnyKey, SigningKey, Verified};
+use auth_core::oidc::{IdClaims, IdTokenRules, id_token};
+use auth_policy::keycache::FetchFailure;
+use auth_policy::memory::MemoryStore;
+use auth_policy::sso::io::IoFuture;
+use auth_policy::sso::{
+    Client, ClientAuth, FormPost, ProviderInfo, ProviderIo, Reply, SSO_IDENTITY, SSO_TOKENS,
+    SsoError,
+};
+use auth_policy::verifier::VerifyError;
+use auth_web::sso::{SignIn, same_origin_path};
+use auth_web::{RejectionKind, WebAuth, WebConfig};
+use pollster::block_on;
+use serde_json::json;
+
+const T0: u64 = 1_700_000_000;
+const ISS: &str = "https://id.example.com";
+
+/// The provider: metadata, a token endpoint that answers the code it is told to with an ID
+/// token carrying the nonce it is told to, and the key to check it with. Counts token posts.
+struct Provider {
+    key: SigningKey,
+    /// code → nonce of the ID token to answer with.
+    codes: Mutex<Vec<(String, String)>>,
+    posts: Mutex<u32>,
+}
+
+impl Provider {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            key: SigningKey::from_bytes(Alg::EdDsa, &[5; 32]).unwrap(),
+            codes: Mutex::new(Vec::new()),
+            posts: Mutex::new(0),
+        })
+    }
+}
+
+struct Io(Arc<Provider>);
+
+impl ProviderIo for Io {
+    fn provider(&self) -> IoFuture<'_, Result<Arc<ProviderInfo>, SsoError>> {
+        let doc = json!({
+            "issuer": ISS, "authorization_endpoint": "https://id.example.com/auth",
+            "token_endpoint": "https://id.example.com/token", "jwks_uri": "https://id.example.com/jwks",
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": true,
+        });
+        let info = ProviderInfo::parse(&doc.to_string(), ISS).map(Arc::new);
+        Box::pin(std::future::ready(info))
+    }
+
+    fn post<'a>(&'a self, form: &'a FormPost) -> IoFuture<'a, Result<Reply, FetchFailure>> {
+        *self.0.posts.lock().unwrap() += 1;
+        let body: Vec<(String, String)> = form_pairs(&form.body);
+        let code = body.iter().find(|(n, _)| n == "code").unwrap().1.clone();
+        let nonce = self
+            .0
+            .codes
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, n)| n.clone());
+        let reply = match nonce {
+            Some(nonce) => {
+                let id_token = self
+                    .0
+                    .key
+                    .sign(&json!({"iss": ISS, "sub": "u-1", "aud": "shop", "iat": T0,
+                        "exp": T0 + 300, "nonce": nonce, "sid": "op-sid"}))
+                    .unwrap();
+                Reply {
+                    status: 200,
+                    body: json!({"access_token": "provider-at", "token_type": "Bearer",
+                        "expires_in": 300, "refresh_token": "provider-rt", "id_token": id_token})
+                    .to_string(),
+                }
+            }
+            None => Reply {
+                status: 400,
+                body: r#"{"error":"invalid_grant"}"#.into(),
+            },
+        };
+        Box::pin(std::future::ready(Ok(reply)))
+    }
+
+    fn verify_id_token<'a>(
+        &'a self,
+        token: &'a str,
+        rules: &'a IdTokenRules<'a>,
+        access_token: Option<&'a str>,
+        now: UnixTime,
+    ) -> IoFuture<'a, Result<Verified<IdClaims>, VerifyError>> {
+        let result = id_token::verify(token, &self.0.key.verifying_key(), rules, access_token, now)
+            .map_err(VerifyError::Token);
+        Box::pin(std::future::ready(result))
+    }
+}
+
+fn form_pairs(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(n, v)| (decode(n), decode(v)))
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.replace('+', " ").into_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(
+                u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16).unwrap(),
+            );
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn setup() -> (WebAuth<MemoryStore>, SignIn, Arc<Provider>) {
+    let auth = WebAuth::new(
+        MemoryStore::with_clock(|| UnixTime(T0)),
+        AnyKey::new(Alg::Hs256, &[7; 32]).unwrap(),
+        WebConfig::new("demo"),
+    );
+    let provider = Provider::new();
+    let client = Client::new(
+        "shop",
+        "https://shop.example/login/callback",
+        ClientAuth::SecretBasic("secret".into()),
+    );
+    (
+        auth,
+        SignIn::new(Io(Arc::clone(&provider)), client),
+        provider,
+    )
+}
+
+/// A browser: its cookies by name.
+#[derive(Default, Clone)]
+struct Browser(Vec<(String, String)>);
+
+impl Browser {
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn take(&mut self, set_cookie: &str) {
+        let (pair, _) = set_cookie.split_once(';').unwrap();
+        let (name, value) = pair.split_once('=').unwrap();
+        self.0.retain(|(n, _)| n != name);
+        if !value.is_empty() {
+            self.0.push((name.into(), value.into()));
+        }
+    }
+
+    fn cookie(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Begins a login in `browser`: the `state`, and the code the provider will answer.
+fn begin(
+    auth: &WebAuth<MemoryStore>,
+    sign_in: &SignIn,
+    provider: &Provider,
+    browser: &mut Browser,
+    return_to: &str,
+) -> (String, String) {
+    begin_at(auth, sign_in, provider, browser, return_to, T0)
+}
+
+fn begin_at(
+    auth: &WebAuth<MemoryStore>,
+    sign_in: &SignIn,
+    provider: &Provider,
+    browser: &mut Browser,
+    return_to: &str,
+    at: u64,
+) -> (String, String) {
+    let header = browser.header();
+    let redirect = block_on(sign_in.begin(
+        auth,
+        [header.as_bytes()],
+        return_to,
+        UnixTime(at),
+        &mut rand::rng(),
+    ))
+    .unwrap();
+    if let Some(cookie) = &redirect.set_cookie {
+        assert!(cookie.starts_with("__Host-id-login="), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        browser.take(cookie);
+    }
+    let query = form_pairs(redirect.location.split_once('?').unwrap().1);
+    let get = |name: &str| query.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    let code = format!("code-{}", get("state"));
+    provider
+        .codes
+        .lock()
+        .unwrap()
+        .push((code.clone(), get("nonce")));
+    (get("state"), code)
+}
+
+fn callback(
+    auth: &WebAuth<MemoryStore>,
+    sign_in: &SignIn,
+    browser: &mut Browser,
+    state: &str,
+    code: &str,
+) -> Result<String, (u16, &'static str)> {
+    let header = browser.header();
+    let query = format!("code={code}&state={state}&iss=https%3A%2F%2Fid.example.com");
+    match block_on(sign_in.callback(
+        auth,
+        [header.as_bytes()],
+        &query,
+        UnixTime(T0 + 5),
+        &mut rand::rng(),
+    )) {
+        Ok(done) => {
+            browser.take(&done.login.set_cookie);
+            Ok(done.location)
+        }
+        Err(r) => Err((r.status(), r.code())),
+    }
+}
+
+fn signed_in_user(auth: &WebAuth<MemoryStore>, browser: &Browser) -> Option<String> {
+    let header = browser.header();
+    block_on(auth.session([header.as_bytes()], UnixTime(T0 + 5)))
+        .unwrap()
+        .map(|s| s.user().to_owned())
+}
+
+#[test]
+fn a_sign_in_makes_a_session_holding_the_identity_and_the_providers_tokens() {
+    let (auth, sign_in, provider) = setup();
+    let mut browser = Browser::default();
+    let (state, code) = begin(&auth, &sign_in, &provider, &mut browser, "/orders?x=1");
+    // The pre-login session is not a signed-in one.
+    assert_eq!(signed_in_user(&auth, &browser), None);
+    assert_eq!(
+        callback(&auth, &sign_in, &mut browser, &state, &code).unwrap(),
+        "/orders?x=1"
+    );
+    assert_eq!(
+        signed_in_user(&auth, &browser).as_deref(),
+        Some("https://id.example.com#u-1")
+    );
+    let header = browser.header();
+    let session = block_on(auth.session([header.as_bytes()], UnixTime(T0 + 5)))
+        .unwrap()
+        .unwrap();
+    let identity = session.data().get(&SSO_IDENTITY).unwrap().unwrap();
+    assert_eq!(
+        (identity.sub.as_str(), identity.sid.as_deref()),
+        ("u-1", Some("op-sid"))
+    );
+    let tokens = session.data().get(&SSO_TOKENS).unwrap().unwrap();
+    assert_eq!(tokens.access_token, "provider-at");
+    assert_eq!(tokens.expires_at, Some(T0 + 5 + 300));
+    assert_eq!(tokens.refresh_token.as_deref(), Some("provider-rt"));
+}
+
+#[test]
+fn two_tabs_both_sign_in_and_a_replayed_callback_changes_nothing() {
+    let (auth, sign_in, provider) = setup();
+    let mut browser = Browser::default();
+    let (state1, code1) = begin(&auth, &sign_in, &provider, &mut browser, "/one");
+    let (state2, code2) = begin(&auth, &sign_in, &provider, &mut browser, "/two");
+    assert_ne!(state1, state2);
+    let mut tab2 = browser.clone();
+    assert_eq!(
+        callback(&auth, &sign_in, &mut browser, &state1, &code1).unwrap(),
+        "/one"
+    );
+    assert_eq!(
+        callback(&auth, &sign_in, &mut tab2, &state2, &code2).unwrap(),
+        "/two"
+    );
+    // The replay: 400, no token request, the session as it was.
+    let before = browser.cookie("__Host-id").unwrap().to_owned();
+    let posts = *provider.posts.lock().unwrap();
+    assert_eq!(
+        callback(&auth, &sign_in, &mut browser, &state1, &code1),
+        Err((400, "login_state_unknown"))
+    );
+    assert_eq!(*provider.posts.lock().unwrap(), posts);
+    assert_eq!(browser.cookie("__Host-id"), Some(before.as_str()));
+    assert!(signed_in_user(&auth, &browser).is_some());
+}
+
+#[test]
+fn a_state_counts_only_with_the_browser_that_began_it() {
+    let (auth, sign_in, provider) = setup();
+    // The attacker begins a login and hands the victim the callback (login CSRF).
+    let mut attacker = Browser::default();
+    let (state, code) = begin(&auth, &sign_in, &provider, &mut attacker, "/");
+    let mut victim = Browser::default();
+    assert_eq!(
+        callback(&auth, &sign_in, &mut victim, &state, &code),
+        Err((400, "login_state_unknown"))
+    );
+    // Also when the victim has a pre-login session of its own.
+    let _ = begin(&auth, &sign_in, &provider, &mut victim, "/");
+    assert_eq!(
+        callback(&auth, &sign_in, &mut victim, &state, &code),
+        Err((400, "login_state_unknown"))
+    );
+    assert_eq!(signed_in_user(&auth, &victim), None);
+    // The pre-login cookie under the session cookie's name is no session.
+    let mut forged = Browser::default();
+    forged.0.push((
+        "__Host-id".into(),
+        attacker.cookie("__Host-id-login").unwrap().into(),
+    ));
+    assert_eq!(signed_in_user(&auth, &forged), None);
+    // And the attacker's own login still works (the state was not consumed by the refusals).
+    assert_eq!(
+        callback(&auth, &sign_in, &mut attacker, &state, &code).unwrap(),
+        "/"
+    );
+}
+
+#[test]
+fn a_ninth_pending_login_drops_the_oldest() {
+    let (auth, sign_in, provider) = setup();
+    let mut browser = Browser::default();
+    let logins: Vec<(String, String)> = (0..9)
+        // One a second (logins begun within one second are equally old: any may go).
+        .map(|i| {
+            begin_at(
+                &auth,
+                &sign_in,
+                &provider,
+                &mut browser,
+                &format!("/{i}"),
+                T0 - 9 + i,
+            )
+        })
+        .collect();
+    assert_eq!(
+        callback(
+            &auth,
+            &sign_in,
+            &mut browser.clone(),
+            &logins[0].0,
+            &logins[0].1
+        ),
+        Err((400, "login_state_unknown"))
+    );
+    for (i, (state, code)) in logins.iter().enumerate().skip(1) {
+        assert_eq!(
+            callback(&auth, &sign_in, &mut browser.clone(), state, code).unwrap(),
+            format!("/{i}")
+        );
+    }
+}
+
+#[test]
+fn a_provider_error_or_a_refused_code_makes_no_session() {
+    let (auth, sign_in, provider) = setup();
+    let mut browser = Browser::default();
+    let (state, _) = begin(&auth, &sign_in, &provider, &mut browser, "/");
+    let header = browser.header();
+    let refused = block_on(sign_in.callback(
+        &auth,
+        [header.as_bytes()],
+        &format!("error=access_denied&state={state}&iss=https%3A%2F%2Fid.example.com"),
+        UnixTime(T0 + 5),
+        &mut rand::rng(),
+    ))
+    .unwrap_err();
+    assert_eq!((refused.status(), refused.code()), (400, "provider_error"));
+    match refused.kind() {
+        RejectionKind::SignIn(SsoError::Provider(code)) => {
+            assert_eq!(code.as_str(), "access_denied")
+        }
+        other => panic!("{other:?}"),
+    }
+    let (state, _) = begin(&auth, &sign_in, &provider, &mut browser, "/");
+    assert_eq!(
+        callback(
+            &auth,
+            &sign_in,
+            &mut browser,
+            &state,
+            "a-code-the-provider-never-gave"
+        ),
+        Err((400, "code_refused"))
+    );
+    for garbage in ["", "state=a&state=b&code=c", "%zz", "code=c"] {
+        let header = browser.header();
+        let r = block_on(sign_in.callback(
+            &auth,
+            [header.as_bytes()],
+            garbage,
+            UnixTime(T0),
+            &mut rand::rng(),
+        ))
+        .unwrap_err();
+        assert_eq!((r.status(), r.code()), (400, "bad_callback"), "{garbage}");
+    }
+    assert_eq!(signed_in_user(&auth, &browser), None);
+}
+
+#[test]
+fn signing_in_replaces_the_session_the_browser_came_with() {
+    let (auth, sign_in, provider) = setup();
+    let mut browser = Browser::default();
+    let login = block_on(auth.login(
+        "grace",
+        Default::default(),
+        None,
+        UnixTime(T0),
+        &mut rand::rng(),
+    ))
+    .unwrap();
+    browser.take(&login.set_cookie);
+    let old = browser.clone();
+    let (state, code) = begin(&auth, &sign_in, &provider, &mut browser, "/");
+    callback(&auth, &sign_in, &mut browser, &state, &code).unwrap();
+    assert_eq!(signed_in_user(&auth, &old), None, "the old id is dead");
+    assert_eq!(
+        signed_in_user(&auth, &browser).as_deref(),
+        Some("https://id.example.com#u-1")
+    );
+    // No application user may take the pre-login mark.
+    let r = block_on(auth.login(
+        "\0pre-login:x",
+        Default::default(),
+        None,
+        UnixTime(T0),
+        &mut rand::rng(),
+    ))
+    .unwrap_err();
+    assert_eq!(r.code(), "reserved_user");
+}
+
+#[test]
+fn return_paths_that_could_leave_the_origin_become_the_root() {
+    // Known bypasses (oauth2-proxy CVE-2020-5233, CVE-2020-4037, GHSA-j7px-6hwj-hpjg;
+    // mod_auth_mellon CVE-2019-3877; next-auth CVE-2022-31093; PortSwigger's lists).
+    let corpus = [
+        "//evil.example",
+        "///evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "\\/evil.example",
+        "/\\/evil.example",
+        "/%5Cevil.example",
+        "/%5cevil.example",
+        "/%2F%2Fevil.example",
+        "/%2fevil.example",
+        "/%252F%252Fevil.example",
+        "/\t/evil.example",
+        "/\t\\evil.example",
+        "/ /evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "/%09/evil.example",
+        "/%0A/evil.example",
+        "/%0d%0a/evil.example",
+        "/%20/evil.example",
+        "/%00/evil.example",
+        "https://evil.example",
+        "https:evil.example",
+        "http:/evil.example",
+        "//evil.example/%2F..",
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "evil.example",
+        "",
+        " /orders",
+        "/orders\u{0}",
+        "/\u{ff0f}evil.example",
+        "/\u{3002}evil.example",
+        "/〱evil.example",
+        "/orders<script>",
+        "/orders\"onmouseover=",
+        "/%",
+        "/%e",
+        "/%gg",
+        "/%7F",
+        "/%25",
+        "/\u{7f}",
+    ];
+    assert!(corpus.len() >= 40);
+    for bad in corpus {
+        assert_eq!(same_origin_path(bad), "/", "{bad:?} was kept");
+    }
+    let long = format!("/{}", "a".repeat(2048));
+    assert_eq!(same_origin_path(&long), "/");
+    for good in [
+        "/",
+        "/orders",
+        "/orders?id=5&x=a%20b#top",
+        "/a/b/../c",
+        "/~me/@x:1;y=2",
+        "/%C3%A9t%C3%A9",
+    ] {
+        assert_eq!(same_origin_path(good), good);
+    }
+}
