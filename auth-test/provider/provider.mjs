@@ -4,6 +4,13 @@
 // grant) ID tokens. Its keys are made at start; with ROTATED=1 a fresh key of each algorithm
 // comes first in the published set and signs (the old ones stay published), as a provider does
 // after a rotation. Prints "ready <issuer>" when listening.
+//
+// For single sign-on (auth-oidc's tests/sign_in.rs): relying-party clients for the
+// authorization code flow (`web`: client_secret_basic; `web-par`: pushed requests required;
+// `web-jwt`: private_key_jwt with the public key in CLIENT_JWK), all redirecting to
+// REDIRECT_URI, and a test-only interaction that signs in the user named by `login_hint`
+// (default `alice`) and grants what was asked, so that a test drives the whole flow over plain
+// HTTP. No password is involved: the relying party's side is what is under test.
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import Provider, { errors } from 'oidc-provider';
@@ -40,10 +47,33 @@ const signer = (alg) => keys.find((k) => k.alg === alg).kid;
 // never take for an access token.
 const ID_TOKEN_GRANT = 'urn:auth-oidc-tests:id-token';
 
+const redirectUri = process.env.REDIRECT_URI || 'http://127.0.0.1:9/cb';
+const rpClients = [
+  { client_id: 'web', client_secret: 'web-secret-of-the-tests-only', token_endpoint_auth_method: 'client_secret_basic' },
+  { client_id: 'web-par', client_secret: 'web-secret-of-the-tests-only', token_endpoint_auth_method: 'client_secret_basic', require_pushed_authorization_requests: true },
+  ...(process.env.CLIENT_JWK ? [{
+    client_id: 'web-jwt',
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'EdDSA',
+    jwks: { keys: [JSON.parse(process.env.CLIENT_JWK)] },
+  }] : []),
+].map((client) => ({
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  redirect_uris: [redirectUri],
+  // `sid` in ID tokens, and where logout tokens go.
+  backchannel_logout_uri: process.env.BACKCHANNEL_URI || 'http://127.0.0.1:9/backchannel',
+  backchannel_logout_session_required: true,
+  ...client,
+}));
+
 const provider = new Provider(issuer, {
   jwks: { keys },
   ttl: { IdToken: 600 },
-  clients: [{
+  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  // Refresh tokens for the relying-party clients without the `offline_access` dance.
+  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+  clients: [...rpClients, {
     client_id: 'shop',
     client_secret: 'shop-secret-of-the-tests-only',
     grant_types: ['client_credentials', ID_TOKEN_GRANT],
@@ -53,6 +83,7 @@ const provider = new Provider(issuer, {
   }],
   features: {
     devInteractions: { enabled: false },
+    backchannelLogout: { enabled: true },
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
@@ -80,6 +111,27 @@ provider.registerGrantType(ID_TOKEN_GRANT, async (ctx) => {
   token.scope = 'openid';
   ctx.body = { id_token: await token.issue({ use: 'idtoken' }) };
 }, []);
+
+// The test-only interaction: sign in `login_hint` (default alice), grant what was asked.
+provider.use(async (ctx, next) => {
+  if (ctx.method !== 'GET' || !ctx.path.startsWith('/interaction/')) {
+    return next();
+  }
+  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  const accountId = details.params.login_hint || 'alice';
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId, clientId: details.params.client_id });
+  if (details.params.scope) {
+    grant.addOIDCScope(details.params.scope);
+  }
+  const grantId = await grant.save();
+  await provider.interactionFinished(ctx.req, ctx.res, {
+    login: { accountId },
+    consent: { grantId },
+  }, { mergeWithLastSubmission: false });
+  return undefined;
+});
 
 provider.listen(port, '127.0.0.1', () => {
   console.log(`ready ${issuer}`);

@@ -69,8 +69,20 @@ pub use crate::ports::free_port;
 /// most 30 s for it to say it is ready: a provider that hangs at start (seen once: node
 /// deadlocked before listening) is killed and started once more, then the test fails.
 pub fn start_provider(dir: &Path, port: u16, keys_file: &Path, rotated: bool) -> Provider {
+    start_provider_with(dir, port, keys_file, rotated, &[])
+}
+
+/// [`start_provider`] with more of `provider.mjs`'s settings in its environment
+/// (`REDIRECT_URI`, `CLIENT_JWK`).
+pub fn start_provider_with(
+    dir: &Path,
+    port: u16,
+    keys_file: &Path,
+    rotated: bool,
+    env: &[(&str, &str)],
+) -> Provider {
     for attempt in 1..=2 {
-        match try_start(dir, port, keys_file, rotated) {
+        match try_start(dir, port, keys_file, rotated, env) {
             Ok(provider) => return provider,
             Err(why) if attempt == 1 => eprintln!("the provider did not start ({why}): again"),
             Err(why) => panic!("the provider did not start: {why}"),
@@ -79,15 +91,26 @@ pub fn start_provider(dir: &Path, port: u16, keys_file: &Path, rotated: bool) ->
     unreachable!("the loop returns or panics")
 }
 
-fn try_start(dir: &Path, port: u16, keys_file: &Path, rotated: bool) -> Result<Provider, String> {
+fn try_start(
+    dir: &Path,
+    port: u16,
+    keys_file: &Path,
+    rotated: bool,
+    env: &[(&str, &str)],
+) -> Result<Provider, String> {
     let mut child = Command::new("node")
         .arg("provider.mjs")
+        .envs(env.iter().copied())
         .current_dir(dir)
         .env("PORT", port.to_string())
         .env("KEYS_FILE", keys_file)
         .env("ROTATED", if rotated { "1" } else { "0" })
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(if std::env::var_os("AUTH_PROVIDER_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .expect("node starts");
     let stdout = child.stdout.take().unwrap();

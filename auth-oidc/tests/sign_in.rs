@@ -1,0 +1,307 @@
+//! Single sign-on against a real OpenID provider (`oidc-provider`, pinned; see
+//! `auth-test/provider/provider.mjs`): `OidcClient` under `auth_web::sso::SignIn` on a memory
+//! store, with a test-only interaction at the provider that signs `alice` in, so that the
+//! authorization code flow runs over plain HTTP, every redirect followed by hand with the
+//! provider's cookies. Client authentication with a secret (`client_secret_basic`) and with our
+//! own key (`private_key_jwt`), pushed requests, two tabs, replays.
+//!
+//! Skips loudly without Node.js (fails with `AUTH_REQUIRE_SERVICES=1`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::sync::Arc;
+
+use auth_core::UnixTime;
+use auth_core::jwt::{Alg, AnyKey, SigningKey};
+use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, OidcClient};
+use auth_policy::memory::MemoryStore;
+use auth_policy::sso::{Client, ClientAuth, Par, SSO_IDENTITY, SSO_TOKENS};
+use auth_test::provider as support;
+use auth_web::sso::SignIn;
+use auth_web::{WebAuth, WebConfig};
+use support::{free_port, install, skip, start_provider_with};
+
+const REDIRECT: &str = "http://127.0.0.1:9/cb";
+const SECRET: &str = "web-secret-of-the-tests-only";
+
+/// A browser's cookies: ours (name → value) and the provider's.
+#[derive(Default, Clone)]
+struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn take(&mut self, set_cookie: &str) {
+        let pair = set_cookie.split(';').next().unwrap();
+        let (name, value) = pair.split_once('=').unwrap();
+        let expired = set_cookie
+            .to_ascii_lowercase()
+            .contains("expires=thu, 01 jan 1970");
+        self.0.retain(|(n, _)| n != name.trim());
+        if !value.is_empty() && !expired {
+            self.0.push((name.trim().into(), value.into()));
+        }
+    }
+}
+
+/// Follows the provider's redirects from `url` until one goes to the redirect URI: its query.
+async fn through_provider(http: &reqwest::Client, provider_jar: &mut Jar, url: &str) -> String {
+    let mut url = url.to_owned();
+    for _ in 0..10 {
+        if let Some(query) = url.strip_prefix(&format!("{REDIRECT}?")) {
+            return query.to_owned();
+        }
+        let response = http
+            .get(&url)
+            .header("cookie", provider_jar.header())
+            .send()
+            .await
+            .unwrap();
+        for value in response.headers().get_all("set-cookie") {
+            provider_jar.take(value.to_str().unwrap());
+        }
+        let status = response.status().as_u16();
+        let Some(location) = response.headers().get("location") else {
+            panic!("{status} from {url}: {}", response.text().await.unwrap());
+        };
+        let location = location.to_str().unwrap();
+        url = if location.starts_with('/') {
+            let origin: String = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+            format!("{origin}{location}")
+        } else {
+            location.to_owned()
+        };
+    }
+    panic!("no redirect back within 10 hops");
+}
+
+struct Rp {
+    auth: WebAuth<MemoryStore>,
+    sign_in: SignIn,
+    http: reqwest::Client,
+}
+
+impl Rp {
+    async fn new(issuer: &str, client: Client) -> Self {
+        let fetcher = Fetcher::new(DEFAULT_TIMEOUT).unwrap();
+        let io = OidcClient::start(fetcher, IssuerConfig::discover(issuer))
+            .await
+            .unwrap();
+        Self {
+            auth: WebAuth::new(
+                MemoryStore::new(),
+                AnyKey::new(Alg::Hs256, &[7; 32]).unwrap(),
+                WebConfig::new("rp"),
+            ),
+            sign_in: SignIn::new(io, client),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Begins a login in `browser`: where the provider sent the browser back (the query).
+    async fn begin(
+        &self,
+        browser: &mut Jar,
+        provider_jar: &mut Jar,
+        return_to: &str,
+    ) -> (String, String) {
+        let header = browser.header();
+        let redirect = self
+            .sign_in
+            .begin(
+                &self.auth,
+                [header.as_bytes()],
+                return_to,
+                UnixTime::now(),
+                &mut rand::rng(),
+            )
+            .await
+            .unwrap();
+        if let Some(cookie) = &redirect.set_cookie {
+            browser.take(cookie);
+        }
+        let query = through_provider(&self.http, provider_jar, &redirect.location).await;
+        (redirect.location, query)
+    }
+
+    async fn callback(
+        &self,
+        browser: &mut Jar,
+        query: &str,
+    ) -> Result<(String, String), (u16, &'static str)> {
+        let header = browser.header();
+        match self
+            .sign_in
+            .callback(
+                &self.auth,
+                [header.as_bytes()],
+                query,
+                UnixTime::now(),
+                &mut rand::rng(),
+            )
+            .await
+        {
+            Ok(done) => {
+                browser.take(&done.login.set_cookie);
+                Ok((done.user, done.location))
+            }
+            Err(r) => Err((r.status(), r.code())),
+        }
+    }
+}
+
+fn param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+#[tokio::test]
+async fn a_browser_signs_in_through_a_real_provider() {
+    let dir = match install() {
+        Ok(dir) => dir,
+        Err(why) => return skip(&why),
+    };
+    let keys_file = dir.join(format!("keys-sso-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&keys_file);
+    // Our client key, whose public half the provider is given for `private_key_jwt`.
+    let client_key = Arc::new(
+        SigningKey::from_bytes(Alg::EdDsa, &[42; 32])
+            .unwrap()
+            .with_kid("rp-1")
+            .unwrap(),
+    );
+    let jwk = client_key.verifying_key().to_jwk();
+    let provider = start_provider_with(
+        &dir,
+        free_port(),
+        &keys_file,
+        false,
+        &[("REDIRECT_URI", REDIRECT), ("CLIENT_JWK", &jwk)],
+    );
+    let issuer = provider.issuer.clone();
+
+    // client_secret_basic; the provider answers with `iss` (RFC 9207).
+    let rp = Rp::new(
+        &issuer,
+        Client::new("web", REDIRECT, ClientAuth::SecretBasic(SECRET.into())),
+    )
+    .await;
+    let mut browser = Jar::default();
+    let mut at_provider = Jar::default();
+    let (location, query) = rp.begin(&mut browser, &mut at_provider, "/orders").await;
+    assert_eq!(param(&location, "code_challenge_method"), Some("S256"));
+    assert!(param(&query, "iss").is_some(), "{query}");
+    let (user, to) = rp.callback(&mut browser, &query).await.unwrap();
+    assert_eq!(user, format!("{issuer}#alice"));
+    assert_eq!(to, "/orders");
+    let header = browser.header();
+    let session = rp
+        .auth
+        .session([header.as_bytes()], UnixTime::now())
+        .await
+        .unwrap()
+        .unwrap();
+    let identity = session.data().get(&SSO_IDENTITY).unwrap().unwrap();
+    assert_eq!(identity.iss, issuer);
+    assert!(
+        identity.sid.is_some(),
+        "the provider's session id is kept for logout"
+    );
+    let tokens = session.data().get(&SSO_TOKENS).unwrap().unwrap();
+    assert!(tokens.refresh_token.is_some());
+    // The same callback again: refused before the provider is asked.
+    assert_eq!(
+        rp.callback(&mut browser, &query).await,
+        Err((400, "login_state_unknown"))
+    );
+    // The code again under a fresh login's state: the provider refuses it.
+    let (_, fresh) = rp.begin(&mut browser, &mut at_provider, "/").await;
+    let replayed = format!(
+        "code={}&state={}&iss={}",
+        param(&query, "code").unwrap(),
+        param(&fresh, "state").unwrap(),
+        param(&fresh, "iss").unwrap()
+    );
+    assert_eq!(
+        rp.callback(&mut browser, &replayed).await,
+        Err((400, "code_refused"))
+    );
+
+    // Two tabs of one browser, finished in the other order.
+    let mut browser = Jar::default();
+    let (_, first) = rp.begin(&mut browser, &mut at_provider, "/one").await;
+    let (_, second) = rp.begin(&mut browser, &mut at_provider, "/two").await;
+    let mut tab = browser.clone();
+    assert_eq!(rp.callback(&mut tab, &second).await.unwrap().1, "/two");
+    assert_eq!(rp.callback(&mut browser, &first).await.unwrap().1, "/one");
+
+    // Another browser cannot finish this browser's login (login CSRF).
+    let (_, stolen) = rp.begin(&mut browser, &mut at_provider, "/").await;
+    assert_eq!(
+        rp.callback(&mut Jar::default(), &stolen).await,
+        Err((400, "login_state_unknown"))
+    );
+
+    // A wrong secret: the provider refuses the code exchange; no session.
+    let wrong = Rp::new(
+        &issuer,
+        Client::new("web", REDIRECT, ClientAuth::SecretBasic("wrong".into())),
+    )
+    .await;
+    let mut browser = Jar::default();
+    let (_, query) = wrong.begin(&mut browser, &mut at_provider, "/").await;
+    assert_eq!(
+        wrong.callback(&mut browser, &query).await,
+        Err((400, "code_refused"))
+    );
+
+    // A client the provider registered as pushing its requests, configured as if it did not:
+    // the provider answers with an error, shown as such; no session.
+    let unpushed = Rp::new(
+        &issuer,
+        Client::new("web-par", REDIRECT, ClientAuth::SecretBasic(SECRET.into())),
+    )
+    .await;
+    let mut browser = Jar::default();
+    let (_, query) = unpushed.begin(&mut browser, &mut at_provider, "/").await;
+    assert_eq!(param(&query, "error"), Some("invalid_request"), "{query}");
+    assert_eq!(
+        unpushed.callback(&mut browser, &query).await,
+        Err((400, "provider_error"))
+    );
+    // Configured to push: the browser carries only a request_uri.
+    let par = Rp::new(
+        &issuer,
+        Client::new("web-par", REDIRECT, ClientAuth::SecretBasic(SECRET.into()))
+            .par(Par::WhenAvailable),
+    )
+    .await;
+    let mut browser = Jar::default();
+    let (location, query) = par.begin(&mut browser, &mut at_provider, "/par").await;
+    assert!(param(&location, "request_uri").is_some(), "{location}");
+    assert_eq!(param(&location, "code_challenge"), None);
+    assert_eq!(par.callback(&mut browser, &query).await.unwrap().1, "/par");
+
+    // private_key_jwt: no shared secret at all.
+    let jwt = Rp::new(
+        &issuer,
+        Client::new("web-jwt", REDIRECT, ClientAuth::PrivateKeyJwt(client_key)),
+    )
+    .await;
+    let mut browser = Jar::default();
+    let (_, query) = jwt.begin(&mut browser, &mut at_provider, "/jwt").await;
+    assert_eq!(jwt.callback(&mut browser, &query).await.unwrap().1, "/jwt");
+    drop(provider);
+    let _ = std::fs::remove_file(&keys_file);
+}
