@@ -22,6 +22,7 @@ use support::{free_port, install, skip, start_provider_with};
 
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
 const SECRET: &str = "web-secret-of-the-tests-only";
+const BYE: &str = "http://127.0.0.1:9/bye";
 
 /// A browser's cookies: ours (name → value) and the provider's.
 #[derive(Default, Clone)]
@@ -78,6 +79,57 @@ async fn through_provider(http: &reqwest::Client, provider_jar: &mut Jar, url: &
         };
     }
     panic!("no redirect back within 10 hops");
+}
+
+/// The provider's logout page for `url`: its form posted with "yes"; the query the browser
+/// brings back to the post-logout URI.
+async fn confirm_logout(http: &reqwest::Client, provider_jar: &mut Jar, url: &str) -> String {
+    let response = http
+        .get(url)
+        .header("cookie", provider_jar.header())
+        .send()
+        .await
+        .unwrap();
+    for value in response.headers().get_all("set-cookie") {
+        provider_jar.take(value.to_str().unwrap());
+    }
+    let page = response.text().await.unwrap();
+    let field = |name: &str| {
+        let at = page
+            .find(name)
+            .unwrap_or_else(|| panic!("no {name} in {page}"));
+        let rest = &page[at + name.len()..];
+        let start = rest.find('"').unwrap() + 1;
+        rest[start..start + rest[start..].find('"').unwrap()].to_owned()
+    };
+    let action = field("action=");
+    let xsrf = field("name=\"xsrf\" value=");
+    let origin: String = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+    let action = if action.starts_with('/') {
+        format!("{origin}{action}")
+    } else {
+        action
+    };
+    let response = http
+        .post(action)
+        .header("cookie", provider_jar.header())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("xsrf={xsrf}&logout=yes"))
+        .send()
+        .await
+        .unwrap();
+    for value in response.headers().get_all("set-cookie") {
+        provider_jar.take(value.to_str().unwrap());
+    }
+    let status = response.status();
+    let Some(location) = response.headers().get("location").cloned() else {
+        panic!("{status}: {}", response.text().await.unwrap());
+    };
+    let location = location.to_str().unwrap().to_owned();
+    location
+        .strip_prefix(&format!("{BYE}?"))
+        .unwrap_or_else(|| panic!("back to {location}"))
+        .to_owned()
 }
 
 struct Rp {
@@ -236,6 +288,60 @@ async fn a_browser_signs_in_through_a_real_provider() {
     assert_eq!(
         rp.callback(&mut browser, &replayed).await,
         Err((400, "code_refused"))
+    );
+
+    // RP-initiated logout: the session ends here first, then the provider asks the user to
+    // confirm (its form, posted by hand) and sends the browser back with our state.
+    let logout_rp = Rp::new(
+        &issuer,
+        Client::new("web", REDIRECT, ClientAuth::SecretBasic(SECRET.into()))
+            .post_logout_redirect_uri(BYE),
+    )
+    .await;
+    let mut browser = Jar::default();
+    let (_, query) = logout_rp.begin(&mut browser, &mut at_provider, "/").await;
+    logout_rp.callback(&mut browser, &query).await.unwrap();
+    let signed_in = browser.clone();
+    let header = browser.header();
+    let out = logout_rp
+        .sign_in
+        .logout(
+            &logout_rp.auth,
+            [header.as_bytes()],
+            UnixTime::now(),
+            &mut rand::rng(),
+        )
+        .await
+        .unwrap();
+    for cookie in &out.set_cookies {
+        browser.take(cookie);
+    }
+    let header = signed_in.header();
+    assert!(
+        logout_rp
+            .auth
+            .session([header.as_bytes()], UnixTime::now())
+            .await
+            .unwrap()
+            .is_none(),
+        "ended before the browser left"
+    );
+    let back = confirm_logout(&logout_rp.http, &mut at_provider, &out.location).await;
+    let header = browser.header();
+    let at = UnixTime::now();
+    assert!(
+        logout_rp
+            .sign_in
+            .logout_return(&logout_rp.auth, [header.as_bytes()], &back, at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !logout_rp
+            .sign_in
+            .logout_return(&logout_rp.auth, [header.as_bytes()], &back, at)
+            .await
+            .unwrap()
     );
 
     // Two tabs of one browser, finished in the other order.

@@ -48,6 +48,7 @@ pub mod flow;
 pub mod http;
 pub mod io;
 pub mod local;
+pub mod logout;
 pub mod provider;
 pub mod sign_in;
 pub mod token;

@@ -61,6 +61,7 @@ const rpClients = [
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
   redirect_uris: [redirectUri],
+  post_logout_redirect_uris: [process.env.POST_LOGOUT_URI || 'http://127.0.0.1:9/bye'],
   // `sid` in ID tokens, and where logout tokens go.
   backchannel_logout_uri: process.env.BACKCHANNEL_URI || 'http://127.0.0.1:9/backchannel',
   backchannel_logout_session_required: true,

@@ -23,17 +23,21 @@ pub use return_path::{MAX_RETURN_PATH, same_origin_path};
 
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::fmt;
 
 use auth_core::UnixTime;
 use auth_core::oidc::IdClaims;
+use auth_core::oidc::login::random_value;
 use auth_policy::refresh::RefreshStore;
 use auth_policy::revocation::RevocationStore;
 use auth_policy::session_data::{DataError, SessionData, StoredData, apply};
 use auth_policy::sso::flow::{PENDING_LOGINS, to_evict};
+use auth_policy::sso::http::query_param;
 use auth_policy::sso::local::{SSO_IDENTITY, SSO_TOKENS, local_user, pre_login_user};
+use auth_policy::sso::logout::{PENDING_LOGOUTS, PendingLogout, end_session_url};
+use auth_policy::sso::sign_in;
 use auth_policy::sso::{AuthorizationResponse, Client, ProviderIo, SsoError, SsoIdentity};
-use auth_policy::sso::{LoginFlow, sign_in};
 use auth_policy::store::{SessionLimit, SessionStore};
 
 use crate::flows::{Login, WebAuth};
@@ -63,6 +67,17 @@ pub struct LoginRedirect {
     pub location: String,
     /// The `Set-Cookie` of the pre-login session, when one began or was renewed.
     pub set_cookie: Option<String>,
+}
+
+/// Where to send the browser after its session ended, and the cookies to set (the session
+/// cookie's removal; a pre-login cookie when a logout `state` was filed).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct LogoutRedirect {
+    /// The `Location`: the provider's end-session URL, or `/`.
+    pub location: String,
+    /// `Set-Cookie` values, each its own header.
+    pub set_cookies: Vec<String>,
 }
 
 /// A finished sign-in: the new session's cookie, where to send the browser, who signed in.
@@ -125,19 +140,22 @@ impl SignIn {
         let return_to = same_origin_path(return_to);
         let begun = sign_in::begin(&*self.io, &self.client, return_to, now, rng).await?;
         let (state, flow) = (&begun.start.state, &begun.start.flow);
-        let name = login_cookie_name(auth);
-        let current = auth.session_named(cookie_headers, &name, true, now).await?;
-        let set_cookie = match current {
-            Some(session) => match file_login(session, state, flow, now).await {
-                Ok(renewal) => renewal,
-                // Ended meanwhile: begin another.
-                Err(DataError::Gone) => {
-                    Some(new_pre_login(auth, &name, state, flow, now, rng).await?)
+        let set_cookie = file_pre_login(auth, cookie_headers, now, rng, |data| {
+            let pending = match data.entries(&PENDING_LOGINS) {
+                Ok(pending) => pending,
+                // Entries that no longer read (a deployment changed the record) are dropped.
+                Err(DataError::Type { .. }) => {
+                    data.clear(&PENDING_LOGINS)?;
+                    Vec::new()
                 }
-                Err(e) => return Err(e.into()),
-            },
-            None => Some(new_pre_login(auth, &name, state, flow, now, rng).await?),
-        };
+                Err(e) => return Err(e),
+            };
+            for id in to_evict(&pending, now) {
+                data.remove_entry(&PENDING_LOGINS, &id)?;
+            }
+            data.insert_entry(&PENDING_LOGINS, state, flow)
+        })
+        .await?;
         Ok(LoginRedirect {
             location: begun.redirect,
             set_cookie,
@@ -199,6 +217,102 @@ impl SignIn {
             login,
         })
     }
+
+    /// Signs the browser out: its session ends first (here, on every server: the store is
+    /// shared), then, for a session signed in through this provider that has an
+    /// `end_session_endpoint`, the browser is sent there (RP-Initiated Logout) with
+    /// `id_token_hint`, `client_id` and, when the client has a post-logout redirect URI, a
+    /// `state` kept in the pre-login session for [`logout_return`](Self::logout_return). When
+    /// the provider cannot be reached, or there is nothing to end there, the redirect is `/`:
+    /// the local logout has happened either way.
+    ///
+    /// # Errors
+    /// 503 when the store fails (the session may then still be alive: never answered as
+    /// logged out); 400 for a malformed `Cookie` header.
+    pub async fn logout<'h, S, R>(
+        &self,
+        auth: &WebAuth<S>,
+        cookie_headers: impl IntoIterator<Item = &'h [u8]> + Clone,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<LogoutRedirect, Rejection>
+    where
+        S: SessionStore + RefreshStore + RevocationStore + 'static,
+        R: rand_core::CryptoRng + ?Sized,
+    {
+        let mut set_cookies = Vec::new();
+        let Some(session) = auth.session(cookie_headers.clone(), now).await? else {
+            return Ok(LogoutRedirect {
+                location: String::from("/"),
+                set_cookies,
+            });
+        };
+        let identity = session.data().get(&SSO_IDENTITY).ok().flatten();
+        set_cookies.push(auth.logout(&session).await?);
+        let provider = match identity {
+            Some(_) => self.io.provider().await.ok(),
+            None => None,
+        };
+        let state = random_value(rng);
+        let url = provider
+            .zip(identity.as_ref())
+            .and_then(|(provider, identity)| {
+                end_session_url(&provider, &self.client, identity, &state)
+            });
+        let Some(location) = url else {
+            return Ok(LogoutRedirect {
+                location: String::from("/"),
+                set_cookies,
+            });
+        };
+        if self.client.post_logout_uri().is_some() {
+            let pending = PendingLogout {
+                created_at: now.as_secs(),
+            };
+            let filed = file_pre_login(auth, cookie_headers, now, rng, |data| {
+                data.insert_entry(&PENDING_LOGOUTS, &state, &pending)
+            })
+            .await?;
+            set_cookies.extend(filed);
+        }
+        Ok(LogoutRedirect {
+            location,
+            set_cookies,
+        })
+    }
+
+    /// The browser back from the provider's logout (`query` without `?`): whether its `state`
+    /// is one this browser's logout sent (taken, so only once, and within 10 minutes). A page
+    /// says "signed out at the provider" only then.
+    ///
+    /// # Errors
+    /// 503 when the store fails; 400 for a malformed `Cookie` header.
+    pub async fn logout_return<'h, S>(
+        &self,
+        auth: &WebAuth<S>,
+        cookie_headers: impl IntoIterator<Item = &'h [u8]>,
+        query: &str,
+        now: UnixTime,
+    ) -> Result<bool, Rejection>
+    where
+        S: SessionStore + RefreshStore + RevocationStore + 'static,
+    {
+        let Some(state) = query_param(query, "state") else {
+            return Ok(false);
+        };
+        let name = login_cookie_name(auth);
+        let Some(mut pre_login) = auth.session_named(cookie_headers, &name, true, now).await?
+        else {
+            return Ok(false);
+        };
+        match pre_login.take_entry(&PENDING_LOGOUTS, &state).await {
+            Ok(Some(pending)) => Ok(pending.fresh(now)),
+            Ok(None) | Err(DataError::Gone | DataError::Type { .. } | DataError::BadName) => {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 /// The pre-login cookie's name: the session cookie's with `-login` (a `__Host-` name keeps its
@@ -209,54 +323,45 @@ fn login_cookie_name<S>(auth: &WebAuth<S>) -> String {
     name
 }
 
-/// Files a login in an existing pre-login session, dropping expired and surplus ones; the
-/// session's renewal cookie, if due.
-async fn file_login(
-    mut session: Session,
-    state: &str,
-    flow: &LoginFlow,
-    now: UnixTime,
-) -> Result<Option<String>, DataError> {
-    let pending = match session.data().entries(&PENDING_LOGINS) {
-        Ok(pending) => pending,
-        // Entries that no longer read (a deployment changed the record) are dropped.
-        Err(DataError::Type { .. }) => {
-            session.data_mut().clear(&PENDING_LOGINS)?;
-            alloc::vec::Vec::new()
-        }
-        Err(e) => return Err(e),
-    };
-    for id in to_evict(&pending, now) {
-        session.data_mut().remove_entry(&PENDING_LOGINS, &id)?;
-    }
-    session
-        .data_mut()
-        .insert_entry(&PENDING_LOGINS, state, flow)?;
-    session.commit().await?;
-    Ok(session.renewal_cookie().map(String::from))
-}
-
-/// Begins a pre-login session holding one login; its `Set-Cookie`.
-async fn new_pre_login<S, R>(
+/// Runs `fill` on the browser's pre-login session's data (beginning one if there is none or it
+/// ended meanwhile) and saves it; the `Set-Cookie` of a new or renewed pre-login session.
+async fn file_pre_login<'h, S, R>(
     auth: &WebAuth<S>,
-    name: &str,
-    state: &str,
-    flow: &LoginFlow,
+    cookie_headers: impl IntoIterator<Item = &'h [u8]>,
     now: UnixTime,
     rng: &mut R,
-) -> Result<String, Rejection>
+    fill: impl Fn(&mut SessionData) -> Result<(), DataError>,
+) -> Result<Option<String>, Rejection>
 where
     S: SessionStore + RefreshStore + RevocationStore + 'static,
     R: rand_core::CryptoRng + ?Sized,
 {
+    let name = login_cookie_name(auth);
+    if let Some(mut session) = auth.session_named(cookie_headers, &name, true, now).await? {
+        fill(session.data_mut())?;
+        match session.commit().await {
+            Ok(_) => return Ok(session.renewal_cookie().map(String::from)),
+            // Ended meanwhile: begin another.
+            Err(DataError::Gone) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let mut data = SessionData::new(StoredData::new(), auth.config().data_limits);
-    data.insert_entry(&PENDING_LOGINS, state, flow)?;
+    fill(&mut data)?;
     let stored = stored_data(&data)?;
     let user = pre_login_user(rng);
     let login = auth
-        .start_session(&user, stored, None, name, SessionLimit::Unlimited, now, rng)
+        .start_session(
+            &user,
+            stored,
+            None,
+            &name,
+            SessionLimit::Unlimited,
+            now,
+            rng,
+        )
         .await?;
-    Ok(login.set_cookie)
+    Ok(Some(login.set_cookie))
 }
 
 /// The stored form of a new session's data: its changes applied to nothing.

@@ -53,6 +53,7 @@ impl ProviderIo for Io {
             "token_endpoint": "https://id.example.com/token", "jwks_uri": "https://id.example.com/jwks",
             "code_challenge_methods_supported": ["S256"],
             "authorization_response_iss_parameter_supported": true,
+            "end_session_endpoint": "https://id.example.com/logout",
         });
         let info = ProviderInfo::parse(&doc.to_string(), ISS).map(Arc::new);
         Box::pin(std::future::ready(info))
@@ -142,7 +143,8 @@ fn setup() -> (WebAuth<MemoryStore>, SignIn, Arc<Provider>) {
         "shop",
         "https://shop.example/login/callback",
         ClientAuth::SecretBasic("secret".into()),
-    );
+    )
+    .post_logout_redirect_uri("https://shop.example/logged-out");
     (
         auth,
         SignIn::new(Io(Arc::clone(&provider)), client),
@@ -528,4 +530,74 @@ fn return_paths_that_could_leave_the_origin_become_the_root() {
     ] {
         assert_eq!(same_origin_path(good), good);
     }
+}
+
+#[test]
+fn logout_ends_the_session_first_then_sends_the_browser_to_the_provider() {
+    let (auth, sign_in, provider) = setup();
+    let mut browser = Browser::default();
+    let (state, code) = begin(&auth, &sign_in, &provider, &mut browser, "/");
+    callback(&auth, &sign_in, &mut browser, &state, &code).unwrap();
+    let signed_in = browser.clone();
+    let header = browser.header();
+    let out = block_on(sign_in.logout(
+        &auth,
+        [header.as_bytes()],
+        UnixTime(T0 + 6),
+        &mut rand::rng(),
+    ))
+    .unwrap();
+    for cookie in &out.set_cookies {
+        browser.take(cookie);
+    }
+    assert_eq!(
+        browser.cookie("__Host-id"),
+        None,
+        "the session cookie is removed"
+    );
+    assert_eq!(
+        signed_in_user(&auth, &signed_in),
+        None,
+        "the session ended in the store"
+    );
+    assert!(
+        out.location
+            .starts_with("https://id.example.com/logout?id_token_hint=")
+    );
+    let query = form_pairs(out.location.split_once('?').unwrap().1);
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(get("client_id").as_deref(), Some("shop"));
+    assert_eq!(
+        get("post_logout_redirect_uri").as_deref(),
+        Some("https://shop.example/logged-out")
+    );
+    let logout_state = get("state").unwrap();
+    let back = |browser: &Browser, query: &str| {
+        let header = browser.header();
+        block_on(sign_in.logout_return(&auth, [header.as_bytes()], query, UnixTime(T0 + 7)))
+            .unwrap()
+    };
+    // Another browser, a made-up state: not this browser's logout.
+    assert!(!back(&Browser::default(), &format!("state={logout_state}")));
+    assert!(!back(&browser, "state=made-up"));
+    assert!(back(&browser, &format!("state={logout_state}")));
+    assert!(
+        !back(&browser, &format!("state={logout_state}")),
+        "only once"
+    );
+    // Signed out already: nothing to end, home.
+    let header = browser.header();
+    let again = block_on(sign_in.logout(
+        &auth,
+        [header.as_bytes()],
+        UnixTime(T0 + 8),
+        &mut rand::rng(),
+    ))
+    .unwrap();
+    assert_eq!(again.location, "/");
 }

@@ -25,8 +25,6 @@ use crate::sso::provider::ProviderInfo;
 pub const MAX_PENDING: usize = 8;
 /// A login must come back within 10 minutes.
 pub const FLOW_LIFETIME: u64 = 10 * 60;
-/// The longest callback query read.
-pub const MAX_CALLBACK_LEN: usize = 8 * 1024;
 /// Where a pre-login session keeps its pending logins: entry id the `state`.
 pub const PENDING_LOGINS: MapKey<LoginFlow> = MapKey::new("auth.sso.login");
 
@@ -251,7 +249,7 @@ impl AuthorizationResponse {
     /// # Errors
     /// [`SsoError::BadCallback`].
     pub fn parse(query: &str) -> Result<Self, SsoError> {
-        if query.len() > MAX_CALLBACK_LEN {
+        if query.len() > http::MAX_CALLBACK_LEN {
             return Err(SsoError::BadCallback);
         }
         let (mut state, mut code, mut iss, mut error) = (None, None, None, None);

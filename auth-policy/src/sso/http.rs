@@ -14,6 +14,9 @@ use crate::sso::error::SsoError;
 /// The largest reply body the I/O layer hands back (a token response is a few KiB).
 pub const MAX_REPLY_LEN: usize = 64 * 1024;
 
+/// The longest callback query read.
+pub const MAX_CALLBACK_LEN: usize = 8 * 1024;
+
 /// How long a `private_key_jwt` client assertion is valid.
 pub const ASSERTION_LIFETIME: u64 = 60;
 
@@ -56,6 +59,25 @@ impl fmt::Debug for Reply {
             .field("body_len", &self.body.len())
             .finish()
     }
+}
+
+/// The one value of `name` in a form-encoded `query` (a callback's, without `?`), decoded;
+/// `None` when it is absent, repeated or empty, or the query is longer than 8 KiB.
+#[must_use]
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    if query.len() > MAX_CALLBACK_LEN {
+        return None;
+    }
+    let mut found = None;
+    for (n, v) in form_urlencoded::parse(query.as_bytes()) {
+        if n == name {
+            if found.is_some() || v.is_empty() {
+                return None;
+            }
+            found = Some(v.into_owned());
+        }
+    }
+    found
 }
 
 /// `pairs` form-encoded (the WHATWG `application/x-www-form-urlencoded` serializer).

@@ -548,3 +548,47 @@ fn finishing_checks_the_response_before_posting_and_the_nonce_after() {
     let down = run(&format!("state=s&code=c&{iss}")).unwrap_err();
     assert_eq!((down.code(), down.status()), ("provider_unavailable", 503));
 }
+
+#[test]
+fn the_end_session_url_carries_the_hint_and_a_state_only_with_a_return_uri() {
+    use super::local::SsoIdentity;
+    use super::logout::{PendingLogout, end_session_url};
+    let with_endpoint = ProviderInfo::parse(
+        &metadata(json!({"end_session_endpoint": "https://id.example.com/logout"})),
+        ISS,
+    )
+    .unwrap();
+    let identity = SsoIdentity {
+        iss: ISS.into(),
+        sub: "u".into(),
+        sid: None,
+        id_token: "h.p.s".into(),
+    };
+    assert_eq!(
+        end_session_url(&provider(), &client(), &identity, "st"),
+        None
+    );
+    let url = end_session_url(&with_endpoint, &client(), &identity, "st").unwrap();
+    let q = query_of(&url);
+    assert_eq!(param(&q, "id_token_hint"), Some("h.p.s"));
+    assert_eq!(param(&q, "client_id"), Some("shop"));
+    assert_eq!(param(&q, "state"), None, "no return URI, no state");
+    let c = client().post_logout_redirect_uri("https://shop.example/bye");
+    let q = query_of(&end_session_url(&with_endpoint, &c, &identity, "st").unwrap());
+    assert_eq!(
+        param(&q, "post_logout_redirect_uri"),
+        Some("https://shop.example/bye")
+    );
+    assert_eq!(param(&q, "state"), Some("st"));
+    let other = SsoIdentity {
+        iss: "https://other.example".into(),
+        ..identity
+    };
+    assert_eq!(end_session_url(&with_endpoint, &c, &other, "st"), None);
+    let pending = PendingLogout {
+        created_at: NOW.as_secs(),
+    };
+    assert!(pending.fresh(NOW.saturating_add(599)));
+    assert!(!pending.fresh(NOW.saturating_add(600)));
+    assert!(!pending.fresh(UnixTime(NOW.as_secs() - 1)));
+}
