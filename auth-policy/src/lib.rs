@@ -19,9 +19,11 @@ pub mod discovery;
 pub mod keycache;
 #[cfg(any(feature = "ed25519", feature = "p256"))]
 pub mod keyring;
+pub mod links;
 #[cfg(feature = "std")]
 pub mod memory;
 pub mod refresh;
+pub mod replay;
 pub mod revocation;
 pub mod session;
 pub mod session_data;

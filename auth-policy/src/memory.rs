@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, Reuse};
+use crate::replay::{ReplayKey, ReplayStore};
 use crate::revocation::{Probe, Revocation, RevocationState, RevocationStore, Target};
 use crate::session::SessionTimes;
 use crate::session_data::{self, Change, CommitOutcome, DataLimits};
@@ -69,6 +70,11 @@ struct Inner {
     revoked: RevocationState,
     /// Failed-login counters by user name and counter, with when each is forgotten.
     throttle: HashMap<(String, Counter), (Failures, UnixTime)>,
+    /// One-time ids seen, with when each is forgotten.
+    replays: HashMap<ReplayKey, UnixTime>,
+    /// Links from provider sessions and users to local sessions, with when each tag's links
+    /// are forgotten.
+    links: HashMap<[u8; 16], (Vec<StorageKey>, UnixTime)>,
     /// Every entry by the time it ends: the next ones to drop come first.
     expiry: BTreeSet<(UnixTime, Expiring)>,
 }
@@ -79,6 +85,8 @@ enum Expiring {
     Family([u8; 16]),
     Revoked(Target),
     Throttle(String, Counter),
+    Replay([u8; 32]),
+    Link([u8; 16]),
 }
 
 #[derive(Default)]
@@ -210,6 +218,12 @@ impl Inner {
                 Some((_, Expiring::Throttle(user, counter))) => {
                     self.throttle.remove(&(user, counter));
                 }
+                Some((_, Expiring::Replay(key))) => {
+                    self.replays.remove(&ReplayKey::from_bytes(key));
+                }
+                Some((_, Expiring::Link(tag))) => {
+                    self.links.remove(&tag);
+                }
                 None => break,
             }
         }
@@ -221,6 +235,8 @@ impl Inner {
             .saturating_add(self.families.len())
             .saturating_add(self.revoked.len())
             .saturating_add(self.throttle.len())
+            .saturating_add(self.replays.len())
+            .saturating_add(self.links.len())
     }
 
     /// The failures held for `(user, counter)`, and when they are forgotten.
@@ -739,5 +755,86 @@ impl RevocationStore for MemoryStore {
         ready(Ok(
             self.with(|inner, _| inner.revoked.revoked(probe, now.secs()))
         ))
+    }
+}
+
+impl ReplayStore for MemoryStore {
+    fn first_use(
+        &self,
+        key: &ReplayKey,
+        until: UnixTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        ready(self.with(|inner, now| {
+            if inner.replays.contains_key(key) {
+                return Ok(false);
+            }
+            if until <= now {
+                // Already past its window: nothing to remember, and not a replay.
+                return Ok(true);
+            }
+            if inner.entries() >= self.capacity {
+                return Err(StoreError::Full);
+            }
+            inner.replays.insert(*key, until);
+            inner
+                .expiry
+                .insert((until, Expiring::Replay(key.to_bytes())));
+            Ok(true)
+        }))
+    }
+}
+
+impl crate::links::LinkStore for MemoryStore {
+    fn link(
+        &self,
+        tags: &[crate::links::LinkTag],
+        key: &StorageKey,
+        until: UnixTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        ready(self.with(|inner, now| {
+            if until <= now {
+                return Ok(());
+            }
+            let new = tags
+                .iter()
+                .filter(|t| !inner.links.contains_key(&t.to_bytes()))
+                .count();
+            if new > 0 && inner.entries().saturating_add(new) > self.capacity {
+                return Err(StoreError::Full);
+            }
+            for tag in tags {
+                let tag = tag.to_bytes();
+                let (keys, at) = inner.links.entry(tag).or_insert((Vec::new(), until));
+                if !keys.contains(key) {
+                    keys.push(*key);
+                }
+                // Kept as long as the longest-lived session linked.
+                let old = *at;
+                if until > old || keys.len() == 1 {
+                    inner.expiry.remove(&(old, Expiring::Link(tag)));
+                    let later = until.max(old);
+                    if let Some((_, at)) = inner.links.get_mut(&tag) {
+                        *at = later;
+                    }
+                    inner.expiry.insert((later, Expiring::Link(tag)));
+                }
+            }
+            Ok(())
+        }))
+    }
+
+    fn take_links(
+        &self,
+        tag: &crate::links::LinkTag,
+    ) -> impl Future<Output = Result<Vec<StorageKey>, StoreError>> + Send {
+        ready(Ok(self.with(|inner, _| {
+            match inner.links.remove(&tag.to_bytes()) {
+                Some((keys, at)) => {
+                    inner.expiry.remove(&(at, Expiring::Link(tag.to_bytes())));
+                    keys
+                }
+                None => Vec::new(),
+            }
+        })))
     }
 }

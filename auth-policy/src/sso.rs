@@ -53,6 +53,7 @@ pub mod provider;
 pub mod sign_in;
 pub mod token;
 
+pub use crate::links::{LinkStore, LinkTag};
 pub use client::{Client, ClientAuth, Par};
 pub use error::{ProviderCode, SsoError};
 pub use flow::{AuthorizationResponse, LoginFlow, LoginStart, PENDING_LOGINS};

@@ -72,6 +72,11 @@ fn memory_store_passes_the_refresh_and_revocation_suite() {
     pollster::block_on(store_suite::run_throttle(&Memory::new()));
 }
 
+#[test]
+fn memory_store_passes_the_one_time_id_and_link_suite() {
+    pollster::block_on(store_suite::run_sso(&Memory::new()));
+}
+
 fn session(user: &str, now: u64) -> SessionRecord {
     SessionRecord {
         user: user.into(),

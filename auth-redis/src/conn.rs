@@ -71,6 +71,8 @@ pub(crate) struct Scripts {
     pub(crate) revoke_tokens: Script,
     pub(crate) lookup_revoked: Script,
     pub(crate) feed_start: Script,
+    pub(crate) link: Script,
+    pub(crate) take_links: Script,
 }
 
 impl Scripts {
@@ -98,6 +100,8 @@ impl Scripts {
             revoke_tokens: Script::new(include_str!("lua/revoke_tokens.lua")),
             lookup_revoked: Script::new(include_str!("lua/lookup_revoked.lua")),
             feed_start: Script::new(include_str!("lua/feed_start.lua")),
+            link: Script::new(include_str!("lua/link.lua")),
+            take_links: Script::new(include_str!("lua/take_links.lua")),
         }
     }
 }

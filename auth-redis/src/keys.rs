@@ -73,6 +73,16 @@ impl KeyNames {
         format!("{}rl:{}", self.prefix, hex(key.as_bytes()))
     }
 
+    /// `<prefix>:r:<hex>`: a one-time id, remembered (its own slot).
+    pub(crate) fn replay(&self, key: &[u8; 32]) -> String {
+        format!("{}r:{}", self.prefix, hex(key))
+    }
+
+    /// `<prefix>:k:<hex>`: the set of sessions a provider session or user began (its own slot).
+    pub(crate) fn links(&self, tag: &[u8; 16]) -> String {
+        format!("{}k:{}", self.prefix, hex(tag))
+    }
+
     /// `<base>ra:<key>`: the sealed first answer a spent refresh token keeps for the reuse
     /// interval, in its user's slot (`base` from [`tag_base`](Self::tag_base)).
     pub(crate) fn refresh_answer(base: &str, key: &StorageKey) -> String {

@@ -7,6 +7,7 @@ mod keys;
 mod refresh;
 mod revocation;
 mod session;
+mod sso;
 mod store;
 mod throttle;
 

@@ -82,6 +82,7 @@ async fn redis_store_passes_the_conformance_suite_on_a_cluster() {
     store_suite::run_all(&h).await;
     store_suite::run_refresh_and_revocation(&h).await;
     store_suite::run_throttle(&h).await;
+    store_suite::run_sso(&h).await;
 
     // Users spread over the nodes, each user's keys on one node.
     let now = UnixTime::now();

@@ -45,6 +45,7 @@ async fn redis_store_passes_the_conformance_suite() {
     store_suite::run_all(&h).await;
     store_suite::run_refresh_and_revocation(&h).await;
     store_suite::run_throttle(&h).await;
+    store_suite::run_sso(&h).await;
 }
 
 fn session(user: &str, now: UnixTime) -> SessionRecord {

@@ -1587,3 +1587,94 @@ where
 fn device_id() -> DeviceId {
     DeviceId::generate(&mut rand::rng())
 }
+
+use auth_policy::links::{LinkStore, LinkTag};
+use auth_policy::replay::{ReplayKey, ReplayStore};
+
+/// Every check of one-time ids and of single sign-on's links.
+pub async fn run_sso<H: Harness>(h: &H)
+where
+    H::Store: ReplayStore + LinkStore,
+{
+    an_id_is_used_once_even_by_concurrent_callers(h).await;
+    a_remembered_id_is_forgotten_after_its_window(h).await;
+    links_are_taken_once_and_end_no_other_tags_sessions(h).await;
+}
+
+async fn an_id_is_used_once_even_by_concurrent_callers<H: Harness>(h: &H)
+where
+    H::Store: ReplayStore,
+{
+    let until = h.now().saturating_add(10 * H::TICK);
+    let key = ReplayKey::new("suite", &["https://id.example", "jti-1"]);
+    let firsts = join_all((0..20).map(|_| h.store().first_use(&key, until)).collect()).await;
+    let firsts: Vec<bool> = firsts.into_iter().map(Result::unwrap).collect();
+    assert_eq!(firsts.iter().filter(|f| **f).count(), 1, "{firsts:?}");
+    // Another purpose or issuer with the same id is another key.
+    let other = ReplayKey::new("suite", &["https://other.example", "jti-1"]);
+    assert!(h.store().first_use(&other, until).await.unwrap());
+    assert!(!h.store().first_use(&key, until).await.unwrap());
+}
+
+async fn a_remembered_id_is_forgotten_after_its_window<H: Harness>(h: &H)
+where
+    H::Store: ReplayStore,
+{
+    let key = ReplayKey::new("suite", &["https://id.example", "jti-2"]);
+    assert!(
+        h.store()
+            .first_use(&key, h.now().saturating_add(2 * H::TICK))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !h.store()
+            .first_use(&key, h.now().saturating_add(2 * H::TICK))
+            .await
+            .unwrap()
+    );
+    h.advance(3 * H::TICK).await;
+    assert!(
+        h.store()
+            .first_use(&key, h.now().saturating_add(2 * H::TICK))
+            .await
+            .unwrap()
+    );
+}
+
+async fn links_are_taken_once_and_end_no_other_tags_sessions<H: Harness>(h: &H)
+where
+    H::Store: LinkStore,
+{
+    let mut ids = Ids(200);
+    let (_, a) = ids.next();
+    let (_, b) = ids.next();
+    let (_, c) = ids.next();
+    let until = h.now().saturating_add(10 * H::TICK);
+    let sid1 = LinkTag::session("https://id.example", "s1");
+    let sid2 = LinkTag::session("https://id.example", "s2");
+    let user = LinkTag::user("https://id.example", "alice");
+    h.store().link(&[sid1, user], &a, until).await.unwrap();
+    h.store().link(&[sid1, user], &b, until).await.unwrap();
+    h.store().link(&[sid2, user], &c, until).await.unwrap();
+    // Linking twice adds nothing.
+    h.store().link(&[sid1], &a, until).await.unwrap();
+    let mut taken = h.store().take_links(&sid1).await.unwrap();
+    taken.sort_by_key(|k| *k.as_bytes());
+    let mut want = vec![a, b];
+    want.sort_by_key(|k| *k.as_bytes());
+    assert_eq!(taken, want);
+    assert!(
+        h.store().take_links(&sid1).await.unwrap().is_empty(),
+        "taken once"
+    );
+    assert_eq!(h.store().take_links(&sid2).await.unwrap(), vec![c]);
+    assert_eq!(h.store().take_links(&user).await.unwrap().len(), 3);
+    // Links end with the sessions they could end.
+    h.store()
+        .link(&[sid1], &a, h.now().saturating_add(2 * H::TICK))
+        .await
+        .unwrap();
+    h.advance(3 * H::TICK).await;
+    assert!(h.store().take_links(&sid1).await.unwrap().is_empty());
+}
