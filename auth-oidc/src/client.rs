@@ -6,7 +6,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use auth_core::UnixTime;
 use auth_core::jwt::Verified;
-use auth_core::oidc::{IdClaims, IdTokenRules, id_token};
+use auth_core::oidc::{
+    IdClaims, IdTokenRules, LogoutClaims, LogoutTokenRules, id_token, logout_token,
+};
 use auth_policy::discovery::{self, MAX_METADATA_LEN};
 use auth_policy::keycache::FetchFailure;
 use auth_policy::sso::io::IoFuture;
@@ -147,6 +149,17 @@ impl ProviderIo for OidcClient {
     ) -> IoFuture<'a, Result<Verified<IdClaims>, VerifyError>> {
         Box::pin(self.inner.keys.verify_with(now, move |keys| {
             id_token::verify(token, keys, rules, access_token, now)
+        }))
+    }
+
+    fn verify_logout_token<'a>(
+        &'a self,
+        token: &'a str,
+        rules: &'a LogoutTokenRules<'a>,
+        now: UnixTime,
+    ) -> IoFuture<'a, Result<Verified<LogoutClaims>, VerifyError>> {
+        Box::pin(self.inner.keys.verify_with(now, move |keys| {
+            logout_token::verify(token, keys, rules, now)
         }))
     }
 }

@@ -411,3 +411,155 @@ async fn a_browser_signs_in_through_a_real_provider() {
     drop(provider);
     let _ = std::fs::remove_file(&keys_file);
 }
+
+/// The provider's end-session for `id_token_hint` (as when the user signs out at the provider
+/// or through another of its clients), confirmed on its page.
+async fn logout_at_provider(
+    http: &reqwest::Client,
+    provider_jar: &mut Jar,
+    issuer: &str,
+    id_token: &str,
+) {
+    let url = format!("{issuer}/session/end?id_token_hint={id_token}");
+    let response = http
+        .get(&url)
+        .header("cookie", provider_jar.header())
+        .send()
+        .await
+        .unwrap();
+    let page = response.text().await.unwrap();
+    let after = |needle: &str| {
+        let at = page
+            .find(needle)
+            .unwrap_or_else(|| panic!("no {needle} in {page}"))
+            + needle.len();
+        page[at..at + page[at..].find('"').unwrap()].to_owned()
+    };
+    let action = after("action=\"");
+    let xsrf = after("name=\"xsrf\" value=\"");
+    let action = if action.starts_with('/') {
+        format!("{issuer}{action}")
+    } else {
+        action
+    };
+    let response = http
+        .post(action)
+        .header("cookie", provider_jar.header())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("xsrf={xsrf}&logout=yes"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_redirection() || response.status().is_success(),
+        "{}",
+        response.status()
+    );
+}
+
+#[tokio::test]
+async fn the_provider_ends_sessions_on_every_server_over_the_back_channel() {
+    use axum::routing::post;
+    let dir = match install() {
+        Ok(dir) => dir,
+        Err(why) => return skip(&why),
+    };
+    let keys_file = dir.join(format!("keys-bcl-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&keys_file);
+    // Server B answers the provider's back-channel requests; server A signs the browser in.
+    // Both share one store, as two processes share one Redis.
+    let port = free_port();
+    let backchannel_uri = format!("http://127.0.0.1:{port}/backchannel");
+    let provider = start_provider_with(
+        &dir,
+        free_port(),
+        &keys_file,
+        false,
+        &[
+            ("REDIRECT_URI", REDIRECT),
+            ("BACKCHANNEL_URI", &backchannel_uri),
+        ],
+    );
+    let issuer = provider.issuer.clone();
+    let client = || Client::new("web", REDIRECT, ClientAuth::SecretBasic(SECRET.into()));
+    let a = Rp::new(&issuer, client()).await;
+    let mut b = Rp::new(&issuer, client()).await;
+    b.auth = WebAuth::new(
+        a.auth.store().clone(),
+        AnyKey::new(Alg::Hs256, &[7; 32]).unwrap(),
+        WebConfig::new("rp"),
+    );
+    let b = Arc::new(b);
+    let received: Arc<std::sync::Mutex<Vec<(String, u16)>>> = Arc::default();
+    let app = {
+        let (b, received) = (Arc::clone(&b), Arc::clone(&received));
+        axum::Router::new().route(
+            "/backchannel",
+            post(move |body: axum::body::Bytes| async move {
+                let answer = b
+                    .sign_in
+                    .backchannel_logout(&b.auth, &body, UnixTime::now())
+                    .await;
+                let status = answer.as_ref().map_or_else(|r| r.status(), |_| 200);
+                received
+                    .lock()
+                    .unwrap()
+                    .push((String::from_utf8_lossy(&body).into_owned(), status));
+                axum::http::StatusCode::from_u16(status).unwrap()
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // Signed in at A, twice (two browsers of one user, two provider sessions).
+    let mut at_provider = Jar::default();
+    let mut first = Jar::default();
+    let (_, query) = a.begin(&mut first, &mut at_provider, "/").await;
+    a.callback(&mut first, &query).await.unwrap();
+    let mut other_provider_session = Jar::default();
+    let mut second = Jar::default();
+    let (_, query) = a.begin(&mut second, &mut other_provider_session, "/").await;
+    a.callback(&mut second, &query).await.unwrap();
+    let session_of = |browser: &Jar| {
+        let header = browser.header();
+        let auth = &a.auth;
+        async move {
+            auth.session([header.as_bytes()], UnixTime::now())
+                .await
+                .unwrap()
+        }
+    };
+    let id_token = session_of(&first)
+        .await
+        .unwrap()
+        .data()
+        .get(&SSO_IDENTITY)
+        .unwrap()
+        .unwrap()
+        .id_token;
+
+    // The user signs out at the provider, in the first provider session.
+    logout_at_provider(&a.http, &mut at_provider, &issuer, &id_token).await;
+    let deliveries = received.lock().unwrap().clone();
+    assert_eq!(deliveries.len(), 1, "one back-channel request");
+    assert_eq!(deliveries[0].1, 200);
+    assert!(
+        session_of(&first).await.is_none(),
+        "ended at A by B's request"
+    );
+    assert!(
+        session_of(&second).await.is_some(),
+        "the other provider session lives"
+    );
+    // The same logout token again: refused.
+    let again = b
+        .sign_in
+        .backchannel_logout(&b.auth, deliveries[0].0.as_bytes(), UnixTime::now())
+        .await;
+    assert_eq!(again.map_err(|r| r.code()), Err("logout_token_replayed"));
+    drop(provider);
+    let _ = std::fs::remove_file(&keys_file);
+}

@@ -42,6 +42,7 @@
 //! # Ok::<(), auth_policy::sso::SsoError>(())
 //! ```
 
+pub mod backchannel;
 pub mod client;
 pub mod error;
 pub mod flow;

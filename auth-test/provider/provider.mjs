@@ -72,6 +72,12 @@ const provider = new Provider(issuer, {
   jwks: { keys },
   ttl: { IdToken: 600 },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  // Back-channel logout requests go to the tests' relying parties on loopback: the provider's
+  // block on special-use addresses is lifted here (a test configuration, never a deployment's).
+  fetch: (url, options) => {
+    const { dispatcher, ...rest } = options;
+    return globalThis.fetch(url, rest);
+  },
   // Refresh tokens for the relying-party clients without the `offline_access` dance.
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
   clients: [...rpClients, {

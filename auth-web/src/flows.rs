@@ -95,6 +95,16 @@ impl Login {
     pub fn cookie_value(&self) -> &str {
         &self.cookie_value
     }
+
+    /// The new session's storage key.
+    pub(crate) fn key(&self) -> &StorageKey {
+        &self.active.key
+    }
+
+    /// The latest the new session can live: its absolute deadline.
+    pub(crate) fn absolute_deadline(&self) -> UnixTime {
+        self.active.record.times.absolute_deadline()
+    }
 }
 
 impl fmt::Debug for Login {

@@ -29,9 +29,12 @@ use core::fmt;
 use auth_core::UnixTime;
 use auth_core::oidc::IdClaims;
 use auth_core::oidc::login::random_value;
+use auth_policy::links::{LinkStore, LinkTag};
 use auth_policy::refresh::RefreshStore;
+use auth_policy::replay::ReplayStore;
 use auth_policy::revocation::RevocationStore;
 use auth_policy::session_data::{DataError, SessionData, StoredData, apply};
+use auth_policy::sso::backchannel;
 use auth_policy::sso::flow::{PENDING_LOGINS, to_evict};
 use auth_policy::sso::http::query_param;
 use auth_policy::sso::local::{SSO_IDENTITY, SSO_TOKENS, local_user, pre_login_user};
@@ -134,7 +137,7 @@ impl SignIn {
         rng: &mut R,
     ) -> Result<LoginRedirect, Rejection>
     where
-        S: SessionStore + RefreshStore + RevocationStore + 'static,
+        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
         R: rand_core::CryptoRng + ?Sized,
     {
         let return_to = same_origin_path(return_to);
@@ -178,7 +181,7 @@ impl SignIn {
         rng: &mut R,
     ) -> Result<SignedInRedirect, Rejection>
     where
-        S: SessionStore + RefreshStore + RevocationStore + 'static,
+        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
         R: rand_core::CryptoRng + ?Sized,
     {
         let response = AuthorizationResponse::parse(query)?;
@@ -210,12 +213,82 @@ impl SignIn {
         let login = auth
             .login(&user, stored, previous.as_ref().map(Session::key), now, rng)
             .await?;
+        // Linked to its provider session and user, for back-channel logout. A session that
+        // could not be linked could not be logged out by the provider: it is ended again.
+        let mut tags = alloc::vec![LinkTag::user(&identity.iss, &identity.sub)];
+        if let Some(sid) = &identity.sid {
+            tags.push(LinkTag::session(&identity.iss, sid));
+        }
+        let store = auth.store();
+        if let Err(e) = store
+            .link(&tags, login.key(), login.absolute_deadline())
+            .await
+        {
+            let _ = store.delete(login.key()).await;
+            return Err(e.into());
+        }
         Ok(SignedInRedirect {
             location: signed.return_to,
             user,
             identity,
             login,
         })
+    }
+
+    /// Answers the provider's back-channel logout request (its form `body`): checks the logout
+    /// token (`auth_policy::sso::backchannel`), records its `jti` as used on every server, and
+    /// ends every local session begun in the provider session it names (`sid`), or else every
+    /// one of the user it names (`sub`): at the store, so on every server at their next
+    /// request. Returns how many sessions ended. Answer 200 with `Cache-Control: no-store`.
+    ///
+    /// # Errors
+    /// 400 `bad_callback` (no single `logout_token`), `invalid_logout_token`,
+    /// `logout_token_replayed`; 503 when the provider's keys or the store cannot answer.
+    pub async fn backchannel_logout<S>(
+        &self,
+        auth: &WebAuth<S>,
+        body: &[u8],
+        now: UnixTime,
+    ) -> Result<usize, Rejection>
+    where
+        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
+    {
+        let token = backchannel::logout_token_of(body)?;
+        let provider = self.io.provider().await?;
+        let rules = backchannel::rules(&provider, &self.client);
+        let verified = self
+            .io
+            .verify_logout_token(&token, &rules, now)
+            .await
+            .map_err(SsoError::LogoutToken)?;
+        let claims = verified.claims();
+        let Some(tag) = backchannel::target(claims) else {
+            return Err(SsoError::BadCallback.into());
+        };
+        // Only after every other check, so that a bad token cannot use up a good one's id.
+        let (key, until) = backchannel::replay_key(claims);
+        let store = auth.store();
+        if !store.first_use(&key, until).await? {
+            return Err(SsoError::LogoutReplayed.into());
+        }
+        let keys = store.take_links(&tag).await?;
+        let mut ended = 0;
+        for (i, session) in keys.iter().enumerate() {
+            match store.delete(session).await {
+                Ok(true) => ended += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    // Linked again, so that a later logout of this user still finds them.
+                    let rest = keys.get(i..).unwrap_or_default();
+                    let until = auth.config().policy.start(now, 0).absolute_deadline();
+                    for left in rest {
+                        let _ = store.link(&[tag], left, until).await;
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(ended)
     }
 
     /// Signs the browser out: its session ends first (here, on every server: the store is
@@ -237,7 +310,7 @@ impl SignIn {
         rng: &mut R,
     ) -> Result<LogoutRedirect, Rejection>
     where
-        S: SessionStore + RefreshStore + RevocationStore + 'static,
+        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
         R: rand_core::CryptoRng + ?Sized,
     {
         let mut set_cookies = Vec::new();
@@ -295,7 +368,7 @@ impl SignIn {
         now: UnixTime,
     ) -> Result<bool, Rejection>
     where
-        S: SessionStore + RefreshStore + RevocationStore + 'static,
+        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
     {
         let Some(state) = query_param(query, "state") else {
             return Ok(false);
@@ -333,7 +406,7 @@ async fn file_pre_login<'h, S, R>(
     fill: impl Fn(&mut SessionData) -> Result<(), DataError>,
 ) -> Result<Option<String>, Rejection>
 where
-    S: SessionStore + RefreshStore + RevocationStore + 'static,
+    S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
     R: rand_core::CryptoRng + ?Sized,
 {
     let name = login_cookie_name(auth);

@@ -105,6 +105,18 @@ impl ProviderIo for Io {
             .map_err(VerifyError::Token);
         Box::pin(std::future::ready(result))
     }
+
+    fn verify_logout_token<'a>(
+        &'a self,
+        token: &'a str,
+        rules: &'a auth_core::oidc::LogoutTokenRules<'a>,
+        now: UnixTime,
+    ) -> IoFuture<'a, Result<Verified<auth_core::oidc::LogoutClaims>, VerifyError>> {
+        let result =
+            auth_core::oidc::logout_token::verify(token, &self.0.key.verifying_key(), rules, now)
+                .map_err(VerifyError::Token);
+        Box::pin(std::future::ready(result))
+    }
 }
 
 fn form_pairs(text: &str) -> Vec<(String, String)> {
@@ -600,4 +612,106 @@ fn logout_ends_the_session_first_then_sends_the_browser_to_the_provider() {
     ))
     .unwrap();
     assert_eq!(again.location, "/");
+}
+
+fn logout_token(provider: &Provider, claims: serde_json::Value) -> String {
+    provider
+        .key
+        .sign_with_typ(&claims, Some("logout+jwt"))
+        .unwrap()
+}
+
+fn logout_claims(jti: &str, sid: Option<&str>, sub: Option<&str>, aud: &str) -> serde_json::Value {
+    let mut claims = json!({"iss": ISS, "aud": aud, "iat": T0, "exp": T0 + 120, "jti": jti,
+        "events": {"http://schemas.openid.net/event/backchannel-logout": {}}});
+    if let Some(sid) = sid {
+        claims["sid"] = json!(sid);
+    }
+    if let Some(sub) = sub {
+        claims["sub"] = json!(sub);
+    }
+    claims
+}
+
+fn backchannel(
+    auth: &WebAuth<MemoryStore>,
+    sign_in: &SignIn,
+    body: &str,
+) -> Result<usize, (u16, &'static str)> {
+    block_on(sign_in.backchannel_logout(auth, body.as_bytes(), UnixTime(T0 + 10)))
+        .map_err(|r| (r.status(), r.code()))
+}
+
+#[test]
+fn a_back_channel_logout_ends_the_sessions_of_its_provider_session_once() {
+    let (auth, sign_in, provider) = setup();
+    let mut browser = Browser::default();
+    let (state, code) = begin(&auth, &sign_in, &provider, &mut browser, "/");
+    callback(&auth, &sign_in, &mut browser, &state, &code).unwrap();
+    assert!(signed_in_user(&auth, &browser).is_some());
+    // Refused before anything ends: no token, two tokens, another audience (whose jti is the
+    // good token's: a refused token must not use it up), another provider session.
+    let good = logout_token(
+        &provider,
+        logout_claims("j-1", Some("op-sid"), None, "shop"),
+    );
+    for body in [
+        String::new(),
+        format!("logout_token={good}&logout_token={good}"),
+        "logout_token=".into(),
+        format!(
+            "logout_token={}",
+            logout_token(
+                &provider,
+                logout_claims("j-1", Some("op-sid"), None, "other")
+            )
+        ),
+    ] {
+        assert_eq!(
+            backchannel(&auth, &sign_in, &body).unwrap_err().0,
+            400,
+            "{body:.60}"
+        );
+    }
+    let elsewhere = logout_token(
+        &provider,
+        logout_claims("j-2", Some("another-sid"), None, "shop"),
+    );
+    assert_eq!(
+        backchannel(&auth, &sign_in, &format!("logout_token={elsewhere}")),
+        Ok(0)
+    );
+    assert!(signed_in_user(&auth, &browser).is_some());
+    // The provider session's token: the session ends; delivered again, refused.
+    assert_eq!(
+        backchannel(&auth, &sign_in, &format!("logout_token={good}")),
+        Ok(1)
+    );
+    assert_eq!(signed_in_user(&auth, &browser), None);
+    assert_eq!(
+        backchannel(&auth, &sign_in, &format!("logout_token={good}")),
+        Err((400, "logout_token_replayed"))
+    );
+}
+
+#[test]
+fn a_back_channel_logout_by_user_ends_all_their_sessions() {
+    let (auth, sign_in, provider) = setup();
+    let mut browsers = [Browser::default(), Browser::default()];
+    for browser in &mut browsers {
+        let (state, code) = begin(&auth, &sign_in, &provider, browser, "/");
+        callback(&auth, &sign_in, browser, &state, &code).unwrap();
+    }
+    let by_user = logout_token(&provider, logout_claims("j-3", None, Some("u-1"), "shop"));
+    assert_eq!(
+        backchannel(&auth, &sign_in, &format!("logout_token={by_user}")),
+        Ok(2)
+    );
+    assert!(browsers.iter().all(|b| signed_in_user(&auth, b).is_none()));
+    // A token with neither sid nor sub, or with a nonce, is no logout token.
+    let neither = logout_token(&provider, logout_claims("j-4", None, None, "shop"));
+    assert_eq!(
+        backchannel(&auth, &sign_in, &format!("logout_token={neither}")),
+        Err((400, "invalid_logout_token"))
+    );
 }

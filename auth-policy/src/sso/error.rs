@@ -43,6 +43,10 @@ pub enum SsoError {
     IdToken(VerifyError),
     /// The `private_key_jwt` assertion could not be signed.
     ClientAssertion,
+    /// A back-channel logout token failed a check, or the provider's keys could not be had.
+    LogoutToken(VerifyError),
+    /// A back-channel logout token whose `jti` was used before.
+    LogoutReplayed,
 }
 
 /// The longest provider error code kept.
@@ -92,6 +96,9 @@ impl SsoError {
             Self::IdToken(e) if e.is_unavailable() => "provider_unavailable",
             Self::IdToken(_) => "invalid_id_token",
             Self::ClientAssertion => "client_assertion_failed",
+            Self::LogoutToken(e) if e.is_unavailable() => "provider_unavailable",
+            Self::LogoutToken(_) => "invalid_logout_token",
+            Self::LogoutReplayed => "logout_token_replayed",
         }
     }
 
@@ -103,7 +110,7 @@ impl SsoError {
         match self {
             Self::Unreachable(_) | Self::BadTokenResponse | Self::BadMetadata => 503,
             Self::PkceUnsupported | Self::ParUnavailable | Self::ClientAssertion => 503,
-            Self::IdToken(e) if e.is_unavailable() => 503,
+            Self::IdToken(e) | Self::LogoutToken(e) if e.is_unavailable() => 503,
             _ => 400,
         }
     }
@@ -128,6 +135,8 @@ impl fmt::Display for SsoError {
             Self::BadTokenResponse => f.write_str("the token endpoint's answer is unreadable"),
             Self::IdToken(e) => write!(f, "id token refused: {e}"),
             Self::ClientAssertion => f.write_str("the client assertion could not be signed"),
+            Self::LogoutToken(e) => write!(f, "logout token refused: {e}"),
+            Self::LogoutReplayed => f.write_str("logout token used before"),
         }
     }
 }
@@ -135,7 +144,7 @@ impl fmt::Display for SsoError {
 impl core::error::Error for SsoError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            Self::IdToken(e) => Some(e),
+            Self::IdToken(e) | Self::LogoutToken(e) => Some(e),
             _ => None,
         }
     }

@@ -8,7 +8,7 @@ use core::pin::Pin;
 
 use auth_core::UnixTime;
 use auth_core::jwt::Verified;
-use auth_core::oidc::{IdClaims, IdTokenRules};
+use auth_core::oidc::{IdClaims, IdTokenRules, LogoutClaims, LogoutTokenRules};
 
 use crate::keycache::FetchFailure;
 use crate::sso::error::SsoError;
@@ -39,4 +39,13 @@ pub trait ProviderIo: Send + Sync {
         access_token: Option<&'a str>,
         now: UnixTime,
     ) -> IoFuture<'a, Result<Verified<IdClaims>, VerifyError>>;
+
+    /// Verifies a back-channel logout token with the provider's keys, as
+    /// [`verify_id_token`](Self::verify_id_token) does an ID token.
+    fn verify_logout_token<'a>(
+        &'a self,
+        token: &'a str,
+        rules: &'a LogoutTokenRules<'a>,
+        now: UnixTime,
+    ) -> IoFuture<'a, Result<Verified<LogoutClaims>, VerifyError>>;
 }

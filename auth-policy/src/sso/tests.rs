@@ -488,6 +488,18 @@ impl ProviderIo for Scripted {
             .map_err(VerifyError::Token);
         Box::pin(core::future::ready(result))
     }
+
+    fn verify_logout_token<'a>(
+        &'a self,
+        token: &'a str,
+        rules: &'a auth_core::oidc::LogoutTokenRules<'a>,
+        now: UnixTime,
+    ) -> IoFuture<'a, Result<Verified<auth_core::oidc::LogoutClaims>, VerifyError>> {
+        let result =
+            auth_core::oidc::logout_token::verify(token, &self.key.verifying_key(), rules, now)
+                .map_err(VerifyError::Token);
+        Box::pin(core::future::ready(result))
+    }
 }
 
 #[test]
