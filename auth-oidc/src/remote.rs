@@ -221,9 +221,12 @@ impl RemoteKeys {
         now: UnixTime,
         check: impl Fn(&[auth_core::jwt::VerifyingKey]) -> Result<T, TokenError>,
     ) -> Result<T, VerifyError> {
-        // At most: look, fetch or wait, look again, wait for a fetch joined late, look.
+        // At most: look, wait out the cooldown, look, fetch or join a fetch and wait for it,
+        // look, wait for a fetch joined late, look.
+        let mut now = now;
         let mut waited = false;
-        for _ in 0..3 {
+        let mut seen_fetch = false;
+        for _ in 0..4 {
             let mut fetched = self.inner.fetched.subscribe();
             let action = {
                 let cache = read(&self.inner.cache);
@@ -254,11 +257,23 @@ impl RemoteKeys {
                     }
                 }
                 UnknownKey::WaitForFetch => {}
+                UnknownKey::WaitUntil(until) => {
+                    // A fetch was made for this `kid` (or another unknown one) already: not
+                    // found. Else the cooldown's end, if this request may wait that long.
+                    let pause = Duration::from_secs(until.as_secs().saturating_sub(now.as_secs()));
+                    if seen_fetch || pause > self.inner.wait {
+                        return Err(VerifyError::Keys(KeyCacheError::KeyNotFound));
+                    }
+                    tokio::time::sleep(pause).await;
+                    now = until;
+                    continue;
+                }
             }
             // A fetch is running (this request's or another's): wait for it, bounded.
             waited = tokio::time::timeout(self.inner.wait, fetched.changed())
                 .await
                 .is_err();
+            seen_fetch = true;
         }
         // Still no answer: a fetch that outlasted the wait is the key set's failure, not the
         // token's.

@@ -298,6 +298,43 @@ async fn a_rotated_key_costs_one_fetch_and_a_flood_of_made_up_kids_none() {
 }
 
 #[tokio::test]
+async fn a_key_first_used_right_after_a_fetch_waits_for_one_fetch_not_a_refusal() {
+    // The defaults: an unknown kid may fetch once in 5 s, a request waits up to 5 s.
+    let p = provider(vec![key(1, "old")]).await;
+    let keys = start(&p, CachePolicy::new()).await.unwrap();
+    // Right after that fetch the provider begins to sign with a key it had not published.
+    p.lock().unwrap().keys = vec![key(2, "new"), key(1, "old")];
+    let fresh = token(&key(2, "new"), &issuer(&p));
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..50u32 {
+        let keys = keys.clone();
+        // Half of them valid tokens with the new key, half with made-up kids.
+        let token = if i % 2 == 0 {
+            fresh.clone()
+        } else {
+            token(&key(3, &format!("made-up-{i}")), &issuer(&p))
+        };
+        tasks.push(tokio::spawn(async move {
+            (i % 2 == 0, check(&keys, &token, UnixTime::now()).await)
+        }));
+    }
+    for task in tasks {
+        match task.await.unwrap() {
+            (true, verdict) => verdict.unwrap(),
+            (false, verdict) => {
+                assert_eq!(verdict, Err(VerifyError::Keys(KeyCacheError::KeyNotFound)))
+            }
+        }
+    }
+    let waited = started.elapsed();
+    assert!(waited < std::time::Duration::from_secs(10), "{waited:?}");
+    // All fifty cost one fetch between them.
+    assert_eq!(counts(&p), (1, 2));
+    eprintln!("a token with a new kid waited {waited:?} for the one fetch");
+}
+
+#[tokio::test]
 async fn an_outage_keeps_known_keys_until_max_stale_then_recovers() {
     let signer = key(1, "k1");
     let p = provider(vec![key(1, "k1")]).await;

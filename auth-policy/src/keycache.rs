@@ -85,7 +85,7 @@ impl Default for CachePolicy {
 
 impl CachePolicy {
     /// The defaults: a set's lifetime is its `max-age` clamped to 1 minute – 24 hours (5
-    /// minutes without one); refresh at 80 % of it; an unknown `kid` may fetch once a minute;
+    /// minutes without one); refresh at 80 % of it; an unknown `kid` may fetch once in 5 seconds;
     /// stale keys work for 24 hours past expiry; failed fetches are retried after 5 seconds,
     /// doubling up to 5 minutes; a fetch without an outcome is abandoned after 60 seconds.
     #[must_use]
@@ -95,7 +95,7 @@ impl CachePolicy {
             max_ttl: 24 * 3_600,
             default_ttl: 300,
             refresh_percent: 80,
-            unknown_kid_cooldown: 60,
+            unknown_kid_cooldown: 5,
             max_stale: 24 * 3_600,
             retry_min: 5,
             retry_max: 300,
@@ -137,7 +137,8 @@ impl CachePolicy {
     }
 
     /// How often a token with an unknown `kid` may cause a fetch: at most once per this many
-    /// seconds, clamped to 5 seconds – 1 hour. Within it, unknown `kid`s are refused at once.
+    /// seconds (default 5), clamped to 5 seconds – 1 hour. Within it, a token with an unknown
+    /// `kid` waits for its end and one fetch (see [`KeyCache::on_unknown_key`]).
     #[must_use]
     pub const fn unknown_kid_cooldown(mut self, secs: u64) -> Self {
         self.unknown_kid_cooldown = if secs < 5 {
@@ -266,6 +267,10 @@ pub enum UnknownKey {
     Fetch,
     /// A fetch is running: wait for it, and look again.
     WaitForFetch,
+    /// Wait until this time (the end of the cooldown; give up and refuse the token with
+    /// [`KeyCacheError::KeyNotFound`] if that is longer than the caller may wait), then ask
+    /// again.
+    WaitUntil(UnixTime),
     /// Refuse the token.
     Refuse(KeyCacheError),
 }
@@ -368,28 +373,30 @@ impl KeyCache {
         }
     }
 
-    /// What to do for a token whose `kid` is not in [`keys`](Self::keys) (or when there are
-    /// no keys yet).
-    ///
-    /// A fetch is running: wait for it. The last fetch failed and its retry wait has not
-    /// passed: refuse with that failure ("key set unavailable", not "key not found": the key
-    /// may well exist). A fetch started within the cooldown: refuse with
-    /// [`KeyCacheError::KeyNotFound`], at no cost. Otherwise: fetch.
+    /// What to do for a token whose `kid` the held set lacks, at `now`. A fetch is running:
+    /// wait for it. The last fetch began within the cooldown: if it failed, refuse with that
+    /// failure ("key set unavailable", not "key not found": the key may well exist); if it
+    /// succeeded, wait until the cooldown ends ([`UnknownKey::WaitUntil`]) and ask again, so
+    /// that a token signed with a key the provider has just begun to use waits for one fetch
+    /// instead of being refused. Otherwise: fetch. An unknown `kid` thus causes at most one
+    /// fetch per cooldown, whatever the number of tokens, and recovers from a failed fetch
+    /// within one cooldown (the background refresh keeps its own backoff).
     #[must_use]
     pub fn on_unknown_key(&self, now: UnixTime) -> UnknownKey {
         if self.fetch_running(now) {
             return UnknownKey::WaitForFetch;
         }
-        if let Some(error) = self.last_error {
-            if now < self.retry_at || self.in_cooldown(now) {
-                return UnknownKey::Refuse(error);
+        match (self.last_fetch, self.last_error) {
+            (Some(at), error) if now < at.saturating_add(self.policy.unknown_kid_cooldown) => {
+                match error {
+                    Some(error) => UnknownKey::Refuse(error),
+                    None => {
+                        UnknownKey::WaitUntil(at.saturating_add(self.policy.unknown_kid_cooldown))
+                    }
+                }
             }
-            return UnknownKey::Fetch;
+            _ => UnknownKey::Fetch,
         }
-        if self.in_cooldown(now) {
-            return UnknownKey::Refuse(KeyCacheError::KeyNotFound);
-        }
-        UnknownKey::Fetch
     }
 
     /// Starts a fetch if one is allowed for `reason` at `now` (see
@@ -500,11 +507,6 @@ impl KeyCache {
     fn fetch_running(&self, now: UnixTime) -> bool {
         matches!(self.in_flight, Some((_, started))
             if now < started.saturating_add(self.policy.fetch_timeout))
-    }
-
-    fn in_cooldown(&self, now: UnixTime) -> bool {
-        matches!(self.last_fetch, Some(at)
-            if now < at.saturating_add(self.policy.unknown_kid_cooldown))
     }
 
     fn fail(&mut self, now: UnixTime, error: KeyCacheError) {

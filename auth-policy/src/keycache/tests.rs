@@ -214,7 +214,7 @@ fn failed_fetches_back_off_doubling_up_to_the_cap() {
 }
 
 #[test]
-fn an_unknown_kid_fetches_once_per_cooldown_and_a_flood_costs_no_fetches() {
+fn an_unknown_kid_waits_out_the_cooldown_then_fetches_once_and_a_flood_costs_no_fetches() {
     let (a, b) = (key(1, "a"), key(2, "b"));
     let old = set(&[&a]);
     let new = set(&[&b, &a]);
@@ -224,10 +224,15 @@ fn an_unknown_kid_fetches_once_per_cooldown_and_a_flood_costs_no_fetches() {
         Some(3_600),
         T0,
     );
-    // Within the cooldown of the first fetch: refused at once, no fetch.
+    // Within the cooldown of the first fetch: wait for its end, no fetch now.
     assert_eq!(
         cache.on_unknown_key(T0.saturating_add(59)),
-        UnknownKey::Refuse(KeyCacheError::KeyNotFound)
+        UnknownKey::WaitUntil(T0.saturating_add(60))
+    );
+    assert!(
+        cache
+            .begin_fetch(T0.saturating_add(59), FetchReason::UnknownKey)
+            .is_none()
     );
     // Past it: exactly one caller fetches; the others wait for that fetch.
     let t = T0.saturating_add(60);
@@ -252,12 +257,12 @@ fn an_unknown_kid_fetches_once_per_cooldown_and_a_flood_costs_no_fetches() {
     assert!(
         jwt::verify::<serde_json::Value, _>(&token, keys.keys(), &Validation::new(), t).is_ok()
     );
-    // 10,000 made-up kids within the cooldown: no fetch at all.
+    // 10,000 made-up kids within the cooldown: no fetch at all; each may wait for its end.
     for i in 0..10_000u64 {
         let now = t.saturating_add(i % 60);
         assert_eq!(
             cache.on_unknown_key(now),
-            UnknownKey::Refuse(KeyCacheError::KeyNotFound)
+            UnknownKey::WaitUntil(t.saturating_add(60))
         );
         assert!(cache.begin_fetch(now, FetchReason::UnknownKey).is_none());
     }
@@ -282,6 +287,38 @@ fn during_an_outage_an_unknown_kid_is_key_set_unavailable_not_key_not_found() {
     }
     // Known keys still work meanwhile.
     assert!(cache.keys(t.saturating_add(1)).is_ok());
+}
+
+#[test]
+fn after_failed_fetches_an_unknown_kid_tries_again_each_cooldown_not_at_the_backoff() {
+    let body = set(&[&key(1, "a")]);
+    let mut cache = loaded(CachePolicy::new().retry(5, 300), &body, Some(600), T0);
+    let mut t = T0.saturating_add(480);
+    // Four failed refreshes: the background retry now waits 40 s, then 80 s.
+    for _ in 0..4 {
+        fail(&mut cache, t, FetchReason::Refresh);
+        t = cache.next_check();
+    }
+    let failed_at = t;
+    fail(&mut cache, failed_at, FetchReason::Refresh);
+    assert!(cache.next_check() >= failed_at.saturating_add(80));
+    // The provider is back: a token with a new key fetches once the 5 s cooldown is over.
+    assert!(matches!(
+        cache.on_unknown_key(failed_at.saturating_add(4)),
+        UnknownKey::Refuse(e) if e.is_unavailable()
+    ));
+    let back = failed_at.saturating_add(5);
+    assert_eq!(cache.on_unknown_key(back), UnknownKey::Fetch);
+    let request = cache.begin_fetch(back, FetchReason::UnknownKey).unwrap();
+    let rotated = set(&[&key(2, "b"), &key(1, "a")]);
+    let outcome = FetchOutcome::Fetched {
+        body: &rotated,
+        max_age: Some(600),
+        etag: None,
+    };
+    cache.complete(back, request.id(), outcome).unwrap();
+    assert_eq!(cache.keys(back).unwrap().keys().len(), 2);
+    assert_eq!(cache.health(back), Health::Healthy);
 }
 
 #[test]
