@@ -120,6 +120,10 @@ impl OidcClient {
 }
 
 impl ProviderIo for OidcClient {
+    fn sleep(&self, duration: std::time::Duration) -> IoFuture<'_, ()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+
     fn provider(&self) -> IoFuture<'_, Result<Arc<ProviderInfo>, SsoError>> {
         Box::pin(self.metadata(UnixTime::now()))
     }

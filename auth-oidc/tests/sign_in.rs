@@ -563,3 +563,90 @@ async fn the_provider_ends_sessions_on_every_server_over_the_back_channel() {
     drop(provider);
     let _ = std::fs::remove_file(&keys_file);
 }
+
+#[tokio::test]
+async fn the_providers_tokens_stay_server_side_and_are_refreshed_once_for_many_calls() {
+    let dir = match install() {
+        Ok(dir) => dir,
+        Err(why) => return skip(&why),
+    };
+    let keys_file = dir.join(format!("keys-bff-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&keys_file);
+    // Access tokens for 2 s: refreshed from 1.6 s on.
+    let provider = start_provider_with(
+        &dir,
+        free_port(),
+        &keys_file,
+        false,
+        &[("REDIRECT_URI", REDIRECT), ("ACCESS_TTL", "2")],
+    );
+    let issuer = provider.issuer.clone();
+    let rp = Arc::new(
+        Rp::new(
+            &issuer,
+            Client::new("web", REDIRECT, ClientAuth::SecretBasic(SECRET.into())),
+        )
+        .await,
+    );
+    let mut browser = Jar::default();
+    let mut at_provider = Jar::default();
+    let (_, query) = rp.begin(&mut browser, &mut at_provider, "/").await;
+    rp.callback(&mut browser, &query).await.unwrap();
+    let header = browser.header();
+    let first = {
+        let mut session = rp
+            .auth
+            .session([header.as_bytes()], UnixTime::now())
+            .await
+            .unwrap()
+            .unwrap();
+        rp.sign_in
+            .provider_access_token(&rp.auth, &mut session, UnixTime::now(), &mut rand::rng())
+            .await
+            .unwrap()
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    // Ten calls at once after expiry: one refresh at the provider (it rotates refresh tokens:
+    // a second refresh with the same one would be refused and end the session), one new token.
+    let mut calls = Vec::new();
+    for _ in 0..10 {
+        let (rp, header) = (Arc::clone(&rp), header.clone());
+        calls.push(tokio::spawn(async move {
+            let now = UnixTime::now();
+            let mut session = rp
+                .auth
+                .session([header.as_bytes()], now)
+                .await
+                .unwrap()
+                .unwrap();
+            rp.sign_in
+                .provider_access_token(&rp.auth, &mut session, now, &mut auth_core::rng::os_rng())
+                .await
+                .map_err(|r| r.code())
+        }));
+    }
+    let mut tokens = Vec::new();
+    for call in calls {
+        tokens.push(call.await.unwrap().unwrap());
+    }
+    assert!(tokens.iter().all(|t| *t == tokens[0]), "{tokens:?}");
+    assert_ne!(tokens[0], first);
+    // The session is alive and holds the new token.
+    let session = rp
+        .auth
+        .session([header.as_bytes()], UnixTime::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        session
+            .data()
+            .get(&SSO_TOKENS)
+            .unwrap()
+            .unwrap()
+            .access_token,
+        tokens[0]
+    );
+    drop(provider);
+    let _ = std::fs::remove_file(&keys_file);
+}

@@ -70,7 +70,7 @@ const rpClients = [
 
 const provider = new Provider(issuer, {
   jwks: { keys },
-  ttl: { IdToken: 600 },
+  ttl: { IdToken: 600, AccessToken: Number(process.env.ACCESS_TTL || 3600) },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   // Back-channel logout requests go to the tests' relying parties on loopback: the provider's
   // block on special-use addresses is lifted here (a test configuration, never a deployment's).

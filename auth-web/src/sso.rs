@@ -31,21 +31,31 @@ use auth_core::oidc::IdClaims;
 use auth_core::oidc::login::random_value;
 use auth_policy::links::{LinkStore, LinkTag};
 use auth_policy::refresh::RefreshStore;
-use auth_policy::replay::ReplayStore;
+use auth_policy::replay::{ReplayKey, ReplayStore};
 use auth_policy::revocation::RevocationStore;
-use auth_policy::session_data::{DataError, SessionData, StoredData, apply};
+use auth_policy::session_data::{DataError, SessionData, StoredData, apply, decode};
 use auth_policy::sso::backchannel;
 use auth_policy::sso::flow::{PENDING_LOGINS, to_evict};
 use auth_policy::sso::http::query_param;
+use auth_policy::sso::local::SsoTokens;
 use auth_policy::sso::local::{SSO_IDENTITY, SSO_TOKENS, local_user, pre_login_user};
 use auth_policy::sso::logout::{PENDING_LOGOUTS, PendingLogout, end_session_url};
 use auth_policy::sso::sign_in;
 use auth_policy::sso::{AuthorizationResponse, Client, ProviderIo, SsoError, SsoIdentity};
 use auth_policy::store::{SessionLimit, SessionStore};
+use auth_policy::verifier::VerifyError;
 
 use crate::flows::{Login, WebAuth};
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionKind};
 use crate::session::Session;
+
+/// How long a request's refresh of a session's provider tokens holds the lease: others wait
+/// or go on with the current token meanwhile.
+pub const REFRESH_LEASE: u64 = 10;
+/// How long a request whose provider token expired waits for another's refresh.
+pub const REFRESH_WAIT: core::time::Duration = core::time::Duration::from_secs(5);
+/// How often it looks.
+const REFRESH_POLL: core::time::Duration = core::time::Duration::from_millis(50);
 
 /// Sign-in through one provider for one client: see the module docs.
 pub struct SignIn {
@@ -291,6 +301,105 @@ impl SignIn {
         Ok(ended)
     }
 
+    /// The provider's access token of a session signed in through it, fresh, for a call to
+    /// an API on the user's behalf (the token never leaves the server). While it is younger
+    /// than 80 % of its lifetime: the one in hand, no store call. Past that, exactly one
+    /// request per session, on any server, refreshes it (a lease in the store, keyed by the
+    /// refresh token); the others go on with the current token while it is valid, or, once
+    /// it has expired, wait for the new one (up to [`REFRESH_WAIT`]). When the provider cannot
+    /// be reached the current token serves until it expires, then 503: never a logout. When the
+    /// provider refuses the refresh (`invalid_grant`: its session is over) or a refreshed ID
+    /// token names another user, the session ends: 401, with the cookie removed.
+    ///
+    /// # Errors
+    /// 401 `no_session` for a session not signed in through the provider or ended as said;
+    /// 503 `provider_unavailable`, `provider_refresh_pending`, or when the store fails.
+    pub async fn provider_access_token<S, R>(
+        &self,
+        auth: &WebAuth<S>,
+        session: &mut Session,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<String, Rejection>
+    where
+        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
+        R: rand_core::CryptoRng + ?Sized,
+    {
+        let no_session = || Rejection::new(RejectionKind::NoSession);
+        let tokens = session.data().get(&SSO_TOKENS)?.ok_or_else(no_session)?;
+        if !tokens.refresh_due(now) {
+            return Ok(tokens.access_token);
+        }
+        let Some(refresh_token) = tokens.refresh_token.clone() else {
+            return if tokens.usable(now) {
+                Ok(tokens.access_token)
+            } else {
+                Err(no_session().with_cookie(auth.logout(session).await?))
+            };
+        };
+        let identity = session.data().get(&SSO_IDENTITY)?.ok_or_else(no_session)?;
+        let store = auth.store();
+        let lease = ReplayKey::new(
+            "sso-refresh-lease",
+            &[&hex_key(session.key()), &refresh_token],
+        );
+        if !store
+            .first_use(&lease, now.saturating_add(REFRESH_LEASE))
+            .await?
+        {
+            if tokens.usable(now) {
+                return Ok(tokens.access_token);
+            }
+            return self.await_refresh(auth, session, &tokens, now).await;
+        }
+        match sign_in::refresh(&*self.io, &self.client, &identity, &refresh_token, now, rng).await {
+            Ok(fresh) => {
+                session.data_mut().insert(&SSO_TOKENS, &fresh)?;
+                session.commit().await?;
+                Ok(fresh.access_token)
+            }
+            Err(
+                SsoError::Refused(_)
+                | SsoError::IdentityChanged
+                | SsoError::IdToken(VerifyError::Token(_)),
+            ) => Err(no_session().with_cookie(auth.logout(session).await?)),
+            Err(_) if tokens.usable(now) => Ok(tokens.access_token),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Waits for another request's refresh of `session`'s provider tokens to reach the store.
+    async fn await_refresh<S>(
+        &self,
+        auth: &WebAuth<S>,
+        session: &Session,
+        stale: &SsoTokens,
+        now: UnixTime,
+    ) -> Result<String, Rejection>
+    where
+        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
+    {
+        let steps = REFRESH_WAIT.as_millis() / REFRESH_POLL.as_millis();
+        for _ in 0..steps {
+            self.io.sleep(REFRESH_POLL).await;
+            let Some(loaded) = auth.store().load(session.key()).await? else {
+                return Err(Rejection::new(RejectionKind::NoSession));
+            };
+            let fresh = loaded
+                .record
+                .data
+                .get(SSO_TOKENS.name())
+                .and_then(|slot| decode::<SsoTokens>(SSO_TOKENS.name(), &slot.value).ok());
+            if let Some(fresh) = fresh
+                && fresh.access_token != stale.access_token
+                && fresh.usable(now)
+            {
+                return Ok(fresh.access_token);
+            }
+        }
+        Err(SsoError::RefreshPending.into())
+    }
+
     /// Signs the browser out: its session ends first (here, on every server: the store is
     /// shared), then, for a session signed in through this provider that has an
     /// `end_session_endpoint`, the browser is sent there (RP-Initiated Logout) with
@@ -435,6 +544,11 @@ where
         )
         .await?;
     Ok(Some(login.set_cookie))
+}
+
+/// A storage key as hex (the lease's name for the session).
+fn hex_key(key: &auth_core::session_id::StorageKey) -> String {
+    key.to_hex().iter().map(|b| char::from(*b)).collect()
 }
 
 /// The stored form of a new session's data: its changes applied to nothing.

@@ -32,6 +32,39 @@ struct Provider {
     /// code → nonce of the ID token to answer with.
     codes: Mutex<Vec<(String, String)>>,
     posts: Mutex<u32>,
+    /// How refresh grants are answered, and how many came.
+    refresh: Mutex<Refresh>,
+    refreshes: Mutex<u32>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Refresh {
+    Rotate,
+    Down,
+    InvalidGrant,
+    /// With an ID token of another user.
+    OtherUser,
+    /// With an ID token carrying another nonce.
+    OtherNonce,
+}
+
+/// A future that is pending once (another request runs meanwhile), then ready.
+struct YieldOnce<T>(Option<T>, bool);
+
+impl<T: Unpin> std::future::Future for YieldOnce<T> {
+    type Output = T;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<T> {
+        if self.1 {
+            std::task::Poll::Ready(self.0.take().unwrap())
+        } else {
+            self.1 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
 }
 
 impl Provider {
@@ -40,6 +73,8 @@ impl Provider {
             key: SigningKey::from_bytes(Alg::EdDsa, &[5; 32]).unwrap(),
             codes: Mutex::new(Vec::new()),
             posts: Mutex::new(0),
+            refresh: Mutex::new(Refresh::Rotate),
+            refreshes: Mutex::new(0),
         })
     }
 }
@@ -47,6 +82,10 @@ impl Provider {
 struct Io(Arc<Provider>);
 
 impl ProviderIo for Io {
+    fn sleep(&self, _: std::time::Duration) -> IoFuture<'_, ()> {
+        Box::pin(YieldOnce(Some(()), false))
+    }
+
     fn provider(&self) -> IoFuture<'_, Result<Arc<ProviderInfo>, SsoError>> {
         let doc = json!({
             "issuer": ISS, "authorization_endpoint": "https://id.example.com/auth",
@@ -62,6 +101,47 @@ impl ProviderIo for Io {
     fn post<'a>(&'a self, form: &'a FormPost) -> IoFuture<'a, Result<Reply, FetchFailure>> {
         *self.0.posts.lock().unwrap() += 1;
         let body: Vec<(String, String)> = form_pairs(&form.body);
+        if body
+            .iter()
+            .any(|(n, v)| n == "grant_type" && v == "refresh_token")
+        {
+            let n = {
+                let mut n = self.0.refreshes.lock().unwrap();
+                *n += 1;
+                *n
+            };
+            let id = |sub: &str, nonce: &str| {
+                self.0
+                    .key
+                    .sign(
+                        &json!({"iss": ISS, "sub": sub, "aud": "shop", "iat": T0 + 300,
+                        "exp": T0 + 900, "nonce": nonce}),
+                    )
+                    .unwrap()
+            };
+            let mode = *self.0.refresh.lock().unwrap();
+            let answer = |id_token: Option<String>| {
+                Ok(Reply {
+                    status: 200,
+                    body:
+                        json!({"access_token": format!("provider-at-r{n}"), "token_type": "Bearer",
+                        "expires_in": 300, "refresh_token": format!("provider-rt-r{n}"),
+                        "id_token": id_token})
+                        .to_string(),
+                })
+            };
+            let reply = match mode {
+                Refresh::Rotate => answer(None),
+                Refresh::Down => Err(FetchFailure::Connect),
+                Refresh::InvalidGrant => Ok(Reply {
+                    status: 400,
+                    body: r#"{"error":"invalid_grant"}"#.into(),
+                }),
+                Refresh::OtherUser => answer(Some(id("someone-else", "x"))),
+                Refresh::OtherNonce => answer(Some(id("u-1", "not-the-logins"))),
+            };
+            return Box::pin(YieldOnce(Some(reply), false));
+        }
         let code = body.iter().find(|(n, _)| n == "code").unwrap().1.clone();
         let nonce = self
             .0
@@ -145,8 +225,23 @@ fn decode(s: &str) -> String {
 }
 
 fn setup() -> (WebAuth<MemoryStore>, SignIn, Arc<Provider>) {
+    let (auth, sign_in, provider, _) = setup_with_clock();
+    (auth, sign_in, provider)
+}
+
+/// The store's clock can be moved (`T0` at first).
+fn setup_with_clock() -> (
+    WebAuth<MemoryStore>,
+    SignIn,
+    Arc<Provider>,
+    Arc<std::sync::atomic::AtomicU64>,
+) {
+    let clock = Arc::new(std::sync::atomic::AtomicU64::new(T0));
+    let store_clock = Arc::clone(&clock);
     let auth = WebAuth::new(
-        MemoryStore::with_clock(|| UnixTime(T0)),
+        MemoryStore::with_clock(move || {
+            UnixTime(store_clock.load(std::sync::atomic::Ordering::SeqCst))
+        }),
         AnyKey::new(Alg::Hs256, &[7; 32]).unwrap(),
         WebConfig::new("demo"),
     );
@@ -161,6 +256,7 @@ fn setup() -> (WebAuth<MemoryStore>, SignIn, Arc<Provider>) {
         auth,
         SignIn::new(Io(Arc::clone(&provider)), client),
         provider,
+        clock,
     )
 }
 
@@ -714,4 +810,114 @@ fn a_back_channel_logout_by_user_ends_all_their_sessions() {
         backchannel(&auth, &sign_in, &format!("logout_token={neither}")),
         Err((400, "invalid_logout_token"))
     );
+}
+
+fn signed_in(auth: &WebAuth<MemoryStore>, sign_in: &SignIn, provider: &Provider) -> Browser {
+    let mut browser = Browser::default();
+    let (state, code) = begin(auth, sign_in, provider, &mut browser, "/");
+    callback(auth, sign_in, &mut browser, &state, &code).unwrap();
+    browser
+}
+
+async fn api_token(
+    auth: &WebAuth<MemoryStore>,
+    sign_in: &SignIn,
+    browser: &Browser,
+    at: u64,
+) -> Result<String, (u16, &'static str)> {
+    let header = browser.header();
+    let Some(mut session) = auth
+        .session([header.as_bytes()], UnixTime(at))
+        .await
+        .unwrap()
+    else {
+        return Err((401, "no_session"));
+    };
+    sign_in
+        .provider_access_token(auth, &mut session, UnixTime(at), &mut rand::rng())
+        .await
+        .map_err(|r| (r.status(), r.code()))
+}
+
+#[test]
+fn twenty_calls_at_expiry_cause_one_refresh_and_all_get_the_new_token() {
+    let (auth, sign_in, provider) = setup();
+    let browser = signed_in(&auth, &sign_in, &provider);
+    // Obtained at T0 + 5, for 300 s: the one in hand until 80 % of that.
+    assert_eq!(
+        block_on(api_token(&auth, &sign_in, &browser, T0 + 200)).unwrap(),
+        "provider-at"
+    );
+    assert_eq!(*provider.refreshes.lock().unwrap(), 0);
+    // Long after expiry, twenty calls at once.
+    let calls = (0..20)
+        .map(|_| api_token(&auth, &sign_in, &browser, T0 + 1_000))
+        .collect();
+    let tokens = block_on(auth_test::store_suite::join_all(calls));
+    assert!(
+        tokens.iter().all(|t| t.as_deref() == Ok("provider-at-r1")),
+        "{tokens:?}"
+    );
+    assert_eq!(
+        *provider.refreshes.lock().unwrap(),
+        1,
+        "exactly one refresh grant"
+    );
+    // The rotated refresh token is what the next refresh uses.
+    assert_eq!(
+        block_on(api_token(&auth, &sign_in, &browser, T0 + 1_250)).unwrap(),
+        "provider-at-r2"
+    );
+    assert_eq!(*provider.refreshes.lock().unwrap(), 2);
+}
+
+#[test]
+fn with_the_provider_down_the_token_serves_until_it_expires_then_503_never_a_logout() {
+    let (auth, sign_in, provider, clock) = setup_with_clock();
+    let browser = signed_in(&auth, &sign_in, &provider);
+    *provider.refresh.lock().unwrap() = Refresh::Down;
+    // Due (past 80 %), still valid: the current token.
+    assert_eq!(
+        block_on(api_token(&auth, &sign_in, &browser, T0 + 260)).unwrap(),
+        "provider-at"
+    );
+    // Expired, the provider still down (the lease of the first try is over): 503.
+    clock.store(T0 + 400, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        block_on(api_token(&auth, &sign_in, &browser, T0 + 400)),
+        Err((503, "provider_unavailable"))
+    );
+    assert!(signed_in_user(&auth, &browser).is_some(), "never a logout");
+    // Back: the next call after the lease refreshes.
+    *provider.refresh.lock().unwrap() = Refresh::Rotate;
+    clock.store(T0 + 420, std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        block_on(api_token(&auth, &sign_in, &browser, T0 + 420))
+            .unwrap()
+            .starts_with("provider-at-r")
+    );
+}
+
+#[test]
+fn a_refused_refresh_or_a_refreshed_id_token_of_someone_else_ends_the_session() {
+    for mode in [
+        Refresh::InvalidGrant,
+        Refresh::OtherUser,
+        Refresh::OtherNonce,
+    ] {
+        let (auth, sign_in, provider) = setup();
+        let browser = signed_in(&auth, &sign_in, &provider);
+        *provider.refresh.lock().unwrap() = mode;
+        assert_eq!(
+            block_on(api_token(&auth, &sign_in, &browser, T0 + 400)),
+            Err((401, "no_session")),
+            "{mode:?}"
+        );
+        assert_eq!(signed_in_user(&auth, &browser), None, "{mode:?}");
+    }
+    // The same user's refreshed ID token, without a nonce (Keycloak ≥ 25): kept.
+    let (auth, sign_in, provider) = setup();
+    let browser = signed_in(&auth, &sign_in, &provider);
+    *provider.refresh.lock().unwrap() = Refresh::Rotate;
+    assert!(block_on(api_token(&auth, &sign_in, &browser, T0 + 400)).is_ok());
 }

@@ -47,6 +47,12 @@ pub enum SsoError {
     LogoutToken(VerifyError),
     /// A back-channel logout token whose `jti` was used before.
     LogoutReplayed,
+    /// A refreshed ID token names another user or audiences than the login's: the local
+    /// session ends.
+    IdentityChanged,
+    /// The provider's refresh of this session is being made by another request, and the
+    /// access token has expired meanwhile: try again in a moment (503).
+    RefreshPending,
 }
 
 /// The longest provider error code kept.
@@ -99,6 +105,8 @@ impl SsoError {
             Self::LogoutToken(e) if e.is_unavailable() => "provider_unavailable",
             Self::LogoutToken(_) => "invalid_logout_token",
             Self::LogoutReplayed => "logout_token_replayed",
+            Self::IdentityChanged => "identity_changed",
+            Self::RefreshPending => "provider_refresh_pending",
         }
     }
 
@@ -108,7 +116,10 @@ impl SsoError {
     #[must_use]
     pub const fn status(&self) -> u16 {
         match self {
-            Self::Unreachable(_) | Self::BadTokenResponse | Self::BadMetadata => 503,
+            Self::Unreachable(_)
+            | Self::BadTokenResponse
+            | Self::BadMetadata
+            | Self::RefreshPending => 503,
             Self::PkceUnsupported | Self::ParUnavailable | Self::ClientAssertion => 503,
             Self::IdToken(e) | Self::LogoutToken(e) if e.is_unavailable() => 503,
             _ => 400,
@@ -137,6 +148,10 @@ impl fmt::Display for SsoError {
             Self::ClientAssertion => f.write_str("the client assertion could not be signed"),
             Self::LogoutToken(e) => write!(f, "logout token refused: {e}"),
             Self::LogoutReplayed => f.write_str("logout token used before"),
+            Self::IdentityChanged => f.write_str("the refreshed id token names another identity"),
+            Self::RefreshPending => {
+                f.write_str("another request is refreshing the provider's tokens")
+            }
         }
     }
 }

@@ -48,4 +48,8 @@ pub trait ProviderIo: Send + Sync {
         rules: &'a LogoutTokenRules<'a>,
         now: UnixTime,
     ) -> IoFuture<'a, Result<Verified<LogoutClaims>, VerifyError>>;
+
+    /// Waits `duration` (a request waiting for another's refresh of the provider's tokens);
+    /// the I/O layer's timer.
+    fn sleep(&self, duration: core::time::Duration) -> IoFuture<'_, ()>;
 }

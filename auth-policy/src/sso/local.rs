@@ -7,7 +7,6 @@ use auth_core::UnixTime;
 use serde::{Deserialize, Serialize};
 
 use crate::session_data::ValueKey;
-use crate::sso::sign_in::SignedIn;
 
 /// Every pre-login session's user begins with this (a NUL byte first, which no application's
 /// user id holds): a pre-login session is never taken for a signed-in one, nor the other way
@@ -55,6 +54,12 @@ pub struct SsoIdentity {
     pub sid: Option<String>,
     /// The ID token, the `id_token_hint` of a logout.
     pub id_token: String,
+    /// The login's ID token's audiences: a refreshed ID token must name the same.
+    #[serde(default)]
+    pub aud: alloc::vec::Vec<String>,
+    /// The login's nonce: a refreshed ID token that carries one must carry this one.
+    #[serde(default)]
+    pub nonce: String,
 }
 
 /// The provider's tokens, kept server-side in the local session under [`SSO_TOKENS`], never
@@ -66,9 +71,33 @@ pub struct SsoTokens {
     /// When it expires (seconds), if the provider said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
+    /// When it was obtained (seconds): refreshed at 80 % of its lifetime.
+    #[serde(default)]
+    pub obtained_at: u64,
     /// The refresh token, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+}
+
+impl SsoTokens {
+    /// Whether the access token should be refreshed at `now`: at 80 % of its lifetime (or
+    /// when it has expired). A token without a known expiry is never refreshed ahead.
+    #[must_use]
+    pub fn refresh_due(&self, now: UnixTime) -> bool {
+        let Some(expires_at) = self.expires_at else {
+            return false;
+        };
+        let life = expires_at.saturating_sub(self.obtained_at);
+        let due = self.obtained_at.saturating_add(life.saturating_mul(4) / 5);
+        now.as_secs() >= due
+    }
+
+    /// Whether the access token is still valid at `now` (a provider that did not say how long
+    /// it lives: until it refuses it).
+    #[must_use]
+    pub fn usable(&self, now: UnixTime) -> bool {
+        self.expires_at.is_none_or(|at| now.as_secs() < at)
+    }
 }
 
 impl core::fmt::Debug for SsoTokens {
@@ -84,26 +113,3 @@ impl core::fmt::Debug for SsoTokens {
 pub const SSO_IDENTITY: ValueKey<SsoIdentity> = ValueKey::new("auth.sso.identity");
 /// Where a signed-in session keeps its [`SsoTokens`].
 pub const SSO_TOKENS: ValueKey<SsoTokens> = ValueKey::new("auth.sso.tokens");
-
-impl SignedIn {
-    /// What the local session keeps of this sign-in.
-    #[must_use]
-    pub fn identity(&self) -> SsoIdentity {
-        SsoIdentity {
-            iss: self.claims.iss.clone(),
-            sub: self.claims.sub.clone(),
-            sid: self.claims.sid.clone(),
-            id_token: self.id_token.clone(),
-        }
-    }
-
-    /// The provider's tokens as the local session keeps them.
-    #[must_use]
-    pub fn stored_tokens(&self) -> SsoTokens {
-        SsoTokens {
-            access_token: self.tokens.access_token.clone(),
-            expires_at: self.tokens.expires_at.map(UnixTime::as_secs),
-            refresh_token: self.tokens.refresh_token.clone(),
-        }
-    }
-}

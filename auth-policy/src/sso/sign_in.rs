@@ -11,6 +11,7 @@ use crate::sso::client::Client;
 use crate::sso::error::SsoError;
 use crate::sso::flow::{self, AuthorizationResponse, LoginFlow, LoginStart};
 use crate::sso::io::ProviderIo;
+use crate::sso::local::{SsoIdentity, SsoTokens};
 use crate::sso::token::{self, ProviderTokens};
 
 /// A login begun: the record to keep under its `state`, and where to send the browser.
@@ -34,6 +35,31 @@ pub struct SignedIn {
     pub tokens: ProviderTokens,
     /// Where the login asked to return (a same-origin path).
     pub return_to: String,
+    /// The login's nonce (a refreshed ID token is held to it).
+    pub nonce: String,
+    /// When the tokens were obtained.
+    pub obtained_at: UnixTime,
+}
+
+impl SignedIn {
+    /// What the local session keeps of this sign-in.
+    #[must_use]
+    pub fn identity(&self) -> SsoIdentity {
+        SsoIdentity {
+            iss: self.claims.iss.clone(),
+            sub: self.claims.sub.clone(),
+            sid: self.claims.sid.clone(),
+            id_token: self.id_token.clone(),
+            aud: self.claims.aud.clone(),
+            nonce: self.nonce.clone(),
+        }
+    }
+
+    /// The provider's tokens as the local session keeps them.
+    #[must_use]
+    pub fn stored_tokens(&self) -> SsoTokens {
+        self.tokens.stored(self.obtained_at, None)
+    }
 }
 
 /// Begins a login: metadata, the login's values, and the pushed request when one is used.
@@ -91,5 +117,46 @@ pub async fn finish<I: ProviderIo + ?Sized, R: rand_core::CryptoRng + ?Sized>(
         id_token,
         tokens,
         return_to: flow.return_to.clone(),
+        nonce: flow.nonce.clone(),
+        obtained_at: now,
     })
+}
+
+/// Refreshes the provider's tokens of a signed-in session with `refresh_token`: the token
+/// request, the answer, and a refreshed ID token if one comes with it, held to the login's
+/// (OpenID Connect Core §12.2: the same `iss`, `sub` and audiences, `azp` the client, the
+/// login's `nonce` if it has one). The answer's refresh token replaces the old one; without
+/// one, the old one is kept (RFC 6749 §6).
+///
+/// # Errors
+/// [`SsoError::Refused`] (`invalid_grant`: the provider's session is over, sign in again);
+/// [`SsoError::Unreachable`]; [`SsoError::BadTokenResponse`]; [`SsoError::IdToken`] for a
+/// refreshed ID token that fails its checks; [`SsoError::IdentityChanged`] for one that names
+/// another user or audience: the local session must end.
+pub async fn refresh<I: ProviderIo + ?Sized, R: rand_core::CryptoRng + ?Sized>(
+    io: &I,
+    client: &Client,
+    identity: &SsoIdentity,
+    refresh_token: &str,
+    now: UnixTime,
+    rng: &mut R,
+) -> Result<SsoTokens, SsoError> {
+    let provider = io.provider().await?;
+    let form = token::refresh_request(&provider, client, refresh_token, now, rng)?;
+    let reply = io.post(&form).await.map_err(SsoError::Unreachable)?;
+    let tokens = ProviderTokens::parse(&reply, now)?;
+    if let Some(id_token) = &tokens.id_token {
+        let rules = token::refreshed_rules(identity, client);
+        let verified = io
+            .verify_id_token(id_token, &rules, Some(&tokens.access_token), now)
+            .await
+            .map_err(SsoError::IdToken)?;
+        let claims = verified.claims();
+        let same_audiences = claims.aud.len() == identity.aud.len()
+            && claims.aud.iter().all(|a| identity.aud.contains(a));
+        if claims.sub != identity.sub || !same_audiences {
+            return Err(SsoError::IdentityChanged);
+        }
+    }
+    Ok(tokens.stored(now, Some(refresh_token)))
 }

@@ -1,6 +1,7 @@
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
+use alloc::vec;
 use alloc::vec::Vec;
 use std::format;
 use std::sync::Mutex;
@@ -467,6 +468,10 @@ struct Scripted {
 }
 
 impl ProviderIo for Scripted {
+    fn sleep(&self, _: core::time::Duration) -> IoFuture<'_, ()> {
+        Box::pin(core::future::ready(()))
+    }
+
     fn provider(&self) -> IoFuture<'_, Result<Arc<ProviderInfo>, SsoError>> {
         Box::pin(core::future::ready(Ok(Arc::new(provider()))))
     }
@@ -575,6 +580,8 @@ fn the_end_session_url_carries_the_hint_and_a_state_only_with_a_return_uri() {
         sub: "u".into(),
         sid: None,
         id_token: "h.p.s".into(),
+        aud: vec!["shop".into()],
+        nonce: "n".into(),
     };
     assert_eq!(
         end_session_url(&provider(), &client(), &identity, "st"),

@@ -12,6 +12,7 @@ use crate::sso::client::Client;
 use crate::sso::error::SsoError;
 use crate::sso::flow::{LoginFlow, endpoint_error};
 use crate::sso::http::{self, FormPost, Reply};
+use crate::sso::local::{SsoIdentity, SsoTokens};
 use crate::sso::provider::ProviderInfo;
 
 /// The token request that exchanges `code` for this login's tokens, with its PKCE verifier
@@ -94,6 +95,21 @@ impl fmt::Debug for ProviderTokens {
 }
 
 impl ProviderTokens {
+    /// The tokens as a session keeps them, obtained at `now`; `previous_refresh` stands in
+    /// when the answer holds no refresh token (a refresh that does not rotate it).
+    #[must_use]
+    pub fn stored(&self, now: UnixTime, previous_refresh: Option<&str>) -> SsoTokens {
+        SsoTokens {
+            access_token: self.access_token.clone(),
+            expires_at: self.expires_at.map(UnixTime::as_secs),
+            obtained_at: now.as_secs(),
+            refresh_token: self
+                .refresh_token
+                .clone()
+                .or_else(|| previous_refresh.map(String::from)),
+        }
+    }
+
     /// Reads the token endpoint's reply at `now`: 200 with a JSON token response whose
     /// `token_type` is `Bearer` (any case) and whose access token is not empty.
     ///
@@ -142,4 +158,11 @@ pub fn login_rules<'a>(flow: &'a LoginFlow, client: &'a Client) -> IdTokenRules<
         Some(secs) => rules.max_age(secs),
         None => rules,
     }
+}
+
+/// The rules for an ID token that comes with a refresh (OpenID Connect Core §12.2): the
+/// login's issuer and client, its nonce only if the token carries one.
+#[must_use]
+pub fn refreshed_rules<'a>(identity: &'a SsoIdentity, client: &'a Client) -> IdTokenRules<'a> {
+    IdTokenRules::new(&identity.iss, &client.id).nonce(NonceRule::IfPresent(&identity.nonce))
 }
