@@ -26,7 +26,7 @@ const REDIRECT: &str = "http://127.0.0.1:9/cb";
 type Forge = Box<dyn Fn(&Forger, &str) -> Value + Send + Sync>;
 
 /// A callback query, given the login's state.
-type Query = Box<dyn Fn(&str) -> String>;
+type Query<'a> = Box<dyn Fn(&str) -> String + 'a>;
 
 struct Forger {
     issuer: String,
@@ -312,7 +312,7 @@ async fn every_forged_answer_of_a_hostile_provider_is_refused_without_a_session(
     }
     // Cases in the authorization response: refused before any token request.
     let honest = || -> Forge { Box::new(|f, n| f.answer(Some(f.id_token(&f.claims(n))))) };
-    let callback_cases: Vec<(&str, Query, &str)> = vec![
+    let callback_cases: Vec<(&str, Query<'_>, &str)> = vec![
         (
             "mix-up: another issuer",
             Box::new(|s: &str| format!("code=c&state={s}&iss=https%3A%2F%2Fevil.example")),
