@@ -29,7 +29,9 @@ pub struct Settings {
     /// The issuer whose tokens are accepted (`--issuer URL`, or `AUTH_ISSUER`).
     pub issuer: String,
     /// This resource's identifier, which tokens must carry in `aud` (`--audience`, or
-    /// `AUTH_AUDIENCE`; default: the issuer, which is what the session demos put in `aud`).
+    /// `AUTH_AUDIENCE`; required: no default, least of all the issuer, so that tokens a provider
+    /// issues for another service or for itself are not accepted here. The session demos write
+    /// their own URL there).
     pub audience: String,
 }
 
@@ -48,7 +50,7 @@ impl Settings {
                 "--audience" => audience = args.next(),
                 other => {
                     return Err(format!(
-                        "unknown argument {other:?} (use --issuer URL [--audience ID] [--addr ip:port])"
+                        "unknown argument {other:?} (use --issuer URL --audience ID [--addr ip:port])"
                     ));
                 }
             }
@@ -60,7 +62,11 @@ impl Settings {
         let audience = audience
             .or_else(|| std::env::var("AUTH_AUDIENCE").ok())
             .filter(|a| !a.is_empty())
-            .unwrap_or_else(|| issuer.clone());
+            .ok_or(
+                "the audience is required: --audience ID, what tokens for this API carry in `aud` \
+                 (the session demos write their own URL, e.g. --audience http://127.0.0.1:3000); \
+                 it has no default, so that tokens issued for another service are refused",
+            )?;
         let addr = match (addr, std::env::var("PORT").ok()) {
             (Some(a), _) => a.parse().map_err(|_| format!("bad --addr {a:?}"))?,
             (None, Some(p)) => {

@@ -1,4 +1,5 @@
-//! `cargo run -p api-demo -- --issuer http://127.0.0.1:3000`: see the crate's README.
+//! `cargo run -p api-demo -- --issuer http://127.0.0.1:3000 --audience http://127.0.0.1:3000`: see
+//! the crate's README.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use api_demo::{App, Settings};

@@ -1116,7 +1116,14 @@ macro_rules! demo_tests {
         fn verifies_a_trusted_issuers_tokens_with_its_published_keys() {
             let issuer = $crate::Demo::start($bin, None);
             let url = format!("http://{}", issuer.addr);
-            let resource = $crate::Demo::start_with($bin, None, &[("AUTH_TRUSTED_ISSUER", &url)]);
+            let resource = $crate::Demo::start_with(
+                $bin,
+                None,
+                &[
+                    ("AUTH_TRUSTED_ISSUER", &url),
+                    ("AUTH_TRUSTED_AUDIENCE", &url),
+                ],
+            );
             $crate::a_trusted_issuers_tokens_verify_with_its_published_keys(issuer, &resource);
         }
 

@@ -73,8 +73,9 @@ pub struct Settings {
     /// Another issuer whose access tokens `/api/remote/*` accept (`AUTH_TRUSTED_ISSUER`),
     /// verified with the keys it publishes; no such routes without it.
     pub trusted_issuer: Option<String>,
-    /// The audience those tokens must carry (`AUTH_TRUSTED_AUDIENCE`, default the trusted
-    /// issuer, which is what the demos put in `aud`).
+    /// The audience those tokens must carry (`AUTH_TRUSTED_AUDIENCE`, required with
+    /// `AUTH_TRUSTED_ISSUER`: no default, so that tokens issued for another service are
+    /// refused; the demos write their own URL in `aud`).
     pub trusted_audience: Option<String>,
     /// The first and the longest wait of login throttling, in seconds
     /// (`AUTH_THROTTLE_DELAYS=first,longest`, default 10 and 300).
@@ -267,12 +268,16 @@ impl Settings {
     /// tokio runtime.
     ///
     /// # Errors
-    /// When the HTTP client cannot be built.
+    /// When `AUTH_TRUSTED_AUDIENCE` is missing, or the HTTP client cannot be built.
     pub fn resource_server(&self) -> Result<Option<ResourceServer>, String> {
         let Some(issuer) = &self.trusted_issuer else {
             return Ok(None);
         };
-        let audience = self.trusted_audience.as_deref().unwrap_or(issuer);
+        let audience = self.trusted_audience.as_deref().ok_or(
+            "AUTH_TRUSTED_AUDIENCE is required with AUTH_TRUSTED_ISSUER: what that issuer's tokens \
+             for this service carry in `aud` (the demos write their own URL there); it has no \
+             default, so that tokens issued for another service are refused",
+        )?;
         let fetcher = Fetcher::new(DEFAULT_TIMEOUT).map_err(|e| e.to_string())?;
         let keys = RemoteKeys::new(fetcher, IssuerConfig::discover(issuer));
         Ok(Some(ResourceServer::new(keys, issuer, audience)))
@@ -289,6 +294,9 @@ impl Settings {
             println!("demo user: {user} / {password}");
         }
         println!("issuer: {} (keys at /.well-known/jwks.json)", self.issuer);
+        if let (Some(issuer), Some(audience)) = (&self.trusted_issuer, &self.trusted_audience) {
+            println!("/api/remote/* accept access tokens of {issuer} for audience {audience}");
+        }
         if self.generated_key {
             eprintln!(
                 "warning: AUTH_SIGNING_KEY is not set; a random EdDSA key ring was generated, so \
