@@ -40,4 +40,4 @@ pub use rejection::{Rejection, RejectionKind};
 pub use resource::ResourceServer;
 pub use session::{Session, Unsaved};
 pub use staged::{StagedSession, StagedSessions, StagingSlot};
-pub use store::Store;
+pub use store::{SsoStore, Store};

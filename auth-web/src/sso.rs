@@ -29,10 +29,8 @@ use core::fmt;
 use auth_core::UnixTime;
 use auth_core::oidc::IdClaims;
 use auth_core::oidc::login::random_value;
-use auth_policy::links::{LinkStore, LinkTag};
-use auth_policy::refresh::RefreshStore;
-use auth_policy::replay::{ReplayKey, ReplayStore};
-use auth_policy::revocation::RevocationStore;
+use auth_policy::links::LinkTag;
+use auth_policy::replay::ReplayKey;
 use auth_policy::session_data::{DataError, SessionData, StoredData, apply, decode};
 use auth_policy::sso::backchannel;
 use auth_policy::sso::flow::{PENDING_LOGINS, to_evict};
@@ -42,12 +40,13 @@ use auth_policy::sso::local::{SSO_IDENTITY, SSO_TOKENS, local_user, pre_login_us
 use auth_policy::sso::logout::{PENDING_LOGOUTS, PendingLogout, end_session_url};
 use auth_policy::sso::sign_in;
 use auth_policy::sso::{AuthorizationResponse, Client, ProviderIo, SsoError, SsoIdentity};
-use auth_policy::store::{SessionLimit, SessionStore};
+use auth_policy::store::SessionLimit;
 use auth_policy::verifier::VerifyError;
 
 use crate::flows::{Login, WebAuth};
 use crate::rejection::{Rejection, RejectionKind};
 use crate::session::Session;
+use crate::store::SsoStore;
 
 /// How long a request's refresh of a session's provider tokens holds the lease: others wait
 /// or go on with the current token meanwhile.
@@ -147,7 +146,7 @@ impl SignIn {
         rng: &mut R,
     ) -> Result<LoginRedirect, Rejection>
     where
-        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
+        S: SsoStore,
         R: rand_core::CryptoRng + ?Sized,
     {
         let return_to = same_origin_path(return_to);
@@ -191,7 +190,7 @@ impl SignIn {
         rng: &mut R,
     ) -> Result<SignedInRedirect, Rejection>
     where
-        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
+        S: SsoStore,
         R: rand_core::CryptoRng + ?Sized,
     {
         let response = AuthorizationResponse::parse(query)?;
@@ -261,7 +260,7 @@ impl SignIn {
         now: UnixTime,
     ) -> Result<usize, Rejection>
     where
-        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
+        S: SsoStore,
     {
         let token = backchannel::logout_token_of(body)?;
         let provider = self.io.provider().await?;
@@ -322,7 +321,7 @@ impl SignIn {
         rng: &mut R,
     ) -> Result<String, Rejection>
     where
-        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
+        S: SsoStore,
         R: rand_core::CryptoRng + ?Sized,
     {
         let no_session = || Rejection::new(RejectionKind::NoSession);
@@ -377,7 +376,7 @@ impl SignIn {
         now: UnixTime,
     ) -> Result<String, Rejection>
     where
-        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
+        S: SsoStore,
     {
         let steps = REFRESH_WAIT.as_millis() / REFRESH_POLL.as_millis();
         for _ in 0..steps {
@@ -419,7 +418,7 @@ impl SignIn {
         rng: &mut R,
     ) -> Result<LogoutRedirect, Rejection>
     where
-        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
+        S: SsoStore,
         R: rand_core::CryptoRng + ?Sized,
     {
         let mut set_cookies = Vec::new();
@@ -477,7 +476,7 @@ impl SignIn {
         now: UnixTime,
     ) -> Result<bool, Rejection>
     where
-        S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
+        S: SsoStore,
     {
         let Some(state) = query_param(query, "state") else {
             return Ok(false);
@@ -515,7 +514,7 @@ async fn file_pre_login<'h, S, R>(
     fill: impl Fn(&mut SessionData) -> Result<(), DataError>,
 ) -> Result<Option<String>, Rejection>
 where
-    S: SessionStore + RefreshStore + RevocationStore + LinkStore + ReplayStore + 'static,
+    S: SsoStore,
     R: rand_core::CryptoRng + ?Sized,
 {
     let name = login_cookie_name(auth);

@@ -1,6 +1,8 @@
 //! What a store must do for the request flows, in one trait the adapters name.
 
+use auth_policy::links::LinkStore;
 use auth_policy::refresh::RefreshStore;
+use auth_policy::replay::ReplayStore;
 use auth_policy::revocation::RevocationStore;
 use auth_policy::store::SessionStore;
 
@@ -10,3 +12,10 @@ use auth_policy::store::SessionStore;
 pub trait Store: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static {}
 
 impl<S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static> Store for S {}
+
+/// A [`Store`] that also keeps one-time ids and the links single sign-on's back-channel logout
+/// follows: what [`SignIn`](crate::sso::SignIn) needs. Implemented for every type that
+/// implements them (`MemoryStore`, `auth-redis`'s `RedisStore`).
+pub trait SsoStore: Store + LinkStore + ReplayStore {}
+
+impl<S: Store + LinkStore + ReplayStore> SsoStore for S {}
