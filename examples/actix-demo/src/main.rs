@@ -13,15 +13,17 @@ use actix_web::middleware::from_fn;
 use actix_web::web::{self, Bytes, Data};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use auth_actix::{AccessToken, AuthRejection, TokenResponse};
-use auth_web::WebAuth;
+use auth_web::sso::SignIn;
+use auth_web::{Provenance, WebAuth};
 use demo_common::DemoClaims;
-use demo_common::{CartAction, DemoStore, Settings, Users};
+use demo_common::{CartAction, DemoStore, Settings, Users, sso};
 
 type Session = auth_actix::Session<DemoStore>;
 type Sessions = auth_actix::Sessions<DemoStore>;
 type Bearer<X = auth_web::NoClaims> = auth_actix::Bearer<DemoStore, X>;
 type MaybeBearer = auth_actix::MaybeBearer<DemoStore>;
 type Result<T> = std::result::Result<T, AuthRejection>;
+type Auth = WebAuth<DemoStore>;
 
 /// Bodies up to 64 KiB, as in the other demos.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -243,6 +245,48 @@ async fn remote_orders(token: AccessToken) -> Result<HttpResponse> {
     ))
 }
 
+/// A demo-common reply as an actix response.
+fn sso_reply(reply: sso::Reply) -> HttpResponse {
+    let mut response = HttpResponse::build(
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+    );
+    for (name, value) in reply.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.append_header((HeaderName::from_static(name), value));
+        }
+    }
+    response.body(reply.body)
+}
+
+async fn sso_login(req: HttpRequest, auth: Data<Auth>, sign_in: Data<SignIn>) -> HttpResponse {
+    sso_reply(sso::login(&sign_in, &auth, cookies(&req), req.query_string()).await)
+}
+
+async fn sso_callback(req: HttpRequest, auth: Data<Auth>, sign_in: Data<SignIn>) -> HttpResponse {
+    let cookies: Vec<&[u8]> = cookies(&req).collect();
+    sso_reply(sso::callback(&sign_in, &auth, cookies, req.query_string()).await)
+}
+
+async fn sso_logout(req: HttpRequest, auth: Data<Auth>, sign_in: Data<SignIn>) -> HttpResponse {
+    let from = Provenance::lookup("POST", |name| {
+        req.headers().get(name).map(HeaderValue::as_bytes)
+    });
+    let cookies: Vec<&[u8]> = cookies(&req).collect();
+    sso_reply(sso::logout(&sign_in, &auth, &from, cookies).await)
+}
+
+async fn sso_logout_done(
+    req: HttpRequest,
+    auth: Data<Auth>,
+    sign_in: Data<SignIn>,
+) -> HttpResponse {
+    sso_reply(sso::logout_done(&sign_in, &auth, cookies(&req), req.query_string()).await)
+}
+
+async fn sso_backchannel(auth: Data<Auth>, sign_in: Data<SignIn>, body: Bytes) -> HttpResponse {
+    sso_reply(sso::backchannel(&sign_in, &auth, &body).await)
+}
+
 /// A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
 async fn hello() -> &'static str {
     "hello"
@@ -259,6 +303,8 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let users = Data::new(Arc::new(Users::demo()?));
     // Another issuer's tokens, verified with the keys it publishes (when configured).
     let remote = settings.resource_server()?.map(Data::new);
+    // Single sign-on through an OpenID provider (when configured).
+    let sign_in = settings.sign_in()?.map(Data::new);
     let addr = settings.addr;
     settings.print_banner("actix");
     HttpServer::new(move || {
@@ -300,11 +346,21 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
             )
             .route("/hello", web::get().to(hello))
             .default_service(web::to(not_found));
-        match &remote {
+        let app = match &remote {
             Some(server) => app
                 .app_data(Data::clone(server))
                 .route("/api/remote/me", web::get().to(remote_me))
                 .route("/api/remote/orders", web::get().to(remote_orders)),
+            None => app,
+        };
+        match &sign_in {
+            Some(sign_in) => app
+                .app_data(Data::clone(sign_in))
+                .route("/login/sso", web::get().to(sso_login))
+                .route("/login/sso/callback", web::get().to(sso_callback))
+                .route("/logout/sso", web::post().to(sso_logout))
+                .route("/logout/sso/done", web::get().to(sso_logout_done))
+                .route("/backchannel-logout", web::post().to(sso_backchannel)),
             None => app,
         }
     })

@@ -8,16 +8,17 @@ use std::sync::Arc;
 use auth_axum::{
     AccessToken, AuthRejection, AuthState, Bearer, Session, SessionLayer, Sessions, TokenResponse,
 };
-use auth_web::WebAuth;
+use auth_web::sso::SignIn;
+use auth_web::{Provenance, WebAuth};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use demo_common::DemoClaims;
-use demo_common::{CartAction, DemoStore, Settings, Users};
+use demo_common::{CartAction, DemoStore, Settings, Users, sso};
 
 #[derive(Clone)]
 struct App {
@@ -255,6 +256,59 @@ async fn not_found() -> Response {
     json(StatusCode::NOT_FOUND, r#"{"error":"not_found"}"#.to_owned())
 }
 
+/// The single sign-on routes (see `demo_common::sso`): each hands the request's cookies,
+/// query or body to demo-common and writes its reply.
+fn sso_routes(auth: Arc<WebAuth<DemoStore>>, sign_in: Arc<SignIn>) -> Router {
+    type Sso = (Arc<WebAuth<DemoStore>>, Arc<SignIn>);
+    fn cookies(headers: &HeaderMap) -> Vec<&[u8]> {
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .collect()
+    }
+    async fn login(State((a, s)): State<Sso>, h: HeaderMap, RawQuery(q): RawQuery) -> Response {
+        reply(sso::login(&s, &a, cookies(&h), q.as_deref().unwrap_or("")).await)
+    }
+    async fn callback(State((a, s)): State<Sso>, h: HeaderMap, RawQuery(q): RawQuery) -> Response {
+        reply(sso::callback(&s, &a, cookies(&h), q.as_deref().unwrap_or("")).await)
+    }
+    async fn logout(State((a, s)): State<Sso>, h: HeaderMap) -> Response {
+        let from = Provenance::lookup("POST", |name| h.get(name).map(HeaderValue::as_bytes));
+        reply(sso::logout(&s, &a, &from, cookies(&h)).await)
+    }
+    async fn done(State((a, s)): State<Sso>, h: HeaderMap, RawQuery(q): RawQuery) -> Response {
+        reply(sso::logout_done(&s, &a, cookies(&h), q.as_deref().unwrap_or("")).await)
+    }
+    async fn backchannel(State((a, s)): State<Sso>, body: Bytes) -> Response {
+        reply(sso::backchannel(&s, &a, &body).await)
+    }
+    Router::new()
+        .route("/login/sso", get(login))
+        .route("/login/sso/callback", get(callback))
+        .route("/logout/sso", post(logout))
+        .route("/logout/sso/done", get(done))
+        .route("/backchannel-logout", post(backchannel))
+        .with_state((auth, sign_in))
+}
+
+/// A demo-common reply as an axum response.
+fn reply(reply: sso::Reply) -> Response {
+    let mut response = (
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        reply.body,
+    )
+        .into_response();
+    for (name, value) in reply.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .append(axum::http::HeaderName::from_static(name), value);
+        }
+    }
+    response
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -265,8 +319,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let mut settings = Settings::from_env()?;
+    let app_auth = Arc::new(settings.web_auth("axum-demo")?);
     let app = App {
-        auth: Arc::new(settings.web_auth("axum-demo")?),
+        auth: Arc::clone(&app_auth),
         users: Arc::new(Users::demo()?),
     };
     let router = Router::new()
@@ -324,6 +379,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .route_layer(SessionLayer)
                 .with_state(Arc::new(server)),
         ),
+        None => router,
+    };
+    // Single sign-on through an OpenID provider (when configured).
+    let router = match settings.sign_in()? {
+        Some(sign_in) => router.merge(sso_routes(Arc::clone(&app_auth), Arc::new(sign_in))),
         None => router,
     };
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;

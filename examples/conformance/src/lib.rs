@@ -13,6 +13,7 @@
 )]
 
 pub mod browser;
+pub mod sso;
 pub use auth_test::redis as redis_server;
 
 use std::io::{Read, Write};
@@ -52,7 +53,11 @@ impl Demo {
 
     /// The same, with more environment variables (an empty value removes one).
     pub fn start_with(bin: &str, redis_url: Option<&str>, env: &[(&str, &str)]) -> Self {
-        let port = redis_server::free_port();
+        Self::start_on(bin, redis_server::free_port(), redis_url, env)
+    }
+
+    /// The same, on `port` (a free port the caller took, to tell another service first).
+    pub fn start_on(bin: &str, port: u16, redis_url: Option<&str>, env: &[(&str, &str)]) -> Self {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let mut cmd = Command::new(bin);
         cmd.args(["--addr", &addr.to_string()])
@@ -1146,6 +1151,11 @@ macro_rules! demo_tests {
         fn works_in_a_real_browser() {
             let demo = $crate::Demo::start($bin, None);
             $crate::browser::run(&demo);
+        }
+
+        #[test]
+        fn signs_in_through_an_openid_provider() {
+            $crate::sso::signs_in_through_an_openid_provider($bin);
         }
 
         #[test]

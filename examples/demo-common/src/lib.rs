@@ -4,8 +4,11 @@
 //! `AUTH_THROTTLE_DELAYS`, `AUTH_REFRESH_REUSE_SECS`),
 //! the store (memory or Redis), the signing keys (a rotating EdDSA ring by default), the demo
 //! users and their Argon2id password check, the HTML page, the published keys, and the
-//! request bodies of the login form and the token endpoints.
+//! request bodies of the login form and the token endpoints, and single sign-on through an
+//! OpenID provider ([`sso`], with `AUTH_OIDC_ISSUER`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod sso;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,8 +21,10 @@ use auth_core::session_id::StorageKey;
 use auth_core::{UnixMillis, UnixTime};
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
 use auth_policy::keyring::{KeyRing, RotationPolicy};
+use auth_policy::links::{LinkStore, LinkTag};
 use auth_policy::memory::MemoryStore;
 use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, Reuse};
+use auth_policy::replay::{ReplayKey, ReplayStore};
 use auth_policy::revocation::{Probe, Revocation, RevocationStore};
 use auth_policy::session::{SessionPolicy, SessionTimes};
 use auth_policy::session_data::{Change, CommitOutcome, DataLimits, MapKey};
@@ -779,7 +784,7 @@ pub fn page(
                 "{flashes}<div class=\"panel\"><p>signed in as <b id=\"user\">{}</b> \
                  with a server-side session (an opaque id in a <code>__Host-</code> cookie; \
                  the store keeps only its hash)</p>\
-                 <form method=\"post\" action=\"/logout\"><button id=\"logout\">log out</button></form></div>\
+                 <form method=\"post\" action=\"/logout\"><button id=\"logout\">log out</button></form>{sso_logout}</div>\
                  <div class=\"panel\"><h3>Cart</h3><ul id=\"cart\">{items}</ul>\
                  <div class=\"row\"><button data-add=\"apple\">+ apple</button>\
                  <button data-add=\"book\">+ book</button><button data-add=\"pencil\">+ pencil</button></div>\
@@ -788,7 +793,12 @@ pub fn page(
                  <th>handle</th><th>started</th><th>last active</th><th></th></tr></thead><tbody></tbody></table>\
                  <div class=\"row\"><button id=\"logout-all\" class=\"danger\">log out everywhere</button></div>\
                  <p class=\"server\" id=\"sessions-note\">listed from the per-user index the store keeps beside the sessions</p></div>",
-                escape(user)
+                escape(user),
+                sso_logout = sso::provider_name().map_or(String::new(), |name| format!(
+                    "<form method=\"post\" action=\"/logout/sso\"><button id=\"logout-sso\" \
+                     class=\"quiet\">log out here and at {}</button></form>",
+                    escape(name)
+                ))
             )
         }
         None => {
@@ -805,7 +815,11 @@ pub fn page(
                  <label>password <input name=\"password\" id=\"password\" type=\"password\" \
                  autocomplete=\"current-password\"></label> \
                  <button id=\"login\">log in</button></form>\
-                 <p class=\"server\">demo users: ada / lovelace-1815, grace / hopper-1906</p></div>"
+                 <p class=\"server\">demo users: ada / lovelace-1815, grace / hopper-1906</p>{sso}</div>",
+                sso = sso::provider_name().map_or(String::new(), |name| format!(
+                    "<p><a id=\"sso\" href=\"/login/sso\">Sign in with {}</a></p>",
+                    escape(name)
+                ))
             )
         }
     };
@@ -1027,6 +1041,27 @@ impl RefreshStore for DemoStore {
     }
     async fn revoke_user(&self, user: &str) -> Result<Vec<FamilyId>, StoreError> {
         delegate!(self, s => s.revoke_user(user))
+    }
+}
+
+impl ReplayStore for DemoStore {
+    async fn first_use(&self, key: &ReplayKey, until: UnixTime) -> Result<bool, StoreError> {
+        delegate!(self, s => s.first_use(key, until))
+    }
+}
+
+impl LinkStore for DemoStore {
+    async fn link(
+        &self,
+        tags: &[LinkTag],
+        key: &StorageKey,
+        until: UnixTime,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.link(tags, key, until))
+    }
+
+    async fn take_links(&self, tag: &LinkTag) -> Result<Vec<StorageKey>, StoreError> {
+        delegate!(self, s => s.take_links(tag))
     }
 }
 

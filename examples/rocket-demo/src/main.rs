@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use auth_rocket::{AccessToken, AuthRejection, SessionCookies, TokenResponse};
 use auth_web::WebAuth;
+use auth_web::sso::SignIn;
 use demo_common::DemoClaims;
-use demo_common::{CartAction, DemoStore, Settings, Users};
+use demo_common::{CartAction, DemoStore, Settings, Users, sso};
 use rocket::data::{Limits, ToByteUnit};
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
@@ -95,6 +96,97 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
         }
         response.ok()
     }
+}
+
+/// What the single sign-on routes read of a request: the query, the `Cookie` headers and the
+/// headers that say where an unsafe request comes from.
+struct SsoRequest {
+    query: String,
+    cookies: Vec<String>,
+    provenance: [Option<String>; 4],
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SsoRequest {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let header = |name: &str| req.headers().get_one(name).map(str::to_owned);
+        Outcome::Success(Self {
+            query: req
+                .uri()
+                .query()
+                .map_or(String::new(), |q| q.as_str().to_owned()),
+            cookies: req.headers().get("Cookie").map(str::to_owned).collect(),
+            provenance: [
+                header("Origin"),
+                header("Sec-Fetch-Site"),
+                header("Referer"),
+                header("Host"),
+            ],
+        })
+    }
+}
+
+impl SsoRequest {
+    fn cookies(&self) -> Vec<&[u8]> {
+        self.cookies.iter().map(String::as_bytes).collect()
+    }
+
+    fn provenance(&self) -> auth_web::Provenance<'_> {
+        let [origin, site, referer, host] = &self.provenance;
+        auth_web::Provenance::lookup("POST", |name| {
+            match name {
+                "origin" => origin,
+                "sec-fetch-site" => site,
+                "referer" => referer,
+                _ => host,
+            }
+            .as_deref()
+            .map(str::as_bytes)
+        })
+    }
+}
+
+/// A demo-common reply as a Rocket response.
+struct SsoReply(demo_common::sso::Reply);
+
+impl<'r> rocket::response::Responder<'r, 'static> for SsoReply {
+    fn respond_to(self, _: &'r Request<'_>) -> rocket::response::Result<'static> {
+        let reply = self.0;
+        let mut response = rocket::Response::build();
+        response
+            .status(Status::new(reply.status))
+            .sized_body(reply.body.len(), std::io::Cursor::new(reply.body));
+        for (name, value) in reply.headers {
+            response.header_adjoin(Header::new(name, value));
+        }
+        response.ok()
+    }
+}
+
+#[get("/login/sso")]
+async fn sso_login(sign_in: &State<SignIn>, auth: &State<Auth>, req: SsoRequest) -> SsoReply {
+    SsoReply(sso::login(sign_in, auth, req.cookies(), &req.query).await)
+}
+
+#[get("/login/sso/callback")]
+async fn sso_callback(sign_in: &State<SignIn>, auth: &State<Auth>, req: SsoRequest) -> SsoReply {
+    SsoReply(sso::callback(sign_in, auth, req.cookies(), &req.query).await)
+}
+
+#[post("/logout/sso")]
+async fn sso_logout(sign_in: &State<SignIn>, auth: &State<Auth>, req: SsoRequest) -> SsoReply {
+    SsoReply(sso::logout(sign_in, auth, &req.provenance(), req.cookies()).await)
+}
+
+#[get("/logout/sso/done")]
+async fn sso_logout_done(sign_in: &State<SignIn>, auth: &State<Auth>, req: SsoRequest) -> SsoReply {
+    SsoReply(sso::logout_done(sign_in, auth, req.cookies(), &req.query).await)
+}
+
+#[post("/backchannel-logout", data = "<body>")]
+async fn sso_backchannel(sign_in: &State<SignIn>, auth: &State<Auth>, body: Vec<u8>) -> SsoReply {
+    SsoReply(sso::backchannel(sign_in, auth, &body).await)
 }
 
 #[get("/static/demo.css")]
@@ -346,6 +438,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(server) => rocket
             .manage(server)
             .mount("/", routes![remote_me, remote_orders]),
+        None => rocket,
+    };
+    // Single sign-on through an OpenID provider (when configured).
+    let rocket = match settings.sign_in()? {
+        Some(sign_in) => rocket.manage(sign_in).mount(
+            "/",
+            routes![
+                sso_login,
+                sso_callback,
+                sso_logout,
+                sso_logout_done,
+                sso_backchannel
+            ],
+        ),
         None => rocket,
     };
     let rocket = rocket.ignite().await?;

@@ -7,9 +7,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use auth_warp::{AuthRejection, TokenResponse};
-use auth_web::{Access, NoClaims, WebAuth};
+use auth_web::sso::SignIn;
+use auth_web::{Access, NoClaims, Provenance, WebAuth};
 use demo_common::DemoClaims;
-use demo_common::{CartAction, DemoStore, Settings, Users};
+use demo_common::{CartAction, DemoStore, Settings, Users, sso};
 use warp::Filter;
 use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
@@ -188,6 +189,99 @@ fn well_known(auth: &Auth, jwks: bool) -> Response {
     response
 }
 
+/// A demo-common reply as a warp response.
+fn sso_reply(reply: sso::Reply) -> Response {
+    let mut response = warp::reply::with_status(
+        reply.body,
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+    )
+    .into_response();
+    for (name, value) in reply.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .append(warp::http::HeaderName::from_static(name), value);
+        }
+    }
+    response
+}
+
+/// The single sign-on routes (see `demo_common::sso`).
+fn sso_routes(auth: Auth, sign_in: Arc<SignIn>) -> warp::filters::BoxedFilter<(Response,)> {
+    let state = warp::any().map(move || (Arc::clone(&auth), Arc::clone(&sign_in)));
+    // The raw query, empty when there is none.
+    let query = warp::query::raw().or(warp::any().map(String::new)).unify();
+    let cookies = |h: &HeaderMap| -> Vec<Vec<u8>> {
+        h.get_all(COOKIE)
+            .iter()
+            .map(|v| v.as_bytes().to_vec())
+            .collect()
+    };
+    let login = warp::path!("login" / "sso")
+        .and(warp::get())
+        .and(state.clone())
+        .and(warp::header::headers_cloned())
+        .and(query)
+        .then(
+            move |(a, s): (Auth, Arc<SignIn>), h: HeaderMap, q: String| async move {
+                let c = cookies(&h);
+                sso_reply(sso::login(&s, &a, c.iter().map(Vec::as_slice), &q).await)
+            },
+        );
+    let callback = warp::path!("login" / "sso" / "callback")
+        .and(warp::get())
+        .and(state.clone())
+        .and(warp::header::headers_cloned())
+        .and(query)
+        .then(
+            move |(a, s): (Auth, Arc<SignIn>), h: HeaderMap, q: String| async move {
+                let c = cookies(&h);
+                sso_reply(sso::callback(&s, &a, c.iter().map(Vec::as_slice), &q).await)
+            },
+        );
+    let logout = warp::path!("logout" / "sso")
+        .and(warp::post())
+        .and(state.clone())
+        .and(warp::header::headers_cloned())
+        .then(
+            move |(a, s): (Auth, Arc<SignIn>), h: HeaderMap| async move {
+                let c = cookies(&h);
+                let from =
+                    Provenance::lookup("POST", |name| h.get(name).map(HeaderValue::as_bytes));
+                sso_reply(sso::logout(&s, &a, &from, c.iter().map(Vec::as_slice)).await)
+            },
+        );
+    let done = warp::path!("logout" / "sso" / "done")
+        .and(warp::get())
+        .and(state.clone())
+        .and(warp::header::headers_cloned())
+        .and(query)
+        .then(
+            move |(a, s): (Auth, Arc<SignIn>), h: HeaderMap, q: String| async move {
+                let c = cookies(&h);
+                sso_reply(sso::logout_done(&s, &a, c.iter().map(Vec::as_slice), &q).await)
+            },
+        );
+    let backchannel = warp::path!("backchannel-logout")
+        .and(warp::post())
+        .and(state)
+        .and(warp::body::content_length_limit(BODY_LIMIT))
+        .and(warp::body::bytes())
+        .then(|(a, s): (Auth, Arc<SignIn>), b: Bytes| async move {
+            sso_reply(sso::backchannel(&s, &a, &b).await)
+        });
+    login
+        .or(callback)
+        .unify()
+        .or(logout)
+        .unify()
+        .or(done)
+        .unify()
+        .or(backchannel)
+        .unify()
+        .boxed()
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut settings = Settings::from_env()?;
@@ -347,6 +441,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .boxed(),
     };
 
+    // Single sign-on through an OpenID provider (when configured).
+    let sso = match settings.sign_in()? {
+        Some(sign_in) => sso_routes(Arc::clone(&auth), Arc::new(sign_in)),
+        None => warp::any()
+            .and_then(|| async { Err::<Response, _>(warp::reject::not_found()) })
+            .boxed(),
+    };
+
     let routes = index
         .or(login)
         .or(logout)
@@ -369,6 +471,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or(openid_configuration)
         .or(hello)
         .or(remote)
+        .or(sso)
         .recover(auth_warp::recover);
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     settings.print_banner("warp");

@@ -1,0 +1,282 @@
+//! Single sign-on through each demo's routes, against the pinned OpenID provider
+//! (`oidc-provider`, `auth-test/provider`): the whole authorization code flow over HTTP (the
+//! provider's test-only interaction signs `alice` in), a replayed callback, a provider error
+//! shown escaped, and logout both ways: the browser's own, and the provider's back-channel
+//! request ending another browser's session of the same provider session.
+
+use std::net::SocketAddr;
+
+use auth_test::provider::{self, free_port, install, start_provider_with};
+
+use crate::{Demo, Reply, send};
+
+const SECRET: &str = "web-secret-of-the-tests-only";
+
+/// Cookies by name, as a browser keeps them for one site.
+#[derive(Default, Clone, Debug)]
+struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn take(&mut self, reply: &Reply) {
+        for set_cookie in reply.all("set-cookie") {
+            let pair = set_cookie.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            let gone = value.is_empty()
+                || set_cookie.to_ascii_lowercase().contains("max-age=0")
+                || set_cookie.to_ascii_lowercase().contains("01 jan 1970");
+            self.0.retain(|(n, _)| n != name.trim());
+            if !gone {
+                self.0.push((name.trim().to_owned(), value.to_owned()));
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `path?query` of an absolute URL on `addr`, or `None` for another origin.
+fn local(url: &str, addr: SocketAddr) -> Option<String> {
+    url.strip_prefix(&format!("http://{addr}"))
+        .map(str::to_owned)
+}
+
+/// Follows the provider's redirects (with its cookies) from `location` until one comes back
+/// to the demo: that path and query.
+fn through_provider(op: SocketAddr, jar: &mut Jar, demo: SocketAddr, location: &str) -> String {
+    let mut location = location.to_owned();
+    for _ in 0..10 {
+        if let Some(back) = local(&location, demo) {
+            return back;
+        }
+        let path = local(&location, op).unwrap_or_else(|| panic!("off to {location}"));
+        let cookie = jar.header();
+        let r = send(op, "GET", &path, &[("Cookie", &cookie)], b"");
+        jar.take(&r);
+        let next = r
+            .header("location")
+            .unwrap_or_else(|| panic!("{} at {path}: {}", r.status, r.text()));
+        location = if next.starts_with('/') {
+            format!("http://{op}{next}")
+        } else {
+            next.to_owned()
+        };
+    }
+    panic!("no way back to the demo within 10 hops")
+}
+
+/// The provider's logout page: its form posted with "yes"; where it sends the browser.
+fn confirm_logout(op: SocketAddr, jar: &mut Jar, location: &str) -> String {
+    let path = local(location, op).unwrap_or_else(|| panic!("off to {location}"));
+    let cookie = jar.header();
+    let page = send(op, "GET", &path, &[("Cookie", &cookie)], b"");
+    jar.take(&page);
+    let text = page.text();
+    let after = |needle: &str| {
+        let at = text
+            .find(needle)
+            .unwrap_or_else(|| panic!("no {needle} in {text}"))
+            + needle.len();
+        text[at..at + text[at..].find('"').unwrap()].to_owned()
+    };
+    let action = after("action=\"");
+    let action = local(&action, op).unwrap_or(action);
+    let body = format!("xsrf={}&logout=yes", after("name=\"xsrf\" value=\""));
+    let cookie = jar.header();
+    let r = send(
+        op,
+        "POST",
+        &action,
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        body.as_bytes(),
+    );
+    jar.take(&r);
+    r.header("location")
+        .unwrap_or_else(|| panic!("{}: {}", r.status, r.text()))
+        .to_owned()
+}
+
+/// Signs a browser (`jar`) in through the provider (its session there in `at_op`); the
+/// return path the demo sent it to.
+fn sign_in(demo: &Demo, op: SocketAddr, jar: &mut Jar, at_op: &mut Jar, return_to: &str) -> String {
+    let cookie = jar.header();
+    let begin = demo.get(
+        &format!("/login/sso?return_to={return_to}"),
+        &[("Cookie", &cookie)],
+    );
+    assert_eq!(begin.status, 303, "{}", begin.text());
+    jar.take(&begin);
+    let callback = through_provider(op, at_op, demo.addr, begin.header("location").unwrap());
+    let cookie = jar.header();
+    let done = demo.get(&callback, &[("Cookie", &cookie)]);
+    assert_eq!(done.status, 303, "{}", done.text());
+    jar.take(&done);
+    done.header("location").unwrap().to_owned()
+}
+
+/// The demo `bin` signs people in through oidc-provider: see the module docs.
+pub fn signs_in_through_an_openid_provider(bin: &str) {
+    let dir = match install() {
+        Ok(dir) => dir,
+        Err(why) => return provider::skip(&why),
+    };
+    // The provider first (it must know the demo's addresses), then the demo.
+    let op = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let issuer = format!("http://{op}");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let keys = dir.join(format!(
+        "keys-demo-{}-{}.json",
+        std::process::id(),
+        op.port()
+    ));
+    let _ = std::fs::remove_file(&keys);
+    let _provider = start_provider_with(
+        &dir,
+        op.port(),
+        &keys,
+        false,
+        &[
+            ("REDIRECT_URI", &format!("{base}/login/sso/callback")),
+            ("POST_LOGOUT_URI", &format!("{base}/logout/sso/done")),
+            ("BACKCHANNEL_URI", &format!("{base}/backchannel-logout")),
+        ],
+    );
+    let demo = Demo::start_on(
+        bin,
+        port,
+        None,
+        &[
+            ("AUTH_OIDC_ISSUER", &issuer),
+            ("AUTH_OIDC_CLIENT_ID", "web"),
+            ("AUTH_OIDC_CLIENT_SECRET", SECRET),
+            ("AUTH_OIDC_NAME", "the test provider"),
+        ],
+    );
+    let page = demo.get("/", &[]).text();
+    assert!(page.contains("Sign in with the test provider"), "{page}");
+
+    // A browser signs in and lands where it asked, with a session of the provider's user.
+    let (mut browser, mut at_op) = (Jar::default(), Jar::default());
+    assert_eq!(
+        sign_in(&demo, op, &mut browser, &mut at_op, "/orders"),
+        "/orders"
+    );
+    let session = format!("__Host-id={}", browser.get("__Host-id").unwrap());
+    let me = demo.me(&session);
+    assert_eq!(me.status, 200, "{}", me.text());
+    assert_eq!(me.json()["user"], format!("{issuer}#alice"));
+
+    // A return path to another site lands on `/`.
+    let mut other = Jar::default();
+    let to = sign_in(
+        &demo,
+        op,
+        &mut other,
+        &mut at_op.clone(),
+        "%2F%5Cevil.example",
+    );
+    assert_eq!(to, "/");
+
+    // The same callback again: 400, and the page says why.
+    let mut replaying = Jar::default();
+    let cookie = replaying.header();
+    let begin = demo.get("/login/sso", &[("Cookie", &cookie)]);
+    replaying.take(&begin);
+    let callback = through_provider(
+        op,
+        &mut at_op.clone(),
+        demo.addr,
+        begin.header("location").unwrap(),
+    );
+    let cookie = replaying.header();
+    assert_eq!(demo.get(&callback, &[("Cookie", &cookie)]).status, 303);
+    let again = demo.get(&callback, &[("Cookie", &cookie)]);
+    assert_eq!(again.status, 400);
+    assert!(
+        again.text().contains("login_state_unknown"),
+        "{}",
+        again.text()
+    );
+
+    // The provider's error, shown escaped; no session.
+    let mut refused = Jar::default();
+    let begin = demo.get("/login/sso", &[]);
+    refused.take(&begin);
+    let location = begin.header("location").unwrap();
+    let state = location
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let iss = issuer.replace(':', "%3A").replace('/', "%2F");
+    let cookie = refused.header();
+    let error = demo.get(
+        &format!("/login/sso/callback?error=access_denied%3Cb%3E&state={state}&iss={iss}"),
+        &[("Cookie", &cookie)],
+    );
+    assert_eq!(error.status, 400);
+    let text = error.text();
+    assert!(
+        text.contains("provider_error") && text.contains("access_denied&lt;b&gt;"),
+        "{text}"
+    );
+    assert!(!text.contains("access_denied<b>"));
+    assert!(error.session_cookie().is_none());
+
+    // A second browser of the same provider session; then the first logs out here and at the
+    // provider: its session ends first, and the provider's back-channel request ends the
+    // second's.
+    let mut second = Jar::default();
+    sign_in(&demo, op, &mut second, &mut at_op, "/");
+    let second_session = format!("__Host-id={}", second.get("__Host-id").unwrap());
+    assert_eq!(demo.me(&second_session).status, 200);
+    let cookie = browser.header();
+    let out = demo.post("/logout/sso", &[("Cookie", &cookie)], b"");
+    assert_eq!(out.status, 303, "{}", out.text());
+    browser.take(&out);
+    assert_eq!(
+        demo.me(&session).status,
+        401,
+        "ended before the browser left"
+    );
+    let back = confirm_logout(op, &mut at_op, out.header("location").unwrap());
+    let back = local(&back, demo.addr).unwrap_or_else(|| panic!("back to {back}"));
+    assert!(back.starts_with("/logout/sso/done?"), "{back}");
+    let cookie = browser.header();
+    let done = demo.get(&back, &[("Cookie", &cookie)]);
+    assert_eq!((done.status, done.header("location")), (303, Some("/")));
+    assert_eq!(
+        demo.me(&second_session).status,
+        401,
+        "ended by the back channel"
+    );
+
+    // A logout POST from another site is refused.
+    let cookie = second.header();
+    let cross = demo.send(
+        "POST",
+        "/logout/sso",
+        &[("Cookie", &cookie), ("Origin", "https://evil.example")],
+        b"",
+    );
+    assert_eq!(cross.status, 403);
+    let _ = std::fs::remove_file(&keys);
+}
