@@ -47,6 +47,25 @@ const signer = (alg) => keys.find((k) => k.alg === alg).kid;
 // never take for an access token.
 const ID_TOKEN_GRANT = 'urn:auth-oidc-tests:id-token';
 
+// `scripts/dev-provider.sh` (DEV_DEMOS=3000,3001): a client `demo-<port>` for the demo on each
+// port, and oidc-provider's own development login and consent pages (any user name and
+// password), so that a person signs in once and the second demo needs no password.
+const devDemos = (process.env.DEV_DEMOS || '').split(',').filter(Boolean);
+const demoClients = devDemos.map((demoPort) => {
+  const base = `http://127.0.0.1:${demoPort}`;
+  return {
+    client_id: `demo-${demoPort}`,
+    client_secret: 'demo-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [`${base}/login/sso/callback`],
+    post_logout_redirect_uris: [`${base}/logout/sso/done`],
+    backchannel_logout_uri: `${base}/backchannel-logout`,
+    backchannel_logout_session_required: true,
+  };
+});
+
 const redirectUri = process.env.REDIRECT_URI || 'http://127.0.0.1:9/cb';
 const rpClients = [
   { client_id: 'web', client_secret: 'web-secret-of-the-tests-only', token_endpoint_auth_method: 'client_secret_basic' },
@@ -71,7 +90,23 @@ const rpClients = [
 const provider = new Provider(issuer, {
   jwks: { keys },
   ttl: { IdToken: 600, AccessToken: Number(process.env.ACCESS_TTL || 3600) },
-  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  ...(devDemos.length ? {
+    // The demos are first-party clients: no consent page, the scopes asked are granted.
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId
+        || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      if (grantId) {
+        return ctx.oidc.provider.Grant.find(grantId);
+      }
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client.clientId,
+        accountId: ctx.oidc.session.accountId,
+      });
+      grant.addOIDCScope(ctx.oidc.params.scope || 'openid');
+      await grant.save();
+      return grant;
+    },
+  } : { interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` } }),
   // Back-channel logout requests go to the tests' relying parties on loopback: the provider's
   // block on special-use addresses is lifted here (a test configuration, never a deployment's).
   fetch: (url, options) => {
@@ -80,7 +115,7 @@ const provider = new Provider(issuer, {
   },
   // Refresh tokens for the relying-party clients without the `offline_access` dance.
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
-  clients: [...rpClients, {
+  clients: [...rpClients, ...demoClients, {
     client_id: 'shop',
     client_secret: 'shop-secret-of-the-tests-only',
     grant_types: ['client_credentials', ID_TOKEN_GRANT],
@@ -89,7 +124,7 @@ const provider = new Provider(issuer, {
     token_endpoint_auth_method: 'client_secret_post',
   }],
   features: {
-    devInteractions: { enabled: false },
+    devInteractions: { enabled: devDemos.length > 0 },
     backchannelLogout: { enabled: true },
     clientCredentials: { enabled: true },
     resourceIndicators: {
@@ -121,7 +156,7 @@ provider.registerGrantType(ID_TOKEN_GRANT, async (ctx) => {
 
 // The test-only interaction: sign in `login_hint` (default alice), grant what was asked.
 provider.use(async (ctx, next) => {
-  if (ctx.method !== 'GET' || !ctx.path.startsWith('/interaction/')) {
+  if (devDemos.length || ctx.method !== 'GET' || !ctx.path.startsWith('/interaction/')) {
     return next();
   }
   const details = await provider.interactionDetails(ctx.req, ctx.res);
