@@ -64,7 +64,7 @@ fn html(status: StatusCode, page: String) -> HttpResponse {
 }
 
 fn page_headers(response: &mut HttpResponse) {
-    for (name, value) in demo_common::PAGE_HEADERS {
+    for (name, value) in demo_common::page_headers() {
         response.headers_mut().insert(
             HeaderName::from_static(name),
             HeaderValue::from_static(value),

@@ -78,7 +78,7 @@ fn html(status: StatusCode, page: String) -> Response {
 }
 
 fn page_headers(response: &mut Response) {
-    for (name, value) in demo_common::PAGE_HEADERS {
+    for (name, value) in demo_common::page_headers() {
         response.headers_mut().insert(
             axum::http::HeaderName::from_static(name),
             HeaderValue::from_static(value),

@@ -220,6 +220,21 @@ impl Browser {
         base64ct::Base64::decode_vec(v.as_str().unwrap_or_default()).expect("a base64 PNG")
     }
 
+    /// The address of the page shown.
+    pub fn url(&self) -> String {
+        let v = self.session_call("GET", "/url", &json!({}));
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Runs `script` in the page and returns its value.
+    pub fn execute(&self, script: &str) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            &json!({"script": script, "args": []}),
+        )
+    }
+
     /// What scripts on the page see of the cookies.
     pub fn document_cookie(&self) -> String {
         let v = self.session_call(

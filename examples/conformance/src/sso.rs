@@ -278,5 +278,56 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
         b"",
     );
     assert_eq!(cross.status, 403);
+
+    in_a_browser(&demo, &issuer);
     let _ = std::fs::remove_file(&keys);
+}
+
+/// The same in headless Chromium: the "Sign in with" link, the cookies as the browser keeps
+/// them (the pre-login cookie `SameSite=Lax`, so that the provider's redirect back brings it;
+/// none readable by scripts; no token in the page or its storage), a return path to another
+/// site landing on `/`, and "log out here and at the provider" through the provider's page.
+fn in_a_browser(demo: &Demo, issuer: &str) {
+    let Some(browser) = crate::browser::Browser::start() else {
+        return;
+    };
+    let base = format!("http://{}", demo.addr);
+    browser.goto(&format!("{base}/"));
+    browser.click("#sso");
+    assert_eq!(
+        browser.text("#user"),
+        format!("{issuer}#alice"),
+        "signed in, back on the page"
+    );
+    assert_eq!(browser.url(), format!("{base}/"));
+    let cookies = browser.cookies();
+    let named = |name: &str| cookies.iter().find(|c| c["name"] == name).cloned();
+    let login =
+        named("__Host-id-login").unwrap_or_else(|| panic!("no pre-login cookie: {cookies:?}"));
+    assert_eq!(
+        (&login["httpOnly"], &login["sameSite"]),
+        (&serde_json::json!(true), &serde_json::json!("Lax"))
+    );
+    assert_eq!(named("__Host-id").unwrap()["httpOnly"], true);
+    assert_eq!(
+        browser.document_cookie(),
+        "",
+        "no cookie readable by scripts"
+    );
+    let storage = browser.execute("return localStorage.length + sessionStorage.length");
+    assert_eq!(storage, 0);
+    let page = browser.source();
+    assert!(!page.contains("eyJ"), "no JWT in the page");
+
+    // A return path to another site lands on `/`.
+    browser.goto(&format!("{base}/login/sso?return_to=%2F%5Cevil.example"));
+    browser.find("#user");
+    assert_eq!(browser.url(), format!("{base}/"));
+
+    // Log out here and at the provider: its page asks, the browser comes back signed out.
+    browser.click("#logout-sso");
+    browser.click("button[value=yes]");
+    browser.find("#login");
+    assert!(browser.url().starts_with(&base), "{}", browser.url());
+    assert!(browser.cookies().iter().all(|c| c["name"] != "__Host-id"));
 }

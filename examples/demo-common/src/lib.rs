@@ -38,20 +38,30 @@ use auth_web::password::{Checked, PasswordConfig, PasswordError, Passwords};
 use auth_web::{Access, Rejection, RejectionKind, ResourceServer, TokenKeys, WebAuth, WebConfig};
 use serde::Deserialize;
 
-/// The headers of the demos' HTML page:
-/// `nosniff` (no content-type guessing), a `Content-Security-Policy` that allows only the
-/// service's own scripts, styles and requests and no framing at all (clickjacking), and a
-/// `Referrer-Policy` that sends no referrer at all to other sites.
-pub const PAGE_HEADERS: [(&str, &str); 3] = [
-    ("x-content-type-options", "nosniff"),
-    (
-        "content-security-policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
-         connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; \
-         frame-ancestors 'none'",
-    ),
-    ("referrer-policy", "same-origin"),
-];
+/// The page's `Content-Security-Policy` without single sign-on: only the service's own
+/// scripts, styles, requests and form targets, no framing at all (clickjacking).
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+     connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; \
+     frame-ancestors 'none'";
+
+/// The policy with single sign-on: the provider's origin may also end a form's redirects
+/// ("log out here and at the provider" posts here, then goes there).
+static SSO_CSP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The headers of the demos' HTML page: `nosniff` (no content-type guessing), the
+/// `Content-Security-Policy` above, and a `Referrer-Policy` that sends no referrer at all to
+/// other sites.
+#[must_use]
+pub fn page_headers() -> [(&'static str, &'static str); 3] {
+    [
+        ("x-content-type-options", "nosniff"),
+        (
+            "content-security-policy",
+            SSO_CSP.get().map_or(CSP, String::as_str),
+        ),
+        ("referrer-policy", "same-origin"),
+    ]
+}
 
 /// The demo users and their passwords, printed at start (they are demo credentials).
 pub const DEMO_USERS: [(&str, &str); 2] = [("ada", "lovelace-1815"), ("grace", "hopper-1906")];

@@ -24,7 +24,7 @@ use auth_policy::sso::{Client, ClientAuth, SsoError};
 use auth_web::sso::SignIn;
 use auth_web::{Provenance, Rejection, RejectionKind, WebAuth};
 
-use crate::{DemoStore, PAGE_HEADERS, Settings, escape};
+use crate::{DemoStore, SSO_CSP, Settings, escape, page_headers};
 
 /// The provider's name on the page, set when single sign-on is configured.
 static PROVIDER: OnceLock<String> = OnceLock::new();
@@ -83,7 +83,7 @@ impl Reply {
             ("content-type", "text/html; charset=utf-8".to_owned()),
             ("cache-control", "no-store".to_owned()),
         ];
-        headers.extend(PAGE_HEADERS.iter().map(|(n, v)| (*n, (*v).to_owned())));
+        headers.extend(page_headers().iter().map(|(n, v)| (*n, (*v).to_owned())));
         if rejection.status() == 503 {
             headers.push(("retry-after", "1".to_owned()));
         }
@@ -126,10 +126,22 @@ impl Settings {
         let name = std::env::var("AUTH_OIDC_NAME")
             .ok()
             .filter(|n| !n.is_empty())
-            .unwrap_or(issuer);
+            .unwrap_or_else(|| issuer.clone());
         let _ = PROVIDER.set(name);
+        let origin = origin_of(&issuer);
+        let _ = SSO_CSP.set(crate::CSP.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {origin}"),
+        ));
         Ok(Some(SignIn::new(io, client)))
     }
+}
+
+/// `scheme://authority` of `url`.
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    format!("{scheme}://{authority}")
 }
 
 /// `GET /login/sso`: 303 to the provider.

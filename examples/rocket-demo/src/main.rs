@@ -74,7 +74,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Asset {
             .header(self.0)
             .raw_header("Cache-Control", "no-cache")
             .sized_body(self.1.len(), std::io::Cursor::new(self.1));
-        for (name, value) in demo_common::PAGE_HEADERS {
+        for (name, value) in demo_common::page_headers() {
             response.raw_header(name, value);
         }
         response.ok()
@@ -91,7 +91,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
             .status(self.0)
             .header(ContentType::HTML)
             .sized_body(self.1.len(), std::io::Cursor::new(self.1));
-        for (name, value) in demo_common::PAGE_HEADERS {
+        for (name, value) in demo_common::page_headers() {
             response.raw_header(name, value);
         }
         response.ok()
