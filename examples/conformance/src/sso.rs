@@ -331,3 +331,63 @@ fn in_a_browser(demo: &Demo, issuer: &str) {
     assert!(browser.url().starts_with(&base), "{}", browser.url());
     assert!(browser.cookies().iter().all(|c| c["name"] != "__Host-id"));
 }
+
+/// How long a back-channel logout takes to end a session on every process of a service: two
+/// processes of the demo `bin` on one Redis (`redis_url`), the provider's back-channel request
+/// going to the second; each round signs two browsers in at the first within one provider
+/// session, logs the first out here and at the provider, and times from the provider's
+/// confirmation until the second browser's session is refused at the first process. Returns
+/// each round's time.
+pub fn backchannel_timing(bin: &str, redis_url: &str, rounds: usize) -> Vec<std::time::Duration> {
+    let dir = install().expect("the provider installs (Node.js and npm)");
+    let op = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let issuer = format!("http://{op}");
+    let (port_a, port_b) = (free_port(), free_port());
+    let a_base = format!("http://127.0.0.1:{port_a}");
+    let keys = dir.join(format!("keys-bcl-timing-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&keys);
+    let _provider = start_provider_with(
+        &dir,
+        op.port(),
+        &keys,
+        false,
+        &[
+            ("REDIRECT_URI", &format!("{a_base}/login/sso/callback")),
+            ("POST_LOGOUT_URI", &format!("{a_base}/logout/sso/done")),
+            (
+                "BACKCHANNEL_URI",
+                &format!("http://127.0.0.1:{port_b}/backchannel-logout"),
+            ),
+        ],
+    );
+    // One service: the same issuer and signing key on both processes, one Redis.
+    let env = [
+        ("AUTH_OIDC_ISSUER", issuer.as_str()),
+        ("AUTH_OIDC_CLIENT_ID", "web"),
+        ("AUTH_OIDC_CLIENT_SECRET", SECRET),
+        ("AUTH_ISSUER", a_base.as_str()),
+    ];
+    let a = Demo::start_on(bin, port_a, Some(redis_url), &env);
+    let _b = Demo::start_on(bin, port_b, Some(redis_url), &env);
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let mut at_op = Jar::default();
+        let (mut first, mut second) = (Jar::default(), Jar::default());
+        sign_in(&a, op, &mut first, &mut at_op, "/");
+        sign_in(&a, op, &mut second, &mut at_op, "/");
+        let second_session = format!("__Host-id={}", second.get("__Host-id").unwrap());
+        let cookie = first.header();
+        let out = a.post("/logout/sso", &[("Cookie", &cookie)], b"");
+        let started = std::time::Instant::now();
+        confirm_logout(op, &mut at_op, out.header("location").unwrap());
+        while a.me(&second_session).status != 401 {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "never ended"
+            );
+        }
+        times.push(started.elapsed());
+    }
+    let _ = std::fs::remove_file(&keys);
+    times
+}
