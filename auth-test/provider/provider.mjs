@@ -154,8 +154,21 @@ provider.registerGrantType(ID_TOKEN_GRANT, async (ctx) => {
   ctx.body = { id_token: await token.issue({ use: 'idtoken' }) };
 }, []);
 
+// How many refresh-token grants succeeded: the tests read it (`GET /test/refresh-grants`) to
+// see that many calls at once caused one refresh.
+let refreshGrants = 0;
+provider.on('grant.success', (ctx) => {
+  if (ctx.oidc.params?.grant_type === 'refresh_token') {
+    refreshGrants += 1;
+  }
+});
+
 // The test-only interaction: sign in `login_hint` (default alice), grant what was asked.
 provider.use(async (ctx, next) => {
+  if (!devDemos.length && ctx.method === 'GET' && ctx.path === '/test/refresh-grants') {
+    ctx.body = String(refreshGrants);
+    return undefined;
+  }
   if (devDemos.length || ctx.method !== 'GET' || !ctx.path.startsWith('/interaction/')) {
     return next();
   }

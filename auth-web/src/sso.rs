@@ -39,7 +39,9 @@ use auth_policy::sso::local::SsoTokens;
 use auth_policy::sso::local::{SSO_IDENTITY, SSO_TOKENS, local_user, pre_login_user};
 use auth_policy::sso::logout::{PENDING_LOGOUTS, PendingLogout, end_session_url};
 use auth_policy::sso::sign_in;
-use auth_policy::sso::{AuthorizationResponse, Client, ProviderIo, SsoError, SsoIdentity};
+use auth_policy::sso::{
+    AuthorizationResponse, Client, ProviderInfo, ProviderIo, SsoError, SsoIdentity,
+};
 use auth_policy::store::SessionLimit;
 use auth_policy::verifier::VerifyError;
 
@@ -129,6 +131,14 @@ impl SignIn {
     #[must_use]
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The provider's metadata (its UserInfo endpoint, say), as the I/O layer keeps it.
+    ///
+    /// # Errors
+    /// 503 when the provider cannot be reached and no metadata is held.
+    pub async fn provider(&self) -> Result<Arc<ProviderInfo>, Rejection> {
+        Ok(self.io.provider().await?)
     }
 
     /// Begins a login that returns to `return_to` (a same-origin path; anything else returns

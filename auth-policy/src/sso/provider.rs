@@ -25,6 +25,8 @@ struct Fields {
     #[serde(default)]
     end_session_endpoint: Option<String>,
     #[serde(default)]
+    userinfo_endpoint: Option<String>,
+    #[serde(default)]
     pushed_authorization_request_endpoint: Option<String>,
     #[serde(default)]
     require_pushed_authorization_requests: bool,
@@ -95,6 +97,13 @@ impl ProviderInfo {
     #[must_use]
     pub fn end_session_endpoint(&self) -> Option<&str> {
         self.meta.end_session_endpoint.as_deref()
+    }
+
+    /// The UserInfo endpoint (OpenID Connect Core §5.3): an API the provider's access token
+    /// opens.
+    #[must_use]
+    pub fn userinfo_endpoint(&self) -> Option<&str> {
+        self.meta.userinfo_endpoint.as_deref()
     }
 
     /// The RFC 9126 endpoint for pushed authorization requests.

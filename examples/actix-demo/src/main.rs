@@ -287,6 +287,10 @@ async fn sso_backchannel(auth: Data<Auth>, sign_in: Data<SignIn>, body: Bytes) -
     sso_reply(sso::backchannel(&sign_in, &auth, &body).await)
 }
 
+async fn sso_userinfo(req: HttpRequest, auth: Data<Auth>, sign_in: Data<SignIn>) -> HttpResponse {
+    sso_reply(sso::userinfo(&sign_in, &auth, cookies(&req)).await)
+}
+
 /// A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
 async fn hello() -> &'static str {
     "hello"
@@ -360,7 +364,8 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
                 .route("/login/sso/callback", web::get().to(sso_callback))
                 .route("/logout/sso", web::post().to(sso_logout))
                 .route("/logout/sso/done", web::get().to(sso_logout_done))
-                .route("/backchannel-logout", web::post().to(sso_backchannel)),
+                .route("/backchannel-logout", web::post().to(sso_backchannel))
+                .route("/api/sso/userinfo", web::get().to(sso_userinfo)),
             None => app,
         }
     })

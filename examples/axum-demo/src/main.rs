@@ -283,12 +283,16 @@ fn sso_routes(auth: Arc<WebAuth<DemoStore>>, sign_in: Arc<SignIn>) -> Router {
     async fn backchannel(State((a, s)): State<Sso>, body: Bytes) -> Response {
         reply(sso::backchannel(&s, &a, &body).await)
     }
+    async fn userinfo(State((a, s)): State<Sso>, h: HeaderMap) -> Response {
+        reply(sso::userinfo(&s, &a, cookies(&h)).await)
+    }
     Router::new()
         .route("/login/sso", get(login))
         .route("/login/sso/callback", get(callback))
         .route("/logout/sso", post(logout))
         .route("/logout/sso/done", get(done))
         .route("/backchannel-logout", post(backchannel))
+        .route("/api/sso/userinfo", get(userinfo))
         .with_state((auth, sign_in))
 }
 

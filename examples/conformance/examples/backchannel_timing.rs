@@ -6,7 +6,12 @@
 //!     cargo run --release -p conformance --example backchannel_timing -- target/release/axum-demo
 //!
 //! `ROUNDS` (default 200). Starts its own redis-server and oidc-provider on loopback.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    missing_docs
+)]
 
 fn main() {
     let bin = std::env::args().nth(1).expect("the demo binary's path");

@@ -155,6 +155,8 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
             ("REDIRECT_URI", &format!("{base}/login/sso/callback")),
             ("POST_LOGOUT_URI", &format!("{base}/logout/sso/done")),
             ("BACKCHANNEL_URI", &format!("{base}/backchannel-logout")),
+            // Access tokens for 2 s: the refresh below comes due within the test.
+            ("ACCESS_TTL", "2"),
         ],
     );
     let demo = Demo::start_on(
@@ -181,6 +183,34 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
     let me = demo.me(&session);
     assert_eq!(me.status, 200, "{}", me.text());
     assert_eq!(me.json()["user"], format!("{issuer}#alice"));
+
+    // The provider's API, called by the demo with the provider's token (which the browser never
+    // sees); once the token has expired, 20 calls at once cause one refresh at the provider.
+    let info = demo.get("/api/sso/userinfo", &[("Cookie", &session)]);
+    assert_eq!(info.status, 200, "{}", info.text());
+    assert_eq!(info.json()["userinfo"]["sub"], "alice");
+    assert_eq!(info.header("cache-control"), Some("no-store"));
+    std::thread::sleep(std::time::Duration::from_millis(2_200));
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let (addr, session) = (demo.addr, session.clone());
+            std::thread::spawn(move || {
+                send(
+                    addr,
+                    "GET",
+                    "/api/sso/userinfo",
+                    &[("Cookie", &session)],
+                    b"",
+                )
+                .status
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = calls.into_iter().map(|c| c.join().unwrap()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let grants = send(op, "GET", "/test/refresh-grants", &[], b"").text();
+    assert_eq!(grants, "1", "one refresh grant for 20 calls");
+    assert_eq!(demo.me(&session).status, 200, "still signed in");
 
     // A return path to another site lands on `/`.
     let mut other = Jar::default();
@@ -279,7 +309,7 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
     );
     assert_eq!(cross.status, 403);
 
-    in_a_browser(&demo, &issuer);
+    in_a_browser(&demo, &issuer, op);
     let _ = std::fs::remove_file(&keys);
 }
 
@@ -287,7 +317,7 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
 /// them (the pre-login cookie `SameSite=Lax`, so that the provider's redirect back brings it;
 /// none readable by scripts; no token in the page or its storage), a return path to another
 /// site landing on `/`, and "log out here and at the provider" through the provider's page.
-fn in_a_browser(demo: &Demo, issuer: &str) {
+fn in_a_browser(demo: &Demo, issuer: &str, op: SocketAddr) {
     let Some(browser) = crate::browser::Browser::start() else {
         return;
     };
@@ -318,6 +348,30 @@ fn in_a_browser(demo: &Demo, issuer: &str) {
     assert_eq!(storage, 0);
     let page = browser.source();
     assert!(!page.contains("eyJ"), "no JWT in the page");
+
+    // Once the provider's token has expired, 20 calls at once from the page: all answered,
+    // one refresh grant at the provider, and no token in what the page got.
+    let grants = || send(op, "GET", "/test/refresh-grants", &[], b"").text();
+    let before: u32 = grants().parse().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2_200));
+    let got = browser.execute_async(
+        "const done = arguments[arguments.length - 1];\
+         Promise.all(Array.from({length: 20}, () => fetch('/api/sso/userinfo')\
+           .then(r => r.text().then(t => [r.status, t]))))\
+         .then(done, e => done(String(e)));",
+        serde_json::json!([]),
+    );
+    let answers = got.as_array().unwrap_or_else(|| panic!("{got}"));
+    assert_eq!(answers.len(), 20);
+    for answer in answers {
+        assert_eq!(answer[0], 200, "{answer}");
+        assert!(!answer[1].as_str().unwrap().contains("eyJ"), "{answer}");
+    }
+    assert_eq!(
+        grants().parse::<u32>().unwrap(),
+        before + 1,
+        "one refresh for 20 calls"
+    );
 
     // A return path to another site lands on `/`.
     browser.goto(&format!("{base}/login/sso?return_to=%2F%5Cevil.example"));

@@ -10,6 +10,7 @@
 //! | `POST /logout/sso` | the session ends here, then 303 to the provider's logout |
 //! | `GET /logout/sso/done` | back from the provider: 303 to `/` |
 //! | `POST /backchannel-logout` | the provider's back-channel logout: 200 or 400, `no-store` |
+//! | `GET /api/sso/userinfo` | the provider's UserInfo API, called here with the provider's access token (refreshed once per session when due; never sent to the browser) |
 //!
 //! The redirect URI the provider must know is `<AUTH_ISSUER>/login/sso/callback`; the
 //! post-logout one `<AUTH_ISSUER>/logout/sso/done`; the back-channel one
@@ -233,4 +234,68 @@ pub async fn backchannel(sign_in: &SignIn, auth: &WebAuth<DemoStore>, body: &[u8
             body: rejection.body(),
         },
     }
+}
+
+/// `GET /api/sso/userinfo`: the provider's UserInfo API called on the user's behalf with the
+/// provider's access token, which stays on the server (refreshed when due by one request per
+/// session): `{"userinfo": …}`.
+pub async fn userinfo<'h>(
+    sign_in: &SignIn,
+    auth: &WebAuth<DemoStore>,
+    cookies: impl IntoIterator<Item = &'h [u8]>,
+) -> Reply {
+    let now = UnixTime::now();
+    let json_reply = |status: u16, body: String| Reply {
+        status,
+        headers: vec![
+            ("content-type", "application/json".to_owned()),
+            ("cache-control", "no-store".to_owned()),
+        ],
+        body,
+    };
+    let refused = |r: &Rejection| json_reply(r.status(), r.body());
+    let mut session = match auth.session(cookies, now).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return refused(&Rejection::from(RejectionKind::NoSession)),
+        Err(r) => return refused(&r),
+    };
+    let token = match sign_in
+        .provider_access_token(auth, &mut session, now, &mut os_rng())
+        .await
+    {
+        Ok(token) => token,
+        Err(r) => return refused(&r),
+    };
+    let unavailable = || json_reply(503, r#"{"error":"provider_unavailable"}"#.to_owned());
+    let Ok(provider) = sign_in.provider().await else {
+        return unavailable();
+    };
+    let Some(url) = provider.userinfo_endpoint() else {
+        return unavailable();
+    };
+    let answer = http()
+        .get(url)
+        .bearer_auth(token)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await;
+    let body = match answer {
+        Ok(r) if r.status().is_success() => r.text().await.ok(),
+        _ => None,
+    };
+    match body.and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok()) {
+        Some(info) => json_reply(200, serde_json::json!({ "userinfo": info }).to_string()),
+        None => unavailable(),
+    }
+}
+
+/// The HTTP client of the demo's calls to the provider's APIs: no redirects.
+fn http() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default()
+    })
 }

@@ -189,6 +189,11 @@ async fn sso_backchannel(sign_in: &State<SignIn>, auth: &State<Auth>, body: Vec<
     SsoReply(sso::backchannel(sign_in, auth, &body).await)
 }
 
+#[get("/api/sso/userinfo")]
+async fn sso_userinfo(sign_in: &State<SignIn>, auth: &State<Auth>, req: SsoRequest) -> SsoReply {
+    SsoReply(sso::userinfo(sign_in, auth, req.cookies()).await)
+}
+
 #[get("/static/demo.css")]
 fn demo_css() -> Asset {
     Asset(ContentType::CSS, demo_common::DEMO_CSS)
@@ -449,7 +454,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 sso_callback,
                 sso_logout,
                 sso_logout_done,
-                sso_backchannel
+                sso_backchannel,
+                sso_userinfo
             ],
         ),
         None => rocket,

@@ -262,6 +262,16 @@ fn sso_routes(auth: Auth, sign_in: Arc<SignIn>) -> warp::filters::BoxedFilter<(R
                 sso_reply(sso::logout_done(&s, &a, c.iter().map(Vec::as_slice), &q).await)
             },
         );
+    let userinfo = warp::path!("api" / "sso" / "userinfo")
+        .and(warp::get())
+        .and(state.clone())
+        .and(warp::header::headers_cloned())
+        .then(
+            move |(a, s): (Auth, Arc<SignIn>), h: HeaderMap| async move {
+                let c = cookies(&h);
+                sso_reply(sso::userinfo(&s, &a, c.iter().map(Vec::as_slice)).await)
+            },
+        );
     let backchannel = warp::path!("backchannel-logout")
         .and(warp::post())
         .and(state)
@@ -278,6 +288,8 @@ fn sso_routes(auth: Auth, sign_in: Arc<SignIn>) -> warp::filters::BoxedFilter<(R
         .or(done)
         .unify()
         .or(backchannel)
+        .unify()
+        .or(userinfo)
         .unify()
         .boxed()
 }
