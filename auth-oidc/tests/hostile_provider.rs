@@ -105,7 +105,9 @@ fn param(url: &str, name: &str) -> String {
         .unwrap()
 }
 
-#[tokio::test]
+// Two workers: openid-client runs in a child process this test waits for, while the other
+// worker serves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_forged_answer_of_a_hostile_provider_is_refused_without_a_session() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
@@ -180,6 +182,41 @@ async fn every_forged_answer_of_a_hostile_provider_is_refused_without_a_session(
         (outcome, *hostile.token_requests.lock().unwrap() - before)
     };
     let normal = |state: &str| format!("code=c&state={state}&iss={iss_param}");
+    // The same login finished by openid-client (the differential): its verdict, or `None`
+    // when Node.js is missing (said loudly once; a failure with AUTH_REQUIRE_SERVICES=1).
+    let node_dir = match auth_test::provider::install() {
+        Ok(dir) => Some(dir),
+        Err(why) => {
+            auth_test::provider::skip(&format!("openid-client differential: {why}"));
+            None
+        }
+    };
+    let theirs = |query: &dyn Fn(&str) -> String| -> Option<String> {
+        let dir = node_dir.as_ref()?;
+        let nonce = auth_core::oidc::login::random_value(&mut auth_core::rng::os_rng());
+        let state = auth_core::oidc::login::random_value(&mut auth_core::rng::os_rng());
+        *hostile.nonce.lock().unwrap() = nonce.clone();
+        let callback = format!("{REDIRECT}?{}", query(&state));
+        let out = std::process::Command::new("node")
+            .arg("rp.mjs")
+            .args([
+                &issuer,
+                "web",
+                SECRET,
+                &callback,
+                &state,
+                &nonce,
+                "a-verifier-the-provider-ignores-0123456789",
+            ])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        if std::env::var_os("RP_DEBUG").is_some() {
+            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        }
+        Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let mut table: Vec<(String, String, String)> = Vec::new();
 
     // The control: an honest answer signs in.
     let honest: Forge = Box::new(|f, n| f.answer(Some(f.id_token(&f.claims(n)))));
@@ -187,6 +224,12 @@ async fn every_forged_answer_of_a_hostile_provider_is_refused_without_a_session(
         run(honest, &normal).await,
         (Ok(format!("{issuer}#alice")), 1)
     );
+    if let Some(verdict) = theirs(&normal) {
+        assert_eq!(
+            verdict, "accepted",
+            "openid-client refused the honest login"
+        );
+    }
 
     let with = |key: &'static str, value: Value| -> Forge {
         Box::new(move |f: &Forger, n: &str| {
@@ -285,6 +328,9 @@ async fn every_forged_answer_of_a_hostile_provider_is_refused_without_a_session(
         let (outcome, posts) = run(forge, &normal).await;
         assert_eq!(outcome, Err("invalid_id_token"), "{name}");
         assert_eq!(posts, 1, "{name}");
+        if let Some(verdict) = theirs(&normal) {
+            table.push((name.to_owned(), "invalid_id_token".to_owned(), verdict));
+        }
     }
     let response_cases: Vec<(&str, Forge, &str)> = vec![
         (
@@ -309,6 +355,9 @@ async fn every_forged_answer_of_a_hostile_provider_is_refused_without_a_session(
     ];
     for (name, forge, code) in response_cases {
         assert_eq!(run(forge, &normal).await.0, Err(code), "{name}");
+        if let Some(verdict) = theirs(&normal) {
+            table.push((name.to_owned(), code.to_owned(), verdict));
+        }
     }
     // Cases in the authorization response: refused before any token request.
     let honest = || -> Forge { Box::new(|f, n| f.answer(Some(f.id_token(&f.claims(n))))) };
@@ -343,6 +392,27 @@ async fn every_forged_answer_of_a_hostile_provider_is_refused_without_a_session(
         let (outcome, posts) = run(honest(), &*query).await;
         assert_eq!(outcome, Err(code), "{name}");
         assert_eq!(posts, 0, "{name}: no token request");
+        if let Some(verdict) = theirs(&*query) {
+            table.push((name.to_owned(), code.to_owned(), verdict));
+        }
+    }
+    // The differential: we refuse every case openid-client refuses (here: every case), and
+    // the table says which ones it accepts.
+    if !table.is_empty() {
+        eprintln!("| case | ours | openid-client 6.9.1 |\n|---|---|---|");
+        for (name, ours, theirs) in &table {
+            eprintln!("| {name} | refused `{ours}` | {theirs} |");
+        }
+        let accepted = table.iter().filter(|(_, _, t)| t == "accepted").count();
+        eprintln!(
+            "openid-client accepted {accepted} of the {} cases we refuse",
+            table.len()
+        );
+        assert!(
+            table
+                .iter()
+                .all(|(_, _, t)| t == "accepted" || t.starts_with("refused"))
+        );
     }
     // And the honest provider still signs in after all that.
     assert_eq!(

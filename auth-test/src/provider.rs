@@ -31,7 +31,12 @@ pub fn install() -> Result<PathBuf, String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let lock = std::fs::read(source.join("package-lock.json")).map_err(|e| e.to_string())?;
     let installed = std::fs::read(dir.join("package-lock.json")).unwrap_or_default();
-    for file in ["package.json", "package-lock.json", "provider.mjs"] {
+    for file in [
+        "package.json",
+        "package-lock.json",
+        "provider.mjs",
+        "rp.mjs",
+    ] {
         std::fs::copy(source.join(file), dir.join(file)).map_err(|e| e.to_string())?;
     }
     if installed != lock || !dir.join("node_modules/oidc-provider/package.json").exists() {
