@@ -2,7 +2,9 @@
 //! given as the first argument (memory store), drives headless Chromium through a short visit
 //! (log in, fill the cart, open a second session, get and refresh a token pair, try the spent
 //! refresh token within the reuse interval: the same pair) and writes a PNG to the second
-//! argument. Run by `scripts/screenshot.sh`.
+//! argument. With `--sso` first: the page signed in through an OpenID provider (the pinned
+//! oidc-provider, started here), for the README's single sign-on picture. Run by
+//! `scripts/screenshot.sh`.
 #![allow(
     clippy::print_stderr,
     clippy::unwrap_used,
@@ -14,7 +16,15 @@ use conformance::Demo;
 use conformance::browser::Browser;
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("--sso") {
+        args.next();
+        let (Some(bin), Some(out)) = (args.next(), args.next()) else {
+            eprintln!("usage: screenshot --sso <demo binary> <output.png>");
+            std::process::exit(2);
+        };
+        return sso(&bin, &out);
+    }
     let (Some(bin), Some(out)) = (args.next(), args.next()) else {
         eprintln!("usage: screenshot <demo binary> <output.png>");
         std::process::exit(2);
@@ -42,5 +52,48 @@ fn main() {
     browser.click("#reuse");
     browser.wait_text("#token-note", "→ 200 with the same pair");
     std::fs::write(&out, browser.screenshot()).expect("the picture is written");
+    eprintln!("wrote {out}");
+}
+
+/// The page signed in through the provider, after a call to its API on the user's behalf.
+fn sso(bin: &str, out: &str) {
+    use auth_test::provider::{free_port, install, start_provider_with};
+    let dir = install().expect("Node.js and npm install the provider");
+    let op = free_port();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let keys = dir.join("keys-screenshot.json");
+    let _provider = start_provider_with(
+        &dir,
+        op,
+        &keys,
+        false,
+        &[
+            ("REDIRECT_URI", &format!("{base}/login/sso/callback")),
+            ("POST_LOGOUT_URI", &format!("{base}/logout/sso/done")),
+            ("BACKCHANNEL_URI", &format!("{base}/backchannel-logout")),
+        ],
+    );
+    let issuer = format!("http://127.0.0.1:{op}");
+    let demo = Demo::start_on(
+        bin,
+        port,
+        None,
+        &[
+            ("AUTH_OIDC_ISSUER", issuer.as_str()),
+            ("AUTH_OIDC_CLIENT_ID", "web"),
+            ("AUTH_OIDC_CLIENT_SECRET", "web-secret-of-the-tests-only"),
+            ("AUTH_OIDC_NAME", "oidc-provider"),
+        ],
+    );
+    let browser = Browser::start().expect("chromium and chromedriver are installed");
+    browser.set_window(1360, 900);
+    browser.goto(&format!("{}/", base));
+    browser.click("#sso");
+    browser.find("#logout-sso");
+    browser.find("#sessions tbody tr");
+    std::fs::write(out, browser.screenshot()).expect("the picture is written");
+    let _ = std::fs::remove_file(&keys);
+    drop(demo);
     eprintln!("wrote {out}");
 }
