@@ -24,31 +24,7 @@ const REDIRECT: &str = "http://127.0.0.1:9/cb";
 const SECRET: &str = "web-secret-of-the-tests-only";
 const BYE: &str = "http://127.0.0.1:9/bye";
 
-/// A browser's cookies: ours (name → value) and the provider's.
-#[derive(Default, Clone)]
-struct Jar(Vec<(String, String)>);
-
-impl Jar {
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn take(&mut self, set_cookie: &str) {
-        let pair = set_cookie.split(';').next().unwrap();
-        let (name, value) = pair.split_once('=').unwrap();
-        let expired = set_cookie
-            .to_ascii_lowercase()
-            .contains("expires=thu, 01 jan 1970");
-        self.0.retain(|(n, _)| n != name.trim());
-        if !value.is_empty() && !expired {
-            self.0.push((name.trim().into(), value.into()));
-        }
-    }
-}
+use auth_test::cookies::Jar;
 
 /// Follows the provider's redirects from `url` until one goes to the redirect URI: its query.
 async fn through_provider(http: &reqwest::Client, provider_jar: &mut Jar, url: &str) -> String {
@@ -529,13 +505,14 @@ async fn the_providers_tokens_stay_server_side_and_are_refreshed_once_for_many_c
     };
     let keys_file = dir.join(format!("keys-bff-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&keys_file);
-    // Access tokens for 2 s: refreshed from 1.6 s on.
+    // Access tokens for 3 s: due for a refresh after 2 s (80 %, whole seconds), so the first
+    // call right after signing in uses the token in hand.
     let provider = start_provider_with(
         &dir,
         free_port(),
         &keys_file,
         false,
-        &[("REDIRECT_URI", REDIRECT), ("ACCESS_TTL", "2")],
+        &[("REDIRECT_URI", REDIRECT), ("ACCESS_TTL", "3")],
     );
     let issuer = provider.issuer.clone();
     let rp = Arc::new(
@@ -562,7 +539,7 @@ async fn the_providers_tokens_stay_server_side_and_are_refreshed_once_for_many_c
             .await
             .unwrap()
     };
-    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3_200)).await;
     // Ten calls at once after expiry: one refresh at the provider (it rotates refresh tokens:
     // a second refresh with the same one would be refused and end the session), one new token.
     let mut calls = Vec::new();

@@ -4,6 +4,7 @@
 //!
 //! - [`store_suite`]: the checks every store must pass (`MemoryStore`, Redis, Redis Cluster).
 //! - [`adapter`]: the cases every adapter's commit tests run through its framework.
+//! - [`cookies`]: a browser's cookie jar for tests that play a browser over plain HTTP.
 //! - [`redis`]: a real `redis-server` on a free loopback port, killed when dropped.
 //! - [`ports`]: free loopback ports, none handed out twice in a process.
 //! - [`provider`]: the pinned OpenID provider (`oidc-provider` from npm, `provider/`).
@@ -23,6 +24,7 @@
 )]
 
 pub mod adapter;
+pub mod cookies;
 pub mod fixture;
 pub mod measure;
 pub mod ports;

@@ -261,34 +261,7 @@ fn setup_with_clock() -> (
 }
 
 /// A browser: its cookies by name.
-#[derive(Default, Clone)]
-struct Browser(Vec<(String, String)>);
-
-impl Browser {
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn take(&mut self, set_cookie: &str) {
-        let (pair, _) = set_cookie.split_once(';').unwrap();
-        let (name, value) = pair.split_once('=').unwrap();
-        self.0.retain(|(n, _)| n != name);
-        if !value.is_empty() {
-            self.0.push((name.into(), value.into()));
-        }
-    }
-
-    fn cookie(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
+type Browser = auth_test::cookies::Jar;
 
 /// Begins a login in `browser`: the `state`, and the code the provider will answer.
 fn begin(
@@ -415,14 +388,14 @@ fn two_tabs_both_sign_in_and_a_replayed_callback_changes_nothing() {
         "/two"
     );
     // The replay: 400, no token request, the session as it was.
-    let before = browser.cookie("__Host-id").unwrap().to_owned();
+    let before = browser.get("__Host-id").unwrap().to_owned();
     let posts = *provider.posts.lock().unwrap();
     assert_eq!(
         callback(&auth, &sign_in, &mut browser, &state1, &code1),
         Err((400, "login_state_unknown"))
     );
     assert_eq!(*provider.posts.lock().unwrap(), posts);
-    assert_eq!(browser.cookie("__Host-id"), Some(before.as_str()));
+    assert_eq!(browser.get("__Host-id"), Some(before.as_str()));
     assert!(signed_in_user(&auth, &browser).is_some());
 }
 
@@ -446,10 +419,7 @@ fn a_state_counts_only_with_the_browser_that_began_it() {
     assert_eq!(signed_in_user(&auth, &victim), None);
     // The pre-login cookie under the session cookie's name is no session.
     let mut forged = Browser::default();
-    forged.0.push((
-        "__Host-id".into(),
-        attacker.cookie("__Host-id-login").unwrap().into(),
-    ));
+    forged.put("__Host-id", attacker.get("__Host-id-login").unwrap());
     assert_eq!(signed_in_user(&auth, &forged), None);
     // And the attacker's own login still works (the state was not consumed by the refusals).
     assert_eq!(
@@ -659,7 +629,7 @@ fn logout_ends_the_session_first_then_sends_the_browser_to_the_provider() {
         browser.take(cookie);
     }
     assert_eq!(
-        browser.cookie("__Host-id"),
+        browser.get("__Host-id"),
         None,
         "the session cookie is removed"
     );

@@ -6,44 +6,17 @@
 
 use std::net::SocketAddr;
 
+use auth_test::cookies::Jar;
 use auth_test::provider::{self, free_port, install, start_provider_with};
 
 use crate::{Demo, Reply, send};
 
 const SECRET: &str = "web-secret-of-the-tests-only";
 
-/// Cookies by name, as a browser keeps them for one site.
-#[derive(Default, Clone, Debug)]
-struct Jar(Vec<(String, String)>);
-
-impl Jar {
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn take(&mut self, reply: &Reply) {
-        for set_cookie in reply.all("set-cookie") {
-            let pair = set_cookie.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            let gone = value.is_empty()
-                || set_cookie.to_ascii_lowercase().contains("max-age=0")
-                || set_cookie.to_ascii_lowercase().contains("01 jan 1970");
-            self.0.retain(|(n, _)| n != name.trim());
-            if !gone {
-                self.0.push((name.trim().to_owned(), value.to_owned()));
-            }
-        }
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+/// A browser's cookies for one site, taking every `Set-Cookie` of a reply.
+fn take(jar: &mut Jar, reply: &Reply) {
+    for set_cookie in reply.all("set-cookie") {
+        jar.take(set_cookie);
     }
 }
 
@@ -64,7 +37,7 @@ fn through_provider(op: SocketAddr, jar: &mut Jar, demo: SocketAddr, location: &
         let path = local(&location, op).unwrap_or_else(|| panic!("off to {location}"));
         let cookie = jar.header();
         let r = send(op, "GET", &path, &[("Cookie", &cookie)], b"");
-        jar.take(&r);
+        take(jar, &r);
         let next = r
             .header("location")
             .unwrap_or_else(|| panic!("{} at {path}: {}", r.status, r.text()));
@@ -82,7 +55,7 @@ fn confirm_logout(op: SocketAddr, jar: &mut Jar, location: &str) -> String {
     let path = local(location, op).unwrap_or_else(|| panic!("off to {location}"));
     let cookie = jar.header();
     let page = send(op, "GET", &path, &[("Cookie", &cookie)], b"");
-    jar.take(&page);
+    take(jar, &page);
     let text = page.text();
     let after = |needle: &str| {
         let at = text
@@ -105,7 +78,7 @@ fn confirm_logout(op: SocketAddr, jar: &mut Jar, location: &str) -> String {
         ],
         body.as_bytes(),
     );
-    jar.take(&r);
+    take(jar, &r);
     r.header("location")
         .unwrap_or_else(|| panic!("{}: {}", r.status, r.text()))
         .to_owned()
@@ -120,12 +93,12 @@ fn sign_in(demo: &Demo, op: SocketAddr, jar: &mut Jar, at_op: &mut Jar, return_t
         &[("Cookie", &cookie)],
     );
     assert_eq!(begin.status, 303, "{}", begin.text());
-    jar.take(&begin);
+    take(jar, &begin);
     let callback = through_provider(op, at_op, demo.addr, begin.header("location").unwrap());
     let cookie = jar.header();
     let done = demo.get(&callback, &[("Cookie", &cookie)]);
     assert_eq!(done.status, 303, "{}", done.text());
-    jar.take(&done);
+    take(jar, &done);
     done.header("location").unwrap().to_owned()
 }
 
@@ -155,8 +128,10 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
             ("REDIRECT_URI", &format!("{base}/login/sso/callback")),
             ("POST_LOGOUT_URI", &format!("{base}/logout/sso/done")),
             ("BACKCHANNEL_URI", &format!("{base}/backchannel-logout")),
-            // Access tokens for 2 s: the refresh below comes due within the test.
-            ("ACCESS_TTL", "2"),
+            // Access tokens for 3 s: due for a refresh after 2 s (80 %, whole seconds), so the
+            // first call right after signing in uses the token in hand, and the calls after
+            // the waits below find it expired.
+            ("ACCESS_TTL", "3"),
         ],
     );
     let demo = Demo::start_on(
@@ -190,24 +165,24 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
     assert_eq!(info.status, 200, "{}", info.text());
     assert_eq!(info.json()["userinfo"]["sub"], "alice");
     assert_eq!(info.header("cache-control"), Some("no-store"));
-    std::thread::sleep(std::time::Duration::from_millis(2_200));
+    std::thread::sleep(std::time::Duration::from_millis(3_200));
     let calls: Vec<_> = (0..20)
         .map(|_| {
             let (addr, session) = (demo.addr, session.clone());
             std::thread::spawn(move || {
-                send(
+                let r = send(
                     addr,
                     "GET",
                     "/api/sso/userinfo",
                     &[("Cookie", &session)],
                     b"",
-                )
-                .status
+                );
+                (r.status, r.text())
             })
         })
         .collect();
-    let statuses: Vec<u16> = calls.into_iter().map(|c| c.join().unwrap()).collect();
-    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let answers: Vec<(u16, String)> = calls.into_iter().map(|c| c.join().unwrap()).collect();
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
     let grants = send(op, "GET", "/test/refresh-grants", &[], b"").text();
     assert_eq!(grants, "1", "one refresh grant for 20 calls");
     assert_eq!(demo.me(&session).status, 200, "still signed in");
@@ -227,7 +202,7 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
     let mut replaying = Jar::default();
     let cookie = replaying.header();
     let begin = demo.get("/login/sso", &[("Cookie", &cookie)]);
-    replaying.take(&begin);
+    take(&mut replaying, &begin);
     let callback = through_provider(
         op,
         &mut at_op.clone(),
@@ -247,7 +222,7 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
     // The provider's error, shown escaped; no session.
     let mut refused = Jar::default();
     let begin = demo.get("/login/sso", &[]);
-    refused.take(&begin);
+    take(&mut refused, &begin);
     let location = begin.header("location").unwrap();
     let state = location
         .split("state=")
@@ -281,7 +256,7 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
     let cookie = browser.header();
     let out = demo.post("/logout/sso", &[("Cookie", &cookie)], b"");
     assert_eq!(out.status, 303, "{}", out.text());
-    browser.take(&out);
+    take(&mut browser, &out);
     assert_eq!(
         demo.me(&session).status,
         401,
@@ -353,7 +328,7 @@ fn in_a_browser(demo: &Demo, issuer: &str, op: SocketAddr) {
     // one refresh grant at the provider, and no token in what the page got.
     let grants = || send(op, "GET", "/test/refresh-grants", &[], b"").text();
     let before: u32 = grants().parse().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(2_200));
+    std::thread::sleep(std::time::Duration::from_millis(3_200));
     let got = browser.execute_async(
         "const done = arguments[arguments.length - 1];\
          Promise.all(Array.from({length: 20}, () => fetch('/api/sso/userinfo')\
