@@ -11,9 +11,11 @@
 //!   `Cache-Control: max-age` and clamped to [`CachePolicy::ttl_bounds`]), or a retry after a
 //!   failure, backing off;
 //! - [`on_unknown_key`](KeyCache::on_unknown_key): what to do for a token whose `kid` is not in
-//!   the set: fetch once (then wait for it), wait for the fetch already running, or refuse at
-//!   once. An unknown `kid` may cause a fetch at most once per
-//!   [`CachePolicy::unknown_kid_cooldown`], so a flood of made-up `kid`s costs no fetches;
+//!   the set: fetch once (then wait for it), wait for the fetch already running, wait for the
+//!   cooldown's end (a key the provider has just begun to use then gets its one fetch), or
+//!   refuse (the last fetch failed within the cooldown). An unknown `kid` may cause a fetch at
+//!   most once per [`CachePolicy::unknown_kid_cooldown`] (5 s), so a flood of made-up `kid`s
+//!   costs at most one fetch per cooldown;
 //! - [`begin_fetch`](KeyCache::begin_fetch) and [`complete`](KeyCache::complete): one fetch at
 //!   a time (single flight), with `If-None-Match` from the last `ETag`; a fetch whose outcome
 //!   never comes is abandoned after [`CachePolicy::fetch_timeout`].
@@ -45,14 +47,15 @@
 //! assert!(!cache.needs_fetch(t0.saturating_add(479)));
 //! assert!(cache.needs_fetch(t0.saturating_add(480)));
 //!
-//! // A token with an unknown `kid` may fetch once; the next one within the cooldown may not.
+//! // A token with an unknown `kid` may fetch once; the next one within the cooldown waits for
+//! // its end (the I/O layer gives up if that is longer than it may wait).
 //! let t1 = t0.saturating_add(100);
 //! assert_eq!(cache.on_unknown_key(t1), UnknownKey::Fetch);
 //! let again = cache.begin_fetch(t1, FetchReason::UnknownKey).expect("granted once");
 //! assert_eq!(again.if_none_match(), Some("\"v1\""));
 //! assert_eq!(cache.on_unknown_key(t1), UnknownKey::WaitForFetch);
 //! cache.complete(t1, again.id(), FetchOutcome::NotModified { max_age: Some(600) })?;
-//! assert!(matches!(cache.on_unknown_key(t1), UnknownKey::Refuse(_)));
+//! assert!(matches!(cache.on_unknown_key(t1), UnknownKey::WaitUntil(_)));
 //! # Ok::<(), auth_policy::keycache::KeyCacheError>(())
 //! ```
 
