@@ -120,7 +120,7 @@ impl LoginStart {
     /// with every parameter in the query.
     #[must_use]
     pub fn redirect_url(&self, provider: &ProviderInfo, client: &Client) -> String {
-        with_query(
+        http::with_query(
             provider.authorization_endpoint(),
             &http::form(&self.params(client)),
         )
@@ -175,7 +175,7 @@ impl LoginStart {
         if pushed.request_uri.is_empty() {
             return Err(SsoError::BadTokenResponse);
         }
-        Ok(with_query(
+        Ok(http::with_query(
             provider.authorization_endpoint(),
             &http::form(&[
                 ("client_id", &client.id),
@@ -323,15 +323,6 @@ impl LoginFlow {
 fn expired(flow: &LoginFlow, now: UnixTime) -> bool {
     flow.created_at > now.as_secs()
         || flow.created_at.saturating_add(FLOW_LIFETIME) <= now.as_secs()
-}
-
-/// `base` with `query` appended (after `&` if it has a query already).
-fn with_query(base: &str, query: &str) -> String {
-    let mut url = String::with_capacity(base.len().saturating_add(query.len()).saturating_add(1));
-    url.push_str(base);
-    url.push(if base.contains('?') { '&' } else { '?' });
-    url.push_str(query);
-    url
 }
 
 /// The error of a provider endpoint's non-success reply: its `error` code for a 4xx with one,

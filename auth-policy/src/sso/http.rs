@@ -80,6 +80,16 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
     found
 }
 
+/// `base` (an endpoint from the provider's metadata) with `query` appended, after `&` if it
+/// has a query already.
+pub(crate) fn with_query(base: &str, query: &str) -> String {
+    let mut url = String::with_capacity(base.len().saturating_add(query.len()).saturating_add(1));
+    url.push_str(base);
+    url.push(if base.contains('?') { '&' } else { '?' });
+    url.push_str(query);
+    url
+}
+
 /// `pairs` form-encoded (the WHATWG `application/x-www-form-urlencoded` serializer).
 pub(crate) fn form<V: AsRef<str>>(pairs: &[(&str, V)]) -> String {
     let mut out = form_urlencoded::Serializer::new(String::new());

@@ -57,9 +57,5 @@ pub fn end_session_url(
         params.push(("post_logout_redirect_uri", uri));
         params.push(("state", state));
     }
-    let query = http::form(&params);
-    let mut url = String::from(endpoint);
-    url.push(if endpoint.contains('?') { '&' } else { '?' });
-    url.push_str(&query);
-    Some(url)
+    Some(http::with_query(endpoint, &http::form(&params)))
 }

@@ -102,6 +102,80 @@ fn sign_in(demo: &Demo, op: SocketAddr, jar: &mut Jar, at_op: &mut Jar, return_t
     done.header("location").unwrap().to_owned()
 }
 
+/// The pinned provider for a demo whose browsers come back to `base` and whose back-channel
+/// requests go to `backchannel_base` (the same, or another process of the service), with more
+/// of `provider.mjs`'s settings in `extra`: the running provider, its address, and the
+/// environment that points a demo at it (client `web`; `AUTH_OIDC_NAME` `the test provider`).
+/// Stopped, and its keys file removed, when dropped.
+pub struct TestProvider {
+    _provider: provider::Provider,
+    keys: std::path::PathBuf,
+    /// Where it listens; its issuer is `http://` and this.
+    pub addr: SocketAddr,
+    /// Its issuer.
+    pub issuer: String,
+}
+
+impl TestProvider {
+    /// Starts it in `dir` (from `install()`).
+    pub fn start(
+        dir: &std::path::Path,
+        base: &str,
+        backchannel_base: &str,
+        extra: &[(&str, &str)],
+    ) -> Self {
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let keys = dir.join(format!(
+            "keys-demo-{}-{}.json",
+            std::process::id(),
+            addr.port()
+        ));
+        let _ = std::fs::remove_file(&keys);
+        let (redirect, after_logout, backchannel) = (
+            format!("{base}/login/sso/callback"),
+            format!("{base}/logout/sso/done"),
+            format!("{backchannel_base}/backchannel-logout"),
+        );
+        let mut env = vec![
+            ("REDIRECT_URI", redirect.as_str()),
+            ("POST_LOGOUT_URI", after_logout.as_str()),
+            ("BACKCHANNEL_URI", backchannel.as_str()),
+        ];
+        env.extend_from_slice(extra);
+        let provider = start_provider_with(dir, addr.port(), &keys, false, &env);
+        Self {
+            _provider: provider,
+            keys,
+            addr,
+            issuer: format!("http://{addr}"),
+        }
+    }
+
+    /// The environment of a demo that signs in through it.
+    pub fn demo_env(&self) -> [(&str, &str); 4] {
+        [
+            ("AUTH_OIDC_ISSUER", self.issuer.as_str()),
+            ("AUTH_OIDC_CLIENT_ID", "web"),
+            ("AUTH_OIDC_CLIENT_SECRET", SECRET),
+            ("AUTH_OIDC_NAME", "the test provider"),
+        ]
+    }
+}
+
+impl std::fmt::Debug for TestProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestProvider")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for TestProvider {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.keys);
+    }
+}
+
 /// The demo `bin` signs people in through oidc-provider: see the module docs.
 pub fn signs_in_through_an_openid_provider(bin: &str) {
     let dir = match install() {
@@ -109,42 +183,14 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
         Err(why) => return provider::skip(&why),
     };
     // The provider first (it must know the demo's addresses), then the demo.
-    let op = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let issuer = format!("http://{op}");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let keys = dir.join(format!(
-        "keys-demo-{}-{}.json",
-        std::process::id(),
-        op.port()
-    ));
-    let _ = std::fs::remove_file(&keys);
-    let _provider = start_provider_with(
-        &dir,
-        op.port(),
-        &keys,
-        false,
-        &[
-            ("REDIRECT_URI", &format!("{base}/login/sso/callback")),
-            ("POST_LOGOUT_URI", &format!("{base}/logout/sso/done")),
-            ("BACKCHANNEL_URI", &format!("{base}/backchannel-logout")),
-            // Access tokens for 3 s: due for a refresh after 2 s (80 %, whole seconds), so the
-            // first call right after signing in uses the token in hand, and the calls after
-            // the waits below find it expired.
-            ("ACCESS_TTL", "3"),
-        ],
-    );
-    let demo = Demo::start_on(
-        bin,
-        port,
-        None,
-        &[
-            ("AUTH_OIDC_ISSUER", &issuer),
-            ("AUTH_OIDC_CLIENT_ID", "web"),
-            ("AUTH_OIDC_CLIENT_SECRET", SECRET),
-            ("AUTH_OIDC_NAME", "the test provider"),
-        ],
-    );
+    // Access tokens for 3 s: due for a refresh after 2 s (80 %, whole seconds), so the first
+    // call right after signing in uses the token in hand, and the calls after the waits below
+    // find it expired.
+    let provider = TestProvider::start(&dir, &base, &base, &[("ACCESS_TTL", "3")]);
+    let (op, issuer) = (provider.addr, provider.issuer.clone());
+    let demo = Demo::start_on(bin, port, None, &provider.demo_env());
     let page = demo.get("/", &[]).text();
     assert!(page.contains("Sign in with the test provider"), "{page}");
 
@@ -285,7 +331,6 @@ pub fn signs_in_through_an_openid_provider(bin: &str) {
     assert_eq!(cross.status, 403);
 
     in_a_browser(&demo, &issuer, op);
-    let _ = std::fs::remove_file(&keys);
 }
 
 /// The same in headless Chromium: the "Sign in with" link, the cookies as the browser keeps
@@ -369,33 +414,14 @@ fn in_a_browser(demo: &Demo, issuer: &str, op: SocketAddr) {
 /// each round's time.
 pub fn backchannel_timing(bin: &str, redis_url: &str, rounds: usize) -> Vec<std::time::Duration> {
     let dir = install().expect("the provider installs (Node.js and npm)");
-    let op = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let issuer = format!("http://{op}");
     let (port_a, port_b) = (free_port(), free_port());
     let a_base = format!("http://127.0.0.1:{port_a}");
-    let keys = dir.join(format!("keys-bcl-timing-{}.json", std::process::id()));
-    let _ = std::fs::remove_file(&keys);
-    let _provider = start_provider_with(
-        &dir,
-        op.port(),
-        &keys,
-        false,
-        &[
-            ("REDIRECT_URI", &format!("{a_base}/login/sso/callback")),
-            ("POST_LOGOUT_URI", &format!("{a_base}/logout/sso/done")),
-            (
-                "BACKCHANNEL_URI",
-                &format!("http://127.0.0.1:{port_b}/backchannel-logout"),
-            ),
-        ],
-    );
+    let b_base = format!("http://127.0.0.1:{port_b}");
+    let provider = TestProvider::start(&dir, &a_base, &b_base, &[]);
+    let op = provider.addr;
     // One service: the same issuer and signing key on both processes, one Redis.
-    let env = [
-        ("AUTH_OIDC_ISSUER", issuer.as_str()),
-        ("AUTH_OIDC_CLIENT_ID", "web"),
-        ("AUTH_OIDC_CLIENT_SECRET", SECRET),
-        ("AUTH_ISSUER", a_base.as_str()),
-    ];
+    let mut env = provider.demo_env().to_vec();
+    env.push(("AUTH_ISSUER", a_base.as_str()));
     let a = Demo::start_on(bin, port_a, Some(redis_url), &env);
     let _b = Demo::start_on(bin, port_b, Some(redis_url), &env);
     let mut times = Vec::with_capacity(rounds);
@@ -417,6 +443,5 @@ pub fn backchannel_timing(bin: &str, redis_url: &str, rounds: usize) -> Vec<std:
         }
         times.push(started.elapsed());
     }
-    let _ = std::fs::remove_file(&keys);
     times
 }

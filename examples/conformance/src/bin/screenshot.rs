@@ -57,35 +57,14 @@ fn main() {
 
 /// The page signed in through the provider, after a call to its API on the user's behalf.
 fn sso(bin: &str, out: &str) {
-    use auth_test::provider::{free_port, install, start_provider_with};
+    use auth_test::provider::{free_port, install};
     let dir = install().expect("Node.js and npm install the provider");
-    let op = free_port();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let keys = dir.join("keys-screenshot.json");
-    let _provider = start_provider_with(
-        &dir,
-        op,
-        &keys,
-        false,
-        &[
-            ("REDIRECT_URI", &format!("{base}/login/sso/callback")),
-            ("POST_LOGOUT_URI", &format!("{base}/logout/sso/done")),
-            ("BACKCHANNEL_URI", &format!("{base}/backchannel-logout")),
-        ],
-    );
-    let issuer = format!("http://127.0.0.1:{op}");
-    let demo = Demo::start_on(
-        bin,
-        port,
-        None,
-        &[
-            ("AUTH_OIDC_ISSUER", issuer.as_str()),
-            ("AUTH_OIDC_CLIENT_ID", "web"),
-            ("AUTH_OIDC_CLIENT_SECRET", "web-secret-of-the-tests-only"),
-            ("AUTH_OIDC_NAME", "oidc-provider"),
-        ],
-    );
+    let provider = conformance::sso::TestProvider::start(&dir, &base, &base, &[]);
+    let mut env = provider.demo_env();
+    env[3] = ("AUTH_OIDC_NAME", "oidc-provider");
+    let demo = Demo::start_on(bin, port, None, &env);
     let browser = Browser::start().expect("chromium and chromedriver are installed");
     browser.set_window(1360, 900);
     browser.goto(&format!("{}/", base));
@@ -93,7 +72,6 @@ fn sso(bin: &str, out: &str) {
     browser.find("#logout-sso");
     browser.find("#sessions tbody tr");
     std::fs::write(out, browser.screenshot()).expect("the picture is written");
-    let _ = std::fs::remove_file(&keys);
     drop(demo);
     eprintln!("wrote {out}");
 }
