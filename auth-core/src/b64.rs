@@ -204,7 +204,7 @@ pub(crate) fn encode_into(input: &[u8], out: &mut [u8]) -> Result<usize, Invalid
 }
 
 /// Encodes `input` into the front of `out`, returning the written part as text.
-#[cfg(any(test, feature = "alloc"))]
+#[cfg(any(test, feature = "alloc", feature = "ed25519", feature = "p256"))]
 pub(crate) fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o str, Invalid> {
     let len = encode_into(input, out)?;
     // Every byte written is from the base64url alphabet, which is ASCII.

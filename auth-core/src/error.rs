@@ -474,6 +474,106 @@ impl core::error::Error for JwkError {
     }
 }
 
+/// Why a DPoP proof (RFC 9449) was refused. Every variant is `invalid_dpop_proof` to the
+/// client (RFC 9449 §7.1); the [`code`](Self::code) names the check for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProofError {
+    /// The proof is not a compact JWS with a well-formed header (too long, bad segments, a
+    /// `crit` member, an algorithm this crate does not implement, …).
+    Form(TokenError),
+    /// The header's `typ` is not `dpop+jwt`.
+    WrongType,
+    /// The header's `alg` is not one of the allowed asymmetric algorithms (HS256, `none`, …).
+    AlgorithmNotAllowed,
+    /// The header has no `jwk` object.
+    MissingKey,
+    /// The header's `jwk` carries private members, or is a symmetric (`oct`) key.
+    PrivateKey,
+    /// The header's `jwk` is not a public key this crate reads, or not one of the header's
+    /// algorithm.
+    InvalidKey(JwkError),
+    /// The signature does not verify with the header's `jwk`.
+    BadSignature,
+    /// The claims are not a JSON object with string `jti`, `htm`, `htu` and an integer `iat`,
+    /// each once.
+    InvalidClaims,
+    /// `jti` is longer than [`MAX_JTI_LEN`](crate::dpop::MAX_JTI_LEN) bytes, or empty.
+    InvalidJti,
+    /// `htm` is not the request's method.
+    MethodMismatch,
+    /// `htu` is not the request's URI (after normalisation), or not an `http(s)` URI.
+    UriMismatch,
+    /// `iat` is older than the allowed age.
+    Stale,
+    /// `iat` is further ahead than the allowed clock skew.
+    IssuedInFuture,
+    /// The request carries an access token and the proof has no `ath`.
+    MissingAth,
+    /// `ath` is not the hash of the request's access token.
+    AthMismatch,
+    /// The caller's buffer cannot hold the proof's decoded header and claims.
+    BufferTooSmall,
+}
+
+impl ProofError {
+    /// A stable, machine-readable code, e.g. `"dpop_stale"`.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Form(_) => "dpop_malformed",
+            Self::WrongType => "dpop_wrong_typ",
+            Self::AlgorithmNotAllowed => "dpop_alg_not_allowed",
+            Self::MissingKey => "dpop_missing_jwk",
+            Self::PrivateKey => "dpop_private_jwk",
+            Self::InvalidKey(_) => "dpop_invalid_jwk",
+            Self::BadSignature => "dpop_bad_signature",
+            Self::InvalidClaims => "dpop_invalid_claims",
+            Self::InvalidJti => "dpop_invalid_jti",
+            Self::MethodMismatch => "dpop_htm_mismatch",
+            Self::UriMismatch => "dpop_htu_mismatch",
+            Self::Stale => "dpop_stale",
+            Self::IssuedInFuture => "dpop_issued_in_future",
+            Self::MissingAth => "dpop_missing_ath",
+            Self::AthMismatch => "dpop_ath_mismatch",
+            Self::BufferTooSmall => "buffer_too_small",
+        }
+    }
+}
+
+impl fmt::Display for ProofError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Form(e) => write!(f, "dpop proof is malformed: {e}"),
+            Self::WrongType => f.write_str("dpop proof type is not dpop+jwt"),
+            Self::AlgorithmNotAllowed => f.write_str("dpop proof algorithm is not allowed"),
+            Self::MissingKey => f.write_str("dpop proof header has no jwk"),
+            Self::PrivateKey => f.write_str("dpop proof jwk is not a public key"),
+            Self::InvalidKey(e) => write!(f, "dpop proof jwk is invalid: {e}"),
+            Self::BadSignature => f.write_str("dpop proof signature is invalid"),
+            Self::InvalidClaims => f.write_str("dpop proof claims are invalid"),
+            Self::InvalidJti => f.write_str("dpop proof jti is empty or too long"),
+            Self::MethodMismatch => f.write_str("dpop proof htm is not the request method"),
+            Self::UriMismatch => f.write_str("dpop proof htu is not the request uri"),
+            Self::Stale => f.write_str("dpop proof is too old"),
+            Self::IssuedInFuture => f.write_str("dpop proof is issued in the future"),
+            Self::MissingAth => f.write_str("dpop proof has no ath for the access token"),
+            Self::AthMismatch => f.write_str("dpop proof ath does not match the access token"),
+            Self::BufferTooSmall => f.write_str("output buffer is too small"),
+        }
+    }
+}
+
+impl core::error::Error for ProofError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Form(e) => Some(e),
+            Self::InvalidKey(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// A `scope` string that is not scope tokens separated by single spaces (RFC 6749 §3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScopeError;
@@ -643,6 +743,8 @@ pub enum Error {
     Scope(ScopeError),
     /// Building or writing an access-token grant.
     Grant(GrantError),
+    /// A DPoP proof was refused.
+    Proof(ProofError),
 }
 
 impl Error {
@@ -658,6 +760,7 @@ impl Error {
             Self::RefreshToken(e) => e.code(),
             Self::Scope(e) => e.code(),
             Self::Grant(e) => e.code(),
+            Self::Proof(e) => e.code(),
         }
     }
 }
@@ -673,6 +776,7 @@ impl fmt::Display for Error {
             Self::RefreshToken(e) => e.fmt(f),
             Self::Scope(e) => e.fmt(f),
             Self::Grant(e) => e.fmt(f),
+            Self::Proof(e) => e.fmt(f),
         }
     }
 }
@@ -688,6 +792,7 @@ impl core::error::Error for Error {
             Self::RefreshToken(e) => Some(e),
             Self::Scope(e) => Some(e),
             Self::Grant(e) => Some(e),
+            Self::Proof(e) => Some(e),
         }
     }
 }
@@ -709,7 +814,8 @@ from_phase!(
     SessionIdError => SessionId,
     RefreshTokenError => RefreshToken,
     ScopeError => Scope,
-    GrantError => Grant
+    GrantError => Grant,
+    ProofError => Proof
 );
 
 #[cfg(test)]

@@ -81,6 +81,31 @@ impl VerifyingKey {
         members.public_key()
     }
 
+    /// Reads a public JWK for `alg` (a DPoP proof's key, of its header's algorithm): its own
+    /// `alg`, if any, must be `alg`; an RSA key without one is bound to `alg`.
+    pub(crate) fn from_jwk_for(json: &str, alg: Alg) -> Result<Self, JwkError> {
+        let members = Members::read(json)?;
+        if members.has_private {
+            return Err(JwkError::PrivateKey);
+        }
+        let mut key = members.public_key()?;
+        if members.alg.is_some() {
+            if key.alg() != alg {
+                return Err(JwkError::AlgorithmMismatch);
+            }
+        } else {
+            key.set_alg(alg).map_err(|_| JwkError::AlgorithmMismatch)?;
+        }
+        Ok(key)
+    }
+
+    /// Writes the key's required members only (the RFC 7638 form: what a DPoP proof's header
+    /// carries), through `put`.
+    #[cfg(any(feature = "ed25519", feature = "p256"))]
+    pub(crate) fn write_required_members(&self, put: &mut dyn FnMut(&str)) {
+        self.write_members(true, put);
+    }
+
     /// The RFC 7638 thumbprint of this public key.
     #[must_use]
     pub fn thumbprint(&self) -> Thumbprint {

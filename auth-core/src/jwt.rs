@@ -43,6 +43,8 @@ mod pkcs8;
 mod token;
 mod validation;
 
+#[cfg(test)]
+pub(crate) use alg::SignKey;
 pub use alg::{
     Alg, Algorithm, AnyKey, Hs256, Hs384, Hs512, Key, KeySource, MAX_KID_LEN, MAX_SECRET_LEN,
 };
@@ -54,8 +56,15 @@ pub use asymmetric::{KEY_BYTES, VerifyingKey};
 pub use claims::{Registered, Verified};
 #[cfg(feature = "alloc")]
 pub use token::danger_decode_unverified;
+#[cfg(any(feature = "ed25519", feature = "p256"))]
+pub(crate) use token::sign_parts_into;
 pub use token::{DEFAULT_MAX_TOKEN_LEN, Header, MAX_HEADER_LEN, MacVerified, UntrustedToken};
-#[cfg(feature = "alloc")]
+#[cfg(any(
+    feature = "alloc",
+    feature = "ed25519",
+    feature = "p256",
+    feature = "rsa"
+))]
 pub(crate) use validation::typ_eq;
 pub use validation::{ClaimStr, DEFAULT_LEEWAY, ValidClaims, Validation};
 

@@ -30,6 +30,8 @@ pub mod access;
 pub mod b64;
 pub mod ct;
 pub mod device;
+#[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
+pub mod dpop;
 pub mod error;
 pub mod json;
 #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]

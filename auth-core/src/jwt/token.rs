@@ -427,6 +427,24 @@ fn sign_raw_into<'b, K: SignKey + ?Sized>(
     core::str::from_utf8(buf.get(..len).unwrap_or_default()).map_err(|_| SignError::Serialize)
 }
 
+/// Signs a token of the given header and payload JSON into `buf`: both base64url-encoded,
+/// then the signature. The caller writes both objects.
+#[cfg(any(feature = "ed25519", feature = "p256"))]
+pub(crate) fn sign_parts_into<'b, K: SignKey + ?Sized>(
+    key: &K,
+    header_json: &[u8],
+    payload_json: &[u8],
+    buf: &'b mut [u8],
+) -> Result<&'b str, SignError> {
+    let mut w = Writer { buf, len: 0 };
+    w.push_b64(header_json)?;
+    w.push(b".")?;
+    w.push_b64(payload_json)?;
+    w.sign(key)?;
+    let Writer { buf, len } = w;
+    core::str::from_utf8(buf.get(..len).unwrap_or_default()).map_err(|_| SignError::Serialize)
+}
+
 /// [`AnyKey::sign_with_typ`] for any key, from the serialized claims.
 #[cfg(feature = "alloc")]
 fn sign_serialized<K: SignKey + ?Sized>(
