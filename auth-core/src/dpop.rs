@@ -55,37 +55,11 @@ mod sign;
 
 pub use htu::{Htu, MAX_HTU_LEN};
 pub use proof::{
-    DEFAULT_ALGS, DEFAULT_MAX_AGE, DEFAULT_MAX_AHEAD, ProofKey, ProofRequest, ProofRules,
-    UntrustedProof, VerifiedProof,
+    DEFAULT_ALGS, DEFAULT_MAX_AGE, DEFAULT_MAX_AHEAD, MAX_JTI_LEN, MAX_PROOF_LEN, ProofKey,
+    ProofRequest, ProofRules, TYP, UntrustedProof, VerifiedProof,
 };
 #[cfg(any(feature = "ed25519", feature = "p256"))]
 pub use sign::NewProof;
-
-/// The `typ` of a proof's header.
-pub const TYP: &str = "dpop+jwt";
-/// The longest proof accepted, in bytes, checked before any other work.
-pub const MAX_PROOF_LEN: usize = 8 * 1024;
-/// The longest `jti` accepted, in bytes.
-pub const MAX_JTI_LEN: usize = 128;
-
-/// Writes `n` in decimal into `out`; the digits.
-fn decimal(mut n: u64, out: &mut [u8; 20]) -> &str {
-    let mut i = out.len();
-    loop {
-        i = i.saturating_sub(1);
-        if let Some(d) = out.get_mut(i) {
-            // A remainder of 10 is below 10: the cast keeps it.
-            *d = b'0'.wrapping_add((n % 10) as u8);
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    out.get(i..)
-        .and_then(|t| core::str::from_utf8(t).ok())
-        .unwrap_or_default()
-}
 
 #[cfg(test)]
 mod tests;

@@ -272,6 +272,66 @@ fn names(text: &str) -> impl Iterator<Item = JsonStr<'_>> {
     })
 }
 
+#[cfg(any(
+    feature = "alloc",
+    feature = "ed25519",
+    feature = "p256",
+    feature = "rsa"
+))]
+/// Writes `n` in decimal into the end of `digits` and returns the digits: u64 arithmetic, two
+/// digits a step, from the end (the number writer of claims, ports and proofs).
+#[inline]
+pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
+    let mut at = digits.len();
+    while n >= 10 {
+        let pair = DIGIT_PAIRS
+            .get((n % 100) as usize)
+            .copied()
+            .unwrap_or_default();
+        at = at.saturating_sub(2);
+        if let Some(d) = digits.get_mut(at..at.saturating_add(2)) {
+            d.copy_from_slice(&pair);
+        }
+        n /= 100;
+    }
+    // `n` is 0..=9 now; a leading 0 only for the number 0 itself.
+    if n > 0 || at == digits.len() {
+        at = at.saturating_sub(1);
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' | n as u8;
+        }
+    }
+    // Every byte written is an ASCII digit.
+    core::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default()
+}
+
+/// `"00"`, `"01"`, …, `"99"`.
+#[cfg(any(
+    feature = "alloc",
+    feature = "ed25519",
+    feature = "p256",
+    feature = "rsa"
+))]
+static DIGIT_PAIRS: [[u8; 2]; 100] = digit_pairs();
+
+/// Only evaluated at compile time.
+#[cfg(any(
+    feature = "alloc",
+    feature = "ed25519",
+    feature = "p256",
+    feature = "rsa"
+))]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn digit_pairs() -> [[u8; 2]; 100] {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+}
+
 /// Writes `s` as a JSON string literal (with quotes) through `push`; see `escape`.
 pub fn write_str(s: &str, mut push: impl FnMut(&str)) {
     push("\"");

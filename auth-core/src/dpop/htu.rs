@@ -260,6 +260,6 @@ impl Out<'_> {
 
     fn decimal(&mut self, n: u32) -> Option<()> {
         let mut digits = [0u8; 20];
-        self.extend(super::decimal(u64::from(n), &mut digits).as_bytes())
+        self.extend(crate::json::decimal(u64::from(n), &mut digits).as_bytes())
     }
 }

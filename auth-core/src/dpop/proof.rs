@@ -6,7 +6,6 @@ use core::fmt;
 use sha2::{Digest, Sha256};
 
 use super::htu::{Htu, MAX_HTU_LEN};
-use super::{MAX_JTI_LEN, MAX_PROOF_LEN, TYP};
 use crate::b64;
 use crate::ct;
 use crate::error::{JwkError, ProofError, TokenError};
@@ -15,6 +14,12 @@ use crate::jwk::Thumbprint;
 use crate::jwt::{Alg, UntrustedToken, VerifyingKey, typ_eq};
 use crate::time::UnixTime;
 
+/// The `typ` of a proof's header.
+pub const TYP: &str = "dpop+jwt";
+/// The longest proof accepted, in bytes, checked before any other work.
+pub const MAX_PROOF_LEN: usize = 8 * 1024;
+/// The longest `jti` accepted, in bytes.
+pub const MAX_JTI_LEN: usize = 128;
 /// The default freshness of a proof: `iat` at most 60 s old.
 pub const DEFAULT_MAX_AGE: u64 = 60;
 /// The default clock skew allowed ahead: `iat` at most 5 s in the future.

@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{MAX_PROOF_LEN, TYP, decimal};
+use super::proof::{MAX_PROOF_LEN, TYP};
 use crate::b64;
 use crate::error::SignError;
 use crate::json;
@@ -99,7 +99,7 @@ impl SigningKey {
             .access_token
             .map(|t| b64::encode(&Sha256::digest(t.as_bytes()), &mut ath_b64).unwrap_or_default());
         let mut iat = [0u8; 20];
-        let iat = decimal(now.as_secs(), &mut iat);
+        let iat = json::decimal(now.as_secs(), &mut iat);
         let mut payload = [0u8; PAYLOAD_ROOM];
         let payload = json_into(&mut payload, |put| {
             put("{\"jti\":\"");

@@ -86,30 +86,11 @@ impl Writer<'_> {
         }
     }
 
-    /// Every claim in practice: u64 arithmetic, two digits a step, from the end.
+    /// Every claim in practice.
     #[inline]
-    fn unsigned_64(&mut self, mut n: u64) {
+    fn unsigned_64(&mut self, n: u64) {
         let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        while n >= 10 {
-            let pair = DIGIT_PAIRS
-                .get((n % 100) as usize)
-                .copied()
-                .unwrap_or_default();
-            at = at.saturating_sub(2);
-            if let Some(d) = digits.get_mut(at..at.saturating_add(2)) {
-                d.copy_from_slice(&pair);
-            }
-            n /= 100;
-        }
-        // `n` is 0..=9 now; a leading 0 only for the number 0 itself.
-        if n > 0 || at == digits.len() {
-            at = at.saturating_sub(1);
-            if let Some(d) = digits.get_mut(at) {
-                *d = b'0' | n as u8;
-            }
-        }
-        self.push(digits.get(at..).unwrap_or_default());
+        self.push(super::decimal(n, &mut digits).as_bytes());
     }
 
     #[cold]
@@ -164,21 +145,6 @@ impl Writer<'_> {
         self.str(variant);
         self.push(b":");
     }
-}
-
-/// `"00"`, `"01"`, …, `"99"`.
-static DIGIT_PAIRS: [[u8; 2]; 100] = digit_pairs();
-
-/// Only evaluated at compile time.
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const fn digit_pairs() -> [[u8; 2]; 100] {
-    let mut t = [[0u8; 2]; 100];
-    let mut i = 0;
-    while i < 100 {
-        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
-        i += 1;
-    }
-    t
 }
 
 /// `fmt::Write` into the output (for floats).
