@@ -97,6 +97,10 @@ pub struct AccessClaims {
     /// The login session the token belongs to (OpenID Connect's `sid`), when it has one.
     #[serde(default)]
     pub sid: Option<String>,
+    /// The key the token is bound to (`cnf`, RFC 7800), when it is sender-constrained: see
+    /// [`Confirmation`].
+    #[serde(default)]
+    pub cnf: Option<Confirmation>,
     /// The scopes granted (empty when the token has no `scope` claim).
     #[serde(default)]
     pub scope: Scope,
@@ -109,6 +113,38 @@ pub struct AccessClaims {
     /// The user's entitlements (RFC 9068 §2.2.3.1).
     #[serde(default, deserialize_with = "strings")]
     pub entitlements: Vec<String>,
+}
+
+/// An access token's `cnf` claim (RFC 7800): the key its holder must prove to hold.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Confirmation {
+    /// `jkt`: the RFC 7638 thumbprint of a DPoP key (RFC 9449 §6.1), as issued.
+    #[serde(default)]
+    pub jkt: Option<String>,
+    /// Whether `cnf` names a confirmation method other than `jkt` (`x5t#S256` of mutual TLS,
+    /// RFC 8705, say), which this crate cannot check: a token so bound is refused, never
+    /// taken as unbound.
+    #[serde(flatten, deserialize_with = "any_members")]
+    pub other_methods: bool,
+}
+
+impl Confirmation {
+    /// A confirmation by the key thumbprint `jkt` (as a DPoP-bound token carries it).
+    #[must_use]
+    pub fn of(jkt: &str) -> Self {
+        Self {
+            jkt: Some(String::from(jkt)),
+            other_methods: false,
+        }
+    }
+}
+
+/// Whether a map of members (the rest of `cnf` after `jkt`) has any.
+fn any_members<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    use serde::de::IgnoredAny;
+    let rest = alloc::collections::BTreeMap::<String, IgnoredAny>::deserialize(deserializer)?;
+    Ok(!rest.is_empty())
 }
 
 impl AccessClaims {

@@ -16,6 +16,8 @@ extern crate std;
 #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
 pub mod discovery;
 #[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
+pub mod dpop;
+#[cfg(any(feature = "ed25519", feature = "p256", feature = "rsa"))]
 pub mod keycache;
 #[cfg(any(feature = "ed25519", feature = "p256"))]
 pub mod keyring;

@@ -858,6 +858,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
                 expires_at: exp,
                 jti: &jti,
                 sid: Some(&sid),
+                jkt: None,
             })
             .map_err(|e| Rejection::new(RejectionKind::Grant(e)))?;
         let access_token = self

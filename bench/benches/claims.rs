@@ -28,6 +28,7 @@ fn issue(now: UnixTime) -> Issue<'static> {
         expires_at: UnixTime(now.as_secs() + 300),
         jti: "Yq3nW4vR8sT1uX6zA9bC2d",
         sid: Some("kL5mN7pQ0rS3tU6vW9xY1z"),
+        jkt: None,
     }
 }
 

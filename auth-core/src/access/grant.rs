@@ -119,6 +119,9 @@ pub struct Issue<'a> {
     pub jti: &'a str,
     /// `sid`: the login session, if any.
     pub sid: Option<&'a str>,
+    /// `cnf.jkt`: the RFC 7638 thumbprint of the key the token is bound to (DPoP, RFC 9449
+    /// §6.1), if any.
+    pub jkt: Option<&'a str>,
 }
 
 impl Grant {
@@ -266,6 +269,7 @@ impl Grant {
             exp: issue.expires_at.as_secs(),
             jti: issue.jti,
             sid: issue.sid,
+            cnf: issue.jkt.map(|jkt| Confirmation { jkt }),
         };
         let mut out = Vec::with_capacity(256);
         json::ser::to_writer(&mut out, &registered).map_err(|_| GrantError::Serialize)?;
@@ -383,6 +387,14 @@ struct Registered<'a> {
     jti: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     sid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Confirmation<'a>>,
+}
+
+/// `cnf` (RFC 7800) with the one confirmation method issued here, a key thumbprint.
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    jkt: &'a str,
 }
 
 /// The authorization claims a grant writes (RFC 9068 §2.2.3), after the registered ones.

@@ -98,6 +98,7 @@ mod grants {
             expires_at: UnixTime(NOW.as_secs() + 300),
             jti,
             sid: Some("s1"),
+            jkt: None,
         }
     }
 
@@ -114,6 +115,49 @@ mod grants {
         tenant: String,
         seats: u32,
         beta: bool,
+    }
+
+    #[test]
+    fn a_key_binding_is_written_as_cnf_jkt_and_read_back() {
+        let key = SigningKey::from_bytes(Alg::EdDsa, &[7; 32]).unwrap();
+        let rules = rules("https://id.example.com", "https://api.example.com");
+        let jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+        let payload = Grant::new()
+            .to_payload(&Issue {
+                jkt: Some(jkt),
+                ..issue("j1")
+            })
+            .unwrap();
+        assert!(
+            std::str::from_utf8(&payload)
+                .unwrap()
+                .contains(&std::format!(r#""cnf":{{"jkt":"{jkt}"}}"#))
+        );
+        let token = key.sign_json(&payload, Some("at+jwt")).unwrap();
+        let verified =
+            jwt::verify::<AccessClaims, _>(&token, &key.verifying_key(), &rules, NOW).unwrap();
+        let cnf = verified.claims().cnf.clone().unwrap();
+        assert_eq!(cnf.jkt.as_deref(), Some(jkt));
+        assert!(!cnf.other_methods);
+        // Unbound: no `cnf` at all.
+        assert_eq!(issued(&Grant::new()).claims().cnf, None);
+        // A binding this crate cannot check is kept visible, not dropped.
+        let sign = |cnf: serde_json::Value| {
+            let claims = serde_json::json!({
+                "iss": "https://id.example.com", "aud": "https://api.example.com", "sub": "ada",
+                "client_id": "shop", "iat": NOW.as_secs(), "exp": NOW.as_secs() + 60,
+                "jti": "j", "cnf": cnf,
+            });
+            let token = key.sign_with_typ(&claims, Some("at+jwt")).unwrap();
+            jwt::verify::<AccessClaims, _>(&token, &key.verifying_key(), &rules, NOW)
+        };
+        let mtls =
+            sign(serde_json::json!({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}))
+                .unwrap();
+        let cnf = mtls.claims().cnf.clone().unwrap();
+        assert_eq!((cnf.jkt, cnf.other_methods), (None, true));
+        assert!(sign(serde_json::json!("jkt")).is_err());
+        assert!(sign(serde_json::json!({"jkt": 7})).is_err());
     }
 
     #[test]
