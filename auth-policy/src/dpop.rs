@@ -62,6 +62,7 @@ use auth_core::UnixTime;
 use auth_core::access::Confirmation;
 use auth_core::dpop::{Htu, MAX_HTU_LEN, ProofRequest, ProofRules, UntrustedProof};
 use auth_core::error::ProofError;
+use auth_core::jwk::Thumbprint;
 use auth_core::jwt::Alg;
 
 use crate::replay::ReplayKey;
@@ -208,6 +209,16 @@ pub struct ProofUse {
     pub until: UnixTime,
 }
 
+/// The key a token request proved it holds: its thumbprint (for `cnf.jkt`) and the proof's
+/// one use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvenKey {
+    /// The RFC 7638 thumbprint of the proof's key.
+    pub jkt: Thumbprint,
+    /// The proof's one use, to record before answering.
+    pub proof_use: ProofUse,
+}
+
 /// The DPoP rules of a resource: its public origin (what a proof's `htu` names, behind any
 /// proxy), the mode of each route, the proof rules, server nonces, and the cache of proof keys.
 #[derive(Debug)]
@@ -305,6 +316,19 @@ impl DpopPolicy {
             .map_or(self.default_mode, |(_, mode)| *mode)
     }
 
+    /// Whether some route takes the `DPoP` scheme.
+    #[must_use]
+    pub fn takes_dpop_anywhere(&self) -> bool {
+        self.default_mode.takes_dpop() || self.routes.iter().any(|(_, m)| m.takes_dpop())
+    }
+
+    /// Whether every route requires DPoP.
+    #[must_use]
+    pub fn requires_dpop_everywhere(&self) -> bool {
+        self.default_mode == DpopMode::Required
+            && self.routes.iter().all(|(_, m)| *m == DpopMode::Required)
+    }
+
     /// The proof algorithms allowed, for `WWW-Authenticate`'s `algs` and the metadata's
     /// `dpop_signing_alg_values_supported`.
     #[must_use]
@@ -353,6 +377,29 @@ impl DpopPolicy {
         }
     }
 
+    /// Checks the proof of a token request (RFC 9449 §5): `method` on `path`, no access token
+    /// (so no `ath`), the server's nonce when nonces are on. `None` when the request has no
+    /// `DPoP` header (an unbound token request); else the thumbprint of the key the tokens are to
+    /// be bound to, and the proof's one use to record before answering.
+    ///
+    /// # Errors
+    /// The proof's refusal, as a [`DpopError`].
+    pub fn check_token_request(
+        &self,
+        method: &str,
+        path: &str,
+        proof: ProofHeader<'_>,
+        now: UnixTime,
+    ) -> Result<Option<ProvenKey>, DpopError> {
+        let proof = match proof {
+            ProofHeader::Absent => return Ok(None),
+            ProofHeader::One(proof) => proof,
+            ProofHeader::Invalid => return Err(DpopError::MultipleProofs),
+        };
+        let (jkt, proof_use) = self.verify_proof(method, path, proof, None, now)?;
+        Ok(Some(ProvenKey { jkt, proof_use }))
+    }
+
     fn check_proof(
         &self,
         request: &Presented<'_>,
@@ -364,13 +411,41 @@ impl DpopPolicy {
             ProofHeader::Absent => return Err(DpopError::MissingProof),
             ProofHeader::Invalid => return Err(DpopError::MultipleProofs),
         };
+        let (thumbprint, proof_use) = self.verify_proof(
+            request.method,
+            request.path,
+            proof,
+            Some(request.token),
+            now,
+        )?;
+        if !auth_core::ct::eq(thumbprint.as_str().as_bytes(), jkt.as_bytes()) {
+            return Err(DpopError::KeyMismatch);
+        }
+        Ok(Accepted {
+            proof_use: Some(proof_use),
+        })
+    }
+
+    /// A proof of `method` on `path` (with `access_token`'s `ath` if given), fresh, with the
+    /// nonce when nonces are on: its key's thumbprint and its one use.
+    fn verify_proof(
+        &self,
+        method: &str,
+        path: &str,
+        proof: &str,
+        access_token: Option<&str>,
+        now: UnixTime,
+    ) -> Result<(Thumbprint, ProofUse), DpopError> {
         let rules = ProofRules::new()
             .algs(&self.algs)
             .max_age(self.max_age)
             .max_ahead(self.max_ahead);
         let mut htu_buf = [0u8; MAX_HTU_LEN];
-        let target = self.target(request.path, &mut htu_buf)?;
-        let expected = ProofRequest::new(request.method, target).access_token(request.token);
+        let target = self.target(path, &mut htu_buf)?;
+        let mut expected = ProofRequest::new(method, target);
+        if let Some(token) = access_token {
+            expected = expected.access_token(token);
+        }
         let mut buf = alloc::vec![0u8; proof.len()];
         let untrusted = UntrustedProof::parse(proof, &rules, &mut buf)?;
         #[cfg(feature = "std")]
@@ -378,9 +453,6 @@ impl DpopPolicy {
         #[cfg(not(feature = "std"))]
         let key = untrusted.key()?;
         let verified = untrusted.verify(&key, &expected, &rules, now)?;
-        if !auth_core::ct::eq(verified.thumbprint().as_str().as_bytes(), jkt.as_bytes()) {
-            return Err(DpopError::KeyMismatch);
-        }
         if let Some(nonces) = &self.nonces {
             let valid = verified
                 .nonce()
@@ -390,14 +462,12 @@ impl DpopPolicy {
                 return Err(DpopError::UseNonce);
             }
         }
-        let key = ReplayKey::new("dpop", &[verified.jti(), request.method, target.as_str()]);
+        let key = ReplayKey::new("dpop", &[verified.jti(), method, target.as_str()]);
         let until = verified
             .iat()
             .saturating_add(self.max_age)
             .saturating_add(1);
-        Ok(Accepted {
-            proof_use: Some(ProofUse { key, until }),
-        })
+        Ok((*verified.thumbprint(), ProofUse { key, until }))
     }
 
     /// The normalised URI of `path` at this origin.
@@ -421,59 +491,34 @@ fn covers(prefix: &str, path: &str) -> bool {
     }
 }
 
-/// Why a request was refused under DPoP's rules. [`error`](Self::error) is the RFC 9449 §7.1
-/// / RFC 6750 §3.1 error code of the challenge; [`code`](Self::code) names the rule.
+/// Why a request was refused under DPoP's rules; [`code`](Self::code) names the rule. The
+/// web layer says it in a challenge: `invalid_dpop_proof` for the proof itself, a missing, a
+/// doubled or a replayed one; `use_dpop_nonce`; `invalid_token` for the token's binding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DpopError {
-    /// The proof itself (`invalid_dpop_proof`).
+    /// The proof itself.
     Proof(ProofError),
-    /// The `DPoP` scheme without a `DPoP` header (`invalid_dpop_proof`).
+    /// The `DPoP` scheme without a `DPoP` header.
     MissingProof,
-    /// Several `DPoP` headers, or one that is not text (`invalid_dpop_proof`).
+    /// Several `DPoP` headers, or one that is not text.
     MultipleProofs,
-    /// The proof was used before, here or at another server (`invalid_dpop_proof`).
+    /// The proof was used before, here or at another server.
     Replayed,
-    /// Nonces are on and the proof has no valid one (`use_dpop_nonce`).
+    /// Nonces are on and the proof has no valid one.
     UseNonce,
-    /// The proof's key is not the one the token is bound to (`invalid_token`).
+    /// The proof's key is not the one the token is bound to.
     KeyMismatch,
-    /// A DPoP-bound token sent with the `Bearer` scheme (`invalid_token`).
+    /// A DPoP-bound token sent with the `Bearer` scheme.
     BoundTokenAsBearer,
-    /// An unbound token sent with the `DPoP` scheme (`invalid_token`).
+    /// An unbound token sent with the `DPoP` scheme.
     UnboundToken,
-    /// A token bound by a method other than `jkt`, which is not checked here (`invalid_token`).
+    /// A token bound by a method other than `jkt`, which is not checked here.
     UnsupportedBinding,
-    /// A bearer token at a route that requires DPoP (`invalid_token`).
+    /// A bearer token at a route that requires DPoP.
     DpopRequired,
-    /// The `DPoP` scheme at a bearer-only route (`invalid_request`).
+    /// The `DPoP` scheme at a bearer-only route.
     DpopNotAccepted,
-}
-
-/// The error codes of DPoP challenges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChallengeError {
-    /// `invalid_dpop_proof` (RFC 9449 §7.1).
-    InvalidDpopProof,
-    /// `use_dpop_nonce` (RFC 9449 §9).
-    UseDpopNonce,
-    /// `invalid_token` (RFC 6750 §3.1).
-    InvalidToken,
-    /// `invalid_request` (RFC 6750 §3.1).
-    InvalidRequest,
-}
-
-impl ChallengeError {
-    /// The code as written in `WWW-Authenticate`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::InvalidDpopProof => "invalid_dpop_proof",
-            Self::UseDpopNonce => "use_dpop_nonce",
-            Self::InvalidToken => "invalid_token",
-            Self::InvalidRequest => "invalid_request",
-        }
-    }
 }
 
 impl DpopError {
@@ -492,23 +537,6 @@ impl DpopError {
             Self::UnsupportedBinding => "unsupported_token_binding",
             Self::DpopRequired => "dpop_required",
             Self::DpopNotAccepted => "dpop_not_accepted",
-        }
-    }
-
-    /// The error of the challenge.
-    #[must_use]
-    pub const fn error(&self) -> ChallengeError {
-        match self {
-            Self::Proof(_) | Self::MissingProof | Self::MultipleProofs | Self::Replayed => {
-                ChallengeError::InvalidDpopProof
-            }
-            Self::UseNonce => ChallengeError::UseDpopNonce,
-            Self::KeyMismatch
-            | Self::BoundTokenAsBearer
-            | Self::UnboundToken
-            | Self::UnsupportedBinding
-            | Self::DpopRequired => ChallengeError::InvalidToken,
-            Self::DpopNotAccepted => ChallengeError::InvalidRequest,
         }
     }
 }

@@ -309,10 +309,11 @@ impl KeyRing {
         alloc::format!("public, max-age={}", self.policy.max_cache)
     }
 
-    /// A minimal OpenID Provider / RFC 8414 metadata document: `issuer`, `jwks_uri` and the
-    /// signing algorithm (`id_token_signing_alg_values_supported`).
+    /// A minimal OpenID Provider / RFC 8414 metadata document: `issuer`, `jwks_uri`, the
+    /// signing algorithm (`id_token_signing_alg_values_supported`) and, when the token endpoint
+    /// takes DPoP proofs, their algorithms (`dpop_signing_alg_values_supported`, RFC 9449 §5.1).
     #[must_use]
-    pub fn metadata_json(&self, issuer: &str, jwks_uri: &str) -> String {
+    pub fn metadata_json(&self, issuer: &str, jwks_uri: &str, dpop_algs: &[Alg]) -> String {
         let mut out = String::with_capacity(128);
         let mut put = |s: &str| out.push_str(s);
         put("{\"issuer\":");
@@ -321,7 +322,17 @@ impl KeyRing {
         auth_core::json::write_str(jwks_uri, &mut put);
         put(",\"id_token_signing_alg_values_supported\":[\"");
         put(self.policy.alg.name());
-        put("\"]}");
+        put("\"]");
+        if !dpop_algs.is_empty() {
+            put(",\"dpop_signing_alg_values_supported\":[");
+            for (i, alg) in dpop_algs.iter().enumerate() {
+                put(if i == 0 { "\"" } else { ",\"" });
+                put(alg.name());
+                put("\"");
+            }
+            put("]");
+        }
+        put("}");
         out
     }
 }

@@ -6,7 +6,6 @@
 //! route: a scope or a role, refused 403 `insufficient_scope` naming what was missing.
 
 use alloc::format;
-use alloc::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
@@ -14,7 +13,8 @@ use auth_core::access::AccessClaims;
 use auth_core::error::TokenError;
 use auth_core::jwt::Verified;
 
-use crate::rejection::{Rejection, RejectionKind};
+use crate::http::TokenScheme;
+use crate::rejection::{Rejection, RejectionKind, RouteChallenge};
 
 /// A request's verified access token: its claims, the application's own claims `X`, and the
 /// guards of a route.
@@ -54,12 +54,19 @@ use crate::rejection::{Rejection, RejectionKind};
 pub struct Access<X = NoClaims> {
     token: Verified<AccessClaims>,
     app: X,
-    realm: Arc<str>,
+    route: RouteChallenge,
 }
 
 impl<X> Access<X> {
-    pub(crate) fn new(token: Verified<AccessClaims>, app: X, realm: Arc<str>) -> Self {
-        Self { token, app, realm }
+    pub(crate) fn new(token: Verified<AccessClaims>, app: X, route: RouteChallenge) -> Self {
+        Self { token, app, route }
+    }
+
+    /// The scheme the token came with: `Bearer`, or `DPoP` with a proof of the key it is
+    /// bound to.
+    #[must_use]
+    pub fn scheme(&self) -> TokenScheme {
+        self.route.used
     }
 
     /// The claims every access token has (`sub`, `client_id`, `scope`, `roles`, `groups`, …).
@@ -94,9 +101,9 @@ impl<X> Access<X> {
         if self.claims().scope.contains(scope) {
             Ok(())
         } else {
-            Err(Rejection::with_challenge(
+            Err(Rejection::challenged(
                 RejectionKind::InsufficientScope,
-                &self.realm,
+                &self.route,
                 Some(scope),
             ))
         }
@@ -112,7 +119,7 @@ impl<X> Access<X> {
             Ok(())
         } else {
             Err(Rejection::insufficient(
-                &self.realm,
+                &self.route,
                 &format!("the access token lacks the role {role}"),
             ))
         }

@@ -7,6 +7,7 @@ use core::fmt;
 
 use auth_core::device::DeviceSigner;
 use auth_core::session_id::CookieSigner;
+use auth_policy::dpop::DpopPolicy;
 use auth_policy::session::SessionPolicy;
 use auth_policy::session_data::DataLimits;
 
@@ -44,6 +45,8 @@ pub struct WebConfig {
     pub(crate) data_limits: DataLimits,
     pub(crate) throttle: ThrottlePolicy,
     pub(crate) device_signer: Option<DeviceSigner>,
+    pub(crate) dpop: Option<alloc::sync::Arc<DpopPolicy>>,
+    pub(crate) resource_metadata: Option<String>,
 }
 
 impl fmt::Debug for WebConfig {
@@ -63,6 +66,8 @@ impl fmt::Debug for WebConfig {
             .field("data_limits", &self.data_limits)
             .field("throttle", &self.throttle)
             .field("device_cookies", &self.device_signer.is_some())
+            .field("dpop", &self.dpop)
+            .field("resource_metadata", &self.resource_metadata)
             .finish()
     }
 }
@@ -71,7 +76,8 @@ impl WebConfig {
     /// Defaults for a service called `issuer` (the `iss` of its tokens and the `realm` of its
     /// challenges): cookie `__Host-id` (`Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/`), the
     /// default [`SessionPolicy`], no session limit, access tokens for 5 minutes, refresh
-    /// families for 14 days, no other trusted origin than the request's own.
+    /// families for 14 days, no other trusted origin than the request's own; DPoP optional on
+    /// every route, proofs naming the issuer's origin ([`dpop`](Self::dpop)).
     #[must_use]
     pub fn new(issuer: &str) -> Self {
         Self {
@@ -90,7 +96,29 @@ impl WebConfig {
             data_limits: DataLimits::new(),
             throttle: ThrottlePolicy::new(),
             device_signer: None,
+            dpop: origin_of(issuer)
+                .and_then(|origin| DpopPolicy::new(origin).ok())
+                .map(alloc::sync::Arc::new),
+            resource_metadata: None,
         }
+    }
+
+    /// The DPoP rules of the service's token checks ([`DpopPolicy`]: its public origin as
+    /// clients reach it, which routes take or require DPoP, proof algorithms, server nonces).
+    /// By default every route takes both schemes and proofs name the issuer's origin; a service
+    /// behind a proxy, or with routes that require DPoP, sets its own.
+    #[must_use]
+    pub fn dpop(mut self, policy: DpopPolicy) -> Self {
+        self.dpop = Some(alloc::sync::Arc::new(policy));
+        self
+    }
+
+    /// Names the resource's metadata document (RFC 9728) in every token challenge
+    /// (`resource_metadata="…"`), for clients that discover where to get tokens.
+    #[must_use]
+    pub fn resource_metadata(mut self, url: &str) -> Self {
+        self.resource_metadata = Some(url.into());
+        self
     }
 
     /// When failed logins make further attempts wait ([`ThrottlePolicy`]; default: 5 in 15
@@ -217,6 +245,14 @@ pub const DEVICE_COOKIE: &str = "__Host-device";
 pub const DEVICE_COOKIE_MAX_AGE: u64 = 365 * 24 * 60 * 60;
 
 /// A `Set-Cookie` value with the configuration's `Secure` choice.
+/// The origin (`scheme://host[:port]`) of an `http(s)` URL, or `None`.
+pub(crate) fn origin_of(url: &str) -> Option<&str> {
+    let scheme_end = url.find("://")?.checked_add(3)?;
+    let rest = url.get(scheme_end..)?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    url.get(..scheme_end.checked_add(end)?)
+}
+
 pub(crate) fn cookie_text(config: &WebConfig, cookie: SetCookie<'_>) -> String {
     let cookie = if config.secure_cookies {
         cookie

@@ -15,6 +15,7 @@ use auth_core::error::{SignError, TokenError};
 use auth_core::jwt::{self, AnyKey, Validation, Verified};
 use auth_core::session_id::{RefreshToken, SessionId, StorageKey};
 use auth_core::{UnixMillis, UnixTime};
+use auth_policy::dpop::DpopError;
 use auth_policy::keyring::KeyRing;
 use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, Reuse};
 use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore};
@@ -25,19 +26,21 @@ use auth_policy::store::{SessionHandle, SessionInfo, SessionLimit, SessionRecord
 use auth_policy::throttle::{self, Admission, Counters, ThrottleStore};
 
 use crate::access::{Access, AppClaims};
-use crate::bearer::bearer_of;
+use crate::bearer::TokenRequest;
 use crate::config::{DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, WebConfig, cookie_text};
-use crate::http::HeaderError;
+use crate::dpop::{DpopGate, DpopKey};
+use crate::http::{HeaderError, TokenScheme};
 use crate::http::{SetCookie, find_cookie_bytes};
 use crate::rejection::{Rejection, RejectionKind};
 use crate::session::{Backend, DataBackend, Session};
+use crate::store::Store;
 
 /// An access token and a refresh token, as the token endpoint answers (RFC 6749 §5.1).
 #[derive(Clone, Serialize)]
 pub struct TokenPair {
     /// A short-lived JWT.
     pub access_token: String,
-    /// Always `Bearer`.
+    /// `Bearer`, or `DPoP` for an access token bound to the client's key (RFC 9449 §5).
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
@@ -156,6 +159,7 @@ pub struct WebAuth<S> {
     pub(crate) backend: Arc<Backend<S>>,
     pub(crate) keys: TokenKeys,
     pub(crate) config: WebConfig,
+    pub(crate) dpop: DpopGate,
 }
 
 impl<S> WebAuth<S> {
@@ -163,6 +167,11 @@ impl<S> WebAuth<S> {
     /// [`KeyRing`]).
     pub fn new(store: S, keys: impl Into<TokenKeys>, config: WebConfig) -> Self {
         let removal_cookie = cookie_text(&config, SetCookie::removal(&config.cookie_name));
+        let dpop = DpopGate::new(
+            config.dpop.clone(),
+            &config.realm,
+            config.resource_metadata.clone(),
+        );
         Self {
             backend: Arc::new(Backend {
                 store,
@@ -170,6 +179,7 @@ impl<S> WebAuth<S> {
             }),
             keys: keys.into(),
             config,
+            dpop,
         }
     }
 
@@ -193,13 +203,19 @@ impl<S> WebAuth<S> {
         }
     }
 
-    /// A minimal OpenID Provider metadata document (`issuer`, `jwks_uri`, the algorithm) for
-    /// `/.well-known/openid-configuration`; `None` for an HMAC key.
+    /// A minimal OpenID Provider metadata document (`issuer`, `jwks_uri`, the algorithm, the
+    /// DPoP proof algorithms) for `/.well-known/openid-configuration`; `None` for an HMAC key.
     #[must_use]
     pub fn metadata(&self, jwks_uri: &str) -> Option<String> {
         match &self.keys {
             TokenKeys::Hmac(_) => None,
-            TokenKeys::Ring(lock) => Some(read(lock).metadata_json(&self.config.issuer, jwks_uri)),
+            TokenKeys::Ring(lock) => {
+                let dpop_algs = match &self.dpop.policy {
+                    Some(p) if p.takes_dpop_anywhere() => p.allowed_algs(),
+                    _ => &[],
+                };
+                Some(read(lock).metadata_json(&self.config.issuer, jwks_uri, dpop_algs))
+            }
         }
     }
 
@@ -245,11 +261,12 @@ impl<S> WebAuth<S> {
         &self.config
     }
 
-    /// A refusal of `kind`, with the `WWW-Authenticate: Bearer` challenge of this service's
-    /// realm when it is about a bearer token.
+    /// A refusal of `kind`, with the `WWW-Authenticate` challenges of this service's realm
+    /// (`Bearer`, and `DPoP` when its routes take it) when it is about an access token.
     #[must_use]
     pub fn reject(&self, kind: RejectionKind) -> Rejection {
-        Rejection::with_challenge(kind, &self.config.realm, None)
+        let mode = self.dpop.mode_for("");
+        Rejection::challenged(kind, &self.dpop.route(mode, TokenScheme::Bearer), None)
     }
 
     /// The refusal for a token that lacks a scope the resource needs (403).
@@ -581,45 +598,121 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             .saturating_add(jwt::DEFAULT_LEEWAY)
     }
 
-    /// Verifies the bearer token of the request's `Authorization` header values: form, MAC,
-    /// the RFC 9068 claims ([`auth_core::access::rules`]: `typ` `at+jwt`, `iss`, this service's
-    /// audience, `exp`, `sub`, `client_id`, `iat`, `jti`), then revocation
-    /// ([`RevocationStore::is_revoked`]: a replica confirmed within its bound, else the store),
-    /// then the application's claims `X` ([`NoClaims`](crate::NoClaims) for none).
-    /// `now` may be a [`UnixTime`]; a [`UnixMillis`] lets a replica's bound be kept to the
-    /// millisecond.
+    /// Verifies the access token of a request ([`TokenRequest`]: its method, path,
+    /// `Authorization` and `DPoP` headers): form, MAC, the RFC 9068 claims
+    /// ([`auth_core::access::rules`]: `typ` `at+jwt`, `iss`, this service's audience, `exp`,
+    /// `sub`, `client_id`, `iat`, `jti`), then revocation ([`RevocationStore::is_revoked`]: a
+    /// replica confirmed within its bound, else the store), then the application's claims `X`
+    /// ([`NoClaims`](crate::NoClaims) for none), then DPoP
+    /// ([`WebConfig::dpop`]: a bound token only as `DPoP` with one proof of its key for this
+    /// request, used once across every server sharing the store). `now` may be a
+    /// [`UnixTime`]; a [`UnixMillis`] lets a replica's bound be kept to the millisecond.
     ///
     /// # Errors
-    /// 401 without an error when no bearer token was sent (no header, or another scheme);
-    /// 400 `invalid_request` for several `Authorization` headers or a malformed one; 401
-    /// `invalid_token` for a token that fails any check or whose claims do not fit `X`; 503
-    /// when revocation cannot be checked (fail closed).
-    pub async fn bearer<'h, X: AppClaims>(
+    /// 401 without an error when no token was sent (no header, or another scheme); 400
+    /// `invalid_request` for several `Authorization` headers or a malformed one; 401
+    /// `invalid_token` for a token that fails any check or whose claims do not fit `X`; 401
+    /// with a `DPoP` challenge for a DPoP rule broken ([`RejectionKind::Dpop`]); 503 when
+    /// revocation or the proof's one use cannot be checked (fail closed).
+    pub async fn authorize<X: AppClaims>(
         &self,
-        authorization: impl IntoIterator<Item = &'h [u8]>,
+        request: &TokenRequest<'_>,
         now: impl Into<UnixMillis>,
-    ) -> Result<Access<X>, Rejection> {
+    ) -> Result<Access<X>, Rejection>
+    where
+        S: Store,
+    {
         let now_ms = now.into();
         let now = now_ms.secs();
-        let token = bearer_of(authorization).map_err(|kind| self.reject(kind))?;
+        let mode = self.dpop.mode_for(request.path);
+        let (scheme, token) = request.credentials(mode).map_err(|kind| {
+            Rejection::challenged(kind, &self.dpop.route(mode, TokenScheme::Bearer), None)
+        })?;
+        let route = self.dpop.route(mode, scheme);
+        let reject = |kind| Rejection::challenged(kind, &route, None);
         // RFC 9068: typed `at+jwt` (so that an ID token, a logout token or any other JWT
         // signed by the same key is never taken for an access token), for this audience.
         let rules = auth_core::access::rules(&self.config.issuer, &self.config.audience);
         let verified = self
             .verify_access(token, &rules, now)
-            .map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
+            .map_err(|e| reject(RejectionKind::InvalidToken(e)))?;
         // Only after the MAC and every claim passed: revocation.
         let probe = Probe::of(verified.registered());
         if self.backend.store.is_revoked(&probe, now_ms).await? {
-            return Err(self.reject(RejectionKind::InvalidToken(TokenError::Revoked)));
+            return Err(reject(RejectionKind::InvalidToken(TokenError::Revoked)));
         }
-        let app = X::read(&verified).map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
-        Ok(Access::new(verified, app, Arc::clone(&self.config.realm)))
+        let app = X::read(&verified).map_err(|e| reject(RejectionKind::InvalidToken(e)))?;
+        let cnf = verified.claims().cnf.as_ref();
+        self.dpop
+            .check(request, scheme, token, cnf, &self.backend.store, now)
+            .await?;
+        Ok(Access::new(verified, app, route))
+    }
+
+    /// The key a token request proved it holds, from its `DPoP` header (RFC 9449 §5): `None`
+    /// when it has none (issue unbound tokens), else the key to bind the tokens to
+    /// ([`issue_tokens_with_key`](Self::issue_tokens_with_key),
+    /// [`refresh_tokens_with_key`](Self::refresh_tokens_with_key)). The proof must be for this
+    /// request's method and path at the service's origin, fresh, carry the server's nonce when
+    /// nonces are on, and is used once across every server sharing the store.
+    ///
+    /// # Errors
+    /// 400 `invalid_dpop_proof` ([`RejectionKind::DpopProof`]); 400 `use_dpop_nonce` with a
+    /// `DPoP-Nonce` header to retry with; 503 when the proof's one use cannot be recorded.
+    pub async fn dpop_key(
+        &self,
+        request: &TokenRequest<'_>,
+        now: UnixTime,
+    ) -> Result<Option<DpopKey>, Rejection>
+    where
+        S: Store,
+    {
+        self.dpop
+            .token_request_key(request, &self.backend.store, now)
+            .await
+    }
+
+    /// [`authorize`](Self::authorize) for a route where a token is optional: `None` when none
+    /// was sent (no `Authorization` header, or another scheme such as `Basic`), a refusal for a
+    /// token that was sent and fails, exactly as `authorize` refuses it.
+    ///
+    /// # Errors
+    /// As [`authorize`](Self::authorize), except that no token is not an error.
+    pub async fn optional_authorize<X: AppClaims>(
+        &self,
+        request: &TokenRequest<'_>,
+        now: impl Into<UnixMillis>,
+    ) -> Result<Option<Access<X>>, Rejection>
+    where
+        S: Store,
+    {
+        match self.authorize(request, now).await {
+            Ok(access) => Ok(Some(access)),
+            Err(r) if matches!(r.kind(), RejectionKind::MissingToken) => Ok(None),
+            Err(r) => Err(r),
+        }
+    }
+
+    /// [`authorize`](Self::authorize) for a request of which only the `Authorization` header
+    /// values are at hand: a bearer token (a DPoP-bound token, which needs the request's
+    /// method, path and proof, is refused).
+    ///
+    /// # Errors
+    /// As [`authorize`](Self::authorize).
+    pub async fn bearer<'h, X: AppClaims>(
+        &self,
+        authorization: impl IntoIterator<Item = &'h [u8]>,
+        now: impl Into<UnixMillis>,
+    ) -> Result<Access<X>, Rejection>
+    where
+        S: Store,
+    {
+        let request = TokenRequest::new("", "").authorization(authorization);
+        self.authorize(&request, now).await
     }
 
     /// [`bearer`](Self::bearer) for a route where a token is optional: `None` when none was
-    /// sent (no `Authorization` header, or another scheme such as `Basic`), a refusal for a
-    /// token that was sent and fails, exactly as `bearer` refuses it.
+    /// sent.
     ///
     /// # Errors
     /// As [`bearer`](Self::bearer), except that no token is not an error.
@@ -627,12 +720,12 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         &self,
         authorization: impl IntoIterator<Item = &'h [u8]>,
         now: impl Into<UnixMillis>,
-    ) -> Result<Option<Access<X>>, Rejection> {
-        match self.bearer(authorization, now).await {
-            Ok(access) => Ok(Some(access)),
-            Err(r) if matches!(r.kind(), RejectionKind::MissingToken) => Ok(None),
-            Err(r) => Err(r),
-        }
+    ) -> Result<Option<Access<X>>, Rejection>
+    where
+        S: Store,
+    {
+        let request = TokenRequest::new("", "").authorization(authorization);
+        self.optional_authorize(&request, now).await
     }
 
     /// Issues an access token and a refresh token for `user`, who has just proved who they are
@@ -670,15 +763,35 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         now: UnixTime,
         rng: &mut R,
     ) -> Result<TokenPair, Rejection> {
+        self.issue_tokens_with_key(user, grant, None, now, rng)
+            .await
+    }
+
+    /// [`issue_tokens`](Self::issue_tokens), bound to `key` when the token request proved one
+    /// ([`dpop_key`](Self::dpop_key)): the access token carries `cnf.jkt` and is typed `DPoP`,
+    /// and the whole refresh family is bound to the key (a refresh without a proof of it is
+    /// refused and ends the family).
+    ///
+    /// # Errors
+    /// As [`issue_tokens`](Self::issue_tokens).
+    pub async fn issue_tokens_with_key<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        user: &str,
+        grant: &Grant,
+        key: Option<&DpopKey>,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<TokenPair, Rejection> {
+        let jkt = key.map(|k| k.0.as_str());
         let family = RefreshFamily {
             family: FamilyId::generate(rng),
             user: user.into(),
             expires_at: now.saturating_add(self.config.refresh_ttl),
-            claims: grant.to_json(),
+            claims: family_text(jkt, &grant.to_json()),
         };
         let refresh = RefreshToken::generate(rng);
         // Signed first: a grant that cannot be written leaves nothing behind.
-        let (pair, _) = self.pair(&family, grant, &refresh, now, rng)?;
+        let (pair, _) = self.pair(&family, grant, jkt, &refresh, now, rng)?;
         self.backend
             .store
             .issue(&refresh.storage_key(), &family)
@@ -751,6 +864,33 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         F: FnOnce(&str, Grant) -> Fut,
         Fut: core::future::Future<Output = Result<Grant, Rejection>>,
     {
+        self.refresh_tokens_with_key(refresh_token, None, now, rng, regrant)
+            .await
+    }
+
+    /// [`refresh_tokens_with`](Self::refresh_tokens_with) for a refresh request that came with
+    /// the DPoP proof `key` ([`dpop_key`](Self::dpop_key)). A family bound at login needs a
+    /// proof of its key: without one, or with another key's, the refresh is refused (400
+    /// `invalid_dpop_proof`) and the whole family ends, with its access tokens (whoever sent it
+    /// holds the refresh token but not the key). An unbound family stays unbound; its new
+    /// access token is bound to `key` when one was proved.
+    ///
+    /// # Errors
+    /// As [`refresh_tokens_with`](Self::refresh_tokens_with), and
+    /// [`RejectionKind::DpopProof`] for a bound family without its key.
+    pub async fn refresh_tokens_with_key<R, F, Fut>(
+        &self,
+        refresh_token: &str,
+        key: Option<&DpopKey>,
+        now: UnixTime,
+        rng: &mut R,
+        regrant: F,
+    ) -> Result<TokenPair, Rejection>
+    where
+        R: rand_core::CryptoRng + ?Sized,
+        F: FnOnce(&str, Grant) -> Fut,
+        Fut: core::future::Future<Output = Result<Grant, Rejection>>,
+    {
         let invalid = || Rejection::new(RejectionKind::InvalidRefreshToken);
         let old = RefreshToken::parse(refresh_token).map_err(|_| invalid())?;
         let old_key = old.storage_key();
@@ -760,11 +900,24 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             Some(family) if family.expires_at > now => family,
             _ => return Err(invalid()),
         };
-        let granted = Grant::from_json(&family.claims)
-            .map_err(|e| Rejection::new(RejectionKind::Grant(e)))?;
+        let (bound, grant_json) = split_family_text(&family.claims);
+        if let Some(bound) = bound {
+            let proved =
+                key.is_some_and(|k| auth_core::ct::eq(k.0.as_str().as_bytes(), bound.as_bytes()));
+            if !proved {
+                self.end_family(&family, now).await?;
+                return Err(Rejection::new(RejectionKind::DpopProof(match key {
+                    Some(_) => DpopError::KeyMismatch,
+                    None => DpopError::MissingProof,
+                })));
+            }
+        }
+        let jkt = bound.or(key.map(|k| k.0.as_str()));
+        let granted =
+            Grant::from_json(grant_json).map_err(|e| Rejection::new(RejectionKind::Grant(e)))?;
         let grant = regrant(&family.user, granted).await?;
         let new = RefreshToken::generate(rng);
-        let (pair, expires_at) = self.pair(&family, &grant, &new, now, rng)?;
+        let (pair, expires_at) = self.pair(&family, &grant, jkt, &new, now, rng)?;
         let interval = self.config.reuse_interval;
         let sealed = if interval > 0 {
             old.seal_answer(&answer_json(&pair, expires_at), rng)
@@ -830,11 +983,27 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         Ok(())
     }
 
-    /// A new pair, and when its access token expires.
+    /// Ends `family` and its access tokens, on every server.
+    async fn end_family(&self, family: &RefreshFamily, now: UnixTime) -> Result<(), Rejection> {
+        let sid = Revocation::Session {
+            sid: Mark::from_bytes(family.family.to_bytes()),
+            until: self.tokens_end(now),
+        };
+        self.backend.store.revoke_tokens(&[sid], now).await?;
+        self.backend
+            .store
+            .revoke_family(&family.user, &family.family)
+            .await?;
+        Ok(())
+    }
+
+    /// A new pair (its access token bound to `jkt` when given), and when its access token
+    /// expires.
     fn pair<R: rand_core::CryptoRng + ?Sized>(
         &self,
         family: &RefreshFamily,
         grant: &Grant,
+        jkt: Option<&str>,
         refresh: &RefreshToken,
         now: UnixTime,
         rng: &mut R,
@@ -858,7 +1027,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
                 expires_at: exp,
                 jti: &jti,
                 sid: Some(&sid),
-                jkt: None,
+                jkt,
             })
             .map_err(|e| Rejection::new(RejectionKind::Grant(e)))?;
         let access_token = self
@@ -866,7 +1035,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             .map_err(|e| Rejection::new(RejectionKind::SignFailed(e)))?;
         let pair = TokenPair {
             access_token,
-            token_type: "Bearer",
+            token_type: if jkt.is_some() { "DPoP" } else { "Bearer" },
             expires_in: exp.as_secs().saturating_sub(now.as_secs()),
             refresh_token: String::from(refresh.encode().expose()),
             scope: (!grant.scope().is_empty()).then(|| String::from(grant.scope().as_str())),
@@ -886,6 +1055,8 @@ struct KeptAnswer<'a> {
     refresh_token: alloc::borrow::Cow<'a, str>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     scope: Option<alloc::borrow::Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    dpop: bool,
 }
 
 fn answer_json(pair: &TokenPair, expires_at: UnixTime) -> Vec<u8> {
@@ -894,6 +1065,7 @@ fn answer_json(pair: &TokenPair, expires_at: UnixTime) -> Vec<u8> {
         expires_at: expires_at.as_secs(),
         refresh_token: pair.refresh_token.as_str().into(),
         scope: pair.scope.as_deref().map(Into::into),
+        dpop: pair.token_type == "DPoP",
     };
     let mut out = Vec::with_capacity(768);
     // Strings and a number: writing cannot fail.
@@ -907,12 +1079,34 @@ fn read_answer(answer: &[u8], now: UnixTime) -> Option<TokenPair> {
     let kept: KeptAnswer<'_> = auth_core::json::de::from_value(text).ok()?;
     Some(TokenPair {
         access_token: kept.access_token.into_owned(),
-        token_type: "Bearer",
+        token_type: if kept.dpop { "DPoP" } else { "Bearer" },
         expires_in: kept.expires_at.saturating_sub(now.as_secs()),
         refresh_token: kept.refresh_token.into_owned(),
         scope: kept.scope.map(alloc::borrow::Cow::into_owned),
     })
 }
+
+/// A family's stored text: the grant's JSON, after `jkt:<thumbprint> ` when the family is bound
+/// to a DPoP key (a grant's JSON is empty or starts with `{`, so the two never meet).
+fn family_text(jkt: Option<&str>, grant_json: &str) -> String {
+    match jkt {
+        Some(jkt) => alloc::format!("{FAMILY_JKT}{jkt} {grant_json}"),
+        None => String::from(grant_json),
+    }
+}
+
+/// The key a family is bound to, if any, and its grant's JSON ([`family_text`] read back).
+fn split_family_text(text: &str) -> (Option<&str>, &str) {
+    match text
+        .strip_prefix(FAMILY_JKT)
+        .and_then(|rest| rest.split_once(' '))
+    {
+        Some((jkt, grant)) => (Some(jkt), grant),
+        None => (None, text),
+    }
+}
+
+const FAMILY_JKT: &str = "jkt:";
 
 /// Moves a rotating ring to `now` when a change is due (a write lock only then).
 fn advance_ring<R: rand_core::CryptoRng + ?Sized>(

@@ -15,27 +15,60 @@ use core::fmt::{self, Write};
 /// assert_eq!(bearer_token("Bearer abc.def.ghi"), Ok("abc.def.ghi"));
 /// assert_eq!(bearer_token("bearer  abc"), Ok("abc"));
 /// assert!(bearer_token("Basic dXNlcjpwYXNz").is_err());
+/// assert!(bearer_token("DPoP abc").is_err());
 /// ```
 ///
 /// # Errors
 /// [`HeaderError::NotBearer`] for another scheme; [`HeaderError::Malformed`] for a missing
 /// or invalid token.
 pub fn bearer_token(value: &str) -> Result<&str, HeaderError> {
+    match access_token(value)? {
+        (TokenScheme::Bearer, token) => Ok(token),
+        (TokenScheme::Dpop, _) => Err(HeaderError::NotBearer),
+    }
+}
+
+/// The scheme of an access token in `Authorization`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScheme {
+    /// `Bearer` (RFC 6750 §2.1).
+    Bearer,
+    /// `DPoP` (RFC 9449 §7.1).
+    Dpop,
+}
+
+/// Extracts the scheme and token from an `Authorization: Bearer <token>` or
+/// `Authorization: DPoP <token>` value, by the rules of [`bearer_token`] (both schemes are
+/// case-insensitive).
+///
+/// ```
+/// use auth_web::http::{access_token, TokenScheme};
+/// assert_eq!(access_token("DPoP abc.def.ghi"), Ok((TokenScheme::Dpop, "abc.def.ghi")));
+/// assert_eq!(access_token("Bearer abc"), Ok((TokenScheme::Bearer, "abc")));
+/// assert!(access_token("Basic dXNlcjpwYXNz").is_err());
+/// ```
+///
+/// # Errors
+/// [`HeaderError::NotBearer`] for another scheme; [`HeaderError::Malformed`] for a missing
+/// or invalid token.
+pub fn access_token(value: &str) -> Result<(TokenScheme, &str), HeaderError> {
     let value = value.trim_matches([' ', '\t']);
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return if scheme.is_empty() || !scheme.bytes().all(is_tchar) {
-            Err(HeaderError::Malformed)
-        } else {
-            Err(HeaderError::NotBearer)
-        };
-    }
+    let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+        TokenScheme::Bearer
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        TokenScheme::Dpop
+    } else if scheme.is_empty() || !scheme.bytes().all(is_tchar) {
+        return Err(HeaderError::Malformed);
+    } else {
+        return Err(HeaderError::NotBearer);
+    };
     let token = rest.trim_start_matches(' ');
     let body = token.trim_end_matches('=');
     if body.is_empty() || !all_b64token(body.as_bytes()) {
         return Err(HeaderError::Malformed);
     }
-    Ok(token)
+    Ok((scheme, token))
 }
 
 /// The index of the first `needle` in `haystack`: sixteen bytes per step, compared without a
@@ -365,18 +398,22 @@ impl fmt::Debug for SetCookie<'_> {
     }
 }
 
-/// The `error` code of a bearer-token challenge (RFC 6750 §3.1).
+/// The `error` code of a challenge (RFC 6750 §3.1, RFC 9449 §7.1 and §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BearerError {
+pub enum ChallengeError {
     /// The request is malformed (HTTP 400).
     InvalidRequest,
     /// The token is expired, revoked, malformed or invalid (HTTP 401).
     InvalidToken,
     /// The token lacks a required scope (HTTP 403).
     InsufficientScope,
+    /// The DPoP proof is invalid (HTTP 401).
+    InvalidDpopProof,
+    /// The DPoP proof must carry the nonce of the `DPoP-Nonce` header (HTTP 401).
+    UseDpopNonce,
 }
 
-impl BearerError {
+impl ChallengeError {
     /// The code as written in the header.
     #[must_use]
     pub const fn code(self) -> &'static str {
@@ -384,61 +421,91 @@ impl BearerError {
             Self::InvalidRequest => "invalid_request",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
         }
     }
 
-    /// The HTTP status RFC 6750 §3.1 assigns to it.
+    /// The HTTP status it is sent with.
     #[must_use]
     pub const fn status(self) -> u16 {
         match self {
             Self::InvalidRequest => 400,
-            Self::InvalidToken => 401,
+            Self::InvalidToken | Self::InvalidDpopProof | Self::UseDpopNonce => 401,
             Self::InsufficientScope => 403,
         }
     }
 }
 
-/// A `WWW-Authenticate: Bearer` challenge value (RFC 6750 §3).
+/// A `WWW-Authenticate` challenge value: `Bearer` (RFC 6750 §3) or `DPoP` (RFC 9449 §7.1, with
+/// the proof algorithms in `algs`), optionally naming the resource's metadata (RFC 9728 §5.1).
 ///
 /// Without an error it is the plain challenge for a request that sent no token (no `error`,
-/// as §3.1 asks). Quoted values are escaped; characters that cannot be quoted are refused.
+/// as RFC 6750 §3.1 asks). Quoted values are escaped; characters that cannot be quoted are
+/// refused.
 ///
 /// ```
-/// use auth_web::http::{BearerChallenge, BearerError};
-/// let c = BearerChallenge::new("api").error(BearerError::InvalidToken, "token has expired");
+/// use auth_web::http::{Challenge, ChallengeError};
+/// let c = Challenge::bearer("api").error(ChallengeError::InvalidToken, "token has expired");
 /// assert_eq!(c.to_string()?, r#"Bearer realm="api", error="invalid_token", error_description="token has expired""#);
-/// assert_eq!(BearerChallenge::new("api").to_string()?, r#"Bearer realm="api""#);
+/// assert_eq!(Challenge::bearer("api").to_string()?, r#"Bearer realm="api""#);
+/// let d = Challenge::dpop("api", "EdDSA ES256").error(ChallengeError::UseDpopNonce, "send the nonce");
+/// assert_eq!(d.to_string()?, r#"DPoP realm="api", error="use_dpop_nonce", error_description="send the nonce", algs="EdDSA ES256""#);
 /// # Ok::<(), auth_web::http::HeaderError>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct BearerChallenge<'a> {
+pub struct Challenge<'a> {
+    scheme: TokenScheme,
     realm: &'a str,
-    error: Option<(BearerError, &'a str)>,
+    error: Option<(ChallengeError, &'a str)>,
     scope: Option<&'a str>,
+    algs: Option<&'a str>,
+    resource_metadata: Option<&'a str>,
 }
 
-impl<'a> BearerChallenge<'a> {
-    /// A challenge for `realm`.
+impl<'a> Challenge<'a> {
+    /// A `Bearer` challenge for `realm`.
     #[must_use]
-    pub const fn new(realm: &'a str) -> Self {
+    pub const fn bearer(realm: &'a str) -> Self {
         Self {
+            scheme: TokenScheme::Bearer,
             realm,
             error: None,
             scope: None,
+            algs: None,
+            resource_metadata: None,
+        }
+    }
+
+    /// A `DPoP` challenge for `realm`, accepting proofs signed with `algs` (space-separated
+    /// JWS algorithm names).
+    #[must_use]
+    pub const fn dpop(realm: &'a str, algs: &'a str) -> Self {
+        Self {
+            scheme: TokenScheme::Dpop,
+            algs: Some(algs),
+            ..Self::bearer(realm)
         }
     }
 
     /// Adds `error` and `error_description` (use fixed text, e.g. an error's `Display`).
     #[must_use]
-    pub const fn error(mut self, error: BearerError, description: &'a str) -> Self {
+    pub const fn error(mut self, error: ChallengeError, description: &'a str) -> Self {
         self.error = Some((error, description));
         self
     }
 
-    /// Adds the `scope` the resource needs (with [`BearerError::InsufficientScope`]).
+    /// Adds the `scope` the resource needs (with [`ChallengeError::InsufficientScope`]).
     #[must_use]
     pub const fn scope(mut self, scope: &'a str) -> Self {
         self.scope = Some(scope);
+        self
+    }
+
+    /// Adds `resource_metadata`: the URL of the resource's metadata (RFC 9728 §5.1).
+    #[must_use]
+    pub const fn resource_metadata(mut self, url: &'a str) -> Self {
+        self.resource_metadata = Some(url);
         self
     }
 
@@ -459,12 +526,17 @@ impl<'a> BearerChallenge<'a> {
         let quotable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
         let all_ok = quotable(self.realm)
             && self.error.is_none_or(|(_, d)| quotable(d))
-            && self.scope.is_none_or(quotable);
+            && self.scope.is_none_or(quotable)
+            && self.algs.is_none_or(quotable)
+            && self.resource_metadata.is_none_or(quotable);
         if !all_ok {
             return Err(HeaderError::Malformed);
         }
         let w = |out: &mut dyn Write| -> fmt::Result {
-            out.write_str("Bearer realm=")?;
+            out.write_str(match self.scheme {
+                TokenScheme::Bearer => "Bearer realm=",
+                TokenScheme::Dpop => "DPoP realm=",
+            })?;
             quoted(out, self.realm)?;
             if let Some((error, description)) = self.error {
                 write!(out, ", error=\"{}\", error_description=", error.code())?;
@@ -473,6 +545,14 @@ impl<'a> BearerChallenge<'a> {
             if let Some(scope) = self.scope {
                 out.write_str(", scope=")?;
                 quoted(out, scope)?;
+            }
+            if let Some(algs) = self.algs {
+                out.write_str(", algs=")?;
+                quoted(out, algs)?;
+            }
+            if let Some(url) = self.resource_metadata {
+                out.write_str(", resource_metadata=")?;
+                quoted(out, url)?;
             }
             Ok(())
         };
@@ -575,7 +655,8 @@ pub fn vary_with(current: Option<&str>, header: &str) -> Option<alloc::string::S
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HeaderError {
-    /// The `Authorization` value does not use the `Bearer` scheme.
+    /// The `Authorization` value does not use the `Bearer` scheme (nor `DPoP`, where that
+    /// is read).
     NotBearer,
     /// The value does not follow the header's syntax.
     Malformed,

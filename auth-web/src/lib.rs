@@ -6,6 +6,7 @@ extern crate alloc;
 mod access;
 mod bearer;
 mod config;
+pub mod dpop;
 mod finish;
 mod flows;
 pub mod http;
@@ -28,10 +29,12 @@ pub use auth_core;
 pub use auth_policy;
 /// A [`ResourceServer`]'s key sources, re-exported beside it.
 pub use auth_policy::verifier::{AccessKeys, LocalKeys, VerifyFuture};
+pub use bearer::TokenRequest;
 pub use config::{
     DEFAULT_ACCESS_TTL, DEFAULT_COOKIE_NAME, DEFAULT_REFRESH_REUSE_INTERVAL, DEFAULT_REFRESH_TTL,
     DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, WebConfig,
 };
+pub use dpop::DpopKey;
 pub use finish::{Finish, HeaderWrite, Staging};
 pub use flows::{
     Login, LoginAttempt, Provenance, PublishedKeys, RequestSessions, TokenKeys, TokenPair, WebAuth,

@@ -11,7 +11,12 @@ use auth_policy::session_data::DataError;
 use auth_policy::sso::SsoError;
 use auth_policy::store::StoreError;
 
-use crate::http::{BearerChallenge, BearerError};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use auth_policy::dpop::{DpopError, DpopMode};
+
+use crate::http::{Challenge, ChallengeError, TokenScheme};
 
 /// Why a request was refused, ready to be written as a response: [`status`](Self::status),
 /// [`headers`](Self::headers) and a small JSON [`body`](Self::body) holding only the stable
@@ -19,7 +24,9 @@ use crate::http::{BearerChallenge, BearerError};
 #[derive(Debug)]
 pub struct Rejection {
     kind: RejectionKind,
-    challenge: Option<String>,
+    /// `WWW-Authenticate` values (one per scheme the route takes) and `DPoP-Nonce` (with
+    /// `use_dpop_nonce`), in one list so that a refusal stays small.
+    auth_headers: Vec<(&'static str, String)>,
     set_cookie: Option<String>,
     /// `Retry-After` when it is not the store's fixed one (a login that must wait).
     retry_after: Option<String>,
@@ -77,6 +84,32 @@ pub enum RejectionKind {
     /// a bad ID token), 503 with `Retry-After` when the provider or its keys could not answer.
     /// Never a session.
     SignIn(SsoError),
+    /// The request broke a DPoP rule (RFC 9449): a bad, missing or replayed proof, a proof of
+    /// another key, a bound token sent as a bearer token, no server nonce, … (401, with the
+    /// `DPoP` challenge naming `invalid_dpop_proof`, `use_dpop_nonce` or `invalid_token`).
+    Dpop(DpopError),
+    /// A token request's DPoP proof was refused (RFC 9449 §5): 400 `invalid_dpop_proof`, or
+    /// `use_dpop_nonce` with a `DPoP-Nonce` to retry with; or a refresh of a family bound to a
+    /// key came without a proof of it (the family has ended).
+    DpopProof(DpopError),
+}
+
+/// What every token refusal of a service says in its challenges: the realm, the DPoP proof
+/// algorithms (empty when DPoP is off), the resource's metadata URL (RFC 9728).
+#[derive(Debug)]
+pub(crate) struct Challenges {
+    pub(crate) realm: String,
+    pub(crate) algs: String,
+    pub(crate) resource_metadata: Option<String>,
+}
+
+/// The challenges of one request: the service's, which schemes the route takes, and the
+/// scheme the request used (its errors are said in that scheme's challenge).
+#[derive(Debug, Clone)]
+pub(crate) struct RouteChallenge {
+    pub(crate) challenges: Arc<Challenges>,
+    pub(crate) mode: DpopMode,
+    pub(crate) used: TokenScheme,
 }
 
 impl Rejection {
@@ -87,7 +120,7 @@ impl Rejection {
         };
         Self {
             kind,
-            challenge: None,
+            auth_headers: Vec::new(),
             set_cookie: None,
             retry_after,
         }
@@ -99,53 +132,64 @@ impl Rejection {
         self
     }
 
-    /// A refusal of `kind` with the `WWW-Authenticate: Bearer` challenge of `realm` when it is
-    /// about a bearer token (with the `scope` needed, for `insufficient_scope`).
-    pub(crate) fn with_challenge(kind: RejectionKind, realm: &str, scope: Option<&str>) -> Self {
-        let challenge = BearerChallenge::new(realm);
-        let challenge = match &kind {
-            RejectionKind::MissingToken => Some(challenge),
-            RejectionKind::InvalidToken(_) => {
-                Some(challenge.error(BearerError::InvalidToken, "the access token is not valid"))
-            }
-            RejectionKind::BadRequest(_) => {
-                Some(challenge.error(BearerError::InvalidRequest, "the request is malformed"))
-            }
-            RejectionKind::InsufficientScope => {
-                let challenge = challenge.error(
-                    BearerError::InsufficientScope,
+    /// A refusal of `kind` with the route's challenges when it is about an access token: a
+    /// `Bearer` challenge if the route takes bearer tokens, a `DPoP` one (with `algs`) if it
+    /// takes DPoP, the error in the one of the scheme it concerns (with the `scope` needed,
+    /// for `insufficient_scope`).
+    pub(crate) fn challenged(
+        kind: RejectionKind,
+        route: &RouteChallenge,
+        scope: Option<&str>,
+    ) -> Self {
+        let dpop_description;
+        let (error, on_dpop) = match &kind {
+            RejectionKind::MissingToken => (None, false),
+            RejectionKind::InvalidToken(_) => (
+                Some((
+                    ChallengeError::InvalidToken,
+                    "the access token is not valid",
+                )),
+                route.used == TokenScheme::Dpop,
+            ),
+            RejectionKind::BadRequest(_) => (
+                Some((ChallengeError::InvalidRequest, "the request is malformed")),
+                route.used == TokenScheme::Dpop,
+            ),
+            RejectionKind::InsufficientScope => (
+                Some((
+                    ChallengeError::InsufficientScope,
                     "the access token lacks a required scope",
-                );
-                Some(match scope {
-                    Some(scope) => challenge.scope(scope),
-                    None => challenge,
-                })
+                )),
+                route.used == TokenScheme::Dpop,
+            ),
+            RejectionKind::Dpop(e) => {
+                dpop_description = alloc::string::ToString::to_string(e);
+                (Some((dpop_error(e), dpop_description.as_str())), true)
             }
-            _ => None,
+            _ => return Self::new(kind),
         };
-        Self {
-            kind,
-            // The realm is the service's own configuration; if it cannot be quoted the
-            // challenge is left out rather than written wrong.
-            challenge: challenge.and_then(|c| c.to_string().ok()),
-            set_cookie: None,
-            retry_after: None,
-        }
+        let mut rejection = Self::new(RejectionKind::MissingToken);
+        rejection.auth_headers = route.write(error, on_dpop, scope);
+        rejection.kind = kind;
+        rejection
     }
 
     /// 403 `insufficient_scope` for a requirement other than a scope (a role, say), described
     /// in the challenge's `error_description`.
-    pub(crate) fn insufficient(realm: &str, description: &str) -> Self {
-        let challenge = BearerChallenge::new(realm)
-            .error(BearerError::InsufficientScope, description)
-            .to_string()
-            .ok();
-        Self {
-            kind: RejectionKind::InsufficientScope,
-            challenge,
-            set_cookie: None,
-            retry_after: None,
-        }
+    pub(crate) fn insufficient(route: &RouteChallenge, description: &str) -> Self {
+        let mut rejection = Self::new(RejectionKind::InsufficientScope);
+        rejection.auth_headers = route.write(
+            Some((ChallengeError::InsufficientScope, description)),
+            route.used == TokenScheme::Dpop,
+            None,
+        );
+        rejection
+    }
+
+    /// The same refusal, handing the client a server nonce (`DPoP-Nonce`).
+    pub(crate) fn with_dpop_nonce(mut self, nonce: String) -> Self {
+        self.auth_headers.push(("dpop-nonce", nonce));
+        self
     }
 
     /// What was refused, for logs (may hold a store error's source; never secrets).
@@ -158,9 +202,10 @@ impl Rejection {
     #[must_use]
     pub fn status(&self) -> u16 {
         match &self.kind {
-            RejectionKind::BadRequest(_) => 400,
+            RejectionKind::BadRequest(_) | RejectionKind::DpopProof(_) => 400,
             RejectionKind::MissingToken
             | RejectionKind::InvalidToken(_)
+            | RejectionKind::Dpop(_)
             | RejectionKind::NoSession
             | RejectionKind::BadCredentials
             | RejectionKind::InvalidRefreshToken
@@ -200,6 +245,10 @@ impl Rejection {
             RejectionKind::SignFailed(e) => e.code(),
             RejectionKind::Grant(e) => e.code(),
             RejectionKind::SignIn(e) => e.code(),
+            RejectionKind::Dpop(e) => e.code(),
+            // RFC 9449 §5 names the token endpoint's errors.
+            RejectionKind::DpopProof(DpopError::UseNonce) => "use_dpop_nonce",
+            RejectionKind::DpopProof(_) => "invalid_dpop_proof",
         }
     }
 
@@ -218,7 +267,8 @@ impl Rejection {
     }
 
     /// The response headers: `Content-Type: application/json` (of [`body`](Self::body)),
-    /// `WWW-Authenticate` for bearer refusals, `Retry-After` for 503, `Set-Cookie` when the
+    /// `WWW-Authenticate` for token refusals (one per scheme the route takes: append them,
+    /// never replace), `DPoP-Nonce` with `use_dpop_nonce`, `Retry-After` for 503, `Set-Cookie` when the
     /// refusal removes the session cookie (a session that ended before its data was saved),
     /// and `Cache-Control: no-store` always (RFC 6750 §5.3 asks it of token responses).
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
@@ -230,7 +280,7 @@ impl Rejection {
         };
         [("content-type", "application/json")]
             .into_iter()
-            .chain(self.challenge.as_deref().map(|c| ("www-authenticate", c)))
+            .chain(self.auth_headers.iter().map(|(n, v)| (*n, v.as_str())))
             .chain(retry)
             .chain(self.set_cookie.as_deref().map(|c| ("set-cookie", c)))
             .chain([("cache-control", "no-store")])
@@ -271,8 +321,75 @@ impl core::error::Error for Rejection {
             RejectionKind::KeysUnavailable(e) => Some(e),
             RejectionKind::SessionData(e) => Some(e),
             RejectionKind::SignIn(e) => Some(e),
+            RejectionKind::Dpop(e) | RejectionKind::DpopProof(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+impl RouteChallenge {
+    /// The challenges: `Bearer` if the route takes it (or DPoP is off), `DPoP` if it takes
+    /// it; `error` in the `DPoP` one when `on_dpop` (and DPoP is on), else in the `Bearer` one.
+    fn write(
+        &self,
+        error: Option<(ChallengeError, &str)>,
+        on_dpop: bool,
+        scope: Option<&str>,
+    ) -> Vec<(&'static str, String)> {
+        let c = &self.challenges;
+        let dpop = self.mode.takes_dpop() && !c.algs.is_empty();
+        let bearer = self.mode.takes_bearer() || !dpop;
+        // An error goes where the client can act on it: in the DPoP challenge when it is about
+        // DPoP or the route takes nothing else, else in the Bearer one.
+        let on_dpop = dpop && (on_dpop || !bearer);
+        let url = c.resource_metadata.as_deref();
+        let finish = |challenge: Challenge<'_>, with_error: bool| {
+            complete(challenge, error.filter(|_| with_error), scope, url)
+                .map(|value| ("www-authenticate", value))
+        };
+        let mut out = Vec::with_capacity(2);
+        if bearer {
+            out.extend(finish(Challenge::bearer(&c.realm), !on_dpop));
+        }
+        if dpop {
+            out.extend(finish(Challenge::dpop(&c.realm, &c.algs), on_dpop));
+        }
+        out
+    }
+}
+
+/// `challenge` with `error` (and `scope` for `insufficient_scope`) and the metadata `url`,
+/// written; `None` for a value that cannot be quoted (the realm and URL are the service's own
+/// configuration: a challenge is left out rather than written wrong).
+fn complete<'a>(
+    mut challenge: Challenge<'a>,
+    error: Option<(ChallengeError, &'a str)>,
+    scope: Option<&'a str>,
+    url: Option<&'a str>,
+) -> Option<String> {
+    if let Some((e, description)) = error {
+        challenge = challenge.error(e, description);
+        if let (ChallengeError::InsufficientScope, Some(scope)) = (e, scope) {
+            challenge = challenge.scope(scope);
+        }
+    }
+    if let Some(url) = url {
+        challenge = challenge.resource_metadata(url);
+    }
+    challenge.to_string().ok()
+}
+
+/// The challenge error of a DPoP refusal (RFC 9449 §7.1, §9; RFC 6750 §3.1).
+fn dpop_error(e: &DpopError) -> ChallengeError {
+    match e {
+        DpopError::UseNonce => ChallengeError::UseDpopNonce,
+        DpopError::KeyMismatch
+        | DpopError::BoundTokenAsBearer
+        | DpopError::UnboundToken
+        | DpopError::UnsupportedBinding
+        | DpopError::DpopRequired => ChallengeError::InvalidToken,
+        DpopError::DpopNotAccepted => ChallengeError::InvalidRequest,
+        _ => ChallengeError::InvalidDpopProof,
     }
 }
 

@@ -9,11 +9,14 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::access::{Access, AppClaims};
-use crate::bearer::bearer_of;
+use crate::bearer::TokenRequest;
+use crate::dpop::{DpopGate, DynReplayStore};
+use crate::http::TokenScheme;
 use crate::rejection::{Rejection, RejectionKind};
 use auth_core::UnixTime;
 use auth_core::access;
 use auth_core::error::TokenError;
+use auth_policy::dpop::DpopPolicy;
 use auth_policy::keycache::KeyCacheError;
 use auth_policy::verifier::AccessKeys;
 use auth_policy::verifier::VerifyError;
@@ -54,7 +57,11 @@ pub struct ResourceServer {
     /// request).
     issuers: Vec<(String, Box<dyn AccessKeys>)>,
     audience: String,
-    realm: Arc<str>,
+    realm: String,
+    resource_metadata: Option<String>,
+    dpop: DpopGate,
+    /// Where proofs' one use is recorded (every server of the resource shares it).
+    replay: Option<Box<dyn DynReplayStore>>,
 }
 
 impl fmt::Debug for ResourceServer {
@@ -64,20 +71,59 @@ impl fmt::Debug for ResourceServer {
             .field("issuers", &issuers)
             .field("audience", &self.audience)
             .field("realm", &self.realm)
+            .field("dpop", &self.dpop.policy)
             .finish_non_exhaustive()
     }
 }
 
 impl ResourceServer {
     /// The resource `audience` (its identifier in the tokens' `aud`), accepting tokens of
-    /// `issuer` verified with `keys`. The `WWW-Authenticate` realm is the audience.
+    /// `issuer` verified with `keys`. The `WWW-Authenticate` realm is the audience. Bearer
+    /// tokens only, DPoP-bound ones refused, until [`dpop`](Self::dpop) is set.
     pub fn new(keys: impl AccessKeys + 'static, issuer: &str, audience: &str) -> Self {
         let keys: Box<dyn AccessKeys> = Box::new(keys);
         Self {
             issuers: alloc::vec![(String::from(issuer), keys)],
             audience: String::from(audience),
-            realm: Arc::from(audience),
+            realm: String::from(audience),
+            resource_metadata: None,
+            dpop: DpopGate::new(None, audience, None),
+            replay: None,
         }
+    }
+
+    /// Takes DPoP-bound tokens (RFC 9449) by `policy`, recording each proof's one use in
+    /// `replay` (shared by every server of the resource: `MemoryStore` for one process, Redis
+    /// for several). A proof is refused when the store cannot answer.
+    #[must_use]
+    pub fn dpop(mut self, policy: DpopPolicy, replay: impl DynReplayStore + 'static) -> Self {
+        self.replay = Some(Box::new(replay));
+        self.dpop = DpopGate::new(
+            Some(Arc::new(policy)),
+            &self.realm,
+            self.resource_metadata.clone(),
+        );
+        self
+    }
+
+    /// Names the resource's metadata document (RFC 9728) in every challenge.
+    #[must_use]
+    pub fn resource_metadata(mut self, url: &str) -> Self {
+        self.resource_metadata = Some(String::from(url));
+        self.dpop = DpopGate::new(
+            self.dpop.policy.clone(),
+            &self.realm,
+            Some(String::from(url)),
+        );
+        self
+    }
+
+    /// The protected-resource metadata (RFC 9728 §2) of this resource, for
+    /// [`RESOURCE_METADATA_PATH`](crate::dpop::RESOURCE_METADATA_PATH).
+    #[must_use]
+    pub fn metadata_json(&self) -> String {
+        let servers: Vec<&str> = self.issuers().collect();
+        crate::dpop::resource_metadata_json(&self.audience, &servers, self.dpop.policy.as_deref())
     }
 
     /// Accepts the tokens of another `issuer` too, verified with its own `keys` (replacing the
@@ -97,7 +143,12 @@ impl ResourceServer {
     /// Another realm for the `WWW-Authenticate` challenges.
     #[must_use]
     pub fn realm(mut self, realm: &str) -> Self {
-        self.realm = Arc::from(realm);
+        self.realm = String::from(realm);
+        self.dpop = DpopGate::new(
+            self.dpop.policy.clone(),
+            realm,
+            self.resource_metadata.clone(),
+        );
         self
     }
 
@@ -112,20 +163,28 @@ impl ResourceServer {
         &self.audience
     }
 
-    /// Checks the bearer token of a request's `Authorization` header values at `now`, and
-    /// reads the application's claims `X` from it ([`NoClaims`](crate::NoClaims) for none).
+    /// Checks the access token of a request ([`TokenRequest`]) at `now`, and reads the
+    /// application's claims `X` from it ([`NoClaims`](crate::NoClaims) for none); with
+    /// [`dpop`](Self::dpop), a DPoP-bound token needs one proof of its key for this request,
+    /// used once.
     ///
     /// # Errors
-    /// 401 without an error when no bearer token was sent; 400 `invalid_request` for a
-    /// malformed header; 401 `invalid_token` for a token that fails any check, its `kid` unknown
-    /// to the issuer included, and one whose claims do not fit `X`; 503 when the issuer's keys are
-    /// unavailable (fail closed).
-    pub async fn bearer<'h, X: AppClaims>(
+    /// 401 without an error when no token was sent; 400 `invalid_request` for a malformed
+    /// header; 401 `invalid_token` for a token that fails any check, its `kid` unknown to the
+    /// issuer included, and one whose claims do not fit `X`; 401 with a `DPoP` challenge for a
+    /// DPoP rule broken; 503 when the issuer's keys or the replay store are unavailable (fail
+    /// closed).
+    pub async fn authorize<X: AppClaims>(
         &self,
-        authorization: impl IntoIterator<Item = &'h [u8]>,
+        request: &TokenRequest<'_>,
         now: UnixTime,
     ) -> Result<Access<X>, Rejection> {
-        let token = bearer_of(authorization).map_err(|kind| self.reject(kind))?;
+        let mode = self.dpop.mode_for(request.path());
+        let (scheme, token) = request.credentials(mode).map_err(|kind| {
+            Rejection::challenged(kind, &self.dpop.route(mode, TokenScheme::Bearer), None)
+        })?;
+        let route = self.dpop.route(mode, scheme);
+        let reject = |kind| Rejection::challenged(kind, &route, None);
         let (issuer, keys) = match self.issuers.as_slice() {
             [(issuer, keys)] => (issuer, keys),
             several => {
@@ -134,24 +193,68 @@ impl ResourceServer {
                     .iter()
                     .find(|(issuer, _)| claimed.as_deref() == Some(issuer.as_str()))
                     .map(|(issuer, keys)| (issuer, keys))
-                    .ok_or_else(|| {
-                        self.reject(RejectionKind::InvalidToken(TokenError::WrongIssuer))
-                    })?
+                    .ok_or_else(|| reject(RejectionKind::InvalidToken(TokenError::WrongIssuer)))?
             }
         };
         let rules = access::rules(issuer, &self.audience);
-        let token = keys
+        let verified = keys
             .verify_access(token, &rules, now)
             .await
-            .map_err(|e| self.reject(refusal(e)))?;
-        let app = X::read(&token).map_err(|e| self.reject(RejectionKind::InvalidToken(e)))?;
-        Ok(Access::new(token, app, Arc::clone(&self.realm)))
+            .map_err(|e| reject(refusal(e)))?;
+        let app = X::read(&verified).map_err(|e| reject(RejectionKind::InvalidToken(e)))?;
+        let cnf = verified.claims().cnf.as_ref();
+        match &self.replay {
+            Some(replay) => {
+                self.dpop
+                    .check(request, scheme, token, cnf, replay.as_ref(), now)
+                    .await?;
+            }
+            // No replay store, so no DPoP: a bound token is refused, never taken as a bearer
+            // token.
+            None => {
+                self.dpop
+                    .check(request, scheme, token, cnf, &NoReplay, now)
+                    .await?
+            }
+        }
+        Ok(Access::new(verified, app, route))
     }
 
-    /// A refusal of `kind` with this resource's challenge.
+    /// [`authorize`](Self::authorize) for a request of which only the `Authorization` header
+    /// values are at hand: a bearer token (a DPoP-bound one is refused).
+    ///
+    /// # Errors
+    /// As [`authorize`](Self::authorize).
+    pub async fn bearer<'h, X: AppClaims>(
+        &self,
+        authorization: impl IntoIterator<Item = &'h [u8]>,
+        now: UnixTime,
+    ) -> Result<Access<X>, Rejection> {
+        let request = TokenRequest::new("", "").authorization(authorization);
+        self.authorize(&request, now).await
+    }
+
+    /// A refusal of `kind` with this resource's challenges.
     #[must_use]
     pub fn reject(&self, kind: RejectionKind) -> Rejection {
-        Rejection::with_challenge(kind, &self.realm, None)
+        let mode = self.dpop.mode_for("");
+        Rejection::challenged(kind, &self.dpop.route(mode, TokenScheme::Bearer), None)
+    }
+}
+
+/// The replay store of a resource server without DPoP: never asked (its policy is absent, so
+/// no proof is ever accepted), and refusing if it were.
+struct NoReplay;
+
+impl DynReplayStore for NoReplay {
+    fn first_use_dyn<'a>(
+        &'a self,
+        _: &'a auth_policy::replay::ReplayKey,
+        _: UnixTime,
+    ) -> crate::dpop::ReplayFuture<'a> {
+        Box::pin(core::future::ready(Err(
+            auth_policy::store::StoreError::Full,
+        )))
     }
 }
 

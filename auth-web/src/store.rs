@@ -6,16 +6,23 @@ use auth_policy::replay::ReplayStore;
 use auth_policy::revocation::RevocationStore;
 use auth_policy::store::SessionStore;
 
-/// A store of sessions, refresh families and revocations: what [`WebAuth`](crate::WebAuth)'s
-/// flows need, and what every adapter's extractors are generic over. Implemented for every
-/// type that implements the three traits (`MemoryStore`, `auth-redis`'s `RedisStore`).
-pub trait Store: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static {}
+/// A store of sessions, refresh families, revocations and one-time ids (DPoP proofs): what
+/// [`WebAuth`](crate::WebAuth)'s flows need, and what every adapter's extractors are generic
+/// over. Implemented for every type that implements the four traits (`MemoryStore`,
+/// `auth-redis`'s `RedisStore`).
+pub trait Store:
+    SessionStore + RefreshStore + RevocationStore + ReplayStore + Send + Sync + 'static
+{
+}
 
-impl<S: SessionStore + RefreshStore + RevocationStore + Send + Sync + 'static> Store for S {}
+impl<S: SessionStore + RefreshStore + RevocationStore + ReplayStore + Send + Sync + 'static> Store
+    for S
+{
+}
 
-/// A [`Store`] that also keeps one-time ids and the links single sign-on's back-channel logout
-/// follows: what [`SignIn`](crate::sso::SignIn) needs. Implemented for every type that
-/// implements them (`MemoryStore`, `auth-redis`'s `RedisStore`).
-pub trait SsoStore: Store + LinkStore + ReplayStore {}
+/// A [`Store`] that also keeps the links single sign-on's back-channel logout follows: what
+/// [`SignIn`](crate::sso::SignIn) needs. Implemented for every type that implements them
+/// (`MemoryStore`, `auth-redis`'s `RedisStore`).
+pub trait SsoStore: Store + LinkStore {}
 
-impl<S: Store + LinkStore + ReplayStore> SsoStore for S {}
+impl<S: Store + LinkStore> SsoStore for S {}

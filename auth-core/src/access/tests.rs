@@ -129,7 +129,7 @@ mod grants {
             })
             .unwrap();
         assert!(
-            std::str::from_utf8(&payload)
+            core::str::from_utf8(&payload)
                 .unwrap()
                 .contains(&std::format!(r#""cnf":{{"jkt":"{jkt}"}}"#))
         );

@@ -88,6 +88,7 @@ fn metadata_names_issuer_jwks_uri_and_algorithm() {
     let doc: serde_json::Value = serde_json::from_str(&ring.metadata_json(
         "http://127.0.0.1:3000",
         "http://127.0.0.1:3000/.well-known/jwks.json",
+        &[],
     ))
     .unwrap();
     assert_eq!(doc["issuer"], "http://127.0.0.1:3000");
@@ -96,8 +97,15 @@ fn metadata_names_issuer_jwks_uri_and_algorithm() {
         "http://127.0.0.1:3000/.well-known/jwks.json"
     );
     assert_eq!(doc["id_token_signing_alg_values_supported"][0], "EdDSA");
-    let odd: serde_json::Value = serde_json::from_str(&ring.metadata_json("a\"b\\c", "x")).unwrap();
+    assert!(doc.get("dpop_signing_alg_values_supported").is_none());
+    let odd: serde_json::Value =
+        serde_json::from_str(&ring.metadata_json("a\"b\\c", "x", &[Alg::EdDsa, Alg::Es256]))
+            .unwrap();
     assert_eq!(odd["issuer"], "a\"b\\c");
+    assert_eq!(
+        odd["dpop_signing_alg_values_supported"],
+        serde_json::json!(["EdDSA", "ES256"])
+    );
 }
 
 proptest! {

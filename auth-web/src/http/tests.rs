@@ -74,21 +74,21 @@ fn set_cookie_enforces_prefix_rules_and_value_syntax() {
 
 #[test]
 fn challenges_escape_quotes_and_refuse_controls() {
-    let c = BearerChallenge::new("a\"b\\c");
+    let c = Challenge::bearer("a\"b\\c");
     assert_eq!(c.to_string().unwrap(), r#"Bearer realm="a\"b\\c""#);
-    assert!(BearerChallenge::new("a\r\nb").to_string().is_err());
-    let s = BearerChallenge::new("api")
-        .error(BearerError::InsufficientScope, "scope missing")
+    assert!(Challenge::bearer("a\r\nb").to_string().is_err());
+    let s = Challenge::bearer("api")
+        .error(ChallengeError::InsufficientScope, "scope missing")
         .scope("admin");
     assert_eq!(s.status(), 403);
     assert_eq!(
         s.to_string().unwrap(),
         r#"Bearer realm="api", error="insufficient_scope", error_description="scope missing", scope="admin""#
     );
-    assert_eq!(BearerChallenge::new("x").status(), 401);
+    assert_eq!(Challenge::bearer("x").status(), 401);
     assert_eq!(
-        BearerChallenge::new("x")
-            .error(BearerError::InvalidRequest, "")
+        Challenge::bearer("x")
+            .error(ChallengeError::InvalidRequest, "")
             .status(),
         400
     );
