@@ -15,9 +15,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use auth_core::UnixTime;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Access, AppClaims, Finish, HeaderWrite, NoClaims, Provenance, Rejection, RejectionKind,
-    RequestSessions, ResourceServer, StagedSession, StagedSessions, StagingSlot, Store, TokenPair,
-    WebAuth,
+    Access, AppClaims, DpopKey, Finish, HeaderWrite, NoClaims, Provenance, Rejection,
+    RejectionKind, RequestSessions, ResourceServer, StagedSession, StagedSessions, StagingSlot,
+    Store, TokenPair, TokenRequest, WebAuth,
 };
 use auth_web::{auth_core, auth_policy};
 
@@ -162,12 +162,12 @@ fn auth<S: Store>(req: &HttpRequest) -> Result<Arc<WebAuth<S>>, AuthRejection> {
         .ok_or_else(|| AuthRejection::setup("auth_state_missing"))
 }
 
-/// The request's `Authorization` header values, as bytes.
-fn authorization(req: &HttpRequest) -> Vec<Vec<u8>> {
-    req.headers()
-        .get_all(AUTHORIZATION)
-        .map(|v| v.as_bytes().to_vec())
-        .collect()
+/// What a token check reads of the request: method, path, `Authorization` and `DPoP`.
+fn token_request(req: &HttpRequest) -> TokenRequest<'_> {
+    let headers = req.headers();
+    TokenRequest::new(req.method().as_str(), req.path())
+        .authorization(headers.get_all(AUTHORIZATION).map(HeaderValue::as_bytes))
+        .dpop(headers.get_all("dpop").map(HeaderValue::as_bytes))
 }
 
 /// The cross-site check for unsafe methods, then the session of the request's cookie.
@@ -305,10 +305,9 @@ impl<S: Store, X: AppClaims + 'static> FromRequest for Bearer<S, X> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let values = authorization(&req);
             let auth = auth::<S>(&req)?;
             let now = auth_core::UnixMillis::now();
-            let verified = auth.bearer(values.iter().map(Vec::as_slice), now).await?;
+            let verified = auth.authorize(&token_request(&req), now).await?;
             mark_bearer(&req);
             Ok(Self(verified, PhantomData))
         })
@@ -328,12 +327,9 @@ impl<S: Store, X: AppClaims + 'static> FromRequest for MaybeBearer<S, X> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let values = authorization(&req);
             let auth = auth::<S>(&req)?;
             let now = auth_core::UnixMillis::now();
-            let verified = auth
-                .optional_bearer(values.iter().map(Vec::as_slice), now)
-                .await?;
+            let verified = auth.optional_authorize(&token_request(&req), now).await?;
             if verified.is_some() {
                 mark_bearer(&req);
             }
@@ -368,12 +364,32 @@ impl<X: AppClaims + 'static> FromRequest for AccessToken<X> {
             let Some(server) = req.app_data::<web::Data<ResourceServer>>().cloned() else {
                 return Err(AuthRejection::setup("auth_state_missing"));
             };
-            let values = authorization(&req);
             let access = server
-                .bearer(values.iter().map(Vec::as_slice), UnixTime::now())
+                .authorize(&token_request(&req), UnixTime::now())
                 .await?;
             mark_bearer(&req);
             Ok(Self(access))
+        })
+    }
+}
+
+/// The key a token request proved it holds (RFC 9449 §5), for a token endpoint over the store
+/// `S`: `None` without a `DPoP` header. Pass it to [`WebAuth::issue_tokens_with_key`] or
+/// [`WebAuth::refresh_tokens_with_key`]. Refusals: 400 `invalid_dpop_proof`, 400
+/// `use_dpop_nonce` with `DPoP-Nonce`, 503 when the proof's one use cannot be recorded.
+#[derive(Debug)]
+pub struct ProvedKey<S>(pub Option<DpopKey>, PhantomData<fn() -> S>);
+
+impl<S: Store> FromRequest for ProvedKey<S> {
+    type Error = AuthRejection;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let auth = auth::<S>(&req)?;
+            let key = auth.dpop_key(&token_request(&req), UnixTime::now()).await?;
+            Ok(Self(key, PhantomData))
         })
     }
 }

@@ -10,13 +10,14 @@ use auth_core::UnixTime;
 use auth_policy::session_data::DataError;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Access, AppClaims, Finish, NoClaims, Provenance, Rejection, RejectionKind, RequestSessions,
-    ResourceServer, StagedSession, StagedSessions, StagingSlot, Store, TokenPair, WebAuth,
+    Access, AppClaims, DpopKey, Finish, NoClaims, Provenance, Rejection, RejectionKind,
+    RequestSessions, ResourceServer, StagedSession, StagedSessions, StagingSlot, Store, TokenPair,
+    TokenRequest, WebAuth,
 };
 use auth_web::{auth_core, auth_policy};
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::http::Request;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use axum::http::header::{CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -326,10 +327,9 @@ impl<St: AuthState, X: AppClaims + Send> FromRequestParts<St> for Bearer<X> {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
-        let values = authorization(parts);
         let verified = state
             .web_auth()
-            .bearer(values, auth_core::UnixMillis::now())
+            .authorize(&token_request(parts), auth_core::UnixMillis::now())
             .await?;
         mark_bearer(parts);
         Ok(Self(verified))
@@ -343,10 +343,9 @@ impl<St: AuthState, X: AppClaims + Send> OptionalFromRequestParts<St> for Bearer
         parts: &mut Parts,
         state: &St,
     ) -> Result<Option<Self>, AuthRejection> {
-        let values = authorization(parts);
         let verified = state
             .web_auth()
-            .optional_bearer(values, auth_core::UnixMillis::now())
+            .optional_authorize(&token_request(parts), auth_core::UnixMillis::now())
             .await?;
         if verified.is_some() {
             mark_bearer(parts);
@@ -389,10 +388,9 @@ impl<St: ResourceState, X: AppClaims + Send> FromRequestParts<St> for AccessToke
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
-        let values = authorization(parts);
         let access = state
             .resource_server()
-            .bearer(values, UnixTime::now())
+            .authorize(&token_request(parts), UnixTime::now())
             .await?;
         mark_bearer(parts);
         Ok(Self(access))
@@ -407,13 +405,33 @@ fn mark_bearer(parts: &Parts) {
     }
 }
 
-/// The request's `Authorization` header values, as bytes.
-fn authorization(parts: &Parts) -> impl Iterator<Item = &[u8]> {
-    parts
-        .headers
-        .get_all(AUTHORIZATION)
-        .iter()
-        .map(HeaderValue::as_bytes)
+/// What a token check reads of the request: method, the path as the client requested it
+/// (before a nesting router stripped a prefix), `Authorization` and `DPoP`.
+fn token_request(parts: &Parts) -> TokenRequest<'_> {
+    let path = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(parts.uri.path(), |original| original.0.path());
+    TokenRequest::from_http(&parts.method, path, &parts.headers)
+}
+
+/// The key a token request proved it holds (RFC 9449 §5), for a token endpoint: `None`
+/// without a `DPoP` header. Pass it to [`WebAuth::issue_tokens_with_key`] or
+/// [`WebAuth::refresh_tokens_with_key`]. Refusals: 400 `invalid_dpop_proof`, 400
+/// `use_dpop_nonce` with `DPoP-Nonce`, 503 when the proof's one use cannot be recorded.
+#[derive(Debug)]
+pub struct ProvedKey(pub Option<DpopKey>);
+
+impl<St: AuthState> FromRequestParts<St> for ProvedKey {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
+        let key = state
+            .web_auth()
+            .dpop_key(&token_request(parts), UnixTime::now())
+            .await?;
+        Ok(Self(key))
+    }
 }
 
 /// A token response (RFC 6749 §5.1): the pair as JSON with `Cache-Control: no-store`.

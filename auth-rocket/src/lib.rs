@@ -7,9 +7,9 @@ use std::sync::{Mutex, PoisonError};
 use auth_core::UnixTime;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Access, AppClaims, HeaderWrite, NoClaims, Provenance, Rejection, RejectionKind,
+    Access, AppClaims, DpopKey, HeaderWrite, NoClaims, Provenance, Rejection, RejectionKind,
     RequestSessions, ResourceServer, StagedSession, StagedSessions, StagingSlot, TokenPair,
-    WebAuth,
+    TokenRequest, WebAuth,
 };
 use auth_web::{Store, auth_core, auth_policy};
 use rocket::fairing::{Fairing, Info, Kind};
@@ -193,8 +193,10 @@ where
         let Some(auth) = auth::<S>(req) else {
             return missing_state();
         };
-        let values = req.headers().get("Authorization").map(str::as_bytes);
-        match auth.bearer(values, auth_core::UnixMillis::now()).await {
+        match auth
+            .authorize(&token_request(req), auth_core::UnixMillis::now())
+            .await
+        {
             Ok(verified) => {
                 staged(req).authenticated(AuthenticatedBy::Bearer);
                 Outcome::Success(Self(verified, PhantomData))
@@ -223,9 +225,8 @@ where
         let Some(auth) = auth::<S>(req) else {
             return missing_state();
         };
-        let values = req.headers().get("Authorization").map(str::as_bytes);
         match auth
-            .optional_bearer(values, auth_core::UnixMillis::now())
+            .optional_authorize(&token_request(req), auth_core::UnixMillis::now())
             .await
         {
             Ok(verified) => {
@@ -264,8 +265,7 @@ impl<'r, X: AppClaims + Send> FromRequest<'r> for AccessToken<X> {
             rocket::error!("auth-rocket: no ResourceServer is managed");
             return Outcome::Error((Status::InternalServerError, "auth_state_missing"));
         };
-        let values = req.headers().get("Authorization").map(str::as_bytes);
-        match server.bearer(values, UnixTime::now()).await {
+        match server.authorize(&token_request(req), UnixTime::now()).await {
             Ok(access) => {
                 staged(req).authenticated(AuthenticatedBy::Bearer);
                 Outcome::Success(Self(access))
@@ -273,6 +273,37 @@ impl<'r, X: AppClaims + Send> FromRequest<'r> for AccessToken<X> {
             Err(rejection) => fail(req, rejection),
         }
     }
+}
+
+/// The key a token request proved it holds (RFC 9449 §5), for a token endpoint over the store
+/// `S`: `None` without a `DPoP` header. Pass it to [`WebAuth::issue_tokens_with_key`] or
+/// [`WebAuth::refresh_tokens_with_key`]. Refusals, answered by the [`catchers`]: 400
+/// `invalid_dpop_proof`, 400 `use_dpop_nonce` with `DPoP-Nonce`, 503 when the proof's one use
+/// cannot be recorded.
+#[derive(Debug)]
+pub struct ProvedKey<S>(pub Option<DpopKey>, PhantomData<fn() -> S>);
+
+#[async_trait]
+impl<'r, S: Store> FromRequest<'r> for ProvedKey<S> {
+    type Error = &'static str;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
+        let Some(auth) = auth::<S>(req) else {
+            return missing_state();
+        };
+        match auth.dpop_key(&token_request(req), UnixTime::now()).await {
+            Ok(key) => Outcome::Success(Self(key, PhantomData)),
+            Err(rejection) => fail(req, rejection),
+        }
+    }
+}
+
+/// What a token check reads of the request: method, path, `Authorization` and `DPoP`.
+fn token_request<'r>(req: &'r Request<'_>) -> TokenRequest<'r> {
+    let headers = req.headers();
+    TokenRequest::new(req.method().as_str(), req.uri().path().as_str())
+        .authorization(headers.get("Authorization").map(str::as_bytes))
+        .dpop(headers.get("DPoP").map(str::as_bytes))
 }
 
 /// A refusal from a handler, answered as auth-web says: status, `WWW-Authenticate`/

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use auth_core::UnixTime;
 use auth_web::http::AuthenticatedBy;
 use auth_web::{
-    Access, AppClaims, Finish, Provenance, Rejection, RequestSessions, ResourceServer, Staging,
-    TokenPair, WebAuth,
+    Access, AppClaims, DpopKey, Finish, Provenance, Rejection, RequestSessions, ResourceServer,
+    Staging, TokenPair, TokenRequest, WebAuth,
 };
 use auth_web::{Store, auth_core, auth_policy};
-use warp::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use warp::http::header::{CONTENT_TYPE, COOKIE};
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use warp::path::FullPath;
 use warp::reply::{Reply, Response};
 use warp::{Filter, reject};
 
@@ -198,14 +199,11 @@ where
     X: AppClaims + Send + 'static,
     S: Store,
 {
-    warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
+    token_request().and_then(move |method: Method, path: FullPath, headers: HeaderMap| {
         let auth = Arc::clone(&auth);
         async move {
-            let values = headers
-                .get_all(AUTHORIZATION)
-                .iter()
-                .map(HeaderValue::as_bytes);
-            auth.bearer(values, auth_core::UnixMillis::now())
+            let request = TokenRequest::from_http(&method, path.as_str(), &headers);
+            auth.authorize(&request, auth_core::UnixMillis::now())
                 .await
                 .map_err(|r| reject::custom(AuthRejection(r)))
         }
@@ -222,14 +220,11 @@ where
     X: AppClaims + Send + 'static,
     S: Store,
 {
-    warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
+    token_request().and_then(move |method: Method, path: FullPath, headers: HeaderMap| {
         let auth = Arc::clone(&auth);
         async move {
-            let values = headers
-                .get_all(AUTHORIZATION)
-                .iter()
-                .map(HeaderValue::as_bytes);
-            auth.optional_bearer(values, auth_core::UnixMillis::now())
+            let request = TokenRequest::from_http(&method, path.as_str(), &headers);
+            auth.optional_authorize(&request, auth_core::UnixMillis::now())
                 .await
                 .map_err(|r| reject::custom(AuthRejection(r)))
         }
@@ -244,19 +239,42 @@ where
 pub fn access_token<X: AppClaims + Send + 'static>(
     server: Arc<ResourceServer>,
 ) -> impl Filter<Extract = (Access<X>,), Error = warp::Rejection> + Clone {
-    warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
+    token_request().and_then(move |method: Method, path: FullPath, headers: HeaderMap| {
         let server = Arc::clone(&server);
         async move {
-            let values = headers
-                .get_all(AUTHORIZATION)
-                .iter()
-                .map(HeaderValue::as_bytes);
+            let request = TokenRequest::from_http(&method, path.as_str(), &headers);
             server
-                .bearer(values, UnixTime::now())
+                .authorize(&request, UnixTime::now())
                 .await
                 .map_err(|r| reject::custom(AuthRejection(r)))
         }
     })
+}
+
+/// The key a token request proved it holds (RFC 9449 §5), for a token endpoint: `None`
+/// without a `DPoP` header. Pass it to [`WebAuth::issue_tokens_with_key`] or
+/// [`WebAuth::refresh_tokens_with_key`]. Refusals: 400 `invalid_dpop_proof`, 400
+/// `use_dpop_nonce` with `DPoP-Nonce`, 503 when the proof's one use cannot be recorded.
+pub fn proved_key<S: Store>(
+    auth: Arc<WebAuth<S>>,
+) -> impl Filter<Extract = (Option<DpopKey>,), Error = warp::Rejection> + Clone {
+    token_request().and_then(move |method: Method, path: FullPath, headers: HeaderMap| {
+        let auth = Arc::clone(&auth);
+        async move {
+            let request = TokenRequest::from_http(&method, path.as_str(), &headers);
+            auth.dpop_key(&request, UnixTime::now())
+                .await
+                .map_err(|r| reject::custom(AuthRejection(r)))
+        }
+    })
+}
+
+/// What a token check reads of a request: its method, full path and headers.
+fn token_request()
+-> impl Filter<Extract = (Method, FullPath, HeaderMap), Error = Infallible> + Clone {
+    warp::method()
+        .and(warp::path::full())
+        .and(warp::header::headers_cloned())
 }
 
 /// A token response (RFC 6749 §5.1): the pair as JSON with `Cache-Control: no-store`.

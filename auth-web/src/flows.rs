@@ -812,6 +812,43 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
             .await
     }
 
+    /// [`issue_tokens_with_key`](Self::issue_tokens_with_key) on the system clock and the OS
+    /// RNG.
+    ///
+    /// # Errors
+    /// As [`issue_tokens`](Self::issue_tokens).
+    pub async fn issue_tokens_with_key_now(
+        &self,
+        user: &str,
+        grant: &Grant,
+        key: Option<&DpopKey>,
+    ) -> Result<TokenPair, Rejection> {
+        let mut rng = auth_core::rng::os_rng();
+        self.issue_tokens_with_key(user, grant, key, UnixTime::now(), &mut rng)
+            .await
+    }
+
+    /// [`refresh_tokens_with_key`](Self::refresh_tokens_with_key) on the system clock and the
+    /// OS RNG, granting what the login granted.
+    ///
+    /// # Errors
+    /// As [`refresh_tokens_with_key`](Self::refresh_tokens_with_key).
+    pub async fn refresh_tokens_with_key_now(
+        &self,
+        refresh_token: &str,
+        key: Option<&DpopKey>,
+    ) -> Result<TokenPair, Rejection> {
+        let mut rng = auth_core::rng::os_rng();
+        self.refresh_tokens_with_key(
+            refresh_token,
+            key,
+            UnixTime::now(),
+            &mut rng,
+            |_, g| async { Ok(g) },
+        )
+        .await
+    }
+
     /// [`refresh_tokens`](Self::refresh_tokens) on the system clock and the OS RNG.
     ///
     /// # Errors

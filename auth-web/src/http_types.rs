@@ -4,11 +4,29 @@
 
 use alloc::string::String;
 
-use ::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use ::http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 
+use crate::bearer::TokenRequest;
 use crate::finish::{Finish, HeaderWrite};
 use crate::flows::TokenPair;
 use crate::rejection::Rejection;
+
+impl<'h> TokenRequest<'h> {
+    /// What a token check reads of a request with `method`, `path` (as the client requested
+    /// it: behind a router that strips a prefix, the original path) and `headers`: every
+    /// `Authorization` and `DPoP` value.
+    #[must_use]
+    pub fn from_http(method: &'h Method, path: &'h str, headers: &'h HeaderMap) -> Self {
+        Self::new(method.as_str(), path)
+            .authorization(
+                headers
+                    .get_all(::http::header::AUTHORIZATION)
+                    .iter()
+                    .map(HeaderValue::as_bytes),
+            )
+            .dpop(headers.get_all("dpop").iter().map(HeaderValue::as_bytes))
+    }
+}
 
 impl Rejection {
     /// The refusal as a response: its status, [`headers`](Self::headers) and JSON

@@ -25,17 +25,15 @@ pub const DEFAULT_MAX_AGE: u64 = 60;
 /// The default clock skew allowed ahead: `iat` at most 5 s in the future.
 pub const DEFAULT_MAX_AHEAD: u64 = 5;
 
-/// The proof algorithms accepted by default: those compiled in among EdDSA, ES256, RS256 and
-/// PS256 (never an HMAC, never `none`).
+/// The proof algorithms accepted by default: EdDSA and ES256, those compiled in (never an
+/// HMAC, never `none`). RS256 and PS256 proofs (feature `rsa`) are accepted only when listed
+/// with [`ProofRules::algs`]: enabling `rsa` for an issuer's keys does not widen what proofs
+/// may be.
 pub const DEFAULT_ALGS: &[Alg] = &[
     #[cfg(feature = "ed25519")]
     Alg::EdDsa,
     #[cfg(feature = "p256")]
     Alg::Es256,
-    #[cfg(feature = "rsa")]
-    Alg::Rs256,
-    #[cfg(feature = "rsa")]
-    Alg::Ps256,
 ];
 
 /// What a proof must meet besides naming the request: the algorithms allowed and how fresh

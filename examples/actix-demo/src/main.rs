@@ -24,6 +24,7 @@ type Bearer<X = auth_web::NoClaims> = auth_actix::Bearer<DemoStore, X>;
 type MaybeBearer = auth_actix::MaybeBearer<DemoStore>;
 type Result<T> = std::result::Result<T, AuthRejection>;
 type Auth = WebAuth<DemoStore>;
+type ProvedKey = auth_actix::ProvedKey<DemoStore>;
 
 /// Bodies up to 64 KiB, as in the other demos.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -164,6 +165,7 @@ async fn sessions_end(
 async fn token(
     auth: Data<WebAuth<DemoStore>>,
     users: Data<Arc<Users>>,
+    key: ProvedKey,
     req: HttpRequest,
     body: Bytes,
 ) -> Result<TokenResponse> {
@@ -173,17 +175,22 @@ async fn token(
             .await?
             .ok_or_else(demo_common::bad_credentials)?;
     let grant = demo_common::grant_for(&user);
-    Ok(TokenResponse(auth.issue_tokens_now(&user, &grant).await?))
+    Ok(TokenResponse(
+        auth.issue_tokens_with_key_now(&user, &grant, key.0.as_ref())
+            .await?,
+    ))
 }
 
 async fn refresh(
     auth: Data<WebAuth<DemoStore>>,
+    key: ProvedKey,
     req: HttpRequest,
     body: Bytes,
 ) -> Result<TokenResponse> {
     let refresh_token = demo_common::refresh_request(content_type(&req), &body)?;
     Ok(TokenResponse(
-        auth.refresh_tokens_now(&refresh_token).await?,
+        auth.refresh_tokens_with_key_now(&refresh_token, key.0.as_ref())
+            .await?,
     ))
 }
 

@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use auth_axum::{
-    AccessToken, AuthRejection, AuthState, Bearer, Session, SessionLayer, Sessions, TokenResponse,
+    AccessToken, AuthRejection, AuthState, Bearer, ProvedKey, Session, SessionLayer, Sessions,
+    TokenResponse,
 };
 use auth_web::sso::SignIn;
 use auth_web::{Provenance, WebAuth};
@@ -160,6 +161,7 @@ async fn logout_all(mut sessions: Sessions<DemoStore>) -> Result<StatusCode, Aut
 async fn token(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ProvedKey(key): ProvedKey,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<TokenResponse, AuthRejection> {
@@ -171,18 +173,23 @@ async fn token(
             .ok_or_else(demo_common::bad_credentials)?;
     let grant = demo_common::grant_for(&user);
     Ok(TokenResponse(
-        app.auth.issue_tokens_now(&user, &grant).await?,
+        app.auth
+            .issue_tokens_with_key_now(&user, &grant, key.as_ref())
+            .await?,
     ))
 }
 
 async fn refresh(
     State(app): State<App>,
+    ProvedKey(key): ProvedKey,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<TokenResponse, AuthRejection> {
     let refresh_token = demo_common::refresh_request(content_type(&headers), &body)?;
     Ok(TokenResponse(
-        app.auth.refresh_tokens_now(&refresh_token).await?,
+        app.auth
+            .refresh_tokens_with_key_now(&refresh_token, key.as_ref())
+            .await?,
     ))
 }
 

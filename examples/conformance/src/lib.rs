@@ -13,6 +13,7 @@
 )]
 
 pub mod browser;
+pub mod dpop;
 pub mod sso;
 pub use auth_test::redis as redis_server;
 
@@ -100,6 +101,12 @@ impl Demo {
             }
             if TcpStream::connect(self.addr).is_ok() {
                 let hello = self.get("/hello", &[]);
+                if hello.status == 0 && Instant::now() < deadline {
+                    // Connected but no answer (reset while the server was still starting):
+                    // not an answer from another service either; try again.
+                    sleep(Duration::from_millis(50));
+                    continue;
+                }
                 assert_eq!(
                     (hello.status, hello.text().as_str()),
                     (200, "hello"),
@@ -373,6 +380,7 @@ pub fn run_all(demo: &Demo) {
     access_tokens_carry_the_grant_and_routes_require_it(demo);
     bearer_refusals_follow_rfc_6750(demo);
     an_optional_bearer_route_takes_another_scheme_as_no_token(demo);
+    dpop::tokens_are_bound_to_the_clients_key(demo);
     published_keys_verify_the_access_tokens(demo);
     cross_site_unsafe_requests_are_refused(demo);
     malformed_requests_get_4xx_never_5xx(demo);
@@ -1170,6 +1178,14 @@ macro_rules! demo_tests {
                 return;
             };
             $crate::revocations_reach_every_process_within_the_bound($bin, &mut redis);
+        }
+
+        #[test]
+        fn uses_each_dpop_proof_once_across_processes() {
+            let Some(redis) = $crate::RedisServer::start() else {
+                return;
+            };
+            $crate::dpop::proofs_are_used_once_across_processes($bin, &redis);
         }
 
         #[test]

@@ -20,6 +20,7 @@ type Session = auth_rocket::Session<DemoStore>;
 type Sessions<'r> = auth_rocket::Sessions<'r, DemoStore>;
 type Bearer<X = auth_web::NoClaims> = auth_rocket::Bearer<DemoStore, X>;
 type Auth = WebAuth<DemoStore>;
+type ProvedKey = auth_rocket::ProvedKey<DemoStore>;
 
 /// The raw `Content-Type` header (the body parsers in `demo-common` decide about it).
 struct RawContentType(Option<String>);
@@ -300,6 +301,7 @@ async fn logout_all(mut sessions: Sessions<'_>) -> Result<Status, AuthRejection>
 async fn token(
     auth: &State<Auth>,
     users: &State<Arc<Users>>,
+    key: ProvedKey,
     peer: SocketAddr,
     cookies: RawCookies,
     content_type: RawContentType,
@@ -311,18 +313,23 @@ async fn token(
         .await?
         .ok_or_else(demo_common::bad_credentials)?;
     let grant = demo_common::grant_for(&user);
-    Ok(TokenResponse(auth.issue_tokens_now(&user, &grant).await?))
+    Ok(TokenResponse(
+        auth.issue_tokens_with_key_now(&user, &grant, key.0.as_ref())
+            .await?,
+    ))
 }
 
 #[post("/api/token/refresh", data = "<body>")]
 async fn refresh(
     auth: &State<Auth>,
+    key: ProvedKey,
     content_type: RawContentType,
     body: Vec<u8>,
 ) -> Result<TokenResponse, AuthRejection> {
     let refresh_token = demo_common::refresh_request(content_type.bytes(), &body)?;
     Ok(TokenResponse(
-        auth.refresh_tokens_now(&refresh_token).await?,
+        auth.refresh_tokens_with_key_now(&refresh_token, key.0.as_ref())
+            .await?,
     ))
 }
 

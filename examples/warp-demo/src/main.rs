@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use auth_warp::{AuthRejection, TokenResponse};
 use auth_web::sso::SignIn;
-use auth_web::{Access, NoClaims, Provenance, WebAuth};
+use auth_web::{Access, DpopKey, NoClaims, Provenance, WebAuth};
 use demo_common::DemoClaims;
 use demo_common::{CartAction, DemoStore, Settings, Users, sso};
 use warp::Filter;
@@ -154,6 +154,7 @@ async fn token(
     auth: Auth,
     users: Arc<Users>,
     peer: Option<SocketAddr>,
+    key: Option<DpopKey>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AuthRejection> {
@@ -163,12 +164,23 @@ async fn token(
         .await?
         .ok_or_else(demo_common::bad_credentials)?;
     let grant = demo_common::grant_for(&user);
-    Ok(TokenResponse(auth.issue_tokens_now(&user, &grant).await?).into_response())
+    let pair = auth
+        .issue_tokens_with_key_now(&user, &grant, key.as_ref())
+        .await?;
+    Ok(TokenResponse(pair).into_response())
 }
 
-async fn refresh(auth: Auth, headers: HeaderMap, body: Bytes) -> Result<Response, AuthRejection> {
+async fn refresh(
+    auth: Auth,
+    key: Option<DpopKey>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AuthRejection> {
     let refresh_token = demo_common::refresh_request(content_type(&headers), &body)?;
-    Ok(TokenResponse(auth.refresh_tokens_now(&refresh_token).await?).into_response())
+    let pair = auth
+        .refresh_tokens_with_key_now(&refresh_token, key.as_ref())
+        .await?;
+    Ok(TokenResponse(pair).into_response())
 }
 
 async fn revoke(auth: Auth, token: Access) -> Result<Response, AuthRejection> {
@@ -369,13 +381,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and(with(Arc::clone(&auth)))
         .and(with_users)
         .and(warp::addr::remote())
+        .and(auth_warp::proved_key(Arc::clone(&auth)))
         .and(body)
-        .and_then(|a, u, p, h, b| async move { answer(token(a, u, p, h, b).await) });
+        .and_then(|a, u, p, k, h, b| async move { answer(token(a, u, p, k, h, b).await) });
     let refresh = warp::path!("api" / "token" / "refresh")
         .and(warp::post())
         .and(with(Arc::clone(&auth)))
+        .and(auth_warp::proved_key(Arc::clone(&auth)))
         .and(body)
-        .and_then(|a, h, b| async move { answer(refresh(a, h, b).await) });
+        .and_then(|a, k, h, b| async move { answer(refresh(a, k, h, b).await) });
     let revoke = warp::path!("api" / "token" / "revoke")
         .and(warp::post())
         .and(with(Arc::clone(&auth)))
