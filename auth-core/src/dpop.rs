@@ -50,6 +50,7 @@
 
 mod htu;
 mod proof;
+mod retry;
 #[cfg(any(feature = "ed25519", feature = "p256"))]
 mod sign;
 
@@ -58,6 +59,7 @@ pub use proof::{
     DEFAULT_ALGS, DEFAULT_MAX_AGE, DEFAULT_MAX_AHEAD, MAX_JTI_LEN, MAX_PROOF_LEN, ProofKey,
     ProofRequest, ProofRules, TYP, UntrustedProof, VerifiedProof,
 };
+pub use retry::{NonceStep, nonce_step};
 #[cfg(any(feature = "ed25519", feature = "p256"))]
 pub use sign::NewProof;
 

@@ -636,3 +636,64 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_client_retries_once_with_the_nonce_it_is_asked_for() {
+    let rs = r#"DPoP realm="api", error="use_dpop_nonce", error_description="send the nonce", algs="EdDSA""#;
+    assert_eq!(
+        nonce_step(401, Some("n1"), &[rs], b"", false),
+        NonceStep::Retry { nonce: "n1" }
+    );
+    // Joined with a Bearer challenge in one value, unquoted, scheme in another case.
+    let joined = r#"Bearer realm="api", dpop realm="api", error=use_dpop_nonce"#;
+    assert_eq!(
+        nonce_step(401, Some("n1"), &[joined], b"", false),
+        NonceStep::Retry { nonce: "n1" }
+    );
+    // The authorization server's form.
+    let body = br#"{"error":"use_dpop_nonce","error_description":"x"}"#;
+    assert_eq!(
+        nonce_step(400, Some(" n2 "), &[], body, false),
+        NonceStep::Retry { nonce: "n2" }
+    );
+    // Once only; not without a nonce; not for other errors, schemes or statuses.
+    assert_eq!(
+        nonce_step(401, Some("n1"), &[rs], b"", true),
+        NonceStep::Done { nonce: Some("n1") }
+    );
+    assert_eq!(
+        nonce_step(401, None, &[rs], b"", false),
+        NonceStep::Done { nonce: None }
+    );
+    let bearer = r#"Bearer realm="api", error="use_dpop_nonce""#;
+    assert_eq!(
+        nonce_step(401, Some("n1"), &[bearer], b"", false),
+        NonceStep::Done { nonce: Some("n1") }
+    );
+    let other = r#"DPoP realm="api", error="invalid_dpop_proof""#;
+    assert_eq!(
+        nonce_step(401, Some("n1"), &[other], b"", false),
+        NonceStep::Done { nonce: Some("n1") }
+    );
+    assert_eq!(
+        nonce_step(400, Some("n1"), &[], br#"{"error":"invalid_grant"}"#, false),
+        NonceStep::Done { nonce: Some("n1") }
+    );
+    assert_eq!(
+        nonce_step(403, Some("n1"), &[rs], body, false),
+        NonceStep::Done { nonce: Some("n1") }
+    );
+    // A nonce that is not `1*NQCHAR` is not one.
+    for bad in ["", "a b", "a\"b", "a\\b", "caf\u{e9}"] {
+        assert_eq!(
+            nonce_step(401, Some(bad), &[rs], b"", false),
+            NonceStep::Done { nonce: None },
+            "{bad}"
+        );
+    }
+    // A fresher nonce on a success is kept for the next request.
+    assert_eq!(
+        nonce_step(200, Some("n3"), &[], b"", false),
+        NonceStep::Done { nonce: Some("n3") }
+    );
+}
