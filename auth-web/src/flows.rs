@@ -219,6 +219,18 @@ impl<S> WebAuth<S> {
         }
     }
 
+    /// The protected-resource metadata (RFC 9728 §2) of this service as a resource: its
+    /// audience, this issuer, bearer tokens in the header, and the DPoP proof algorithms when
+    /// its routes take DPoP; for [`RESOURCE_METADATA_PATH`](crate::dpop::RESOURCE_METADATA_PATH).
+    #[must_use]
+    pub fn resource_metadata(&self) -> String {
+        crate::dpop::resource_metadata_json(
+            &self.config.audience,
+            &[self.config.issuer.as_str()],
+            self.dpop.policy.as_deref(),
+        )
+    }
+
     /// Signs an access token's payload with the current key, typed `at+jwt`.
     fn sign_access<R: rand_core::CryptoRng + ?Sized>(
         &self,

@@ -15,8 +15,8 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use auth_actix::{AccessToken, AuthRejection, TokenResponse};
 use auth_web::sso::SignIn;
 use auth_web::{Provenance, WebAuth};
-use demo_common::DemoClaims;
 use demo_common::{CartAction, DemoStore, Settings, Users, sso};
+use demo_common::{DemoClaims, WellKnown};
 
 type Session = auth_actix::Session<DemoStore>;
 type Sessions = auth_actix::Sessions<DemoStore>;
@@ -218,8 +218,8 @@ async fn whoami(token: MaybeBearer) -> HttpResponse {
 }
 
 /// The published keys (`jwks`) or the issuer metadata.
-fn well_known(auth: &WebAuth<DemoStore>, jwks: bool) -> HttpResponse {
-    let (status, cache, body) = demo_common::well_known(auth, jwks);
+fn well_known(auth: &WebAuth<DemoStore>, doc: WellKnown) -> HttpResponse {
+    let (status, cache, body) = demo_common::well_known(auth, doc);
     let mut response = json(
         StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND),
         body,
@@ -231,11 +231,15 @@ fn well_known(auth: &WebAuth<DemoStore>, jwks: bool) -> HttpResponse {
 }
 
 async fn jwks(auth: Data<WebAuth<DemoStore>>) -> HttpResponse {
-    well_known(&auth, true)
+    well_known(&auth, WellKnown::Jwks)
+}
+
+async fn protected_resource(auth: Data<WebAuth<DemoStore>>) -> HttpResponse {
+    well_known(&auth, WellKnown::Resource)
 }
 
 async fn openid_configuration(auth: Data<WebAuth<DemoStore>>) -> HttpResponse {
-    well_known(&auth, false)
+    well_known(&auth, WellKnown::Issuer)
 }
 
 /// Another issuer's access token (`AUTH_TRUSTED_ISSUER`).
@@ -354,6 +358,10 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
             .route(
                 "/.well-known/openid-configuration",
                 web::get().to(openid_configuration),
+            )
+            .route(
+                "/.well-known/oauth-protected-resource",
+                web::get().to(protected_resource),
             )
             .route("/hello", web::get().to(hello))
             .default_service(web::to(not_found));

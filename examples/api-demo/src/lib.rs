@@ -4,7 +4,14 @@
 //! (`auth_web::ResourceServer`) through `auth-axum`'s `AccessToken` extractor.
 //!
 //! Routes: `GET /api/me` (any valid access token), `GET /api/orders` (scope `orders:read`),
-//! `GET /health` (the key cache's state), `GET /hello` (no auth).
+//! `GET /health` (the key cache's state), `GET /hello` (no auth),
+//! `GET /.well-known/oauth-protected-resource` (RFC 9728: what tokens it takes, from where).
+//!
+//! DPoP (RFC 9449): tokens bound to a client's key (`cnf.jkt`) are accepted with a fresh
+//! proof of that key and refused as bearer tokens; `--dpop required` refuses unbound tokens,
+//! `--dpop off` every bound one. Proofs name `--origin` (the public origin, behind a proxy;
+//! by default `http://<addr>`); `AUTH_DPOP_NONCE_KEY` (64 hex digits, shared by every process)
+//! makes proofs carry the server's nonce.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::net::SocketAddr;
@@ -12,8 +19,11 @@ use std::sync::Arc;
 
 use auth_axum::{AccessToken, ResourceState};
 use auth_oidc::{DEFAULT_TIMEOUT, Fetcher, IssuerConfig, RemoteKeys};
+use auth_policy::dpop::{DpopMode, DpopPolicy, NonceKey};
 use auth_policy::keycache::Health;
+use auth_policy::memory::MemoryStore;
 use auth_web::ResourceServer;
+use auth_web::dpop::RESOURCE_METADATA_PATH;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -33,6 +43,14 @@ pub struct Settings {
     /// issues for another service or for itself are not accepted here. The session demos write
     /// their own URL there).
     pub audience: String,
+    /// The public origin proofs name (`--origin`, or `AUTH_PUBLIC_ORIGIN`; default
+    /// `http://<addr>`).
+    pub origin: String,
+    /// Which tokens the routes take: `optional` (bearer tokens, and bound tokens with a proof;
+    /// the default), `required` (bound tokens only) or `off` (bearer tokens only) (`--dpop`).
+    pub dpop: DpopMode,
+    /// The key of server nonces (`AUTH_DPOP_NONCE_KEY`, 64 hex digits), if proofs must carry one.
+    pub nonce_key: Option<[u8; 32]>,
 }
 
 impl Settings {
@@ -41,16 +59,20 @@ impl Settings {
     /// # Errors
     /// A message for a missing issuer or a bad address.
     pub fn from_env() -> Result<Self, String> {
-        let (mut addr, mut issuer, mut audience) = (None, None, None);
+        let (mut addr, mut issuer, mut audience, mut origin, mut dpop) =
+            (None, None, None, None, None);
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--addr" => addr = args.next(),
                 "--issuer" => issuer = args.next(),
                 "--audience" => audience = args.next(),
+                "--origin" => origin = args.next(),
+                "--dpop" => dpop = args.next(),
                 other => {
                     return Err(format!(
-                        "unknown argument {other:?} (use --issuer URL --audience ID [--addr ip:port])"
+                        "unknown argument {other:?} (use --issuer URL --audience ID [--addr ip:port] \
+                         [--origin URL] [--dpop optional|required|off])"
                     ));
                 }
             }
@@ -75,12 +97,49 @@ impl Settings {
             }
             (None, None) => SocketAddr::from(([127, 0, 0, 1], 4000)),
         };
+        let origin = origin
+            .or_else(|| std::env::var("AUTH_PUBLIC_ORIGIN").ok())
+            .filter(|o| !o.is_empty())
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let dpop = match dpop.as_deref().unwrap_or("optional") {
+            "optional" => DpopMode::Optional,
+            "required" => DpopMode::Required,
+            "off" => DpopMode::BearerOnly,
+            other => {
+                return Err(format!(
+                    "bad --dpop {other:?} (use optional, required or off)"
+                ));
+            }
+        };
+        let nonce_key = match std::env::var("AUTH_DPOP_NONCE_KEY") {
+            Ok(hex) if !hex.is_empty() => Some(
+                hex_32(hex.trim())
+                    .ok_or("bad AUTH_DPOP_NONCE_KEY: expected 64 hex digits (32 random bytes)")?,
+            ),
+            _ => None,
+        };
         Ok(Self {
             addr,
             issuer,
             audience,
+            origin,
+            dpop,
+            nonce_key,
         })
     }
+}
+
+/// 32 bytes from 64 hex digits.
+fn hex_32(text: &str) -> Option<[u8; 32]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        *o = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// The application state: the resource server and the keys behind it (for `/health`).
@@ -105,7 +164,22 @@ impl App {
     pub fn new(settings: &Settings) -> Result<Self, String> {
         let fetcher = Fetcher::new(DEFAULT_TIMEOUT).map_err(|e| e.to_string())?;
         let keys = RemoteKeys::new(fetcher, IssuerConfig::discover(&settings.issuer));
-        let server = ResourceServer::new(keys.clone(), &settings.issuer, &settings.audience);
+        let metadata = format!("{}{RESOURCE_METADATA_PATH}", settings.origin);
+        let mut policy = DpopPolicy::new(&settings.origin)
+            .map_err(|_| {
+                format!(
+                    "bad origin {:?}: expected http(s)://host[:port]",
+                    settings.origin
+                )
+            })?
+            .default_mode(settings.dpop);
+        if let Some(key) = &settings.nonce_key {
+            policy = policy.nonces(NonceKey::new(key));
+        }
+        // One process: the proofs' one use in memory (several processes would share Redis).
+        let server = ResourceServer::new(keys.clone(), &settings.issuer, &settings.audience)
+            .resource_metadata(&metadata)
+            .dpop(policy, MemoryStore::new());
         Ok(Self {
             server: Arc::new(server),
             keys,
@@ -118,6 +192,7 @@ impl App {
             .route("/api/me", get(me))
             .route("/api/orders", get(orders))
             .route("/health", get(health))
+            .route(RESOURCE_METADATA_PATH, get(resource_metadata))
             .route("/hello", get(|| async { "hello" }))
             .with_state(self)
     }
@@ -157,6 +232,19 @@ async fn orders(token: AccessToken) -> Result<Response, auth_axum::AuthRejection
     })
     .to_string();
     Ok(json(StatusCode::OK, body))
+}
+
+/// What this resource takes, and from which issuer (RFC 9728).
+async fn resource_metadata(State(app): State<App>) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, "application/json"),
+            (CACHE_CONTROL, "max-age=3600"),
+        ],
+        app.server.metadata_json(),
+    )
+        .into_response()
 }
 
 /// The key cache's state: 200 while tokens can be verified, 503 when they cannot.

@@ -18,8 +18,8 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use demo_common::DemoClaims;
 use demo_common::{CartAction, DemoStore, Settings, Users, sso};
+use demo_common::{DemoClaims, WellKnown};
 
 #[derive(Clone)]
 struct App {
@@ -220,8 +220,8 @@ async fn whoami(token: Option<Bearer>) -> Response {
 }
 
 /// The published keys (`jwks`) or the issuer metadata.
-fn well_known(app: &App, jwks: bool) -> Response {
-    let (status, cache, body) = demo_common::well_known(&app.auth, jwks);
+fn well_known(app: &App, doc: WellKnown) -> Response {
+    let (status, cache, body) = demo_common::well_known(&app.auth, doc);
     let mut response = json(
         StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND),
         body,
@@ -233,11 +233,15 @@ fn well_known(app: &App, jwks: bool) -> Response {
 }
 
 async fn jwks(State(app): State<App>) -> Response {
-    well_known(&app, true)
+    well_known(&app, WellKnown::Jwks)
+}
+
+async fn protected_resource(State(app): State<App>) -> Response {
+    well_known(&app, WellKnown::Resource)
 }
 
 async fn openid_configuration(State(app): State<App>) -> Response {
-    well_known(&app, false)
+    well_known(&app, WellKnown::Issuer)
 }
 
 /// Another issuer's access token (`AUTH_TRUSTED_ISSUER`).
@@ -376,6 +380,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route(
             "/.well-known/openid-configuration",
             get(openid_configuration),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(protected_resource),
         )
         // The benchmark's bare route: what a route costs without any of this library.
         .route("/hello", get(hello))

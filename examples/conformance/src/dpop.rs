@@ -142,12 +142,30 @@ pub fn tokens_are_bound_to_the_clients_key(demo: &Demo) {
     let bare = demo.get("/api/token/me", &[("Authorization", &format!("DPoP {at}"))]);
     assert_json_error(&bare, 401, "dpop_missing_proof");
 
-    // No token at all: a challenge per scheme.
+    // No token at all: a challenge per scheme, each naming the resource's metadata (RFC 9728),
+    // which says what the API takes and from whom.
+    let origin = format!("http://{}", demo.addr);
     let none = demo.get("/api/token/me", &[]);
     let challenges = none.all("www-authenticate");
     assert_eq!(challenges.len(), 2, "{challenges:?}");
     assert!(challenges[0].starts_with("Bearer realm="), "{challenges:?}");
     assert!(challenges[1].starts_with("DPoP realm="), "{challenges:?}");
+    let metadata_url = format!("{origin}/.well-known/oauth-protected-resource");
+    for c in &challenges {
+        assert!(c.ends_with(&format!(r#"resource_metadata="{metadata_url}""#)), "{c}");
+    }
+    let metadata = demo.get("/.well-known/oauth-protected-resource", &[]);
+    assert_eq!(metadata.status, 200);
+    assert_eq!(
+        metadata.json(),
+        serde_json::json!({
+            "resource": origin,
+            "authorization_servers": [origin],
+            "bearer_methods_supported": ["header"],
+            "dpop_signing_alg_values_supported": ["EdDSA", "ES256"],
+            "dpop_bound_access_tokens_required": false,
+        })
+    );
 
     // Refresh: with the key, a new bound pair; without it, refused, and the family ends.
     let next = client.refresh(demo, pair["refresh_token"].as_str().unwrap());

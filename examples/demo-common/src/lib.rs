@@ -250,7 +250,13 @@ impl Settings {
         // longer than the library's 1 s, so that it is visible on the page.
         let (first, longest) = self.throttle_delays;
         let throttle = ThrottlePolicy::new().delays(first, longest);
+        let resource_metadata = format!(
+            "{}{}",
+            self.issuer.trim_end_matches('/'),
+            auth_web::dpop::RESOURCE_METADATA_PATH
+        );
         let config = WebConfig::new(&self.issuer)
+            .resource_metadata(&resource_metadata)
             .policy(policy)
             .throttle(throttle)
             .refresh_reuse_interval(self.reuse_secs)
@@ -1103,11 +1109,21 @@ pub fn remote_orders_body(token: &AccessClaims) -> String {
         .to_string()
 }
 
-/// The answer to `GET /.well-known/jwks.json` or `GET /.well-known/openid-configuration`:
-/// status, `Cache-Control` and JSON body; 404 when the demo signs with an HMAC key (nothing
-/// to publish). `jwks` picks the document.
+/// A document under `/.well-known/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WellKnown {
+    /// `jwks.json`: the published keys.
+    Jwks,
+    /// `openid-configuration`: the issuer's metadata.
+    Issuer,
+    /// `oauth-protected-resource`: what the API takes (RFC 9728).
+    Resource,
+}
+
+/// The answer to `GET /.well-known/<doc>`: status, `Cache-Control` and JSON body; 404 for the
+/// keys and the issuer metadata when the demo signs with an HMAC key (nothing to publish).
 #[must_use]
-pub fn well_known(auth: &WebAuth<DemoStore>, jwks: bool) -> (u16, String, String) {
+pub fn well_known(auth: &WebAuth<DemoStore>, doc: WellKnown) -> (u16, String, String) {
     let not_found = || {
         (
             404,
@@ -1115,16 +1131,22 @@ pub fn well_known(auth: &WebAuth<DemoStore>, jwks: bool) -> (u16, String, String
             r#"{"error":"not_found"}"#.to_owned(),
         )
     };
-    if jwks {
-        match auth.jwks(UnixTime::now(), &mut os_rng()) {
+    match doc {
+        WellKnown::Jwks => match auth.jwks(UnixTime::now(), &mut os_rng()) {
             Some(keys) => (200, keys.cache_control, keys.body),
             None => not_found(),
+        },
+        WellKnown::Issuer => {
+            let issuer = auth.config().issuer().trim_end_matches('/');
+            match auth.metadata(&format!("{issuer}/.well-known/jwks.json")) {
+                Some(doc) => (200, format!("public, max-age={JWKS_MAX_AGE}"), doc),
+                None => not_found(),
+            }
         }
-    } else {
-        let issuer = auth.config().issuer().trim_end_matches('/');
-        match auth.metadata(&format!("{issuer}/.well-known/jwks.json")) {
-            Some(doc) => (200, format!("public, max-age={JWKS_MAX_AGE}"), doc),
-            None => not_found(),
-        }
+        WellKnown::Resource => (
+            200,
+            format!("public, max-age={JWKS_MAX_AGE}"),
+            auth.resource_metadata(),
+        ),
     }
 }

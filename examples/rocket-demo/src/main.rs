@@ -8,8 +8,8 @@ use std::sync::Arc;
 use auth_rocket::{AccessToken, AuthRejection, SessionCookies, TokenResponse};
 use auth_web::WebAuth;
 use auth_web::sso::SignIn;
-use demo_common::DemoClaims;
 use demo_common::{CartAction, DemoStore, Settings, Users, sso};
+use demo_common::{DemoClaims, WellKnown};
 use rocket::data::{Limits, ToByteUnit};
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
@@ -357,29 +357,34 @@ fn whoami(token: auth_rocket::MaybeBearer<DemoStore>) -> (ContentType, String) {
     json(demo_common::whoami_json(user))
 }
 
-/// The published keys or the issuer metadata, with their `Cache-Control`.
+/// A `/.well-known/` document, with its `Cache-Control`.
 #[derive(rocket::Responder)]
-struct WellKnown {
+struct Document {
     inner: (Status, (ContentType, String)),
     cache: Header<'static>,
 }
 
-fn well_known(auth: &Auth, jwks: bool) -> WellKnown {
-    let (status, cache, body) = demo_common::well_known(auth, jwks);
-    WellKnown {
+fn well_known(auth: &Auth, doc: WellKnown) -> Document {
+    let (status, cache, body) = demo_common::well_known(auth, doc);
+    Document {
         inner: (Status::new(status), json(body)),
         cache: Header::new("Cache-Control", cache),
     }
 }
 
 #[get("/.well-known/jwks.json")]
-fn jwks(auth: &State<Auth>) -> WellKnown {
-    well_known(auth, true)
+fn jwks(auth: &State<Auth>) -> Document {
+    well_known(auth, WellKnown::Jwks)
 }
 
 #[get("/.well-known/openid-configuration")]
-fn openid_configuration(auth: &State<Auth>) -> WellKnown {
-    well_known(auth, false)
+fn openid_configuration(auth: &State<Auth>) -> Document {
+    well_known(auth, WellKnown::Issuer)
+}
+
+#[get("/.well-known/oauth-protected-resource")]
+fn protected_resource(auth: &State<Auth>) -> Document {
+    well_known(auth, WellKnown::Resource)
 }
 
 /// Another issuer's access token (`AUTH_TRUSTED_ISSUER`).
@@ -442,6 +447,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 whoami,
                 jwks,
                 openid_configuration,
+                protected_resource,
                 hello
             ],
         );

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use auth_warp::{AuthRejection, TokenResponse};
 use auth_web::sso::SignIn;
 use auth_web::{Access, DpopKey, NoClaims, Provenance, WebAuth};
-use demo_common::DemoClaims;
 use demo_common::{CartAction, DemoStore, Settings, Users, sso};
+use demo_common::{DemoClaims, WellKnown};
 use warp::Filter;
 use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
@@ -189,8 +189,8 @@ async fn revoke(auth: Auth, token: Access) -> Result<Response, AuthRejection> {
 }
 
 /// The published keys or the issuer metadata, with their `Cache-Control`.
-fn well_known(auth: &Auth, jwks: bool) -> Response {
-    let (status, cache, body) = demo_common::well_known(auth, jwks);
+fn well_known(auth: &Auth, doc: WellKnown) -> Response {
+    let (status, cache, body) = demo_common::well_known(auth, doc);
     let mut response = json(
         StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND),
         body,
@@ -428,11 +428,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let jwks = warp::path!(".well-known" / "jwks.json")
         .and(warp::get())
         .and(with(Arc::clone(&auth)))
-        .map(|a: Auth| well_known(&a, true));
+        .map(|a: Auth| well_known(&a, WellKnown::Jwks));
     let openid_configuration = warp::path!(".well-known" / "openid-configuration")
         .and(warp::get())
         .and(with(Arc::clone(&auth)))
-        .map(|a: Auth| well_known(&a, false));
+        .map(|a: Auth| well_known(&a, WellKnown::Issuer));
+    let protected_resource = warp::path!(".well-known" / "oauth-protected-resource")
+        .and(warp::get())
+        .and(with(Arc::clone(&auth)))
+        .map(|a: Auth| well_known(&a, WellKnown::Resource));
 
     // A bare route, the baseline of the throughput benchmark (`bench/http/run.sh`).
     let hello = warp::path!("hello").and(warp::get()).map(|| "hello");
@@ -495,6 +499,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or(whoami)
         .or(jwks)
         .or(openid_configuration)
+        .or(protected_resource)
         .or(hello)
         .or(remote)
         .or(sso)
