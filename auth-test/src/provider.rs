@@ -36,6 +36,7 @@ pub fn install() -> Result<PathBuf, String> {
         "package-lock.json",
         "provider.mjs",
         "rp.mjs",
+        "dpop-client.mjs",
     ] {
         std::fs::copy(source.join(file), dir.join(file)).map_err(|e| e.to_string())?;
     }

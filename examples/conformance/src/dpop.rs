@@ -152,7 +152,10 @@ pub fn tokens_are_bound_to_the_clients_key(demo: &Demo) {
     assert!(challenges[1].starts_with("DPoP realm="), "{challenges:?}");
     let metadata_url = format!("{origin}/.well-known/oauth-protected-resource");
     for c in &challenges {
-        assert!(c.ends_with(&format!(r#"resource_metadata="{metadata_url}""#)), "{c}");
+        assert!(
+            c.ends_with(&format!(r#"resource_metadata="{metadata_url}""#)),
+            "{c}"
+        );
     }
     let metadata = demo.get("/.well-known/oauth-protected-resource", &[]);
     assert_eq!(metadata.status, 200);
@@ -205,4 +208,43 @@ pub fn proofs_are_used_once_across_processes(bin: &str, redis: &RedisServer) {
     assert_json_error(&b.get("/api/token/me", &headers), 401, "dpop_replayed");
     // A fresh proof works at the other process.
     assert_eq!(client.get(&b, "/api/token/me", at).status, 200);
+}
+
+/// Other implementations as the client: the `dpop` npm package makes the proofs for a token
+/// request and a call with the bound token, and openid-client, configured by the demo's
+/// discovery document, calls another route with the token and its own proofs of the same key;
+/// a proof replayed is refused. Skips loudly
+/// without Node.js/npm, unless `AUTH_REQUIRE_SERVICES=1`.
+pub fn a_peer_clients_proofs_are_accepted_once(bin: &str) {
+    let dir = match auth_test::provider::install() {
+        Ok(dir) => dir,
+        Err(why) => return auth_test::provider::skip(&why),
+    };
+    let demo = Demo::start(bin, None);
+    let base = format!("http://{}", demo.addr);
+    let out = std::process::Command::new("node")
+        .args(["dpop-client.mjs", "demo", &base])
+        .current_dir(dir)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "the dpop package's client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let peer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(peer["token_type"], "DPoP", "{peer}");
+    assert_eq!(peer["status"], 200, "{peer}");
+    let me: serde_json::Value = serde_json::from_str(peer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(me["user"], "ada", "{me}");
+    assert_eq!(peer["openid_client_status"], 200, "{peer}");
+    let token = peer["access_token"].as_str().unwrap();
+    let replay = demo.get(
+        "/api/token/me",
+        &[
+            ("Authorization", &format!("DPoP {token}")),
+            ("DPoP", peer["proof"].as_str().unwrap()),
+        ],
+    );
+    assert_json_error(&replay, 401, "dpop_replayed");
 }

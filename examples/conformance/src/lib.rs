@@ -1181,6 +1181,11 @@ macro_rules! demo_tests {
         }
 
         #[test]
+        fn takes_a_dpop_peer_clients_proofs_once() {
+            $crate::dpop::a_peer_clients_proofs_are_accepted_once($bin);
+        }
+
+        #[test]
         fn uses_each_dpop_proof_once_across_processes() {
             let Some(redis) = $crate::RedisServer::start() else {
                 return;
