@@ -54,6 +54,20 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Settings for a resource `audience` at `addr` accepting `issuer`'s tokens: proofs name
+    /// `http://<addr>`, DPoP optional, no nonces.
+    #[must_use]
+    pub fn new(addr: SocketAddr, issuer: &str, audience: &str) -> Self {
+        Self {
+            addr,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            origin: format!("http://{addr}"),
+            dpop: DpopMode::Optional,
+            nonce_key: None,
+        }
+    }
+
     /// Reads the command line and the environment.
     ///
     /// # Errors

@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use auth_core::UnixTime;
 use auth_core::dpop::{NewProof, NonceStep, nonce_step};
 use auth_core::jwt::{Alg, SigningKey};
-use auth_policy::dpop::DpopMode;
 use auth_test::provider::{free_port, install, skip, start_provider};
 
 struct Answer {
@@ -61,12 +60,8 @@ async fn a_providers_dpop_bound_tokens_work_only_with_the_clients_key() {
     let api: SocketAddr = listener.local_addr().unwrap();
     let base = format!("http://{api}");
     let settings = api_demo::Settings {
-        addr: api,
-        issuer: provider.issuer.clone(),
-        audience: resource.to_owned(),
-        origin: base.clone(),
-        dpop: DpopMode::Optional,
         nonce_key: Some([7; 32]),
+        ..api_demo::Settings::new(api, &provider.issuer, resource)
     };
     tokio::spawn(api_demo::serve(
         listener,

@@ -37,14 +37,7 @@ async fn serves_a_real_providers_access_tokens_by_their_scope() {
     let resource = "https://api.example.com/es256";
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = listener.local_addr().unwrap();
-    let settings = api_demo::Settings {
-        addr: api,
-        issuer: provider.issuer.clone(),
-        audience: resource.to_owned(),
-        origin: format!("http://{api}"),
-        dpop: auth_policy::dpop::DpopMode::Optional,
-        nonce_key: None,
-    };
+    let settings = api_demo::Settings::new(api, &provider.issuer, resource);
     tokio::spawn(api_demo::serve(
         listener,
         api_demo::App::new(&settings).unwrap(),

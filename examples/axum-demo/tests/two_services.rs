@@ -27,13 +27,9 @@ async fn the_api_demo_verifies_this_demos_tokens_with_its_published_keys() {
         .await
         .unwrap();
     let issuer = format!("http://{}", demo.addr);
-    let settings = api_demo::Settings {
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        issuer: issuer.clone(),
-        audience: issuer.clone(),
-    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = listener.local_addr().unwrap();
+    let settings = api_demo::Settings::new(api, &issuer, &issuer);
     let app = api_demo::App::new(&settings).unwrap();
     tokio::spawn(api_demo::serve(listener, app));
 
