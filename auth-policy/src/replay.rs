@@ -1,5 +1,5 @@
 //! One-time use of ids that arrive from outside: a logout token's `jti` (back-channel logout),
-//! and, later, a DPoP proof's. A [`ReplayStore`] remembers each id until the token it came in
+//! and a DPoP proof's (its `jti`, method and URI). A [`ReplayStore`] remembers each id until the token it came in
 //! could no longer be accepted, across every server that shares the store, so that a token
 //! replayed to another server is refused too.
 //!
