@@ -116,17 +116,50 @@ pub struct AccessClaims {
 }
 
 /// An access token's `cnf` claim (RFC 7800): the key its holder must prove to hold.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Confirmation {
     /// `jkt`: the RFC 7638 thumbprint of a DPoP key (RFC 9449 §6.1), as issued.
-    #[serde(default)]
     pub jkt: Option<String>,
     /// Whether `cnf` names a confirmation method other than `jkt` (`x5t#S256` of mutual TLS,
     /// RFC 8705, say), which this crate cannot check: a token so bound is refused, never
     /// taken as unbound.
-    #[serde(flatten, deserialize_with = "any_members")]
     pub other_methods: bool,
+}
+
+impl<'de> Deserialize<'de> for Confirmation {
+    /// An object: `jkt` a string (once), any other member counted as another method.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Confirmation;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a `cnf` object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Confirmation, A::Error> {
+                let mut cnf = Confirmation {
+                    jkt: None,
+                    other_methods: false,
+                };
+                while let Some(name) = map.next_key::<alloc::borrow::Cow<'de, str>>()? {
+                    if name == "jkt" {
+                        if cnf.jkt.is_some() {
+                            return Err(serde::de::Error::duplicate_field("jkt"));
+                        }
+                        cnf.jkt = Some(map.next_value()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        cnf.other_methods = true;
+                    }
+                }
+                Ok(cnf)
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
 }
 
 impl Confirmation {
@@ -138,13 +171,6 @@ impl Confirmation {
             other_methods: false,
         }
     }
-}
-
-/// Whether a map of members (the rest of `cnf` after `jkt`) has any.
-fn any_members<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    use serde::de::IgnoredAny;
-    let rest = alloc::collections::BTreeMap::<String, IgnoredAny>::deserialize(deserializer)?;
-    Ok(!rest.is_empty())
 }
 
 impl AccessClaims {

@@ -418,4 +418,31 @@ pub fn run(demo: &Demo) {
     sleep(Duration::from_millis(crate::REUSE_SECS * 1000 + 1100));
     browser.click("#reuse");
     browser.wait_text("#token-note", "401 refresh_token_reused");
+
+    // DPoP: a pair bound to a key made by WebCrypto in this page (its private half not
+    // extractable); every call signs a fresh proof. The page then replays what a copier would
+    // have (the same token and proof, as curl would send them; the token as a bearer token):
+    // both refused. A refresh needs the key too, and the new pair works.
+    browser.click("#dpop");
+    browser.click("#token-form button");
+    browser.wait_text("#token-note", "bound to a key made in this browser");
+    browser.click("#call-api");
+    browser.wait_text("#token-note", "then the DPoP proof");
+    browser.wait_text("#replay", "→ 401 dpop_replayed");
+    browser.wait_text("#replay", "→ 401 dpop_bound_token_as_bearer");
+    browser.click("#do-refresh");
+    browser.wait_text("#token-note", "the old refresh token is now spent");
+    browser.click("#call-api");
+    browser.wait_text("#token-note", "GET /api/token/me → 200 for ada");
+    // The page's own key: its private half cannot be exported, even by script on the page.
+    let exported = browser.execute_async(
+        "const done = arguments[arguments.length - 1];\
+         crypto.subtle.exportKey('jwk', dpop.keys.privateKey)\
+           .then(() => done('exported'), (e) => done(e.name));",
+        json!([]),
+    );
+    assert_eq!(
+        exported, "InvalidAccessError",
+        "the page's key stays in the browser"
+    );
 }

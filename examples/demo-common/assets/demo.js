@@ -144,7 +144,50 @@ async function logoutEverywhere() {
 
 // ---- Token half ------------------------------------------------------------------------
 
-const tokens = { access: null, refresh: null, spent: null };
+const tokens = { access: null, refresh: null, spent: null, bound: false };
+
+// ---- DPoP: the pair bound to a key made in this browser (RFC 9449) ------------------------
+
+const dpop = { keys: null, jwk: null };
+
+function b64url(bytes) {
+  let s = "";
+  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const utf8 = (s) => new TextEncoder().encode(s);
+
+/** A new P-256 key pair whose private half is not extractable: this page can sign with it,
+ * no script can read it out. */
+async function newDpopKey() {
+  dpop.keys = await crypto.subtle.generateKey(
+    { name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+  const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", dpop.keys.publicKey);
+  dpop.jwk = { kty, crv, x, y };
+}
+
+/** A DPoP proof for `method` on this origin's `path` (with the access token's hash). */
+async function proof(method, path, accessToken) {
+  const header = { typ: "dpop+jwt", alg: "ES256", jwk: dpop.jwk };
+  const claims = {
+    jti: b64url(crypto.getRandomValues(new Uint8Array(16))),
+    htm: method,
+    htu: location.origin + path,
+    iat: Math.floor(Date.now() / 1000),
+  };
+  if (accessToken) claims.ath = b64url(await crypto.subtle.digest("SHA-256", utf8(accessToken)));
+  const input = b64url(utf8(JSON.stringify(header))) + "." + b64url(utf8(JSON.stringify(claims)));
+  const signature = await crypto.subtle.sign(
+    { name: "ECDSA", hash: "SHA-256" }, dpop.keys.privateKey, utf8(input));
+  return input + "." + b64url(signature);
+}
+
+/** The headers of a call with `token`: `DPoP` and a fresh proof when the pair is bound. */
+async function authHeaders(method, path, token = tokens.access) {
+  if (!tokens.bound) return { Authorization: "Bearer " + token };
+  return { Authorization: "DPoP " + token, DPoP: await proof(method, path, token) };
+}
 
 function short(token) {
   return token ? token.slice(0, 24) + "…" + token.slice(-8) : "–";
@@ -162,14 +205,27 @@ async function getTokens(event) {
     username: $("token-username").value,
     password: $("token-password").value,
   });
-  const r = await call("POST", "/api/token", body, JSON_BODY);
+  const bind = $("dpop") && $("dpop").checked;
+  const headers = { ...JSON_BODY };
+  if (bind) {
+    await newDpopKey();
+    headers.DPoP = await proof("POST", "/api/token");
+  }
+  const r = await call("POST", "/api/token", body, headers);
   if (r.status === 200) {
     tokens.access = r.json.access_token;
     tokens.refresh = r.json.refresh_token;
     tokens.spent = null;
+    tokens.bound = r.json.token_type === "DPoP";
     note("token-note", true, `POST /api/token → 200: an access token (at+jwt, signed with the ` +
       `current key of the published set, valid ${r.json.expires_in} s) and a single-use refresh ` +
-      `token, stored only as its hash in a new refresh family.`);
+      `token, stored only as its hash in a new refresh family.` + (tokens.bound
+        ? ` Both are bound to a key made in this browser (DPoP, token_type ${r.json.token_type}): ` +
+          `its private half cannot be read out, and every call carries a fresh proof signed with it.`
+        : ""));
+    note("dpop-note", true, tokens.bound
+      ? "bound to this browser's key: a copy of the token is useless without it"
+      : "a bearer pair: whoever holds the access token can use it");
   } else {
     note("token-note", false, `POST /api/token → ${refusal(r)}`);
   }
@@ -178,17 +234,31 @@ async function getTokens(event) {
 
 async function callApi() {
   if (!tokens.access) return note("token-note", false, "get a token pair first");
-  const r = await call("GET", "/api/token/me", undefined,
-    { Authorization: "Bearer " + tokens.access });
+  const headers = await authHeaders("GET", "/api/token/me");
+  const r = await call("GET", "/api/token/me", undefined, headers);
   note("token-note", r.status === 200, r.status === 200
     ? `GET /api/token/me → 200 for ${r.json.user}: signature checked against the published ` +
-      `keys, then exp, iss, aud, typ and the revocation list. No session was read.`
+      `keys, then exp, iss, aud, typ and the revocation list` +
+      (tokens.bound ? ", then the DPoP proof: this browser's key, this URL, fresh, used once. " : ". ") +
+      `No session was read.`
     : `GET /api/token/me → ${refusal(r)}: the token is refused.`);
+  if (r.status === 200 && tokens.bound) {
+    // What someone who copied the request (from a log, a proxy) gets: the same token and the
+    // same proof replayed, as curl would send them, and the token alone as a bearer token.
+    const replayed = await call("GET", "/api/token/me", undefined, headers);
+    const bearer = await call("GET", "/api/token/me", undefined,
+      { Authorization: "Bearer " + tokens.access });
+    $("replay").textContent = `curl -H 'Authorization: DPoP ${short(tokens.access)}' ` +
+      `-H 'DPoP: ${short(headers.DPoP)}' ${location.origin}/api/token/me → ${refusal(replayed)}; ` +
+      `as 'Authorization: Bearer …' → ${refusal(bearer)}`;
+  }
 }
 
 async function refresh(token, label) {
   const body = JSON.stringify({ refresh_token: token });
-  return [await call("POST", "/api/token/refresh", body, JSON_BODY), label];
+  const headers = { ...JSON_BODY };
+  if (tokens.bound) headers.DPoP = await proof("POST", "/api/token/refresh");
+  return [await call("POST", "/api/token/refresh", body, headers), label];
 }
 
 async function doRefresh() {
@@ -237,7 +307,7 @@ async function burst(n = 20) {
     const [f] = await refresh(held);
     if (f.status !== 200) return { error: `refresh ${refusal(f)}` };
     const again = await call("GET", "/api/token/me", undefined,
-      { Authorization: "Bearer " + f.json.access_token });
+      await authHeaders("GET", "/api/token/me", f.json.access_token));
     return again.status === 200 ? f.json : { error: `api ${refusal(again)}` };
   };
   const results = await Promise.all(Array.from({ length: n }, one));
@@ -260,7 +330,7 @@ async function burst(n = 20) {
 async function revoke() {
   if (!tokens.access) return note("token-note", false, "get a token pair first");
   const r = await call("POST", "/api/token/revoke", undefined,
-    { Authorization: "Bearer " + tokens.access });
+    await authHeaders("POST", "/api/token/revoke"));
   note("token-note", r.status === 204, r.status === 204
     ? "POST /api/token/revoke → 204: this access token's jti is on the revocation list until " +
       "its exp, and its refresh family is revoked; try calling the API again."

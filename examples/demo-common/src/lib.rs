@@ -843,7 +843,9 @@ pub fn page(
          <form id=\"token-form\" class=\"row\">\
          <label>user <input id=\"token-username\" value=\"ada\" autocomplete=\"off\"></label>\
          <label>password <input id=\"token-password\" type=\"password\" value=\"lovelace-1815\" autocomplete=\"off\"></label>\
+         <label><input type=\"checkbox\" id=\"dpop\"> bind to a key made in this browser (DPoP)</label>\
          <button>get a token pair</button></form>\
+         <p class=\"server\" id=\"dpop-note\"></p>\
          <dl><dt>access token</dt><dd class=\"token\" id=\"access\">–</dd>\
          <dt>refresh token</dt><dd class=\"token\" id=\"refresh\">–</dd>\
          <dt>spent refresh token</dt><dd class=\"token\" id=\"spent\">–</dd></dl>\
@@ -852,7 +854,8 @@ pub fn page(
          <button id=\"burst\" class=\"quiet\">20 calls, each refreshing</button>\
          <button id=\"reuse\" class=\"danger\">use the spent refresh token</button>\
          <button id=\"revoke\" class=\"danger\">revoke</button></div>\
-         <p class=\"server\" id=\"token-note\">tokens live in this page's memory only</p></div>";
+         <p class=\"server\" id=\"token-note\">tokens live in this page's memory only</p>\
+         <p class=\"server\" id=\"replay\"></p></div>";
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

@@ -1,0 +1,168 @@
+//! Issue 28's cost of a DPoP-bound request: `WebAuth::authorize` with a bound token and a fresh
+//! proof (the token's checks and revocation, then the proof: parse, the cached key, signature,
+//! `htm`, `htu` normalised, the `iat` window, `ath`, the thumbprint against `cnf.jkt`, and the
+//! proof's one use recorded in the memory store), against the same check of an unbound bearer
+//! token, and against the raw signature check of the proof (ed25519-dalek's `verify_strict`,
+//! p256's `verify`), for EdDSA and ES256 proofs. Also: reading a proof's key from its `jwk`
+//! (what the key cache saves a client's repeat proofs). Measured in alternation; every proof
+//! is made beforehand, one per operation, since each is accepted once.
+//!
+//!     cargo bench -p auth-bench --bench dpop
+//!
+//! `ROUNDS` (default 41) and `BATCH` (default 1000) change the run.
+#![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
+
+use std::hint::black_box;
+
+use auth_bench::{Case, env, measure};
+use auth_core::UnixTime;
+use auth_core::access::Grant;
+use auth_core::dpop::{NewProof, ProofRules, UntrustedProof};
+use auth_core::jwt::{Alg, SigningKey};
+use auth_policy::keyring::{KeyRing, RotationPolicy};
+use auth_policy::memory::MemoryStore;
+use auth_web::{NoClaims, TokenRequest, WebAuth, WebConfig};
+
+const ORIGIN: &str = "https://shop.example";
+const PATH: &str = "/api/orders";
+
+fn split(token: &str) -> (String, Vec<u8>) {
+    use base64ct::Encoding;
+    let (input, sig) = token.rsplit_once('.').unwrap();
+    (
+        input.to_owned(),
+        base64ct::Base64UrlUnpadded::decode_vec(sig).unwrap(),
+    )
+}
+
+fn main() {
+    let (rounds, batch) = (env("ROUNDS", 41), env("BATCH", 1000));
+    let now = UnixTime::now();
+    let mut rng = auth_core::rng::os_rng();
+    for alg in [Alg::EdDsa, Alg::Es256] {
+        // The issuer: a WebAuth signing EdDSA access tokens, DPoP optional at ORIGIN.
+        let ring = KeyRing::new(
+            RotationPolicy::new(Alg::EdDsa, 86_400, 300, 3_600).unwrap(),
+            now,
+            &mut rng,
+        )
+        .unwrap();
+        let store = MemoryStore::new().capacity(1_000_000);
+        let auth = WebAuth::new(store, ring, WebConfig::new(ORIGIN));
+        let client = SigningKey::from_bytes(alg, &[0x42; 32]).unwrap();
+        let proof_key =
+            |request: &TokenRequest<'_>| pollster::block_on(auth.dpop_key(request, now)).unwrap();
+        let mut buf = [0u8; 2048];
+        let token_proof = client
+            .sign_proof_into(
+                &NewProof::new("POST", &format!("{ORIGIN}/token")),
+                now,
+                &mut rng,
+                &mut buf,
+            )
+            .unwrap()
+            .to_owned();
+        let key = proof_key(&TokenRequest::new("POST", "/token").dpop([token_proof.as_bytes()]));
+        let grant = Grant::new().with_scope("orders:read").unwrap();
+        let bound = pollster::block_on(auth.issue_tokens_with_key(
+            "ada",
+            &grant,
+            key.as_ref(),
+            now,
+            &mut rng,
+        ))
+        .unwrap()
+        .access_token;
+        let unbound = pollster::block_on(auth.issue_tokens("ada", &grant, now, &mut rng))
+            .unwrap()
+            .access_token;
+        // One proof per operation: the warm-up batch and every round.
+        let uri = format!("{ORIGIN}{PATH}");
+        let proofs: Vec<String> = (0..(rounds + 1) * batch)
+            .map(|_| {
+                let mut buf = [0u8; 2048];
+                client
+                    .sign_proof_into(
+                        &NewProof::new("GET", &uri).access_token(&bound),
+                        now,
+                        &mut rng,
+                        &mut buf,
+                    )
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        println!(
+            "{alg:?} proof: {} B; bound access token: {} B",
+            proofs[0].len(),
+            bound.len()
+        );
+        let sample = proofs[0].clone();
+
+        let auth = std::sync::Arc::new(auth);
+        let mut cases = Vec::new();
+        let (a, header) = (std::sync::Arc::clone(&auth), format!("DPoP {bound}"));
+        let mut next = proofs.into_iter();
+        cases.push(Case {
+            name: "dpop_authorize",
+            run: Box::new(move || {
+                let proof = next.next().unwrap();
+                let request = TokenRequest::new("GET", PATH)
+                    .authorization([header.as_bytes()])
+                    .dpop([proof.as_bytes()]);
+                let access =
+                    pollster::block_on(a.authorize::<NoClaims>(black_box(&request), now)).unwrap();
+                drop(black_box(access));
+            }),
+        });
+        let (a, header) = (std::sync::Arc::clone(&auth), format!("Bearer {unbound}"));
+        cases.push(Case {
+            name: "bearer_authorize",
+            run: Box::new(move || {
+                let request = TokenRequest::new("GET", PATH).authorization([header.as_bytes()]);
+                let access =
+                    pollster::block_on(a.authorize::<NoClaims>(black_box(&request), now)).unwrap();
+                drop(black_box(access));
+            }),
+        });
+        let p = sample.clone();
+        cases.push(Case {
+            name: "proof_key_from_jwk",
+            run: Box::new(move || {
+                let rules = ProofRules::new();
+                let mut buf = [0u8; 2048];
+                let untrusted = UntrustedProof::parse(black_box(&p), &rules, &mut buf).unwrap();
+                black_box(untrusted.key().unwrap());
+            }),
+        });
+        let (input, sig) = split(&sample);
+        match alg {
+            Alg::EdDsa => {
+                let dalek = ed25519_dalek::SigningKey::from_bytes(&[0x42; 32]).verifying_key();
+                let sig = ed25519_dalek::Signature::from_slice(&sig).unwrap();
+                cases.push(Case {
+                    name: "floor_raw_verify_strict",
+                    run: Box::new(move || {
+                        dalek
+                            .verify_strict(black_box(input.as_bytes()), &sig)
+                            .unwrap();
+                    }),
+                });
+            }
+            _ => {
+                let p = *p256::ecdsa::SigningKey::from_slice(&[0x42; 32])
+                    .unwrap()
+                    .verifying_key();
+                let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
+                cases.push(Case {
+                    name: "floor_raw_p256_verify",
+                    run: Box::new(move || {
+                        use p256::ecdsa::signature::Verifier;
+                        p.verify(black_box(input.as_bytes()), &sig).unwrap();
+                    }),
+                });
+            }
+        }
+        measure(&format!("{alg:?} DPoP proof"), cases, rounds, batch);
+    }
+}
