@@ -16,11 +16,14 @@ use std::hint::black_box;
 
 use auth_bench::{Case, env, measure};
 use auth_core::UnixTime;
+use auth_core::access::Confirmation;
 use auth_core::access::Grant;
 use auth_core::dpop::{NewProof, ProofRules, UntrustedProof};
 use auth_core::jwt::{Alg, SigningKey};
+use auth_policy::dpop::{DpopPolicy, Presented, Scheme};
 use auth_policy::keyring::{KeyRing, RotationPolicy};
 use auth_policy::memory::MemoryStore;
+use auth_policy::replay::{ReplayKey, ReplayStore};
 use auth_web::{NoClaims, TokenRequest, WebAuth, WebConfig};
 
 const ORIGIN: &str = "https://shop.example";
@@ -35,11 +38,17 @@ fn split(token: &str) -> (String, Vec<u8>) {
     )
 }
 
+fn uri_for_case() -> String {
+    format!("{ORIGIN}{PATH}")
+}
+
 fn main() {
     let (rounds, batch) = (env("ROUNDS", 41), env("BATCH", 1000));
-    let now = UnixTime::now();
     let mut rng = auth_core::rng::os_rng();
     for alg in [Alg::EdDsa, Alg::Es256] {
+        // Each run its own store and time: a memory store refuses tokens issued before it
+        // began (as after a restart).
+        let now = UnixTime::now();
         // The issuer: a WebAuth signing EdDSA access tokens, DPoP optional at ORIGIN.
         let ring = KeyRing::new(
             RotationPolicy::new(Alg::EdDsa, 86_400, 300, 3_600).unwrap(),
@@ -100,6 +109,7 @@ fn main() {
         let sample = proofs[0].clone();
 
         let auth = std::sync::Arc::new(auth);
+        let fresh_for_policy = proofs.clone();
         let mut cases = Vec::new();
         let (a, header) = (std::sync::Arc::clone(&auth), format!("DPoP {bound}"));
         let mut next = proofs.into_iter();
@@ -123,6 +133,56 @@ fn main() {
                 let access =
                     pollster::block_on(a.authorize::<NoClaims>(black_box(&request), now)).unwrap();
                 drop(black_box(access));
+            }),
+        });
+        // The core's check of one proof alone, its key in hand (as the cache hands it over):
+        // what the proof costs before the policy and the store.
+        let (p, t) = (sample.clone(), bound.clone());
+        let pk = {
+            let rules = ProofRules::new();
+            let mut buf = [0u8; 2048];
+            UntrustedProof::parse(&sample, &rules, &mut buf)
+                .unwrap()
+                .key()
+                .unwrap()
+        };
+        cases.push(Case {
+            name: "core_proof_check",
+            run: Box::new(move || {
+                let rules = ProofRules::new();
+                let mut htu = [0u8; 256];
+                let htu = auth_core::dpop::Htu::normalize(&uri_for_case(), &mut htu).unwrap();
+                let request = auth_core::dpop::ProofRequest::new("GET", htu).access_token(&t);
+                let mut buf = [0u8; 2048];
+                let untrusted = UntrustedProof::parse(black_box(&p), &rules, &mut buf).unwrap();
+                black_box(untrusted.verify(&pk, &request, &rules, now).unwrap());
+            }),
+        });
+        // The policy's decision alone (the key cache, the thumbprint against `cnf.jkt`, the
+        // replay key), without the token's checks and the store.
+        // With a new proof each time, as the request path gets them.
+        let t = bound.clone();
+        let policy = DpopPolicy::new(ORIGIN).unwrap();
+        let cnf = Confirmation::of(client.verifying_key().thumbprint().as_str());
+        let mut fresh = fresh_for_policy.into_iter();
+        cases.push(Case {
+            name: "policy_check",
+            run: Box::new(move || {
+                let p = fresh.next().unwrap();
+                let presented = Presented::new(Scheme::Dpop, &t, "GET", PATH).proof(black_box(&p));
+                black_box(policy.check(&presented, Some(&cnf), now).unwrap());
+            }),
+        });
+        // The proof's one use in the memory store alone (a new key each time).
+        let replay = MemoryStore::new().capacity(1_000_000);
+        let mut n = 0u64;
+        cases.push(Case {
+            name: "memory_first_use",
+            run: Box::new(move || {
+                n += 1;
+                let key = ReplayKey::new("dpop", &[&n.to_string(), "GET", PATH]);
+                let first = pollster::block_on(replay.first_use(&key, now.saturating_add(61)));
+                black_box(first.unwrap());
             }),
         });
         let p = sample.clone();
