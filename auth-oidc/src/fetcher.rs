@@ -84,7 +84,8 @@ impl Fetcher {
 
 impl Fetcher {
     /// Posts `form` to its URL exactly (the same rule on URLs as fetches; no redirect
-    /// followed), and reports the status and body (at most [`MAX_REPLY_LEN`] bytes of UTF-8).
+    /// followed), with its `Authorization` and `DPoP` headers, and reports the status, the
+    /// `DPoP-Nonce` header and the body (at most [`MAX_REPLY_LEN`] bytes of UTF-8).
     pub(crate) async fn post(&self, form: &FormPost) -> Result<Reply, FetchFailure> {
         let url = allowed_url(&form.url)?;
         let mut request = self
@@ -96,13 +97,25 @@ impl Fetcher {
         if let Some(credentials) = &form.authorization {
             request = request.header(AUTHORIZATION, credentials);
         }
+        if let Some(proof) = &form.dpop {
+            request = request.header("dpop", proof);
+        }
         let response = request.send().await.map_err(|e| failure(&e))?;
         let status = response.status().as_u16();
         if (300..=399).contains(&status) {
             return Err(FetchFailure::Redirect);
         }
+        let dpop_nonce = response
+            .headers()
+            .get("dpop-nonce")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
         let body = read_body(response, MAX_REPLY_LEN).await?;
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            dpop_nonce,
+            body,
+        })
     }
 }
 

@@ -584,3 +584,127 @@ async fn the_providers_tokens_stay_server_side_and_are_refreshed_once_for_many_c
     drop(provider);
     let _ = std::fs::remove_file(&keys_file);
 }
+
+#[tokio::test]
+async fn the_providers_tokens_are_bound_to_this_services_key_and_follow_its_nonces() {
+    let dir = match install() {
+        Ok(dir) => dir,
+        Err(why) => return skip(&why),
+    };
+    let keys_file = dir.join(format!("keys-dpop-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&keys_file);
+    // Every DPoP proof must carry the provider's nonce; access tokens for 3 s (a refresh due
+    // after 2 s).
+    let provider = start_provider_with(
+        &dir,
+        free_port(),
+        &keys_file,
+        false,
+        &[
+            ("REDIRECT_URI", REDIRECT),
+            ("ACCESS_TTL", "3"),
+            ("DPOP_NONCE", "1"),
+        ],
+    );
+    let issuer = provider.issuer.clone();
+    let key = Arc::new(auth_core::jwt::SigningKey::generate(Alg::Es256, &mut rand::rng()).unwrap());
+    let client = Client::new("web", REDIRECT, ClientAuth::SecretBasic(SECRET.into()))
+        .dpop_key(Arc::clone(&key));
+    let rp = Rp::new(&issuer, client).await;
+    let mut browser = Jar::default();
+    let mut at_provider = Jar::default();
+    let (_, query) = rp.begin(&mut browser, &mut at_provider, "/").await;
+    // The code exchange: the provider asks for its nonce, the client follows once.
+    rp.callback(&mut browser, &query).await.unwrap();
+    let header = browser.header();
+    let mut session = rp
+        .auth
+        .session([header.as_bytes()], UnixTime::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        session.data().get(&SSO_TOKENS).unwrap().unwrap().dpop,
+        "bound tokens"
+    );
+
+    // UserInfo with the bound token: a proof of the key, the nonce followed once.
+    let userinfo = format!("{issuer}/me");
+    let call = rp
+        .sign_in
+        .provider_call(
+            &rp.auth,
+            &mut session,
+            "GET",
+            &userinfo,
+            UnixTime::now(),
+            &mut rand::rng(),
+        )
+        .await
+        .unwrap();
+    assert!(call.authorization().starts_with("DPoP "));
+    let send = |call: &auth_web::sso::ProviderCall| {
+        let mut request = rp
+            .http
+            .get(&userinfo)
+            .header("authorization", call.authorization());
+        if let Some(proof) = call.dpop() {
+            request = request.header("dpop", proof);
+        }
+        request.send()
+    };
+    let first = send(&call).await.unwrap();
+    let challenges: Vec<String> = first
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let nonce = first
+        .headers()
+        .get("dpop-nonce")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let refs: Vec<&str> = challenges.iter().map(String::as_str).collect();
+    let auth_core::dpop::NonceStep::Retry { nonce } =
+        auth_core::dpop::nonce_step(first.status().as_u16(), nonce.as_deref(), &refs, b"", false)
+    else {
+        panic!(
+            "the provider asks for its nonce: {} {challenges:?}",
+            first.status()
+        );
+    };
+    let call = call
+        .with_nonce(nonce, UnixTime::now(), &mut rand::rng())
+        .unwrap();
+    let answer = send(&call).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let info: serde_json::Value = serde_json::from_str(&answer.text().await.unwrap()).unwrap();
+    assert_eq!(info["sub"], "alice");
+    // The token alone, as a bearer token (taken from this service's store): refused.
+    let token = session
+        .data()
+        .get(&SSO_TOKENS)
+        .unwrap()
+        .unwrap()
+        .access_token;
+    let copied = rp
+        .http
+        .get(&userinfo)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(copied.status(), 401);
+
+    // A refresh of the bound family: a proof of the same key, the nonce followed again.
+    tokio::time::sleep(std::time::Duration::from_millis(3_200)).await;
+    let fresh = rp
+        .sign_in
+        .provider_access_token(&rp.auth, &mut session, UnixTime::now(), &mut rand::rng())
+        .await
+        .unwrap();
+    assert_ne!(fresh, token);
+    assert!(session.data().get(&SSO_TOKENS).unwrap().unwrap().dpop);
+    drop(provider);
+    let _ = std::fs::remove_file(&keys_file);
+}

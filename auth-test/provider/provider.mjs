@@ -5,6 +5,9 @@
 // comes first in the published set and signs (the old ones stay published), as a provider does
 // after a rotation. Prints "ready <issuer>" when listening.
 //
+// With DPOP_NONCE=1 every DPoP proof (at the token endpoint and at UserInfo) must carry the
+// provider's nonce (`use_dpop_nonce` first), as a provider that turns on nonces does.
+//
 // For single sign-on (auth-oidc's tests/sign_in.rs): relying-party clients for the
 // authorization code flow (`web`: client_secret_basic; `web-par`: pushed requests required;
 // `web-jwt`: private_key_jwt with the public key in CLIENT_JWK), all redirecting to
@@ -124,6 +127,9 @@ const provider = new Provider(issuer, {
     token_endpoint_auth_method: 'client_secret_post',
   }],
   features: {
+    ...(process.env.DPOP_NONCE === '1' ? {
+      dPoP: { enabled: true, nonceSecret: Buffer.alloc(32, 7), requireNonce: () => true },
+    } : {}),
     devInteractions: { enabled: devDemos.length > 0 },
     backchannelLogout: { enabled: true },
     clientCredentials: { enabled: true },

@@ -334,14 +334,68 @@ impl SignIn {
         S: SsoStore,
         R: rand_core::CryptoRng + ?Sized,
     {
+        Ok(self
+            .provider_tokens(auth, session, now, rng)
+            .await?
+            .access_token)
+    }
+
+    /// What a call to an API on the user's behalf carries, for `method` on `url`: the
+    /// provider's access token, fresh as [`provider_access_token`](Self::provider_access_token)
+    /// keeps it, as `Authorization: Bearer …`, or, when it is bound to the client's key
+    /// ([`Client::dpop_key`](auth_policy::sso::client::Client::dpop_key)), as
+    /// `Authorization: DPoP …` with a fresh proof for the `DPoP` header. An API that answers
+    /// `use_dpop_nonce` gets the same call again from [`ProviderCall::with_nonce`].
+    ///
+    /// # Errors
+    /// As [`provider_access_token`](Self::provider_access_token).
+    pub async fn provider_call<S, R>(
+        &self,
+        auth: &WebAuth<S>,
+        session: &mut Session,
+        method: &str,
+        url: &str,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<ProviderCall, Rejection>
+    where
+        S: SsoStore,
+        R: rand_core::CryptoRng + ?Sized,
+    {
+        let tokens = self.provider_tokens(auth, session, now, rng).await?;
+        let key = self.client.dpop().filter(|_| tokens.dpop).cloned();
+        let mut call = ProviderCall {
+            access_token: tokens.access_token,
+            key,
+            method: String::from(method),
+            url: String::from(url),
+            dpop: None,
+        };
+        call.dpop = call.proof(None, now, rng)?;
+        Ok(call)
+    }
+
+    /// The provider's tokens of `session`, fresh (see
+    /// [`provider_access_token`](Self::provider_access_token)).
+    async fn provider_tokens<S, R>(
+        &self,
+        auth: &WebAuth<S>,
+        session: &mut Session,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<SsoTokens, Rejection>
+    where
+        S: SsoStore,
+        R: rand_core::CryptoRng + ?Sized,
+    {
         let no_session = || Rejection::new(RejectionKind::NoSession);
         let tokens = session.data().get(&SSO_TOKENS)?.ok_or_else(no_session)?;
         if !tokens.refresh_due(now) {
-            return Ok(tokens.access_token);
+            return Ok(tokens);
         }
         let Some(refresh_token) = tokens.refresh_token.clone() else {
             return if tokens.usable(now) {
-                Ok(tokens.access_token)
+                Ok(tokens)
             } else {
                 Err(no_session().with_cookie(auth.logout(session).await?))
             };
@@ -357,7 +411,7 @@ impl SignIn {
             .await?
         {
             if tokens.usable(now) {
-                return Ok(tokens.access_token);
+                return Ok(tokens);
             }
             return self.await_refresh(auth, session, &tokens, now).await;
         }
@@ -365,14 +419,14 @@ impl SignIn {
             Ok(fresh) => {
                 session.data_mut().insert(&SSO_TOKENS, &fresh)?;
                 session.commit().await?;
-                Ok(fresh.access_token)
+                Ok(fresh)
             }
             Err(
                 SsoError::Refused(_)
                 | SsoError::IdentityChanged
                 | SsoError::IdToken(VerifyError::Token(_)),
             ) => Err(no_session().with_cookie(auth.logout(session).await?)),
-            Err(_) if tokens.usable(now) => Ok(tokens.access_token),
+            Err(_) if tokens.usable(now) => Ok(tokens),
             Err(e) => Err(e.into()),
         }
     }
@@ -384,7 +438,7 @@ impl SignIn {
         session: &Session,
         stale: &SsoTokens,
         now: UnixTime,
-    ) -> Result<String, Rejection>
+    ) -> Result<SsoTokens, Rejection>
     where
         S: SsoStore,
     {
@@ -403,7 +457,7 @@ impl SignIn {
                 && fresh.access_token != stale.access_token
                 && fresh.usable(now)
             {
-                return Ok(fresh.access_token);
+                return Ok(fresh);
             }
         }
         Err(SsoError::RefreshPending.into())
@@ -565,4 +619,74 @@ fn stored_data(data: &SessionData) -> Result<StoredData, DataError> {
     let mut stored = StoredData::new();
     apply(&mut stored, 0, data.changes(), data.limits()).map_err(|_| DataError::SessionTooLarge)?;
     Ok(stored)
+}
+
+/// The headers of a call to an API with the provider's access token
+/// ([`SignIn::provider_call`]). `Debug` shows the method and URL only.
+pub struct ProviderCall {
+    access_token: String,
+    key: Option<Arc<auth_core::jwt::SigningKey>>,
+    method: String,
+    url: String,
+    dpop: Option<String>,
+}
+
+impl ProviderCall {
+    /// The `Authorization` header: `Bearer <token>`, or `DPoP <token>` for a bound token.
+    #[must_use]
+    pub fn authorization(&self) -> String {
+        let scheme = if self.key.is_some() { "DPoP" } else { "Bearer" };
+        alloc::format!("{scheme} {}", self.access_token)
+    }
+
+    /// The `DPoP` header: a proof of the client's key for this call, when the token is bound.
+    #[must_use]
+    pub fn dpop(&self) -> Option<&str> {
+        self.dpop.as_deref()
+    }
+
+    /// The same call with a new proof carrying the API's `nonce` (after its `use_dpop_nonce`:
+    /// see `auth_core::dpop::nonce_step`); a bearer call is unchanged.
+    ///
+    /// # Errors
+    /// 500 when the proof cannot be signed (not reachable with the client's key).
+    pub fn with_nonce<R: rand_core::CryptoRng + ?Sized>(
+        mut self,
+        nonce: &str,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<Self, Rejection> {
+        self.dpop = self.proof(Some(nonce), now, rng)?;
+        Ok(self)
+    }
+
+    fn proof<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        nonce: Option<&str>,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<Option<String>, Rejection> {
+        let Some(key) = &self.key else {
+            return Ok(None);
+        };
+        let mut request = auth_core::dpop::NewProof::new(&self.method, &self.url)
+            .access_token(&self.access_token);
+        if let Some(nonce) = nonce {
+            request = request.nonce(nonce);
+        }
+        let mut buf = alloc::vec![0u8; auth_core::dpop::MAX_PROOF_LEN];
+        key.sign_proof_into(&request, now, rng, &mut buf)
+            .map(|p| Some(String::from(p)))
+            .map_err(|e| Rejection::new(RejectionKind::SignFailed(e)))
+    }
+}
+
+impl fmt::Debug for ProviderCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderCall")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("dpop", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
 }

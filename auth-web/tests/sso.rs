@@ -122,6 +122,7 @@ impl ProviderIo for Io {
             let mode = *self.0.refresh.lock().unwrap();
             let answer = |id_token: Option<String>| {
                 Ok(Reply {
+                    dpop_nonce: None,
                     status: 200,
                     body:
                         json!({"access_token": format!("provider-at-r{n}"), "token_type": "Bearer",
@@ -134,6 +135,7 @@ impl ProviderIo for Io {
                 Refresh::Rotate => answer(None),
                 Refresh::Down => Err(FetchFailure::Connect),
                 Refresh::InvalidGrant => Ok(Reply {
+                    dpop_nonce: None,
                     status: 400,
                     body: r#"{"error":"invalid_grant"}"#.into(),
                 }),
@@ -160,6 +162,7 @@ impl ProviderIo for Io {
                         "exp": T0 + 300, "nonce": nonce, "sid": "op-sid"}))
                     .unwrap();
                 Reply {
+                    dpop_nonce: None,
                     status: 200,
                     body: json!({"access_token": "provider-at", "token_type": "Bearer",
                         "expires_in": 300, "refresh_token": "provider-rt", "id_token": id_token})
@@ -167,6 +170,7 @@ impl ProviderIo for Io {
                 }
             }
             None => Reply {
+                dpop_nonce: None,
                 status: 400,
                 body: r#"{"error":"invalid_grant"}"#.into(),
             },

@@ -106,6 +106,7 @@ fn main() {
         expires_at: Some(now.as_secs() + 3_600),
         obtained_at: now.as_secs(),
         refresh_token: Some("8xLOxBtZp8".repeat(4)),
+        dpop: false,
     };
     println!(
         "SSO session data: identity {} B, tokens {} B",

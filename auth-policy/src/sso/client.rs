@@ -65,6 +65,9 @@ pub struct Client {
     pub(crate) unlisted_pkce: bool,
     pub(crate) max_age: Option<u64>,
     pub(crate) post_logout_redirect_uri: Option<String>,
+    /// The key the provider's tokens are bound to (DPoP), if any.
+    #[cfg(any(feature = "ed25519", feature = "p256"))]
+    pub(crate) dpop: Option<Arc<SigningKey>>,
 }
 
 impl Client {
@@ -81,7 +84,28 @@ impl Client {
             unlisted_pkce: false,
             max_age: None,
             post_logout_redirect_uri: None,
+            #[cfg(any(feature = "ed25519", feature = "p256"))]
+            dpop: None,
         }
+    }
+
+    /// Binds the provider's tokens to `key` (DPoP, RFC 9449; EdDSA or ES256): every token
+    /// request carries a proof of it (and follows the provider's `use_dpop_nonce` once), so
+    /// that tokens taken from this service's store are useless without the key. Every server
+    /// of the service needs the same key. A provider that answers with bearer tokens is taken
+    /// at its word (its tokens are then unbound).
+    #[cfg(any(feature = "ed25519", feature = "p256"))]
+    #[must_use]
+    pub fn dpop_key(mut self, key: Arc<SigningKey>) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
+    /// The DPoP key, if the provider's tokens are bound to one.
+    #[cfg(any(feature = "ed25519", feature = "p256"))]
+    #[must_use]
+    pub fn dpop(&self) -> Option<&Arc<SigningKey>> {
+        self.dpop.as_ref()
     }
 
     /// The scopes asked for, space-separated; `openid` is added if missing.

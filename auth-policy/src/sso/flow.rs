@@ -126,8 +126,9 @@ impl LoginStart {
         )
     }
 
-    /// The pushed request to post first (RFC 9126 §2.1), authenticated as the client is;
-    /// `None` when the request is not pushed. Its reply goes to
+    /// The pushed request to post first (RFC 9126 §2.1), authenticated as the client is (with
+    /// a DPoP proof carrying the provider's `nonce` when the client binds its tokens and the
+    /// provider asked for one); `None` when the request is not pushed. Its reply goes to
     /// [`pushed_redirect_url`](Self::pushed_redirect_url).
     ///
     /// # Errors
@@ -136,6 +137,7 @@ impl LoginStart {
         &self,
         provider: &ProviderInfo,
         client: &Client,
+        nonce: Option<&str>,
         now: UnixTime,
         rng: &mut R,
     ) -> Result<Option<FormPost>, SsoError> {
@@ -147,7 +149,7 @@ impl LoginStart {
         };
         let params = self.params(client);
         let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        http::authenticated(endpoint, client, provider.issuer(), &pairs, now, rng).map(Some)
+        http::authenticated(endpoint, client, provider.issuer(), &pairs, nonce, now, rng).map(Some)
     }
 
     /// Where to send the browser after the pushed request was accepted: the authorization

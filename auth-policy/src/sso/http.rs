@@ -21,15 +21,18 @@ pub const MAX_CALLBACK_LEN: usize = 8 * 1024;
 pub const ASSERTION_LIFETIME: u64 = 60;
 
 /// A form to `POST` (`application/x-www-form-urlencoded`): the I/O layer sends it to `url`
-/// exactly, with `authorization` as the `Authorization` header if present, follows no
-/// redirect, and reports the status and body ([`Reply`]). `Debug` shows the URL only: the body
-/// and header hold a code, a verifier, a secret or a refresh token.
+/// exactly, with `authorization` as the `Authorization` header and `dpop` as the `DPoP` header
+/// if present, follows no redirect, and reports the status, `DPoP-Nonce` and body ([`Reply`]).
+/// `Debug` shows the URL only: the body and headers hold a code, a verifier, a secret or a
+/// refresh token.
 #[derive(Clone, PartialEq, Eq)]
 pub struct FormPost {
     /// Where to.
     pub url: String,
     /// The `Authorization` header, if the client authenticates with one.
     pub authorization: Option<String>,
+    /// The `DPoP` header: a proof of the client's key, when its tokens are bound to one.
+    pub dpop: Option<String>,
     /// The form-encoded body.
     pub body: String,
 }
@@ -42,12 +45,15 @@ impl fmt::Debug for FormPost {
     }
 }
 
-/// What the provider answered a [`FormPost`] with: its status and body (at most
-/// [`MAX_REPLY_LEN`] bytes of UTF-8; the I/O layer reports anything else as a failure).
+/// What the provider answered a [`FormPost`] with: its status, its `DPoP-Nonce` header and its
+/// body (at most [`MAX_REPLY_LEN`] bytes of UTF-8; the I/O layer reports anything else as a
+/// failure).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Reply {
     /// The HTTP status.
     pub status: u16,
+    /// The `DPoP-Nonce` header, if any (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
     /// The body.
     pub body: String,
 }
@@ -99,7 +105,8 @@ pub(crate) fn form<V: AsRef<str>>(pairs: &[(&str, V)]) -> String {
     out.finish()
 }
 
-/// A form post of `pairs` to `url`, with the client's authentication added as it is configured.
+/// A form post of `pairs` to `url`, with the client's authentication added as it is configured,
+/// and a DPoP proof (with the server's `nonce`, if it gave one) when the client binds its tokens.
 #[cfg_attr(
     not(any(feature = "ed25519", feature = "p256")),
     allow(unused_variables)
@@ -109,6 +116,7 @@ pub(crate) fn authenticated<R: rand_core::CryptoRng + ?Sized>(
     client: &Client,
     issuer: &str,
     pairs: &[(&str, &str)],
+    nonce: Option<&str>,
     now: UnixTime,
     rng: &mut R,
 ) -> Result<FormPost, SsoError> {
@@ -137,11 +145,44 @@ pub(crate) fn authenticated<R: rand_core::CryptoRng + ?Sized>(
             all.push(("client_id", &client.id));
         }
     }
+    #[cfg(any(feature = "ed25519", feature = "p256"))]
+    let dpop = match &client.dpop {
+        Some(key) => Some(proof(key, "POST", url, None, nonce, now, rng)?),
+        None => None,
+    };
+    #[cfg(not(any(feature = "ed25519", feature = "p256")))]
+    let dpop = None;
     Ok(FormPost {
         url: String::from(url),
         authorization,
+        dpop,
         body: form(&all),
     })
+}
+
+/// A DPoP proof of `key` for `method` on `url` (with the access token's hash and the server's
+/// nonce when given).
+#[cfg(any(feature = "ed25519", feature = "p256"))]
+pub(crate) fn proof<R: rand_core::CryptoRng + ?Sized>(
+    key: &auth_core::jwt::SigningKey,
+    method: &str,
+    url: &str,
+    access_token: Option<&str>,
+    nonce: Option<&str>,
+    now: UnixTime,
+    rng: &mut R,
+) -> Result<String, SsoError> {
+    let mut request = auth_core::dpop::NewProof::new(method, url);
+    if let Some(token) = access_token {
+        request = request.access_token(token);
+    }
+    if let Some(nonce) = nonce {
+        request = request.nonce(nonce);
+    }
+    let mut buf = alloc::vec![0u8; auth_core::dpop::MAX_PROOF_LEN];
+    key.sign_proof_into(&request, now, rng, &mut buf)
+        .map(String::from)
+        .map_err(|_| SsoError::ClientAssertion)
 }
 
 /// `Basic` credentials of RFC 6749 §2.3.1: id and secret each form-encoded, then joined by `:`

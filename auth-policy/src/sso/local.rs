@@ -77,6 +77,10 @@ pub struct SsoTokens {
     /// The refresh token, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// Whether the access token is bound to the client's DPoP key: calls with it need a proof
+    /// (`Authorization: DPoP`).
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub dpop: bool,
 }
 
 impl SsoTokens {

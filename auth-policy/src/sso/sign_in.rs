@@ -10,6 +10,7 @@ use auth_core::oidc::IdClaims;
 use crate::sso::client::Client;
 use crate::sso::error::SsoError;
 use crate::sso::flow::{self, AuthorizationResponse, LoginFlow, LoginStart};
+use crate::sso::http::{FormPost, Reply};
 use crate::sso::io::ProviderIo;
 use crate::sso::local::{SsoIdentity, SsoTokens};
 use crate::sso::token::{self, ProviderTokens};
@@ -76,9 +77,14 @@ pub async fn begin<I: ProviderIo + ?Sized, R: rand_core::CryptoRng + ?Sized>(
 ) -> Result<Begun, SsoError> {
     let provider = io.provider().await?;
     let start = flow::start(&provider, client, return_to, now, rng)?;
-    let redirect = match start.push(&provider, client, now, rng)? {
+    let redirect = match start.push(&provider, client, None, now, rng)? {
         Some(form) => {
-            let reply = io.post(&form).await.map_err(SsoError::Unreachable)?;
+            let reply = post(io, form, rng, |nonce, rng| {
+                start
+                    .push(&provider, client, Some(nonce), now, rng)?
+                    .ok_or(SsoError::BadTokenResponse)
+            })
+            .await?;
             LoginStart::pushed_redirect_url(&provider, client, &reply)?
         }
         None => start.redirect_url(&provider, client),
@@ -103,9 +109,13 @@ pub async fn finish<I: ProviderIo + ?Sized, R: rand_core::CryptoRng + ?Sized>(
 ) -> Result<SignedIn, SsoError> {
     let provider = io.provider().await?;
     let code = flow.check(response, &provider, now)?;
-    let form = token::code_request(&provider, client, flow, code, now, rng)?;
-    let reply = io.post(&form).await.map_err(SsoError::Unreachable)?;
-    let tokens = ProviderTokens::parse(&reply, now)?;
+    let form = token::code_request(&provider, client, flow, code, None, now, rng)?;
+    let dpop = form.dpop.is_some();
+    let reply = post(io, form, rng, |nonce, rng| {
+        token::code_request(&provider, client, flow, code, Some(nonce), now, rng)
+    })
+    .await?;
+    let tokens = ProviderTokens::parse(&reply, dpop, now)?;
     let id_token = tokens.id_token.clone().ok_or(SsoError::BadTokenResponse)?;
     let rules = token::login_rules(flow, client);
     let verified = io
@@ -142,9 +152,13 @@ pub async fn refresh<I: ProviderIo + ?Sized, R: rand_core::CryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<SsoTokens, SsoError> {
     let provider = io.provider().await?;
-    let form = token::refresh_request(&provider, client, refresh_token, now, rng)?;
-    let reply = io.post(&form).await.map_err(SsoError::Unreachable)?;
-    let tokens = ProviderTokens::parse(&reply, now)?;
+    let form = token::refresh_request(&provider, client, refresh_token, None, now, rng)?;
+    let dpop = form.dpop.is_some();
+    let reply = post(io, form, rng, |nonce, rng| {
+        token::refresh_request(&provider, client, refresh_token, Some(nonce), now, rng)
+    })
+    .await?;
+    let tokens = ProviderTokens::parse(&reply, dpop, now)?;
     if let Some(id_token) = &tokens.id_token {
         let rules = token::refreshed_rules(identity, client);
         let verified = io
@@ -159,4 +173,33 @@ pub async fn refresh<I: ProviderIo + ?Sized, R: rand_core::CryptoRng + ?Sized>(
         }
     }
     Ok(tokens.stored(now, Some(refresh_token)))
+}
+
+/// Posts `form`; when it carried a DPoP proof and the provider asks for its nonce
+/// (`use_dpop_nonce` with `DPoP-Nonce`, RFC 9449 §8), posts once more the form `again` makes
+/// with that nonce (a new proof, a new client assertion). A second ask is the answer.
+async fn post<I, R, F>(io: &I, form: FormPost, rng: &mut R, again: F) -> Result<Reply, SsoError>
+where
+    I: ProviderIo + ?Sized,
+    R: rand_core::CryptoRng + ?Sized,
+    F: FnOnce(&str, &mut R) -> Result<FormPost, SsoError>,
+{
+    let reply = io.post(&form).await.map_err(SsoError::Unreachable)?;
+    if form.dpop.is_none() {
+        return Ok(reply);
+    }
+    let step = auth_core::dpop::nonce_step(
+        reply.status,
+        reply.dpop_nonce.as_deref(),
+        &[],
+        reply.body.as_bytes(),
+        false,
+    );
+    match step {
+        auth_core::dpop::NonceStep::Retry { nonce } => {
+            let retry = again(nonce, rng)?;
+            io.post(&retry).await.map_err(SsoError::Unreachable)
+        }
+        auth_core::dpop::NonceStep::Done { .. } => Ok(reply),
+    }
 }

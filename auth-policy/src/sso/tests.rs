@@ -161,12 +161,15 @@ fn pushed_requests_are_used_when_required_or_asked_and_need_an_endpoint() {
     let start = flow::start(&available, &client(), "/", NOW, &mut rng).unwrap();
     assert!(
         start
-            .push(&available, &client(), NOW, &mut rng)
+            .push(&available, &client(), None, NOW, &mut rng)
             .unwrap()
             .is_none()
     );
     let c = client().par(Par::WhenAvailable);
-    let form = start.push(&available, &c, NOW, &mut rng).unwrap().unwrap();
+    let form = start
+        .push(&available, &c, None, NOW, &mut rng)
+        .unwrap()
+        .unwrap();
     assert_eq!(form.url, "https://id.example.com/par");
     assert_eq!(
         form.authorization.as_deref(),
@@ -177,6 +180,7 @@ fn pushed_requests_are_used_when_required_or_asked_and_need_an_endpoint() {
         .collect();
     assert_eq!(param(&body, "state"), Some(start.state.as_str()));
     let reply = Reply {
+        dpop_nonce: None,
         status: 201,
         body: r#"{"request_uri":"urn:ietf:params:oauth:request_uri:abc","expires_in":60}"#.into(),
     };
@@ -186,6 +190,7 @@ fn pushed_requests_are_used_when_required_or_asked_and_need_an_endpoint() {
         "https://id.example.com/auth?client_id=shop&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc"
     );
     let refused = Reply {
+        dpop_nonce: None,
         status: 400,
         body: r#"{"error":"invalid_request"}"#.into(),
     };
@@ -359,6 +364,7 @@ fn the_code_exchange_sends_the_verifier_and_redirect_uri() {
         &client(),
         &f,
         "the code",
+        None,
         NOW,
         &mut rand::rng(),
     )
@@ -388,7 +394,7 @@ fn private_key_jwt_signs_a_short_assertion_for_the_issuer() {
         "https://shop.example/cb",
         ClientAuth::PrivateKeyJwt(key),
     );
-    let form = token::refresh_request(&provider(), &c, "rt", NOW, &mut rand::rng()).unwrap();
+    let form = token::refresh_request(&provider(), &c, "rt", None, NOW, &mut rand::rng()).unwrap();
     assert!(form.authorization.is_none());
     let body: Vec<(String, String)> = form_urlencoded::parse(form.body.as_bytes())
         .into_owned()
@@ -412,10 +418,11 @@ fn private_key_jwt_signs_a_short_assertion_for_the_issuer() {
 #[test]
 fn token_responses_are_read_strictly() {
     let ok = Reply {
+        dpop_nonce: None,
         status: 200,
         body: r#"{"access_token":"at","token_type":"Bearer","expires_in":300,"id_token":"x.y.z","refresh_token":"rt","scope":"openid"}"#.into(),
     };
-    let tokens = ProviderTokens::parse(&ok, NOW).unwrap();
+    let tokens = ProviderTokens::parse(&ok, false, NOW).unwrap();
     assert_eq!(tokens.expires_at, Some(NOW.saturating_add(300)));
     assert_eq!(tokens.refresh_token.as_deref(), Some("rt"));
     assert!(!format!("{tokens:?}").contains("at\""));
@@ -448,11 +455,14 @@ fn token_responses_are_read_strictly() {
     ];
     for (status, body, code) in cases {
         let reply = Reply {
+            dpop_nonce: None,
             status,
             body: body.into(),
         };
         assert_eq!(
-            ProviderTokens::parse(&reply, NOW).unwrap_err().code(),
+            ProviderTokens::parse(&reply, false, NOW)
+                .unwrap_err()
+                .code(),
             code,
             "{status} {body}"
         );
@@ -461,10 +471,14 @@ fn token_responses_are_read_strictly() {
 
 /// A provider in memory for the order of [`sign_in::finish`]'s steps: it answers posts with a
 /// scripted reply and verifies ID tokens with a real key.
+/// A provider that answers from `first` (in order) and then always with `reply`, and keeps
+/// what was posted.
 struct Scripted {
     key: SigningKey,
     reply: Mutex<Option<Reply>>,
     posts: Mutex<u32>,
+    first: Mutex<alloc::collections::VecDeque<Reply>>,
+    posted: Mutex<alloc::vec::Vec<super::FormPost>>,
 }
 
 impl ProviderIo for Scripted {
@@ -476,9 +490,13 @@ impl ProviderIo for Scripted {
         Box::pin(core::future::ready(Ok(Arc::new(provider()))))
     }
 
-    fn post<'a>(&'a self, _: &'a super::FormPost) -> IoFuture<'a, Result<Reply, FetchFailure>> {
+    fn post<'a>(&'a self, form: &'a super::FormPost) -> IoFuture<'a, Result<Reply, FetchFailure>> {
         *self.posts.lock().unwrap() += 1;
-        let reply = self.reply.lock().unwrap().clone();
+        self.posted.lock().unwrap().push(form.clone());
+        let reply = match self.first.lock().unwrap().pop_front() {
+            Some(reply) => Some(reply),
+            None => self.reply.lock().unwrap().clone(),
+        };
         Box::pin(core::future::ready(reply.ok_or(FetchFailure::Connect)))
     }
 
@@ -519,6 +537,7 @@ fn finishing_checks_the_response_before_posting_and_the_nonce_after() {
         .unwrap()
     };
     let reply = |id_token: Option<String>| Reply {
+        dpop_nonce: None,
         status: 200,
         body: json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token})
             .to_string(),
@@ -527,6 +546,8 @@ fn finishing_checks_the_response_before_posting_and_the_nonce_after() {
         key: SigningKey::from_bytes(Alg::EdDsa, &[7; 32]).unwrap(),
         reply: Mutex::new(Some(reply(Some(id(&f.nonce))))),
         posts: Mutex::new(0),
+        first: Mutex::new(alloc::collections::VecDeque::new()),
+        posted: Mutex::new(alloc::vec::Vec::new()),
     };
     let run = |query: &str| {
         let response = AuthorizationResponse::parse(query).unwrap();
@@ -610,4 +631,104 @@ fn the_end_session_url_carries_the_hint_and_a_state_only_with_a_return_uri() {
     assert!(pending.fresh(NOW.saturating_add(599)));
     assert!(!pending.fresh(NOW.saturating_add(600)));
     assert!(!pending.fresh(UnixTime(NOW.as_secs() - 1)));
+}
+
+#[test]
+fn a_dpop_client_binds_its_tokens_and_follows_the_providers_nonce_once() {
+    use auth_core::dpop::{Htu, ProofRequest, ProofRules, UntrustedProof};
+    let key = SigningKey::from_bytes(Alg::EdDsa, &[7; 32]).unwrap();
+    let dpop_key = Arc::new(SigningKey::from_bytes(Alg::Es256, &[8; 32]).unwrap());
+    let c = client().dpop_key(Arc::clone(&dpop_key));
+    let f = flow_at(NOW.as_secs() - 5);
+    let id_token = key
+        .sign(
+            &json!({"iss": ISS, "sub": "u1", "aud": "shop", "iat": NOW.as_secs(),
+            "exp": NOW.as_secs() + 300, "nonce": f.nonce}),
+        )
+        .unwrap();
+    let bound = Reply {
+        dpop_nonce: None,
+        status: 200,
+        body: json!({"access_token": "at", "token_type": "DPoP", "id_token": id_token,
+            "refresh_token": "rt"})
+        .to_string(),
+    };
+    let ask = |nonce: &str| Reply {
+        dpop_nonce: Some(nonce.into()),
+        status: 400,
+        body: r#"{"error":"use_dpop_nonce","error_description":"nonce required"}"#.into(),
+    };
+    let io = Scripted {
+        key: SigningKey::from_bytes(Alg::EdDsa, &[7; 32]).unwrap(),
+        reply: Mutex::new(Some(bound)),
+        posts: Mutex::new(0),
+        first: Mutex::new([ask("n-1")].into_iter().collect()),
+        posted: Mutex::new(alloc::vec::Vec::new()),
+    };
+    let response =
+        AuthorizationResponse::parse("state=s&code=c&iss=https%3A%2F%2Fid.example.com").unwrap();
+    let signed = pollster::block_on(sign_in::finish(
+        &io,
+        &c,
+        &f,
+        &response,
+        NOW,
+        &mut rand::rng(),
+    ))
+    .unwrap();
+    assert!(signed.tokens.dpop);
+    assert!(signed.stored_tokens().dpop);
+    // Two posts: the first proof without a nonce, the second with the provider's; both of the
+    // client's key, for POST at the token endpoint.
+    let posted = io.posted.lock().unwrap().clone();
+    assert_eq!(posted.len(), 2);
+    let check = |proof: &str| {
+        let rules = ProofRules::new();
+        let mut buf = [0u8; 2048];
+        let untrusted = UntrustedProof::parse(proof, &rules, &mut buf).unwrap();
+        let pk = untrusted.key().unwrap();
+        assert_eq!(pk.thumbprint(), &dpop_key.verifying_key().thumbprint());
+        let mut htu = [0u8; 256];
+        let htu = Htu::normalize("https://id.example.com/token", &mut htu).unwrap();
+        let verified = untrusted
+            .verify(&pk, &ProofRequest::new("POST", htu), &rules, NOW)
+            .unwrap();
+        verified
+            .nonce()
+            .map(|n| String::from(n.unescaped().unwrap()))
+    };
+    assert_eq!(check(posted[0].dpop.as_deref().unwrap()), None);
+    assert_eq!(
+        check(posted[1].dpop.as_deref().unwrap()).as_deref(),
+        Some("n-1")
+    );
+    // Asked twice: the second ask is the answer (no loop).
+    *io.first.lock().unwrap() = [ask("n-2"), ask("n-3")].into_iter().collect();
+    let refused = pollster::block_on(sign_in::finish(
+        &io,
+        &c,
+        &f,
+        &response,
+        NOW,
+        &mut rand::rng(),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        refused,
+        SsoError::Refused(super::ProviderCode::new("use_dpop_nonce"))
+    );
+    assert_eq!(io.posted.lock().unwrap().len(), 4);
+    // A client without a key sends no proof, and takes no DPoP token.
+    io.posted.lock().unwrap().clear();
+    let plain = pollster::block_on(sign_in::finish(
+        &io,
+        &client(),
+        &f,
+        &response,
+        NOW,
+        &mut rand::rng(),
+    ))
+    .unwrap_err();
+    assert_eq!(plain, SsoError::BadTokenResponse);
+    assert!(io.posted.lock().unwrap()[0].dpop.is_none());
 }

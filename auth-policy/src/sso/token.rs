@@ -16,7 +16,8 @@ use crate::sso::local::{SsoIdentity, SsoTokens};
 use crate::sso::provider::ProviderInfo;
 
 /// The token request that exchanges `code` for this login's tokens, with its PKCE verifier
-/// and redirect URI.
+/// and redirect URI (and a DPoP proof with the provider's `nonce`, when the client binds its
+/// tokens).
 ///
 /// # Errors
 /// [`SsoError::ClientAssertion`].
@@ -25,6 +26,7 @@ pub fn code_request<R: rand_core::CryptoRng + ?Sized>(
     client: &Client,
     flow: &LoginFlow,
     code: &str,
+    nonce: Option<&str>,
     now: UnixTime,
     rng: &mut R,
 ) -> Result<FormPost, SsoError> {
@@ -38,12 +40,14 @@ pub fn code_request<R: rand_core::CryptoRng + ?Sized>(
             ("redirect_uri", &flow.redirect_uri),
             ("code_verifier", &flow.verifier),
         ],
+        nonce,
         now,
         rng,
     )
 }
 
-/// The token request that refreshes with `refresh_token`.
+/// The token request that refreshes with `refresh_token` (with a DPoP proof, as
+/// [`code_request`]).
 ///
 /// # Errors
 /// [`SsoError::ClientAssertion`].
@@ -51,6 +55,7 @@ pub fn refresh_request<R: rand_core::CryptoRng + ?Sized>(
     provider: &ProviderInfo,
     client: &Client,
     refresh_token: &str,
+    nonce: Option<&str>,
     now: UnixTime,
     rng: &mut R,
 ) -> Result<FormPost, SsoError> {
@@ -62,6 +67,7 @@ pub fn refresh_request<R: rand_core::CryptoRng + ?Sized>(
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
         ],
+        nonce,
         now,
         rng,
     )
@@ -81,6 +87,8 @@ pub struct ProviderTokens {
     pub id_token: Option<String>,
     /// The scope granted, if the provider said.
     pub scope: Option<String>,
+    /// Whether the access token is bound to the client's DPoP key (`token_type` `DPoP`).
+    pub dpop: bool,
 }
 
 impl fmt::Debug for ProviderTokens {
@@ -90,6 +98,7 @@ impl fmt::Debug for ProviderTokens {
             .field("refresh_token", &self.refresh_token.is_some())
             .field("id_token", &self.id_token.is_some())
             .field("scope", &self.scope)
+            .field("dpop", &self.dpop)
             .finish_non_exhaustive()
     }
 }
@@ -107,17 +116,19 @@ impl ProviderTokens {
                 .refresh_token
                 .clone()
                 .or_else(|| previous_refresh.map(String::from)),
+            dpop: self.dpop,
         }
     }
 
-    /// Reads the token endpoint's reply at `now`: 200 with a JSON token response whose
-    /// `token_type` is `Bearer` (any case) and whose access token is not empty.
+    /// Reads the token endpoint's reply at `now`: 200 with a JSON token response whose access
+    /// token is not empty and whose `token_type` is `Bearer`, or `DPoP` when the request
+    /// carried a proof (`dpop`; any case).
     ///
     /// # Errors
     /// [`SsoError::Refused`] for a 4xx with the provider's error code (`invalid_grant`: a code
     /// used twice or expired); [`SsoError::Unreachable`] for a 5xx; [`SsoError::BadTokenResponse`]
-    /// for anything else.
-    pub fn parse(reply: &Reply, now: UnixTime) -> Result<Self, SsoError> {
+    /// for anything else (a `DPoP` token the client has no key for included).
+    pub fn parse(reply: &Reply, dpop: bool, now: UnixTime) -> Result<Self, SsoError> {
         #[derive(Deserialize)]
         struct Body {
             access_token: String,
@@ -136,7 +147,10 @@ impl ProviderTokens {
         }
         let body: Body =
             auth_core::json::de::from_value(&reply.body).map_err(|_| SsoError::BadTokenResponse)?;
-        if body.access_token.is_empty() || !body.token_type.eq_ignore_ascii_case("bearer") {
+        let bound = dpop && body.token_type.eq_ignore_ascii_case("dpop");
+        if body.access_token.is_empty()
+            || !(bound || body.token_type.eq_ignore_ascii_case("bearer"))
+        {
             return Err(SsoError::BadTokenResponse);
         }
         Ok(Self {
@@ -145,6 +159,7 @@ impl ProviderTokens {
             refresh_token: body.refresh_token.filter(|t| !t.is_empty()),
             id_token: body.id_token,
             scope: body.scope,
+            dpop: bound,
         })
     }
 }

@@ -12,6 +12,10 @@
 //! | `POST /backchannel-logout` | the provider's back-channel logout: 200 or 400, `no-store` |
 //! | `GET /api/sso/userinfo` | the provider's UserInfo API, called here with the provider's access token (refreshed once per session when due; never sent to the browser) |
 //!
+//! With `AUTH_OIDC_DPOP=1` the provider's tokens are bound to a key made at start (DPoP, RFC
+//! 9449: stolen from the store, they are useless without it); several processes of one demo
+//! share one key in `AUTH_OIDC_DPOP_KEY` (a private EdDSA or ES256 JWK).
+//!
 //! The redirect URI the provider must know is `<AUTH_ISSUER>/login/sso/callback`; the
 //! post-logout one `<AUTH_ISSUER>/logout/sso/done`; the back-channel one
 //! `<AUTH_ISSUER>/backchannel-logout`.
@@ -96,6 +100,23 @@ impl Reply {
     }
 }
 
+/// The key the provider's tokens are bound to: `AUTH_OIDC_DPOP_KEY` (a private JWK), else one
+/// made now with `AUTH_OIDC_DPOP=1`, else none.
+fn dpop_key() -> Result<Option<auth_core::jwt::SigningKey>, String> {
+    use auth_core::jwt::{Alg, SigningKey};
+    match std::env::var("AUTH_OIDC_DPOP_KEY") {
+        Ok(jwk) if !jwk.is_empty() => SigningKey::from_jwk(jwk.trim()).map(Some).map_err(|e| {
+            format!("bad AUTH_OIDC_DPOP_KEY: {e} (expected a private EdDSA or ES256 JWK)")
+        }),
+        _ if std::env::var("AUTH_OIDC_DPOP").is_ok_and(|v| v == "1") => {
+            SigningKey::generate(Alg::EdDsa, &mut os_rng())
+                .map(Some)
+                .map_err(|e| e.to_string())
+        }
+        _ => Ok(None),
+    }
+}
+
 impl Settings {
     /// Single sign-on, when `AUTH_OIDC_ISSUER` is set: the provider reached by discovery
     /// (fetched on first use, so that the demo starts while the provider does not answer yet).
@@ -119,9 +140,12 @@ impl Settings {
             _ => ClientAuth::None,
         };
         let base = self.issuer.trim_end_matches('/');
-        let client = Client::new(&client_id, &format!("{base}/login/sso/callback"), auth)
+        let mut client = Client::new(&client_id, &format!("{base}/login/sso/callback"), auth)
             .scope("openid profile")
             .post_logout_redirect_uri(&format!("{base}/logout/sso/done"));
+        if let Some(key) = dpop_key()? {
+            client = client.dpop_key(std::sync::Arc::new(key));
+        }
         let fetcher = Fetcher::new(DEFAULT_TIMEOUT).map_err(|e| e.to_string())?;
         let io = OidcClient::new(fetcher, IssuerConfig::discover(&issuer));
         let name = std::env::var("AUTH_OIDC_NAME")
@@ -259,13 +283,6 @@ pub async fn userinfo<'h>(
         Ok(None) => return refused(&Rejection::from(RejectionKind::NoSession)),
         Err(r) => return refused(&r),
     };
-    let token = match sign_in
-        .provider_access_token(auth, &mut session, now, &mut os_rng())
-        .await
-    {
-        Ok(token) => token,
-        Err(r) => return refused(&r),
-    };
     let unavailable = || json_reply(503, r#"{"error":"provider_unavailable"}"#.to_owned());
     let Ok(provider) = sign_in.provider().await else {
         return unavailable();
@@ -273,12 +290,22 @@ pub async fn userinfo<'h>(
     let Some(url) = provider.userinfo_endpoint() else {
         return unavailable();
     };
-    let answer = http()
+    // The provider's token, as a bearer token or, bound to this service's key, with a proof.
+    let call = match sign_in
+        .provider_call(auth, &mut session, "GET", url, now, &mut os_rng())
+        .await
+    {
+        Ok(call) => call,
+        Err(r) => return refused(&r),
+    };
+    let mut request = http()
         .get(url)
-        .bearer_auth(token)
-        .timeout(std::time::Duration::from_secs(5))
-        .send()
-        .await;
+        .header("authorization", call.authorization())
+        .timeout(std::time::Duration::from_secs(5));
+    if let Some(proof) = call.dpop() {
+        request = request.header("dpop", proof);
+    }
+    let answer = request.send().await;
     let body = match answer {
         Ok(r) if r.status().is_success() => r.text().await.ok(),
         _ => None,
