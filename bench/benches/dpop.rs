@@ -14,7 +14,7 @@
 
 use std::hint::black_box;
 
-use auth_bench::{Case, env, measure};
+use auth_bench::{Case, env, measure, raw_signature_floor};
 use auth_core::UnixTime;
 use auth_core::access::Confirmation;
 use auth_core::access::Grant;
@@ -28,15 +28,6 @@ use auth_web::{NoClaims, TokenRequest, WebAuth, WebConfig};
 
 const ORIGIN: &str = "https://shop.example";
 const PATH: &str = "/api/orders";
-
-fn split(token: &str) -> (String, Vec<u8>) {
-    use base64ct::Encoding;
-    let (input, sig) = token.rsplit_once('.').unwrap();
-    (
-        input.to_owned(),
-        base64ct::Base64UrlUnpadded::decode_vec(sig).unwrap(),
-    )
-}
 
 fn uri_for_case() -> String {
     format!("{ORIGIN}{PATH}")
@@ -195,34 +186,7 @@ fn main() {
                 black_box(untrusted.key().unwrap());
             }),
         });
-        let (input, sig) = split(&sample);
-        match alg {
-            Alg::EdDsa => {
-                let dalek = ed25519_dalek::SigningKey::from_bytes(&[0x42; 32]).verifying_key();
-                let sig = ed25519_dalek::Signature::from_slice(&sig).unwrap();
-                cases.push(Case {
-                    name: "floor_raw_verify_strict",
-                    run: Box::new(move || {
-                        dalek
-                            .verify_strict(black_box(input.as_bytes()), &sig)
-                            .unwrap();
-                    }),
-                });
-            }
-            _ => {
-                let p = *p256::ecdsa::SigningKey::from_slice(&[0x42; 32])
-                    .unwrap()
-                    .verifying_key();
-                let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
-                cases.push(Case {
-                    name: "floor_raw_p256_verify",
-                    run: Box::new(move || {
-                        use p256::ecdsa::signature::Verifier;
-                        p.verify(black_box(input.as_bytes()), &sig).unwrap();
-                    }),
-                });
-            }
-        }
+        cases.push(raw_signature_floor(alg, &[0x42; 32], &sample));
         measure(&format!("{alg:?} DPoP proof"), cases, rounds, batch);
     }
 }

@@ -12,7 +12,7 @@
 
 use std::hint::black_box;
 
-use auth_bench::{Case, env, measure};
+use auth_bench::{Case, env, measure, raw_signature_floor};
 use auth_core::UnixTime;
 use auth_core::jwt::{self, Alg, DEFAULT_MAX_TOKEN_LEN, SigningKey};
 use auth_core::oidc::id_token::{self, left_half_hash};
@@ -21,15 +21,6 @@ use auth_core::oidc::{IdTokenRules, NonceRule};
 const ISSUER: &str = "https://id.example.com";
 const NONCE: &str = "n-0S6_WzA2MjQ1ZTZlYmVkMWUzNmRiODZlNGQ";
 const ACCESS_TOKEN: &str = "hGzzrnZkEk1xyl3cI2Wfq6kXmDxL9h7ZcNJ2YF-9v5Q";
-
-fn split(token: &str) -> (String, Vec<u8>) {
-    use base64ct::Encoding;
-    let (input, sig) = token.rsplit_once('.').unwrap();
-    (
-        input.to_owned(),
-        base64ct::Base64UrlUnpadded::decode_vec(sig).unwrap(),
-    )
-}
 
 fn main() {
     let (rounds, batch) = (env("ROUNDS", 41), env("BATCH", 2000));
@@ -66,34 +57,7 @@ fn main() {
                 black_box(v);
             }),
         });
-        let (input, sig) = split(&token);
-        match alg {
-            Alg::EdDsa => {
-                let dalek = ed25519_dalek::SigningKey::from_bytes(&[0x42; 32]).verifying_key();
-                let sig = ed25519_dalek::Signature::from_slice(&sig).unwrap();
-                cases.push(Case {
-                    name: "floor_raw_verify_strict",
-                    run: Box::new(move || {
-                        dalek
-                            .verify_strict(black_box(input.as_bytes()), &sig)
-                            .unwrap();
-                    }),
-                });
-            }
-            _ => {
-                let p = *p256::ecdsa::SigningKey::from_slice(&[0x42; 32])
-                    .unwrap()
-                    .verifying_key();
-                let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
-                cases.push(Case {
-                    name: "floor_raw_p256_verify",
-                    run: Box::new(move || {
-                        use p256::ecdsa::signature::Verifier;
-                        p.verify(black_box(input.as_bytes()), &sig).unwrap();
-                    }),
-                });
-            }
-        }
+        cases.push(raw_signature_floor(alg, &[0x42; 32], &token));
         measure(&format!("{alg:?} ID token"), cases, rounds, batch);
     }
 }

@@ -530,3 +530,42 @@ fn base64ct_decode(text: &str) -> Vec<u8> {
     use base64ct::Encoding;
     base64ct::Base64UrlUnpadded::decode_vec(text).unwrap()
 }
+
+/// The raw signature check of a compact JWS signed by the key of `seed` (`alg` EdDSA or ES256):
+/// ed25519-dalek's `verify_strict` or p256's `verify` on its signing input, the floor that
+/// auth-core's checks are compared with.
+pub fn raw_signature_floor(alg: auth_core::jwt::Alg, seed: &[u8; 32], jws: &str) -> Case {
+    use base64ct::Encoding;
+    let (input, sig) = jws.rsplit_once('.').unwrap();
+    let (input, sig) = (
+        input.to_owned(),
+        base64ct::Base64UrlUnpadded::decode_vec(sig).unwrap(),
+    );
+    match alg {
+        auth_core::jwt::Alg::EdDsa => {
+            let dalek = ed25519_dalek::SigningKey::from_bytes(seed).verifying_key();
+            let sig = ed25519_dalek::Signature::from_slice(&sig).unwrap();
+            Case {
+                name: "floor_raw_verify_strict",
+                run: Box::new(move || {
+                    dalek
+                        .verify_strict(black_box(input.as_bytes()), &sig)
+                        .unwrap();
+                }),
+            }
+        }
+        _ => {
+            let p = *p256::ecdsa::SigningKey::from_slice(seed)
+                .unwrap()
+                .verifying_key();
+            let sig = p256::ecdsa::Signature::from_slice(&sig).unwrap();
+            Case {
+                name: "floor_raw_p256_verify",
+                run: Box::new(move || {
+                    use p256::ecdsa::signature::Verifier;
+                    p.verify(black_box(input.as_bytes()), &sig).unwrap();
+                }),
+            }
+        }
+    }
+}
