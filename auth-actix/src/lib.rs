@@ -388,7 +388,7 @@ impl<S: Store> FromRequest for ProvedKey<S> {
         let req = req.clone();
         Box::pin(async move {
             let auth = auth::<S>(&req)?;
-            let key = auth.dpop_key(&token_request(&req), UnixTime::now()).await?;
+            let key = auth.dpop_key(&token_request(&req), UnixTime::now())?;
             Ok(Self(key, PhantomData))
         })
     }

@@ -428,8 +428,7 @@ impl<St: AuthState> FromRequestParts<St> for ProvedKey {
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
         let key = state
             .web_auth()
-            .dpop_key(&token_request(parts), UnixTime::now())
-            .await?;
+            .dpop_key(&token_request(parts), UnixTime::now())?;
         Ok(Self(key))
     }
 }

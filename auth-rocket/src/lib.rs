@@ -291,7 +291,7 @@ impl<'r, S: Store> FromRequest<'r> for ProvedKey<S> {
         let Some(auth) = auth::<S>(req) else {
             return missing_state();
         };
-        match auth.dpop_key(&token_request(req), UnixTime::now()).await {
+        match auth.dpop_key(&token_request(req), UnixTime::now()) {
             Ok(key) => Outcome::Success(Self(key, PhantomData)),
             Err(rejection) => fail(req, rejection),
         }

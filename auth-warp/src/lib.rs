@@ -263,7 +263,6 @@ pub fn proved_key<S: Store>(
         async move {
             let request = TokenRequest::from_http(&method, path.as_str(), &headers);
             auth.dpop_key(&request, UnixTime::now())
-                .await
                 .map_err(|r| reject::custom(AuthRejection(r)))
         }
     })

@@ -125,53 +125,73 @@ impl DpopGate {
 
 impl DpopGate {
     /// The key a token request proved it holds: `None` without a `DPoP` header (or without a
-    /// policy); the proof's one use recorded first.
-    pub(crate) async fn token_request_key(
+    /// policy). The proof's one use is not recorded here but when tokens are issued for it
+    /// ([`spend`](Self::spend)), after the request is authenticated: a proof anyone can make
+    /// never fills the shared store on its own.
+    pub(crate) fn token_request_key(
         &self,
         request: &TokenRequest<'_>,
-        replay: &dyn DynReplayStore,
         now: UnixTime,
     ) -> Result<Option<DpopKey>, Rejection> {
         let Some(policy) = &self.policy else {
             return Ok(None);
         };
-        let refuse = |e: DpopError| {
-            let nonce = matches!(e, DpopError::UseNonce)
-                .then(|| policy.nonce(now))
-                .flatten();
-            let rejection = Rejection::from(RejectionKind::DpopProof(e));
-            match nonce {
-                Some(nonce) => rejection.with_dpop_nonce(nonce),
-                None => rejection,
-            }
-        };
         let proven = policy
             .check_token_request(request.method, request.path, request.dpop, now)
-            .map_err(refuse)?;
-        let Some(proven) = proven else {
-            return Ok(None);
-        };
+            .map_err(|e| self.proof_refusal(e, now))?;
+        Ok(proven.map(|p| DpopKey {
+            jkt: p.jkt,
+            proof_use: p.proof_use,
+        }))
+    }
+
+    /// Records the one use of the proof behind `key` in `replay`: before tokens are issued
+    /// for it, after every other check of the request.
+    pub(crate) async fn spend(
+        &self,
+        key: &DpopKey,
+        replay: &dyn DynReplayStore,
+        now: UnixTime,
+    ) -> Result<(), Rejection> {
         match replay
-            .first_use_dyn(&proven.proof_use.key, proven.proof_use.until)
+            .first_use_dyn(&key.proof_use.key, key.proof_use.until)
             .await
         {
-            Ok(true) => Ok(Some(DpopKey(proven.jkt))),
-            Ok(false) => Err(refuse(DpopError::Replayed)),
+            Ok(true) => Ok(()),
+            Ok(false) => Err(self.proof_refusal(DpopError::Replayed, now)),
             Err(e) => Err(Rejection::from(RejectionKind::Unavailable(e))),
+        }
+    }
+
+    /// A token request's refusal (400), with a nonce to retry with for `use_dpop_nonce`.
+    fn proof_refusal(&self, e: DpopError, now: UnixTime) -> Rejection {
+        let nonce = match (&e, &self.policy) {
+            (DpopError::UseNonce, Some(policy)) => policy.nonce(now),
+            _ => None,
+        };
+        let rejection = Rejection::from(RejectionKind::DpopProof(e));
+        match nonce {
+            Some(nonce) => rejection.with_dpop_nonce(nonce),
+            None => rejection,
         }
     }
 }
 
 /// The key a token request proved it holds (RFC 9449 §5), as
 /// [`WebAuth::dpop_key`](crate::WebAuth::dpop_key) found it: what issued tokens are bound to.
+/// It holds its proof's one use, recorded when tokens are issued for it (so it binds one
+/// issue, or one refresh).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DpopKey(pub(crate) Thumbprint);
+pub struct DpopKey {
+    jkt: Thumbprint,
+    proof_use: auth_policy::dpop::ProofUse,
+}
 
 impl DpopKey {
     /// The RFC 7638 thumbprint of the key (an access token's `cnf.jkt`).
     #[must_use]
     pub fn thumbprint(&self) -> &Thumbprint {
-        &self.0
+        &self.jkt
     }
 }
 

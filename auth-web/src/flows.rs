@@ -18,6 +18,7 @@ use auth_core::{UnixMillis, UnixTime};
 use auth_policy::dpop::DpopError;
 use auth_policy::keyring::KeyRing;
 use auth_policy::refresh::{FamilyId, RefreshFamily, RefreshStore, Refreshed, Reuse};
+use auth_policy::replay::ReplayStore;
 use auth_policy::revocation::{Mark, Probe, Revocation, RevocationStore};
 use auth_policy::session_data::{SessionData, StoredData};
 use auth_policy::session_flow::{ActiveSession, check_session};
@@ -665,23 +666,20 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     /// when it has none (issue unbound tokens), else the key to bind the tokens to
     /// ([`issue_tokens_with_key`](Self::issue_tokens_with_key),
     /// [`refresh_tokens_with_key`](Self::refresh_tokens_with_key)). The proof must be for this
-    /// request's method and path at the service's origin, fresh, carry the server's nonce when
-    /// nonces are on, and is used once across every server sharing the store.
+    /// request's method and path at the service's origin, fresh, and carry the server's nonce
+    /// when nonces are on; its one use across every server sharing the store is recorded when
+    /// tokens are issued for it, after the request was authenticated (so that proofs anyone
+    /// can make never fill the store on their own).
     ///
     /// # Errors
     /// 400 `invalid_dpop_proof` ([`RejectionKind::DpopProof`]); 400 `use_dpop_nonce` with a
-    /// `DPoP-Nonce` header to retry with; 503 when the proof's one use cannot be recorded.
-    pub async fn dpop_key(
+    /// `DPoP-Nonce` header to retry with.
+    pub fn dpop_key(
         &self,
         request: &TokenRequest<'_>,
         now: UnixTime,
-    ) -> Result<Option<DpopKey>, Rejection>
-    where
-        S: Store,
-    {
-        self.dpop
-            .token_request_key(request, &self.backend.store, now)
-            .await
+    ) -> Result<Option<DpopKey>, Rejection> {
+        self.dpop.token_request_key(request, now)
     }
 
     /// [`authorize`](Self::authorize) for a route where a token is optional: `None` when none
@@ -774,7 +772,10 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         grant: &Grant,
         now: UnixTime,
         rng: &mut R,
-    ) -> Result<TokenPair, Rejection> {
+    ) -> Result<TokenPair, Rejection>
+    where
+        S: ReplayStore,
+    {
         self.issue_tokens_with_key(user, grant, None, now, rng)
             .await
     }
@@ -793,8 +794,16 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         key: Option<&DpopKey>,
         now: UnixTime,
         rng: &mut R,
-    ) -> Result<TokenPair, Rejection> {
-        let jkt = key.map(|k| k.0.as_str());
+    ) -> Result<TokenPair, Rejection>
+    where
+        S: ReplayStore,
+    {
+        // The request is authenticated: its proof's one use now (a replayed token request
+        // gets nothing).
+        if let Some(key) = key {
+            self.dpop.spend(key, &self.backend.store, now).await?;
+        }
+        let jkt = key.map(|k| k.thumbprint().as_str());
         let family = RefreshFamily {
             family: FamilyId::generate(rng),
             user: user.into(),
@@ -815,11 +824,10 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     ///
     /// # Errors
     /// As [`issue_tokens`](Self::issue_tokens).
-    pub async fn issue_tokens_now(
-        &self,
-        user: &str,
-        grant: &Grant,
-    ) -> Result<TokenPair, Rejection> {
+    pub async fn issue_tokens_now(&self, user: &str, grant: &Grant) -> Result<TokenPair, Rejection>
+    where
+        S: ReplayStore,
+    {
         self.issue_tokens(user, grant, UnixTime::now(), &mut auth_core::rng::os_rng())
             .await
     }
@@ -834,7 +842,10 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         user: &str,
         grant: &Grant,
         key: Option<&DpopKey>,
-    ) -> Result<TokenPair, Rejection> {
+    ) -> Result<TokenPair, Rejection>
+    where
+        S: ReplayStore,
+    {
         let mut rng = auth_core::rng::os_rng();
         self.issue_tokens_with_key(user, grant, key, UnixTime::now(), &mut rng)
             .await
@@ -849,7 +860,10 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         &self,
         refresh_token: &str,
         key: Option<&DpopKey>,
-    ) -> Result<TokenPair, Rejection> {
+    ) -> Result<TokenPair, Rejection>
+    where
+        S: ReplayStore,
+    {
         let mut rng = auth_core::rng::os_rng();
         self.refresh_tokens_with_key(
             refresh_token,
@@ -865,7 +879,10 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     ///
     /// # Errors
     /// As [`refresh_tokens`](Self::refresh_tokens).
-    pub async fn refresh_tokens_now(&self, refresh_token: &str) -> Result<TokenPair, Rejection> {
+    pub async fn refresh_tokens_now(&self, refresh_token: &str) -> Result<TokenPair, Rejection>
+    where
+        S: ReplayStore,
+    {
         self.refresh_tokens(
             refresh_token,
             UnixTime::now(),
@@ -888,7 +905,10 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         refresh_token: &str,
         now: UnixTime,
         rng: &mut R,
-    ) -> Result<TokenPair, Rejection> {
+    ) -> Result<TokenPair, Rejection>
+    where
+        S: ReplayStore,
+    {
         self.refresh_tokens_with(refresh_token, now, rng, |_, grant| async { Ok(grant) })
             .await
     }
@@ -909,6 +929,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         regrant: F,
     ) -> Result<TokenPair, Rejection>
     where
+        S: ReplayStore,
         R: rand_core::CryptoRng + ?Sized,
         F: FnOnce(&str, Grant) -> Fut,
         Fut: core::future::Future<Output = Result<Grant, Rejection>>,
@@ -936,6 +957,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         regrant: F,
     ) -> Result<TokenPair, Rejection>
     where
+        S: ReplayStore,
         R: rand_core::CryptoRng + ?Sized,
         F: FnOnce(&str, Grant) -> Fut,
         Fut: core::future::Future<Output = Result<Grant, Rejection>>,
@@ -951,8 +973,9 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
         };
         let (bound, grant_json) = split_family_text(&family.claims);
         if let Some(bound) = bound {
-            let proved =
-                key.is_some_and(|k| auth_core::ct::eq(k.0.as_str().as_bytes(), bound.as_bytes()));
+            let proved = key.is_some_and(|k| {
+                auth_core::ct::eq(k.thumbprint().as_str().as_bytes(), bound.as_bytes())
+            });
             if !proved {
                 self.end_family(&family, now).await?;
                 return Err(Rejection::new(RejectionKind::DpopProof(match key {
@@ -961,7 +984,11 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
                 })));
             }
         }
-        let jkt = bound.or(key.map(|k| k.0.as_str()));
+        // The refresh token and its binding passed: the proof's one use now.
+        if let Some(key) = key {
+            self.dpop.spend(key, &self.backend.store, now).await?;
+        }
+        let jkt = bound.or(key.map(|k| k.thumbprint().as_str()));
         let granted =
             Grant::from_json(grant_json).map_err(|e| Rejection::new(RejectionKind::Grant(e)))?;
         let grant = regrant(&family.user, granted).await?;

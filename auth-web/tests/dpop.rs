@@ -80,9 +80,7 @@ fn proof(
 fn bound_pair(auth: &WebAuth<MemoryStore>, key: &SigningKey) -> TokenPair {
     let p = proof(key, "POST", "/token", None, None);
     let request = TokenRequest::new("POST", "/token").dpop([p.as_bytes()]);
-    let proven = block_on(auth.dpop_key(&request, UnixTime(T0)))
-        .unwrap()
-        .unwrap();
+    let proven = auth.dpop_key(&request, UnixTime(T0)).unwrap().unwrap();
     assert_eq!(proven.thumbprint(), &key.verifying_key().thumbprint());
     let grant = Grant::new().with_scope("orders:read").unwrap();
     block_on(auth.issue_tokens_with_key("ada", &grant, Some(&proven), UnixTime(T0), &mut rng()))
@@ -254,15 +252,13 @@ fn server_nonces_are_asked_for_then_accepted_at_the_token_endpoint_and_the_resou
     // The token endpoint: 400 use_dpop_nonce with a nonce to retry with.
     let p = proof(&key, "POST", "/token", None, None);
     let request = TokenRequest::new("POST", "/token").dpop([p.as_bytes()]);
-    let first = block_on(auth.dpop_key(&request, UnixTime(T0))).unwrap_err();
+    let first = auth.dpop_key(&request, UnixTime(T0)).unwrap_err();
     assert_eq!((first.status(), first.code()), (400, "use_dpop_nonce"));
     let nonce = header(&first, "dpop-nonce").unwrap().to_owned();
     assert!(challenges(&first).is_empty());
     let p = proof(&key, "POST", "/token", None, Some(&nonce));
     let request = TokenRequest::new("POST", "/token").dpop([p.as_bytes()]);
-    let proven = block_on(auth.dpop_key(&request, UnixTime(T0)))
-        .unwrap()
-        .unwrap();
+    let proven = auth.dpop_key(&request, UnixTime(T0)).unwrap().unwrap();
     let pair = block_on(auth.issue_tokens_with_key(
         "ada",
         &Grant::new(),
@@ -295,7 +291,7 @@ fn a_bound_family_refreshes_only_with_its_key_and_ends_when_tried_without() {
     let refresh = |token: &str, with: Option<&SigningKey>| {
         let p = with.map(|k| proof(k, "POST", "/token", None, None));
         let request = TokenRequest::new("POST", "/token").dpop(p.iter().map(|p| p.as_bytes()));
-        let proven = block_on(auth.dpop_key(&request, UnixTime(T0)))?;
+        let proven = auth.dpop_key(&request, UnixTime(T0))?;
         block_on(auth.refresh_tokens_with_key(
             token,
             proven.as_ref(),
@@ -340,27 +336,34 @@ fn a_bound_family_refreshes_only_with_its_key_and_ends_when_tried_without() {
 }
 
 #[test]
-fn a_token_request_proof_is_used_once_and_names_the_endpoint() {
+fn a_token_request_proof_binds_one_issue_and_names_the_endpoint() {
     let (auth, _) = auth();
     let key = client(1);
     let p = proof(&key, "POST", "/token", None, None);
     let request = TokenRequest::new("POST", "/token").dpop([p.as_bytes()]);
-    assert!(
-        block_on(auth.dpop_key(&request, UnixTime(T0)))
-            .unwrap()
-            .is_some()
+    // Read before the request is authenticated, the proof is not spent yet: a proof anyone
+    // can make never fills the store on its own.
+    let proven = auth.dpop_key(&request, UnixTime(T0)).unwrap().unwrap();
+    let again = auth.dpop_key(&request, UnixTime(T0)).unwrap().unwrap();
+    let grant = Grant::new();
+    let issue =
+        |k| block_on(auth.issue_tokens_with_key("ada", &grant, Some(k), UnixTime(T0), &mut rng()));
+    assert_eq!(issue(&proven).unwrap().token_type, "DPoP");
+    // Spent by the first issue: the replayed token request gets nothing.
+    let replayed = issue(&again).unwrap_err();
+    assert_eq!(
+        (replayed.status(), replayed.code()),
+        (400, "invalid_dpop_proof")
     );
-    let again = block_on(auth.dpop_key(&request, UnixTime(T0))).unwrap_err();
-    assert_eq!((again.status(), again.code()), (400, "invalid_dpop_proof"));
+    assert!(matches!(
+        replayed.kind(),
+        RejectionKind::DpopProof(auth_policy::dpop::DpopError::Replayed)
+    ));
     let elsewhere = TokenRequest::new("POST", "/other").dpop([p.as_bytes()]);
-    assert!(block_on(auth.dpop_key(&elsewhere, UnixTime(T0))).is_err());
+    assert!(auth.dpop_key(&elsewhere, UnixTime(T0)).is_err());
     // No DPoP header: unbound tokens.
     let plain = TokenRequest::new("POST", "/token");
-    assert!(
-        block_on(auth.dpop_key(&plain, UnixTime(T0)))
-            .unwrap()
-            .is_none()
-    );
+    assert!(auth.dpop_key(&plain, UnixTime(T0)).unwrap().is_none());
 }
 
 /// A replay store that cannot answer.

@@ -50,8 +50,7 @@ fn main() {
         let store = MemoryStore::new().capacity(1_000_000);
         let auth = WebAuth::new(store, ring, WebConfig::new(ORIGIN));
         let client = SigningKey::from_bytes(alg, &[0x42; 32]).unwrap();
-        let proof_key =
-            |request: &TokenRequest<'_>| pollster::block_on(auth.dpop_key(request, now)).unwrap();
+        let proof_key = |request: &TokenRequest<'_>| auth.dpop_key(request, now).unwrap();
         let mut buf = [0u8; 2048];
         let token_proof = client
             .sign_proof_into(
