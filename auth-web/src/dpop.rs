@@ -80,14 +80,9 @@ impl DpopGate {
         let mode = self.mode_for(request.path);
         let route = self.route(mode, scheme);
         let refuse = |e: DpopError| {
+            let nonce = self.nonce_for(&e, now);
             let rejection = Rejection::challenged(RejectionKind::Dpop(e), &route, None);
-            match (rejection.kind(), &self.policy) {
-                (RejectionKind::Dpop(DpopError::UseNonce), Some(p)) => match p.nonce(now) {
-                    Some(nonce) => rejection.with_dpop_nonce(nonce),
-                    None => rejection,
-                },
-                _ => rejection,
-            }
+            with_nonce(rejection, nonce)
         };
         let presented = Presented::new(
             match scheme {
@@ -165,14 +160,15 @@ impl DpopGate {
 
     /// A token request's refusal (400), with a nonce to retry with for `use_dpop_nonce`.
     fn proof_refusal(&self, e: DpopError, now: UnixTime) -> Rejection {
-        let nonce = match (&e, &self.policy) {
+        let nonce = self.nonce_for(&e, now);
+        with_nonce(Rejection::from(RejectionKind::DpopProof(e)), nonce)
+    }
+
+    /// The nonce a refusal for `e` hands out: one for `use_dpop_nonce` when nonces are on.
+    fn nonce_for(&self, e: &DpopError, now: UnixTime) -> Option<String> {
+        match (e, &self.policy) {
             (DpopError::UseNonce, Some(policy)) => policy.nonce(now),
             _ => None,
-        };
-        let rejection = Rejection::from(RejectionKind::DpopProof(e));
-        match nonce {
-            Some(nonce) => rejection.with_dpop_nonce(nonce),
-            None => rejection,
         }
     }
 }
@@ -192,6 +188,14 @@ impl DpopKey {
     #[must_use]
     pub fn thumbprint(&self) -> &Thumbprint {
         &self.jkt
+    }
+}
+
+/// `rejection` with a `DPoP-Nonce` header when there is a nonce to hand out.
+fn with_nonce(rejection: Rejection, nonce: Option<String>) -> Rejection {
+    match nonce {
+        Some(nonce) => rejection.with_dpop_nonce(nonce),
+        None => rejection,
     }
 }
 

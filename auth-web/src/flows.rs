@@ -828,8 +828,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     where
         S: ReplayStore,
     {
-        self.issue_tokens(user, grant, UnixTime::now(), &mut auth_core::rng::os_rng())
-            .await
+        self.issue_tokens_with_key_now(user, grant, None).await
     }
 
     /// [`issue_tokens_with_key`](Self::issue_tokens_with_key) on the system clock and the OS
@@ -883,12 +882,7 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
     where
         S: ReplayStore,
     {
-        self.refresh_tokens(
-            refresh_token,
-            UnixTime::now(),
-            &mut auth_core::rng::os_rng(),
-        )
-        .await
+        self.refresh_tokens_with_key_now(refresh_token, None).await
     }
 
     /// Trades a refresh token for a new pair, granting what the login granted. The presented
@@ -1017,12 +1011,9 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
                 read_answer(&answer, now).ok_or_else(invalid)
             }
             Refreshed::ReuseDetected(family) => {
-                // Someone holds a copy: the family's access tokens end too.
-                let sid = Revocation::Session {
-                    sid: Mark::from_bytes(family.family.to_bytes()),
-                    until: self.tokens_end(now),
-                };
-                self.backend.store.revoke_tokens(&[sid], now).await?;
+                // Someone holds a copy: the family's access tokens end too (the store has
+                // revoked the family itself).
+                self.end_family_tokens(&family, now).await?;
                 Err(Rejection::new(RejectionKind::RefreshTokenReused))
             }
             _ => Err(invalid()),
@@ -1061,15 +1052,26 @@ impl<S: SessionStore + RefreshStore + RevocationStore + 'static> WebAuth<S> {
 
     /// Ends `family` and its access tokens, on every server.
     async fn end_family(&self, family: &RefreshFamily, now: UnixTime) -> Result<(), Rejection> {
+        self.end_family_tokens(family, now).await?;
+        self.backend
+            .store
+            .revoke_family(&family.user, &family.family)
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes the access tokens of `family`, on every server: they were issued before now,
+    /// so the entry lasts one access-token lifetime.
+    async fn end_family_tokens(
+        &self,
+        family: &RefreshFamily,
+        now: UnixTime,
+    ) -> Result<(), Rejection> {
         let sid = Revocation::Session {
             sid: Mark::from_bytes(family.family.to_bytes()),
             until: self.tokens_end(now),
         };
         self.backend.store.revoke_tokens(&[sid], now).await?;
-        self.backend
-            .store
-            .revoke_family(&family.user, &family.family)
-            .await?;
         Ok(())
     }
 
